@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+export { z };
+
+/** Raised when the environment does not satisfy a process's schema; the message names every bad variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly service: string,
+    readonly problems: string[],
+  ) {
+    super(`${service}: invalid configuration\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Settings every Stockgraph process shares; each process extends this with its own. */
+export const baseEnvShape = {
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535),
+};
+
+/** Environment variables are strings; treat "true"/"1"/"yes" as true and refuse anything ambiguous. */
+export const booleanFromEnv = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+export const postgresUrl = z
+  .string()
+  .url()
+  .refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// or postgresql:// URL');
+
+/**
+ * Parses `source` against `shape`, collecting every problem at once so an operator fixes the
+ * environment in one go instead of one restart per variable. Empty strings count as unset.
+ */
+export function parseEnv<Shape extends z.ZodRawShape>(
+  service: string,
+  shape: Shape,
+  source: NodeJS.ProcessEnv = process.env,
+): Readonly<z.infer<z.ZodObject<Shape>>> {
+  const cleaned = Object.fromEntries(
+    Object.entries(source).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const result = z.object(shape).safeParse(cleaned);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = issue.path.join('.') || '(root)';
+      const given = cleaned[name as string];
+      return given === undefined ? `${name}: ${issue.message}` : `${name}=${JSON.stringify(given)}: ${issue.message}`;
+    });
+    throw new ConfigError(service, problems);
+  }
+  return Object.freeze(result.data);
+}
+
+/** For process entry points: print the configuration problem in one message and exit 1, no stack trace. */
+export function exitOnConfigError(error: unknown): never {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+/** What every subgraph process reads from its environment. */
+export function subgraphEnvShape(defaultPort: number) {
+  return {
+    ...baseEnvShape,
+    PORT: z.coerce.number().int().min(0).max(65535).default(defaultPort),
+    DATABASE_URL: postgresUrl.optional(),
+    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    PGLITE_DIR: z.string().min(1).optional(),
+    SEED_DEMO_DATA: booleanFromEnv.optional(),
+  };
+}
+
+export type SubgraphEnv = z.infer<z.ZodObject<ReturnType<typeof subgraphEnvShape>>>;
+
+/** Production refuses the conveniences that make development easy and a real deployment unsafe. */
+export function productionProblems(env: SubgraphEnv): string[] {
+  if (env.NODE_ENV !== 'production') return [];
+  const problems: string[] = [];
+  if (!env.DATABASE_URL) problems.push('DATABASE_URL: required in production (the embedded PGlite is for development)');
+  if (env.SEED_DEMO_DATA) problems.push('SEED_DEMO_DATA: demo data and demo passwords are never seeded in production');
+  return problems;
+}
+
+export function parseSubgraphEnv(service: string, defaultPort: number, source: NodeJS.ProcessEnv = process.env): Readonly<SubgraphEnv> {
+  const env = parseEnv(service, subgraphEnvShape(defaultPort), source);
+  const problems = productionProblems(env);
+  if (problems.length > 0) throw new ConfigError(service, problems);
+  return env;
+}

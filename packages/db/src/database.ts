@@ -1,0 +1,92 @@
+import { PGlite } from '@electric-sql/pglite';
+import type { Logger } from '@stockgraph/logger';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+
+export type Database<TSchema extends Record<string, unknown> = Record<string, never>> = PgDatabase<
+  PgQueryResultHKT,
+  TSchema
+>;
+
+export interface DatabaseOptions<TSchema extends Record<string, unknown>> {
+  /** postgres:// URL; without it the embedded PGlite serves. */
+  url?: string | undefined;
+  /** A PGlite instance shared by several services in one process (the embedded launcher). */
+  pglite?: PGlite | undefined;
+  /** Where a private PGlite keeps its files when neither `url` nor `pglite` is given. */
+  pgliteDir?: string | undefined;
+  poolMax?: number;
+  schema: TSchema;
+  logger: Logger;
+  /** Called once per SQL statement sent; feeds the statement counter in /metrics. */
+  onQuery?: (statement: string) => void;
+}
+
+export interface DatabaseHandle<TSchema extends Record<string, unknown>> {
+  db: Database<TSchema>;
+  driver: 'postgres' | 'pglite';
+  /** Applies the service's Drizzle migrations, recorded in `<migrationsSchema>.__drizzle_migrations`. */
+  migrate(migrationsFolder: string, migrationsSchema: string): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openDatabase<TSchema extends Record<string, unknown>>(
+  options: DatabaseOptions<TSchema>,
+): Promise<DatabaseHandle<TSchema>> {
+  const { schema, onQuery } = options;
+  const logger = {
+    logQuery(query: string) {
+      onQuery?.(query);
+      options.logger.trace({ sql: query }, 'sql');
+    },
+  };
+
+  if (options.url) {
+    const client = postgres(options.url, {
+      max: options.poolMax ?? 10,
+      idle_timeout: 30,
+      connect_timeout: 10,
+      // Notices (e.g. "schema already exists, skipping") are expected during migrations.
+      onnotice: () => {},
+    });
+    const db = drizzlePostgres({ client, schema, logger }) as unknown as Database<TSchema>;
+    return {
+      db,
+      driver: 'postgres',
+      migrate: (migrationsFolder, migrationsSchema) =>
+        migratePostgres(db as never, { migrationsFolder, migrationsSchema, migrationsTable: '__drizzle_migrations' }),
+      ping: async () => {
+        await client`select 1`;
+      },
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
+
+  const owned = !options.pglite;
+  const client = options.pglite ?? (await PGlite.create(options.pgliteDir ?? 'memory://'));
+  const db = drizzlePglite({ client, schema, logger }) as unknown as Database<TSchema>;
+  return {
+    db,
+    driver: 'pglite',
+    migrate: (migrationsFolder, migrationsSchema) =>
+      migratePglite(db as never, { migrationsFolder, migrationsSchema, migrationsTable: '__drizzle_migrations' }),
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+    close: async () => {
+      if (owned) await client.close();
+    },
+  };
+}
+
+/** `db.execute()` answers an array on postgres.js and `{ rows }` on PGlite; repositories want rows. */
+export function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
+}

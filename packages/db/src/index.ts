@@ -1,0 +1,3 @@
+export * from './database.js';
+export * from './partitions.js';
+export * from './columns.js';

@@ -1,0 +1,36 @@
+import { GraphQLError } from 'graphql';
+
+/** The error codes of the public contract; clients switch on `extensions.code`. */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'INSUFFICIENT_STOCK'
+  | 'CONFLICT'
+  | 'RATE_LIMITED'
+  | 'INTERNAL_SERVER_ERROR';
+
+export class CodedError extends GraphQLError {
+  constructor(message: string, code: ErrorCode, extensions: Record<string, unknown> = {}) {
+    super(message, { extensions: { ...extensions, code } });
+  }
+}
+
+export class BadUserInputError extends CodedError {
+  constructor(message: string, argument?: string) {
+    super(message, 'BAD_USER_INPUT', argument ? { argument } : {});
+  }
+}
+
+export class NotFoundError extends CodedError {
+  constructor(what: string, id: string) {
+    super(`${what} ${id} not found`, 'NOT_FOUND');
+  }
+}
+
+export class ConflictError extends CodedError {
+  constructor(message: string) {
+    super(message, 'CONFLICT');
+  }
+}

@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './scalars.js';
+export * from './pagination.js';
+export * from './ids.js';

@@ -1,0 +1,28 @@
+import { v7 } from 'uuid';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/**
+ * A UUIDv7 whose embedded timestamp is `at`. Rows of time-partitioned tables take their
+ * `created_at` from the same Date, so the id alone tells which partition holds the row.
+ * `random` (16 bytes) makes ids reproducible, for the demo seed.
+ */
+export function newId(at: Date = new Date(), random?: Uint8Array): string {
+  return random ? v7({ msecs: at.getTime(), random }) : v7({ msecs: at.getTime() });
+}
+
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+export function isUuidV7(value: string): boolean {
+  return UUID_V7.test(value);
+}
+
+/** The creation time a UUIDv7 encodes (its first 48 bits, milliseconds since the epoch). */
+export function idTime(id: string): Date {
+  if (!isUuidV7(id)) throw new TypeError(`not a UUIDv7: ${id}`);
+  const ms = Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+  return new Date(ms);
+}

@@ -1,0 +1,28 @@
+import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { Logger } from '@stockgraph/logger';
+
+/**
+ * Errors the service raised on purpose (they carry a code) reach the client as they are; anything
+ * else — a driver error, a bug — is logged in full and answered with a bare INTERNAL_SERVER_ERROR so
+ * no SQL, stack trace or internal name leaks to a client.
+ */
+export function createErrorFormatter(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    const code = formatted.extensions?.code;
+    const deliberate = original instanceof GraphQLError && typeof original.extensions?.code === 'string';
+    if (code !== 'INTERNAL_SERVER_ERROR' || deliberate) {
+      const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    logger.error({ err: original, path: formatted.path }, 'unexpected error');
+    return {
+      message: 'Internal server error',
+      ...(formatted.path ? { path: formatted.path } : {}),
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    };
+  };
+}

@@ -1,0 +1,5 @@
+export * from './service.js';
+export * from './metrics.js';
+export * from './errors.js';
+export * from './observability.plugin.js';
+export * from './subgraph.js';

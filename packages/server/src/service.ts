@@ -1,0 +1,122 @@
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  ApolloServer,
+  type ApolloServerOptions,
+  type ApolloServerOptionsWithGateway,
+  type ApolloServerOptionsWithSchema,
+  type ApolloServerPlugin,
+  type BaseContext,
+} from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import type { Logger } from '@stockgraph/logger';
+import express, { type Request } from 'express';
+import { createErrorFormatter } from './errors.js';
+import type { ServiceMetrics } from './metrics.js';
+import { observabilityPlugin } from './observability.plugin.js';
+
+export type ReadinessCheck = () => Promise<unknown>;
+
+export interface ServiceOptions<TContext extends BaseContext> {
+  name: string;
+  host: string;
+  port: number;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  /** A subgraph passes its schema; the gateway passes its own Apollo options. */
+  apollo: Pick<ApolloServerOptionsWithSchema<TContext>, 'schema'> | Pick<ApolloServerOptionsWithGateway<TContext>, 'gateway'>;
+  context: (req: Request) => Promise<TContext>;
+  /** Dependencies that must answer for /ready (database, subgraphs, Redis). */
+  readiness: Record<string, ReadinessCheck>;
+  plugins?: ApolloServerPlugin<TContext>[];
+  introspection?: boolean;
+}
+
+export interface RunningService {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 2000;
+
+async function checkAll(readiness: Record<string, ReadinessCheck>) {
+  const entries = await Promise.all(
+    Object.entries(readiness).map(async ([name, check]) => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          check(),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error('timed out')), READY_TIMEOUT_MS);
+          }),
+        ]);
+        return [name, 'ok'] as const;
+      } catch (error) {
+        return [name, (error as Error).message || 'failed'] as const;
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+  return { ok: entries.every(([, status]) => status === 'ok'), checks: Object.fromEntries(entries) };
+}
+
+/** Starts the HTTP server of one process: /graphql, /health, /ready and /metrics. */
+export async function startService<TContext extends BaseContext>(options: ServiceOptions<TContext>): Promise<RunningService> {
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+
+  const apollo = new ApolloServer<TContext>({
+    ...options.apollo,
+    introspection: options.introspection ?? true,
+    includeStacktraceInErrorResponses: false,
+    formatError: createErrorFormatter(options.logger),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      observabilityPlugin<TContext>(options.logger, options.metrics),
+      ...(options.plugins ?? []),
+    ],
+  } as ApolloServerOptions<TContext>);
+  await apollo.start();
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok', service: options.name });
+  });
+  app.get('/ready', async (_req, res) => {
+    const result = await checkAll(options.readiness);
+    res.status(result.ok ? 200 : 503).json({ status: result.ok ? 'ready' : 'not ready', ...result });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, { context: ({ req }) => options.context(req) }),
+  );
+  // Malformed JSON bodies and oversized payloads: answer in GraphQL's error shape, never a stack trace.
+  app.use((error: Error & { status?: number; type?: string }, _req: Request, res: express.Response, _next: express.NextFunction) => {
+    const status = error.status && error.status < 500 ? error.status : 500;
+    if (status === 500) options.logger.error({ err: error }, 'http error');
+    res.status(status).json({
+      errors: [{ message: status === 413 ? 'Request body too large' : status === 500 ? 'Internal server error' : 'Malformed request body', extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' } }],
+    });
+  });
+
+  httpServer.listen(options.port, options.host);
+  await once(httpServer, 'listening');
+  const { port } = httpServer.address() as AddressInfo;
+  const url = `http://${options.host}:${port}/graphql`;
+  options.logger.info({ url }, `${options.name} listening`);
+  return {
+    url,
+    port,
+    stop: async () => {
+      await apollo.stop();
+    },
+  };
+}

@@ -1,0 +1,12 @@
+import { DateTimeScalar } from '@stockgraph/graphql-kit';
+import type { Resolvers } from '../generated/resolvers.js';
+import { Customer } from './Customer.js';
+import { CustomerConnection } from './CustomerConnection.js';
+import { Query } from './Query.js';
+
+export const resolvers: Resolvers = {
+  DateTime: DateTimeScalar,
+  Query,
+  Customer,
+  CustomerConnection,
+};
