@@ -21,6 +21,18 @@ const subgraph = (name: string, mappers: Record<string, string>) => ({
 const config: CodegenConfig = {
   overwrite: true,
   generates: {
+    ...subgraph('users', {
+      User: '../db/schema.js#UserRow',
+      UserConnection: '../models.js#UserConnection',
+    }),
+    ...subgraph('inventory', {
+      Product: '../db/schema.js#ProductRow',
+      PriceChange: '../db/schema.js#PriceChangeRow',
+      StockMovement: '../db/schema.js#StockMovementRow',
+      ProductConnection: '../models.js#ProductConnection',
+      StockMovementConnection: '../models.js#StockMovementConnection',
+      User: '../models.js#UserReference',
+    }),
     ...subgraph('customers', {
       Customer: '../db/schema.js#CustomerRow',
       CustomerConnection: '../models.js#CustomerConnection',

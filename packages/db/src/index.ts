@@ -1,3 +1,4 @@
 export * from './database.js';
 export * from './partitions.js';
 export * from './columns.js';
+export * from './arrays.js';

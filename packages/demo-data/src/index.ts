@@ -1,4 +1,5 @@
 import { newId } from '@stockgraph/ids';
+export { createRandom, type Random } from './random.js';
 import { createRandom, type Random } from './random.js';
 
 /**

@@ -1,0 +1,87 @@
+import { idColumn, timestamps } from '@stockgraph/db';
+import { sql } from 'drizzle-orm';
+import { check, index, integer, numeric, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+export const inventorySchema = pgSchema('inventory');
+
+const money = (name: string) => numeric(name, { precision: 12, scale: 2 });
+
+export const products = inventorySchema.table(
+  'products',
+  {
+    id: idColumn(),
+    sku: text('sku').notNull(),
+    name: text('name').notNull(),
+    description: text('description'),
+    category: text('category'),
+    unitPrice: money('unit_price').notNull(),
+    costPrice: money('cost_price'),
+    /** Units physically in stock. */
+    onHand: integer('on_hand').notNull().default(0),
+    /** Units promised to confirmed orders that are not yet fulfilled. */
+    reserved: integer('reserved').notNull().default(0),
+    /** Derived by Postgres so a reservation can be one conditional update on `available`. */
+    available: integer('available').generatedAlwaysAs(sql`on_hand - reserved`).notNull(),
+    reorderLevel: integer('reorder_level').notNull().default(10),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('products_sku_key').on(t.sku),
+    index('products_available_sku_idx').on(t.available, t.sku),
+    index('products_category_sku_idx').on(t.category, t.sku),
+    check('products_on_hand_nonnegative', sql`on_hand >= 0`),
+    check('products_reserved_within_stock', sql`reserved >= 0 and reserved <= on_hand`),
+    check('products_prices_nonnegative', sql`unit_price >= 0 and (cost_price is null or cost_price >= 0)`),
+  ],
+);
+
+export const priceHistory = inventorySchema.table(
+  'price_history',
+  {
+    id: idColumn(),
+    productId: uuid('product_id')
+      .notNull()
+      .references(() => products.id),
+    unitPrice: money('unit_price').notNull(),
+    costPrice: money('cost_price'),
+    changedAt: timestamp('changed_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    changedBy: uuid('changed_by'),
+  },
+  (t) => [index('price_history_product_changed_idx').on(t.productId, t.changedAt)],
+);
+
+export const movementReason = inventorySchema.enum('movement_reason', ['RECEIPT', 'SALE', 'ADJUSTMENT', 'RETURN', 'RESERVATION', 'RELEASE']);
+
+/**
+ * The append-only stock ledger, range-partitioned by month on created_at (see the custom migration).
+ * The primary key includes created_at because Postgres requires the partition key in it; ids are
+ * UUIDv7 from the same clock reading as created_at, so an id alone names its partition.
+ */
+export const stockMovements = inventorySchema.table(
+  'stock_movements',
+  {
+    id: uuid('id').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    productId: uuid('product_id')
+      .notNull()
+      .references(() => products.id),
+    delta: integer('delta').notNull(),
+    reason: movementReason('reason').notNull(),
+    orderId: uuid('order_id'),
+    note: text('note'),
+    actorId: uuid('actor_id'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.id, t.createdAt] }),
+    index('stock_movements_product_created_idx').on(t.productId, t.createdAt, t.id),
+    index('stock_movements_order_idx').on(t.orderId),
+  ],
+);
+
+export type ProductRow = typeof products.$inferSelect;
+export type NewProductRow = typeof products.$inferInsert;
+export type PriceChangeRow = typeof priceHistory.$inferSelect;
+export type StockMovementRow = typeof stockMovements.$inferSelect;
+export type NewStockMovementRow = typeof stockMovements.$inferInsert;
+
+export const partitionedTables = [{ schema: 'inventory', table: 'stock_movements' }];

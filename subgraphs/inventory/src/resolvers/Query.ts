@@ -1,0 +1,26 @@
+import { BadUserInputError, parseId, toConnection, toPage } from '@stockgraph/graphql-kit';
+import type { QueryResolvers } from '../generated/resolvers.js';
+
+const MAX_TEXT = 200;
+
+function limitText(value: string | null | undefined, argument: string): void {
+  if (value && value.length > MAX_TEXT) throw new BadUserInputError(`${argument} is limited to ${MAX_TEXT} characters`, argument);
+}
+
+export const Query: QueryResolvers = {
+  product: (_parent, { id }, { loaders }) => loaders.productById.load(parseId(id)),
+
+  productBySku: (_parent, { sku }, { loaders }) => {
+    limitText(sku, 'sku');
+    return loaders.productBySku.load(sku);
+  },
+
+  products: async (_parent, { filter, first, after }, { loaders }) => {
+    limitText(filter?.search, 'filter.search');
+    limitText(filter?.category, 'filter.category');
+    const page = toPage({ first, after }, 1);
+    const normalized = { search: filter?.search ?? null, category: filter?.category ?? null, lowStock: filter?.lowStock ?? null };
+    const rows = await loaders.products.list(normalized, page);
+    return { ...toConnection(rows, page, (p) => [p.sku]), filter: normalized };
+  },
+};

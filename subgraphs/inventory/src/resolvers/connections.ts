@@ -1,0 +1,9 @@
+import type { ProductConnectionResolvers, StockMovementConnectionResolvers } from '../generated/resolvers.js';
+
+export const ProductConnection: ProductConnectionResolvers = {
+  totalCount: (connection, _args, { loaders }) => loaders.products.count(connection.filter),
+};
+
+export const StockMovementConnection: StockMovementConnectionResolvers = {
+  totalCount: (connection, _args, { loaders }) => loaders.movementCount.load(connection.productId),
+};

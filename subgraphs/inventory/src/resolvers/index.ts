@@ -1,0 +1,18 @@
+import { DateTimeScalar, DecimalScalar } from '@stockgraph/graphql-kit';
+import type { Resolvers } from '../generated/resolvers.js';
+import { ProductConnection, StockMovementConnection } from './connections.js';
+import { PriceChange } from './PriceChange.js';
+import { Product } from './Product.js';
+import { Query } from './Query.js';
+import { StockMovement } from './StockMovement.js';
+
+export const resolvers: Resolvers = {
+  DateTime: DateTimeScalar,
+  Decimal: DecimalScalar,
+  Query,
+  Product,
+  PriceChange,
+  StockMovement,
+  ProductConnection,
+  StockMovementConnection,
+};

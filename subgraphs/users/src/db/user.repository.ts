@@ -1,0 +1,38 @@
+import type { Database } from '@stockgraph/db';
+import type { Page } from '@stockgraph/graphql-kit';
+import { asc, count, inArray, sql } from 'drizzle-orm';
+import type * as schema from './schema.js';
+import { users, type NewUserRow, type UserRow } from './schema.js';
+
+export class UserRepository {
+  constructor(private readonly db: Database<typeof schema>) {}
+
+  async findByIds(ids: readonly string[]): Promise<(UserRow | null)[]> {
+    const rows = await this.db.select().from(users).where(inArray(users.id, [...ids]));
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  /** Sorted by email (unique), so the cursor is the email alone. */
+  async list(page: Page): Promise<UserRow[]> {
+    return this.db
+      .select()
+      .from(users)
+      .where(page.after ? sql`${users.email} > ${page.after[0]}` : undefined)
+      .orderBy(asc(users.email))
+      .limit(page.limit + 1);
+  }
+
+  async count(): Promise<number> {
+    const [row] = await this.db.select({ n: count() }).from(users);
+    return Number(row?.n ?? 0);
+  }
+
+  async isEmpty(): Promise<boolean> {
+    return (await this.db.select({ id: users.id }).from(users).limit(1)).length === 0;
+  }
+
+  async insertMany(rows: NewUserRow[]): Promise<void> {
+    if (rows.length > 0) await this.db.insert(users).values(rows);
+  }
+}

@@ -1,0 +1,14 @@
+import { parseId, toConnection, toPage } from '@stockgraph/graphql-kit';
+import type { QueryResolvers } from '../generated/resolvers.js';
+
+export const Query: QueryResolvers = {
+  me: (_parent, _args, { loaders, userId }) => (userId ? loaders.userById.load(userId) : null),
+
+  user: (_parent, { id }, { loaders }) => loaders.userById.load(parseId(id)),
+
+  users: async (_parent, { first, after }, { loaders }) => {
+    const page = toPage({ first, after }, 1);
+    const rows = await loaders.repository.list(page);
+    return toConnection(rows, page, (u) => [u.email]);
+  },
+};

@@ -1,0 +1,5 @@
+import type { UserConnectionResolvers } from '../generated/resolvers.js';
+
+export const UserConnection: UserConnectionResolvers = {
+  totalCount: (_connection, _args, { loaders }) => loaders.repository.count(),
+};

@@ -1,0 +1,12 @@
+import { DateTimeScalar } from '@stockgraph/graphql-kit';
+import type { Resolvers } from '../generated/resolvers.js';
+import { Query } from './Query.js';
+import { User } from './User.js';
+import { UserConnection } from './UserConnection.js';
+
+export const resolvers: Resolvers = {
+  DateTime: DateTimeScalar,
+  Query,
+  User,
+  UserConnection,
+};
