@@ -33,6 +33,15 @@ const config: CodegenConfig = {
       StockMovementConnection: '../models.js#StockMovementConnection',
       User: '../models.js#UserReference',
     }),
+    ...subgraph('orders', {
+      Order: '../db/schema.js#OrderRow',
+      OrderItem: '../db/schema.js#OrderItemRow',
+      OrderConnection: '../models.js#OrderConnection',
+      OrderStatsBucket: '../db/order.repository.js#StatsBucket',
+      Customer: '../models.js#CustomerReference',
+      Product: '../models.js#ProductReference',
+      User: '../models.js#UserReference',
+    }),
     ...subgraph('customers', {
       Customer: '../db/schema.js#CustomerRow',
       CustomerConnection: '../models.js#CustomerConnection',

@@ -1,0 +1,150 @@
+import { parseSubgraphEnv } from '@stockgraph/config';
+import { partitionName, rowsOf } from '@stockgraph/db';
+import { generateDemoData } from '@stockgraph/demo-data';
+import { idTime } from '@stockgraph/ids';
+import { createTestDatabase, graphql, type TestDatabase } from '@stockgraph/testkit';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOrders } from './app.js';
+
+let database: TestDatabase;
+let service: Awaited<ReturnType<typeof startOrders>>;
+const demo = generateDemoData();
+
+beforeAll(async () => {
+  database = await createTestDatabase('orders');
+  const env = parseSubgraphEnv('orders', 0, { DATABASE_URL: database.url, SEED_DEMO_DATA: 'true', LOG_LEVEL: 'silent' });
+  service = await startOrders({ env });
+});
+
+afterAll(async () => {
+  await service?.stop();
+  await database?.drop();
+});
+
+const revenue = (orders: typeof demo.orders) =>
+  (orders.filter((o) => o.status === 'CONFIRMED' || o.status === 'FULFILLED').reduce((s, o) => s + Math.round(Number(o.total) * 100), 0) / 100).toFixed(2);
+
+describe('orders subgraph', () => {
+  it('resolves Order entities by @key(fields: "id") with their items', async () => {
+    const order = demo.orders[100]!;
+    const result = await graphql(
+      service.url,
+      `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Order { id number status total items { quantity unitPrice product { id } } customer { id } } } }`,
+      { r: [{ __typename: 'Order', id: order.id }, { __typename: 'Order', id: '0190b3c4-0000-7000-8000-000000000000' }] },
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data._entities[1]).toBeNull();
+    const got = result.data._entities[0];
+    expect(got).toMatchObject({ id: order.id, number: order.number, status: order.status, total: order.total, customer: { id: order.customerId } });
+    expect(got.items.map((i: any) => i.product.id).sort()).toEqual(order.items.map((i) => i.productId).sort());
+  });
+
+  it('resolves the Customer fields it contributes, batched across customers', async () => {
+    const customers = demo.customers.slice(0, 3);
+    const result = await graphql(
+      service.url,
+      `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id orderCount lifetimeValue orders(first: 2) { totalCount edges { node { id createdAt } } } } } }`,
+      { r: customers.map((c) => ({ __typename: 'Customer', id: c.id })) },
+    );
+    expect(result.errors).toBeUndefined();
+    result.data._entities.forEach((entity: any, i: number) => {
+      const mine = demo.orders.filter((o) => o.customerId === customers[i]!.id);
+      const newest = [...mine].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()).slice(0, 2);
+      expect(entity.orderCount).toBe(mine.length);
+      expect(entity.lifetimeValue).toBe(revenue(mine));
+      expect(entity.orders.totalCount).toBe(mine.length);
+      expect(entity.orders.edges.map((e: any) => e.node.id)).toEqual(newest.map((o) => o.id));
+    });
+  });
+
+  it('resolves Product.unitsSold over a date range', async () => {
+    const product = demo.products[3]!;
+    const from = new Date(Date.now() - 180 * 86_400_000);
+    const expected = demo.orders
+      .filter((o) => o.status === 'FULFILLED' && o.createdAt >= from)
+      .flatMap((o) => o.items)
+      .filter((i) => i.productId === product.id)
+      .reduce((s, i) => s + i.quantity, 0);
+    const result = await graphql(
+      service.url,
+      `query ($r: [_Any!]!, $from: DateTime) { _entities(representations: $r) { ... on Product { id unitsSold(from: $from) } } }`,
+      { r: [{ __typename: 'Product', id: product.id }], from: from.toISOString() },
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data._entities[0]).toEqual({ id: product.id, unitsSold: expected });
+  });
+
+  it('pages all orders of a month newest first with no gaps or repeats', async () => {
+    const from = new Date(Date.UTC(2026, 0, 1));
+    const to = new Date(Date.UTC(2026, 1, 1));
+    const expected = demo.orders.filter((o) => o.createdAt >= from && o.createdAt < to);
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let guard = 0; guard < 50; guard++) {
+      const page: any = await graphql(
+        service.url,
+        `query ($f: OrderFilter, $after: String) { orders(filter: $f, first: 100, after: $after) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }`,
+        { f: { createdFrom: from.toISOString(), createdTo: to.toISOString() }, after },
+      );
+      expect(page.errors).toBeUndefined();
+      expect(page.data.orders.totalCount).toBe(expected.length);
+      seen.push(...page.data.orders.edges.map((e: any) => e.node.id));
+      if (!page.data.orders.pageInfo.hasNextPage) break;
+      after = page.data.orders.pageInfo.endCursor;
+    }
+    expect(seen).toEqual([...expected].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1)).map((o) => o.id));
+  });
+
+  it('sums orders and revenue per month', async () => {
+    const from = new Date(Date.UTC(2025, 5, 1));
+    const to = new Date(Date.UTC(2025, 8, 1));
+    const result = await graphql(
+      service.url,
+      `query ($from: DateTime!, $to: DateTime!) { orderStats(from: $from, to: $to, interval: MONTH) { start orderCount revenue } }`,
+      { from: from.toISOString(), to: to.toISOString() },
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data.orderStats.map((b: any) => b.start)).toEqual(['2025-06-01T00:00:00.000Z', '2025-07-01T00:00:00.000Z', '2025-08-01T00:00:00.000Z']);
+    const june = demo.orders.filter((o) => o.createdAt >= from && o.createdAt < new Date(Date.UTC(2025, 6, 1)));
+    expect(result.data.orderStats[0]).toMatchObject({ orderCount: june.length, revenue: revenue(june) });
+  });
+
+  it('stores orders and items in their month partitions and prunes lookups by id to one partition', async () => {
+    const order = demo.orders[500]!;
+    const placed = rowsOf<{ o: string; i: string }>(
+      await service.db.execute(sql`select
+        (select tableoid::regclass::text from orders.orders where id = ${order.id}) as o,
+        (select distinct tableoid::regclass::text from orders.order_items where order_id = ${order.id}) as i`),
+    )[0]!;
+    expect(placed).toEqual({ o: `orders.${partitionName('orders', order.createdAt)}`, i: `orders.${partitionName('order_items', order.createdAt)}` });
+    const plan = rowsOf<Record<string, string>>(
+      await service.db.execute(
+        sql`explain (costs off) select * from orders.orders where id = ${order.id}::uuid and created_at = ${idTime(order.id).toISOString()}::timestamptz`,
+      ),
+    )
+      .map((r) => Object.values(r)[0])
+      .join('\n');
+    const scanned = plan.match(/on orders_\d{4}_\d{2}|on orders_default/g) ?? [];
+    expect(scanned).toEqual([`on ${partitionName('orders', order.createdAt)}`]);
+  });
+
+  it('refuses bad arguments with BAD_USER_INPUT', async () => {
+    const cases = [
+      `{ order(id: "abc") { id } }`,
+      `{ orders(first: 500) { totalCount } }`,
+      `{ orders(filter: { customerId: "x" }) { totalCount } }`,
+      `{ orderStats(from: "2020-01-01", to: "2026-01-01", interval: DAY) { start } }`,
+      `{ orderStats(from: "2026-01-01", to: "2025-01-01") { start } }`,
+    ];
+    for (const query of cases) {
+      const result = await graphql(service.url, query);
+      expect(result.errors?.[0]?.extensions?.code, query).toBe('BAD_USER_INPUT');
+    }
+    // A malformed DateTime in a variable is bad input; written inline in the document it fails validation.
+    const variable = await graphql(service.url, `query ($f: OrderFilter) { orders(filter: $f) { totalCount } }`, { f: { createdFrom: 'yesterday' } });
+    expect(variable.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const inline = await graphql(service.url, `{ orders(filter: { createdFrom: "yesterday" }) { totalCount } }`);
+    expect(inline.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+});

@@ -1,0 +1,5 @@
+import type { OrderItemResolvers } from '../generated/resolvers.js';
+
+export const OrderItem: OrderItemResolvers = {
+  product: (item) => ({ id: item.productId }),
+};
