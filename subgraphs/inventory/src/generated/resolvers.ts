@@ -205,7 +205,7 @@ export type StockMovementReason =
   /** Goods shipped for a fulfilled order: on-hand stock down. */
   | 'SALE';
 
-/** A user, resolved by the users subgraph. */
+/** A person who signs in to Stockgraph. */
 export type User = {
   __typename?: 'User';
   /** UUIDv7 identifier. */

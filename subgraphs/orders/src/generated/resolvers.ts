@@ -23,7 +23,7 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
-/** A customer, as the orders service knows them. */
+/** Someone who places orders with us. */
 export type Customer = {
   __typename?: 'Customer';
   /** UUIDv7 identifier. */
@@ -37,7 +37,7 @@ export type Customer = {
 };
 
 
-/** A customer, as the orders service knows them. */
+/** Someone who places orders with us. */
 export type CustomerOrdersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -149,7 +149,7 @@ export type PageInfo = {
   startCursor?: Maybe<Scalars['String']['output']>;
 };
 
-/** A product, as the orders service knows it. */
+/** Something we stock and sell. */
 export type Product = {
   __typename?: 'Product';
   /** UUIDv7 identifier. */
@@ -159,7 +159,7 @@ export type Product = {
 };
 
 
-/** A product, as the orders service knows it. */
+/** Something we stock and sell. */
 export type ProductUnitsSoldArgs = {
   from?: InputMaybe<Scalars['DateTime']['input']>;
   to?: InputMaybe<Scalars['DateTime']['input']>;
@@ -200,7 +200,7 @@ export type StatsInterval =
   | 'MONTH'
   | 'WEEK';
 
-/** A user, resolved by the users subgraph. */
+/** A person who signs in to Stockgraph. */
 export type User = {
   __typename?: 'User';
   /** UUIDv7 identifier. */

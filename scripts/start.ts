@@ -1,0 +1,77 @@
+/**
+ * `pnpm start`: the whole supergraph in one process on embedded defaults — one PGlite database
+ * (a schema per subgraph, in .data/pglite) shared by the four subgraphs, each on its own port, and the
+ * gateway in front. With DATABASE_URL set, the subgraphs use that PostgreSQL server instead.
+ * Production runs each service as its own process (`pnpm --filter @stockgraph/<name> start`).
+ */
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { baseEnvShape, exitOnConfigError, parseEnv, parseSubgraphEnv, postgresUrl, z } from '@stockgraph/config';
+import { DEMO_PASSWORD, DEMO_ROLES } from '@stockgraph/demo-data';
+import { startCustomers } from '@stockgraph/customers';
+import { startGateway } from '@stockgraph/gateway';
+import { parseGatewayEnv } from '@stockgraph/gateway/env';
+import { startInventory } from '@stockgraph/inventory';
+import { createLogger } from '@stockgraph/logger';
+import { startOrders } from '@stockgraph/orders';
+import { startUsers } from '@stockgraph/users';
+
+const started = performance.now();
+try {
+  const env = parseEnv('start', {
+    ...baseEnvShape,
+    PORT: z.coerce.number().int().min(1).max(65530).default(4000),
+    DATABASE_URL: postgresUrl.optional(),
+    PGLITE_DIR: z.string().min(1).default('.data/pglite'),
+  });
+  if (env.NODE_ENV === 'production') {
+    throw new Error('pnpm start is the development launcher; run each service on its own in production (see README).');
+  }
+  const logger = createLogger('stockgraph', env.LOG_LEVEL);
+  let pglite: PGlite | undefined;
+  if (!env.DATABASE_URL) {
+    mkdirSync(env.PGLITE_DIR, { recursive: true });
+    pglite = await PGlite.create(env.PGLITE_DIR);
+  }
+  const services: { stop(): Promise<void> }[] = [];
+  const subgraphs = [
+    ['users', startUsers],
+    ['inventory', startInventory],
+    ['orders', startOrders],
+    ['customers', startCustomers],
+  ] as const;
+  const urls: Record<string, string> = {};
+  for (const [index, [name, start]] of subgraphs.entries()) {
+    const subgraphEnv = parseSubgraphEnv(name, env.PORT + index + 1, { ...process.env, PORT: String(env.PORT + index + 1) });
+    const service = await start({ env: subgraphEnv, pglite, logger: logger.child({ service: name }) });
+    services.push(service);
+    urls[`${name.toUpperCase()}_URL`] = service.url;
+  }
+  const gateway = await startGateway({
+    env: parseGatewayEnv({ ...process.env, ...urls, PORT: String(env.PORT) }),
+    logger: logger.child({ service: 'gateway' }),
+  });
+  services.unshift(gateway);
+
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  process.stdout.write(
+    [
+      '',
+      `Stockgraph is up in ${seconds}s (${pglite ? `embedded PGlite in ${env.PGLITE_DIR}` : 'PostgreSQL from DATABASE_URL'}).`,
+      `  GraphQL endpoint: ${gateway.url}`,
+      `  Demo users (development only): ${DEMO_ROLES.map((r) => `${r.toLowerCase()}@stockgraph.local`).join(', ')}`,
+      `  Demo password: ${DEMO_PASSWORD}`,
+      '',
+    ].join('\n'),
+  );
+
+  const stop = async () => {
+    for (const service of services) await service.stop();
+    await pglite?.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+} catch (error) {
+  exitOnConfigError(error);
+}
