@@ -55,6 +55,7 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
     await handle.migrate(definition.migrationsFolder, definition.pgSchema);
     const partitions = maintainPartitions(handle.db, definition.partitionedTables ?? [], logger);
     await partitions.ready;
+    logger.info({ driver: handle.driver, schema: definition.pgSchema }, 'database migrated');
     if (definition.seed && (env.SEED_DEMO_DATA ?? env.NODE_ENV === 'development')) {
       await definition.seed(handle.db, logger);
     }

@@ -1,2 +1,3 @@
 export * from './database.js';
 export * from './graphql.js';
+export * from './process.js';

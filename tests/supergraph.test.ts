@@ -1,0 +1,143 @@
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, graphql, readCounter, startProcess, type ServiceProcess, type TestDatabase } from '@stockgraph/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * The production shape: each subgraph and the gateway as its own process, all on the machine's real
+ * PostgreSQL (one fresh database, a schema per subgraph).
+ */
+let database: TestDatabase;
+const subgraphs: Record<string, ServiceProcess> = {};
+let gateway: ServiceProcess;
+let supergraphDir: string;
+let supergraphPath: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase('supergraph');
+  const names = ['users', 'inventory', 'orders', 'customers'];
+  const started = await Promise.all(
+    names.map((name) =>
+      startProcess(`subgraphs/${name}/src/server.ts`, { PORT: '0', DATABASE_URL: database.url, SEED_DEMO_DATA: 'true', DATABASE_POOL_MAX: '4' }),
+    ),
+  );
+  names.forEach((name, i) => (subgraphs[name] = started[i]!));
+  supergraphDir = mkdtempSync(join(tmpdir(), 'supergraph-'));
+  supergraphPath = join(supergraphDir, 'supergraph.graphql');
+  copyFileSync('schema/supergraph.graphql', supergraphPath);
+  gateway = await startProcess('gateway/src/server.ts', {
+    PORT: '0',
+    SUPERGRAPH_PATH: supergraphPath,
+    SUPERGRAPH_WATCH: 'true',
+    ...Object.fromEntries(names.map((name) => [`${name.toUpperCase()}_URL`, subgraphs[name]!.url])),
+  });
+});
+
+afterAll(async () => {
+  await gateway?.stop();
+  await Promise.all(Object.values(subgraphs).map((s) => s.stop()));
+  await database?.drop();
+  if (supergraphDir) rmSync(supergraphDir, { recursive: true, force: true });
+});
+
+const ORDERS_QUERY = `query Orders($first: Int!) {
+  orders(first: $first) {
+    edges { node { id number customer { name } items { quantity product { sku name available } } } }
+  }
+}`;
+
+async function sqlStatements(): Promise<number> {
+  const counts = await Promise.all(
+    Object.values(subgraphs).map((s) => readCounter(new URL('/metrics', s.url).toString(), 'stockgraph_sql_statements_total')),
+  );
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+async function statementsFor(first: number) {
+  const before = await sqlStatements();
+  const result = await graphql(gateway.url, ORDERS_QUERY, { first });
+  const after = await sqlStatements();
+  expect(result.errors).toBeUndefined();
+  return { statements: after - before, orders: result.data.orders.edges.map((e: any) => e.node) };
+}
+
+describe('the supergraph through the gateway, every service its own process on PostgreSQL', () => {
+  it('answers a query that spans orders, customers and inventory', async () => {
+    const { orders } = await statementsFor(5);
+    expect(orders).toHaveLength(5);
+    for (const order of orders) {
+      expect(order.customer.name).toEqual(expect.any(String));
+      expect(order.items.length).toBeGreaterThan(0);
+      for (const item of order.items) expect(item.product.sku).toMatch(/^[A-Z]{3}-\d{4}$/);
+    }
+  });
+
+  it('sends the same number of SQL statements for 5 orders as for 50', async () => {
+    const small = await statementsFor(5);
+    const large = await statementsFor(50);
+    const items = large.orders.reduce((n: number, o: any) => n + o.items.length, 0);
+    expect(items).toBeGreaterThan(50);
+    // orders page, their items, the customers, the products: one statement each.
+    expect({ n5: small.statements, n50: large.statements }).toEqual({ n5: 4, n50: 4 });
+  });
+
+  it('follows references both ways: customers to their orders and products to units sold', async () => {
+    const result = await graphql(
+      gateway.url,
+      `{ customers(first: 3) { edges { node { name orderCount lifetimeValue orders(first: 2) { edges { node { number total } } } } } }
+         products(first: 3) { edges { node { sku unitsSold } } } }`,
+    );
+    expect(result.errors).toBeUndefined();
+    for (const { node } of result.data.customers.edges) {
+      expect(node.orderCount).toBeGreaterThanOrEqual(node.orders.edges.length);
+      expect(node.lifetimeValue).toMatch(/^\d+\.\d{2}$/);
+    }
+    for (const { node } of result.data.products.edges) expect(node.unitsSold).toBeGreaterThanOrEqual(0);
+  });
+
+  it('answers bad input with coded errors and no internals', async () => {
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['query ($id: ID!) { order(id: $id) { id } }', { id: "1'; drop table orders.orders; --" }, 'BAD_USER_INPUT'],
+      ['{ orders(first: 1000) { totalCount } }', {}, 'BAD_USER_INPUT'],
+      ['{ orders(after: "bm90LWEtY3Vyc29y") { totalCount } }', {}, 'BAD_USER_INPUT'],
+      ['{ product(id: "0190b3c4-0000-7000-8000-000000000000") { id } }', {}, ''],
+      ['{ nope }', {}, 'GRAPHQL_VALIDATION_FAILED'],
+    ];
+    for (const [query, variables, code] of cases) {
+      const result = await graphql(gateway.url, query, variables);
+      if (code) expect(result.errors?.[0]?.extensions?.code, query).toBe(code);
+      else expect(result.errors, query).toBeUndefined();
+      expect(JSON.stringify(result), query).not.toMatch(/stacktrace|at .*\.ts:|syntax error at|relation "/i);
+    }
+    const malformed = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.text()).not.toMatch(/at .*\.(ts|js):\d+/);
+  });
+
+  it('is ready only while every subgraph answers', async () => {
+    const ready = await fetch(new URL('/ready', gateway.url));
+    expect(ready.status).toBe(200);
+    const health = await fetch(new URL('/health', subgraphs.orders!.url));
+    expect(health.status).toBe(200);
+  });
+
+  it('reloads the supergraph when the file changes', async () => {
+    const sdl = readFileSync(supergraphPath, 'utf8');
+    writeFileSync(supergraphPath, sdl.replace('"""Someone who places orders with us."""', '"""Someone who buys from us (reloaded)."""').replace('"Someone who places orders with us."', '"Someone who buys from us (reloaded)."'));
+    let description = '';
+    for (let i = 0; i < 50 && !description.includes('reloaded'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const result = await graphql(gateway.url, '{ __type(name: "Customer") { description } }');
+      description = result.data?.__type?.description ?? '';
+    }
+    expect(description).toContain('reloaded');
+  });
+
+  it('stops being ready when a subgraph goes away', async () => {
+    await subgraphs.customers!.stop();
+    const ready = await fetch(new URL('/ready', gateway.url));
+    expect(ready.status).toBe(503);
+    expect((await ready.json()).checks.customers).not.toBe('ok');
+  });
+});
