@@ -1,0 +1,44 @@
+import { run } from '@stockgraph/testkit';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseSubgraphEnv } from './index.js';
+
+describe('environment validation', () => {
+  it('reports every bad variable at once, naming each', () => {
+    let error: unknown;
+    try {
+      parseSubgraphEnv('orders', 4003, { PORT: 'eighty', DATABASE_URL: 'mysql://db/x', LOG_LEVEL: 'loud', SEED_DEMO_DATA: 'maybe' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    for (const name of ['PORT', 'DATABASE_URL', 'LOG_LEVEL', 'SEED_DEMO_DATA']) expect(message).toContain(name);
+  });
+
+  it('applies defaults and coerces types', () => {
+    const env = parseSubgraphEnv('orders', 4003, { DATABASE_POOL_MAX: '7', SEED_DEMO_DATA: 'false' });
+    expect(env).toMatchObject({ PORT: 4003, DATABASE_POOL_MAX: 7, SEED_DEMO_DATA: false, NODE_ENV: 'development' });
+  });
+
+  it('refuses the embedded database and demo data in production', () => {
+    expect(() => parseSubgraphEnv('orders', 4003, { NODE_ENV: 'production' })).toThrow(/DATABASE_URL: required in production/);
+    expect(() =>
+      parseSubgraphEnv('orders', 4003, { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/x', SEED_DEMO_DATA: 'true' }),
+    ).toThrow(/SEED_DEMO_DATA/);
+  });
+
+  it('stops a service at start with one clear message and no stack trace', async () => {
+    const result = await run('subgraphs/orders/src/server.ts', { PORT: '99999', DATABASE_URL: 'not a url', NODE_ENV: 'test' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^orders: invalid configuration/);
+    expect(result.stderr).toContain('PORT="99999"');
+    expect(result.stderr).toContain('DATABASE_URL');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses a gateway subgraph URL that is not http(s)', async () => {
+    const result = await run('gateway/src/server.ts', { ORDERS_URL: 'ftp://orders', NODE_ENV: 'test' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('ORDERS_URL');
+  });
+});

@@ -1,0 +1,94 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { graphql, ROOT } from '@stockgraph/testkit';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/** Finds a base port with the four after it free too (the launcher uses PORT..PORT+4). */
+async function freeBasePort(): Promise<number> {
+  const tryPort = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const free = await Promise.all([0, 1, 2, 3, 4].map((i) => tryPort(base + i)));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error('no free port range');
+}
+
+let child: ChildProcess;
+let dataDir: string;
+let url: string;
+let banner = '';
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'pglite-'));
+  const port = await freeBasePort();
+  // Exactly what `pnpm start` runs, on a fresh embedded database.
+  child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), PGLITE_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'development', DATABASE_URL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stderr!.on('data', (d) => (banner += d));
+  url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no banner:\n${banner}`)), 90_000);
+    child.stdout!.on('data', (d) => {
+      banner += d;
+      const match = /GraphQL endpoint: (\S+)/.exec(banner);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`pnpm start exited with ${code}:\n${banner}`)));
+  });
+}, 120_000);
+
+afterAll(async () => {
+  if (child && child.exitCode === null) {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('pnpm start on embedded defaults (PGlite, one process)', () => {
+  it('prints the endpoint and the demo users', () => {
+    expect(banner).toContain('admin@stockgraph.local');
+    expect(banner).toMatch(/Demo password: stockgraph/);
+  });
+
+  it('serves seeded orders with their customer and products', async () => {
+    const result = await graphql(
+      url,
+      `{ orders(first: 10) { totalCount edges { node { number status customer { name } items { quantity product { sku name available } } } } } }`,
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data.orders.totalCount).toBeGreaterThan(5000);
+    const orders = result.data.orders.edges.map((e: any) => e.node);
+    expect(orders).toHaveLength(10);
+    for (const order of orders) {
+      expect(order.customer.name).toEqual(expect.any(String));
+      for (const item of order.items) expect(item.product.name).toEqual(expect.any(String));
+    }
+  });
+
+  it('keeps two years of orders in monthly partitions', async () => {
+    const to = new Date();
+    const from = new Date(Date.UTC(to.getUTCFullYear() - 2, to.getUTCMonth(), 1));
+    const result = await graphql(url, `query ($from: DateTime!, $to: DateTime!) { orderStats(from: $from, to: $to, interval: MONTH) { start orderCount } }`, {
+      from: from.toISOString(),
+      to: to.toISOString(),
+    });
+    expect(result.errors).toBeUndefined();
+    const busy = result.data.orderStats.filter((b: any) => b.orderCount > 0);
+    expect(busy.length).toBeGreaterThanOrEqual(23);
+  });
+});
