@@ -138,6 +138,6 @@ describe('the supergraph through the gateway, every service its own process on P
     await subgraphs.customers!.stop();
     const ready = await fetch(new URL('/ready', gateway.url));
     expect(ready.status).toBe(503);
-    expect((await ready.json()).checks.customers).not.toBe('ok');
+    expect(((await ready.json()) as { checks: Record<string, string> }).checks.customers).not.toBe('ok');
   });
 });
