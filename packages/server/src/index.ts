@@ -3,3 +3,4 @@ export * from './metrics.js';
 export * from './errors.js';
 export * from './observability.plugin.js';
 export * from './subgraph.js';
+export * from './main.js';

@@ -1,29 +1,16 @@
-import { parseSubgraphEnv } from '@stockgraph/config';
 import { generateDemoData } from '@stockgraph/demo-data';
-import { createTestDatabase, graphql, type TestDatabase } from '@stockgraph/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { graphql, useSubgraph } from '@stockgraph/testkit';
+import { describe, expect, it } from 'vitest';
 import { startCustomers } from './app.js';
 
-let database: TestDatabase;
-let service: Awaited<ReturnType<typeof startCustomers>>;
 const demo = generateDemoData();
-
-beforeAll(async () => {
-  database = await createTestDatabase('customers');
-  const env = parseSubgraphEnv('customers', 0, { DATABASE_URL: database.url, SEED_DEMO_DATA: 'true', LOG_LEVEL: 'silent' });
-  service = await startCustomers({ env });
-});
-
-afterAll(async () => {
-  await service?.stop();
-  await database?.drop();
-});
+const service = useSubgraph('customers', startCustomers);
 
 describe('customers subgraph', () => {
   it('resolves Customer entities by @key(fields: "id"), null for unknown ids', async () => {
     const [first, second] = demo.customers;
     const result = await graphql(
-      service.url,
+      service.current.url,
       `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id name tier } } }`,
       {
         r: [
@@ -44,7 +31,7 @@ describe('customers subgraph', () => {
   it('finds a customer by phone however the number is formatted', async () => {
     const customer = demo.customers[7]!;
     const spaced = `${customer.phone.slice(0, 3)} ${customer.phone.slice(3, 6)}-${customer.phone.slice(6)}`;
-    const result = await graphql(service.url, `query ($p: String!) { customerByPhone(phone: $p) { id } }`, { p: spaced });
+    const result = await graphql(service.current.url, `query ($p: String!) { customerByPhone(phone: $p) { id } }`, { p: spaced });
     expect(result.data.customerByPhone).toEqual({ id: customer.id });
   });
 
@@ -54,7 +41,7 @@ describe('customers subgraph', () => {
     let totalCount = 0;
     for (let guard = 0; guard < 20; guard++) {
       const page: any = await graphql(
-        service.url,
+        service.current.url,
         `query ($after: String) { customers(first: 100, after: $after) { totalCount edges { node { id name } } pageInfo { hasNextPage endCursor } } }`,
         { after },
       );
@@ -77,14 +64,14 @@ describe('customers subgraph', () => {
       `{ customers(after: "${Buffer.from('["x","y"]').toString('base64url')}") { totalCount } }`,
     ];
     for (const query of cases) {
-      const result = await graphql(service.url, query);
+      const result = await graphql(service.current.url, query);
       expect(result.errors?.[0]?.extensions?.code, query).toBe('BAD_USER_INPUT');
       expect(JSON.stringify(result.errors)).not.toMatch(/stack|select|postgres/i);
     }
   });
 
   it('matches search terms literally, wildcards included', async () => {
-    const result = await graphql(service.url, `{ customers(search: "%") { totalCount } }`);
+    const result = await graphql(service.current.url, `{ customers(search: "%") { totalCount } }`);
     expect(result.data.customers.totalCount).toBe(0);
   });
 });

@@ -1,33 +1,20 @@
-import { parseSubgraphEnv } from '@stockgraph/config';
 import { partitionName, rowsOf } from '@stockgraph/db';
 import { generateDemoData } from '@stockgraph/demo-data';
 import { newId } from '@stockgraph/ids';
-import { createTestDatabase, graphql, type TestDatabase } from '@stockgraph/testkit';
+import { graphql, useSubgraph } from '@stockgraph/testkit';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startInventory } from './app.js';
 import { stockMovements } from './db/schema.js';
 
-let database: TestDatabase;
-let service: Awaited<ReturnType<typeof startInventory>>;
 const demo = generateDemoData();
-
-beforeAll(async () => {
-  database = await createTestDatabase('inventory');
-  const env = parseSubgraphEnv('inventory', 0, { DATABASE_URL: database.url, SEED_DEMO_DATA: 'true', LOG_LEVEL: 'silent' });
-  service = await startInventory({ env });
-});
-
-afterAll(async () => {
-  await service?.stop();
-  await database?.drop();
-});
+const service = useSubgraph('inventory', startInventory);
 
 describe('inventory subgraph', () => {
   it('resolves Product entities by both keys, id and sku', async () => {
     const [a, b] = demo.products;
     const result = await graphql(
-      service.url,
+      service.current.url,
       `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id sku name unitPrice } } }`,
       {
         r: [
@@ -46,7 +33,7 @@ describe('inventory subgraph', () => {
   });
 
   it('keeps stock columns equal to the ledger sums for every product', async () => {
-    const result = await service.db.execute(sql`
+    const result = await service.current.db.execute(sql`
       select p.sku, p.on_hand, p.reserved,
         coalesce(sum(m.delta) filter (where m.reason in ('RECEIPT','SALE','ADJUSTMENT','RETURN')), 0)::int as ledger_on_hand,
         coalesce(sum(m.delta) filter (where m.reason in ('RESERVATION','RELEASE')), 0)::int as ledger_reserved
@@ -61,7 +48,7 @@ describe('inventory subgraph', () => {
 
   it('filters low-stock products and pages them by SKU', async () => {
     const result = await graphql(
-      service.url,
+      service.current.url,
       `{ products(filter: { lowStock: true }, first: 100) { totalCount edges { node { sku available reorderLevel lowStock } } } }`,
     );
     const nodes = result.data.products.edges.map((e: any) => e.node);
@@ -74,7 +61,7 @@ describe('inventory subgraph', () => {
   it('pages a product ledger newest first with price history', async () => {
     const product = demo.products[0]!;
     const first = await graphql(
-      service.url,
+      service.current.url,
       `query ($id: ID!) { product(id: $id) { priceHistory { unitPrice } movements(first: 2) { totalCount edges { node { id createdAt reason } } pageInfo { hasNextPage endCursor } } } }`,
       { id: product.id },
     );
@@ -83,7 +70,7 @@ describe('inventory subgraph', () => {
     const moves = first.data.product.movements;
     expect(moves.edges).toHaveLength(2);
     const next = await graphql(
-      service.url,
+      service.current.url,
       `query ($id: ID!, $after: String) { product(id: $id) { movements(first: 100, after: $after) { edges { node { id createdAt } } } } }`,
       { id: product.id, after: moves.pageInfo.endCursor },
     );
@@ -98,16 +85,16 @@ describe('inventory subgraph', () => {
     const now = new Date();
     const far = new Date(Date.UTC(now.getUTCFullYear() + 5, 0, 15));
     const rows = [now, far].map((at) => ({ id: newId(at), createdAt: at, productId: product.id, delta: 0, reason: 'ADJUSTMENT' as const, note: 'partition probe' }));
-    await service.db.insert(stockMovements).values(rows);
+    await service.current.db.insert(stockMovements).values(rows);
     const placed = rowsOf<{ id: string; partition: string }>(
-      await service.db.execute(sql`select id, tableoid::regclass::text as partition from inventory.stock_movements where note = 'partition probe'`),
+      await service.current.db.execute(sql`select id, tableoid::regclass::text as partition from inventory.stock_movements where note = 'partition probe'`),
     );
     const byId = new Map(placed.map((p) => [p.id, p.partition]));
     expect(byId.get(rows[0]!.id)).toBe(`inventory.${partitionName('stock_movements', now)}`);
     expect(byId.get(rows[1]!.id)).toBe('inventory.stock_movements_default');
     // Seeded history sits in monthly partitions, none of it in DEFAULT.
     const inDefault = rowsOf<{ n: number }>(
-      await service.db.execute(sql`select count(*)::int as n from inventory.stock_movements_default where note is distinct from 'partition probe'`),
+      await service.current.db.execute(sql`select count(*)::int as n from inventory.stock_movements_default where note is distinct from 'partition probe'`),
     );
     expect(inDefault[0]!.n).toBe(0);
   });
@@ -116,7 +103,7 @@ describe('inventory subgraph', () => {
     const ahead = new Date();
     ahead.setUTCMonth(ahead.getUTCMonth() + 3, 1);
     const result = rowsOf<{ n: number }>(
-      await service.db.execute(sql`select count(*)::int as n from pg_class where relname = ${partitionName('stock_movements', ahead)}`),
+      await service.current.db.execute(sql`select count(*)::int as n from pg_class where relname = ${partitionName('stock_movements', ahead)}`),
     );
     expect(result[0]!.n).toBe(1);
   });

@@ -1,26 +1,13 @@
-import { parseSubgraphEnv } from '@stockgraph/config';
 import { partitionName, rowsOf } from '@stockgraph/db';
 import { generateDemoData } from '@stockgraph/demo-data';
 import { idTime } from '@stockgraph/ids';
-import { createTestDatabase, graphql, type TestDatabase } from '@stockgraph/testkit';
+import { graphql, useSubgraph } from '@stockgraph/testkit';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startOrders } from './app.js';
 
-let database: TestDatabase;
-let service: Awaited<ReturnType<typeof startOrders>>;
 const demo = generateDemoData();
-
-beforeAll(async () => {
-  database = await createTestDatabase('orders');
-  const env = parseSubgraphEnv('orders', 0, { DATABASE_URL: database.url, SEED_DEMO_DATA: 'true', LOG_LEVEL: 'silent' });
-  service = await startOrders({ env });
-});
-
-afterAll(async () => {
-  await service?.stop();
-  await database?.drop();
-});
+const service = useSubgraph('orders', startOrders);
 
 const revenue = (orders: typeof demo.orders) =>
   (orders.filter((o) => o.status === 'CONFIRMED' || o.status === 'FULFILLED').reduce((s, o) => s + Math.round(Number(o.total) * 100), 0) / 100).toFixed(2);
@@ -29,7 +16,7 @@ describe('orders subgraph', () => {
   it('resolves Order entities by @key(fields: "id") with their items', async () => {
     const order = demo.orders[100]!;
     const result = await graphql(
-      service.url,
+      service.current.url,
       `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Order { id number status total items { quantity unitPrice product { id } } customer { id } } } }`,
       { r: [{ __typename: 'Order', id: order.id }, { __typename: 'Order', id: '0190b3c4-0000-7000-8000-000000000000' }] },
     );
@@ -43,7 +30,7 @@ describe('orders subgraph', () => {
   it('resolves the Customer fields it contributes, batched across customers', async () => {
     const customers = demo.customers.slice(0, 3);
     const result = await graphql(
-      service.url,
+      service.current.url,
       `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id orderCount lifetimeValue orders(first: 2) { totalCount edges { node { id createdAt } } } } } }`,
       { r: customers.map((c) => ({ __typename: 'Customer', id: c.id })) },
     );
@@ -67,7 +54,7 @@ describe('orders subgraph', () => {
       .filter((i) => i.productId === product.id)
       .reduce((s, i) => s + i.quantity, 0);
     const result = await graphql(
-      service.url,
+      service.current.url,
       `query ($r: [_Any!]!, $from: DateTime) { _entities(representations: $r) { ... on Product { id unitsSold(from: $from) } } }`,
       { r: [{ __typename: 'Product', id: product.id }], from: from.toISOString() },
     );
@@ -83,7 +70,7 @@ describe('orders subgraph', () => {
     let after: string | null = null;
     for (let guard = 0; guard < 50; guard++) {
       const page: any = await graphql(
-        service.url,
+        service.current.url,
         `query ($f: OrderFilter, $after: String) { orders(filter: $f, first: 100, after: $after) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }`,
         { f: { createdFrom: from.toISOString(), createdTo: to.toISOString() }, after },
       );
@@ -100,7 +87,7 @@ describe('orders subgraph', () => {
     const from = new Date(Date.UTC(2025, 5, 1));
     const to = new Date(Date.UTC(2025, 8, 1));
     const result = await graphql(
-      service.url,
+      service.current.url,
       `query ($from: DateTime!, $to: DateTime!) { orderStats(from: $from, to: $to, interval: MONTH) { start orderCount revenue } }`,
       { from: from.toISOString(), to: to.toISOString() },
     );
@@ -113,13 +100,13 @@ describe('orders subgraph', () => {
   it('stores orders and items in their month partitions and prunes lookups by id to one partition', async () => {
     const order = demo.orders[500]!;
     const placed = rowsOf<{ o: string; i: string }>(
-      await service.db.execute(sql`select
+      await service.current.db.execute(sql`select
         (select tableoid::regclass::text from orders.orders where id = ${order.id}) as o,
         (select distinct tableoid::regclass::text from orders.order_items where order_id = ${order.id}) as i`),
     )[0]!;
     expect(placed).toEqual({ o: `orders.${partitionName('orders', order.createdAt)}`, i: `orders.${partitionName('order_items', order.createdAt)}` });
     const plan = rowsOf<Record<string, string>>(
-      await service.db.execute(
+      await service.current.db.execute(
         sql`explain (costs off) select * from orders.orders where id = ${order.id}::uuid and created_at = ${idTime(order.id).toISOString()}::timestamptz`,
       ),
     )
@@ -138,13 +125,13 @@ describe('orders subgraph', () => {
       `{ orderStats(from: "2026-01-01", to: "2025-01-01") { start } }`,
     ];
     for (const query of cases) {
-      const result = await graphql(service.url, query);
+      const result = await graphql(service.current.url, query);
       expect(result.errors?.[0]?.extensions?.code, query).toBe('BAD_USER_INPUT');
     }
     // A malformed DateTime in a variable is bad input; written inline in the document it fails validation.
-    const variable = await graphql(service.url, `query ($f: OrderFilter) { orders(filter: $f) { totalCount } }`, { f: { createdFrom: 'yesterday' } });
+    const variable = await graphql(service.current.url, `query ($f: OrderFilter) { orders(filter: $f) { totalCount } }`, { f: { createdFrom: 'yesterday' } });
     expect(variable.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    const inline = await graphql(service.url, `{ orders(filter: { createdFrom: "yesterday" }) { totalCount } }`);
+    const inline = await graphql(service.current.url, `{ orders(filter: { createdFrom: "yesterday" }) { totalCount } }`);
     expect(inline.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 });

@@ -1,12 +1,5 @@
-import { exitOnConfigError, parseSubgraphEnv } from '@stockgraph/config';
+import { parseSubgraphEnv } from '@stockgraph/config';
+import { runMain } from '@stockgraph/server';
 import { DEFAULT_PORT, startOrders } from './app.js';
 
-try {
-  const env = parseSubgraphEnv('orders', DEFAULT_PORT);
-  const service = await startOrders({ env });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => void service.stop().then(() => process.exit(0)));
-  }
-} catch (error) {
-  exitOnConfigError(error);
-}
+await runMain(() => startOrders({ env: parseSubgraphEnv('orders', DEFAULT_PORT) }));

@@ -1,31 +1,18 @@
-import { parseSubgraphEnv } from '@stockgraph/config';
 import { DEMO_PASSWORD, generateDemoData } from '@stockgraph/demo-data';
-import { createTestDatabase, graphql, type TestDatabase } from '@stockgraph/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { graphql, useSubgraph } from '@stockgraph/testkit';
+import { describe, expect, it } from 'vitest';
 import { startUsers } from './app.js';
 import { users } from './db/schema.js';
 import { verifyPassword } from './passwords.js';
 
-let database: TestDatabase;
-let service: Awaited<ReturnType<typeof startUsers>>;
 const demo = generateDemoData();
-
-beforeAll(async () => {
-  database = await createTestDatabase('users');
-  const env = parseSubgraphEnv('users', 0, { DATABASE_URL: database.url, SEED_DEMO_DATA: 'true', LOG_LEVEL: 'silent' });
-  service = await startUsers({ env });
-});
-
-afterAll(async () => {
-  await service?.stop();
-  await database?.drop();
-});
+const service = useSubgraph('users', startUsers);
 
 describe('users subgraph', () => {
   it('resolves User entities by @key(fields: "id")', async () => {
     const admin = demo.users.find((u) => u.role === 'ADMIN')!;
     const result = await graphql(
-      service.url,
+      service.current.url,
       `query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id email role active } } }`,
       { r: [{ __typename: 'User', id: admin.id }, { __typename: 'User', id: '0190b3c4-0000-7000-8000-000000000000' }] },
     );
@@ -34,7 +21,7 @@ describe('users subgraph', () => {
   });
 
   it('seeds one demo user per role with an argon2id hash of the demo password', async () => {
-    const rows = await service.db.select().from(users);
+    const rows = await service.current.db.select().from(users);
     expect(rows.map((r) => r.role).sort()).toEqual(['ADMIN', 'MANAGER', 'STAFF', 'VIEWER']);
     for (const row of rows) {
       expect(row.passwordHash).toMatch(/^\$argon2id\$/);
@@ -44,7 +31,7 @@ describe('users subgraph', () => {
   });
 
   it('pages users by email and answers me with null without a session', async () => {
-    const first = await graphql(service.url, `{ me { id } users(first: 3) { totalCount edges { node { email } } pageInfo { hasNextPage endCursor } } }`);
+    const first = await graphql(service.current.url, `{ me { id } users(first: 3) { totalCount edges { node { email } } pageInfo { hasNextPage endCursor } } }`);
     expect(first.data.me).toBeNull();
     expect(first.data.users.totalCount).toBe(4);
     expect(first.data.users.edges.map((e: any) => e.node.email)).toEqual([
@@ -52,7 +39,7 @@ describe('users subgraph', () => {
       'manager@stockgraph.local',
       'staff@stockgraph.local',
     ]);
-    const rest = await graphql(service.url, `query ($a: String) { users(first: 3, after: $a) { edges { node { email } } pageInfo { hasNextPage } } }`, {
+    const rest = await graphql(service.current.url, `query ($a: String) { users(first: 3, after: $a) { edges { node { email } } pageInfo { hasNextPage } } }`, {
       a: first.data.users.pageInfo.endCursor,
     });
     expect(rest.data.users.edges.map((e: any) => e.node.email)).toEqual(['viewer@stockgraph.local']);
