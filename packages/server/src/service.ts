@@ -32,6 +32,8 @@ export interface ServiceOptions<TContext extends BaseContext> {
   readiness: Record<string, ReadinessCheck>;
   plugins?: ApolloServerPlugin<TContext>[];
   introspection?: boolean;
+  /** Extra HTTP routes (the gateway's explorer), mounted before /graphql. */
+  routes?: (app: express.Express) => void;
 }
 
 export interface RunningService {
@@ -93,6 +95,7 @@ export async function startService<TContext extends BaseContext>(options: Servic
   app.get('/metrics', async (_req, res) => {
     res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
   });
+  options.routes?.(app);
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),
