@@ -14,7 +14,7 @@ import { parseGatewayEnv } from '@stockgraph/gateway/env';
 import { startInventory } from '@stockgraph/inventory';
 import { createLogger } from '@stockgraph/logger';
 import { startOrders } from '@stockgraph/orders';
-import { startUsers } from '@stockgraph/users';
+import { parseUsersEnv, startUsers } from '@stockgraph/users';
 
 const started = performance.now();
 try {
@@ -34,21 +34,29 @@ try {
     pglite = await PGlite.create(env.PGLITE_DIR);
   }
   const services: { stop(): Promise<void> }[] = [];
-  const subgraphs = [
-    ['users', startUsers],
+  const portOf = (offset: number) => String(env.PORT + offset);
+  const users = await startUsers({
+    env: parseUsersEnv({ ...process.env, PORT: portOf(1) }),
+    pglite,
+    logger: logger.child({ service: 'users' }),
+  });
+  services.push(users);
+  // Every other service verifies tokens against the users service's published keys.
+  const JWKS_URL = new URL('/.well-known/jwks.json', users.url).toString();
+  const urls: Record<string, string> = { USERS_URL: users.url };
+  const others = [
     ['inventory', startInventory],
     ['orders', startOrders],
     ['customers', startCustomers],
   ] as const;
-  const urls: Record<string, string> = {};
-  for (const [index, [name, start]] of subgraphs.entries()) {
-    const subgraphEnv = parseSubgraphEnv(name, env.PORT + index + 1, { ...process.env, PORT: String(env.PORT + index + 1) });
+  for (const [index, [name, start]] of others.entries()) {
+    const subgraphEnv = parseSubgraphEnv(name, env.PORT + index + 2, { ...process.env, PORT: portOf(index + 2), JWKS_URL });
     const service = await start({ env: subgraphEnv, pglite, logger: logger.child({ service: name }) });
     services.push(service);
     urls[`${name.toUpperCase()}_URL`] = service.url;
   }
   const gateway = await startGateway({
-    env: parseGatewayEnv({ ...process.env, ...urls, PORT: String(env.PORT) }),
+    env: parseGatewayEnv({ ...process.env, ...urls, JWKS_URL, PORT: String(env.PORT) }),
     logger: logger.child({ service: 'gateway' }),
   });
   services.unshift(gateway);

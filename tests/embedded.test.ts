@@ -26,6 +26,7 @@ let child: ChildProcess;
 let dataDir: string;
 let url: string;
 let banner = '';
+let auth: Record<string, string> = {};
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'pglite-'));
@@ -65,10 +66,18 @@ describe('pnpm start on embedded defaults (PGlite, one process)', () => {
     expect(banner).toMatch(/Demo password: stockgraph/);
   });
 
+  it('signs in a demo user', async () => {
+    const result = await graphql(url, 'mutation { login(email: "manager@stockgraph.local", password: "stockgraph") { accessToken } }');
+    expect(result.errors).toBeUndefined();
+    auth = { authorization: `Bearer ${result.data.login.accessToken}` };
+  });
+
   it('serves seeded orders with their customer and products', async () => {
     const result = await graphql(
       url,
       `{ orders(first: 10) { totalCount edges { node { number status customer { name } items { quantity product { sku name available } } } } } }`,
+      {},
+      auth,
     );
     expect(result.errors).toBeUndefined();
     expect(result.data.orders.totalCount).toBeGreaterThan(5000);
@@ -83,10 +92,12 @@ describe('pnpm start on embedded defaults (PGlite, one process)', () => {
   it('keeps two years of orders in monthly partitions', async () => {
     const to = new Date();
     const from = new Date(Date.UTC(to.getUTCFullYear() - 2, to.getUTCMonth(), 1));
-    const result = await graphql(url, `query ($from: DateTime!, $to: DateTime!) { orderStats(from: $from, to: $to, interval: MONTH) { start orderCount } }`, {
-      from: from.toISOString(),
-      to: to.toISOString(),
-    });
+    const result = await graphql(
+      url,
+      `query ($from: DateTime!, $to: DateTime!) { orderStats(from: $from, to: $to, interval: MONTH) { start orderCount } }`,
+      { from: from.toISOString(), to: to.toISOString() },
+      auth,
+    );
     expect(result.errors).toBeUndefined();
     const busy = result.data.orderStats.filter((b: any) => b.orderCount > 0);
     expect(busy.length).toBeGreaterThanOrEqual(23);

@@ -1,43 +1,31 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, graphql, readCounter, startProcess, type ServiceProcess, type TestDatabase } from '@stockgraph/testkit';
+import { graphql, readCounter, startStack, type ServiceProcess, type Stack } from '@stockgraph/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * The production shape: each subgraph and the gateway as its own process, all on the machine's real
  * PostgreSQL (one fresh database, a schema per subgraph).
  */
-let database: TestDatabase;
-const subgraphs: Record<string, ServiceProcess> = {};
+let stack: Stack;
+let subgraphs: Stack['subgraphs'];
 let gateway: ServiceProcess;
 let supergraphDir: string;
 let supergraphPath: string;
+let auth: Record<string, string>;
 
 beforeAll(async () => {
-  database = await createTestDatabase('supergraph');
-  const names = ['users', 'inventory', 'orders', 'customers'];
-  const started = await Promise.all(
-    names.map((name) =>
-      startProcess(`subgraphs/${name}/src/server.ts`, { PORT: '0', DATABASE_URL: database.url, SEED_DEMO_DATA: 'true', DATABASE_POOL_MAX: '4' }),
-    ),
-  );
-  names.forEach((name, i) => (subgraphs[name] = started[i]!));
   supergraphDir = mkdtempSync(join(tmpdir(), 'supergraph-'));
   supergraphPath = join(supergraphDir, 'supergraph.graphql');
   copyFileSync('schema/supergraph.graphql', supergraphPath);
-  gateway = await startProcess('gateway/src/server.ts', {
-    PORT: '0',
-    SUPERGRAPH_PATH: supergraphPath,
-    SUPERGRAPH_WATCH: 'true',
-    ...Object.fromEntries(names.map((name) => [`${name.toUpperCase()}_URL`, subgraphs[name]!.url])),
-  });
+  stack = await startStack({ gatewayEnv: { SUPERGRAPH_PATH: supergraphPath, SUPERGRAPH_WATCH: 'true' } });
+  ({ subgraphs, gateway } = stack);
+  auth = await stack.as('MANAGER');
 });
 
 afterAll(async () => {
-  await gateway?.stop();
-  await Promise.all(Object.values(subgraphs).map((s) => s.stop()));
-  await database?.drop();
+  await stack?.stop();
   if (supergraphDir) rmSync(supergraphDir, { recursive: true, force: true });
 });
 
@@ -56,7 +44,7 @@ async function sqlStatements(): Promise<number> {
 
 async function statementsFor(first: number) {
   const before = await sqlStatements();
-  const result = await graphql(gateway.url, ORDERS_QUERY, { first });
+  const result = await graphql(gateway.url, ORDERS_QUERY, { first }, auth);
   const after = await sqlStatements();
   expect(result.errors).toBeUndefined();
   return { statements: after - before, orders: result.data.orders.edges.map((e: any) => e.node) };
@@ -78,8 +66,9 @@ describe('the supergraph through the gateway, every service its own process on P
     const large = await statementsFor(50);
     const items = large.orders.reduce((n: number, o: any) => n + o.items.length, 0);
     expect(items).toBeGreaterThan(50);
-    // orders page, their items, the customers, the products: one statement each.
-    expect({ n5: small.statements, n50: large.statements }).toEqual({ n5: 4, n50: 4 });
+    // Orders page, their items, the customers, the products: one statement each; plus the users
+    // service's session check (SESSION_CACHE_MS=0 here, so every request makes it).
+    expect({ n5: small.statements, n50: large.statements }).toEqual({ n5: 5, n50: 5 });
   });
 
   it('follows references both ways: customers to their orders and products to units sold', async () => {
@@ -87,6 +76,8 @@ describe('the supergraph through the gateway, every service its own process on P
       gateway.url,
       `{ customers(first: 3) { edges { node { name orderCount lifetimeValue orders(first: 2) { edges { node { number total } } } } } }
          products(first: 3) { edges { node { sku unitsSold } } } }`,
+      {},
+      auth,
     );
     expect(result.errors).toBeUndefined();
     for (const { node } of result.data.customers.edges) {
@@ -105,12 +96,12 @@ describe('the supergraph through the gateway, every service its own process on P
       ['{ nope }', {}, 'GRAPHQL_VALIDATION_FAILED'],
     ];
     for (const [query, variables, code] of cases) {
-      const result = await graphql(gateway.url, query, variables);
+      const result = await graphql(gateway.url, query, variables, auth);
       if (code) expect(result.errors?.[0]?.extensions?.code, query).toBe(code);
       else expect(result.errors, query).toBeUndefined();
       expect(JSON.stringify(result), query).not.toMatch(/stacktrace|at .*\.ts:|syntax error at|relation "/i);
     }
-    const malformed = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    const malformed = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: '{"query": ' });
     expect(malformed.status).toBe(400);
     expect(await malformed.text()).not.toMatch(/at .*\.(ts|js):\d+/);
   });
@@ -118,7 +109,7 @@ describe('the supergraph through the gateway, every service its own process on P
   it('is ready only while every subgraph answers', async () => {
     const ready = await fetch(new URL('/ready', gateway.url));
     expect(ready.status).toBe(200);
-    const health = await fetch(new URL('/health', subgraphs.orders!.url));
+    const health = await fetch(new URL('/health', subgraphs.orders.url));
     expect(health.status).toBe(200);
   });
 
@@ -128,14 +119,14 @@ describe('the supergraph through the gateway, every service its own process on P
     let description = '';
     for (let i = 0; i < 50 && !description.includes('reloaded'); i++) {
       await new Promise((r) => setTimeout(r, 100));
-      const result = await graphql(gateway.url, '{ __type(name: "Customer") { description } }');
+      const result = await graphql(gateway.url, '{ __type(name: "Customer") { description } }', {}, auth);
       description = result.data?.__type?.description ?? '';
     }
     expect(description).toContain('reloaded');
   });
 
   it('stops being ready when a subgraph goes away', async () => {
-    await subgraphs.customers!.stop();
+    await subgraphs.customers.stop();
     const ready = await fetch(new URL('/ready', gateway.url));
     expect(ready.status).toBe(503);
     expect(((await ready.json()) as { checks: Record<string, string> }).checks.customers).not.toBe('ok');

@@ -1,4 +1,4 @@
-import { baseEnvShape, booleanFromEnv, ConfigError, parseEnv, z } from '@stockgraph/config';
+import { baseEnvShape, booleanFromEnv, ConfigError, parseEnv, tokenEnvShape, z } from '@stockgraph/config';
 
 const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
 
@@ -12,6 +12,9 @@ const shape = {
   INVENTORY_URL: httpUrl.default('http://127.0.0.1:4002/graphql'),
   ORDERS_URL: httpUrl.default('http://127.0.0.1:4003/graphql'),
   CUSTOMERS_URL: httpUrl.default('http://127.0.0.1:4004/graphql'),
+  ...tokenEnvShape,
+  /** How long the answer "this session is live" is trusted before the users service is asked again. */
+  SESSION_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
 };
 
 export type GatewayEnv = z.infer<z.ZodObject<typeof shape>>;
@@ -22,6 +25,11 @@ export function parseGatewayEnv(source: NodeJS.ProcessEnv = process.env): Readon
     throw new ConfigError('gateway', ['SUPERGRAPH_WATCH: a production gateway serves the supergraph it was deployed with']);
   }
   return env;
+}
+
+/** The users service's token introspection endpoint, beside its GraphQL endpoint. */
+export function sessionCheckUrl(env: GatewayEnv): string {
+  return new URL('/session', env.USERS_URL).toString();
 }
 
 /** Subgraph name in the supergraph → the URL this deployment reaches it at. */

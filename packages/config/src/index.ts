@@ -64,6 +64,13 @@ export function exitOnConfigError(error: unknown): never {
   throw error;
 }
 
+/** Where access tokens are verified: every subgraph and the gateway check them themselves (zero trust). */
+export const tokenEnvShape = {
+  JWKS_URL: z.string().url().default('http://127.0.0.1:4001/.well-known/jwks.json'),
+  JWT_ISSUER: z.string().min(1).default('stockgraph-users'),
+  JWT_AUDIENCE: z.string().min(1).default('stockgraph'),
+};
+
 /** What every subgraph process reads from its environment. */
 export function subgraphEnvShape(defaultPort: number) {
   return {
@@ -73,6 +80,7 @@ export function subgraphEnvShape(defaultPort: number) {
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
     PGLITE_DIR: z.string().min(1).optional(),
     SEED_DEMO_DATA: booleanFromEnv.optional(),
+    ...tokenEnvShape,
   };
 }
 
@@ -87,9 +95,15 @@ export function productionProblems(env: SubgraphEnv): string[] {
   return problems;
 }
 
-export function parseSubgraphEnv(service: string, defaultPort: number, source: NodeJS.ProcessEnv = process.env): Readonly<SubgraphEnv> {
-  const env = parseEnv(service, subgraphEnvShape(defaultPort), source);
-  const problems = productionProblems(env);
+export function parseSubgraphEnv<Extra extends z.ZodRawShape = {}>(
+  service: string,
+  defaultPort: number,
+  source: NodeJS.ProcessEnv = process.env,
+  extra: Extra = {} as Extra,
+  extraProblems: (env: SubgraphEnv & z.infer<z.ZodObject<Extra>>) => string[] = () => [],
+): Readonly<SubgraphEnv & z.infer<z.ZodObject<Extra>>> {
+  const env = parseEnv(service, { ...subgraphEnvShape(defaultPort), ...extra }, source) as SubgraphEnv & z.infer<z.ZodObject<Extra>>;
+  const problems = [...productionProblems(env), ...extraProblems(env)];
   if (problems.length > 0) throw new ConfigError(service, problems);
   return env;
 }

@@ -34,3 +34,23 @@ export class ConflictError extends CodedError {
     super(message, 'CONFLICT');
   }
 }
+
+/** No valid credentials: the client should sign in (again). */
+export class UnauthenticatedError extends CodedError {
+  constructor(message = 'Sign in to do this', extensions: Record<string, unknown> = {}) {
+    super(message, 'UNAUTHENTICATED', extensions);
+  }
+}
+
+/** Signed in, but the role or ownership does not allow it. */
+export class ForbiddenError extends CodedError {
+  constructor(message = 'Not allowed', extensions: Record<string, unknown> = {}) {
+    super(message, 'FORBIDDEN', extensions);
+  }
+}
+
+export class RateLimitedError extends CodedError {
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message, 'RATE_LIMITED', { retryAfterSeconds });
+  }
+}

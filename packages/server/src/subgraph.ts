@@ -4,12 +4,14 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { SubgraphEnv } from '@stockgraph/config';
 import { maintainPartitions, openDatabase, type Database, type PartitionedTable } from '@stockgraph/db';
 import { createLogger, type Logger } from '@stockgraph/logger';
-import type { Request } from 'express';
-import type { DocumentNode } from 'graphql';
+import { bearerToken, createTokenVerifier, remoteKeySet, shieldFromSchema, type AuthContext, type Identity, type Policy, type TokenVerifier } from '@stockgraph/auth';
+import type { Express, Request } from 'express';
+import { applyMiddleware } from 'graphql-middleware';
+import { GraphQLError, type DocumentNode } from 'graphql';
 import { createMetrics } from './metrics.js';
 import { startService, type RunningService } from './service.js';
 
-export interface SubgraphDefinition<TSchema extends Record<string, unknown>, TContext extends object> {
+export interface SubgraphDefinition<TSchema extends Record<string, unknown>, TContext extends AuthContext> {
   name: string;
   typeDefs: DocumentNode;
   resolvers: unknown;
@@ -20,7 +22,9 @@ export interface SubgraphDefinition<TSchema extends Record<string, unknown>, TCo
   partitionedTables?: PartitionedTable[];
   /** Inserts the demo data when the service's tables are empty; must be a no-op otherwise. */
   seed?: (db: Database<TSchema>, logger: Logger) => Promise<void>;
-  createContext: (db: Database<TSchema>, req: Request) => TContext;
+  createContext: (db: Database<TSchema>, identity: Identity | null, req: Request) => TContext;
+  /** Data-dependent authorization policies named by `@policy` in the SDL (ownership rules). */
+  policies?: Record<string, Policy<TContext>>;
 }
 
 export interface SubgraphRuntime {
@@ -28,14 +32,32 @@ export interface SubgraphRuntime {
   /** The embedded launcher shares one PGlite between services. */
   pglite?: PGlite;
   logger?: Logger;
+  /** How access tokens are checked; by default against the users service's JWKS (JWKS_URL). */
+  verifier?: TokenVerifier;
+  /** Extra HTTP routes (the users service's JWKS and session check). */
+  routes?: (app: Express) => void;
+  /** Runs once the database is migrated and seeded, before the first request is served. */
+  prepare?: (db: Database<any>) => void | Promise<void>;
 }
 
 export interface RunningSubgraph<TSchema extends Record<string, unknown>> extends RunningService {
   db: Database<TSchema>;
 }
 
+/** Runs `work`; a coded error it throws answers the whole request with this HTTP status. */
+export async function withStatus<T>(status: number, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof GraphQLError) {
+      throw new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status } } });
+    }
+    throw error;
+  }
+}
+
 /** Opens the database, migrates, keeps partitions ahead, seeds (development), and serves. */
-export async function startSubgraph<TSchema extends Record<string, unknown>, TContext extends object>(
+export async function startSubgraph<TSchema extends Record<string, unknown>, TContext extends AuthContext>(
   definition: SubgraphDefinition<TSchema, TContext>,
   runtime: SubgraphRuntime,
 ): Promise<RunningSubgraph<TSchema>> {
@@ -59,11 +81,17 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
     if (definition.seed && (env.SEED_DEMO_DATA ?? env.NODE_ENV === 'development')) {
       await definition.seed(handle.db, logger);
     }
-    const schema = buildSubgraphSchema({
-      typeDefs: definition.typeDefs,
-      // Codegen's resolver types are stricter than Apollo's map type; the SDL check in buildSubgraphSchema is what matters.
-      resolvers: definition.resolvers as never,
-    });
+    await runtime.prepare?.(handle.db);
+    const schema = applyMiddleware(
+      buildSubgraphSchema({
+        typeDefs: definition.typeDefs,
+        // Codegen's resolver types are stricter than Apollo's map type; buildSubgraphSchema checks them against the SDL.
+        resolvers: definition.resolvers as never,
+      }),
+      shieldFromSchema(definition.typeDefs, definition.policies ?? {}),
+    );
+    const verify =
+      runtime.verifier ?? createTokenVerifier(remoteKeySet(env.JWKS_URL), { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE });
     const service = await startService<TContext>({
       name: definition.name,
       host: env.HOST,
@@ -71,11 +99,16 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
       logger,
       metrics,
       apollo: { schema },
-      context: async (req) => definition.createContext(handle.db, req),
+      // A missing token is an anonymous caller (the shield then denies nearly everything); a bad one is refused outright.
+      context: async (req) => {
+        const token = bearerToken(req.headers.authorization);
+        return definition.createContext(handle.db, token ? await withStatus(401, () => verify(token)) : null, req);
+      },
       readiness: { database: () => handle.ping() },
       introspection: env.NODE_ENV !== 'production',
       // Inline traces feed Apollo Studio, which we do not use; OpenTelemetry carries our traces.
       plugins: [ApolloServerPluginInlineTraceDisabled()],
+      routes: runtime.routes,
     });
     return {
       ...service,

@@ -2,3 +2,4 @@ export * from './database.js';
 export * from './graphql.js';
 export * from './process.js';
 export * from './subgraph.js';
+export * from './stack.js';

@@ -17,7 +17,7 @@ export const customersSubgraph: SubgraphDefinition<typeof dbSchema, Context> = {
   pgSchema: 'customers',
   migrationsFolder: fileURLToPath(new URL('./db/migrations', import.meta.url)),
   seed: seedDemoData,
-  createContext: (db) => createContext(db),
+  createContext: (db, identity) => createContext(db, identity),
 };
 
 export const DEFAULT_PORT = 4004;

@@ -2,4 +2,4 @@ import type { Connection } from '@stockgraph/graphql-kit';
 import type { CustomerRow } from './db/schema.js';
 
 /** `totalCount` is resolved only when asked for, from the filter carried here. */
-export type CustomerConnection = Connection<CustomerRow> & { search: string | null };
+export type CustomerConnection = Connection<CustomerRow> & { search: string | null; withContact: boolean };

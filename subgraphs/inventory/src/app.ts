@@ -19,7 +19,7 @@ export const inventorySubgraph: SubgraphDefinition<typeof dbSchema, Context> = {
   migrationsFolder: fileURLToPath(new URL('./db/migrations', import.meta.url)),
   partitionedTables,
   seed: seedDemoData,
-  createContext: (db) => createContext(db),
+  createContext: (db, identity) => createContext(db, identity),
 };
 
 export const DEFAULT_PORT = 4002;

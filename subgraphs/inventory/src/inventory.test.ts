@@ -9,13 +9,13 @@ import { stockMovements } from './db/schema.js';
 
 const demo = generateDemoData();
 const service = useSubgraph('inventory', startInventory);
+/** Calls the subgraph with a manager's token (this file tests data, not rules). */
+const call = async (query: string, variables: Record<string, unknown> = {}) => graphql(service.current.url, query, variables, await service.as('MANAGER'));
 
 describe('inventory subgraph', () => {
   it('resolves Product entities by both keys, id and sku', async () => {
     const [a, b] = demo.products;
-    const result = await graphql(
-      service.current.url,
-      `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id sku name unitPrice } } }`,
+    const result = await call(`query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id sku name unitPrice } } }`,
       {
         r: [
           { __typename: 'Product', id: a!.id },
@@ -47,9 +47,7 @@ describe('inventory subgraph', () => {
   });
 
   it('filters low-stock products and pages them by SKU', async () => {
-    const result = await graphql(
-      service.current.url,
-      `{ products(filter: { lowStock: true }, first: 100) { totalCount edges { node { sku available reorderLevel lowStock } } } }`,
+    const result = await call(`{ products(filter: { lowStock: true }, first: 100) { totalCount edges { node { sku available reorderLevel lowStock } } } }`,
     );
     const nodes = result.data.products.edges.map((e: any) => e.node);
     expect(nodes.length).toBeGreaterThan(0);
@@ -60,18 +58,14 @@ describe('inventory subgraph', () => {
 
   it('pages a product ledger newest first with price history', async () => {
     const product = demo.products[0]!;
-    const first = await graphql(
-      service.current.url,
-      `query ($id: ID!) { product(id: $id) { priceHistory { unitPrice } movements(first: 2) { totalCount edges { node { id createdAt reason } } pageInfo { hasNextPage endCursor } } } }`,
+    const first = await call(`query ($id: ID!) { product(id: $id) { priceHistory { unitPrice } movements(first: 2) { totalCount edges { node { id createdAt reason } } pageInfo { hasNextPage endCursor } } } }`,
       { id: product.id },
     );
     expect(first.errors).toBeUndefined();
     expect(first.data.product.priceHistory).toEqual([{ unitPrice: product.unitPrice }]);
     const moves = first.data.product.movements;
     expect(moves.edges).toHaveLength(2);
-    const next = await graphql(
-      service.current.url,
-      `query ($id: ID!, $after: String) { product(id: $id) { movements(first: 100, after: $after) { edges { node { id createdAt } } } } }`,
+    const next = await call(`query ($id: ID!, $after: String) { product(id: $id) { movements(first: 100, after: $after) { edges { node { id createdAt } } } } }`,
       { id: product.id, after: moves.pageInfo.endCursor },
     );
     const all = [...moves.edges, ...next.data.product.movements.edges].map((e: any) => e.node);

@@ -8,6 +8,8 @@ import { startOrders } from './app.js';
 
 const demo = generateDemoData();
 const service = useSubgraph('orders', startOrders);
+/** Calls the subgraph with a manager's token (this file tests data, not rules). */
+const call = async (query: string, variables: Record<string, unknown> = {}) => graphql(service.current.url, query, variables, await service.as('MANAGER'));
 
 const revenue = (orders: typeof demo.orders) =>
   (orders.filter((o) => o.status === 'CONFIRMED' || o.status === 'FULFILLED').reduce((s, o) => s + Math.round(Number(o.total) * 100), 0) / 100).toFixed(2);
@@ -15,9 +17,7 @@ const revenue = (orders: typeof demo.orders) =>
 describe('orders subgraph', () => {
   it('resolves Order entities by @key(fields: "id") with their items', async () => {
     const order = demo.orders[100]!;
-    const result = await graphql(
-      service.current.url,
-      `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Order { id number status total items { quantity unitPrice product { id } } customer { id } } } }`,
+    const result = await call(`query ($r: [_Any!]!) { _entities(representations: $r) { ... on Order { id number status total items { quantity unitPrice product { id } } customer { id } } } }`,
       { r: [{ __typename: 'Order', id: order.id }, { __typename: 'Order', id: '0190b3c4-0000-7000-8000-000000000000' }] },
     );
     expect(result.errors).toBeUndefined();
@@ -29,9 +29,7 @@ describe('orders subgraph', () => {
 
   it('resolves the Customer fields it contributes, batched across customers', async () => {
     const customers = demo.customers.slice(0, 3);
-    const result = await graphql(
-      service.current.url,
-      `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id orderCount lifetimeValue orders(first: 2) { totalCount edges { node { id createdAt } } } } } }`,
+    const result = await call(`query ($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id orderCount lifetimeValue orders(first: 2) { totalCount edges { node { id createdAt } } } } } }`,
       { r: customers.map((c) => ({ __typename: 'Customer', id: c.id })) },
     );
     expect(result.errors).toBeUndefined();
@@ -53,9 +51,7 @@ describe('orders subgraph', () => {
       .flatMap((o) => o.items)
       .filter((i) => i.productId === product.id)
       .reduce((s, i) => s + i.quantity, 0);
-    const result = await graphql(
-      service.current.url,
-      `query ($r: [_Any!]!, $from: DateTime) { _entities(representations: $r) { ... on Product { id unitsSold(from: $from) } } }`,
+    const result = await call(`query ($r: [_Any!]!, $from: DateTime) { _entities(representations: $r) { ... on Product { id unitsSold(from: $from) } } }`,
       { r: [{ __typename: 'Product', id: product.id }], from: from.toISOString() },
     );
     expect(result.errors).toBeUndefined();
@@ -69,9 +65,7 @@ describe('orders subgraph', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let guard = 0; guard < 50; guard++) {
-      const page: any = await graphql(
-        service.current.url,
-        `query ($f: OrderFilter, $after: String) { orders(filter: $f, first: 100, after: $after) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }`,
+      const page: any = await call(`query ($f: OrderFilter, $after: String) { orders(filter: $f, first: 100, after: $after) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }`,
         { f: { createdFrom: from.toISOString(), createdTo: to.toISOString() }, after },
       );
       expect(page.errors).toBeUndefined();
@@ -86,9 +80,7 @@ describe('orders subgraph', () => {
   it('sums orders and revenue per month', async () => {
     const from = new Date(Date.UTC(2025, 5, 1));
     const to = new Date(Date.UTC(2025, 8, 1));
-    const result = await graphql(
-      service.current.url,
-      `query ($from: DateTime!, $to: DateTime!) { orderStats(from: $from, to: $to, interval: MONTH) { start orderCount revenue } }`,
+    const result = await call(`query ($from: DateTime!, $to: DateTime!) { orderStats(from: $from, to: $to, interval: MONTH) { start orderCount revenue } }`,
       { from: from.toISOString(), to: to.toISOString() },
     );
     expect(result.errors).toBeUndefined();
@@ -125,13 +117,13 @@ describe('orders subgraph', () => {
       `{ orderStats(from: "2026-01-01", to: "2025-01-01") { start } }`,
     ];
     for (const query of cases) {
-      const result = await graphql(service.current.url, query);
+      const result = await call(query);
       expect(result.errors?.[0]?.extensions?.code, query).toBe('BAD_USER_INPUT');
     }
     // A malformed DateTime in a variable is bad input; written inline in the document it fails validation.
-    const variable = await graphql(service.current.url, `query ($f: OrderFilter) { orders(filter: $f) { totalCount } }`, { f: { createdFrom: 'yesterday' } });
+    const variable = await call(`query ($f: OrderFilter) { orders(filter: $f) { totalCount } }`, { f: { createdFrom: 'yesterday' } });
     expect(variable.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    const inline = await graphql(service.current.url, `{ orders(filter: { createdFrom: "yesterday" }) { totalCount } }`);
+    const inline = await call(`{ orders(filter: { createdFrom: "yesterday" }) { totalCount } }`);
     expect(inline.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 });

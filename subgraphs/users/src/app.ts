@@ -1,27 +1,96 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { atLeast, bearerToken, createTokenVerifier, type Policy } from '@stockgraph/auth';
+import { UnauthenticatedError } from '@stockgraph/graphql-kit';
 import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '@stockgraph/server';
+import type { IncomingHttpHeaders } from 'node:http';
 import { parse } from 'graphql';
+import { Accounts } from './accounts.js';
 import { createContext, type Context } from './context.js';
 import * as dbSchema from './db/schema.js';
 import { seedDemoData } from './db/seed.js';
+import type { UsersEnv } from './env.js';
+import { loadSigningKeys } from './keys.js';
 import { resolvers } from './resolvers/index.js';
+
+export { DEFAULT_PORT, parseUsersEnv } from './env.js';
 
 export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
 
-export const usersSubgraph: SubgraphDefinition<typeof dbSchema, Context> = {
-  name: 'users',
-  typeDefs,
-  resolvers,
-  dbSchema,
-  pgSchema: 'users',
-  migrationsFolder: fileURLToPath(new URL('./db/migrations', import.meta.url)),
-  seed: seedDemoData,
-  createContext: (db) => createContext(db),
+/** The gateway forwards the end client's address; a direct caller is its own client. */
+function clientAddress(req: { headers: IncomingHttpHeaders; socket: { remoteAddress?: string | undefined } }): string {
+  const forwarded = req.headers['x-forwarded-for'];
+  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+  return first || req.socket.remoteAddress || 'unknown';
+}
+
+const policies: Record<string, Policy<Context>> = {
+  'self-or-admin': (user: { id: string }, _args, { identity }) => !!identity && (identity.userId === user.id || atLeast(identity.role, 'ADMIN')),
 };
 
-export const DEFAULT_PORT = 4001;
+function definition(accounts: () => Accounts): SubgraphDefinition<typeof dbSchema, Context> {
+  return {
+    name: 'users',
+    typeDefs,
+    resolvers,
+    dbSchema,
+    pgSchema: 'users',
+    migrationsFolder: fileURLToPath(new URL('./db/migrations', import.meta.url)),
+    seed: seedDemoData,
+    createContext: (db, identity, req) => createContext(db, identity, accounts(), clientAddress(req)),
+    policies,
+  };
+}
 
-export function startUsers(runtime: SubgraphRuntime) {
-  return startSubgraph(usersSubgraph, runtime);
+/** For tools that only migrate (db:migrate): no keys needed. */
+export const usersSubgraph = definition(() => {
+  throw new Error('usersSubgraph is for migrations; use startUsers to serve');
+});
+
+export async function startUsers(runtime: Omit<SubgraphRuntime, 'env'> & { env: UsersEnv }) {
+  const { env } = runtime;
+  const keys = await loadSigningKeys(env.JWT_PRIVATE_KEY, env.JWT_KEY_ID);
+  const tokenSettings = { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE };
+  // The users service signs the tokens, so it verifies them with its own key instead of its JWKS.
+  const verify = createTokenVerifier(keys.publicKey, tokenSettings);
+  let accounts: Accounts | undefined;
+  const settings = {
+    ...tokenSettings,
+    accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
+    loginMaxFailures: env.LOGIN_MAX_FAILURES,
+    loginLockSeconds: env.LOGIN_LOCK_SECONDS,
+  };
+  return startSubgraph(
+    definition(() => accounts!),
+    {
+      ...runtime,
+      prepare: (db) => {
+        accounts = new Accounts(db, keys, settings);
+      },
+      verifier: async (token) => {
+        const identity = await verify(token);
+        if (!(await accounts!.isSessionLive(identity))) throw new UnauthenticatedError('Session ended; sign in again', { reason: 'SESSION_REVOKED' });
+        return identity;
+      },
+      routes: (app) => {
+        app.get('/.well-known/jwks.json', (_req, res) => {
+          res.set('cache-control', 'public, max-age=300').json({ keys: [keys.jwk] });
+        });
+        // Token introspection for the gateway: is this token's session still live (not logged out,
+        // not revoked, user still active)? Signature and claims are checked here too.
+        app.get('/session', async (req, res) => {
+          try {
+            const token = bearerToken(req.headers.authorization);
+            if (!token) throw new UnauthenticatedError();
+            const identity = await verify(token);
+            const live = await accounts!.isSessionLive(identity);
+            res.status(live ? 200 : 401).json(live ? { active: true, userId: identity.userId, role: identity.role } : { active: false });
+          } catch {
+            res.status(401).json({ active: false });
+          }
+        });
+      },
+    },
+  );
 }

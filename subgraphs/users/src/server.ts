@@ -1,5 +1,5 @@
-import { parseSubgraphEnv } from '@stockgraph/config';
 import { runMain } from '@stockgraph/server';
-import { DEFAULT_PORT, startUsers } from './app.js';
+import { startUsers } from './app.js';
+import { parseUsersEnv } from './env.js';
 
-await runMain(() => startUsers({ env: parseSubgraphEnv('users', DEFAULT_PORT) }));
+await runMain(() => startUsers({ env: parseUsersEnv() }));

@@ -33,11 +33,13 @@ export class CustomerRepository {
     return row ?? null;
   }
 
-  private searchCondition(search: string | null | undefined): SQL | undefined {
+  /** `withContact`: also match email and phone, for callers allowed to see them (else search would reveal them). */
+  private searchCondition(search: string | null | undefined, withContact: boolean): SQL | undefined {
     const term = search?.trim();
     if (!term) return undefined;
     const pattern = `%${escapeLike(term)}%`;
     const digits = normalizePhone(term);
+    if (!withContact) return ilike(customers.name, pattern);
     return or(
       ilike(customers.name, pattern),
       ilike(customers.email, pattern),
@@ -46,19 +48,33 @@ export class CustomerRepository {
   }
 
   /** Sorted by name then id; the cursor is that pair. Fetches one extra row to tell if a next page exists. */
-  async list(search: string | null | undefined, page: Page): Promise<CustomerRow[]> {
+  async list(search: string | null | undefined, withContact: boolean, page: Page): Promise<CustomerRow[]> {
     const after = page.after ? sql`(${customers.name}, ${customers.id}) > (${page.after[0]}, ${page.after[1]}::uuid)` : undefined;
     return this.db
       .select()
       .from(customers)
-      .where(and(this.searchCondition(search), after))
+      .where(and(this.searchCondition(search, withContact), after))
       .orderBy(asc(customers.name), asc(customers.id))
       .limit(page.limit + 1);
   }
 
-  async count(search: string | null | undefined): Promise<number> {
-    const [row] = await this.db.select({ n: count() }).from(customers).where(this.searchCondition(search));
+  async count(search: string | null | undefined, withContact: boolean): Promise<number> {
+    const [row] = await this.db.select({ n: count() }).from(customers).where(this.searchCondition(search, withContact));
     return Number(row?.n ?? 0);
+  }
+
+  async insert(row: NewCustomerRow): Promise<CustomerRow> {
+    const [created] = await this.db.insert(customers).values(row).returning();
+    return created!;
+  }
+
+  async update(id: string, changes: Partial<NewCustomerRow>): Promise<CustomerRow | null> {
+    const [updated] = await this.db
+      .update(customers)
+      .set({ ...changes, updatedAt: new Date() })
+      .where(eq(customers.id, id))
+      .returning();
+    return updated ?? null;
   }
 
   async isEmpty(): Promise<boolean> {

@@ -20,6 +20,22 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+/** A new customer; only the name is required. */
+export type CreateCustomerInput = {
+  /** Delivery address. */
+  address?: InputMaybe<Scalars['String']['input']>;
+  /** Email address. */
+  email?: InputMaybe<Scalars['String']['input']>;
+  /** Full name. */
+  name: Scalars['String']['input'];
+  /** Free-form notes. */
+  notes?: InputMaybe<Scalars['String']['input']>;
+  /** Phone number in any formatting; stored as + and digits. */
+  phone?: InputMaybe<Scalars['String']['input']>;
+  /** Loyalty tier; STANDARD when omitted. */
+  tier?: InputMaybe<CustomerTier>;
+};
+
 /** Someone who places orders with us. */
 export type Customer = {
   __typename?: 'Customer';
@@ -70,6 +86,25 @@ export type CustomerTier =
   | 'SILVER'
   | 'STANDARD';
 
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Creates a customer. */
+  createCustomer: Customer;
+  /** Changes a customer. */
+  updateCustomer: Customer;
+};
+
+
+export type MutationCreateCustomerArgs = {
+  input: CreateCustomerInput;
+};
+
+
+export type MutationUpdateCustomerArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateCustomerInput;
+};
+
 /** Relay page information. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -89,7 +124,7 @@ export type Query = {
   customer?: Maybe<Customer>;
   /** The customer with this phone number (any formatting), or null. */
   customerByPhone?: Maybe<Customer>;
-  /** Customers sorted by name; `search` matches name, email or phone. */
+  /** Customers sorted by name; `search` matches the name, and for staff also email and phone. */
   customers: CustomerConnection;
 };
 
@@ -108,6 +143,22 @@ export type QueryCustomersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   search?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** Changes to a customer; omitted fields stay as they are, null clears an optional field. */
+export type UpdateCustomerInput = {
+  /** Delivery address. */
+  address?: InputMaybe<Scalars['String']['input']>;
+  /** Email address. */
+  email?: InputMaybe<Scalars['String']['input']>;
+  /** Full name. */
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** Free-form notes. */
+  notes?: InputMaybe<Scalars['String']['input']>;
+  /** Phone number in any formatting. */
+  phone?: InputMaybe<Scalars['String']['input']>;
+  /** Loyalty tier. */
+  tier?: InputMaybe<CustomerTier>;
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -205,31 +256,37 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
-  Customer: ResolverTypeWrapper<CustomerRowModel>;
+  CreateCustomerInput: CreateCustomerInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Customer: ResolverTypeWrapper<CustomerRowModel>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   CustomerConnection: ResolverTypeWrapper<CustomerConnectionModel>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   CustomerEdge: ResolverTypeWrapper<Omit<CustomerEdge, 'node'> & { node: ResolversTypes['Customer'] }>;
   CustomerTier: CustomerTier;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  UpdateCustomerInput: UpdateCustomerInput;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
-  Customer: CustomerRowModel;
+  CreateCustomerInput: CreateCustomerInput;
   String: Scalars['String']['output'];
+  Customer: CustomerRowModel;
   ID: Scalars['ID']['output'];
   CustomerConnection: CustomerConnectionModel;
   Int: Scalars['Int']['output'];
   CustomerEdge: Omit<CustomerEdge, 'node'> & { node: ResolversParentTypes['Customer'] };
   DateTime: Scalars['DateTime']['output'];
+  Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
   Boolean: Scalars['Boolean']['output'];
   Query: Record<PropertyKey, never>;
+  UpdateCustomerInput: UpdateCustomerInput;
 }>;
 
 export type CustomerResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Customer'] = ResolversParentTypes['Customer'], FederationReferenceType extends FederationReferenceTypes['Customer'] = FederationReferenceTypes['Customer']> = ResolversObject<{
@@ -260,6 +317,11 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  createCustomer?: Resolver<ResolversTypes['Customer'], ParentType, ContextType, RequireFields<MutationCreateCustomerArgs, 'input'>>;
+  updateCustomer?: Resolver<ResolversTypes['Customer'], ParentType, ContextType, RequireFields<MutationUpdateCustomerArgs, 'id' | 'input'>>;
+}>;
+
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -278,6 +340,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   CustomerConnection?: CustomerConnectionResolvers<ContextType>;
   CustomerEdge?: CustomerEdgeResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
 }>;

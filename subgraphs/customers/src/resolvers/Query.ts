@@ -1,5 +1,6 @@
 import { parseId, toPage, toConnection, BadUserInputError } from '@stockgraph/graphql-kit';
 import { isUuid } from '@stockgraph/ids';
+import { atLeast } from '@stockgraph/auth';
 import type { QueryResolvers } from '../generated/resolvers.js';
 
 const MAX_SEARCH = 200;
@@ -12,10 +13,11 @@ export const Query: QueryResolvers = {
     return loaders.repository.findByPhone(phone);
   },
 
-  customers: async (_parent, { search, first, after }, { loaders }) => {
+  customers: async (_parent, { search, first, after }, { loaders, identity }) => {
     if (search && search.length > MAX_SEARCH) throw new BadUserInputError(`search is limited to ${MAX_SEARCH} characters`, 'search');
     const page = toPage({ first, after }, 2, ([, id]) => isUuid(id ?? ''));
-    const rows = await loaders.repository.list(search, page);
-    return { ...toConnection(rows, page, (c) => [c.name, c.id]), search: search ?? null };
+    const withContact = !!identity && atLeast(identity.role, 'STAFF');
+    const rows = await loaders.repository.list(search, withContact, page);
+    return { ...toConnection(rows, page, (c) => [c.name, c.id]), search: search ?? null, withContact };
   },
 };

@@ -1,6 +1,6 @@
 import type { Database } from '@stockgraph/db';
 import type { Page } from '@stockgraph/graphql-kit';
-import { asc, count, inArray, sql } from 'drizzle-orm';
+import { asc, count, eq, inArray, sql } from 'drizzle-orm';
 import type * as schema from './schema.js';
 import { users, type NewUserRow, type UserRow } from './schema.js';
 
@@ -34,5 +34,41 @@ export class UserRepository {
 
   async insertMany(rows: NewUserRow[]): Promise<void> {
     if (rows.length > 0) await this.db.insert(users).values(rows);
+  }
+}
+
+export interface UserChanges {
+  name?: string;
+  role?: UserRow['role'];
+  active?: boolean;
+  passwordHash?: string;
+}
+
+export class UserWriter {
+  constructor(private readonly db: Database<typeof schema>) {}
+
+  async findByEmail(email: string): Promise<UserRow | null> {
+    const [row] = await this.db.select().from(users).where(eq(users.email, email)).limit(1);
+    return row ?? null;
+  }
+
+  async findById(id: string): Promise<UserRow | null> {
+    const [row] = await this.db.select().from(users).where(eq(users.id, id)).limit(1);
+    return row ?? null;
+  }
+
+  /** Inserts unless the email is taken; returns null on the conflict instead of throwing a driver error. */
+  async insert(row: NewUserRow): Promise<UserRow | null> {
+    const [created] = await this.db.insert(users).values(row).onConflictDoNothing({ target: users.email }).returning();
+    return created ?? null;
+  }
+
+  async update(id: string, changes: UserChanges): Promise<UserRow | null> {
+    const [updated] = await this.db
+      .update(users)
+      .set({ ...changes, updatedAt: new Date() })
+      .where(eq(users.id, id))
+      .returning();
+    return updated ?? null;
   }
 }

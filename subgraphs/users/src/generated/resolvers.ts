@@ -20,6 +20,80 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+/** The tokens of a new or refreshed session. */
+export type AuthPayload = {
+  __typename?: 'AuthPayload';
+  /** Short-lived JWT (ES256) to send as `Authorization: Bearer <accessToken>`. */
+  accessToken: Scalars['String']['output'];
+  /** When the access token expires. */
+  expiresAt: Scalars['DateTime']['output'];
+  /** Opaque token for refreshSession; good once, then replaced. */
+  refreshToken: Scalars['String']['output'];
+  /** The signed-in user. Its fields need the access token: select them with it, e.g. through `me`. */
+  user: User;
+};
+
+/** A new account. */
+export type CreateUserInput = {
+  /** Sign-in email address. */
+  email: Scalars['String']['input'];
+  /** Display name. */
+  name: Scalars['String']['input'];
+  /** Initial password, 10 to 256 characters. */
+  password: Scalars['String']['input'];
+  /** What the user may do. */
+  role: Role;
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Changes the caller's password and ends their other sessions. */
+  changePassword: Scalars['Boolean']['output'];
+  /** Creates a user. */
+  createUser: User;
+  /** Signs in with email and password. Wrong email and wrong password get the same answer; repeated failures lock the account for a while (RATE_LIMITED). */
+  login: AuthPayload;
+  /** Ends the caller's session that this refresh token belongs to. */
+  logout: Scalars['Boolean']['output'];
+  /** Exchanges a refresh token for new tokens. Reusing a refresh token revokes its whole session. */
+  refreshSession: AuthPayload;
+  /** Changes a user's name, role or active flag. */
+  updateUser: User;
+};
+
+
+export type MutationChangePasswordArgs = {
+  currentPassword: Scalars['String']['input'];
+  newPassword: Scalars['String']['input'];
+};
+
+
+export type MutationCreateUserArgs = {
+  input: CreateUserInput;
+};
+
+
+export type MutationLoginArgs = {
+  email: Scalars['String']['input'];
+  password: Scalars['String']['input'];
+};
+
+
+export type MutationLogoutArgs = {
+  refreshToken: Scalars['String']['input'];
+};
+
+
+export type MutationRefreshSessionArgs = {
+  refreshToken: Scalars['String']['input'];
+};
+
+
+export type MutationUpdateUserArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateUserInput;
+};
+
 /** Relay page information. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -65,6 +139,16 @@ export type Role =
   /** Read-only access to products, orders and customers without contact data. */
   | 'VIEWER';
 
+/** Changes to an account; omitted fields stay as they are. */
+export type UpdateUserInput = {
+  /** false deactivates the user and ends every session. */
+  active?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Display name. */
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** New role; the user's sessions end. */
+  role?: InputMaybe<Role>;
+};
+
 /** A person who signs in to Stockgraph. */
 export type User = {
   __typename?: 'User';
@@ -72,7 +156,7 @@ export type User = {
   active: Scalars['Boolean']['output'];
   /** When the account was created. */
   createdAt: Scalars['DateTime']['output'];
-  /** Sign-in email address, lower-cased. */
+  /** Sign-in email address, lower-cased. Visible to the user itself and to admins. */
   email: Scalars['String']['output'];
   /** UUIDv7 identifier. */
   id: Scalars['ID']['output'];
@@ -197,14 +281,18 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
-  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
-  PageInfo: ResolverTypeWrapper<PageInfo>;
+  AuthPayload: ResolverTypeWrapper<Omit<AuthPayload, 'user'> & { user: ResolversTypes['User'] }>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  CreateUserInput: CreateUserInput;
+  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
-  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Role: Role;
+  UpdateUserInput: UpdateUserInput;
   User: ResolverTypeWrapper<UserRowModel>;
   UserConnection: ResolverTypeWrapper<UserConnectionModel>;
   UserEdge: ResolverTypeWrapper<Omit<UserEdge, 'node'> & { node: ResolversTypes['User'] }>;
@@ -212,21 +300,41 @@ export type ResolversTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
-  DateTime: Scalars['DateTime']['output'];
-  PageInfo: PageInfo;
+  AuthPayload: Omit<AuthPayload, 'user'> & { user: ResolversParentTypes['User'] };
   String: Scalars['String']['output'];
+  CreateUserInput: CreateUserInput;
+  DateTime: Scalars['DateTime']['output'];
+  Mutation: Record<PropertyKey, never>;
   Boolean: Scalars['Boolean']['output'];
-  Query: Record<PropertyKey, never>;
   ID: Scalars['ID']['output'];
+  PageInfo: PageInfo;
+  Query: Record<PropertyKey, never>;
   Int: Scalars['Int']['output'];
+  UpdateUserInput: UpdateUserInput;
   User: UserRowModel;
   UserConnection: UserConnectionModel;
   UserEdge: Omit<UserEdge, 'node'> & { node: ResolversParentTypes['User'] };
 }>;
 
+export type AuthPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = ResolversObject<{
+  accessToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  refreshToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+}>;
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
+  createUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationCreateUserArgs, 'input'>>;
+  login?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'email' | 'password'>>;
+  logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationLogoutArgs, 'refreshToken'>>;
+  refreshSession?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRefreshSessionArgs, 'refreshToken'>>;
+  updateUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationUpdateUserArgs, 'id' | 'input'>>;
+}>;
 
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -263,7 +371,9 @@ export type UserEdgeResolvers<ContextType = Context, ParentType extends Resolver
 }>;
 
 export type Resolvers<ContextType = Context> = ResolversObject<{
+  AuthPayload?: AuthPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   User?: UserResolvers<ContextType>;

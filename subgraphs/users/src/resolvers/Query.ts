@@ -2,7 +2,7 @@ import { parseId, toConnection, toPage } from '@stockgraph/graphql-kit';
 import type { QueryResolvers } from '../generated/resolvers.js';
 
 export const Query: QueryResolvers = {
-  me: (_parent, _args, { loaders, userId }) => (userId ? loaders.userById.load(userId) : null),
+  me: (_parent, _args, { loaders, identity }) => (identity ? loaders.userById.load(identity.userId) : null),
 
   user: (_parent, { id }, { loaders }) => loaders.userById.load(parseId(id)),
 

@@ -1,0 +1,135 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { decide, readFieldRules, type FieldRule, type Identity } from '@stockgraph/auth';
+import { ForbiddenError, UnauthenticatedError } from '@stockgraph/graphql-kit';
+import {
+  getNamedType,
+  isObjectType,
+  Kind,
+  parse,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValueNode,
+} from 'graphql';
+
+/** Policies the subgraphs check with data (ownership); here they only require a signed-in caller. */
+export const DATA_POLICIES: ReadonlySet<string> = new Set(['self-or-admin', 'order-owner-or-manager']);
+
+export interface Denial {
+  /** Response path, aliases included, e.g. "orders.edges.node.customer.phone". */
+  path: string;
+  /** The schema coordinate whose rule denied it, e.g. "Customer.phone". */
+  field: string;
+}
+
+interface Walk {
+  schema: GraphQLSchema;
+  fragments: Map<string, FragmentDefinitionNode>;
+  variables: Record<string, unknown>;
+  rules: Map<string, FieldRule>;
+  identity: Identity | null;
+  denied: Denial[];
+  unauthenticated: boolean;
+}
+
+function conditionHolds(value: ValueNode | undefined, variables: Record<string, unknown>): boolean {
+  if (!value) return true;
+  if (value.kind === Kind.BOOLEAN) return value.value;
+  if (value.kind === Kind.VARIABLE) return variables[value.name.value] === true;
+  return true;
+}
+
+/** Whether @skip/@include leave this selection in; a field that will not run cannot leak anything. */
+function included(node: { directives?: readonly { name: { value: string }; arguments?: readonly { name: { value: string }; value: ValueNode }[] }[] }, variables: Record<string, unknown>) {
+  for (const directive of node.directives ?? []) {
+    const condition = directive.arguments?.find((a) => a.name.value === 'if')?.value;
+    if (directive.name.value === 'skip' && condition && conditionHolds(condition, variables)) return false;
+    if (directive.name.value === 'include' && condition && !conditionHolds(condition, variables)) return false;
+  }
+  return true;
+}
+
+function walk(state: Walk, typeName: string, selectionSet: SelectionSetNode, path: string[], seen: Set<string>): void {
+  const type = state.schema.getType(typeName);
+  for (const selection of selectionSet.selections) {
+    if (!included(selection, state.variables)) continue;
+    if (selection.kind === Kind.INLINE_FRAGMENT) {
+      walk(state, selection.typeCondition?.name.value ?? typeName, selection.selectionSet, path, seen);
+      continue;
+    }
+    if (selection.kind === Kind.FRAGMENT_SPREAD) {
+      const fragment = state.fragments.get(selection.name.value);
+      // Guard against fragment cycles; validation rejects them, but never loop here.
+      const key = `${selection.name.value}@${path.join('.')}`;
+      if (fragment && !seen.has(key)) walk(state, fragment.typeCondition.name.value, fragment.selectionSet, path, new Set(seen).add(key));
+      continue;
+    }
+    const name = selection.name.value;
+    if (name.startsWith('__')) continue; // __typename, __schema, __type: introspection is governed separately
+    const responsePath = [...path, selection.alias?.value ?? name];
+    if (!isObjectType(type)) continue;
+    const coordinate = `${typeName}.${name}`;
+    const decision = decide(state.rules.get(coordinate), state.identity, DATA_POLICIES);
+    if (decision !== 'allow') {
+      state.denied.push({ path: responsePath.join('.'), field: coordinate });
+      if (decision === 'unauthenticated') state.unauthenticated = true;
+      continue;
+    }
+    const field = type.getFields()[name];
+    if (field && selection.selectionSet) walk(state, getNamedType(field.type).name, selection.selectionSet, responsePath, seen);
+  }
+}
+
+/** Every field the operation would run that the caller may not use, through fragments and aliases. */
+export function deniedFields(
+  schema: GraphQLSchema,
+  rules: Map<string, FieldRule>,
+  operation: OperationDefinitionNode,
+  fragments: FragmentDefinitionNode[],
+  variables: Record<string, unknown>,
+  identity: Identity | null,
+): { denied: Denial[]; unauthenticated: boolean } {
+  const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+  const state: Walk = { schema, fragments: new Map(fragments.map((f) => [f.name.value, f])), variables, rules, identity, denied: [], unauthenticated: false };
+  if (root) walk(state, root.name, operation.selectionSet, [], new Set());
+  return { denied: state.denied, unauthenticated: state.unauthenticated };
+}
+
+export interface AuthorizationContext {
+  identity: Identity | null;
+}
+
+/**
+ * Checks the whole operation against the rules composed into the supergraph before the gateway
+ * plans it: a denied operation is answered here and reaches no subgraph. The rules are re-read
+ * whenever the supergraph changes. We reject the operation rather than null the denied fields:
+ * a client gets one clear answer naming every denied path instead of data with holes.
+ */
+export function authorizationPlugin<C extends AuthorizationContext>(): ApolloServerPlugin<C> {
+  let rules = new Map<string, FieldRule>();
+  return {
+    async serverWillStart() {
+      return {
+        schemaDidLoadOrUpdate({ coreSupergraphSdl }) {
+          if (coreSupergraphSdl) rules = readFieldRules(parse(coreSupergraphSdl));
+        },
+      };
+    },
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, document, schema, request, contextValue }) {
+          const fragments = document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION);
+          if (!operation) return; // graphql-js has already refused a document without a runnable operation
+          const { denied, unauthenticated } = deniedFields(schema, rules, operation, fragments, request.variables ?? {}, contextValue.identity);
+          if (denied.length === 0) return;
+          const fields = [...new Set(denied.map((d) => d.field))].join(', ');
+          if (unauthenticated && !contextValue.identity) {
+            throw new UnauthenticatedError(`Sign in to use ${fields}`, { denied, http: { status: 401 } });
+          }
+          throw new ForbiddenError(`Your role may not use ${fields}`, { denied, http: { status: 403 } });
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { ForbiddenError, UnauthenticatedError } from '@stockgraph/graphql-kit';
+import type { DocumentNode, GraphQLResolveInfo } from 'graphql';
+import { allow, deny, rule, shield } from 'graphql-shield';
+import type { Identity } from './roles.js';
+import { decide, readFieldRules, type FieldRule } from './rules.js';
+
+export interface AuthContext {
+  identity: Identity | null;
+}
+
+/** A data-dependent policy: true when the caller may use this field on this parent. */
+export type Policy<C extends AuthContext = AuthContext> = (
+  parent: any,
+  args: Record<string, unknown>,
+  context: C,
+  info: GraphQLResolveInfo,
+) => boolean | Promise<boolean>;
+
+function denial(identity: Identity | null, field: string): Error {
+  return identity
+    ? new ForbiddenError(`Your role may not use ${field}`, { field })
+    : new UnauthenticatedError(`Sign in to use ${field}`, { field });
+}
+
+function toShieldRule<C extends AuthContext>(field: string, fieldRule: FieldRule, policies: Record<string, Policy<C>>) {
+  const dataPolicies = new Set(Object.keys(policies));
+  const needsData = fieldRule.policies?.some((all) => all.some((p) => dataPolicies.has(p))) ?? false;
+  return rule(`auth:${field}`, { cache: needsData ? 'no_cache' : 'contextual' })(async (parent, args, context: C, info) => {
+    const decision = decide(fieldRule, context.identity, dataPolicies);
+    if (decision !== 'allow') return denial(decision === 'unauthenticated' ? null : context.identity, field);
+    if (!needsData) return true;
+    for (const all of fieldRule.policies ?? []) {
+      let passed = true;
+      for (const name of all) {
+        const policy = policies[name];
+        if (!policy || !(await policy(parent, args, context, info))) {
+          passed = false;
+          break;
+        }
+      }
+      if (passed) return true;
+    }
+    return new ForbiddenError(`Not allowed to use ${field} here`, { field });
+  });
+}
+
+/**
+ * graphql-shield rules generated from the subgraph's own SDL, so the rules written once in the schema
+ * are enforced again inside the subgraph: default deny, `_service` and `_entities` open to the gateway
+ * and composition tools, and every field inside an `_entities` answer checked by its own rule.
+ */
+export function shieldFromSchema<C extends AuthContext>(typeDefs: DocumentNode, policies: Record<string, Policy<C>> = {}) {
+  const tree: Record<string, Record<string, unknown>> = {
+    Query: { _service: allow, _entities: allow },
+    _Service: { sdl: allow },
+  };
+  for (const [key, fieldRule] of readFieldRules(typeDefs)) {
+    const [type, field] = key.split('.') as [string, string];
+    tree[type] ??= {};
+    tree[type][field] = toShieldRule(key, fieldRule, policies);
+  }
+  return shield(tree as never, {
+    fallbackRule: deny,
+    allowExternalErrors: true,
+    fallbackError: async (_thrown, _parent, _args, context, info) =>
+      denial((context as unknown as AuthContext).identity, `${info.parentType.name}.${info.fieldName}`),
+  });
+}

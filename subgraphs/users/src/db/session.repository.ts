@@ -1,0 +1,95 @@
+import type { Database } from '@stockgraph/db';
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import type * as schema from './schema.js';
+import { loginThrottle, refreshTokens, sessions, users, type SessionRow } from './schema.js';
+
+export interface RefreshTokenState {
+  tokenHash: string;
+  usedAt: Date | null;
+  session: SessionRow;
+  userActive: boolean;
+  userRole: 'ADMIN' | 'MANAGER' | 'STAFF' | 'VIEWER';
+}
+
+export class SessionRepository {
+  constructor(private readonly db: Database<typeof schema>) {}
+
+  async create(session: { id: string; userId: string; expiresAt: Date }, tokenHash: string): Promise<void> {
+    await this.db.insert(sessions).values(session);
+    await this.db.insert(refreshTokens).values({ tokenHash, sessionId: session.id });
+  }
+
+  /** Locks the token row so two concurrent exchanges of one token cannot both succeed. */
+  async lockRefreshToken(tokenHash: string): Promise<RefreshTokenState | null> {
+    const [row] = await this.db
+      .select({ token: refreshTokens, session: sessions, userActive: users.active, userRole: users.role })
+      .from(refreshTokens)
+      .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(eq(refreshTokens.tokenHash, tokenHash))
+      // Locks the joined session and user rows too (drizzle qualifies `of` with the schema, which Postgres refuses).
+      .for('update');
+    if (!row) return null;
+    return { tokenHash: row.token.tokenHash, usedAt: row.token.usedAt, session: row.session, userActive: row.userActive, userRole: row.userRole };
+  }
+
+  async rotate(oldHash: string, newHash: string, sessionId: string, expiresAt: Date): Promise<void> {
+    const now = new Date();
+    await this.db.update(refreshTokens).set({ usedAt: now }).where(eq(refreshTokens.tokenHash, oldHash));
+    await this.db.insert(refreshTokens).values({ tokenHash: newHash, sessionId });
+    await this.db.update(sessions).set({ lastUsedAt: now, expiresAt }).where(eq(sessions.id, sessionId));
+  }
+
+  async revoke(sessionId: string, reason: string): Promise<void> {
+    await this.db
+      .update(sessions)
+      .set({ revokedAt: new Date(), revokedReason: reason })
+      .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
+  }
+
+  /** Ends every live session of a user, optionally sparing one (the caller's own, on password change). */
+  async revokeAllOf(userId: string, reason: string, except?: string): Promise<void> {
+    await this.db
+      .update(sessions)
+      .set({ revokedAt: new Date(), revokedReason: reason })
+      .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), except ? sql`${sessions.id} <> ${except}::uuid` : undefined));
+  }
+
+  /** True when the session is live and its user active: what an access token's `sid` must still name. */
+  async isLive(sessionId: string, userId: string): Promise<boolean> {
+    const rows = await this.db
+      .select({ id: sessions.id })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date()), eq(users.active, true)))
+      .limit(1);
+    return rows.length > 0;
+  }
+
+  async throttleState(key: string) {
+    const [row] = await this.db.select().from(loginThrottle).where(eq(loginThrottle.key, key)).limit(1);
+    return row ?? null;
+  }
+
+  /**
+   * Counts a failed sign-in in a rolling window; at `maxFailures` the key is locked for `lockMs`.
+   * One upsert statement, so concurrent failures are all counted.
+   */
+  async recordFailure(key: string, maxFailures: number, lockMs: number): Promise<void> {
+    const windowMs = lockMs;
+    await this.db.execute(sql`
+      insert into users.login_throttle as t (key, failures, window_started_at, locked_until)
+      values (${key}, 1, now(), null)
+      on conflict (key) do update set
+        failures = case when t.window_started_at < now() - ${`${windowMs} milliseconds`}::interval then 1 else t.failures + 1 end,
+        window_started_at = case when t.window_started_at < now() - ${`${windowMs} milliseconds`}::interval then now() else t.window_started_at end,
+        locked_until = case
+          when (case when t.window_started_at < now() - ${`${windowMs} milliseconds`}::interval then 1 else t.failures + 1 end) >= ${maxFailures}
+          then now() + ${`${lockMs} milliseconds`}::interval
+          else t.locked_until end`);
+  }
+
+  async clearFailures(key: string): Promise<void> {
+    await this.db.delete(loginThrottle).where(eq(loginThrottle.key, key));
+  }
+}
