@@ -1,0 +1,211 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { ROOT, run } from '@stockgraph/testkit';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ACKNOWLEDGEMENTS_FILE } from './acknowledgements.js';
+import { checkSchema, OPERATIONS_DIR, SUPERGRAPH_FILE } from './schema-check.js';
+import { subgraphs } from './subgraphs.js';
+
+/**
+ * Each test edits a throwaway git repository holding this repository's subgraph SDLs, supergraph
+ * and client operations, and runs the check against its HEAD, as a subgraph team would before
+ * pushing. The SDLs and supergraph come from HEAD so work in progress elsewhere cannot move them.
+ */
+let repo: string;
+const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' });
+const sdlPath = (name: string) => subgraphs.find((s) => s.name === name)!.sdl;
+const readSdl = (name: string) => readFileSync(join(repo, sdlPath(name)), 'utf8');
+const writeSdl = (name: string, sdl: string) => writeFileSync(join(repo, sdlPath(name)), sdl);
+
+/** Drops a field (and the description line above it) from an object type in an SDL. */
+function removeField(sdl: string, type: string, field: string): string {
+  const pattern = new RegExp(`(type ${type}\\b[^{]*\\{[^}]*?)\\n\\s*"[^\\n]*"\\n\\s*${field}\\b[^\\n]*`);
+  expect(sdl, `${type}.${field} in the SDL`).toMatch(pattern);
+  return sdl.replace(pattern, '$1');
+}
+
+/** Replaces the named type of a field of an object type, keeping arguments and directives. */
+function retypeField(sdl: string, type: string, field: string, newType: string): string {
+  const pattern = new RegExp(`(type ${type}\\b[^{]*\\{[^}]*?\\n\\s*${field}\\b(?:\\([^)]*\\))?:\\s*)[A-Za-z]+`);
+  expect(sdl, `${type}.${field} in the SDL`).toMatch(pattern);
+  return sdl.replace(pattern, `$1${newType}`);
+}
+
+function addField(sdl: string, type: string, field: string): string {
+  const pattern = new RegExp(`(type ${type}\\b[^{]*\\{)`);
+  expect(sdl).toMatch(pattern);
+  return sdl.replace(pattern, `$1\n  "Added by the test."\n  ${field}`);
+}
+
+function acknowledge(entries: object[]) {
+  writeFileSync(join(repo, ACKNOWLEDGEMENTS_FILE), JSON.stringify({ acknowledged: entries }, null, 2));
+}
+
+const check = (options: { allowBreaking?: boolean } = {}) => checkSchema({ root: repo, ...options });
+
+beforeAll(() => {
+  repo = mkdtempSync(join(tmpdir(), 'schema-check-'));
+  const committed = (path: string) => execFileSync('git', ['-C', ROOT, 'show', `HEAD:${path}`], { encoding: 'utf8' });
+  for (const path of [...subgraphs.map((s) => s.sdl), SUPERGRAPH_FILE]) {
+    mkdirSync(dirname(join(repo, path)), { recursive: true });
+    writeFileSync(join(repo, path), committed(path));
+  }
+  cpSync(join(ROOT, OPERATIONS_DIR), join(repo, OPERATIONS_DIR), { recursive: true });
+  git('init', '--quiet', '--initial-branch=main');
+  git('add', '.');
+  git('-c', 'user.name=test', '-c', 'user.email=test@stockgraph.local', 'commit', '--quiet', '-m', 'fixture');
+});
+
+afterEach(() => {
+  // Back to the committed fixture, including files a test added.
+  git('checkout', '--quiet', '--', '.');
+  git('clean', '--quiet', '-fd');
+});
+
+afterAll(() => rmSync(repo, { recursive: true, force: true }));
+
+describe('schema:check', () => {
+  it('passes on an unchanged schema and validates every shipped operation', async () => {
+    const report = await check();
+    expect(report.failures).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.changes).toEqual([]);
+    expect(report.operations.length).toBeGreaterThanOrEqual(9);
+    expect(report.operations.filter((o) => o.errors.length > 0)).toEqual([]);
+  });
+
+  it('fails on a removed field that an operation uses, and names the operation', async () => {
+    writeSdl('orders', removeField(readSdl('orders'), 'Product', 'unitsSold'));
+    const report = await check();
+    expect(report.ok).toBe(false);
+    const removal = report.changes.find((c) => c.schema === 'supergraph' && c.path === 'Product.unitsSold');
+    expect(removal).toMatchObject({ level: 'breaking', type: 'FIELD_REMOVED' });
+    expect(removal!.operations.map((o) => o.name).sort()).toEqual(['Dashboard', 'ProductDetail']);
+    expect(report.changes.find((c) => c.schema === 'orders' && c.path === 'Product.unitsSold')).toMatchObject({ level: 'breaking' });
+    const invalid = report.operations.filter((o) => o.errors.length > 0);
+    expect(invalid.map((o) => o.name).sort()).toEqual(['Dashboard', 'ProductDetail']);
+    expect(invalid[0]!.errors[0]!.message).toMatch(/Cannot query field "unitsSold" on type "Product"/);
+    expect(report.failures.join('\n')).toMatch(/breaking change.*not acknowledged[\s\S]*2 client operations no longer validate/);
+  });
+
+  it('fails on a field type change', async () => {
+    writeSdl('inventory', retypeField(readSdl('inventory'), 'Product', 'onHand', 'Float'));
+    const report = await check();
+    expect(report.ok).toBe(false);
+    const change = report.changes.find((c) => c.schema === 'supergraph' && c.path === 'Product.onHand');
+    expect(change).toMatchObject({ level: 'breaking', type: 'FIELD_TYPE_CHANGED' });
+    expect(change!.operations.map((o) => o.name)).toContain('StockBySku');
+    // Selecting a Float is still valid GraphQL: what fails is the unacknowledged break, not validation.
+    expect(report.operations.every((o) => o.errors.length === 0)).toBe(true);
+    expect(report.failures).toEqual([expect.stringMatching(/1 breaking change not acknowledged/)]);
+  });
+
+  it('fails on a composition error, naming the subgraphs, type and field', async () => {
+    writeSdl('orders', addField(readSdl('orders'), 'Product', 'sku: Int!'));
+    const report = await check();
+    expect(report.ok).toBe(false);
+    expect(report.composition.ok).toBe(false);
+    const mismatch = report.composition.errors.find((e) => e.code === 'FIELD_TYPE_MISMATCH');
+    expect(mismatch?.locations).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ subgraph: 'orders', path: 'subgraphs/orders/src/schema.graphql', coordinate: 'Product.sku' }),
+        expect.objectContaining({ subgraph: 'inventory', coordinate: 'Product.sku' }),
+      ]),
+    );
+    expect(report.failures[0]).toMatch(/composition failed/);
+  });
+
+  it('passes on an added optional field and argument, classified safe', async () => {
+    let sdl = addField(readSdl('inventory'), 'Product', 'barcode: String');
+    sdl = sdl.replace(/productBySku\(sku: String!\)/, 'productBySku(sku: String!, includeArchived: Boolean = false)');
+    writeSdl('inventory', sdl);
+    const report = await check();
+    expect(report.failures).toEqual([]);
+    const supergraph = report.changes.filter((c) => c.schema === 'supergraph');
+    expect(supergraph.map((c) => [c.level, c.type, c.path])).toEqual(
+      expect.arrayContaining([
+        ['safe', 'FIELD_ADDED', 'Product.barcode'],
+        ['dangerous', 'FIELD_ARGUMENT_ADDED', 'Query.productBySku.includeArchived'],
+      ]),
+    );
+    expect(supergraph.filter((c) => c.level === 'breaking')).toEqual([]);
+  });
+
+  it('passes a breaking change listed in the acknowledgement file, and reports the reason', async () => {
+    writeSdl('customers', retypeField(readSdl('customers'), 'Customer', 'notes', 'Int'));
+    expect((await check()).ok).toBe(false);
+    const reason = 'Notes became a reference number; no shipped client reads them (mobile and web teams, 2026-03-01).';
+    acknowledge([{ path: 'Customer.notes', change: 'FIELD_TYPE_CHANGED', reason }]);
+    const report = await check();
+    expect(report.failures).toEqual([]);
+    expect(report.changes.filter((c) => c.level === 'breaking').every((c) => c.acknowledged === reason)).toBe(true);
+    expect(report.unusedAcknowledgements).toEqual([]);
+  });
+
+  it('keeps failing while an operation still uses an acknowledged removal', async () => {
+    writeSdl('orders', removeField(readSdl('orders'), 'Product', 'unitsSold'));
+    acknowledge([{ path: 'Product.unitsSold', reason: 'Moving to a sales report; the two operations are updated in this change.' }]);
+    const report = await check();
+    expect(report.changes.filter((c) => c.level === 'breaking').every((c) => c.acknowledged)).toBe(true);
+    expect(report.failures).toEqual([expect.stringMatching(/2 client operations no longer validate/)]);
+  });
+
+  it('passes a breaking change with allowBreaking, and reports unused acknowledgements', async () => {
+    writeSdl('inventory', retypeField(readSdl('inventory'), 'Product', 'reorderLevel', 'Float'));
+    acknowledge([{ path: 'Product.name', change: 'FIELD_REMOVED', reason: 'An old removal that has since been released.' }]);
+    const report = await check({ allowBreaking: true });
+    expect(report.ok).toBe(true);
+    expect(report.unusedAcknowledgements).toEqual([expect.objectContaining({ path: 'Product.name' })]);
+  });
+
+  it('fails on a new operation that does not validate, naming it and its place', async () => {
+    writeFileSync(join(repo, OPERATIONS_DIR, 'broken.graphql'), 'query Broken {\n  products {\n    edges { node { barcode } }\n  }\n}\n');
+    const report = await check();
+    const broken = report.operations.find((o) => o.name === 'Broken');
+    expect(broken?.errors[0]).toEqual({ message: 'Cannot query field "barcode" on type "Product".', location: 'schema/operations/broken.graphql:3:20' });
+    expect(report.ok).toBe(false);
+  });
+});
+
+describe('schema:check on the command line', () => {
+  const cli = (...args: string[]) => run('schema/check.ts', {}, ['--root', repo, ...args]);
+
+  it('prints the report, writes JSON and Markdown, and exits 1 on a breaking change', async () => {
+    writeSdl('orders', removeField(readSdl('orders'), 'Product', 'unitsSold'));
+    const out = mkdtempSync(join(tmpdir(), 'schema-check-out-'));
+    try {
+      const result = await cli('--json', join(out, 'report.json'), '--markdown', join(out, 'report.md'));
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(/✖ BREAKING\s+Product\.unitsSold\s+FIELD_REMOVED/);
+      expect(result.stdout).toMatch(/breaks operations: .*Dashboard \(schema\/operations\/dashboard\.graphql\)/);
+      expect(result.stdout).toMatch(/✖ schema:check failed/);
+      const json = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+      expect(json.ok).toBe(false);
+      expect(json.changes.some((c: { path?: string }) => c.path === 'Product.unitsSold')).toBe(true);
+      expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/❌ Schema check failed[\s\S]*`Product\.unitsSold`[\s\S]*`ProductDetail`/);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 0 on an unchanged schema', async () => {
+    const result = await cli();
+    expect(result.stdout).toContain('✔ schema:check passed');
+    expect(result.code).toBe(0);
+  });
+
+  it('refuses bad flags, an unknown base and an unreviewed acknowledgement with exit 2 and a clear message', async () => {
+    const unknown = await cli('--allow-braking');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/Unknown option '--allow-braking'[\s\S]*Usage: pnpm schema:check/);
+    const base = await cli('--base', 'no-such-branch');
+    expect(base.code).toBe(2);
+    expect(base.stderr).toContain('--base "no-such-branch" is not a commit');
+    acknowledge([{ path: 'Product.onHand', reason: 'ok' }]);
+    const ack = await cli();
+    expect(ack.code).toBe(2);
+    expect(ack.stderr).toMatch(/breaking-changes\.json is invalid:\n {2}- acknowledged\.0\.reason: say why/);
+  });
+});
