@@ -46,6 +46,25 @@ const config: CodegenConfig = {
       Customer: '../db/schema.js#CustomerRow',
       CustomerConnection: '../models.js#CustomerConnection',
     }),
+    // The operations web and mobile clients ship: typed documents, and the persisted-operation
+    // manifest (sha256 of each printed document → document) that the gateway accepts by hash.
+    // The supergraph is the schema clients see; `pnpm schema:check` validates the same operations
+    // against its API schema.
+    'schema/generated/': {
+      schema: 'schema/supergraph.graphql',
+      documents: 'schema/operations/**/*.graphql',
+      preset: 'client',
+      presetConfig: {
+        persistedDocuments: { hashAlgorithm: 'sha256' },
+        fragmentMasking: false,
+      },
+      config: {
+        emitLegacyCommonJSImports: false,
+        useTypeImports: true,
+        enumsAsTypes: true,
+        scalars: { ID: 'string', DateTime: 'string', Decimal: 'string' },
+      },
+    },
   },
 };
 
