@@ -36,6 +36,15 @@ describe('environment validation', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('refuses to start the users service in production without a signing key', async () => {
+    const result = await run('subgraphs/users/src/server.ts', { NODE_ENV: 'production', DATABASE_URL: 'postgres://127.0.0.1:1/x' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('JWT_PRIVATE_KEY: required in production');
+    const bad = await run('subgraphs/users/src/server.ts', { NODE_ENV: 'test', JWT_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\\nnot a key\\n-----END PRIVATE KEY-----' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('JWT_PRIVATE_KEY: not a readable private key');
+  });
+
   it('refuses a gateway subgraph URL that is not http(s)', async () => {
     const result = await run('gateway/src/server.ts', { ORDERS_URL: 'ftp://orders', NODE_ENV: 'test' });
     expect(result.code).toBe(1);
