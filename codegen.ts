@@ -38,6 +38,8 @@ const config: CodegenConfig = {
       OrderItem: '../db/schema.js#OrderItemRow',
       OrderConnection: '../models.js#OrderConnection',
       OrderStatsBucket: '../db/order.repository.js#StatsBucket',
+      OrderRejection: '../db/schema.js#OrderRejection',
+      RejectedProduct: '../models.js#RejectedProductModel',
       Customer: '../models.js#CustomerReference',
       Product: '../models.js#ProductReference',
       User: '../models.js#UserReference',

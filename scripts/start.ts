@@ -8,12 +8,13 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { baseEnvShape, exitOnConfigError, parseEnv, parseSubgraphEnv, postgresUrl, z } from '@stockgraph/config';
 import { DEMO_PASSWORD, DEMO_ROLES } from '@stockgraph/demo-data';
+import { createMemoryBus } from '@stockgraph/events';
 import { startCustomers } from '@stockgraph/customers';
 import { startGateway } from '@stockgraph/gateway';
 import { parseGatewayEnv } from '@stockgraph/gateway/env';
 import { startInventory } from '@stockgraph/inventory';
 import { createLogger } from '@stockgraph/logger';
-import { startOrders } from '@stockgraph/orders';
+import { parseOrdersEnv, startOrders } from '@stockgraph/orders';
 import { parseUsersEnv, startUsers } from '@stockgraph/users';
 
 const started = performance.now();
@@ -35,26 +36,25 @@ try {
   }
   const services: { stop(): Promise<void> }[] = [];
   const portOf = (offset: number) => String(env.PORT + offset);
+  // One in-process event bus links the services unless REDIS_URL names a real one.
+  const bus = process.env.REDIS_URL ? undefined : createMemoryBus();
   const users = await startUsers({
     env: parseUsersEnv({ ...process.env, PORT: portOf(1) }),
     pglite,
+    bus,
     logger: logger.child({ service: 'users' }),
   });
   services.push(users);
   // Every other service verifies tokens against the users service's published keys.
   const JWKS_URL = new URL('/.well-known/jwks.json', users.url).toString();
   const urls: Record<string, string> = { USERS_URL: users.url };
-  const others = [
-    ['inventory', startInventory],
-    ['orders', startOrders],
-    ['customers', startCustomers],
-  ] as const;
-  for (const [index, [name, start]] of others.entries()) {
-    const subgraphEnv = parseSubgraphEnv(name, env.PORT + index + 2, { ...process.env, PORT: portOf(index + 2), JWKS_URL });
-    const service = await start({ env: subgraphEnv, pglite, logger: logger.child({ service: name }) });
-    services.push(service);
-    urls[`${name.toUpperCase()}_URL`] = service.url;
-  }
+  const shared = { ...process.env, JWKS_URL };
+  const common = { pglite, bus };
+  const inventory = await startInventory({ ...common, env: parseSubgraphEnv('inventory', 0, { ...shared, PORT: portOf(2) }), logger: logger.child({ service: 'inventory' }) });
+  const orders = await startOrders({ ...common, env: parseOrdersEnv({ ...shared, PORT: portOf(3) }), logger: logger.child({ service: 'orders' }) });
+  const customers = await startCustomers({ ...common, env: parseSubgraphEnv('customers', 0, { ...shared, PORT: portOf(4) }), logger: logger.child({ service: 'customers' }) });
+  services.push(inventory, orders, customers);
+  Object.assign(urls, { INVENTORY_URL: inventory.url, ORDERS_URL: orders.url, CUSTOMERS_URL: customers.url });
   const gateway = await startGateway({
     env: parseGatewayEnv({ ...process.env, ...urls, JWKS_URL, PORT: String(env.PORT) }),
     logger: logger.child({ service: 'gateway' }),

@@ -66,7 +66,7 @@ const EXPLICIT: Record<string, number> = {
   'Mutation.updateUser': 4,
 };
 /** Types whose fields any signed-in user may read unless EXPLICIT says otherwise. */
-const READABLE = /^(Product|PriceChange|StockMovement|Order|OrderItem|Customer|User|PageInfo|OrderStatsBucket|\w+Connection|\w+Edge)$/;
+const READABLE = /^(Product|PriceChange|StockMovement|Order|OrderItem|OrderRejection|RejectedProduct|Customer|User|PageInfo|OrderStatsBucket|\w+Connection|\w+Edge)$/;
 
 function least(coordinate: string): number {
   if (coordinate in EXPLICIT) return EXPLICIT[coordinate]!;

@@ -37,7 +37,7 @@ const ORDERS_QUERY = `query Orders($first: Int!) {
 
 async function sqlStatements(): Promise<number> {
   const counts = await Promise.all(
-    Object.values(subgraphs).map((s) => readCounter(new URL('/metrics', s.url).toString(), 'stockgraph_sql_statements_total')),
+    Object.values(subgraphs).map((s) => readCounter(new URL('/metrics', s.url).toString(), 'stockgraph_sql_statements_total', 'source="request"')),
   );
   return counts.reduce((a, b) => a + b, 0);
 }

@@ -81,6 +81,12 @@ export function subgraphEnvShape(defaultPort: number) {
     PGLITE_DIR: z.string().min(1).optional(),
     SEED_DEMO_DATA: booleanFromEnv.optional(),
     ...tokenEnvShape,
+    /** Redis for the event bus; unset: the in-process bus, which only links services in one process. */
+    REDIS_URL: z.string().url().refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL').optional(),
+    /** Key prefix of the event streams, so several deployments (or test runs) can share one Redis. */
+    EVENTS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, : _ - only').default('stockgraph:'),
+    /** A delivery pending this long belongs to a dead consumer and is taken over. */
+    EVENTS_CLAIM_IDLE_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
   };
 }
 
@@ -92,6 +98,7 @@ export function productionProblems(env: SubgraphEnv): string[] {
   const problems: string[] = [];
   if (!env.DATABASE_URL) problems.push('DATABASE_URL: required in production (the embedded PGlite is for development)');
   if (env.SEED_DEMO_DATA) problems.push('SEED_DEMO_DATA: demo data and demo passwords are never seeded in production');
+  if (!env.REDIS_URL) problems.push('REDIS_URL: required in production (the in-process event bus cannot reach other services)');
   return problems;
 }
 

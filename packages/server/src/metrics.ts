@@ -1,4 +1,8 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/** Set while an HTTP request is being served, so SQL can be told apart from background work (relay, consumers). */
+export const requestScope = new AsyncLocalStorage<true>();
 
 /**
  * One registry per service, not prom-client's global one: the embedded launcher runs several
@@ -12,7 +16,8 @@ export function createMetrics(service: string) {
     registry,
     sqlStatements: new Counter({
       name: 'stockgraph_sql_statements_total',
-      help: 'SQL statements sent to the database',
+      help: 'SQL statements sent to the database, by whether a request or background work (event relay, consumers) sent them',
+      labelNames: ['source'] as const,
       registers: [registry],
     }),
     requests: new Counter({

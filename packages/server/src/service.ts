@@ -14,7 +14,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import type { Logger } from '@stockgraph/logger';
 import express, { type Request } from 'express';
 import { createErrorFormatter } from './errors.js';
-import type { ServiceMetrics } from './metrics.js';
+import { requestScope, type ServiceMetrics } from './metrics.js';
 import { observabilityPlugin } from './observability.plugin.js';
 
 export type ReadinessCheck = () => Promise<unknown>;
@@ -95,6 +95,7 @@ export async function startService<TContext extends BaseContext>(options: Servic
   app.get('/metrics', async (_req, res) => {
     res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
   });
+  app.use((_req, _res, next) => requestScope.run(true, next));
   options.routes?.(app);
   app.use(
     '/graphql',

@@ -7,8 +7,9 @@ import { createLogger, type Logger } from '@stockgraph/logger';
 import { bearerToken, createTokenVerifier, remoteKeySet, shieldFromSchema, type AuthContext, type Identity, type Policy, type TokenVerifier } from '@stockgraph/auth';
 import type { Express, Request } from 'express';
 import { applyMiddleware } from 'graphql-middleware';
+import { createMemoryBus, createRedisBus, startConsumer, startRelay, type Envelope, type EventBus, type OutboxTable, type ProcessedEventsTable } from '@stockgraph/events';
 import { GraphQLError, type DocumentNode } from 'graphql';
-import { createMetrics } from './metrics.js';
+import { createMetrics, requestScope } from './metrics.js';
 import { startService, type RunningService } from './service.js';
 
 export interface SubgraphDefinition<TSchema extends Record<string, unknown>, TContext extends AuthContext> {
@@ -22,9 +23,28 @@ export interface SubgraphDefinition<TSchema extends Record<string, unknown>, TCo
   partitionedTables?: PartitionedTable[];
   /** Inserts the demo data when the service's tables are empty; must be a no-op otherwise. */
   seed?: (db: Database<TSchema>, logger: Logger) => Promise<void>;
-  createContext: (db: Database<TSchema>, identity: Identity | null, req: Request) => TContext;
+  createContext: (db: Database<TSchema>, identity: Identity | null, req: Request, services: SubgraphServices) => TContext;
   /** Data-dependent authorization policies named by `@policy` in the SDL (ownership rules). */
   policies?: Record<string, Policy<TContext>>;
+  /** The service's side of the event bus: its outbox, and the streams it consumes. */
+  events?: {
+    outbox?: OutboxTable;
+    processed?: ProcessedEventsTable;
+    consumers?: {
+      stream: string;
+      group: string;
+      handle: (envelope: Envelope, tx: Database<TSchema>, services: SubgraphServices) => Promise<void>;
+      /** Runs once the event's effect is committed. */
+      afterCommit?: (envelope: Envelope) => void;
+    }[];
+  };
+}
+
+/** What a request or an event handler may use beyond the database. */
+export interface SubgraphServices {
+  /** Publish outbox rows now instead of at the relay's next tick; call after committing them. */
+  wakeRelay(): void;
+  logger: Logger;
 }
 
 export interface SubgraphRuntime {
@@ -38,6 +58,8 @@ export interface SubgraphRuntime {
   routes?: (app: Express) => void;
   /** Runs once the database is migrated and seeded, before the first request is served. */
   prepare?: (db: Database<any>) => void | Promise<void>;
+  /** The embedded launcher shares one in-process bus; otherwise REDIS_URL or a private in-process bus. */
+  bus?: EventBus;
 }
 
 export interface RunningSubgraph<TSchema extends Record<string, unknown>> extends RunningService {
@@ -71,8 +93,9 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
     poolMax: env.DATABASE_POOL_MAX,
     schema: definition.dbSchema,
     logger,
-    onQuery: () => metrics.sqlStatements.inc(),
+    onQuery: () => metrics.sqlStatements.inc({ source: requestScope.getStore() ? 'request' : 'background' }),
   });
+  const cleanup: (() => Promise<void>)[] = [];
   try {
     await handle.migrate(definition.migrationsFolder, definition.pgSchema);
     const partitions = maintainPartitions(handle.db, definition.partitionedTables ?? [], logger);
@@ -82,6 +105,32 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
       await definition.seed(handle.db, logger);
     }
     await runtime.prepare?.(handle.db);
+    const ownBus = !runtime.bus;
+    const bus = runtime.bus ?? (env.REDIS_URL ? await createRedisBus(env.REDIS_URL, env.EVENTS_PREFIX, logger) : createMemoryBus());
+    if (ownBus && !env.REDIS_URL && definition.events) logger.warn('no REDIS_URL: events reach only services in this process');
+    const relay = definition.events?.outbox ? startRelay({ db: handle.db, outbox: definition.events.outbox, bus, logger }) : null;
+    const services: SubgraphServices = { wakeRelay: () => relay?.wake(), logger };
+    const consumers = (definition.events?.consumers ?? []).map((c) =>
+      startConsumer({
+        db: handle.db,
+        bus,
+        processed: definition.events!.processed!,
+        stream: c.stream,
+        group: c.group,
+        logger,
+        claimIdleMs: env.EVENTS_CLAIM_IDLE_MS,
+        handle: (envelope, tx) => c.handle(envelope, tx as Database<TSchema>, services),
+        afterCommit: (delivery) => {
+          relay?.wake();
+          c.afterCommit?.(delivery.envelope);
+        },
+      }),
+    );
+    cleanup.push(async () => {
+      await Promise.all(consumers.map((c) => c.stop()));
+      await relay?.stop();
+      if (ownBus) await bus.close();
+    });
     const schema = applyMiddleware(
       buildSubgraphSchema({
         typeDefs: definition.typeDefs,
@@ -102,7 +151,7 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
       // A missing token is an anonymous caller (the shield then denies nearly everything); a bad one is refused outright.
       context: async (req) => {
         const token = bearerToken(req.headers.authorization);
-        return definition.createContext(handle.db, token ? await withStatus(401, () => verify(token)) : null, req);
+        return definition.createContext(handle.db, token ? await withStatus(401, () => verify(token)) : null, req, services);
       },
       readiness: { database: () => handle.ping() },
       introspection: env.NODE_ENV !== 'production',
@@ -116,10 +165,12 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
       stop: async () => {
         partitions.stop();
         await service.stop();
+        for (const step of cleanup) await step();
         await handle.close();
       },
     };
   } catch (error) {
+    for (const step of cleanup) await step().catch(() => {});
     await handle.close();
     throw error;
   }

@@ -4,6 +4,16 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
   errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [key: string]: unknown } }[];
 }
 
+/** POSTs a GraphQL request body as JSON and returns status, data and errors. */
+export async function post<T = any>(url: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, ...((await response.json()) as Omit<GraphQLResponse<T>, 'status'>) };
+}
+
 /** POSTs an operation the way a client does and returns status, data and errors. */
 export async function graphql<T = any>(
   url: string,
@@ -11,18 +21,14 @@ export async function graphql<T = any>(
   variables: Record<string, unknown> = {},
   headers: Record<string, string> = {},
 ): Promise<GraphQLResponse<T>> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as Omit<GraphQLResponse<T>, 'status'>;
-  return { status: response.status, ...body };
+  return post<T>(url, { query, variables }, headers);
 }
 
-/** Reads a counter from a Prometheus /metrics page (0 when absent). */
-export async function readCounter(metricsUrl: string, name: string): Promise<number> {
+/** Sums a counter's series on a Prometheus /metrics page whose labels include `labels` (0 when absent). */
+export async function readCounter(metricsUrl: string, name: string, labels = ''): Promise<number> {
   const text = await (await fetch(metricsUrl)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
-  return line ? Number(line.trim().split(/\s+/).at(-1)) : 0;
+  return text
+    .split('\n')
+    .filter((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && l.includes(labels))
+    .reduce((sum, l) => sum + Number(l.trim().split(/\s+/).at(-1)), 0);
 }

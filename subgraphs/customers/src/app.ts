@@ -4,6 +4,7 @@ import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '@s
 import { parse } from 'graphql';
 import { createContext, type Context } from './context.js';
 import * as dbSchema from './db/schema.js';
+import { outbox } from './db/schema.js';
 import { seedDemoData } from './db/seed.js';
 import { resolvers } from './resolvers/index.js';
 
@@ -17,7 +18,8 @@ export const customersSubgraph: SubgraphDefinition<typeof dbSchema, Context> = {
   pgSchema: 'customers',
   migrationsFolder: fileURLToPath(new URL('./db/migrations', import.meta.url)),
   seed: seedDemoData,
-  createContext: (db, identity) => createContext(db, identity),
+  createContext: (db, identity, _req, services) => createContext(db, identity, services),
+  events: { outbox },
 };
 
 export const DEFAULT_PORT = 4004;

@@ -4,7 +4,9 @@ import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '@s
 import { parse } from 'graphql';
 import { createContext, type Context } from './context.js';
 import * as dbSchema from './db/schema.js';
-import { partitionedTables } from './db/schema.js';
+import { outbox, partitionedTables, processedEvents } from './db/schema.js';
+import { ORDERS_STREAM } from './events.js';
+import { inventorySaga } from './saga.js';
 import { seedDemoData } from './db/seed.js';
 import { resolvers } from './resolvers/index.js';
 
@@ -19,7 +21,12 @@ export const inventorySubgraph: SubgraphDefinition<typeof dbSchema, Context> = {
   migrationsFolder: fileURLToPath(new URL('./db/migrations', import.meta.url)),
   partitionedTables,
   seed: seedDemoData,
-  createContext: (db, identity) => createContext(db, identity),
+  createContext: (db, identity, _req, services) => createContext(db, identity, services),
+  events: {
+    outbox,
+    processed: processedEvents,
+    consumers: [{ stream: ORDERS_STREAM, group: 'inventory', handle: (envelope, tx, services) => inventorySaga(services.logger)(envelope, tx) }],
+  },
 };
 
 export const DEFAULT_PORT = 4002;

@@ -1,29 +1,60 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { atLeast, type Policy } from '@stockgraph/auth';
+import { isUuidV7 } from '@stockgraph/ids';
 import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '@stockgraph/server';
 import { parse } from 'graphql';
 import { createContext, type Context } from './context.js';
 import * as dbSchema from './db/schema.js';
-import { partitionedTables } from './db/schema.js';
+import { outbox, partitionedTables, processedEvents } from './db/schema.js';
 import { seedDemoData } from './db/seed.js';
+import type { OrdersEnv } from './env.js';
+import { CUSTOMERS_STREAM, INVENTORY_STREAM } from './events.js';
 import { resolvers } from './resolvers/index.js';
+import { announceOutcome, applyEvent } from './saga.js';
+
+export { DEFAULT_PORT, parseOrdersEnv } from './env.js';
 
 export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
 
-export const ordersSubgraph: SubgraphDefinition<typeof dbSchema, Context> = {
-  name: 'orders',
-  typeDefs,
-  resolvers,
-  dbSchema,
-  pgSchema: 'orders',
-  migrationsFolder: fileURLToPath(new URL('./db/migrations', import.meta.url)),
-  partitionedTables,
-  seed: seedDemoData,
-  createContext: (db, identity) => createContext(db, identity),
+const policies: Record<string, Policy<Context>> = {
+  // Staff may cancel the orders they placed; managers and admins any. An unknown id passes here and
+  // is answered NOT_FOUND by the resolver.
+  'order-owner-or-manager': async (_parent, args, { identity, loaders }) => {
+    if (!identity) return false;
+    if (atLeast(identity.role, 'MANAGER')) return true;
+    const id = String(args.id ?? '').toLowerCase();
+    const order = isUuidV7(id) ? await loaders.orderById.load(id) : null;
+    return !order || order.createdBy === identity.userId;
+  },
 };
 
-export const DEFAULT_PORT = 4003;
+function definition(placeOrderWaitMs: number): SubgraphDefinition<typeof dbSchema, Context> {
+  return {
+    name: 'orders',
+    typeDefs,
+    resolvers,
+    dbSchema,
+    pgSchema: 'orders',
+    migrationsFolder: fileURLToPath(new URL('./db/migrations', import.meta.url)),
+    partitionedTables,
+    seed: seedDemoData,
+    createContext: (db, identity, _req, services) => createContext(db, identity, services, placeOrderWaitMs),
+    policies,
+    events: {
+      outbox,
+      processed: processedEvents,
+      consumers: [
+        { stream: INVENTORY_STREAM, group: 'orders', handle: (envelope, tx) => applyEvent(envelope, tx), afterCommit: announceOutcome },
+        { stream: CUSTOMERS_STREAM, group: 'orders', handle: (envelope, tx) => applyEvent(envelope, tx) },
+      ],
+    },
+  };
+}
 
-export function startOrders(runtime: SubgraphRuntime) {
-  return startSubgraph(ordersSubgraph, runtime);
+/** For tools that only migrate (db:migrate). */
+export const ordersSubgraph = definition(0);
+
+export function startOrders(runtime: Omit<SubgraphRuntime, 'env'> & { env: OrdersEnv }) {
+  return startSubgraph(definition(runtime.env.PLACE_ORDER_WAIT_MS), runtime);
 }

@@ -7,3 +7,4 @@ export type OrderConnection = Connection<OrderRow> & ({ filter: OrderFilter } | 
 export type CustomerReference = { id: string };
 export type ProductReference = { id: string };
 export type UserReference = { id: string };
+export type RejectedProductModel = { productId: string; requested: number; available: number };

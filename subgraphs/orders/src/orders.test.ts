@@ -4,10 +4,10 @@ import { idTime } from '@stockgraph/ids';
 import { graphql, useSubgraph } from '@stockgraph/testkit';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { startOrders } from './app.js';
+import { parseOrdersEnv, startOrders } from './app.js';
 
 const demo = generateDemoData();
-const service = useSubgraph('orders', startOrders);
+const service = useSubgraph('orders', startOrders, parseOrdersEnv);
 /** Calls the subgraph with a manager's token (this file tests data, not rules). */
 const call = async (query: string, variables: Record<string, unknown> = {}) => graphql(service.current.url, query, variables, await service.as('MANAGER'));
 

@@ -1,5 +1,4 @@
-import { parseSubgraphEnv } from '@stockgraph/config';
 import { runMain } from '@stockgraph/server';
-import { DEFAULT_PORT, startOrders } from './app.js';
+import { parseOrdersEnv, startOrders } from './app.js';
 
-await runMain(() => startOrders({ env: parseSubgraphEnv('orders', DEFAULT_PORT) }));
+await runMain(() => startOrders({ env: parseOrdersEnv() }));

@@ -1,3 +1,4 @@
+import { outboxTable } from '@stockgraph/events';
 import { idColumn, timestamps } from '@stockgraph/db';
 import { index, pgSchema, text } from 'drizzle-orm/pg-core';
 
@@ -23,3 +24,5 @@ export const customers = customersSchema.table(
 
 export type CustomerRow = typeof customers.$inferSelect;
 export type NewCustomerRow = typeof customers.$inferInsert;
+
+export const outbox = outboxTable(customersSchema);

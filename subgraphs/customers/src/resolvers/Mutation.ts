@@ -33,10 +33,10 @@ function clean(input: Partial<Record<keyof typeof LIMITS, string | null | undefi
 }
 
 export const Mutation: MutationResolvers = {
-  createCustomer: async (_parent, { input }, { loaders }) => {
+  createCustomer: async (_parent, { input }, { registry }) => {
     const now = new Date();
     const fields = clean(input);
-    return loaders.repository.insert({ ...fields, name: fields.name!, tier: input.tier ?? 'STANDARD', id: newId(now), createdAt: now, updatedAt: now });
+    return registry.create({ ...fields, name: fields.name!, tier: input.tier ?? 'STANDARD', id: newId(now), createdAt: now, updatedAt: now });
   },
 
   updateCustomer: async (_parent, { id, input }, { loaders }) => {

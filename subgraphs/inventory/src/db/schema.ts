@@ -1,6 +1,7 @@
 import { idColumn, timestamps } from '@stockgraph/db';
 import { sql } from 'drizzle-orm';
-import { check, index, integer, numeric, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { outboxTable, processedEventsTable } from '@stockgraph/events';
+import { check, index, integer, jsonb, numeric, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const inventorySchema = pgSchema('inventory');
 
@@ -85,3 +86,23 @@ export type StockMovementRow = typeof stockMovements.$inferSelect;
 export type NewStockMovementRow = typeof stockMovements.$inferInsert;
 
 export const partitionedTables = [{ schema: 'inventory', table: 'stock_movements' }];
+
+export const outbox = outboxTable(inventorySchema);
+export const processedEvents = processedEventsTable(inventorySchema);
+
+export const reservationStatus = inventorySchema.enum('reservation_status', ['RESERVED', 'REJECTED', 'RELEASED', 'SOLD', 'CANCELLED']);
+
+/**
+ * What inventory decided for each order: the saga's state on this side. It makes every order event
+ * safe to receive twice or out of order (a cancellation that overtakes its placement leaves a
+ * CANCELLED tombstone, so the late placement reserves nothing).
+ */
+export const reservations = inventorySchema.table('reservations', {
+  orderId: uuid('order_id').primaryKey(),
+  status: reservationStatus('status').notNull(),
+  items: jsonb('items').$type<{ productId: string; quantity: number }[]>().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+export type ReservationRow = typeof reservations.$inferSelect;

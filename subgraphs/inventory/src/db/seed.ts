@@ -4,7 +4,7 @@ import { newId } from '@stockgraph/ids';
 import type { Logger } from '@stockgraph/logger';
 import { ProductRepository } from './product.repository.js';
 import type * as schema from './schema.js';
-import { partitionedTables, priceHistory, products, stockMovements, type NewStockMovementRow } from './schema.js';
+import { partitionedTables, priceHistory, products, reservations, stockMovements, type NewStockMovementRow } from './schema.js';
 
 const BATCH = 1000;
 
@@ -68,6 +68,15 @@ export async function seedDemoData(db: Database<typeof schema>, logger: Logger):
     for (let i = 0; i < movements.length; i += BATCH) {
       await t.insert(stockMovements).values(movements.slice(i, i + BATCH));
     }
+    // The saga's state for the demo orders, so cancelling or fulfilling one releases or sells its stock.
+    const decided = demo.orders.map((o) => ({
+      orderId: o.id,
+      status: ({ CONFIRMED: 'RESERVED', FULFILLED: 'SOLD', CANCELLED: 'RELEASED', REJECTED: 'REJECTED' } as const)[o.status],
+      items: o.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
+      createdAt: o.createdAt,
+      updatedAt: o.updatedAt,
+    }));
+    for (let i = 0; i < decided.length; i += BATCH) await t.insert(reservations).values(decided.slice(i, i + BATCH));
     logger.info({ products: demo.products.length, movements: movements.length }, 'demo data seeded');
   });
 }

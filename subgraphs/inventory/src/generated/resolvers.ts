@@ -22,6 +22,69 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+/** Why stock is adjusted by hand. */
+export type AdjustmentReason =
+  /** A correction: stock count, damage, loss (delta may be negative). */
+  | 'ADJUSTMENT'
+  /** Goods returned by a customer (delta positive). */
+  | 'RETURN';
+
+/** A new product; sku, name and unitPrice are required. */
+export type CreateProductInput = {
+  /** Catalogue category. */
+  category?: InputMaybe<Scalars['String']['input']>;
+  /** What one unit costs us. */
+  costPrice?: InputMaybe<Scalars['Decimal']['input']>;
+  /** Longer description. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Name shown to customers. */
+  name: Scalars['String']['input'];
+  /** Low-stock threshold; 10 when omitted. */
+  reorderLevel?: InputMaybe<Scalars['Int']['input']>;
+  /** Stock-keeping unit: letters, digits, . _ -; unique. */
+  sku: Scalars['String']['input'];
+  /** Selling price. */
+  unitPrice: Scalars['Decimal']['input'];
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Corrects on-hand stock by delta; never below what is reserved (INSUFFICIENT_STOCK). */
+  adjustStock: Product;
+  /** Adds a product to the catalogue. */
+  createProduct: Product;
+  /** Books goods received: on-hand stock up by quantity, one RECEIPT in the ledger. */
+  receiveStock: Product;
+  /** Changes a product; a new price is recorded in its priceHistory. */
+  updateProduct: Product;
+};
+
+
+export type MutationAdjustStockArgs = {
+  delta: Scalars['Int']['input'];
+  note?: InputMaybe<Scalars['String']['input']>;
+  productId: Scalars['ID']['input'];
+  reason: AdjustmentReason;
+};
+
+
+export type MutationCreateProductArgs = {
+  input: CreateProductInput;
+};
+
+
+export type MutationReceiveStockArgs = {
+  note?: InputMaybe<Scalars['String']['input']>;
+  productId: Scalars['ID']['input'];
+  quantity: Scalars['Int']['input'];
+};
+
+
+export type MutationUpdateProductArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateProductInput;
+};
+
 /** Relay page information. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -205,6 +268,22 @@ export type StockMovementReason =
   /** Goods shipped for a fulfilled order: on-hand stock down. */
   | 'SALE';
 
+/** Changes to a product; omitted fields stay as they are. Price changes are recorded in priceHistory. */
+export type UpdateProductInput = {
+  /** Catalogue category. */
+  category?: InputMaybe<Scalars['String']['input']>;
+  /** What one unit costs us. */
+  costPrice?: InputMaybe<Scalars['Decimal']['input']>;
+  /** Longer description. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Name shown to customers. */
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** Low-stock threshold. */
+  reorderLevel?: InputMaybe<Scalars['Int']['input']>;
+  /** Selling price. */
+  unitPrice?: InputMaybe<Scalars['Decimal']['input']>;
+};
+
 /** A person who signs in to Stockgraph. */
 export type User = {
   __typename?: 'User';
@@ -308,15 +387,18 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
+  AdjustmentReason: AdjustmentReason;
+  CreateProductInput: CreateProductInput;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   PriceChange: ResolverTypeWrapper<PriceChangeRowModel>;
   Product: ResolverTypeWrapper<ProductRowModel>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   ProductConnection: ResolverTypeWrapper<ProductConnectionModel>;
   ProductEdge: ResolverTypeWrapper<Omit<ProductEdge, 'node'> & { node: ResolversTypes['Product'] }>;
   ProductFilter: ProductFilter;
@@ -325,20 +407,23 @@ export type ResolversTypes = ResolversObject<{
   StockMovementConnection: ResolverTypeWrapper<StockMovementConnectionModel>;
   StockMovementEdge: ResolverTypeWrapper<Omit<StockMovementEdge, 'node'> & { node: ResolversTypes['StockMovement'] }>;
   StockMovementReason: StockMovementReason;
+  UpdateProductInput: UpdateProductInput;
   User: ResolverTypeWrapper<UserReferenceModel>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
+  CreateProductInput: CreateProductInput;
+  String: Scalars['String']['output'];
+  Int: Scalars['Int']['output'];
   DateTime: Scalars['DateTime']['output'];
   Decimal: Scalars['Decimal']['output'];
+  Mutation: Record<PropertyKey, never>;
+  ID: Scalars['ID']['output'];
   PageInfo: PageInfo;
-  String: Scalars['String']['output'];
   Boolean: Scalars['Boolean']['output'];
   PriceChange: PriceChangeRowModel;
   Product: ProductRowModel;
-  Int: Scalars['Int']['output'];
-  ID: Scalars['ID']['output'];
   ProductConnection: ProductConnectionModel;
   ProductEdge: Omit<ProductEdge, 'node'> & { node: ResolversParentTypes['Product'] };
   ProductFilter: ProductFilter;
@@ -346,6 +431,7 @@ export type ResolversParentTypes = ResolversObject<{
   StockMovement: StockMovementRowModel;
   StockMovementConnection: StockMovementConnectionModel;
   StockMovementEdge: Omit<StockMovementEdge, 'node'> & { node: ResolversParentTypes['StockMovement'] };
+  UpdateProductInput: UpdateProductInput;
   User: UserReferenceModel;
 }>;
 
@@ -356,6 +442,13 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 export interface DecimalScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Decimal'], any> {
   name: 'Decimal';
 }
+
+export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  adjustStock?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationAdjustStockArgs, 'delta' | 'productId' | 'reason'>>;
+  createProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationCreateProductArgs, 'input'>>;
+  receiveStock?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationReceiveStockArgs, 'productId' | 'quantity'>>;
+  updateProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationUpdateProductArgs, 'id' | 'input'>>;
+}>;
 
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -437,6 +530,7 @@ export type UserResolvers<ContextType = Context, ParentType extends ResolversPar
 export type Resolvers<ContextType = Context> = ResolversObject<{
   DateTime?: GraphQLScalarType;
   Decimal?: GraphQLScalarType;
+  Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   PriceChange?: PriceChangeResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;

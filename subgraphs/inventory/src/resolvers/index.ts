@@ -3,6 +3,7 @@ import type { Resolvers } from '../generated/resolvers.js';
 import { ProductConnection, StockMovementConnection } from './connections.js';
 import { PriceChange } from './PriceChange.js';
 import { Product } from './Product.js';
+import { Mutation } from './Mutation.js';
 import { Query } from './Query.js';
 import { StockMovement } from './StockMovement.js';
 
@@ -10,6 +11,7 @@ export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
   Decimal: DecimalScalar,
   Query,
+  Mutation,
   Product,
   PriceChange,
   StockMovement,

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { check, foreignKey, index, integer, numeric, pgSchema, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { outboxTable, processedEventsTable } from '@stockgraph/events';
+import { check, foreignKey, index, integer, jsonb, numeric, pgSchema, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 export const ordersSchema = pgSchema('orders');
 
@@ -25,6 +26,8 @@ export const orders = ordersSchema.table(
     total: numeric('total', { precision: 14, scale: 2 }).notNull(),
     createdBy: uuid('created_by'),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** Why inventory rejected the order: the products it could not reserve. */
+    rejection: jsonb('rejection').$type<OrderRejection>(),
   },
   (t) => [
     primaryKey({ columns: [t.id, t.createdAt] }),
@@ -53,6 +56,43 @@ export const orderItems = ordersSchema.table(
     check('order_items_quantity_positive', sql`quantity > 0`),
   ],
 );
+
+export interface OrderRejection {
+  code: 'INSUFFICIENT_STOCK';
+  products: { productId: string; requested: number; available: number }[];
+}
+
+export const outbox = outboxTable(ordersSchema);
+export const processedEvents = processedEventsTable(ordersSchema);
+
+/**
+ * A client's retry of placeOrder finds the order its first attempt created. Keyed per user, so one
+ * user's key never collides with another's; the request hash tells a retry from a reused key.
+ */
+export const idempotencyKeys = ordersSchema.table(
+  'idempotency_keys',
+  {
+    userId: uuid('user_id').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    orderId: uuid('order_id').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.key] })],
+);
+
+/** Current selling prices, kept from inventory's events: placing an order needs no call to inventory. */
+export const productPrices = ordersSchema.table('product_prices', {
+  productId: uuid('product_id').primaryKey(),
+  unitPrice: numeric('unit_price', { precision: 12, scale: 2 }).notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/** Customers that exist, kept from the customers service's events, to refuse orders for unknown ones. */
+export const knownCustomers = ordersSchema.table('known_customers', {
+  customerId: uuid('customer_id').primaryKey(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
 
 export type OrderRow = typeof orders.$inferSelect;
 export type NewOrderRow = typeof orders.$inferInsert;

@@ -4,7 +4,7 @@ import type { Logger } from '@stockgraph/logger';
 import { sql } from 'drizzle-orm';
 import { OrderRepository } from './order.repository.js';
 import type * as schema from './schema.js';
-import { orderItems, orders, partitionedTables, type NewOrderItemRow } from './schema.js';
+import { knownCustomers, orderItems, orders, partitionedTables, productPrices, type NewOrderItemRow } from './schema.js';
 
 const BATCH = 1000;
 
@@ -31,6 +31,9 @@ export async function seedDemoData(db: Database<typeof schema>, logger: Logger):
       })),
     );
     for (let i = 0; i < items.length; i += BATCH) await t.insert(orderItems).values(items.slice(i, i + BATCH));
+    // The read models placing an order needs; later changes arrive as inventory and customers events.
+    await t.insert(productPrices).values(demo.products.map((p) => ({ productId: p.id, unitPrice: p.unitPrice })));
+    await t.insert(knownCustomers).values(demo.customers.map((c) => ({ customerId: c.id })));
     // Numbers of orders placed later continue after the seeded ones.
     await t.execute(sql`select setval('orders.order_number_seq', ${demo.orders.length})`);
     logger.info({ orders: rows.length, items: items.length }, 'demo data seeded');

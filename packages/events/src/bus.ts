@@ -1,0 +1,31 @@
+/** What services tell each other. `id` is a UUIDv7 chosen by the producer: the deduplication key. */
+export interface Envelope<P = unknown> {
+  id: string;
+  type: string;
+  occurredAt: string;
+  payload: P;
+}
+
+export interface Delivery {
+  /** The bus's id of this delivery (the Redis Streams entry id). */
+  deliveryId: string;
+  envelope: Envelope;
+}
+
+/**
+ * An append-only stream per producer with consumer groups: every group sees every event, each event
+ * goes to one consumer of the group, stays pending until acknowledged, and can be claimed by another
+ * consumer when its first consumer died. Redis Streams in production, an in-process twin embedded.
+ */
+export interface EventBus {
+  publish(stream: string, envelope: Envelope): Promise<void>;
+  /** Creates the group if it does not exist; it starts at the beginning of the stream. */
+  ensureGroup(stream: string, group: string): Promise<void>;
+  /** New deliveries for this consumer, waiting up to `blockMs` for one. */
+  read(stream: string, group: string, consumer: string, count: number, blockMs: number): Promise<Delivery[]>;
+  /** Deliveries pending longer than `minIdleMs` (their consumer likely died), now owned by `consumer`. */
+  claim(stream: string, group: string, consumer: string, minIdleMs: number, count: number): Promise<Delivery[]>;
+  ack(stream: string, group: string, deliveryIds: string[]): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

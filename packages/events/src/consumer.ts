@@ -1,0 +1,92 @@
+import { hostname } from 'node:os';
+import type { Database } from '@stockgraph/db';
+import type { Logger } from '@stockgraph/logger';
+import type { Delivery, Envelope, EventBus } from './bus.js';
+import type { ProcessedEventsTable } from './tables.js';
+
+type AnyDatabase = Database<any>;
+
+export interface ConsumerOptions {
+  db: AnyDatabase;
+  bus: EventBus;
+  processed: ProcessedEventsTable;
+  stream: string;
+  group: string;
+  /** Unique per process; defaults to host and pid. */
+  consumer?: string;
+  /** Applies one event inside the transaction that records it as processed. */
+  handle: (envelope: Envelope, tx: AnyDatabase) => Promise<void>;
+  logger: Logger;
+  /** Pending deliveries idle this long belong to a dead consumer and are taken over. */
+  claimIdleMs?: number;
+  /** Called after each commit, before the acknowledgement (relay wake-ups; crash tests). */
+  afterCommit?: (delivery: Delivery) => void | Promise<void>;
+}
+
+export interface Consumer {
+  stop(): Promise<void>;
+}
+
+/**
+ * Applies a stream's events exactly once in effect: each is recorded in `processed_events` in the
+ * transaction that applies it (a redelivery finds the record and changes nothing), acknowledged only
+ * after that commit, and re-claimed from a consumer that died before acknowledging.
+ */
+export function startConsumer(options: ConsumerOptions): Consumer {
+  const { db, bus, processed, stream, group, handle, logger } = options;
+  const consumer = options.consumer ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const claimIdleMs = options.claimIdleMs ?? 15_000;
+  let running = true;
+  let lastClaim = 0;
+  let failures = 0;
+
+  const apply = async (delivery: Delivery) => {
+    const { envelope } = delivery;
+    await db.transaction(async (tx) => {
+      const fresh = await tx.insert(processed).values({ eventId: envelope.id, type: envelope.type }).onConflictDoNothing().returning({ id: processed.eventId });
+      if (fresh.length > 0) await handle(envelope, tx as AnyDatabase);
+    });
+    await options.afterCommit?.(delivery);
+    await bus.ack(stream, group, [delivery.deliveryId]);
+  };
+
+  const loop = (async () => {
+    let grouped = false;
+    while (running) {
+      try {
+        if (!grouped) {
+          await bus.ensureGroup(stream, group);
+          grouped = true;
+        }
+        const deliveries: Delivery[] = [];
+        if (Date.now() - lastClaim > Math.min(claimIdleMs, 5000)) {
+          lastClaim = Date.now();
+          deliveries.push(...(await bus.claim(stream, group, consumer, claimIdleMs, 50)));
+        }
+        if (deliveries.length === 0) deliveries.push(...(await bus.read(stream, group, consumer, 50, 1000)));
+        for (const delivery of deliveries) {
+          if (!running) break;
+          try {
+            await apply(delivery);
+          } catch (error) {
+            // Left pending: claimed and retried once it has been idle for claimIdleMs.
+            logger.error({ err: error, event: delivery.envelope.type, eventId: delivery.envelope.id }, 'event not applied; will retry');
+          }
+        }
+        if (failures > 0) logger.info({ stream, group }, 'event consumer recovered');
+        failures = 0;
+      } catch (error) {
+        failures++;
+        if (failures === 1 || failures % 50 === 0) logger.warn({ err: error, stream, group, failures }, 'event consumer cannot read; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** failures, 5000)));
+      }
+    }
+  })();
+
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}

@@ -1,0 +1,6 @@
+export * from './bus.js';
+export * from './redis-bus.js';
+export * from './memory-bus.js';
+export * from './tables.js';
+export * from './outbox.js';
+export * from './consumer.js';

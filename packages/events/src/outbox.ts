@@ -1,0 +1,84 @@
+import type { Database } from '@stockgraph/db';
+import { newId } from '@stockgraph/ids';
+import type { Logger } from '@stockgraph/logger';
+import { asc, count, inArray, isNull } from 'drizzle-orm';
+import type { Envelope, EventBus } from './bus.js';
+import type { OutboxTable } from './tables.js';
+
+type AnyDatabase = Database<any>;
+
+/** Adds events to the outbox inside the caller's transaction. */
+export async function enqueue(tx: AnyDatabase, outbox: OutboxTable, stream: string, events: { type: string; payload: unknown }[]): Promise<void> {
+  if (events.length === 0) return;
+  await tx.insert(outbox).values(events.map((e) => ({ id: newId(), stream, type: e.type, payload: e.payload })));
+}
+
+export interface Relay {
+  /** Publish now rather than at the next tick (call after committing outbox rows). */
+  wake(): void;
+  /** Events written but not yet published. */
+  lag(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Publishes the outbox in order. Rows are locked with SKIP LOCKED so several replicas share the work;
+ * a row is marked published only after the bus took it, so a crash or an unreachable Redis means the
+ * row is published again later (consumers deduplicate), never lost.
+ */
+export function startRelay(options: { db: AnyDatabase; outbox: OutboxTable; bus: EventBus; logger: Logger; intervalMs?: number; batch?: number }): Relay {
+  const { db, outbox, bus, logger } = options;
+  const intervalMs = options.intervalMs ?? 200;
+  const batch = options.batch ?? 100;
+  let running = true;
+  let wakeUp: (() => void) | null = null;
+  let failures = 0;
+
+  const publishBatch = () =>
+    db.transaction(async (tx) => {
+      const rows = await tx.select().from(outbox).where(isNull(outbox.publishedAt)).orderBy(asc(outbox.id)).limit(batch).for('update', { skipLocked: true });
+      for (const row of rows) {
+        const envelope: Envelope = { id: row.id, type: row.type, occurredAt: row.createdAt.toISOString(), payload: row.payload };
+        await bus.publish(row.stream, envelope);
+      }
+      if (rows.length > 0) await tx.update(outbox).set({ publishedAt: new Date() }).where(inArray(outbox.id, rows.map((r) => r.id)));
+      return rows.length;
+    });
+
+  const loop = (async () => {
+    while (running) {
+      let published = 0;
+      try {
+        published = await publishBatch();
+        if (failures > 0) logger.info('event relay recovered');
+        failures = 0;
+      } catch (error) {
+        failures++;
+        if (failures === 1 || failures % 50 === 0) logger.warn({ err: error, failures }, 'event relay cannot publish; events wait in the outbox');
+      }
+      if (published === batch) continue;
+      const wait = failures > 0 ? Math.min(intervalMs * 2 ** failures, 5000) : intervalMs;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wakeUp = null;
+    }
+  })();
+
+  return {
+    wake: () => wakeUp?.(),
+    lag: async () => {
+      const [row] = await db.select({ n: count() }).from(outbox).where(isNull(outbox.publishedAt));
+      return Number(row?.n ?? 0);
+    },
+    stop: async () => {
+      running = false;
+      wakeUp?.();
+      await loop;
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import type { Logger } from '@stockgraph/logger';
+import { createClient } from 'redis';
+import type { Delivery, Envelope, EventBus } from './bus.js';
+
+type Client = ReturnType<typeof createClient>;
+
+function toDelivery(entry: { id: string; message: Record<string, string> } | null): Delivery | null {
+  if (!entry?.message?.envelope) return null;
+  return { deliveryId: entry.id, envelope: JSON.parse(entry.message.envelope) as Envelope };
+}
+
+/**
+ * Redis Streams. Blocking reads get a connection per stream/consumer so they never hold up publishing;
+ * every connection reconnects with backoff, and while Redis is away calls fail fast (the outbox keeps
+ * events; consumers retry) instead of queueing without bound.
+ */
+export async function createRedisBus(url: string, prefix: string, logger: Logger): Promise<EventBus> {
+  const options = {
+    url,
+    disableOfflineQueue: true,
+    socket: { reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 3000), connectTimeout: 3000 },
+  };
+  const clients: Client[] = [];
+  const connect = async () => {
+    const client = createClient(options) as Client;
+    client.on('error', (error: Error) => logger.debug({ err: error }, 'redis connection error'));
+    clients.push(client);
+    await client.connect().catch((error: Error) => logger.warn({ err: error }, 'redis not reachable yet; retrying in the background'));
+    return client;
+  };
+  const main = await connect();
+  const readers = new Map<string, Promise<Client>>();
+  const reader = (key: string) => {
+    let client = readers.get(key);
+    if (!client) {
+      client = connect();
+      readers.set(key, client);
+    }
+    return client;
+  };
+  const key = (stream: string) => `${prefix}${stream}`;
+
+  return {
+    async publish(stream, envelope) {
+      await main.xAdd(key(stream), '*', { envelope: JSON.stringify(envelope) });
+    },
+    async ensureGroup(stream, group) {
+      try {
+        await main.xGroupCreate(key(stream), group, '0', { MKSTREAM: true });
+      } catch (error) {
+        if (!String((error as Error).message).includes('BUSYGROUP')) throw error;
+      }
+    },
+    async read(stream, group, consumer, count, blockMs) {
+      const client = await reader(`${stream}/${group}/${consumer}`);
+      const result = (await client.xReadGroup(group, consumer, [{ key: key(stream), id: '>' }], { COUNT: count, BLOCK: blockMs })) as
+        | { name: string; messages: { id: string; message: Record<string, string> }[] }[]
+        | null;
+      return (result ?? []).flatMap((s) => s.messages.map(toDelivery)).filter((d): d is Delivery => d !== null);
+    },
+    async claim(stream, group, consumer, minIdleMs, count) {
+      const result = (await main.xAutoClaim(key(stream), group, consumer, minIdleMs, '0-0', { COUNT: count })) as {
+        messages: ({ id: string; message: Record<string, string> } | null)[];
+      };
+      return result.messages.map(toDelivery).filter((d): d is Delivery => d !== null);
+    },
+    async ack(stream, group, deliveryIds) {
+      if (deliveryIds.length > 0) await main.xAck(key(stream), group, deliveryIds);
+    },
+    async ping() {
+      await main.ping();
+    },
+    async close() {
+      await Promise.all(clients.map((c) => (c.isOpen ? c.quit().catch(() => c.destroy()) : undefined)));
+    },
+  };
+}

@@ -1,0 +1,149 @@
+import type { Identity } from '@stockgraph/auth';
+import type { Database } from '@stockgraph/db';
+import { enqueue } from '@stockgraph/events';
+import { BadUserInputError, CodedError, ConflictError, NotFoundError } from '@stockgraph/graphql-kit';
+import { newId } from '@stockgraph/ids';
+import type * as schema from './db/schema.js';
+import { outbox, type ProductRow } from './db/schema.js';
+import { StockRepository } from './db/stock.repository.js';
+import { INVENTORY_STREAM } from './events.js';
+
+const MONEY = /^\d{1,10}(\.\d{1,2})?$/;
+const MAX_UNITS = 1_000_000;
+
+function money(value: string | null | undefined, argument: string): string | null | undefined {
+  if (value == null) return value;
+  if (!MONEY.test(value)) throw new BadUserInputError(`${argument} must be a non-negative amount with at most 2 decimals`, argument);
+  return value;
+}
+
+function text(value: string | null | undefined, argument: string, max: number, required = false): string | null | undefined {
+  if (value == null) {
+    if (required && value === null) throw new BadUserInputError(`${argument} cannot be null`, argument);
+    return value;
+  }
+  const trimmed = value.trim();
+  if ((required && trimmed.length === 0) || trimmed.length > max) throw new BadUserInputError(`${argument} must have 1 to ${max} characters`, argument);
+  return trimmed;
+}
+
+function units(value: number, argument: string, allowNegative = false): number {
+  if (!Number.isInteger(value) || value === 0 || Math.abs(value) > MAX_UNITS || (!allowNegative && value < 0)) {
+    throw new BadUserInputError(`${argument} must be a whole number of units, ${allowNegative ? 'not 0' : 'at least 1'}, at most ${MAX_UNITS} in size`, argument);
+  }
+  return value;
+}
+
+export interface ProductInput {
+  sku?: string | null;
+  name?: string | null;
+  description?: string | null;
+  category?: string | null;
+  unitPrice?: string | null;
+  costPrice?: string | null;
+  reorderLevel?: number | null;
+}
+
+/**
+ * The catalogue and stock writes. Each runs in one transaction that changes the product, appends the
+ * ledger and queues the events other services rely on (prices for orders), or changes nothing.
+ */
+export class Catalog {
+  constructor(
+    private readonly db: Database<typeof schema>,
+    private readonly wakeRelay: () => void,
+  ) {}
+
+  private async write<T>(work: (stock: StockRepository, tx: Database<typeof schema>) => Promise<T>): Promise<T> {
+    const result = await this.db.transaction((tx) => work(new StockRepository(tx as never), tx as never));
+    this.wakeRelay();
+    return result;
+  }
+
+  async createProduct(input: ProductInput, actor: Identity): Promise<ProductRow> {
+    const sku = text(input.sku, 'sku', 64, true)!;
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(sku)) throw new BadUserInputError('sku may contain letters, digits, . _ - only', 'sku');
+    const reorderLevel = input.reorderLevel ?? 10;
+    if (!Number.isInteger(reorderLevel) || reorderLevel < 0 || reorderLevel > MAX_UNITS) throw new BadUserInputError('reorderLevel must be 0 or more', 'reorderLevel');
+    const now = new Date();
+    const row = {
+      id: newId(now),
+      sku,
+      name: text(input.name, 'name', 200, true)!,
+      description: text(input.description, 'description', 4000) ?? null,
+      category: text(input.category, 'category', 100) ?? null,
+      unitPrice: money(input.unitPrice, 'unitPrice')!,
+      costPrice: money(input.costPrice, 'costPrice') ?? null,
+      reorderLevel,
+      createdAt: now,
+      updatedAt: now,
+    };
+    return this.write(async (stock, tx) => {
+      const created = await stock.insertProduct(row, actor.userId);
+      if (!created) throw new ConflictError(`A product with SKU ${sku} already exists`);
+      await enqueue(tx, outbox, INVENTORY_STREAM, [{ type: 'ProductCreated', payload: { productId: created.id, sku: created.sku, unitPrice: created.unitPrice } }]);
+      return created;
+    });
+  }
+
+  async updateProduct(id: string, input: ProductInput, actor: Identity): Promise<ProductRow> {
+    if (input.sku != null) throw new BadUserInputError('sku cannot change; create a new product instead', 'sku');
+    const changes: Partial<ProductRow> = {};
+    if (input.name !== undefined) changes.name = text(input.name, 'name', 200, true)!;
+    if (input.description !== undefined) changes.description = text(input.description, 'description', 4000) ?? null;
+    if (input.category !== undefined) changes.category = text(input.category, 'category', 100) ?? null;
+    if (input.unitPrice !== undefined) {
+      if (input.unitPrice === null) throw new BadUserInputError('unitPrice cannot be null', 'unitPrice');
+      changes.unitPrice = money(input.unitPrice, 'unitPrice')!;
+    }
+    if (input.costPrice !== undefined) changes.costPrice = money(input.costPrice, 'costPrice') ?? null;
+    if (input.reorderLevel != null) {
+      if (!Number.isInteger(input.reorderLevel) || input.reorderLevel < 0) throw new BadUserInputError('reorderLevel must be 0 or more', 'reorderLevel');
+      changes.reorderLevel = input.reorderLevel;
+    }
+    return this.write(async (stock, tx) => {
+      const current = await stock.lockProduct(id);
+      if (!current) throw new NotFoundError('Product', id);
+      const updated = await stock.updateProduct(id, changes);
+      const priceChanged = updated.unitPrice !== current.unitPrice || updated.costPrice !== current.costPrice;
+      if (priceChanged) {
+        await stock.recordPrice(id, updated.unitPrice, updated.costPrice, actor.userId);
+        await enqueue(tx, outbox, INVENTORY_STREAM, [{ type: 'ProductPriceChanged', payload: { productId: id, unitPrice: updated.unitPrice } }]);
+      }
+      return updated;
+    });
+  }
+
+  async receiveStock(productId: string, quantity: number, note: string | null | undefined, actor: Identity): Promise<ProductRow> {
+    units(quantity, 'quantity');
+    const cleanNote = text(note, 'note', 1000) ?? null;
+    return this.write(async (stock) => {
+      const updated = await stock.changeOnHand(productId, quantity);
+      if (!updated) throw new NotFoundError('Product', productId);
+      await stock.ledger([{ productId, delta: quantity, reason: 'RECEIPT', note: cleanNote, actorId: actor.userId }]);
+      return updated;
+    });
+  }
+
+  /** Manual corrections of on-hand stock; never below what confirmed orders have reserved. */
+  async adjustStock(productId: string, delta: number, reason: string, note: string | null | undefined, actor: Identity): Promise<ProductRow> {
+    units(delta, 'delta', true);
+    if (reason !== 'ADJUSTMENT' && reason !== 'RETURN') {
+      throw new BadUserInputError('reason must be ADJUSTMENT or RETURN; receipts, sales and reservations have their own operations', 'reason');
+    }
+    if (reason === 'RETURN' && delta < 0) throw new BadUserInputError('a RETURN adds stock: delta must be positive', 'delta');
+    const cleanNote = text(note, 'note', 1000) ?? null;
+    return this.write(async (stock) => {
+      const current = await stock.lockProduct(productId);
+      if (!current) throw new NotFoundError('Product', productId);
+      const updated = await stock.changeOnHand(productId, delta);
+      if (!updated) {
+        throw new CodedError(`Only ${current.onHand - current.reserved} unreserved units of ${current.sku} are on hand`, 'INSUFFICIENT_STOCK', {
+          products: [{ productId, sku: current.sku, available: current.available }],
+        });
+      }
+      await stock.ledger([{ productId, delta, reason, note: cleanNote, actorId: actor.userId }]);
+      return updated;
+    });
+  }
+}

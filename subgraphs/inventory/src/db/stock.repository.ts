@@ -1,0 +1,143 @@
+import { rowsOf, type Database } from '@stockgraph/db';
+import { newId } from '@stockgraph/ids';
+import { and, eq, gte, inArray, sql } from 'drizzle-orm';
+import type * as schema from './schema.js';
+import { priceHistory, products, reservations, stockMovements, type NewProductRow, type NewStockMovementRow, type ProductRow, type ReservationRow } from './schema.js';
+
+export interface OrderLine {
+  productId: string;
+  quantity: number;
+}
+
+/** Reasons that move on-hand stock; the others (RESERVATION, RELEASE) move reserved stock. */
+export const ON_HAND_REASONS = ['RECEIPT', 'SALE', 'ADJUSTMENT', 'RETURN'] as const;
+
+export interface LedgerMismatch {
+  productId: string;
+  sku: string;
+  onHand: number;
+  reserved: number;
+  ledgerOnHand: number;
+  ledgerReserved: number;
+}
+
+/** Every write to stock: the columns and their ledger rows always change in the same transaction. */
+export class StockRepository {
+  constructor(private readonly db: Database<typeof schema>) {}
+
+  async insertProduct(row: NewProductRow, actorId: string | null): Promise<ProductRow | null> {
+    const [created] = await this.db.insert(products).values(row).onConflictDoNothing({ target: products.sku }).returning();
+    if (!created) return null;
+    await this.db.insert(priceHistory).values({ id: newId(), productId: created.id, unitPrice: created.unitPrice, costPrice: created.costPrice, changedBy: actorId });
+    return created;
+  }
+
+  async lockProduct(id: string): Promise<ProductRow | null> {
+    const [row] = await this.db.select().from(products).where(eq(products.id, id)).for('update');
+    return row ?? null;
+  }
+
+  async updateProduct(id: string, changes: Partial<NewProductRow>): Promise<ProductRow> {
+    const [row] = await this.db.update(products).set({ ...changes, updatedAt: new Date() }).where(eq(products.id, id)).returning();
+    return row!;
+  }
+
+  async recordPrice(productId: string, unitPrice: string, costPrice: string | null, actorId: string | null): Promise<void> {
+    await this.db.insert(priceHistory).values({ id: newId(), productId, unitPrice, costPrice, changedBy: actorId });
+  }
+
+  async ledger(rows: Omit<NewStockMovementRow, 'id' | 'createdAt'>[]): Promise<void> {
+    if (rows.length === 0) return;
+    const at = new Date();
+    await this.db.insert(stockMovements).values(rows.map((r) => ({ ...r, id: newId(at), createdAt: at })));
+  }
+
+  /** Changes on-hand stock; null when it would fall below zero or below what is reserved. */
+  async changeOnHand(productId: string, delta: number): Promise<ProductRow | null> {
+    const [row] = await this.db
+      .update(products)
+      .set({ onHand: sql`${products.onHand} + ${delta}`, updatedAt: new Date() })
+      .where(and(eq(products.id, productId), sql`${products.onHand} + ${delta} >= ${products.reserved}`))
+      .returning();
+    return row ?? null;
+  }
+
+  /** The conditional reservation: succeeds only while `available >= quantity`, so stock never oversells. */
+  async reserve(line: OrderLine): Promise<boolean> {
+    const rows = await this.db
+      .update(products)
+      .set({ reserved: sql`${products.reserved} + ${line.quantity}`, updatedAt: new Date() })
+      .where(and(eq(products.id, line.productId), gte(products.available, line.quantity)))
+      .returning({ id: products.id });
+    return rows.length === 1;
+  }
+
+  /** Ends a reservation; with `sold`, the units also leave on-hand stock. */
+  async unreserve(line: OrderLine, sold: boolean): Promise<void> {
+    await this.db
+      .update(products)
+      .set({
+        reserved: sql`${products.reserved} - ${line.quantity}`,
+        ...(sold ? { onHand: sql`${products.onHand} - ${line.quantity}` } : {}),
+        updatedAt: new Date(),
+      })
+      .where(eq(products.id, line.productId));
+  }
+
+  async availability(productIds: string[]): Promise<Map<string, number>> {
+    const rows = await this.db.select({ id: products.id, available: products.available }).from(products).where(inArray(products.id, productIds));
+    return new Map(rows.map((r) => [r.id, r.available]));
+  }
+
+  async lockReservation(orderId: string): Promise<ReservationRow | null> {
+    const [row] = await this.db.select().from(reservations).where(eq(reservations.orderId, orderId)).for('update');
+    return row ?? null;
+  }
+
+  async saveReservation(orderId: string, status: ReservationRow['status'], items: OrderLine[]): Promise<void> {
+    await this.db
+      .insert(reservations)
+      .values({ orderId, status, items })
+      .onConflictDoUpdate({ target: reservations.orderId, set: { status, updatedAt: new Date() } });
+  }
+
+  /** Products whose stock columns differ from the sums of their ledger. */
+  async ledgerMismatches(): Promise<LedgerMismatch[]> {
+    const result = await this.db.execute(sql`
+      with ledger as (
+        select product_id,
+          coalesce(sum(delta) filter (where reason in ('RECEIPT', 'SALE', 'ADJUSTMENT', 'RETURN')), 0)::int as on_hand,
+          coalesce(sum(delta) filter (where reason in ('RESERVATION', 'RELEASE')), 0)::int as reserved
+        from inventory.stock_movements group by product_id
+      )
+      select p.id as product_id, p.sku, p.on_hand, p.reserved,
+        coalesce(l.on_hand, 0) as ledger_on_hand, coalesce(l.reserved, 0) as ledger_reserved
+      from inventory.products p left join ledger l on l.product_id = p.id
+      where p.on_hand <> coalesce(l.on_hand, 0) or p.reserved <> coalesce(l.reserved, 0)
+      order by p.sku`);
+    return rowsOf<Record<string, unknown>>(result).map((r) => ({
+      productId: String(r.product_id),
+      sku: String(r.sku),
+      onHand: Number(r.on_hand),
+      reserved: Number(r.reserved),
+      ledgerOnHand: Number(r.ledger_on_hand),
+      ledgerReserved: Number(r.ledger_reserved),
+    }));
+  }
+
+  /** Rewrites the stock columns from the ledger (the ledger is the source of truth). */
+  async rebuildFromLedger(): Promise<number> {
+    const result = await this.db.execute(sql`
+      with ledger as (
+        select product_id,
+          coalesce(sum(delta) filter (where reason in ('RECEIPT', 'SALE', 'ADJUSTMENT', 'RETURN')), 0)::int as on_hand,
+          coalesce(sum(delta) filter (where reason in ('RESERVATION', 'RELEASE')), 0)::int as reserved
+        from inventory.stock_movements group by product_id
+      )
+      update inventory.products p set on_hand = coalesce(l.on_hand, 0), reserved = coalesce(l.reserved, 0), updated_at = now()
+      from inventory.products p2 left join ledger l on l.product_id = p2.id
+      where p.id = p2.id and (p.on_hand <> coalesce(l.on_hand, 0) or p.reserved <> coalesce(l.reserved, 0))
+      returning p.id`);
+    return rowsOf(result).length;
+  }
+}

@@ -1,0 +1,17 @@
+import { parseId, UnauthenticatedError } from '@stockgraph/graphql-kit';
+import type { Context } from '../context.js';
+import type { MutationResolvers } from '../generated/resolvers.js';
+
+function actor(context: Context) {
+  if (!context.identity) throw new UnauthenticatedError();
+  return context.identity;
+}
+
+export const Mutation: MutationResolvers = {
+  createProduct: (_parent, { input }, context) => context.catalog.createProduct(input, actor(context)),
+  updateProduct: (_parent, { id, input }, context) => context.catalog.updateProduct(parseId(id), input, actor(context)),
+  receiveStock: (_parent, { productId, quantity, note }, context) =>
+    context.catalog.receiveStock(parseId(productId, 'productId'), quantity, note, actor(context)),
+  adjustStock: (_parent, { productId, delta, reason, note }, context) =>
+    context.catalog.adjustStock(parseId(productId, 'productId'), delta, reason, note, actor(context)),
+};

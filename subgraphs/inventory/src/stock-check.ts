@@ -1,0 +1,42 @@
+/**
+ * `pnpm stock:check`: proves the stock columns equal the sums of the append-only ledger; exits 1 and
+ * names each product that differs. `--rebuild` rewrites the columns from the ledger first.
+ * Reads INVENTORY_DATABASE_URL, else DATABASE_URL.
+ */
+import { parseArgs } from 'node:util';
+import { exitOnConfigError, parseEnv, postgresUrl, z } from '@stockgraph/config';
+import { openDatabase } from '@stockgraph/db';
+import { createLogger } from '@stockgraph/logger';
+import * as schema from './db/schema.js';
+import { StockRepository } from './db/stock.repository.js';
+
+try {
+  const { values } = parseArgs({ options: { rebuild: { type: 'boolean', default: false } }, strict: true });
+  const env = parseEnv('stock:check', { INVENTORY_DATABASE_URL: postgresUrl.optional(), DATABASE_URL: postgresUrl });
+  const handle = await openDatabase({ url: env.INVENTORY_DATABASE_URL ?? env.DATABASE_URL, schema, logger: createLogger('stock-check', 'warn'), poolMax: 1 });
+  try {
+    const stock = new StockRepository(handle.db);
+    if (values.rebuild) {
+      const rebuilt = await handle.db.transaction((tx) => new StockRepository(tx as never).rebuildFromLedger());
+      process.stdout.write(`Rebuilt the stock of ${rebuilt} product(s) from the ledger.\n`);
+    }
+    const mismatches = await stock.ledgerMismatches();
+    if (mismatches.length > 0) {
+      process.stderr.write(`Stock disagrees with the ledger for ${mismatches.length} product(s):\n`);
+      for (const m of mismatches) {
+        process.stderr.write(`  ${m.sku} (${m.productId}): on hand ${m.onHand} vs ledger ${m.ledgerOnHand}, reserved ${m.reserved} vs ledger ${m.ledgerReserved}\n`);
+      }
+      process.exitCode = 1;
+    } else {
+      process.stdout.write('Stock agrees with the ledger for every product.\n');
+    }
+  } finally {
+    await handle.close();
+  }
+} catch (error) {
+  if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`stock:check: ${error.message}\n`);
+    process.exit(2);
+  }
+  exitOnConfigError(error);
+}

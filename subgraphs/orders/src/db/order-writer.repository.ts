@@ -1,0 +1,91 @@
+import { rowsOf, type Database } from '@stockgraph/db';
+import { idTime } from '@stockgraph/ids';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type * as schema from './schema.js';
+import {
+  idempotencyKeys,
+  knownCustomers,
+  orderItems,
+  orders,
+  productPrices,
+  type NewOrderItemRow,
+  type NewOrderRow,
+  type OrderRejection,
+  type OrderRow,
+} from './schema.js';
+
+type Status = OrderRow['status'];
+
+/** The write side of orders: one statement per method, always inside the caller's transaction. */
+export class OrderWriter {
+  constructor(private readonly db: Database<typeof schema>) {}
+
+  /** Claims an idempotency key; false when it is taken (by a concurrent or earlier attempt). */
+  async claimKey(userId: string, key: string, requestHash: string, orderId: string): Promise<boolean> {
+    const rows = await this.db.insert(idempotencyKeys).values({ userId, key, requestHash, orderId }).onConflictDoNothing().returning({ key: idempotencyKeys.key });
+    return rows.length === 1;
+  }
+
+  async findKey(userId: string, key: string) {
+    const [row] = await this.db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)));
+    return row ?? null;
+  }
+
+  async customerKnown(customerId: string): Promise<boolean> {
+    return (await this.db.select({ id: knownCustomers.customerId }).from(knownCustomers).where(eq(knownCustomers.customerId, customerId))).length === 1;
+  }
+
+  async prices(productIds: string[]): Promise<Map<string, string>> {
+    const rows = await this.db.select().from(productPrices).where(inArray(productPrices.productId, productIds));
+    return new Map(rows.map((r) => [r.productId, r.unitPrice]));
+  }
+
+  async nextNumber(): Promise<string> {
+    const [row] = rowsOf<{ n: string | number }>(await this.db.execute(sql`select nextval('orders.order_number_seq') as n`));
+    return `SG-${String(row!.n).padStart(7, '0')}`;
+  }
+
+  async insert(order: NewOrderRow, items: NewOrderItemRow[]): Promise<OrderRow> {
+    const [created] = await this.db.insert(orders).values(order).returning();
+    await this.db.insert(orderItems).values(items);
+    return created!;
+  }
+
+  /** Locks one order, found by id and the creation time its UUIDv7 carries (one partition). */
+  async lock(id: string): Promise<OrderRow | null> {
+    const [row] = await this.db
+      .select()
+      .from(orders)
+      .where(and(eq(orders.id, id), eq(orders.createdAt, idTime(id))))
+      .for('update');
+    return row ?? null;
+  }
+
+  async itemsOf(order: OrderRow) {
+    return this.db
+      .select({ productId: orderItems.productId, quantity: orderItems.quantity })
+      .from(orderItems)
+      .where(and(eq(orderItems.orderId, order.id), eq(orderItems.createdAt, order.createdAt)));
+  }
+
+  /** Moves an order on only from the given statuses; null when it was elsewhere (a late or repeated event). */
+  async transition(id: string, from: Status[], to: Status, rejection?: OrderRejection): Promise<OrderRow | null> {
+    const [row] = await this.db
+      .update(orders)
+      .set({ status: to, updatedAt: new Date(), ...(rejection ? { rejection } : {}) })
+      .where(and(eq(orders.id, id), eq(orders.createdAt, idTime(id)), inArray(orders.status, from)))
+      .returning();
+    return row ?? null;
+  }
+
+  async upsertPrice(productId: string, unitPrice: string): Promise<void> {
+    await this.db
+      .insert(productPrices)
+      .values({ productId, unitPrice })
+      .onConflictDoUpdate({ target: productPrices.productId, set: { unitPrice, updatedAt: new Date() } });
+  }
+
+  async rememberCustomer(customerId: string): Promise<void> {
+    await this.db.insert(knownCustomers).values({ customerId }).onConflictDoNothing();
+  }
+}
