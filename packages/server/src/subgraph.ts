@@ -24,6 +24,8 @@ export interface SubgraphDefinition<TSchema extends Record<string, unknown>, TCo
   /** Inserts the demo data when the service's tables are empty; must be a no-op otherwise. */
   seed?: (db: Database<TSchema>, logger: Logger) => Promise<void>;
   createContext: (db: Database<TSchema>, identity: Identity | null, req: Request, services: SubgraphServices) => TContext;
+  /** Background work started with the service and stopped with it (the saga's retries). */
+  background?: (db: Database<TSchema>, services: SubgraphServices) => { stop(): void };
   /** Data-dependent authorization policies named by `@policy` in the SDL (ownership rules). */
   policies?: Record<string, Policy<TContext>>;
   /** The service's side of the event bus: its outbox, and the streams it consumes. */
@@ -126,7 +128,9 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
         },
       }),
     );
+    const task = definition.background?.(handle.db, services);
     cleanup.push(async () => {
+      task?.stop();
       await Promise.all(consumers.map((c) => c.stop()));
       await relay?.stop();
       if (ownBus) await bus.close();

@@ -34,3 +34,7 @@ export const DEFAULT_PORT = 4002;
 export function startInventory(runtime: SubgraphRuntime) {
   return startSubgraph(inventorySubgraph, runtime);
 }
+
+// For fault tests that run inventory's consumer in-process.
+export { inventorySaga } from './saga.js';
+export * as inventoryTables from './db/schema.js';

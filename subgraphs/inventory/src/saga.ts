@@ -15,7 +15,13 @@ class Insufficient extends Error {}
  */
 export function inventorySaga(logger: Logger) {
   async function placed(stock: StockRepository, tx: Database<typeof schema>, event: OrderPlaced): Promise<void> {
-    if (await stock.lockReservation(event.orderId)) return; // decided before, or cancelled before it arrived
+    const earlier = await stock.lockReservation(event.orderId);
+    if (earlier) {
+      // Decided before: orders asks again when it never heard the answer (a lost message), so repeat it.
+      if (earlier.status === 'RESERVED') await enqueue(tx, outbox, INVENTORY_STREAM, [{ type: 'StockReserved', payload: { orderId: event.orderId } }]);
+      if (earlier.status === 'REJECTED') await enqueue(tx, outbox, INVENTORY_STREAM, [{ type: 'StockRejected', payload: { orderId: event.orderId, products: [] } }]);
+      return;
+    }
     // Same product order in every transaction, so concurrent reservations cannot deadlock.
     const lines = [...event.items].sort((a, b) => a.productId.localeCompare(b.productId));
     try {

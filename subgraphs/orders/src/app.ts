@@ -11,7 +11,7 @@ import { seedDemoData } from './db/seed.js';
 import type { OrdersEnv } from './env.js';
 import { CUSTOMERS_STREAM, INVENTORY_STREAM } from './events.js';
 import { resolvers } from './resolvers/index.js';
-import { announceOutcome, applyEvent } from './saga.js';
+import { announceOutcome, applyEvent, retryStalePending } from './saga.js';
 
 export { DEFAULT_PORT, parseOrdersEnv } from './env.js';
 
@@ -29,7 +29,7 @@ const policies: Record<string, Policy<Context>> = {
   },
 };
 
-function definition(placeOrderWaitMs: number): SubgraphDefinition<typeof dbSchema, Context> {
+function definition(placeOrderWaitMs: number, sagaRetryMs: number): SubgraphDefinition<typeof dbSchema, Context> {
   return {
     name: 'orders',
     typeDefs,
@@ -41,6 +41,7 @@ function definition(placeOrderWaitMs: number): SubgraphDefinition<typeof dbSchem
     seed: seedDemoData,
     createContext: (db, identity, _req, services) => createContext(db, identity, services, placeOrderWaitMs),
     policies,
+    background: (db, services) => retryStalePending(db, services, sagaRetryMs),
     events: {
       outbox,
       processed: processedEvents,
@@ -53,8 +54,8 @@ function definition(placeOrderWaitMs: number): SubgraphDefinition<typeof dbSchem
 }
 
 /** For tools that only migrate (db:migrate). */
-export const ordersSubgraph = definition(0);
+export const ordersSubgraph = definition(0, 30_000);
 
 export function startOrders(runtime: Omit<SubgraphRuntime, 'env'> & { env: OrdersEnv }) {
-  return startSubgraph(definition(runtime.env.PLACE_ORDER_WAIT_MS), runtime);
+  return startSubgraph(definition(runtime.env.PLACE_ORDER_WAIT_MS, runtime.env.SAGA_RETRY_MS), runtime);
 }

@@ -1,8 +1,9 @@
 import type { Database } from '@stockgraph/db';
-import type { Envelope } from '@stockgraph/events';
+import { enqueue, type Envelope } from '@stockgraph/events';
 import { OrderWriter } from './db/order-writer.repository.js';
 import type * as schema from './db/schema.js';
-import type { OrderRejection } from './db/schema.js';
+import { outbox, type OrderRejection } from './db/schema.js';
+import { ORDERS_STREAM } from './events.js';
 import { outcomes } from './desk.js';
 
 /** After the outcome is committed, wake the placeOrder call waiting for it in this process. */
@@ -36,4 +37,26 @@ export async function applyEvent(envelope: Envelope, tx: Database<typeof schema>
     default:
       return;
   }
+}
+
+/**
+ * The saga's timeout: an order still PENDING after `afterMs` announces itself again. Inventory decides
+ * each order once and repeats its decision, so asking twice is safe; it makes a lost message (Redis
+ * restarted without its data) cost a delay, never a stuck order.
+ */
+export function retryStalePending(db: Database<typeof schema>, services: { wakeRelay(): void; logger: { warn: (o: object, m: string) => void } }, afterMs: number) {
+  const sweep = async () => {
+    const retried = await db.transaction(async (tx) => {
+      const stale = await new OrderWriter(tx as never).claimStalePending(afterMs, 100);
+      await enqueue(tx as never, outbox, ORDERS_STREAM, stale.map((o) => ({ type: 'OrderPlaced', payload: { orderId: o.id, items: o.items } })));
+      return stale.length;
+    });
+    if (retried > 0) {
+      services.logger.warn({ orders: retried }, 'orders still pending; asked inventory again');
+      services.wakeRelay();
+    }
+  };
+  const timer = setInterval(() => void sweep().catch(() => {}), Math.max(1000, Math.floor(afterMs / 2)));
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }

@@ -78,6 +78,27 @@ export class OrderWriter {
     return row ?? null;
   }
 
+  /**
+   * PENDING orders not touched for `olderThanMs`: their OrderPlaced or its answer may have been lost
+   * (Redis lost data, a consumer was stuck). Touches them so the next sweep waits again.
+   */
+  async claimStalePending(olderThanMs: number, limit: number): Promise<{ id: string; items: { productId: string; quantity: number }[] }[]> {
+    const result = await this.db.execute(sql`
+      with stale as (
+        select id, created_at from orders.orders
+        where status = 'PENDING' and updated_at < now() - ${`${olderThanMs} milliseconds`}::interval
+        order by created_at limit ${limit} for update skip locked
+      )
+      update orders.orders o set updated_at = now() from stale
+      where o.id = stale.id and o.created_at = stale.created_at
+      returning o.id, (select json_agg(json_build_object('productId', i.product_id, 'quantity', i.quantity))
+        from orders.order_items i where i.order_id = o.id and i.created_at = o.created_at) as items`);
+    return rowsOf<{ id: string; items: { productId: string; quantity: number }[] | string }>(result).map((r) => ({
+      id: r.id,
+      items: typeof r.items === 'string' ? JSON.parse(r.items) : r.items,
+    }));
+  }
+
   async upsertPrice(productId: string, unitPrice: string): Promise<void> {
     await this.db
       .insert(productPrices)

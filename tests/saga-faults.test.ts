@@ -1,0 +1,164 @@
+import { createLogger } from '@stockgraph/logger';
+import { openDatabase } from '@stockgraph/db';
+import { createRedisBus, startConsumer } from '@stockgraph/events';
+import { inventorySaga, inventoryTables } from '@stockgraph/inventory';
+import { graphql, startProcess, type ServiceProcess, type Stack } from '@stockgraph/testkit';
+import postgres from 'postgres';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, finalStatuses, ledgerCheck, placeOrder, productWithStock, startOwnRedis, startSagaStack, stockOf } from './saga-support.js';
+
+/**
+ * Crashes and outages in the middle of the saga: after each, every order reaches a final state, no
+ * reservation is lost or made twice, and the ledger agrees with the stock columns.
+ */
+let redis: Awaited<ReturnType<typeof startOwnRedis>>;
+let stack: Stack;
+let prefix: string;
+let staff: Record<string, string>;
+let sql: postgres.Sql;
+let inventory: ServiceProcess;
+const ENV = { PLACE_ORDER_WAIT_MS: '0', SAGA_RETRY_MS: '3000' };
+
+beforeAll(async () => {
+  redis = await startOwnRedis();
+  ({ stack, prefix } = await startSagaStack({ ...ENV, REDIS_URL: redis.url }));
+  staff = await stack.as('STAFF');
+  sql = postgres(stack.database.url, { max: 2 });
+  inventory = stack.subgraphs.inventory;
+});
+
+afterAll(async () => {
+  await inventory?.stop();
+  await sql?.end();
+  await stack?.stop();
+  await redis?.remove();
+});
+
+/** Starts inventory again on its old port, as a supervisor (Kubernetes) would after a crash. */
+async function restartInventory(): Promise<void> {
+  inventory = await startProcess('subgraphs/inventory/src/server.ts', {
+    PORT: new URL(stack.subgraphs.inventory.url).port,
+    DATABASE_URL: stack.database.url,
+    DATABASE_POOL_MAX: '4',
+    JWKS_URL: new URL('/.well-known/jwks.json', stack.subgraphs.users.url).toString(),
+    REDIS_URL: redis.url,
+    EVENTS_PREFIX: prefix,
+    EVENTS_CLAIM_IDLE_MS: '1000',
+  });
+}
+
+async function killInventory(): Promise<void> {
+  inventory.child.kill('SIGKILL');
+  await new Promise((r) => (inventory.child.exitCode !== null || inventory.child.signalCode !== null ? r(null) : inventory.child.once('exit', r)));
+}
+
+/** Every confirmed order holds exactly one reservation per item, and nothing else is reserved. */
+async function expectReservationsExact(productId: string, statuses: Map<string, string>, unitsPerOrder = 1) {
+  const rows = await sql`
+    select order_id, count(*)::int as n from inventory.stock_movements
+    where product_id = ${productId} and reason = 'RESERVATION' group by order_id`;
+  const reservedOrders = new Map(rows.map((r) => [r.order_id as string, r.n as number]));
+  for (const [id, status] of statuses) expect(reservedOrders.get(id) ?? 0, `${id} ${status}`).toBe(status === 'CONFIRMED' ? 1 : 0);
+  const confirmed = [...statuses.values()].filter((s) => s === 'CONFIRMED').length;
+  expect((await stockOf(stack, productId)).reserved).toBe(confirmed * unitsPerOrder);
+  const check = await ledgerCheck(stack);
+  expect(check.code, check.stderr).toBe(0);
+}
+
+describe('faults in the saga', () => {
+  it('loses nothing when inventory is killed with orders in flight and started again', async () => {
+    const productId = await productWithStock(stack, 40);
+    const first = await Promise.all(Array.from({ length: 10 }, () => placeOrder(stack, staff, [{ productId, quantity: 1 }])));
+    await killInventory();
+    // Orders keeps taking orders while inventory is down; they wait PENDING.
+    const second = await Promise.all(Array.from({ length: 20 }, () => placeOrder(stack, staff, [{ productId, quantity: 1 }])));
+    for (const r of [...first, ...second]) expect(r.errors).toBeUndefined();
+    expect(second.every((r) => r.data.placeOrder.status === 'PENDING')).toBe(true);
+    await restartInventory();
+    const statuses = await finalStatuses(stack, [...first, ...second].map((r) => r.data.placeOrder.id));
+    expect([...statuses.values()].every((s) => s === 'CONFIRMED')).toBe(true);
+    await expectReservationsExact(productId, statuses);
+  });
+
+  it('keeps answering while Redis is down and catches up when it returns', async () => {
+    const productId = await productWithStock(stack, 20);
+    await redis.stop();
+    const during = await Promise.all(Array.from({ length: 10 }, () => placeOrder(stack, staff, [{ productId, quantity: 1 }])));
+    for (const r of during) expect(r.data?.placeOrder?.status, JSON.stringify(r.errors)).toBe('PENDING');
+    const read = await graphql(stack.gateway.url, '{ products(first: 1) { totalCount } }', {}, staff);
+    expect(read.errors).toBeUndefined();
+    await redis.start();
+    const statuses = await finalStatuses(stack, during.map((r) => r.data.placeOrder.id), 60_000);
+    expect([...statuses.values()].every((s) => s === 'CONFIRMED')).toBe(true);
+    await expectReservationsExact(productId, statuses);
+  });
+
+  it('applies an event delivered twice only once', async () => {
+    const productId = await productWithStock(stack, 5);
+    const placed = (await placeOrder(stack, staff, [{ productId, quantity: 2 }])).data.placeOrder;
+    const statuses = await finalStatuses(stack, [placed.id]);
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    try {
+      const entries = await client.xRange(`${prefix}orders`, '-', '+');
+      const original = (entries ?? []).find((e) => JSON.parse(e.message.envelope!).payload.orderId === placed.id)!;
+      // The same event again (a redelivery), and the same order announced anew (the saga's retry).
+      await client.xAdd(`${prefix}orders`, '*', original.message);
+      const again = { ...JSON.parse(original.message.envelope!), id: '0190b3c4-0000-7000-8000-00000000abcd' };
+      await client.xAdd(`${prefix}orders`, '*', { envelope: JSON.stringify(again) });
+      await eventually(async () => {
+        const [row] = await sql`select count(*)::int as n from inventory.processed_events where event_id = ${again.id}`;
+        return row!.n === 1;
+      }, 15_000, 'duplicate consumed');
+      await eventually(async () => (await client.xPending(`${prefix}orders`, 'inventory')).pending === 0, 15_000, 'duplicates acknowledged');
+    } finally {
+      await client.quit();
+    }
+    await expectReservationsExact(productId, statuses, 2);
+  });
+
+  it('does not apply twice an event whose consumer died between commit and acknowledgement', async () => {
+    const productId = await productWithStock(stack, 5);
+    await killInventory();
+    // A stand-in inventory consumer that commits, then dies before it can acknowledge.
+    const logger = createLogger('doomed-consumer', 'silent');
+    const handle = await openDatabase({ url: stack.database.url, schema: inventoryTables, logger, poolMax: 2 });
+    const bus = await createRedisBus(redis.url, prefix, logger);
+    let committed = 0;
+    const doomed = startConsumer({
+      db: handle.db,
+      bus,
+      processed: inventoryTables.processedEvents,
+      stream: 'orders',
+      group: 'inventory',
+      consumer: 'doomed',
+      logger,
+      claimIdleMs: 600_000,
+      handle: (envelope, tx) => inventorySaga(logger)(envelope, tx as never),
+      afterCommit: () => {
+        committed++;
+        throw new Error('process died before XACK');
+      },
+    });
+    const placed = (await placeOrder(stack, staff, [{ productId, quantity: 3 }])).data.placeOrder;
+    await eventually(async () => committed > 0, 15_000, 'doomed consumer committed');
+    await doomed.stop();
+    await bus.close();
+    await handle.close();
+    const [pending] = await sql`select count(*)::int as n from inventory.reservations where order_id = ${placed.id}`;
+    expect(pending!.n).toBe(1);
+
+    await restartInventory();
+    const statuses = await finalStatuses(stack, [placed.id]);
+    expect(statuses.get(placed.id)).toBe('CONFIRMED');
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    try {
+      await eventually(async () => (await client.xPending(`${prefix}orders`, 'inventory')).pending === 0, 15_000, 'pending delivery claimed and acknowledged');
+    } finally {
+      await client.quit();
+    }
+    await expectReservationsExact(productId, statuses, 3);
+  });
+});

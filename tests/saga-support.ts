@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { generateDemoData } from '@stockgraph/demo-data';
+import { graphql, run, startStack, type Stack, type StackOptions } from '@stockgraph/testkit';
+import { createClient } from 'redis';
+import { expect } from 'vitest';
+
+export const demo = generateDemoData();
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A stack whose services talk over real Redis Streams, under a key prefix of its own. */
+export async function startSagaStack(env: Record<string, string> = {}, options: StackOptions = {}) {
+  const prefix = `sgtest:${randomUUID().slice(0, 8)}:`;
+  const stack = await startStack({
+    ...options,
+    env: { REDIS_URL, EVENTS_PREFIX: prefix, EVENTS_CLAIM_IDLE_MS: '1000', LOGIN_MAX_FAILURES: '100', ...env, ...options.env },
+  });
+  return { stack, prefix };
+}
+
+export async function dropRedisKeys(prefix: string, url = REDIS_URL): Promise<void> {
+  const client = createClient({ url });
+  await client.connect();
+  try {
+    for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) {
+      if (keys.length > 0) await client.del(keys);
+    }
+  } finally {
+    await client.quit();
+  }
+}
+
+export const PLACE = `mutation Place($input: PlaceOrderInput!) {
+  placeOrder(input: $input) { id status total createdBy { id } rejection { code products { product { id } requested available } } }
+}`;
+
+export function placeOrder(stack: Stack, headers: Record<string, string>, items: { productId: string; quantity: number }[], key: string = randomUUID(), customerId = demo.customers[0]!.id) {
+  return graphql(stack.gateway.url, PLACE, { input: { customerId, items, idempotencyKey: key } }, headers);
+}
+
+/** A product with exactly `units` available, created through the API like a manager would. */
+export async function productWithStock(stack: Stack, units: number): Promise<string> {
+  const manager = await stack.as('MANAGER');
+  const sku = `T-${randomUUID().slice(0, 8)}`;
+  const created = await graphql(stack.gateway.url, 'mutation ($i: CreateProductInput!) { createProduct(input: $i) { id } }', { i: { sku, name: `Test ${sku}`, unitPrice: '9.99' } }, manager);
+  expect(created.errors).toBeUndefined();
+  const id = created.data.createProduct.id as string;
+  const received = await graphql(stack.gateway.url, 'mutation ($id: ID!, $q: Int!) { receiveStock(productId: $id, quantity: $q) { onHand } }', { id, q: units }, manager);
+  expect(received.data.receiveStock.onHand).toBe(units);
+  // Orders learns the new product's price from inventory's events.
+  await eventually(async () => (await placeProbe(stack, id)) !== 'unknown');
+  return id;
+}
+
+async function placeProbe(stack: Stack, productId: string) {
+  const result = await graphql(
+    stack.gateway.url,
+    PLACE,
+    { input: { customerId: '0190b3c4-0000-7000-8000-000000000000', items: [{ productId, quantity: 1 }], idempotencyKey: randomUUID() } },
+    await stack.as('STAFF'),
+  );
+  return String(result.errors?.[0]?.message).includes('unknown product') ? 'unknown' : 'known';
+}
+
+export async function eventually<T>(check: () => Promise<T | false | undefined | null>, timeoutMs = 30_000, label = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`${label} not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Waits until every order has left PENDING and returns their statuses. */
+export async function finalStatuses(stack: Stack, ids: string[], timeoutMs = 30_000): Promise<Map<string, string>> {
+  const headers = await stack.as('MANAGER');
+  return eventually(
+    async () => {
+      const statuses = new Map<string, string>();
+      for (let i = 0; i < ids.length; i += 50) {
+        const chunk = ids.slice(i, i + 50);
+        const query = `{ ${chunk.map((id, n) => `o${n}: order(id: "${id}") { id status }`).join(' ')} }`;
+        const result = await graphql(stack.gateway.url, query, {}, headers);
+        if (!result.data) return false;
+        for (const order of Object.values(result.data) as { id: string; status: string }[]) statuses.set(order.id, order.status);
+      }
+      return [...statuses.values()].every((s) => s !== 'PENDING') ? statuses : false;
+    },
+    timeoutMs,
+    'every order final',
+  );
+}
+
+export async function stockOf(stack: Stack, productId: string) {
+  const result = await graphql(stack.gateway.url, 'query ($id: ID!) { product(id: $id) { onHand reserved available } }', { id: productId }, await stack.as('MANAGER'));
+  return result.data.product as { onHand: number; reserved: number; available: number };
+}
+
+export function ledgerCheck(stack: Stack) {
+  return run('subgraphs/inventory/src/stock-check.ts', { DATABASE_URL: stack.database.url });
+}
+
+/** A Redis of the test's own (append-only file, fsync on every write) that it may stop and start. */
+export async function startOwnRedis() {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { spawn } = await import('node:child_process');
+  const { createServer } = await import('node:net');
+  const port = await new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'redis-'));
+  const url = `redis://127.0.0.1:${port}`;
+  let child: ReturnType<typeof spawn> | null = null;
+  const start = async () => {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], { stdio: 'ignore' });
+    await eventually(async () => {
+      const client = createClient({ url, socket: { reconnectStrategy: false } });
+      client.on('error', () => {});
+      try {
+        await client.connect();
+        await client.ping();
+        return true;
+      } catch {
+        return false;
+      } finally {
+        if (client.isOpen) await client.quit();
+      }
+    }, 10_000, 'redis up');
+  };
+  const stop = async () => {
+    const running = child;
+    if (!running || running.exitCode !== null) return;
+    running.kill('SIGTERM');
+    await new Promise((r) => running.once('exit', r));
+  };
+  await start();
+  return {
+    url,
+    start,
+    stop,
+    remove: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
