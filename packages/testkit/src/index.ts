@@ -1,5 +1,6 @@
 export * from './database.js';
 export * from './graphql.js';
+export * from './operations.js';
 export * from './process.js';
 export * from './subgraph.js';
 export * from './stack.js';

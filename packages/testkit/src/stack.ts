@@ -16,6 +16,8 @@ export interface Stack {
   login(email: string, password?: string): Promise<{ accessToken: string; refreshToken: string }>;
   /** `Authorization` header for a demo user of this role. */
   as(role: 'ADMIN' | 'MANAGER' | 'STAFF' | 'VIEWER'): Promise<Record<string, string>>;
+  /** One more gateway on the same subgraphs, configured differently; stopped with the stack. */
+  startGateway(env?: Record<string, string>): Promise<ServiceProcess>;
   stop(): Promise<void>;
 }
 
@@ -42,15 +44,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       SUBGRAPHS.slice(1).map((name) => startProcess(`subgraphs/${name}/src/server.ts`, { ...common, JWKS_URL }).then((s) => (started.push(s), s))),
     );
     const subgraphs = Object.fromEntries(SUBGRAPHS.map((name, i) => [name, i === 0 ? users : others[i - 1]!])) as Record<SubgraphName, ServiceProcess>;
-    const gateway = await startProcess('gateway/src/server.ts', {
-      PORT: '0',
-      JWKS_URL,
-      SESSION_CACHE_MS: '0',
-      ...Object.fromEntries(SUBGRAPHS.map((name) => [`${name.toUpperCase()}_URL`, subgraphs[name].url])),
-      ...options.env,
-      ...options.gatewayEnv,
-    });
-    started.push(gateway);
+    const startGateway = async (env: Record<string, string> = {}) => {
+      const gateway = await startProcess('gateway/src/server.ts', {
+        PORT: '0',
+        JWKS_URL,
+        SESSION_CACHE_MS: '0',
+        ...Object.fromEntries(SUBGRAPHS.map((name) => [`${name.toUpperCase()}_URL`, subgraphs[name].url])),
+        ...options.env,
+        ...env,
+      });
+      started.push(gateway);
+      return gateway;
+    };
+    const gateway = await startGateway(options.gatewayEnv);
     const tokens = new Map<string, Record<string, string>>();
     const login = async (email: string, password = 'stockgraph') => {
       const result = await graphql(gateway.url, 'mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken } }', {
@@ -70,6 +76,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         if (!tokens.has(role)) tokens.set(role, { authorization: `Bearer ${(await login(`${role.toLowerCase()}@stockgraph.local`)).accessToken}` });
         return tokens.get(role)!;
       },
+      startGateway,
       stop: async () => {
         await Promise.all(started.map((s) => s.stop()));
         await database.drop();
