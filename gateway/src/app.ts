@@ -1,10 +1,13 @@
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { Identity } from '@stockgraph/auth';
 import { createLogger, type Logger } from '@stockgraph/logger';
 import { createMetrics, startService, withStatus, type RunningService } from '@stockgraph/server';
 import { createAuthenticator } from './authentication.js';
 import { authorizationPlugin } from './authorization.plugin.js';
-import { sessionCheckUrl, subgraphUrls, type GatewayEnv } from './env.js';
+import { explorerEnabled, sessionCheckUrl, subgraphUrls, type GatewayEnv } from './env.js';
+import { explorerRoutes } from './explorer.js';
+import { persistedOperationsFromEnv } from './persisted-operations.js';
 import { supergraphFromFile } from './supergraph.js';
 
 export interface GatewayContext {
@@ -32,7 +35,12 @@ async function answers(url: string): Promise<void> {
   if (!response.ok) throw new Error(`${new URL(url).host} answered ${response.status}`);
 }
 
-export async function startGateway(runtime: GatewayRuntime): Promise<RunningService> {
+export interface GatewayService extends RunningService {
+  /** Where the schema explorer is served, when it is. */
+  explorerUrl?: string;
+}
+
+export async function startGateway(runtime: GatewayRuntime): Promise<GatewayService> {
   const { env } = runtime;
   const logger = runtime.logger ?? createLogger('gateway', env.LOG_LEVEL);
   const urls = subgraphUrls(env);
@@ -50,7 +58,9 @@ export async function startGateway(runtime: GatewayRuntime): Promise<RunningServ
     sessionCacheMs: env.SESSION_CACHE_MS,
     logger,
   });
-  return startService<GatewayContext>({
+  const persisted = persistedOperationsFromEnv(env, logger);
+  const explorer = explorerEnabled(env);
+  const service = await startService<GatewayContext>({
     name: 'gateway',
     host: env.HOST,
     port: env.PORT,
@@ -61,8 +71,20 @@ export async function startGateway(runtime: GatewayRuntime): Promise<RunningServ
       const session = await withStatus(401, () => authenticate(req.headers.authorization));
       return { identity: session?.identity ?? null, token: session?.token ?? null, clientAddress: req.ip ?? req.socket.remoteAddress ?? '' };
     },
-    plugins: [authorizationPlugin<GatewayContext>()],
+    // Persisted operations first: a refused untrusted operation is not worth authorizing. Apollo's own
+    // landing page loads from a CDN, so it is off; the explorer below replaces it.
+    plugins: [persisted.plugin, ApolloServerPluginLandingPageDisabled(), authorizationPlugin<GatewayContext>()],
+    routes: explorer ? explorerRoutes({ demoUsers: env.NODE_ENV !== 'production' }) : undefined,
     readiness: Object.fromEntries(Object.entries(urls).map(([name, url]) => [name, () => answers(url)])),
-    introspection: env.NODE_ENV !== 'production',
+    // The explorer's docs are introspection: a production gateway that serves it allows that too.
+    introspection: env.NODE_ENV !== 'production' || explorer,
   });
+  return {
+    ...service,
+    explorerUrl: explorer ? new URL('/', service.url).toString() : undefined,
+    stop: async () => {
+      await service.stop();
+      await persisted.close();
+    },
+  };
 }

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { baseEnvShape, booleanFromEnv, ConfigError, parseEnv, tokenEnvShape, z } from '@stockgraph/config';
 
 const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
@@ -15,6 +16,16 @@ const shape = {
   ...tokenEnvShape,
   /** How long the answer "this session is live" is trusted before the users service is asked again. */
   SESSION_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
+  /** Shared store for automatically persisted operations; unset: this process's memory. */
+  REDIS_URL: z.string().url().refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL').optional(),
+  /** Prepended to every Redis key, so deployments (and test runs) can share one Redis. */
+  REDIS_KEY_PREFIX: z.string().min(1).max(100).default('stockgraph:'),
+  /** The codegen manifest of trusted operations (hash → document). */
+  PERSISTED_OPERATIONS_PATH: z.string().min(1).default(fileURLToPath(new URL('../../schema/generated/persisted-documents.json', import.meta.url))),
+  /** Run only operations from the manifest: the production setting for mobile builds. */
+  TRUSTED_DOCUMENTS_ONLY: booleanFromEnv.default(false),
+  /** Serve the schema explorer at / ; on by default except in production. */
+  EXPLORER_ENABLED: booleanFromEnv.optional(),
 };
 
 export type GatewayEnv = z.infer<z.ZodObject<typeof shape>>;
@@ -24,7 +35,15 @@ export function parseGatewayEnv(source: NodeJS.ProcessEnv = process.env): Readon
   if (env.NODE_ENV === 'production' && env.SUPERGRAPH_WATCH) {
     throw new ConfigError('gateway', ['SUPERGRAPH_WATCH: a production gateway serves the supergraph it was deployed with']);
   }
+  if (env.TRUSTED_DOCUMENTS_ONLY && env.EXPLORER_ENABLED) {
+    throw new ConfigError('gateway', ['EXPLORER_ENABLED: the explorer sends ad-hoc operations, which TRUSTED_DOCUMENTS_ONLY refuses']);
+  }
   return env;
+}
+
+/** The explorer is for developers: on unless in production or locked to trusted documents, or when asked for. */
+export function explorerEnabled(env: GatewayEnv): boolean {
+  return env.EXPLORER_ENABLED ?? (env.NODE_ENV !== 'production' && !env.TRUSTED_DOCUMENTS_ONLY);
 }
 
 /** The users service's token introspection endpoint, beside its GraphQL endpoint. */

@@ -1,0 +1,37 @@
+import type { Logger } from '@stockgraph/logger';
+import { createClient } from 'redis';
+
+/**
+ * A Redis client for caches the gateway can do without. It never holds a request up: commands fail
+ * at once while Redis is unreachable (no offline queue), and it reconnects in the background, so a
+ * Redis outage costs cache hits, not answers. The gateway starts even when Redis is down.
+ */
+export function connectRedis(url: string, logger: Logger) {
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: { connectTimeout: 2000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 5000) },
+  });
+  let down = false;
+  client.on('error', (error: Error) => {
+    // Every reconnection attempt fails the same way; one line per outage is enough.
+    if (!down) logger.warn({ err: error, redis: new URL(url).host }, 'redis unavailable; serving without it');
+    down = true;
+  });
+  client.on('ready', () => {
+    if (down) logger.info({ redis: new URL(url).host }, 'redis available again');
+    down = false;
+  });
+  client.connect().catch(() => {
+    // Rejected only when the client is closed before it ever connected; the error event logged why.
+  });
+  return client;
+}
+
+export type RedisClient = ReturnType<typeof connectRedis>;
+
+/** Closes the connection, or stops reconnecting if there is none. */
+export async function closeRedis(client: RedisClient): Promise<void> {
+  if (client.isReady) await client.close();
+  else client.destroy();
+}
