@@ -67,6 +67,7 @@ try {
       '',
       `Stockgraph is up in ${seconds}s (${pglite ? `embedded PGlite in ${env.PGLITE_DIR}` : 'PostgreSQL from DATABASE_URL'}).`,
       `  GraphQL endpoint: ${gateway.url}`,
+      ...(gateway.explorerUrl ? [`  Schema explorer: ${gateway.explorerUrl}`] : []),
       `  Demo users (development only): ${DEMO_ROLES.map((r) => `${r.toLowerCase()}@stockgraph.local`).join(', ')}`,
       `  Demo password: ${DEMO_PASSWORD}`,
       '',
