@@ -136,6 +136,19 @@ describe('automatic persisted queries', () => {
     expect((await post(memory.url, persistedRequest(hash), auth)).errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
   });
 
+  it('keep working on a gateway whose Redis is unreachable', async () => {
+    const stranded = await stack.startGateway({ REDIS_URL: 'redis://127.0.0.1:1', REDIS_KEY_PREFIX: prefix });
+    try {
+      expect((await execute(stranded.url, StockBySkuDocument, { sku: 'ELE-0001' }, auth)).data?.productBySku?.sku).toBe('ELE-0001');
+      const { query, hash } = adHocOperation();
+      expect((await post(stranded.url, { query, ...persistedRequest(hash) }, auth)).errors).toBeUndefined();
+      // Not shared, but Apollo's own per-process cache still holds it.
+      expect((await post(stranded.url, persistedRequest(hash), auth)).errors).toBeUndefined();
+    } finally {
+      await stranded.stop();
+    }
+  });
+
   it('take manifest operations by hash without registration, and never copy them to Redis', async () => {
     const result = await execute(redisB.url, StockBySkuDocument, { sku: 'NOPE-0000' }, auth);
     expect(result.errors).toBeUndefined();

@@ -58,7 +58,7 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     sessionCacheMs: env.SESSION_CACHE_MS,
     logger,
   });
-  const persisted = persistedOperationsFromEnv(env, logger);
+  const persisted = await persistedOperationsFromEnv(env, logger);
   const explorer = explorerEnabled(env);
   const service = await startService<GatewayContext>({
     name: 'gateway',

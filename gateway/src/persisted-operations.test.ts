@@ -41,8 +41,9 @@ describe('the persisted-operation manifest', () => {
 
 describe('the Redis APQ store', () => {
   const prefix = `sgtest:${randomBytes(6).toString('hex')}:`;
-  const client = connectRedis(REDIS_URL, logger);
+  const connected = connectRedis(REDIS_URL, logger);
   afterAll(async () => {
+    const client = await connected;
     const keys: string[] = [];
     for await (const batch of client.scanIterator({ MATCH: `${prefix}*` })) keys.push(...batch);
     if (keys.length > 0) await client.del(keys);
@@ -50,6 +51,8 @@ describe('the Redis APQ store', () => {
   });
 
   it('stores under its prefix with the TTL asked for, and deletes', async () => {
+    const client = await connected;
+    expect(client.isReady).toBe(true);
     const cache = new RedisKeyValueCache(client, prefix, logger);
     await cache.set('a', 'query A { __typename }', { ttl: 60 });
     expect(await cache.get('a')).toBe('query A { __typename }');
@@ -63,7 +66,7 @@ describe('the Redis APQ store', () => {
   });
 
   it('answers misses at once while Redis is unreachable, and never throws', async () => {
-    const unreachable = connectRedis('redis://127.0.0.1:1', logger);
+    const unreachable = await connectRedis('redis://127.0.0.1:1', logger, 0);
     try {
       const cache = new RedisKeyValueCache(unreachable, prefix, logger);
       const started = performance.now();

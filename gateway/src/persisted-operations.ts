@@ -131,9 +131,9 @@ export interface PersistedOperationsRuntime {
 }
 
 /** The plugin as the environment configures it: the manifest, and the APQ store on Redis or in memory. */
-export function persistedOperationsFromEnv(env: GatewayEnv, logger: Logger): PersistedOperationsRuntime {
+export async function persistedOperationsFromEnv(env: GatewayEnv, logger: Logger): Promise<PersistedOperationsRuntime> {
   const manifest = readManifest(env.PERSISTED_OPERATIONS_PATH);
-  const redis = env.REDIS_URL ? connectRedis(env.REDIS_URL, logger) : undefined;
+  const redis = env.REDIS_URL ? await connectRedis(env.REDIS_URL, logger) : undefined;
   // Apollo's default APQ cache bound (about 30 MB of documents) for the in-process store.
   const store = redis ? new RedisKeyValueCache(redis, `${env.REDIS_KEY_PREFIX}apq:`, logger) : new InMemoryLRUCache<string>({ maxSize: 30 * 1024 * 1024, sizeCalculation: (d) => d.length });
   logger.info({ operations: manifest.size, store: redis ? 'redis' : 'memory', trustedOnly: env.TRUSTED_DOCUMENTS_ONLY }, 'persisted operations');
