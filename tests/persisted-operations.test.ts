@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { execute, graphql, persistedHash, persistedRequest, post, startStack, type ServiceProcess, type Stack } from '@stockgraph/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import {
   MeDocument,
   OrderDetailDocument,
   OrderHistoryDocument,
+  PlaceOrderDocument,
   ProductCatalogueDocument,
   ProductDetailDocument,
   StockBySkuDocument,
@@ -98,9 +99,21 @@ describe('shipped operations', () => {
     expect(me.data?.me).toMatchObject({ email: 'manager@stockgraph.local', role: 'MANAGER' });
   });
 
+  it('place an order by hash, and a retry with the same idempotency key gets the same order', async () => {
+    const catalogue = await execute(memory.url, ProductCatalogueDocument, { first: 20, filter: { lowStock: false } }, auth);
+    const product = catalogue.data!.products.edges.map((e) => e.node).find((p) => p.available > 2)!;
+    const customerId = (await execute(memory.url, OrderHistoryDocument, { first: 1 }, auth)).data!.orders.edges[0]!.node.customer.id;
+    const input = { customerId, items: [{ productId: product.id, quantity: 1 }], idempotencyKey: randomUUID() };
+    const placed = await execute(memory.url, PlaceOrderDocument, { input }, auth);
+    expect(placed.errors).toBeUndefined();
+    expect(placed.data!.placeOrder).toMatchObject({ customer: { id: customerId }, items: [{ quantity: 1, product: { id: product.id } }] });
+    const retried = await execute(redisA.url, PlaceOrderDocument, { input }, auth);
+    expect(retried.data!.placeOrder.id).toBe(placed.data!.placeOrder.id);
+  });
+
   it('have manifest hashes that are the sha256 of their documents, as APQ clients compute them', () => {
     const manifest = JSON.parse(readFileSync('schema/generated/persisted-documents.json', 'utf8')) as Record<string, string>;
-    expect(Object.keys(manifest)).toHaveLength(9);
+    expect(Object.keys(manifest)).toHaveLength(10);
     for (const [key, document] of Object.entries(manifest)) expect(key).toBe(`sha256:${sha256(document)}`);
     expect(manifest[`sha256:${persistedHash(MeDocument)}`]).toMatch(/^query Me /);
   });
