@@ -117,7 +117,9 @@ export class OrderDesk {
           outcomes.off(order.id, done);
           resolve();
         };
-        const timer = setTimeout(done, Math.min(100, Math.max(0, deadline - Date.now())));
+        // The outcome event wakes us at once when this process applies it; the timer covers another
+        // replica applying it, without every waiting request polling the database ten times a second.
+        const timer = setTimeout(done, Math.min(250, Math.max(0, deadline - Date.now())));
         outcomes.on(order.id, done);
       });
       current = (await reader.findByIds([order.id]))[0] ?? current;
