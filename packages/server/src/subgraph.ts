@@ -9,6 +9,7 @@ import type { Express, Request } from 'express';
 import { applyMiddleware } from 'graphql-middleware';
 import { createMemoryBus, createRedisBus, startConsumer, startRelay, type Envelope, type EventBus, type OutboxTable, type ProcessedEventsTable } from '@stockgraph/events';
 import { GraphQLError, type DocumentNode } from 'graphql';
+import { Gauge } from 'prom-client';
 import { createMetrics, requestScope } from './metrics.js';
 import { startService, type RunningService } from './service.js';
 
@@ -112,6 +113,16 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
     if (ownBus && !env.REDIS_URL && definition.events) logger.warn('no REDIS_URL: events reach only services in this process');
     const relay = definition.events?.outbox ? startRelay({ db: handle.db, outbox: definition.events.outbox, bus, logger }) : null;
     const services: SubgraphServices = { wakeRelay: () => relay?.wake(), logger };
+    if (relay) {
+      new Gauge({
+        name: 'stockgraph_outbox_lag',
+        help: 'Events written to the outbox and not yet published (grows while Redis is unreachable)',
+        registers: [metrics.registry],
+        async collect() {
+          this.set(await relay.lag().catch(() => -1));
+        },
+      });
+    }
     const consumers = (definition.events?.consumers ?? []).map((c) =>
       startConsumer({
         db: handle.db,
