@@ -89,6 +89,23 @@ describe('pnpm start on embedded defaults (PGlite, one process)', () => {
     }
   });
 
+  it('confirms an order through the in-process event bus', async () => {
+    const staff = await graphql(url, 'mutation { login(email: "staff@stockgraph.local", password: "stockgraph") { accessToken } }');
+    const headers = { authorization: `Bearer ${staff.data.login.accessToken}` };
+    const products = await graphql(url, '{ products(first: 1, filter: { lowStock: false }) { edges { node { id available } } } customers(first: 1) { edges { node { id } } } }', {}, headers);
+    const product = products.data.products.edges[0].node;
+    const placed = await graphql(
+      url,
+      'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { status items { quantity } } }',
+      { input: { customerId: products.data.customers.edges[0].node.id, items: [{ productId: product.id, quantity: 1 }], idempotencyKey: 'embedded-smoke-order' } },
+      headers,
+    );
+    expect(placed.errors).toBeUndefined();
+    expect(placed.data.placeOrder.status).toBe('CONFIRMED');
+    const after = await graphql(url, 'query ($id: ID!) { product(id: $id) { available } }', { id: product.id }, headers);
+    expect(after.data.product.available).toBe(product.available - 1);
+  });
+
   it('keeps two years of orders in monthly partitions', async () => {
     const to = new Date();
     const from = new Date(Date.UTC(to.getUTCFullYear() - 2, to.getUTCMonth(), 1));

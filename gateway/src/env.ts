@@ -6,7 +6,8 @@ const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be 
 const shape = {
   ...baseEnvShape,
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-  SUPERGRAPH_PATH: z.string().min(1).default('schema/supergraph.graphql'),
+  /** Default: the committed file, wherever the process is started from (pnpm --filter runs in gateway/). */
+  SUPERGRAPH_PATH: z.string().min(1).default(fileURLToPath(new URL('../../schema/supergraph.graphql', import.meta.url))),
   /** Reload the supergraph when the file changes; on by default in development. */
   SUPERGRAPH_WATCH: booleanFromEnv.optional(),
   USERS_URL: httpUrl.default('http://127.0.0.1:4001/graphql'),
