@@ -1,4 +1,4 @@
-import type { Database } from '@stockgraph/db';
+import { inKeyOrder, type Database } from '@stockgraph/db';
 import type { Page } from '@stockgraph/graphql-kit';
 import { and, asc, count, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type * as schema from './schema.js';
@@ -18,9 +18,7 @@ export class CustomerRepository {
 
   /** Rows in the order of `ids`, null where none exists: the shape DataLoader wants. */
   async findByIds(ids: readonly string[]): Promise<(CustomerRow | null)[]> {
-    const rows = await this.db.select().from(customers).where(inArray(customers.id, [...ids]));
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    return ids.map((id) => byId.get(id) ?? null);
+    return inKeyOrder(ids, await this.db.select().from(customers).where(inArray(customers.id, [...ids])), (r) => r.id);
   }
 
   async findByPhone(phone: string): Promise<CustomerRow | null> {

@@ -1,4 +1,4 @@
-import type { Database } from '@stockgraph/db';
+import { inKeyOrder, type Database } from '@stockgraph/db';
 import type { Page } from '@stockgraph/graphql-kit';
 import { and, asc, count, eq, ilike, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
 import type * as schema from './schema.js';
@@ -14,22 +14,17 @@ function escapeLike(term: string): string {
   return term.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-function byKey<T, K>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): (T | null)[] {
-  const map = new Map(rows.map((r) => [keyOf(r), r]));
-  return keys.map((k) => map.get(k) ?? null);
-}
-
 export class ProductRepository {
   constructor(private readonly db: Database<typeof schema>) {}
 
   async findByIds(ids: readonly string[]): Promise<(ProductRow | null)[]> {
     const rows = await this.db.select().from(products).where(inArray(products.id, [...ids]));
-    return byKey(ids, rows, (r) => r.id);
+    return inKeyOrder(ids, rows, (r) => r.id);
   }
 
   async findBySkus(skus: readonly string[]): Promise<(ProductRow | null)[]> {
     const rows = await this.db.select().from(products).where(inArray(products.sku, [...skus]));
-    return byKey(skus, rows, (r) => r.sku);
+    return inKeyOrder(skus, rows, (r) => r.sku);
   }
 
   private where(filter: ProductFilter): SQL | undefined {

@@ -9,9 +9,6 @@ export interface OrderLine {
   quantity: number;
 }
 
-/** Reasons that move on-hand stock; the others (RESERVATION, RELEASE) move reserved stock. */
-export const ON_HAND_REASONS = ['RECEIPT', 'SALE', 'ADJUSTMENT', 'RETURN'] as const;
-
 export interface LedgerMismatch {
   productId: string;
   sku: string;
@@ -20,6 +17,14 @@ export interface LedgerMismatch {
   ledgerOnHand: number;
   ledgerReserved: number;
 }
+
+/** Each product's stock as its ledger says it is: the sums the columns must equal. */
+const LEDGER_TOTALS = sql`with ledger as (
+  select product_id,
+    coalesce(sum(delta) filter (where reason in ('RECEIPT', 'SALE', 'ADJUSTMENT', 'RETURN')), 0)::int as on_hand,
+    coalesce(sum(delta) filter (where reason in ('RESERVATION', 'RELEASE')), 0)::int as reserved
+  from inventory.stock_movements group by product_id
+)`;
 
 /** Every write to stock: the columns and their ledger rows always change in the same transaction. */
 export class StockRepository {
@@ -104,12 +109,7 @@ export class StockRepository {
   /** Products whose stock columns differ from the sums of their ledger. */
   async ledgerMismatches(): Promise<LedgerMismatch[]> {
     const result = await this.db.execute(sql`
-      with ledger as (
-        select product_id,
-          coalesce(sum(delta) filter (where reason in ('RECEIPT', 'SALE', 'ADJUSTMENT', 'RETURN')), 0)::int as on_hand,
-          coalesce(sum(delta) filter (where reason in ('RESERVATION', 'RELEASE')), 0)::int as reserved
-        from inventory.stock_movements group by product_id
-      )
+      ${LEDGER_TOTALS}
       select p.id as product_id, p.sku, p.on_hand, p.reserved,
         coalesce(l.on_hand, 0) as ledger_on_hand, coalesce(l.reserved, 0) as ledger_reserved
       from inventory.products p left join ledger l on l.product_id = p.id
@@ -128,12 +128,7 @@ export class StockRepository {
   /** Rewrites the stock columns from the ledger (the ledger is the source of truth). */
   async rebuildFromLedger(): Promise<number> {
     const result = await this.db.execute(sql`
-      with ledger as (
-        select product_id,
-          coalesce(sum(delta) filter (where reason in ('RECEIPT', 'SALE', 'ADJUSTMENT', 'RETURN')), 0)::int as on_hand,
-          coalesce(sum(delta) filter (where reason in ('RESERVATION', 'RELEASE')), 0)::int as reserved
-        from inventory.stock_movements group by product_id
-      )
+      ${LEDGER_TOTALS}
       update inventory.products p set on_hand = coalesce(l.on_hand, 0), reserved = coalesce(l.reserved, 0), updated_at = now()
       from inventory.products p2 left join ledger l on l.product_id = p2.id
       where p.id = p2.id and (p.on_hand <> coalesce(l.on_hand, 0) or p.reserved <> coalesce(l.reserved, 0))

@@ -1,4 +1,4 @@
-import { rowsOf, textArray, type Database } from '@stockgraph/db';
+import { inKeyOrder, rowsOf, textArray, type Database } from '@stockgraph/db';
 import { idTime } from '@stockgraph/ids';
 import type { Page } from '@stockgraph/graphql-kit';
 import { and, count, desc, eq, getTableColumns, gte, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
@@ -48,8 +48,7 @@ export class OrderRepository {
       .select()
       .from(orders)
       .where(idsWithTimes(sql`(${orders.id}, ${orders.createdAt})`, ids));
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    return ids.map((id) => byId.get(id) ?? null);
+    return inKeyOrder(ids, rows, (r) => r.id);
   }
 
   /** Items of many orders in one statement, pruned to the orders' partitions. */
@@ -125,8 +124,7 @@ export class OrderRepository {
       .from(orders)
       .where(and(inArray(orders.customerId, [...customerIds]), status ? eq(orders.status, status) : undefined))
       .groupBy(orders.customerId);
-    const byId = new Map(rows.map((r) => [r.customerId, r]));
-    return customerIds.map((id) => byId.get(id) ?? { customerId: id, orderCount: 0, lifetimeValue: '0.00' });
+    return inKeyOrder(customerIds, rows, (r) => r.customerId).map((r, i) => r ?? { customerId: customerIds[i]!, orderCount: 0, lifetimeValue: '0.00' });
   }
 
   /** Units of each product in fulfilled orders created in [from, to): the range prunes partitions. */

@@ -1,4 +1,4 @@
-import type { Database } from '@stockgraph/db';
+import { inKeyOrder, type Database } from '@stockgraph/db';
 import type { Page } from '@stockgraph/graphql-kit';
 import { asc, count, eq, inArray, sql } from 'drizzle-orm';
 import type * as schema from './schema.js';
@@ -8,9 +8,7 @@ export class UserRepository {
   constructor(private readonly db: Database<typeof schema>) {}
 
   async findByIds(ids: readonly string[]): Promise<(UserRow | null)[]> {
-    const rows = await this.db.select().from(users).where(inArray(users.id, [...ids]));
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    return ids.map((id) => byId.get(id) ?? null);
+    return inKeyOrder(ids, await this.db.select().from(users).where(inArray(users.id, [...ids])), (r) => r.id);
   }
 
   /** Sorted by email (unique), so the cursor is the email alone. */
