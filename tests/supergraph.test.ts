@@ -106,6 +106,26 @@ describe('the supergraph through the gateway, every service its own process on P
     expect(await malformed.text()).not.toMatch(/at .*\.(ts|js):\d+/);
   });
 
+  it('refuses deep, wide and huge operations before planning them, and keeps serving', async () => {
+    let deep = 'id';
+    for (let i = 0; i < 8; i++) deep = `customer { orders(first: 1) { edges { node { id ${deep} } } } }`;
+    const aliases = Array.from({ length: 200 }, (_, i) => `a${i}: products(first: 100) { totalCount }`).join(' ');
+    const huge = `{ products(first: 1) { edges { node { ${'sku '.repeat(5000)} } } } }`;
+    const cases: [string, string][] = [
+      ['deep', `{ orders(first: 1) { edges { node { ${deep} } } } }`],
+      ['wide', `{ ${aliases} }`],
+      ['huge', huge],
+    ];
+    for (const [name, query] of cases) {
+      const result = await graphql(gateway.url, query, {}, auth);
+      expect(result.data ?? null, name).toBeNull();
+      expect(result.errors?.[0]?.extensions?.code, name).toMatch(/^GRAPHQL_(VALIDATION|PARSE)_FAILED$/);
+      expect(JSON.stringify(result.errors), name).not.toMatch(/stacktrace/);
+    }
+    const still = await graphql(gateway.url, '{ orders(first: 1) { totalCount } }', {}, auth);
+    expect(still.errors).toBeUndefined();
+  });
+
   it('is ready only while every subgraph answers', async () => {
     const ready = await fetch(new URL('/ready', gateway.url));
     expect(ready.status).toBe(200);

@@ -1,3 +1,5 @@
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { Identity } from '@stockgraph/auth';
@@ -60,6 +62,16 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
   });
   const persisted = await persistedOperationsFromEnv(env, logger);
   const explorer = explorerEnabled(env);
+  // Operations too deep, too aliased, too long or too costly are refused before they are planned:
+  // one request must not be able to fan out into millions of subgraph rows.
+  const armor = new ApolloArmor({
+    maxDepth: { n: env.MAX_QUERY_DEPTH },
+    maxAliases: { n: 30 },
+    maxDirectives: { n: 50 },
+    maxTokens: { n: 4000 },
+    costLimit: { maxCost: env.MAX_QUERY_COST },
+    blockFieldSuggestion: { enabled: env.NODE_ENV === 'production' },
+  }).protect();
   const service = await startService<GatewayContext>({
     name: 'gateway',
     host: env.HOST,
@@ -73,7 +85,8 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     },
     // Persisted operations first: a refused untrusted operation is not worth authorizing. Apollo's own
     // landing page loads from a CDN, so it is off; the explorer below replaces it.
-    plugins: [persisted.plugin, ApolloServerPluginLandingPageDisabled(), authorizationPlugin<GatewayContext>()],
+    plugins: [persisted.plugin, ApolloServerPluginLandingPageDisabled(), ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]), authorizationPlugin<GatewayContext>()],
+    validationRules: armor.validationRules,
     routes: explorer ? explorerRoutes({ demoUsers: env.NODE_ENV !== 'production' }) : undefined,
     readiness: Object.fromEntries(Object.entries(urls).map(([name, url]) => [name, () => answers(url)])),
     // The explorer's docs are introspection: a production gateway that serves it allows that too.

@@ -16,6 +16,10 @@ const shape = {
   CUSTOMERS_URL: httpUrl.default('http://127.0.0.1:4004/graphql'),
   ...tokenEnvShape,
   /** How long the answer "this session is live" is trusted before the users service is asked again. */
+  /** Deepest selection an operation may have. */
+  MAX_QUERY_DEPTH: z.coerce.number().int().min(3).max(50).default(12),
+  /** Upper bound of an operation's estimated cost (graphql-armor: objects 2, scalars 1, ×1.5 per level). */
+  MAX_QUERY_COST: z.coerce.number().int().min(100).max(1_000_000).default(20_000),
   SESSION_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
   /** Shared store for automatically persisted operations; unset: this process's memory. */
   REDIS_URL: z.string().url().refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL').optional(),

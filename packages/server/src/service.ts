@@ -32,6 +32,8 @@ export interface ServiceOptions<TContext extends BaseContext> {
   readiness: Record<string, ReadinessCheck>;
   plugins?: ApolloServerPlugin<TContext>[];
   introspection?: boolean;
+  /** Extra validation of every operation (the gateway's depth, alias and cost limits). */
+  validationRules?: ApolloServerOptions<TContext>['validationRules'];
   /** Extra HTTP routes (the gateway's explorer), mounted before /graphql. */
   routes?: (app: express.Express) => void;
 }
@@ -76,6 +78,7 @@ export async function startService<TContext extends BaseContext>(options: Servic
     ...options.apollo,
     introspection: options.introspection ?? true,
     includeStacktraceInErrorResponses: false,
+    validationRules: options.validationRules ?? [],
     formatError: createErrorFormatter(options.logger),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
