@@ -54,7 +54,16 @@ try {
       settled = again.length === ids.length;
       ids = again;
     }
-    const statuses = await finalStatuses(stack, ids, 120_000);
+    const statuses = await finalStatuses(stack, ids, 120_000).catch(async (error) => {
+      const byStatus = await sql`select status, count(*)::int as n from orders.orders where id = any(${ids}) group by status`;
+      const pending = await sql`select o.id, r.status as reservation from orders.orders o left join inventory.reservations r on r.order_id = o.id where o.id = any(${ids}) and o.status = 'PENDING' limit 5`;
+      const outboxes = await sql`select 'orders' as s, count(*)::int as n from orders.outbox where published_at is null union all select 'inventory', count(*)::int from inventory.outbox where published_at is null`;
+      process.stderr.write(`not final: ${JSON.stringify({ byStatus, pending, outboxes })}\n`);
+      for (const name of ['orders', 'inventory'] as const) {
+        process.stderr.write(stack.subgraphs[name].output.filter((l) => /"level":(40|50)/.test(l)).slice(-5).join('\n') + '\n');
+      }
+      throw error;
+    });
     const confirmed = [...statuses.values()].filter((s) => s === 'CONFIRMED').length;
     const stock = await stockOf(stack, productId);
     const ledger = await run('subgraphs/inventory/src/stock-check.ts', { DATABASE_URL: stack.database.url });

@@ -77,11 +77,12 @@ export async function finalStatuses(stack: Stack, ids: string[], timeoutMs = 30_
   return eventually(
     async () => {
       const statuses = new Map<string, string>();
-      for (let i = 0; i < ids.length; i += 50) {
-        const chunk = ids.slice(i, i + 50);
+      // 25 aliases per request: the gateway refuses more than 30.
+      for (let i = 0; i < ids.length; i += 25) {
+        const chunk = ids.slice(i, i + 25);
         const query = `{ ${chunk.map((id, n) => `o${n}: order(id: "${id}") { id status }`).join(' ')} }`;
         const result = await graphql(stack.gateway.url, query, {}, headers);
-        if (!result.data) return false;
+        if (!result.data) throw new Error(`order status query refused: ${JSON.stringify(result.errors)}`);
         for (const order of Object.values(result.data) as { id: string; status: string }[]) statuses.set(order.id, order.status);
       }
       return [...statuses.values()].every((s) => s !== 'PENDING') ? statuses : false;
