@@ -118,6 +118,68 @@ describe('faults in the saga', () => {
     await expectReservationsExact(productId, statuses, 2);
   });
 
+  it('reserves an order once even when two inventory replicas get copies of it, and a quick cancel releases it', async () => {
+    const productId = await productWithStock(stack, 50);
+    const replica = await startProcess('subgraphs/inventory/src/server.ts', {
+      PORT: '0',
+      DATABASE_URL: stack.database.url,
+      DATABASE_POOL_MAX: '4',
+      JWKS_URL: new URL('/.well-known/jwks.json', stack.subgraphs.users.url).toString(),
+      REDIS_URL: redis.url,
+      EVENTS_PREFIX: prefix,
+      EVENTS_CLAIM_IDLE_MS: '1000',
+    });
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    try {
+      const placed = await Promise.all(Array.from({ length: 10 }, () => placeOrder(stack, staff, [{ productId, quantity: 1 }])));
+      const ids = placed.map((r) => r.data.placeOrder.id as string);
+      // Every order announced three more times (the saga's retry), racing across both replicas.
+      for (let copy = 0; copy < 3; copy++) {
+        for (const id of ids) {
+          const envelope = { id: `0190b3c4-0000-7000-8000-${String(copy).padStart(4, '0')}${id.slice(-8)}`, type: 'OrderPlaced', occurredAt: new Date().toISOString(), payload: { orderId: id, items: [{ productId, quantity: 1 }] } };
+          await client.xAdd(`${prefix}orders`, '*', { envelope: JSON.stringify(envelope) });
+        }
+      }
+      // Half are cancelled at once, perhaps before inventory saw them.
+      const manager = await stack.as('MANAGER');
+      await Promise.all(ids.slice(0, 5).map((id) => graphql(stack.gateway.url, 'mutation ($id: ID!) { cancelOrder(id: $id) { status } }', { id }, manager)));
+      const statuses = await finalStatuses(stack, ids);
+      await eventually(async () => (await client.xPending(`${prefix}orders`, 'inventory')).pending === 0, 20_000, 'all copies handled');
+      await eventually(async () => (await stockOf(stack, productId)).reserved === 5, 20_000, 'cancelled reservations released');
+      const rows = await sql`select order_id, sum(delta)::int as held from inventory.stock_movements where product_id = ${productId} and reason in ('RESERVATION', 'RELEASE') group by order_id`;
+      const held = new Map(rows.map((r) => [r.order_id as string, r.held as number]));
+      for (const id of ids) expect(held.get(id) ?? 0, `${id} ${statuses.get(id)}`).toBe(statuses.get(id) === 'CONFIRMED' ? 1 : 0);
+      expect([...statuses.values()].filter((s) => s === 'CANCELLED')).toHaveLength(5);
+      const check = await ledgerCheck(stack);
+      expect(check.code, check.stderr).toBe(0);
+    } finally {
+      await client.quit();
+      await replica.stop();
+    }
+  });
+
+  it('keeps the newest price when price events arrive out of order', async () => {
+    const productId = await productWithStock(stack, 5);
+    const manager = await stack.as('MANAGER');
+    for (const price of ['12.00', '15.00']) {
+      await graphql(stack.gateway.url, 'mutation ($id: ID!, $p: Decimal!) { updateProduct(id: $id, input: { unitPrice: $p }) { unitPrice } }', { id: productId, p: price }, manager);
+    }
+    await eventually(async () => (await sql`select unit_price from orders.product_prices where product_id = ${productId}`)[0]?.unit_price === '15.00', 15_000, 'newest price known');
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    try {
+      const stale = { id: '0190b3c4-0000-7000-8000-00000000cafe', type: 'ProductPriceChanged', occurredAt: '2020-01-01T00:00:00Z', payload: { productId, unitPrice: '12.00', priceSince: '2020-01-01T00:00:00Z' } };
+      await client.xAdd(`${prefix}inventory`, '*', { envelope: JSON.stringify(stale) });
+      await eventually(async () => (await sql`select 1 from orders.processed_events where event_id = ${stale.id}`).length === 1, 15_000, 'stale price event consumed');
+    } finally {
+      await client.quit();
+    }
+    expect((await sql`select unit_price from orders.product_prices where product_id = ${productId}`)[0]?.unit_price).toBe('15.00');
+    const order = (await placeOrder(stack, staff, [{ productId, quantity: 1 }])).data.placeOrder;
+    expect(order.total).toBe('15.00');
+  });
+
   it('does not apply twice an event whose consumer died between commit and acknowledgement', async () => {
     const productId = await productWithStock(stack, 5);
     await killInventory();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { generateDemoData } from '@stockgraph/demo-data';
 import { graphql, run, startStack, type Stack, type StackOptions } from '@stockgraph/testkit';
+import postgres from 'postgres';
 import { createClient } from 'redis';
 import { expect } from 'vitest';
 
@@ -46,19 +47,14 @@ export async function productWithStock(stack: Stack, units: number): Promise<str
   const id = created.data.createProduct.id as string;
   const received = await graphql(stack.gateway.url, 'mutation ($id: ID!, $q: Int!) { receiveStock(productId: $id, quantity: $q) { onHand } }', { id, q: units }, manager);
   expect(received.data.receiveStock.onHand).toBe(units);
-  // Orders learns the new product's price from inventory's events.
-  await eventually(async () => (await placeProbe(stack, id)) !== 'unknown');
+  // Orders learns the new product's price from inventory's events; wait until it has.
+  const sql = postgres(stack.database.url, { max: 1 });
+  try {
+    await eventually(async () => (await sql`select 1 from orders.product_prices where product_id = ${id}`).length === 1, 30_000, 'orders knows the price');
+  } finally {
+    await sql.end();
+  }
   return id;
-}
-
-async function placeProbe(stack: Stack, productId: string) {
-  const result = await graphql(
-    stack.gateway.url,
-    PLACE,
-    { input: { customerId: '0190b3c4-0000-7000-8000-000000000000', items: [{ productId, quantity: 1 }], idempotencyKey: randomUUID() } },
-    await stack.as('STAFF'),
-  );
-  return String(result.errors?.[0]?.message).includes('unknown product') ? 'unknown' : 'known';
 }
 
 export async function eventually<T>(check: () => Promise<T | false | undefined | null>, timeoutMs = 30_000, label = 'condition'): Promise<T> {

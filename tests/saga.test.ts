@@ -87,6 +87,11 @@ describe('cancelling and fulfilling', () => {
 
     const cancelFulfilled = await graphql(stack.gateway.url, 'mutation ($id: ID!) { cancelOrder(id: $id) { status } }', { id: b.id }, manager);
     expect(cancelFulfilled.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    const v4 = '6f1c2b7a-3d4e-4f5a-8b6c-7d8e9f0a1b2c';
+    for (const mutation of ['cancelOrder', 'fulfillOrder']) {
+      const unknown = await graphql(stack.gateway.url, `mutation ($id: ID!) { ${mutation}(id: $id) { status } }`, { id: v4 }, manager);
+      expect(unknown.errors?.[0]?.extensions?.code, mutation).toBe('NOT_FOUND');
+    }
     const fulfilCancelled = await graphql(stack.gateway.url, 'mutation ($id: ID!) { fulfillOrder(id: $id) { status } }', { id: a.id }, manager);
     expect(fulfilCancelled.errors?.[0]?.extensions?.code).toBe('CONFLICT');
     const check = await ledgerCheck(stack);

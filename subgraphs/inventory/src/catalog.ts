@@ -81,7 +81,7 @@ export class Catalog {
     return this.write(async (stock, tx) => {
       const created = await stock.insertProduct(row, actor.userId);
       if (!created) throw new ConflictError(`A product with SKU ${sku} already exists`);
-      await enqueue(tx, outbox, INVENTORY_STREAM, [{ type: 'ProductCreated', payload: { productId: created.id, sku: created.sku, unitPrice: created.unitPrice } }]);
+      await enqueue(tx, outbox, INVENTORY_STREAM, [{ type: 'ProductCreated', payload: { productId: created.id, sku: created.sku, unitPrice: created.unitPrice, priceSince: created.updatedAt.toISOString() } }]);
       return created;
     });
   }
@@ -108,7 +108,7 @@ export class Catalog {
       const priceChanged = updated.unitPrice !== current.unitPrice || updated.costPrice !== current.costPrice;
       if (priceChanged) {
         await stock.recordPrice(id, updated.unitPrice, updated.costPrice, actor.userId);
-        await enqueue(tx, outbox, INVENTORY_STREAM, [{ type: 'ProductPriceChanged', payload: { productId: id, unitPrice: updated.unitPrice } }]);
+        await enqueue(tx, outbox, INVENTORY_STREAM, [{ type: 'ProductPriceChanged', payload: { productId: id, unitPrice: updated.unitPrice, priceSince: updated.updatedAt.toISOString() } }]);
       }
       return updated;
     });

@@ -4,7 +4,7 @@ import { atLeast, type Identity } from '@stockgraph/auth';
 import type { Database } from '@stockgraph/db';
 import { enqueue } from '@stockgraph/events';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '@stockgraph/graphql-kit';
-import { isUuid, newId } from '@stockgraph/ids';
+import { isUuid, isUuidV7, newId } from '@stockgraph/ids';
 import { OrderRepository } from './db/order.repository.js';
 import { OrderWriter } from './db/order-writer.repository.js';
 import type * as schema from './db/schema.js';
@@ -129,6 +129,8 @@ export class OrderDesk {
 
   /** PENDING or CONFIRMED orders can be cancelled (their reservation is released); cancelling twice is harmless. */
   async cancel(identity: Identity, id: string): Promise<OrderRow> {
+    // Every order id is a UUIDv7 (its time names the partition); any other UUID names no order.
+    if (!isUuidV7(id)) throw new NotFoundError('Order', id);
     return this.write(async (writer, tx) => {
       const order = await writer.lock(id);
       if (!order) throw new NotFoundError('Order', id);
@@ -143,6 +145,7 @@ export class OrderDesk {
 
   /** Only CONFIRMED orders ship: their reservation becomes a sale. Fulfilling twice is harmless. */
   async fulfil(id: string): Promise<OrderRow> {
+    if (!isUuidV7(id)) throw new NotFoundError('Order', id);
     return this.write(async (writer, tx) => {
       const order = await writer.lock(id);
       if (!order) throw new NotFoundError('Order', id);

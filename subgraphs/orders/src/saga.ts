@@ -31,7 +31,7 @@ export async function applyEvent(envelope: Envelope, tx: Database<typeof schema>
     }
     case 'ProductCreated':
     case 'ProductPriceChanged':
-      return writer.upsertPrice(payload.productId, payload.unitPrice);
+      return writer.upsertPrice(payload.productId, payload.unitPrice, new Date(payload.priceSince ?? envelope.occurredAt));
     case 'CustomerCreated':
       return writer.rememberCustomer(payload.customerId);
     default:
@@ -56,7 +56,10 @@ export function retryStalePending(db: Database<typeof schema>, services: { wakeR
       services.wakeRelay();
     }
   };
-  const timer = setInterval(() => void sweep().catch(() => {}), Math.max(1000, Math.floor(afterMs / 2)));
+  const timer = setInterval(
+    () => void sweep().catch((error) => services.logger.warn({ err: error }, 'pending-order sweep failed')),
+    Math.max(1000, Math.floor(afterMs / 2)),
+  );
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }

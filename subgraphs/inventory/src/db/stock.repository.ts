@@ -94,7 +94,13 @@ export class StockRepository {
     return new Map(rows.map((r) => [r.id, r.available]));
   }
 
+  /**
+   * Serializes everything inventory does for one order, across replicas, until the transaction ends,
+   * then reads its reservation. A row lock alone cannot do this: before the first decision there is no
+   * row to lock, and two replicas handling copies of one OrderPlaced would both reserve.
+   */
   async lockReservation(orderId: string): Promise<ReservationRow | null> {
+    await this.db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`reservation:${orderId}`}, 0))`);
     const [row] = await this.db.select().from(reservations).where(eq(reservations.orderId, orderId)).for('update');
     return row ?? null;
   }
@@ -125,8 +131,14 @@ export class StockRepository {
     }));
   }
 
-  /** Rewrites the stock columns from the ledger (the ledger is the source of truth). */
+  /**
+   * Rewrites the stock columns from the ledger (the ledger is the source of truth). Takes the tables
+   * for itself first: a reservation committing mid-statement would otherwise be overwritten by a sum
+   * computed before it, and its units sold twice.
+   */
   async rebuildFromLedger(): Promise<number> {
+    await this.db.execute(sql`lock table inventory.products in exclusive mode`);
+    await this.db.execute(sql`lock table inventory.stock_movements in share mode`);
     const result = await this.db.execute(sql`
       ${LEDGER_TOTALS}
       update inventory.products p set on_hand = coalesce(l.on_hand, 0), reserved = coalesce(l.reserved, 0), updated_at = now()

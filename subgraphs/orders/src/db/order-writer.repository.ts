@@ -87,6 +87,8 @@ export class OrderWriter {
       with stale as (
         select id, created_at from orders.orders
         where status = 'PENDING' and updated_at < now() - ${`${olderThanMs} milliseconds`}::interval
+          -- An OrderPlaced still waiting in the outbox (Redis down) needs no second copy.
+          and not exists (select 1 from orders.outbox x where x.published_at is null and x.type = 'OrderPlaced' and x.payload->>'orderId' = orders.orders.id::text)
         order by created_at limit ${limit} for update skip locked
       )
       update orders.orders o set updated_at = now() from stale
@@ -99,11 +101,19 @@ export class OrderWriter {
     }));
   }
 
-  async upsertPrice(productId: string, unitPrice: string): Promise<void> {
+  /**
+   * Keeps the newest price only: price events can arrive out of order (a retried delivery, several
+   * relays), and an older price must never overwrite a newer one.
+   */
+  async upsertPrice(productId: string, unitPrice: string, priceSince: Date): Promise<void> {
     await this.db
       .insert(productPrices)
-      .values({ productId, unitPrice })
-      .onConflictDoUpdate({ target: productPrices.productId, set: { unitPrice, updatedAt: new Date() } });
+      .values({ productId, unitPrice, updatedAt: priceSince })
+      .onConflictDoUpdate({
+        target: productPrices.productId,
+        set: { unitPrice, updatedAt: priceSince },
+        setWhere: sql`${productPrices.updatedAt} < ${priceSince.toISOString()}::timestamptz`,
+      });
   }
 
   async rememberCustomer(customerId: string): Promise<void> {
