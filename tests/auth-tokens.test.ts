@@ -85,6 +85,17 @@ describe('access tokens', () => {
     }
   });
 
+  it('still lets a client with an expired token sign in and refresh', async () => {
+    const expired = { authorization: `Bearer ${await forge({ exp: Math.floor(Date.now() / 1000) - 60 })}` };
+    const login = await graphql(stack.gateway.url, 'mutation { login(email: "viewer@stockgraph.local", password: "stockgraph") { refreshToken } }', {}, expired);
+    expect(login.errors).toBeUndefined();
+    const refreshed = await graphql(stack.gateway.url, 'mutation ($t: String!) { refreshSession(refreshToken: $t) { accessToken } }', { t: login.data.login.refreshToken }, expired);
+    expect(refreshed.errors).toBeUndefined();
+    // Anything that needs a signed-in user still answers with the token's problem.
+    const me = await graphql(stack.gateway.url, ME, {}, expired);
+    expect(me.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_EXPIRED' });
+  });
+
   it('refuses a malformed Authorization header', async () => {
     const result = await graphql(stack.gateway.url, ME, {}, { authorization: 'Basic dXNlcjpwYXNz' });
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_MALFORMED' });

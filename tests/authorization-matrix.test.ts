@@ -158,7 +158,10 @@ function operation(root: 'query' | 'mutation', steps: Step[], leaf: Step, leafIs
   return `${root} ${body}`;
 }
 
-const isDenial = (errors: any[] | undefined) =>
+/** A denial by the gateway's check (it lists the denied paths); the subgraphs' own shields are tested separately. */
+const isDenial = (errors: any[] | undefined) => (errors ?? []).some((e) => ['UNAUTHENTICATED', 'FORBIDDEN'].includes(e.extensions?.code) && e.extensions?.denied);
+/** Any denial, the gateway's or a subgraph shield's. */
+const isAnyDenial = (errors: any[] | undefined) =>
   (errors ?? []).some((e) => ['UNAUTHENTICATED', 'FORBIDDEN'].includes(e.extensions?.code) && (e.extensions?.denied || e.extensions?.field));
 
 let stack: Stack;
@@ -193,7 +196,8 @@ describe('authorization matrix, generated from the composed supergraph', () => {
     const mismatches: string[] = [];
     for (const c of cases) {
       const result = await graphql(stack.gateway.url, c.query, {}, headers[c.who]);
-      const allowed = !isDenial(result.errors);
+      // Allowed means no denial anywhere; denied means the gateway refused it before any subgraph.
+      const allowed = c.expected ? !isAnyDenial(result.errors) : !isDenial(result.errors);
       if (allowed !== c.expected) {
         mismatches.push(`${c.coordinate} as ${c.who}: expected ${c.expected ? 'allowed' : 'denied'}, got ${JSON.stringify(result.errors ?? 'allowed')}\n    ${c.query}`);
       }
@@ -239,6 +243,8 @@ describe('authorization matrix, generated from the composed supergraph', () => {
     expect(inline.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const query = `query ($withPhone: Boolean!) { customers(first: 1) { edges { node { name phone @include(if: $withPhone) } } } }`;
     expect((await graphql(stack.gateway.url, query, { withPhone: true }, headers.VIEWER)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const defaulted = `query ($withPhone: Boolean = true) { customers(first: 1) { edges { node { name phone @include(if: $withPhone) } } } }`;
+    expect((await graphql(stack.gateway.url, defaulted, {}, headers.VIEWER)).errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', denied: [{ field: 'Customer.phone' }] });
     const without = await graphql(stack.gateway.url, query, { withPhone: false }, headers.VIEWER);
     expect(without.errors).toBeUndefined();
     expect(without.data.customers.edges[0].node).not.toHaveProperty('phone');

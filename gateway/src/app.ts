@@ -3,6 +3,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { Identity } from '@stockgraph/auth';
+import { GraphQLError } from 'graphql';
 import { createLogger, type Logger } from '@stockgraph/logger';
 import { createMetrics, startService, withStatus, type RunningService } from '@stockgraph/server';
 import { createAuthenticator } from './authentication.js';
@@ -14,6 +15,8 @@ import { supergraphFromFile } from './supergraph.js';
 
 export interface GatewayContext {
   identity: Identity | null;
+  /** Why the request's token was refused, if it was; see the context function. */
+  tokenError: GraphQLError | null;
   /** The verified bearer token, forwarded so every subgraph checks it again (zero trust). */
   token: string | null;
   clientAddress: string;
@@ -76,12 +79,22 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     name: 'gateway',
     host: env.HOST,
     port: env.PORT,
+    trustProxy: env.TRUST_PROXY,
     logger,
     metrics: createMetrics('gateway'),
     apollo: { gateway },
+    // A bad token is held, not thrown, here: the authorization plugin refuses it for any operation
+    // that needs a signed-in user, while login and refreshSession still work for a client whose HTTP
+    // layer keeps sending its expired token.
     context: async (req) => {
-      const session = await withStatus(401, () => authenticate(req.headers.authorization));
-      return { identity: session?.identity ?? null, token: session?.token ?? null, clientAddress: req.ip ?? req.socket.remoteAddress ?? '' };
+      const clientAddress = req.ip ?? req.socket.remoteAddress ?? '';
+      try {
+        const session = await withStatus(401, () => authenticate(req.headers.authorization));
+        return { identity: session?.identity ?? null, token: session?.token ?? null, tokenError: null, clientAddress };
+      } catch (error) {
+        if (!(error instanceof GraphQLError) || error.extensions.code !== 'UNAUTHENTICATED') throw error;
+        return { identity: null, token: null, tokenError: error, clientAddress };
+      }
     },
     // Persisted operations first: a refused untrusted operation is not worth authorizing. Apollo's own
     // landing page loads from a CDN, so it is off; the explorer below replaces it.

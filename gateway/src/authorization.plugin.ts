@@ -3,6 +3,7 @@ import { decide, readFieldRules, type FieldRule, type Identity } from '@stockgra
 import { ForbiddenError, UnauthenticatedError } from '@stockgraph/graphql-kit';
 import {
   getNamedType,
+  getVariableValues,
   isObjectType,
   Kind,
   parse,
@@ -26,26 +27,35 @@ export interface Denial {
 interface Walk {
   schema: GraphQLSchema;
   fragments: Map<string, FragmentDefinitionNode>;
-  variables: Record<string, unknown>;
+  /** Coerced variables, defaults applied; null when they do not coerce. */
+  variables: Record<string, unknown> | null;
   rules: Map<string, FieldRule>;
   identity: Identity | null;
   denied: Denial[];
   unauthenticated: boolean;
 }
 
-function conditionHolds(value: ValueNode | undefined, variables: Record<string, unknown>): boolean {
-  if (!value) return true;
+/** The value of an `if:` argument; null when it cannot be known (then the selection counts as run). */
+function conditionValue(value: ValueNode, variables: Record<string, unknown> | null): boolean | null {
   if (value.kind === Kind.BOOLEAN) return value.value;
-  if (value.kind === Kind.VARIABLE) return variables[value.name.value] === true;
-  return true;
+  if (value.kind === Kind.VARIABLE && variables) {
+    const given = variables[value.name.value];
+    return typeof given === 'boolean' ? given : null;
+  }
+  return null;
 }
 
-/** Whether @skip/@include leave this selection in; a field that will not run cannot leak anything. */
-function included(node: { directives?: readonly { name: { value: string }; arguments?: readonly { name: { value: string }; value: ValueNode }[] }[] }, variables: Record<string, unknown>) {
+/**
+ * Whether @skip/@include leave this selection in; a field that will not run cannot leak anything.
+ * Anything uncertain counts as included, so doubt always means checking the field.
+ */
+function included(node: { directives?: readonly { name: { value: string }; arguments?: readonly { name: { value: string }; value: ValueNode }[] }[] }, variables: Record<string, unknown> | null) {
   for (const directive of node.directives ?? []) {
     const condition = directive.arguments?.find((a) => a.name.value === 'if')?.value;
-    if (directive.name.value === 'skip' && condition && conditionHolds(condition, variables)) return false;
-    if (directive.name.value === 'include' && condition && !conditionHolds(condition, variables)) return false;
+    if (!condition) continue;
+    const value = conditionValue(condition, variables);
+    if (directive.name.value === 'skip' && value === true) return false;
+    if (directive.name.value === 'include' && value === false) return false;
   }
   return true;
 }
@@ -87,9 +97,12 @@ export function deniedFields(
   rules: Map<string, FieldRule>,
   operation: OperationDefinitionNode,
   fragments: FragmentDefinitionNode[],
-  variables: Record<string, unknown>,
+  rawVariables: Record<string, unknown>,
   identity: Identity | null,
 ): { denied: Denial[]; unauthenticated: boolean } {
+  // As graphql-js will see them: a variable left out takes its default (`$x: Boolean = true`).
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables);
+  const variables = coerced.coerced ?? null;
   const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
   const state: Walk = { schema, fragments: new Map(fragments.map((f) => [f.name.value, f])), variables, rules, identity, denied: [], unauthenticated: false };
   if (root) walk(state, root.name, operation.selectionSet, [], new Set());
@@ -98,6 +111,8 @@ export function deniedFields(
 
 export interface AuthorizationContext {
   identity: Identity | null;
+  /** A refused token: the answer for any operation that needs a signed-in caller. */
+  tokenError?: Error | null;
 }
 
 /**
@@ -123,6 +138,7 @@ export function authorizationPlugin<C extends AuthorizationContext>(): ApolloSer
           if (!operation) return; // graphql-js has already refused a document without a runnable operation
           const { denied, unauthenticated } = deniedFields(schema, rules, operation, fragments, request.variables ?? {}, contextValue.identity);
           if (denied.length === 0) return;
+          if (contextValue.tokenError) throw contextValue.tokenError;
           const fields = [...new Set(denied.map((d) => d.field))].join(', ');
           if (unauthenticated && !contextValue.identity) {
             throw new UnauthenticatedError(`Sign in to use ${fields}`, { denied, http: { status: 401 } });

@@ -19,6 +19,16 @@ export const baseEnvShape = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535),
+  /**
+   * Which peers may tell the client's address in X-Forwarded-For (Express "trust proxy"): a hop count,
+   * or addresses/subnets and the names loopback, linklocal, uniquelocal. Anyone else's header is ignored,
+   * so sign-in throttling per address cannot be dodged with a made-up header.
+   */
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(\d{1,2}|[0-9a-fA-F:./,\s]+|loopback|linklocal|uniquelocal)(\s*,\s*([0-9a-fA-F:./]+|loopback|linklocal|uniquelocal))*$/, 'a hop count, or addresses/subnets and loopback, linklocal, uniquelocal')
+    .default('loopback')
+    .transform((value) => (/^\d+$/.test(value) ? Number(value) : value)),
 };
 
 /** Environment variables are strings; treat "true"/"1"/"yes" as true and refuse anything ambiguous. */

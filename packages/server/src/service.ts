@@ -32,6 +32,8 @@ export interface ServiceOptions<TContext extends BaseContext> {
   readiness: Record<string, ReadinessCheck>;
   plugins?: ApolloServerPlugin<TContext>[];
   introspection?: boolean;
+  /** Express "trust proxy": whose X-Forwarded-For is believed. */
+  trustProxy?: string | number;
   /** Extra validation of every operation (the gateway's depth, alias and cost limits). */
   validationRules?: ApolloServerOptions<TContext>['validationRules'];
   /** Extra HTTP routes (the gateway's explorer), mounted before /graphql. */
@@ -72,6 +74,7 @@ async function checkAll(readiness: Record<string, ReadinessCheck>) {
 export async function startService<TContext extends BaseContext>(options: ServiceOptions<TContext>): Promise<RunningService> {
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', options.trustProxy ?? 'loopback');
   const httpServer = http.createServer(app);
 
   const apollo = new ApolloServer<TContext>({

@@ -170,6 +170,7 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
       },
       readiness: { database: () => handle.ping() },
       introspection: env.NODE_ENV !== 'production',
+      trustProxy: env.TRUST_PROXY,
       // Inline traces feed Apollo Studio, which we do not use; OpenTelemetry carries our traces.
       plugins: [ApolloServerPluginInlineTraceDisabled()],
       routes: runtime.routes,

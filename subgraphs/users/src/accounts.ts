@@ -106,12 +106,17 @@ export class Accounts {
     }
     const accountKey = `account:${email}`;
     const addressKey = `address:${clientAddress}`;
+    const lockMs = this.settings.loginLockSeconds * 1000;
     await this.assertNotLocked(sessions, [accountKey, addressKey]);
+    // Every attempt on an account counts before the password is checked, in one atomic statement:
+    // a burst of parallel guesses cannot all slip past the limit while the first is still verifying.
+    // Success clears the count.
+    if (email && (await sessions.recordFailure(accountKey, this.settings.loginMaxFailures, lockMs)) > this.settings.loginMaxFailures) {
+      await this.assertNotLocked(sessions, [accountKey]);
+    }
     const user = email ? await writer.findByEmail(email) : null;
     const valid = await verifyPassword(user?.passwordHash ?? (await this.dummyHash), password.slice(0, 256));
     if (!user || !valid || !user.active) {
-      const lockMs = this.settings.loginLockSeconds * 1000;
-      if (email) await sessions.recordFailure(accountKey, this.settings.loginMaxFailures, lockMs);
       await sessions.recordFailure(addressKey, this.settings.loginMaxFailures * ADDRESS_FAILURE_FACTOR, lockMs);
       throw new UnauthenticatedError(INVALID_LOGIN, { reason: 'INVALID_CREDENTIALS' });
     }

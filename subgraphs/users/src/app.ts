@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { atLeast, bearerToken, createTokenVerifier, type Policy } from '@stockgraph/auth';
 import { UnauthenticatedError } from '@stockgraph/graphql-kit';
 import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '@stockgraph/server';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { Request } from 'express';
 import { parse } from 'graphql';
 import { Accounts } from './accounts.js';
 import { createContext, type Context } from './context.js';
@@ -17,11 +17,12 @@ export { DEFAULT_PORT, parseUsersEnv } from './env.js';
 
 export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
 
-/** The gateway forwards the end client's address; a direct caller is its own client. */
-function clientAddress(req: { headers: IncomingHttpHeaders; socket: { remoteAddress?: string | undefined } }): string {
-  const forwarded = req.headers['x-forwarded-for'];
-  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-  return first || req.socket.remoteAddress || 'unknown';
+/**
+ * The end client's address: the gateway forwards it in X-Forwarded-For, which Express believes only
+ * from peers TRUST_PROXY names (the gateway's network); a direct caller is its own client.
+ */
+function clientAddress(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
 }
 
 const policies: Record<string, Policy<Context>> = {

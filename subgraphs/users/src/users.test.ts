@@ -67,6 +67,13 @@ describe('users subgraph', () => {
     expect(locked.errors?.[0]?.extensions?.retryAfterSeconds).toBeGreaterThan(0);
   });
 
+  it('counts parallel guesses before checking them: a burst gets no more tries than the limit', async () => {
+    const guesses = await Promise.all(Array.from({ length: 12 }, (_, i) => login('burst.target@stockgraph.local', `parallel-guess-${i}`)));
+    const codes = guesses.map((g) => g.errors?.[0]?.extensions?.reason ?? g.errors?.[0]?.extensions?.code);
+    expect(codes.filter((c) => c === 'INVALID_CREDENTIALS').length).toBeLessThanOrEqual(3);
+    expect(codes.filter((c) => c === 'RATE_LIMITED').length).toBeGreaterThanOrEqual(9);
+  });
+
   it('rotates refresh tokens and revokes the whole session when one is reused', async () => {
     const { refreshToken } = await signIn('staff');
     const first = await graphql(service.current.url, REFRESH, { t: refreshToken });

@@ -1,4 +1,4 @@
-import type { Database } from '@stockgraph/db';
+import { rowsOf, type Database } from '@stockgraph/db';
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type * as schema from './schema.js';
 import { loginThrottle, refreshTokens, sessions, users, type SessionRow } from './schema.js';
@@ -75,9 +75,9 @@ export class SessionRepository {
    * Counts a failed sign-in in a rolling window; at `maxFailures` the key is locked for `lockMs`.
    * One upsert statement, so concurrent failures are all counted.
    */
-  async recordFailure(key: string, maxFailures: number, lockMs: number): Promise<void> {
+  async recordFailure(key: string, maxFailures: number, lockMs: number): Promise<number> {
     const windowMs = lockMs;
-    await this.db.execute(sql`
+    const result = await this.db.execute(sql`
       insert into users.login_throttle as t (key, failures, window_started_at, locked_until)
       values (${key}, 1, now(), null)
       on conflict (key) do update set
@@ -86,7 +86,9 @@ export class SessionRepository {
         locked_until = case
           when (case when t.window_started_at < now() - ${`${windowMs} milliseconds`}::interval then 1 else t.failures + 1 end) >= ${maxFailures}
           then now() + ${`${lockMs} milliseconds`}::interval
-          else t.locked_until end`);
+          else t.locked_until end
+      returning failures`);
+    return Number(rowsOf<{ failures: number }>(result)[0]?.failures ?? 0);
   }
 
   async clearFailures(key: string): Promise<void> {
