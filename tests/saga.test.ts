@@ -127,7 +127,7 @@ describe('bad orders', () => {
       ];
       for (const [name, items, customerId] of cases) {
         const result = await placeOrder(stack, staff, items, randomUUID(), customerId ?? demo.customers[1]!.id);
-        expect(result.errors?.[0]?.extensions?.code, name).toBe('BAD_USER_INPUT');
+        expect(result.errors?.[0]?.extensions?.code, `${name}: ${JSON.stringify(result.errors)}`).toBe('BAD_USER_INPUT');
       }
       const shortKey = await placeOrder(stack, staff, [{ productId, quantity: 1 }], 'abc');
       expect(shortKey.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');

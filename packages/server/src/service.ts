@@ -76,6 +76,10 @@ export async function startService<TContext extends BaseContext>(options: Servic
   app.disable('x-powered-by');
   app.set('trust proxy', options.trustProxy ?? 'loopback');
   const httpServer = http.createServer(app);
+  // Keep idle connections open longer than callers keep them (the gateway's pool, load balancers):
+  // if the server closed first, a caller could reuse a socket at the moment it closes and see a reset.
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
 
   const apollo = new ApolloServer<TContext>({
     ...options.apollo,
