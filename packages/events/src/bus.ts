@@ -26,6 +26,11 @@ export interface EventBus {
   /** Deliveries pending longer than `minIdleMs` (their consumer likely died), now owned by `consumer`. */
   claim(stream: string, group: string, consumer: string, minIdleMs: number, count: number): Promise<Delivery[]>;
   ack(stream: string, group: string, deliveryIds: string[]): Promise<void>;
+  /**
+   * Drops entries older than `olderThanMs` that every existing group has acknowledged; returns how
+   * many. The age floor keeps history for a consumer group that has not been created yet.
+   */
+  trim(stream: string, olderThanMs: number): Promise<number>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

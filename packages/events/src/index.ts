@@ -4,3 +4,4 @@ export * from './memory-bus.js';
 export * from './tables.js';
 export * from './outbox.js';
 export * from './consumer.js';
+export * from './housekeeping.js';

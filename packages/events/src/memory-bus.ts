@@ -87,6 +87,10 @@ export function createMemoryBus(): EventBus {
       const g = group(name, groupName);
       for (const id of deliveryIds) g.pending.delete(Number(id));
     },
+    // Entries are addressed by their index here, so they stay; the embedded bus lives as long as the process.
+    async trim() {
+      return 0;
+    },
     async ping() {},
     async close() {
       for (const s of streams.values()) for (const g of s.groups.values()) for (const wake of g.waiters) wake();

@@ -67,6 +67,25 @@ export async function createRedisBus(url: string, prefix: string, logger: Logger
     async ack(stream, group, deliveryIds) {
       if (deliveryIds.length > 0) await main.xAck(key(stream), group, deliveryIds);
     },
+    async trim(stream, olderThanMs) {
+      const streamKey = key(stream);
+      let floor = `${Date.now() - olderThanMs}-0`;
+      const below = (a: string, b: string) => {
+        const [am, as] = a.split('-').map(BigInt) as [bigint, bigint];
+        const [bm, bs] = b.split('-').map(BigInt) as [bigint, bigint];
+        return am < bm || (am === bm && as < bs);
+      };
+      const groups = (await main.xInfoGroups(streamKey).catch(() => [])) as { name: string; 'last-delivered-id': string; pending: number }[];
+      for (const group of groups) {
+        const lastDelivered = group['last-delivered-id'];
+        if (below(lastDelivered, floor)) floor = lastDelivered;
+        if (group.pending > 0) {
+          const pending = (await main.xPending(streamKey, group.name)) as { firstId: string | null };
+          if (pending.firstId && below(pending.firstId, floor)) floor = pending.firstId;
+        }
+      }
+      return Number(await main.xTrim(streamKey, 'MINID', floor));
+    },
     async ping() {
       await main.ping();
     },

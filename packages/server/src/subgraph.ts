@@ -7,7 +7,7 @@ import { createLogger, type Logger } from '@stockgraph/logger';
 import { bearerToken, createTokenVerifier, remoteKeySet, shieldFromSchema, type AuthContext, type Identity, type Policy, type TokenVerifier } from '@stockgraph/auth';
 import type { Express, Request } from 'express';
 import { applyMiddleware } from 'graphql-middleware';
-import { createMemoryBus, createRedisBus, startConsumer, startRelay, type Envelope, type EventBus, type OutboxTable, type ProcessedEventsTable } from '@stockgraph/events';
+import { createMemoryBus, createRedisBus, startConsumer, startHousekeeping, startRelay, type Envelope, type EventBus, type OutboxTable, type ProcessedEventsTable } from '@stockgraph/events';
 import { GraphQLError, type DocumentNode } from 'graphql';
 import { Gauge } from 'prom-client';
 import { createMetrics, requestScope } from './metrics.js';
@@ -31,6 +31,8 @@ export interface SubgraphDefinition<TSchema extends Record<string, unknown>, TCo
   policies?: Record<string, Policy<TContext>>;
   /** The service's side of the event bus: its outbox, and the streams it consumes. */
   events?: {
+    /** The streams this service publishes to (their trimming is its job). */
+    streams?: string[];
     outbox?: OutboxTable;
     processed?: ProcessedEventsTable;
     consumers?: {
@@ -140,8 +142,19 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
       }),
     );
     const task = definition.background?.(handle.db, services);
+    const housekeeping = definition.events
+      ? startHousekeeping({
+          db: handle.db,
+          bus,
+          outbox: definition.events.outbox,
+          processed: definition.events.processed,
+          streams: definition.events.streams ?? [],
+          logger,
+        })
+      : null;
     cleanup.push(async () => {
       task?.stop();
+      housekeeping?.stop();
       await Promise.all(consumers.map((c) => c.stop()));
       await relay?.stop();
       if (ownBus) await bus.close();

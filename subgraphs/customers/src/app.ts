@@ -5,6 +5,7 @@ import { parse } from 'graphql';
 import { createContext, type Context } from './context.js';
 import * as dbSchema from './db/schema.js';
 import { outbox } from './db/schema.js';
+import { CUSTOMERS_STREAM } from './registry.js';
 import { seedDemoData } from './db/seed.js';
 import { resolvers } from './resolvers/index.js';
 
@@ -19,7 +20,7 @@ export const customersSubgraph: SubgraphDefinition<typeof dbSchema, Context> = {
   migrationsFolder: fileURLToPath(new URL('./db/migrations', import.meta.url)),
   seed: seedDemoData,
   createContext: (db, identity, _req, services) => createContext(db, identity, services),
-  events: { outbox },
+  events: { streams: [CUSTOMERS_STREAM], outbox },
 };
 
 export const DEFAULT_PORT = 4004;

@@ -5,7 +5,7 @@ import { parse } from 'graphql';
 import { createContext, type Context } from './context.js';
 import * as dbSchema from './db/schema.js';
 import { outbox, partitionedTables, processedEvents } from './db/schema.js';
-import { ORDERS_STREAM } from './events.js';
+import { INVENTORY_STREAM, ORDERS_STREAM } from './events.js';
 import { inventorySaga } from './saga.js';
 import { seedDemoData } from './db/seed.js';
 import { resolvers } from './resolvers/index.js';
@@ -23,6 +23,7 @@ export const inventorySubgraph: SubgraphDefinition<typeof dbSchema, Context> = {
   seed: seedDemoData,
   createContext: (db, identity, _req, services) => createContext(db, identity, services),
   events: {
+    streams: [INVENTORY_STREAM],
     outbox,
     processed: processedEvents,
     consumers: [{ stream: ORDERS_STREAM, group: 'inventory', handle: (envelope, tx, services) => inventorySaga(services.logger)(envelope, tx) }],

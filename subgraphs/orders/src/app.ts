@@ -9,7 +9,7 @@ import * as dbSchema from './db/schema.js';
 import { outbox, partitionedTables, processedEvents } from './db/schema.js';
 import { seedDemoData } from './db/seed.js';
 import type { OrdersEnv } from './env.js';
-import { CUSTOMERS_STREAM, INVENTORY_STREAM } from './events.js';
+import { CUSTOMERS_STREAM, INVENTORY_STREAM, ORDERS_STREAM } from './events.js';
 import { resolvers } from './resolvers/index.js';
 import { announceOutcome, applyEvent, retryStalePending } from './saga.js';
 
@@ -43,6 +43,7 @@ function definition(placeOrderWaitMs: number, sagaRetryMs: number): SubgraphDefi
     policies,
     background: (db, services) => retryStalePending(db, services, sagaRetryMs),
     events: {
+      streams: [ORDERS_STREAM],
       outbox,
       processed: processedEvents,
       consumers: [

@@ -1,8 +1,11 @@
 import { partitionName, rowsOf } from '@stockgraph/db';
 import { generateDemoData } from '@stockgraph/demo-data';
-import { idTime } from '@stockgraph/ids';
+import { createMemoryBus, startHousekeeping } from '@stockgraph/events';
+import { idTime, newId } from '@stockgraph/ids';
+import { createLogger } from '@stockgraph/logger';
+import { outbox, processedEvents } from './db/schema.js';
 import { graphql, useSubgraph } from '@stockgraph/testkit';
-import { sql } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { parseOrdersEnv, startOrders } from './app.js';
 
@@ -112,6 +115,28 @@ describe('orders subgraph', () => {
       .join('\n');
     const scanned = plan.match(/on orders_\d{4}_\d{2}|on orders_default/g) ?? [];
     expect(scanned).toEqual([`on ${partitionName('orders', order.createdAt)}`]);
+  });
+
+  it('purges published outbox rows and processed-event records past their retention', async () => {
+    const db = service.current.db;
+    const old = new Date(Date.now() - 40 * 86_400_000);
+    const [stale, fresh, unpublished] = [newId(old), newId(), newId(old)];
+    await db.insert(outbox).values([
+      { id: stale, stream: 'orders', type: 'T', payload: {}, createdAt: old, publishedAt: old },
+      { id: fresh, stream: 'orders', type: 'T', payload: {}, publishedAt: new Date() },
+      { id: unpublished, stream: 'orders', type: 'T', payload: {}, createdAt: old },
+    ]);
+    await db.insert(processedEvents).values([
+      { eventId: stale, type: 'T', processedAt: old },
+      { eventId: fresh, type: 'T' },
+    ]);
+    const housekeeping = startHousekeeping({ db, bus: createMemoryBus(), outbox, processed: processedEvents, streams: ['orders'], logger: createLogger('t', 'silent'), intervalMs: 3_600_000 });
+    await housekeeping.run();
+    housekeeping.stop();
+    const ids = (await db.select({ id: outbox.id }).from(outbox).where(inArray(outbox.id, [stale, fresh, unpublished]))).map((r) => r.id);
+    expect(ids.sort()).toEqual([fresh, unpublished].sort());
+    const processed = (await db.select({ id: processedEvents.eventId }).from(processedEvents).where(inArray(processedEvents.eventId, [stale, fresh]))).map((r) => r.id);
+    expect(processed).toEqual([fresh]);
   });
 
   it('refuses bad arguments with BAD_USER_INPUT', async () => {

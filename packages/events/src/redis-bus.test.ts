@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import { createLogger } from '@stockgraph/logger';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventBus } from './bus.js';
+import { createRedisBus } from './redis-bus.js';
+
+const URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = `sgtest:${randomUUID().slice(0, 8)}:`;
+let bus: EventBus;
+const event = (n: number) => ({ id: `e${n}`, type: 'T', occurredAt: new Date().toISOString(), payload: { n } });
+
+beforeAll(async () => {
+  bus = await createRedisBus(URL, prefix, createLogger('test', 'silent'));
+});
+
+afterAll(async () => {
+  await bus?.close();
+  const client = createClient({ url: URL });
+  await client.connect();
+  for await (const keys of client.scanIterator({ MATCH: `${prefix}*` })) if (keys.length) await client.del(keys);
+  await client.quit();
+});
+
+describe('Redis Streams bus', () => {
+  it('delivers each event once per group, keeps it pending until acknowledged, and lets another consumer claim it', async () => {
+    await bus.ensureGroup('claims', 'g');
+    await bus.ensureGroup('claims', 'g'); // idempotent
+    await bus.publish('claims', event(1));
+    const [first] = await bus.read('claims', 'g', 'dies', 10, 100);
+    expect(first?.envelope).toMatchObject({ id: 'e1', payload: { n: 1 } });
+    expect(await bus.read('claims', 'g', 'other', 10, 100)).toEqual([]);
+    const claimed = await bus.claim('claims', 'g', 'other', 0, 10);
+    expect(claimed.map((d) => d.envelope.id)).toEqual(['e1']);
+    await bus.ack('claims', 'g', claimed.map((d) => d.deliveryId));
+    expect(await bus.claim('claims', 'g', 'other', 0, 10)).toEqual([]);
+  });
+
+  it('trims only old entries every group has acknowledged', async () => {
+    await bus.ensureGroup('trim', 'fast');
+    await bus.ensureGroup('trim', 'slow');
+    for (let n = 0; n < 6; n++) await bus.publish('trim', event(n));
+    const fast = await bus.read('trim', 'fast', 'c', 10, 100);
+    await bus.ack('trim', 'fast', fast.map((d) => d.deliveryId));
+    const slow = await bus.read('trim', 'slow', 'c', 4, 100);
+    await bus.ack('trim', 'slow', slow.slice(0, 2).map((d) => d.deliveryId)); // e2, e3 stay pending
+    expect(await bus.trim('trim', 3_600_000)).toBe(0); // nothing is an hour old
+    expect(await bus.trim('trim', 0)).toBe(2); // e0, e1: acknowledged by both groups
+    // What is still pending for "slow" survives, and so does what it has not read yet.
+    const reclaimed = await bus.claim('trim', 'slow', 'c2', 0, 10);
+    expect(reclaimed.map((d) => d.envelope.id)).toEqual(['e2', 'e3']);
+    expect((await bus.read('trim', 'slow', 'c2', 10, 100)).map((d) => d.envelope.id)).toEqual(['e4', 'e5']);
+  });
+});
