@@ -68,6 +68,31 @@ describe('idempotency', () => {
   });
 });
 
+describe('retried creating mutations', () => {
+  it('create a product, receive goods and create a customer once per idempotency key', async () => {
+    const key = randomUUID();
+    const create = (name: string) =>
+      graphql(stack.gateway.url, 'mutation ($i: CreateProductInput!) { createProduct(input: $i) { id onHand } }', { i: { sku: `IDEM-${key.slice(0, 8)}`, name, unitPrice: '5.00', idempotencyKey: key } }, manager);
+    const [a, b] = await Promise.all([create('Retried product'), create('Retried product')]);
+    expect(a.data.createProduct.id).toBe(b.data.createProduct.id);
+    expect((await create('Another name')).errors?.[0]?.extensions?.code).toBe('CONFLICT');
+
+    const productId = a.data.createProduct.id;
+    const receiptKey = randomUUID();
+    const receive = () => graphql(stack.gateway.url, 'mutation ($id: ID!, $k: String) { receiveStock(productId: $id, quantity: 7, idempotencyKey: $k) { onHand } }', { id: productId, k: receiptKey }, staff);
+    await Promise.all([receive(), receive(), receive()]);
+    expect((await stockOf(stack, productId)).onHand).toBe(7);
+
+    const customerKey = randomUUID();
+    const customer = () => graphql(stack.gateway.url, 'mutation ($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }', { i: { name: 'Retry Customer', phone: '+49 30 1234567', idempotencyKey: customerKey } }, staff);
+    const [c1, c2] = await Promise.all([customer(), customer()]);
+    expect(c1.errors).toBeUndefined();
+    expect(c1.data.createCustomer.id).toBe(c2.data.createCustomer.id);
+    const byPhone = await graphql(stack.gateway.url, '{ customers(search: "1234567") { totalCount } }', {}, staff);
+    expect(byPhone.data.customers.totalCount).toBe(1);
+  });
+});
+
 describe('cancelling and fulfilling', () => {
   it('releases a cancelled reservation and turns a fulfilled one into a sale', async () => {
     const productId = await productWithStock(stack, 10);

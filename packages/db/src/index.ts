@@ -2,3 +2,4 @@ export * from './database.js';
 export * from './partitions.js';
 export * from './columns.js';
 export * from './arrays.js';
+export * from './idempotency.js';

@@ -6,3 +6,11 @@ export function parseId(value: string, argument = 'id'): string {
   if (!isUuid(value)) throw new BadUserInputError(`${argument} must be a UUID`, argument);
   return value.toLowerCase();
 }
+
+/** A client's idempotency key: 8 to 128 printable ASCII characters (a UUID is ideal). */
+export function parseIdempotencyKey(value: string, argument = 'idempotencyKey'): string {
+  if (!/^[\x21-\x7e]{8,128}$/.test(value)) {
+    throw new BadUserInputError(`${argument} must be 8 to 128 printable ASCII characters (a UUID is ideal)`, argument);
+  }
+  return value;
+}

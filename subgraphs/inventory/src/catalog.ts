@@ -1,10 +1,10 @@
 import type { Identity } from '@stockgraph/auth';
-import type { Database } from '@stockgraph/db';
+import { once, type Database } from '@stockgraph/db';
 import { enqueue } from '@stockgraph/events';
-import { BadUserInputError, CodedError, ConflictError, NotFoundError } from '@stockgraph/graphql-kit';
+import { BadUserInputError, CodedError, ConflictError, NotFoundError, parseIdempotencyKey } from '@stockgraph/graphql-kit';
 import { newId } from '@stockgraph/ids';
 import type * as schema from './db/schema.js';
-import { outbox, type ProductRow } from './db/schema.js';
+import { idempotencyKeys, outbox, type ProductRow } from './db/schema.js';
 import { StockRepository } from './db/stock.repository.js';
 import { INVENTORY_STREAM } from './events.js';
 
@@ -60,7 +60,30 @@ export class Catalog {
     return result;
   }
 
-  async createProduct(input: ProductInput, actor: Identity): Promise<ProductRow> {
+  /**
+   * A write that a client may retry: with an idempotency key, the first attempt's product comes back
+   * and nothing is written again (a retried receipt must not receive the goods twice).
+   */
+  private writeOnce(
+    actor: Identity,
+    idempotencyKey: string | null | undefined,
+    request: unknown,
+    work: (stock: StockRepository, tx: Database<typeof schema>) => Promise<ProductRow>,
+  ): Promise<ProductRow> {
+    if (idempotencyKey == null) return this.write(work);
+    const key = parseIdempotencyKey(idempotencyKey);
+    return this.write(async (stock, tx) => {
+      let created: ProductRow | null = null;
+      const result = await once(tx, idempotencyKeys, { userId: actor.userId, key, request }, async () => {
+        created = await work(stock, tx);
+        return created.id;
+      });
+      if (result.outcome === 'conflict') throw new ConflictError('idempotencyKey was already used for a different request');
+      return created ?? (await stock.lockProduct(result.id))!;
+    });
+  }
+
+  async createProduct(input: ProductInput & { idempotencyKey?: string | null }, actor: Identity): Promise<ProductRow> {
     const sku = text(input.sku, 'sku', 64, true)!;
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(sku)) throw new BadUserInputError('sku may contain letters, digits, . _ - only', 'sku');
     const reorderLevel = input.reorderLevel ?? 10;
@@ -78,7 +101,8 @@ export class Catalog {
       createdAt: now,
       updatedAt: now,
     };
-    return this.write(async (stock, tx) => {
+    const { id: _id, createdAt: _c, updatedAt: _u, ...request } = row;
+    return this.writeOnce(actor, input.idempotencyKey, { op: 'createProduct', ...request }, async (stock, tx) => {
       const created = await stock.insertProduct(row, actor.userId);
       if (!created) throw new ConflictError(`A product with SKU ${sku} already exists`);
       await enqueue(tx, outbox, INVENTORY_STREAM, [{ type: 'ProductCreated', payload: { productId: created.id, sku: created.sku, unitPrice: created.unitPrice, priceSince: created.updatedAt.toISOString() } }]);
@@ -114,10 +138,10 @@ export class Catalog {
     });
   }
 
-  async receiveStock(productId: string, quantity: number, note: string | null | undefined, actor: Identity): Promise<ProductRow> {
+  async receiveStock(productId: string, quantity: number, note: string | null | undefined, actor: Identity, idempotencyKey?: string | null): Promise<ProductRow> {
     units(quantity, 'quantity');
     const cleanNote = text(note, 'note', 1000) ?? null;
-    return this.write(async (stock) => {
+    return this.writeOnce(actor, idempotencyKey, { op: 'receiveStock', productId, quantity, note: cleanNote }, async (stock) => {
       const updated = await stock.changeOnHand(productId, quantity);
       if (!updated) throw new NotFoundError('Product', productId);
       await stock.ledger([{ productId, delta: quantity, reason: 'RECEIPT', note: cleanNote, actorId: actor.userId }]);
@@ -126,14 +150,21 @@ export class Catalog {
   }
 
   /** Manual corrections of on-hand stock; never below what confirmed orders have reserved. */
-  async adjustStock(productId: string, delta: number, reason: string, note: string | null | undefined, actor: Identity): Promise<ProductRow> {
+  async adjustStock(
+    productId: string,
+    delta: number,
+    reason: string,
+    note: string | null | undefined,
+    actor: Identity,
+    idempotencyKey?: string | null,
+  ): Promise<ProductRow> {
     units(delta, 'delta', true);
     if (reason !== 'ADJUSTMENT' && reason !== 'RETURN') {
       throw new BadUserInputError('reason must be ADJUSTMENT or RETURN; receipts, sales and reservations have their own operations', 'reason');
     }
     if (reason === 'RETURN' && delta < 0) throw new BadUserInputError('a RETURN adds stock: delta must be positive', 'delta');
     const cleanNote = text(note, 'note', 1000) ?? null;
-    return this.write(async (stock) => {
+    return this.writeOnce(actor, idempotencyKey, { op: 'adjustStock', productId, delta, reason, note: cleanNote }, async (stock) => {
       const current = await stock.lockProduct(productId);
       if (!current) throw new NotFoundError('Product', productId);
       const updated = await stock.changeOnHand(productId, delta);

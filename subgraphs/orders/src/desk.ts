@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { atLeast, type Identity } from '@stockgraph/auth';
 import type { Database } from '@stockgraph/db';
 import { enqueue } from '@stockgraph/events';
-import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '@stockgraph/graphql-kit';
+import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, parseIdempotencyKey } from '@stockgraph/graphql-kit';
 import { isUuid, isUuidV7, newId } from '@stockgraph/ids';
 import { OrderRepository } from './db/order.repository.js';
 import { OrderWriter } from './db/order-writer.repository.js';
@@ -35,9 +35,7 @@ function decimalOf(cents: bigint): string {
 }
 
 function validate(input: PlaceOrderInput) {
-  if (!/^[\x21-\x7e]{8,128}$/.test(input.idempotencyKey)) {
-    throw new BadUserInputError('idempotencyKey must be 8 to 128 printable ASCII characters (a UUID is ideal)', 'idempotencyKey');
-  }
+  parseIdempotencyKey(input.idempotencyKey);
   if (!isUuid(input.customerId)) throw new BadUserInputError('customerId must be a UUID', 'customerId');
   if (input.items.length === 0) throw new BadUserInputError('an order needs at least one item', 'items');
   if (input.items.length > MAX_LINES) throw new BadUserInputError(`an order has at most ${MAX_LINES} items`, 'items');

@@ -1,5 +1,5 @@
 import { outboxTable } from '@stockgraph/events';
-import { idColumn, timestamps } from '@stockgraph/db';
+import { idColumn, idempotencyKeysTable, timestamps } from '@stockgraph/db';
 import { index, pgSchema, text } from 'drizzle-orm/pg-core';
 
 export const customersSchema = pgSchema('customers');
@@ -26,3 +26,5 @@ export type CustomerRow = typeof customers.$inferSelect;
 export type NewCustomerRow = typeof customers.$inferInsert;
 
 export const outbox = outboxTable(customersSchema);
+
+export const idempotencyKeys = idempotencyKeysTable(customersSchema);

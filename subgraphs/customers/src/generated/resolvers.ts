@@ -26,6 +26,8 @@ export type CreateCustomerInput = {
   address?: InputMaybe<Scalars['String']['input']>;
   /** Email address. */
   email?: InputMaybe<Scalars['String']['input']>;
+  /** Send the same key when retrying: the retry returns the customer the first attempt created. */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   /** Full name. */
   name: Scalars['String']['input'];
   /** Free-form notes. */

@@ -1,4 +1,4 @@
-import { BadUserInputError, NotFoundError, parseId } from '@stockgraph/graphql-kit';
+import { BadUserInputError, NotFoundError, parseId, parseIdempotencyKey } from '@stockgraph/graphql-kit';
 import { newId } from '@stockgraph/ids';
 import { normalizePhone } from '../db/customer.repository.js';
 import type { NewCustomerRow } from '../db/schema.js';
@@ -33,10 +33,12 @@ function clean(input: Partial<Record<keyof typeof LIMITS, string | null | undefi
 }
 
 export const Mutation: MutationResolvers = {
-  createCustomer: async (_parent, { input }, { registry }) => {
+  createCustomer: async (_parent, { input }, { registry, identity }) => {
     const now = new Date();
-    const fields = clean(input);
-    return registry.create({ ...fields, name: fields.name!, tier: input.tier ?? 'STANDARD', id: newId(now), createdAt: now, updatedAt: now });
+    const { idempotencyKey, ...rest } = input;
+    const fields = clean(rest);
+    const retry = idempotencyKey != null && identity ? { userId: identity.userId, key: parseIdempotencyKey(idempotencyKey) } : undefined;
+    return registry.create({ ...fields, name: fields.name!, tier: input.tier ?? 'STANDARD', id: newId(now), createdAt: now, updatedAt: now }, retry);
   },
 
   updateCustomer: async (_parent, { id, input }, { loaders }) => {

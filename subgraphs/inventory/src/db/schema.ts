@@ -1,4 +1,4 @@
-import { idColumn, timestamps } from '@stockgraph/db';
+import { idColumn, idempotencyKeysTable, timestamps } from '@stockgraph/db';
 import { sql } from 'drizzle-orm';
 import { outboxTable, processedEventsTable } from '@stockgraph/events';
 import { check, index, integer, jsonb, numeric, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
@@ -106,3 +106,5 @@ export const reservations = inventorySchema.table('reservations', {
 });
 
 export type ReservationRow = typeof reservations.$inferSelect;
+
+export const idempotencyKeys = idempotencyKeysTable(inventorySchema);

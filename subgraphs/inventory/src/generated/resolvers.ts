@@ -37,6 +37,8 @@ export type CreateProductInput = {
   costPrice?: InputMaybe<Scalars['Decimal']['input']>;
   /** Longer description. */
   description?: InputMaybe<Scalars['String']['input']>;
+  /** Send the same key when retrying: the retry returns the product the first attempt created. */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   /** Name shown to customers. */
   name: Scalars['String']['input'];
   /** Low-stock threshold; 10 when omitted. */
@@ -62,6 +64,7 @@ export type Mutation = {
 
 export type MutationAdjustStockArgs = {
   delta: Scalars['Int']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   note?: InputMaybe<Scalars['String']['input']>;
   productId: Scalars['ID']['input'];
   reason: AdjustmentReason;
@@ -74,6 +77,7 @@ export type MutationCreateProductArgs = {
 
 
 export type MutationReceiveStockArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   note?: InputMaybe<Scalars['String']['input']>;
   productId: Scalars['ID']['input'];
   quantity: Scalars['Int']['input'];
