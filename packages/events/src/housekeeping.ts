@@ -1,6 +1,7 @@
 import type { Database } from '@stockgraph/db';
 import type { Logger } from '@stockgraph/logger';
 import { and, isNotNull, lt } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { EventBus } from './bus.js';
 import type { OutboxTable, ProcessedEventsTable } from './tables.js';
 
@@ -25,6 +26,8 @@ export function startHousekeeping(options: {
   bus: EventBus;
   outbox?: OutboxTable;
   processed?: ProcessedEventsTable;
+  /** Idempotency keys are dropped with the processed-event records: clients retry within minutes. */
+  idempotency?: { table: PgTable; createdAt: PgColumn };
   streams: string[];
   logger: Logger;
   retention?: Retention;
@@ -47,6 +50,13 @@ export function startHousekeeping(options: {
         .where(lt(options.processed.processedAt, new Date(now - retention.processedMs)))
         .returning({ id: options.processed.eventId });
       removed.processedEvents = rows.length;
+    }
+    if (options.idempotency) {
+      const rows = await options.db
+        .delete(options.idempotency.table)
+        .where(lt(options.idempotency.createdAt, new Date(now - retention.processedMs)))
+        .returning();
+      removed.idempotencyKeys = rows.length;
     }
     for (const stream of options.streams) removed[`stream:${stream}`] = await options.bus.trim(stream, retention.eventsMs);
     if (Object.values(removed).some((n) => n > 0)) options.logger.info(removed, 'event housekeeping');

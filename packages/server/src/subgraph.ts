@@ -6,6 +6,7 @@ import { maintainPartitions, openDatabase, type Database, type PartitionedTable 
 import { createLogger, type Logger } from '@stockgraph/logger';
 import { bearerToken, createTokenVerifier, remoteKeySet, shieldFromSchema, type AuthContext, type Identity, type Policy, type TokenVerifier } from '@stockgraph/auth';
 import type { Express, Request } from 'express';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { applyMiddleware } from 'graphql-middleware';
 import { createMemoryBus, createRedisBus, startConsumer, startHousekeeping, startRelay, type Envelope, type EventBus, type OutboxTable, type ProcessedEventsTable } from '@stockgraph/events';
 import { GraphQLError, type DocumentNode } from 'graphql';
@@ -33,6 +34,8 @@ export interface SubgraphDefinition<TSchema extends Record<string, unknown>, TCo
   events?: {
     /** The streams this service publishes to (their trimming is its job). */
     streams?: string[];
+    /** Old idempotency keys to purge with the processed-event records. */
+    idempotency?: { table: PgTable; createdAt: PgColumn };
     outbox?: OutboxTable;
     processed?: ProcessedEventsTable;
     consumers?: {
@@ -149,6 +152,7 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
           outbox: definition.events.outbox,
           processed: definition.events.processed,
           streams: definition.events.streams ?? [],
+          idempotency: definition.events.idempotency,
           logger,
         })
       : null;

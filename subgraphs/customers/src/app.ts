@@ -4,7 +4,7 @@ import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '@s
 import { parse } from 'graphql';
 import { createContext, type Context } from './context.js';
 import * as dbSchema from './db/schema.js';
-import { outbox } from './db/schema.js';
+import { idempotencyKeys, outbox } from './db/schema.js';
 import { CUSTOMERS_STREAM } from './registry.js';
 import { seedDemoData } from './db/seed.js';
 import { resolvers } from './resolvers/index.js';
@@ -20,7 +20,7 @@ export const customersSubgraph: SubgraphDefinition<typeof dbSchema, Context> = {
   migrationsFolder: fileURLToPath(new URL('./db/migrations', import.meta.url)),
   seed: seedDemoData,
   createContext: (db, identity, _req, services) => createContext(db, identity, services),
-  events: { streams: [CUSTOMERS_STREAM], outbox },
+  events: { streams: [CUSTOMERS_STREAM], outbox, idempotency: { table: idempotencyKeys, createdAt: idempotencyKeys.createdAt } },
 };
 
 export const DEFAULT_PORT = 4004;

@@ -4,7 +4,7 @@ import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '@s
 import { parse } from 'graphql';
 import { createContext, type Context } from './context.js';
 import * as dbSchema from './db/schema.js';
-import { outbox, partitionedTables, processedEvents } from './db/schema.js';
+import { idempotencyKeys, outbox, partitionedTables, processedEvents } from './db/schema.js';
 import { INVENTORY_STREAM, ORDERS_STREAM } from './events.js';
 import { inventorySaga } from './saga.js';
 import { seedDemoData } from './db/seed.js';
@@ -24,6 +24,7 @@ export const inventorySubgraph: SubgraphDefinition<typeof dbSchema, Context> = {
   createContext: (db, identity, _req, services) => createContext(db, identity, services),
   events: {
     streams: [INVENTORY_STREAM],
+    idempotency: { table: idempotencyKeys, createdAt: idempotencyKeys.createdAt },
     outbox,
     processed: processedEvents,
     consumers: [{ stream: ORDERS_STREAM, group: 'inventory', handle: (envelope, tx, services) => inventorySaga(services.logger)(envelope, tx) }],

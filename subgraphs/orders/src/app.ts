@@ -6,7 +6,7 @@ import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '@s
 import { parse } from 'graphql';
 import { createContext, type Context } from './context.js';
 import * as dbSchema from './db/schema.js';
-import { outbox, partitionedTables, processedEvents } from './db/schema.js';
+import { idempotencyKeys, outbox, partitionedTables, processedEvents } from './db/schema.js';
 import { seedDemoData } from './db/seed.js';
 import type { OrdersEnv } from './env.js';
 import { CUSTOMERS_STREAM, INVENTORY_STREAM, ORDERS_STREAM } from './events.js';
@@ -44,6 +44,7 @@ function definition(placeOrderWaitMs: number, sagaRetryMs: number): SubgraphDefi
     background: (db, services) => retryStalePending(db, services, sagaRetryMs),
     events: {
       streams: [ORDERS_STREAM],
+      idempotency: { table: idempotencyKeys, createdAt: idempotencyKeys.createdAt },
       outbox,
       processed: processedEvents,
       consumers: [

@@ -3,7 +3,7 @@ import { generateDemoData } from '@stockgraph/demo-data';
 import { createMemoryBus, startHousekeeping } from '@stockgraph/events';
 import { idTime, newId } from '@stockgraph/ids';
 import { createLogger } from '@stockgraph/logger';
-import { outbox, processedEvents } from './db/schema.js';
+import { idempotencyKeys, outbox, processedEvents } from './db/schema.js';
 import { graphql, useSubgraph } from '@stockgraph/testkit';
 import { inArray, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
@@ -117,7 +117,7 @@ describe('orders subgraph', () => {
     expect(scanned).toEqual([`on ${partitionName('orders', order.createdAt)}`]);
   });
 
-  it('purges published outbox rows and processed-event records past their retention', async () => {
+  it('purges published outbox rows, processed-event records and idempotency keys past their retention', async () => {
     const db = service.current.db;
     const old = new Date(Date.now() - 40 * 86_400_000);
     const [stale, fresh, unpublished] = [newId(old), newId(), newId(old)];
@@ -130,13 +130,28 @@ describe('orders subgraph', () => {
       { eventId: stale, type: 'T', processedAt: old },
       { eventId: fresh, type: 'T' },
     ]);
-    const housekeeping = startHousekeeping({ db, bus: createMemoryBus(), outbox, processed: processedEvents, streams: ['orders'], logger: createLogger('t', 'silent'), intervalMs: 3_600_000 });
+    await db.insert(idempotencyKeys).values([
+      { userId: stale, key: 'old-key-0001', requestHash: 'h', orderId: stale, createdAt: old },
+      { userId: fresh, key: 'new-key-0001', requestHash: 'h', orderId: fresh },
+    ]);
+    const housekeeping = startHousekeeping({
+      db,
+      bus: createMemoryBus(),
+      outbox,
+      processed: processedEvents,
+      idempotency: { table: idempotencyKeys, createdAt: idempotencyKeys.createdAt },
+      streams: ['orders'],
+      logger: createLogger('t', 'silent'),
+      intervalMs: 3_600_000,
+    });
     await housekeeping.run();
     housekeeping.stop();
     const ids = (await db.select({ id: outbox.id }).from(outbox).where(inArray(outbox.id, [stale, fresh, unpublished]))).map((r) => r.id);
     expect(ids.sort()).toEqual([fresh, unpublished].sort());
     const processed = (await db.select({ id: processedEvents.eventId }).from(processedEvents).where(inArray(processedEvents.eventId, [stale, fresh]))).map((r) => r.id);
     expect(processed).toEqual([fresh]);
+    const keys = (await db.select({ key: idempotencyKeys.key }).from(idempotencyKeys).where(inArray(idempotencyKeys.userId, [stale, fresh]))).map((r) => r.key);
+    expect(keys).toEqual(['new-key-0001']);
   });
 
   it('refuses bad arguments with BAD_USER_INPUT', async () => {
