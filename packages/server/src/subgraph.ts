@@ -86,6 +86,65 @@ export async function withStatus<T>(status: number, work: () => Promise<T>): Pro
   }
 }
 
+/**
+ * The service's side of the event bus: the relay publishing its outbox, the consumers of the streams
+ * it follows, its background work and the housekeeping of it all.
+ */
+async function startEvents<TSchema extends Record<string, unknown>, TContext extends AuthContext>(
+  definition: SubgraphDefinition<TSchema, TContext>,
+  db: Database<TSchema>,
+  sharedBus: EventBus | undefined,
+  env: Readonly<SubgraphEnv>,
+  logger: Logger,
+  metrics: ReturnType<typeof createMetrics>,
+): Promise<{ services: SubgraphServices; stop(): Promise<void> }> {
+  const events = definition.events;
+  const bus = sharedBus ?? (env.REDIS_URL ? await createRedisBus(env.REDIS_URL, env.EVENTS_PREFIX, logger) : createMemoryBus());
+  if (!sharedBus && !env.REDIS_URL && events) logger.warn('no REDIS_URL: events reach only services in this process');
+  const relay = events?.outbox ? startRelay({ db, outbox: events.outbox, bus, logger }) : null;
+  const services: SubgraphServices = { wakeRelay: () => relay?.wake(), logger };
+  if (relay) {
+    new Gauge({
+      name: 'stockgraph_outbox_lag',
+      help: 'Events written to the outbox and not yet published (grows while Redis is unreachable)',
+      registers: [metrics.registry],
+      async collect() {
+        this.set(await relay.lag().catch(() => -1));
+      },
+    });
+  }
+  const consumers = (events?.consumers ?? []).map((c) =>
+    startConsumer({
+      db,
+      bus,
+      processed: events!.processed!,
+      stream: c.stream,
+      group: c.group,
+      logger,
+      claimIdleMs: env.EVENTS_CLAIM_IDLE_MS,
+      handle: (envelope, tx) => c.handle(envelope, tx as Database<TSchema>, services),
+      afterCommit: (delivery) => {
+        relay?.wake();
+        c.afterCommit?.(delivery.envelope);
+      },
+    }),
+  );
+  const task = definition.background?.(db, services);
+  const housekeeping = events
+    ? startHousekeeping({ db, bus, outbox: events.outbox, processed: events.processed, streams: events.streams ?? [], idempotency: events.idempotency, logger })
+    : null;
+  return {
+    services,
+    stop: async () => {
+      task?.stop();
+      housekeeping?.stop();
+      await Promise.all(consumers.map((c) => c.stop()));
+      await relay?.stop();
+      if (!sharedBus) await bus.close();
+    },
+  };
+}
+
 /** Opens the database, migrates, keeps partitions ahead, seeds (development), and serves. */
 export async function startSubgraph<TSchema extends Record<string, unknown>, TContext extends AuthContext>(
   definition: SubgraphDefinition<TSchema, TContext>,
@@ -107,62 +166,16 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
   try {
     await handle.migrate(definition.migrationsFolder, definition.pgSchema);
     const partitions = maintainPartitions(handle.db, definition.partitionedTables ?? [], logger);
+    cleanup.push(async () => partitions.stop());
     await partitions.ready;
     logger.info({ driver: handle.driver, schema: definition.pgSchema }, 'database migrated');
     if (definition.seed && (env.SEED_DEMO_DATA ?? env.NODE_ENV === 'development')) {
       await definition.seed(handle.db, logger);
     }
     await runtime.prepare?.(handle.db);
-    const ownBus = !runtime.bus;
-    const bus = runtime.bus ?? (env.REDIS_URL ? await createRedisBus(env.REDIS_URL, env.EVENTS_PREFIX, logger) : createMemoryBus());
-    if (ownBus && !env.REDIS_URL && definition.events) logger.warn('no REDIS_URL: events reach only services in this process');
-    const relay = definition.events?.outbox ? startRelay({ db: handle.db, outbox: definition.events.outbox, bus, logger }) : null;
-    const services: SubgraphServices = { wakeRelay: () => relay?.wake(), logger };
-    if (relay) {
-      new Gauge({
-        name: 'stockgraph_outbox_lag',
-        help: 'Events written to the outbox and not yet published (grows while Redis is unreachable)',
-        registers: [metrics.registry],
-        async collect() {
-          this.set(await relay.lag().catch(() => -1));
-        },
-      });
-    }
-    const consumers = (definition.events?.consumers ?? []).map((c) =>
-      startConsumer({
-        db: handle.db,
-        bus,
-        processed: definition.events!.processed!,
-        stream: c.stream,
-        group: c.group,
-        logger,
-        claimIdleMs: env.EVENTS_CLAIM_IDLE_MS,
-        handle: (envelope, tx) => c.handle(envelope, tx as Database<TSchema>, services),
-        afterCommit: (delivery) => {
-          relay?.wake();
-          c.afterCommit?.(delivery.envelope);
-        },
-      }),
-    );
-    const task = definition.background?.(handle.db, services);
-    const housekeeping = definition.events
-      ? startHousekeeping({
-          db: handle.db,
-          bus,
-          outbox: definition.events.outbox,
-          processed: definition.events.processed,
-          streams: definition.events.streams ?? [],
-          idempotency: definition.events.idempotency,
-          logger,
-        })
-      : null;
-    cleanup.push(async () => {
-      task?.stop();
-      housekeeping?.stop();
-      await Promise.all(consumers.map((c) => c.stop()));
-      await relay?.stop();
-      if (ownBus) await bus.close();
-    });
+    const events = await startEvents(definition, handle.db, runtime.bus, env, logger, metrics);
+    cleanup.push(events.stop);
+    const { services } = events;
     const schema = applyMiddleware(
       buildSubgraphSchema({
         typeDefs: definition.typeDefs,
@@ -182,13 +195,16 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
       apollo: { schema },
       // A missing token is an anonymous caller (the shield then denies nearly everything); a bad one is refused outright.
       context: async (req) => {
-        const token = bearerToken(req.headers.authorization);
-        return definition.createContext(handle.db, token ? await withStatus(401, () => verify(token)) : null, req, services);
+        const identity = await withStatus(401, async () => {
+          const token = bearerToken(req.headers.authorization);
+          return token ? verify(token) : null;
+        });
+        return definition.createContext(handle.db, identity, req, services);
       },
       readiness: { database: () => handle.ping() },
       introspection: env.NODE_ENV !== 'production',
       trustProxy: env.TRUST_PROXY,
-      // Inline traces feed Apollo Studio, which we do not use; OpenTelemetry carries our traces.
+      // Inline traces feed Apollo Studio, which we do not use.
       plugins: [ApolloServerPluginInlineTraceDisabled()],
       routes: runtime.routes,
     });
@@ -196,7 +212,6 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
       ...service,
       db: handle.db,
       stop: async () => {
-        partitions.stop();
         await service.stop();
         for (const step of cleanup) await step();
         await handle.close();
