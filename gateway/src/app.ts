@@ -49,6 +49,10 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
   const { env } = runtime;
   const logger = runtime.logger ?? createLogger('gateway', env.LOG_LEVEL);
   const urls = subgraphUrls(env);
+  // @apollo/gateway otherwise sends usage metrics to Apollo and, to label them, probes the AWS, GCP,
+  // Azure and Alibaba metadata addresses at start. A self-hosted gateway does not phone home; an
+  // operator who wants Apollo's telemetry sets APOLLO_TELEMETRY_DISABLED=false explicitly.
+  process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphFromFile(env.SUPERGRAPH_PATH, env.SUPERGRAPH_WATCH ?? env.NODE_ENV === 'development', logger),
     // The supergraph names each subgraph; where it runs is this deployment's business.
