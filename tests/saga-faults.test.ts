@@ -35,10 +35,10 @@ afterAll(async () => {
   await redis?.remove();
 });
 
-/** Starts inventory again on its old port, as a supervisor (Kubernetes) would after a crash. */
-async function restartInventory(): Promise<void> {
-  inventory = await startProcess('subgraphs/inventory/src/server.ts', {
-    PORT: new URL(stack.subgraphs.inventory.url).port,
+/** An inventory process on the stack's database and this file's Redis. */
+function startInventoryProcess(port: string): Promise<ServiceProcess> {
+  return startProcess('subgraphs/inventory/src/server.ts', {
+    PORT: port,
     DATABASE_URL: stack.database.url,
     DATABASE_POOL_MAX: '4',
     JWKS_URL: new URL('/.well-known/jwks.json', stack.subgraphs.users.url).toString(),
@@ -46,6 +46,11 @@ async function restartInventory(): Promise<void> {
     EVENTS_PREFIX: prefix,
     EVENTS_CLAIM_IDLE_MS: '1000',
   });
+}
+
+/** Starts inventory again on its old port, as a supervisor (Kubernetes) would after a crash. */
+async function restartInventory(): Promise<void> {
+  inventory = await startInventoryProcess(new URL(stack.subgraphs.inventory.url).port);
 }
 
 async function killInventory(): Promise<void> {
@@ -120,15 +125,7 @@ describe('faults in the saga', () => {
 
   it('reserves an order once even when two inventory replicas get copies of it, and a quick cancel releases it', async () => {
     const productId = await productWithStock(stack, 50);
-    const replica = await startProcess('subgraphs/inventory/src/server.ts', {
-      PORT: '0',
-      DATABASE_URL: stack.database.url,
-      DATABASE_POOL_MAX: '4',
-      JWKS_URL: new URL('/.well-known/jwks.json', stack.subgraphs.users.url).toString(),
-      REDIS_URL: redis.url,
-      EVENTS_PREFIX: prefix,
-      EVENTS_CLAIM_IDLE_MS: '1000',
-    });
+    const replica = await startInventoryProcess('0');
     const client = createClient({ url: redis.url });
     await client.connect();
     try {

@@ -109,7 +109,7 @@ export type PageInfo = {
 
 export type Query = {
   __typename?: 'Query';
-  /** The signed-in user, or null when the request carries no valid token. */
+  /** The signed-in user (the one the access token names). */
   me?: Maybe<User>;
   /** A user by id, or null when none exists. */
   user?: Maybe<User>;
