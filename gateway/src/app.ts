@@ -1,6 +1,6 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { Identity } from '@stockgraph/auth';
 import { GraphQLError } from 'graphql';
@@ -11,6 +11,10 @@ import { authorizationPlugin } from './authorization.plugin.js';
 import { explorerEnabled, sessionCheckUrl, subgraphUrls, type GatewayEnv } from './env.js';
 import { explorerRoutes } from './explorer.js';
 import { persistedOperationsFromEnv } from './persisted-operations.js';
+import { outagePlugin } from './outage.plugin.js';
+import { checkScalarsOf } from './scalars.js';
+import { subgraphCallSettings } from './subgraph-call-env.js';
+import { createSubgraphCallMetrics, SubgraphDataSource } from './subgraph-data-source.js';
 import { supergraphFromFile } from './supergraph.js';
 
 export interface GatewayContext {
@@ -20,14 +24,6 @@ export interface GatewayContext {
   /** The verified bearer token, forwarded so every subgraph checks it again (zero trust). */
   token: string | null;
   clientAddress: string;
-}
-
-/** Forwards the caller's credentials and address to the subgraphs. */
-class AuthenticatedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  override willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
-    if (context.token) request.http?.headers.set('authorization', `Bearer ${context.token}`);
-    if (context.clientAddress) request.http?.headers.set('x-forwarded-for', context.clientAddress);
-  }
 }
 
 export interface GatewayRuntime {
@@ -53,12 +49,16 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
   // Azure and Alibaba metadata addresses at start. A self-hosted gateway does not phone home; an
   // operator who wants Apollo's telemetry sets APOLLO_TELEMETRY_DISABLED=false explicitly.
   process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
+  const metrics = createMetrics('gateway');
+  const callMetrics = createSubgraphCallMetrics(metrics.registry);
+  const callSettings = subgraphCallSettings(env);
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphFromFile(env.SUPERGRAPH_PATH, env.SUPERGRAPH_WATCH ?? env.NODE_ENV === 'development', logger),
     // The supergraph names each subgraph; where it runs is this deployment's business.
-    buildService: ({ name, url }) => new AuthenticatedDataSource({ url: urls[name] ?? url }),
+    buildService: ({ name, url }) => new SubgraphDataSource(name, urls[name] ?? url ?? '', callSettings, callMetrics, logger),
     logger,
   });
+  checkScalarsOf(gateway);
   const authenticate = createAuthenticator({
     jwksUrl: env.JWKS_URL,
     issuer: env.JWT_ISSUER,
@@ -85,7 +85,7 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     port: env.PORT,
     trustProxy: env.TRUST_PROXY,
     logger,
-    metrics: createMetrics('gateway'),
+    metrics,
     apollo: { gateway },
     // A bad token is held, not thrown, here: the authorization plugin refuses it for any operation
     // that needs a signed-in user, while login and refreshSession still work for a client whose HTTP
@@ -102,7 +102,7 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     },
     // Persisted operations first: a refused untrusted operation is not worth authorizing. Apollo's own
     // landing page loads from a CDN, so it is off; the explorer below replaces it.
-    plugins: [persisted.plugin, ApolloServerPluginLandingPageDisabled(), ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]), authorizationPlugin<GatewayContext>()],
+    plugins: [persisted.plugin, ApolloServerPluginLandingPageDisabled(), ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]), authorizationPlugin<GatewayContext>(), outagePlugin<GatewayContext>(Math.ceil(env.SUBGRAPH_BREAKER_RESET_MS / 1000))],
     validationRules: armor.validationRules,
     routes: explorer ? explorerRoutes({ demoUsers: env.NODE_ENV !== 'production' }) : undefined,
     readiness: Object.fromEntries(Object.entries(urls).map(([name, url]) => [name, () => answers(url)])),

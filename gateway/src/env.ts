@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { subgraphCallEnvShape } from './subgraph-call-env.js';
 import { baseEnvShape, booleanFromEnv, ConfigError, parseEnv, tokenEnvShape, z } from '@stockgraph/config';
 
 const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
@@ -31,6 +32,7 @@ const shape = {
   TRUSTED_DOCUMENTS_ONLY: booleanFromEnv.default(false),
   /** Serve the schema explorer at / ; on by default except in production. */
   EXPLORER_ENABLED: booleanFromEnv.optional(),
+  ...subgraphCallEnvShape,
 };
 
 export type GatewayEnv = z.infer<z.ZodObject<typeof shape>>;

@@ -11,11 +11,11 @@ import type { Logger } from '@stockgraph/logger';
 export function createErrorFormatter(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
-    const code = formatted.extensions?.code;
+    const code = refusedValue(formatted, error) ? 'BAD_USER_INPUT' : formatted.extensions?.code;
     const deliberate = original instanceof GraphQLError && typeof original.extensions?.code === 'string';
     if (code !== 'INTERNAL_SERVER_ERROR' || deliberate) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, extensions };
+      return { ...formatted, extensions: { ...extensions, code } };
     }
     logger.error({ err: original, path: formatted.path }, 'unexpected error');
     return {
@@ -25,4 +25,11 @@ export function createErrorFormatter(logger: Logger) {
       extensions: { code: 'INTERNAL_SERVER_ERROR' },
     };
   };
+}
+
+/** A literal a scalar refused (a Decimal "NaN") fails validation, but it is the caller's bad input. */
+function refusedValue(formatted: GraphQLFormattedError, error: unknown): boolean {
+  if (formatted.extensions?.code !== 'GRAPHQL_VALIDATION_FAILED' || !(error instanceof GraphQLError)) return false;
+  const cause = error.originalError;
+  return cause instanceof GraphQLError && cause !== error && cause.extensions?.code === 'BAD_USER_INPUT';
 }

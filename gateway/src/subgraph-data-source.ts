@@ -1,0 +1,204 @@
+import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { Logger } from '@stockgraph/logger';
+import CircuitBreaker from 'opossum';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { GatewayContext } from './app.js';
+
+export interface SubgraphCallSettings {
+  /** A subgraph request (including reading its body) that takes longer is abandoned. */
+  timeoutMs: number;
+  /** The breaker may open once its window has seen this many requests... */
+  breakerMinRequests: number;
+  /** ...and at least this share of them (percent) failed. */
+  breakerErrorPercent: number;
+  /** How long the breaker stays open before one probe request may try again. */
+  breakerResetMs: number;
+  /** The rolling window the breaker counts in. */
+  breakerWindowMs: number;
+}
+
+export type SubgraphCallMetrics = ReturnType<typeof createSubgraphCallMetrics>;
+
+/** Labels are subgraph names from the supergraph: a fixed, small set. */
+export function createSubgraphCallMetrics(registry: Registry) {
+  return {
+    timeouts: new Counter({
+      name: 'stockgraph_subgraph_timeouts_total',
+      help: 'Subgraph requests abandoned after SUBGRAPH_TIMEOUT_MS',
+      labelNames: ['subgraph'] as const,
+      registers: [registry],
+    }),
+    retries: new Counter({
+      name: 'stockgraph_subgraph_retries_total',
+      help: 'Subgraph queries sent a second time after a connection error',
+      labelNames: ['subgraph'] as const,
+      registers: [registry],
+    }),
+    unavailable: new Counter({
+      name: 'stockgraph_subgraph_unavailable_total',
+      help: 'Subgraph requests answered SUBGRAPH_UNAVAILABLE, by reason',
+      labelNames: ['subgraph', 'reason'] as const,
+      registers: [registry],
+    }),
+    breakerState: new Gauge({
+      name: 'stockgraph_subgraph_breaker_state',
+      help: 'Circuit breaker per subgraph: 0 closed, 1 half-open (probing), 2 open (failing fast)',
+      labelNames: ['subgraph'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+type ProcessOptions = GraphQLDataSourceProcessOptions<GatewayContext>;
+type GatewayGraphQLResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
+type Reason = 'timeout' | 'connection' | 'status' | 'breaker_open';
+
+/** Raised for every way a subgraph can fail to answer; anything else is an answer. */
+class Unavailable extends Error {
+  constructor(readonly reason: Reason, cause: unknown) {
+    super(`subgraph unavailable (${reason})`, { cause });
+  }
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+function errorCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+function isTimeout(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const name = (e as { name?: unknown }).name;
+    if (name === 'TimeoutError' || name === 'AbortError') return true;
+  }
+  return false;
+}
+
+/** Status codes that mean "not answering now" rather than "answered no". */
+const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
+
+/** The body of a subgraph's non-2xx answer, when it is a GraphQL response (e.g. 400 for bad variables). */
+function graphqlBodyOf(error: unknown): GatewayGraphQLResponse | null {
+  const body = (error as { extensions?: { response?: { body?: unknown } } }).extensions?.response?.body;
+  if (body && typeof body === 'object' && Array.isArray((body as { errors?: unknown }).errors)) return body as GatewayGraphQLResponse;
+  return null;
+}
+
+function operationKind(query: string | undefined): 'query' | 'mutation' | 'subscription' {
+  const match = /^\s*(query|mutation|subscription)\b/.exec(query ?? '');
+  return (match?.[1] as 'mutation' | 'subscription' | undefined) ?? 'query';
+}
+
+/**
+ * The gateway's way to one subgraph: the caller's credentials forwarded, a deadline on every request,
+ * queries retried once after a connection error (a mutation never: it may have run), and a circuit
+ * breaker so a subgraph that is down costs callers nothing while it stays down. A subgraph that does
+ * not answer becomes SUBGRAPH_UNAVAILABLE errors at the paths it would have filled, so the rest of
+ * the response still arrives; a subgraph's own coded errors pass through, whatever its HTTP status.
+ */
+export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  private readonly breaker: CircuitBreaker<[() => Promise<GatewayGraphQLResponse>], GatewayGraphQLResponse>;
+
+  constructor(
+    private readonly name: string,
+    url: string,
+    private readonly settings: SubgraphCallSettings,
+    private readonly metrics: SubgraphCallMetrics,
+    private readonly logger: Logger,
+  ) {
+    // Node's fetch keeps connections alive; the signal bounds the whole exchange, body included.
+    super({ url, fetcher: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(settings.timeoutMs) }) });
+    this.breaker = new CircuitBreaker((attempt: () => Promise<GatewayGraphQLResponse>) => attempt(), {
+      timeout: false,
+      volumeThreshold: settings.breakerMinRequests,
+      errorThresholdPercentage: settings.breakerErrorPercent,
+      resetTimeout: settings.breakerResetMs,
+      rollingCountTimeout: settings.breakerWindowMs,
+      // Only a subgraph that does not answer counts against it; an answer with errors is an answer.
+      errorFilter: (error: unknown) => !(error instanceof Unavailable),
+    });
+    const state = (value: number, label: string) => () => {
+      metrics.breakerState.set({ subgraph: name }, value);
+      logger.warn({ subgraph: name }, `subgraph circuit breaker ${label}`);
+    };
+    metrics.breakerState.set({ subgraph: name }, 0);
+    this.breaker.on('open', state(2, 'open'));
+    this.breaker.on('halfOpen', state(1, 'half-open'));
+    this.breaker.on('close', state(0, 'closed'));
+  }
+
+  override willSendRequest({ request, context }: ProcessOptions): void {
+    if (context.token) request.http?.headers.set('authorization', `Bearer ${context.token}`);
+    if (context.clientAddress) request.http?.headers.set('x-forwarded-for', context.clientAddress);
+  }
+
+  override async process(options: ProcessOptions): Promise<GatewayGraphQLResponse> {
+    try {
+      return await this.breaker.fire(() => this.attempt(options));
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'EOPENBREAKER') return this.unavailable(options, 'breaker_open', error);
+      if (error instanceof Unavailable) return this.unavailable(options, error.reason, error.cause);
+      throw error;
+    }
+  }
+
+  /** One request, or two for a query whose connection failed before an answer could come back. */
+  private async attempt(options: ProcessOptions): Promise<GatewayGraphQLResponse> {
+    const retryable = operationKind(options.request.query) === 'query';
+    try {
+      return await this.once(options);
+    } catch (error) {
+      if (!(error instanceof Unavailable) || error.reason !== 'connection' || !retryable) throw error;
+      this.metrics.retries.inc({ subgraph: this.name });
+      return this.once(options);
+    }
+  }
+
+  private async once(options: ProcessOptions): Promise<GatewayGraphQLResponse> {
+    try {
+      return await super.process(options);
+    } catch (error) {
+      const answered = graphqlBodyOf(error);
+      const status = (error as { extensions?: { response?: { status?: number } } }).extensions?.response?.status;
+      if (answered && !UNAVAILABLE_STATUSES.has(status ?? 0)) return answered;
+      if (isTimeout(error)) {
+        this.metrics.timeouts.inc({ subgraph: this.name });
+        throw new Unavailable('timeout', error);
+      }
+      if (status !== undefined && (status >= 500 || status === 429)) throw new Unavailable('status', error);
+      const code = errorCode(error);
+      if ((code && CONNECTION_CODES.has(code)) || error instanceof TypeError) throw new Unavailable('connection', error);
+      throw error;
+    }
+  }
+
+  /**
+   * SUBGRAPH_UNAVAILABLE at every path this request would have filled: each entity of an `_entities`
+   * request (the gateway maps `_entities.i` to where that entity sits in the response), else each
+   * root field it selects.
+   */
+  private unavailable(options: ProcessOptions, reason: Reason, cause: unknown): GatewayGraphQLResponse {
+    this.metrics.unavailable.inc({ subgraph: this.name, reason });
+    this.logger.warn({ subgraph: this.name, reason, err: cause }, 'subgraph unavailable');
+    const extensions = { code: 'SUBGRAPH_UNAVAILABLE', service: this.name };
+    const message = `The ${this.name} service is unavailable; try again shortly`;
+    const representations = options.request.variables?.representations;
+    if (Array.isArray(representations)) {
+      return { errors: representations.map((_, i) => ({ message, path: ['_entities', i], extensions })) };
+    }
+    const fields = rootResponseNames(options);
+    if (fields.length === 0) return { errors: [{ message, extensions }] };
+    return { errors: fields.map((field) => ({ message, path: [field], extensions })) };
+  }
+}
+
+function rootResponseNames(options: ProcessOptions): string[] {
+  const document = 'document' in options ? options.document : undefined;
+  const operation = document?.definitions.find((d) => d.kind === 'OperationDefinition');
+  if (!operation || operation.kind !== 'OperationDefinition') return [];
+  return operation.selectionSet.selections.flatMap((s) => (s.kind === 'Field' ? [s.alias?.value ?? s.name.value] : []));
+}
