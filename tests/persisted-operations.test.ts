@@ -62,11 +62,11 @@ describe('shipped operations', () => {
   it('all run by their manifest hash alone, typed by the generated documents', async () => {
     const catalogue = await execute(memory.url, ProductCatalogueDocument, { first: 5, filter: { lowStock: false } }, auth);
     expect(catalogue.errors).toBeUndefined();
-    const products = catalogue.data!.products.edges.map((e) => e.node);
+    const products = catalogue.data!.products!.edges.map((e) => e.node);
     expect(products).toHaveLength(5);
     expect(products.every((p) => !p.lowStock)).toBe(true);
-    const next = await execute(memory.url, ProductCatalogueDocument, { first: 5, after: catalogue.data!.products.pageInfo.endCursor }, auth);
-    expect(next.data!.products.edges[0]!.node.sku > products[4]!.sku).toBe(true);
+    const next = await execute(memory.url, ProductCatalogueDocument, { first: 5, after: catalogue.data!.products!.pageInfo.endCursor }, auth);
+    expect(next.data!.products!.edges[0]!.node.sku > products[4]!.sku).toBe(true);
 
     const stock = await execute(memory.url, StockBySkuDocument, { sku: products[0]!.sku }, auth);
     expect(stock.data?.productBySku).toMatchObject({ id: products[0]!.id, available: expect.any(Number) });
@@ -76,12 +76,12 @@ describe('shipped operations', () => {
 
     const history = await execute(memory.url, OrderHistoryDocument, { first: 3, filter: { status: 'FULFILLED' } }, auth);
     expect(history.errors).toBeUndefined();
-    const order = history.data!.orders.edges[0]!.node;
+    const order = history.data!.orders!.edges[0]!.node;
     expect(order.status).toBe('FULFILLED');
     const orderDetail = await execute(memory.url, OrderDetailDocument, { id: order.id }, auth);
-    expect(orderDetail.data?.order).toMatchObject({ number: order.number, customer: { id: order.customer.id } });
-    const customerOrders = await execute(memory.url, CustomerOrdersDocument, { customerId: order.customer.id, first: 2 }, auth);
-    expect(customerOrders.data?.customer?.orders.totalCount).toBeGreaterThan(0);
+    expect(orderDetail.data?.order).toMatchObject({ number: order.number, customer: { id: order.customer!.id } });
+    const customerOrders = await execute(memory.url, CustomerOrdersDocument, { customerId: order.customer!.id, first: 2 }, auth);
+    expect(customerOrders.data?.customer?.orders?.totalCount).toBeGreaterThan(0);
 
     const customers = (await graphql(memory.url, '{ customers(first: 20) { edges { node { id phone } } } }', {}, auth)).data.customers.edges;
     const caller = customers.map((e: { node: { id: string; phone: string | null } }) => e.node).find((c: { phone: string | null }) => c.phone);
@@ -92,8 +92,8 @@ describe('shipped operations', () => {
     const from = new Date(to.getTime() - 30 * 86_400_000);
     const dashboard = await execute(memory.url, DashboardDocument, { from: from.toISOString(), to: to.toISOString(), interval: 'WEEK' }, auth);
     expect(dashboard.errors).toBeUndefined();
-    expect(dashboard.data!.orderStats.length).toBeGreaterThanOrEqual(4);
-    expect(dashboard.data!.lowStock.edges.every((e) => e.node.lowStock)).toBe(true);
+    expect(dashboard.data!.orderStats!.length).toBeGreaterThanOrEqual(4);
+    expect(dashboard.data!.lowStock!.edges.every((e) => e.node.lowStock)).toBe(true);
 
     const me = await execute(memory.url, MeDocument, {}, auth);
     expect(me.data?.me).toMatchObject({ email: 'manager@stockgraph.local', role: 'MANAGER' });
@@ -101,8 +101,8 @@ describe('shipped operations', () => {
 
   it('place an order by hash, and a retry with the same idempotency key gets the same order', async () => {
     const catalogue = await execute(memory.url, ProductCatalogueDocument, { first: 20, filter: { lowStock: false } }, auth);
-    const product = catalogue.data!.products.edges.map((e) => e.node).find((p) => p.available > 2)!;
-    const customerId = (await execute(memory.url, OrderHistoryDocument, { first: 1 }, auth)).data!.orders.edges[0]!.node.customer.id;
+    const product = catalogue.data!.products!.edges.map((e) => e.node).find((p) => p.available > 2)!;
+    const customerId = (await execute(memory.url, OrderHistoryDocument, { first: 1 }, auth)).data!.orders!.edges[0]!.node.customer!.id;
     const input = { customerId, items: [{ productId: product.id, quantity: 1 }], idempotencyKey: randomUUID() };
     const placed = await execute(memory.url, PlaceOrderDocument, { input }, auth);
     expect(placed.errors).toBeUndefined();

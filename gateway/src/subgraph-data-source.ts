@@ -1,5 +1,6 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Logger } from '@stockgraph/logger';
+import { parse } from 'graphql';
 import CircuitBreaker from 'opossum';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { GatewayContext } from './app.js';
@@ -197,7 +198,14 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
 }
 
 function rootResponseNames(options: ProcessOptions): string[] {
-  const document = 'document' in options ? options.document : undefined;
+  let document = 'document' in options ? options.document : undefined;
+  if (!document && options.request.query) {
+    try {
+      document = parse(options.request.query);
+    } catch {
+      return [];
+    }
+  }
   const operation = document?.definitions.find((d) => d.kind === 'OperationDefinition');
   if (!operation || operation.kind !== 'OperationDefinition') return [];
   return operation.selectionSet.selections.flatMap((s) => (s.kind === 'Field' ? [s.alias?.value ?? s.name.value] : []));

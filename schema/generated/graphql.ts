@@ -101,7 +101,7 @@ export type CustomerByPhoneQueryVariables = Exact<{
 }>;
 
 
-export type CustomerByPhoneQuery = { customerByPhone: { id: string, name: string, phone: string | null, email: string | null, tier: CustomerTier, orderCount: number, lifetimeValue: string } | null };
+export type CustomerByPhoneQuery = { customerByPhone: { id: string, name: string, phone: string | null, email: string | null, tier: CustomerTier, orderCount: number | null, lifetimeValue: string | null } | null };
 
 export type CustomerOrdersQueryVariables = Exact<{
   customerId: string;
@@ -111,7 +111,7 @@ export type CustomerOrdersQueryVariables = Exact<{
 }>;
 
 
-export type CustomerOrdersQuery = { customer: { id: string, name: string, tier: CustomerTier, orders: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, number: string, status: OrderStatus, total: string, createdAt: string } }> } } | null };
+export type CustomerOrdersQuery = { customer: { id: string, name: string, tier: CustomerTier, orders: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, number: string, status: OrderStatus, total: string, createdAt: string } }> } | null } | null };
 
 export type DashboardQueryVariables = Exact<{
   from: string;
@@ -121,7 +121,7 @@ export type DashboardQueryVariables = Exact<{
 }>;
 
 
-export type DashboardQuery = { orderStats: Array<{ start: string, orderCount: number, revenue: string }>, lowStock: { totalCount: number, edges: Array<{ node: { onHand: number, reorderLevel: number, unitsSold: number, id: string, sku: string, name: string, category: string | null, unitPrice: string, available: number, lowStock: boolean } }> } };
+export type DashboardQuery = { orderStats: Array<{ start: string, orderCount: number, revenue: string }> | null, lowStock: { totalCount: number, edges: Array<{ node: { onHand: number, reorderLevel: number, unitsSold: number | null, id: string, sku: string, name: string, category: string | null, unitPrice: string, available: number, lowStock: boolean } }> } | null };
 
 export type PageInfoFieldsFragment = { hasNextPage: boolean, endCursor: string | null };
 
@@ -139,7 +139,7 @@ export type OrderDetailQueryVariables = Exact<{
 }>;
 
 
-export type OrderDetailQuery = { order: { updatedAt: string, id: string, number: string, status: OrderStatus, total: string, createdAt: string, createdBy: { id: string, name: string } | null, customer: { id: string, name: string, tier: CustomerTier }, items: Array<{ quantity: number, unitPrice: string, lineTotal: string, product: { id: string, sku: string, name: string } }> } | null };
+export type OrderDetailQuery = { order: { updatedAt: string, id: string, number: string, status: OrderStatus, total: string, createdAt: string, createdBy: { id: string, name: string } | null, customer: { id: string, name: string, tier: CustomerTier } | null, items: Array<{ quantity: number, unitPrice: string, lineTotal: string, product: { id: string, sku: string, name: string } | null }> } | null };
 
 export type OrderHistoryQueryVariables = Exact<{
   filter?: OrderFilter | null | undefined;
@@ -148,14 +148,14 @@ export type OrderHistoryQueryVariables = Exact<{
 }>;
 
 
-export type OrderHistoryQuery = { orders: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, number: string, status: OrderStatus, total: string, createdAt: string, customer: { id: string, name: string }, items: Array<{ quantity: number, product: { id: string, sku: string, name: string } }> } }> } };
+export type OrderHistoryQuery = { orders: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, number: string, status: OrderStatus, total: string, createdAt: string, customer: { id: string, name: string } | null, items: Array<{ quantity: number, product: { id: string, sku: string, name: string } | null }> } }> } | null };
 
 export type PlaceOrderMutationVariables = Exact<{
   input: PlaceOrderInput;
 }>;
 
 
-export type PlaceOrderMutation = { placeOrder: { id: string, number: string, status: OrderStatus, total: string, createdAt: string, customer: { id: string, name: string }, items: Array<{ quantity: number, unitPrice: string, lineTotal: string, product: { id: string, sku: string, available: number } }> } };
+export type PlaceOrderMutation = { placeOrder: { id: string, number: string, status: OrderStatus, total: string, createdAt: string, customer: { id: string, name: string } | null, items: Array<{ quantity: number, unitPrice: string, lineTotal: string, product: { id: string, sku: string, available: number } | null }> } };
 
 export type ProductCatalogueQueryVariables = Exact<{
   filter?: ProductFilter | null | undefined;
@@ -164,7 +164,7 @@ export type ProductCatalogueQueryVariables = Exact<{
 }>;
 
 
-export type ProductCatalogueQuery = { products: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, sku: string, name: string, category: string | null, unitPrice: string, available: number, lowStock: boolean } }> } };
+export type ProductCatalogueQuery = { products: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, sku: string, name: string, category: string | null, unitPrice: string, available: number, lowStock: boolean } }> } | null };
 
 export type ProductDetailQueryVariables = Exact<{
   id: string;
@@ -172,7 +172,7 @@ export type ProductDetailQueryVariables = Exact<{
 }>;
 
 
-export type ProductDetailQuery = { product: { description: string | null, onHand: number, reserved: number, reorderLevel: number, unitsSold: number, id: string, sku: string, name: string, category: string | null, unitPrice: string, available: number, lowStock: boolean, priceHistory: Array<{ unitPrice: string, changedAt: string }>, movements: { totalCount: number, edges: Array<{ node: { id: string, delta: number, reason: StockMovementReason, note: string | null, createdAt: string } }> } } | null };
+export type ProductDetailQuery = { product: { description: string | null, onHand: number, reserved: number, reorderLevel: number, unitsSold: number | null, id: string, sku: string, name: string, category: string | null, unitPrice: string, available: number, lowStock: boolean, priceHistory: Array<{ unitPrice: string, changedAt: string }>, movements: { totalCount: number, edges: Array<{ node: { id: string, delta: number, reason: StockMovementReason, note: string | null, createdAt: string } }> } } | null };
 
 export type StockBySkuQueryVariables = Exact<{
   sku: string;

@@ -29,11 +29,11 @@ export type Customer = {
   /** UUIDv7 identifier. */
   id: Scalars['ID']['output'];
   /** Total of the customer's confirmed and fulfilled orders. */
-  lifetimeValue: Scalars['Decimal']['output'];
+  lifetimeValue?: Maybe<Scalars['Decimal']['output']>;
   /** How many orders the customer has placed, whatever their status. */
-  orderCount: Scalars['Int']['output'];
+  orderCount?: Maybe<Scalars['Int']['output']>;
   /** The customer's orders, newest first. */
-  orders: OrderConnection;
+  orders?: Maybe<OrderConnection>;
 };
 
 
@@ -77,7 +77,7 @@ export type Order = {
   /** Who placed it. */
   createdBy?: Maybe<User>;
   /** Who ordered. */
-  customer: Customer;
+  customer?: Maybe<Customer>;
   /** UUIDv7 identifier; it encodes createdAt. */
   id: Scalars['ID']['output'];
   /** What was ordered, at the prices of the moment it was placed. */
@@ -132,7 +132,7 @@ export type OrderItem = {
   /** quantity × unitPrice. */
   lineTotal: Scalars['Decimal']['output'];
   /** The product ordered. */
-  product: Product;
+  product?: Maybe<Product>;
   /** Units ordered. */
   quantity: Scalars['Int']['output'];
   /** Price of one unit when the order was placed. */
@@ -209,7 +209,7 @@ export type Product = {
   /** UUIDv7 identifier. */
   id: Scalars['ID']['output'];
   /** Units in fulfilled orders placed in [from, to); open-ended when omitted. */
-  unitsSold: Scalars['Int']['output'];
+  unitsSold?: Maybe<Scalars['Int']['output']>;
 };
 
 
@@ -224,9 +224,9 @@ export type Query = {
   /** An order by id, or null when none exists. */
   order?: Maybe<Order>;
   /** Orders and revenue per day, week or month in [from, to); at most 1000 buckets. */
-  orderStats: Array<OrderStatsBucket>;
+  orderStats?: Maybe<Array<OrderStatsBucket>>;
   /** Orders, newest first. */
-  orders: OrderConnection;
+  orders?: Maybe<OrderConnection>;
 };
 
 
@@ -254,7 +254,7 @@ export type RejectedProduct = {
   /** Units available when inventory decided. */
   available: Scalars['Int']['output'];
   /** The product. */
-  product: Product;
+  product?: Maybe<Product>;
   /** Units the order asked for. */
   requested: Scalars['Int']['output'];
 };
@@ -430,9 +430,9 @@ export type ResolversParentTypes = ResolversObject<{
 export type CustomerResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Customer'] = ResolversParentTypes['Customer'], FederationReferenceType extends FederationReferenceTypes['Customer'] = FederationReferenceTypes['Customer']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Customer']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  lifetimeValue?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
-  orderCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, RequireFields<CustomerOrdersArgs, 'first'>>;
+  lifetimeValue?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  orderCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  orders?: Resolver<Maybe<ResolversTypes['OrderConnection']>, ParentType, ContextType, RequireFields<CustomerOrdersArgs, 'first'>>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -453,7 +453,7 @@ export type OrderResolvers<ContextType = Context, ParentType extends ResolversPa
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Order']> | FederationReferenceType, FederationReferenceType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   createdBy?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
-  customer?: Resolver<ResolversTypes['Customer'], ParentType, ContextType>;
+  customer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['OrderItem']>, ParentType, ContextType>;
   number?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -476,7 +476,7 @@ export type OrderEdgeResolvers<ContextType = Context, ParentType extends Resolve
 
 export type OrderItemResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderItem'] = ResolversParentTypes['OrderItem']> = ResolversObject<{
   lineTotal?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
-  product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
+  product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   unitPrice?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
 }>;
@@ -502,18 +502,18 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
 export type ProductResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Product'] = ResolversParentTypes['Product'], FederationReferenceType extends FederationReferenceTypes['Product'] = FederationReferenceTypes['Product']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Product']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  unitsSold?: Resolver<ResolversTypes['Int'], ParentType, ContextType, Partial<ProductUnitsSoldArgs>>;
+  unitsSold?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType, Partial<ProductUnitsSoldArgs>>;
 }>;
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
-  orderStats?: Resolver<Array<ResolversTypes['OrderStatsBucket']>, ParentType, ContextType, RequireFields<QueryOrderStatsArgs, 'from' | 'interval' | 'to'>>;
-  orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, RequireFields<QueryOrdersArgs, 'first'>>;
+  orderStats?: Resolver<Maybe<Array<ResolversTypes['OrderStatsBucket']>>, ParentType, ContextType, RequireFields<QueryOrderStatsArgs, 'from' | 'interval' | 'to'>>;
+  orders?: Resolver<Maybe<ResolversTypes['OrderConnection']>, ParentType, ContextType, RequireFields<QueryOrdersArgs, 'first'>>;
 }>;
 
 export type RejectedProductResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RejectedProduct'] = ResolversParentTypes['RejectedProduct']> = ResolversObject<{
   available?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
+  product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType>;
   requested?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
