@@ -99,7 +99,7 @@ export function ledgerCheck(stack: Stack) {
 
 /** A Redis of the test's own (append-only file, fsync on every write) that it may stop and start. */
 export async function startOwnRedis() {
-  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { mkdtempSync, readdirSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
   const { spawn } = await import('node:child_process');
@@ -140,6 +140,12 @@ export async function startOwnRedis() {
     url,
     start,
     stop,
+    /** Stops it, deletes its data (append-only file included) and starts it again: a total loss. */
+    restartEmpty: async () => {
+      await stop();
+      for (const entry of readdirSync(dir)) rmSync(join(dir, entry), { recursive: true, force: true });
+      await start();
+    },
     remove: async () => {
       await stop();
       rmSync(dir, { recursive: true, force: true });

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Database } from '@stockgraph/db';
 import type { Logger } from '@stockgraph/logger';
 import type { Delivery, Envelope, EventBus } from './bus.js';
+import { isMissingGroup } from './missing-group.js';
 import type { ProcessedEventsTable } from './tables.js';
 
 type AnyDatabase = Database<any>;
@@ -76,6 +77,7 @@ export function startConsumer(options: ConsumerOptions): Consumer {
         if (failures > 0) logger.info({ stream, group }, 'event consumer recovered');
         failures = 0;
       } catch (error) {
+        if (isMissingGroup(error)) grouped = false;
         failures++;
         if (failures === 1 || failures % 50 === 0) logger.warn({ err: error, stream, group, failures }, 'event consumer cannot read; retrying');
         await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** failures, 5000)));
