@@ -2,6 +2,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { GraphQLError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { Logger } from '@stockgraph/logger';
+import { isDependencyUnavailable } from './unavailable.js';
 
 /**
  * Errors the service raised on purpose (they carry a code) reach the client as they are; anything
@@ -16,6 +17,14 @@ export function createErrorFormatter(logger: Logger) {
     if (code !== 'INTERNAL_SERVER_ERROR' || deliberate) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions: { ...extensions, code } };
+    }
+    if (isDependencyUnavailable(original)) {
+      logger.warn({ err: original, path: formatted.path }, 'dependency unavailable');
+      return {
+        message: 'A service this request needs is unavailable; try again shortly',
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: { code: 'SERVICE_UNAVAILABLE' },
+      };
     }
     logger.error({ err: original, path: formatted.path }, 'unexpected error');
     return {
