@@ -59,7 +59,7 @@ beforeAll(async () => {
   [redis, postgres] = await Promise.all([startOwnRedis(), startOwnPostgres()]);
   ({ stack, prefix } = await startSagaStack(
     { ...ENV, REDIS_URL: redis.url },
-    { gatewayEnv: { SUBGRAPH_TIMEOUT_MS: '3000', SUBGRAPH_BREAKER_RESET_MS: '1000', SUBGRAPH_BREAKER_FAILURES: '5' } },
+    { gatewayEnv: { SUBGRAPH_TIMEOUT_MS: '8000', SUBGRAPH_BREAKER_RESET_MS: '1000', SUBGRAPH_BREAKER_FAILURES: '5' } },
   ));
   // Inventory moves to a PostgreSQL of its own, which a test below stops.
   await restart('inventory');

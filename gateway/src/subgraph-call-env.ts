@@ -12,7 +12,7 @@ export const subgraphCallEnvShape = {
   /** While open the breaker answers at once; after this long one probe request may try the subgraph. */
   SUBGRAPH_BREAKER_RESET_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /** The rolling window the breaker counts requests and failures in. */
-  SUBGRAPH_BREAKER_WINDOW_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
+  SUBGRAPH_BREAKER_WINDOW_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
 };
 
 type SubgraphCallEnv = { [K in keyof typeof subgraphCallEnvShape]: z.infer<(typeof subgraphCallEnvShape)[K]> };
