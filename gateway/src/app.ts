@@ -2,15 +2,16 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import type { Identity } from '@stockgraph/auth';
+import { createRedisRevocations, type Identity } from '@stockgraph/auth';
 import { GraphQLError } from 'graphql';
 import { createLogger, type Logger } from '@stockgraph/logger';
-import { createMetrics, startService, withStatus, type RunningService } from '@stockgraph/server';
+import { createMetrics, inputGuardPlugin, startService, withStatus, type RunningService } from '@stockgraph/server';
 import { createAuthenticator } from './authentication.js';
 import { authorizationPlugin } from './authorization.plugin.js';
 import { explorerEnabled, sessionCheckUrl, subgraphUrls, type GatewayEnv } from './env.js';
 import { explorerRoutes } from './explorer.js';
 import { persistedOperationsFromEnv } from './persisted-operations.js';
+import { subgraphHeaders } from './subgraph-headers.js';
 import { supergraphFromFile } from './supergraph.js';
 
 export interface GatewayContext {
@@ -22,11 +23,13 @@ export interface GatewayContext {
   clientAddress: string;
 }
 
-/** Forwards the caller's credentials and address to the subgraphs. */
+/** Forwards the caller's credentials and address, and the gateway's own, to the subgraphs. */
 class AuthenticatedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  secret?: string;
   override willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
-    if (context.token) request.http?.headers.set('authorization', `Bearer ${context.token}`);
-    if (context.clientAddress) request.http?.headers.set('x-forwarded-for', context.clientAddress);
+    for (const [name, value] of Object.entries(subgraphHeaders(context, { SUBGRAPH_SHARED_SECRET: this.secret }))) {
+      request.http?.headers.set(name, value);
+    }
   }
 }
 
@@ -56,10 +59,17 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphFromFile(env.SUPERGRAPH_PATH, env.SUPERGRAPH_WATCH ?? env.NODE_ENV === 'development', logger),
     // The supergraph names each subgraph; where it runs is this deployment's business.
-    buildService: ({ name, url }) => new AuthenticatedDataSource({ url: urls[name] ?? url }),
+    buildService: ({ name, url }) => Object.assign(new AuthenticatedDataSource({ url: urls[name] ?? url }), { secret: env.SUBGRAPH_SHARED_SECRET }),
     logger,
   });
+  // With Redis the revocation list answers "is this session live" without a call to the users service;
+  // without it (pnpm start, development) the users service is asked, cached for SESSION_CACHE_MS.
+  const revocations = env.REDIS_URL
+    ? await createRedisRevocations({ url: env.REDIS_URL, key: env.SESSION_REVOCATION_KEY, refreshMs: env.REVOCATION_REFRESH_MS, logger })
+    : undefined;
   const authenticate = createAuthenticator({
+    revocations,
+    jwksCacheMs: env.JWKS_CACHE_MS,
     jwksUrl: env.JWKS_URL,
     issuer: env.JWT_ISSUER,
     audience: env.JWT_AUDIENCE,
@@ -86,6 +96,7 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     trustProxy: env.TRUST_PROXY,
     logger,
     metrics: createMetrics('gateway'),
+    metricsPort: env.METRICS_PORT,
     apollo: { gateway },
     // A bad token is held, not thrown, here: the authorization plugin refuses it for any operation
     // that needs a signed-in user, while login and refreshSession still work for a client whose HTTP
@@ -102,7 +113,7 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     },
     // Persisted operations first: a refused untrusted operation is not worth authorizing. Apollo's own
     // landing page loads from a CDN, so it is off; the explorer below replaces it.
-    plugins: [persisted.plugin, ApolloServerPluginLandingPageDisabled(), ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]), authorizationPlugin<GatewayContext>()],
+    plugins: [persisted.plugin, ApolloServerPluginLandingPageDisabled(), ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]), authorizationPlugin<GatewayContext>(), inputGuardPlugin<GatewayContext>()],
     validationRules: armor.validationRules,
     routes: explorer ? explorerRoutes({ demoUsers: env.NODE_ENV !== 'production' }) : undefined,
     readiness: Object.fromEntries(Object.entries(urls).map(([name, url]) => [name, () => answers(url)])),
@@ -115,6 +126,7 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     stop: async () => {
       await service.stop();
       await persisted.close();
+      await revocations?.close();
     },
   };
 }

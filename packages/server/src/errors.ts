@@ -2,6 +2,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { GraphQLError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { Logger } from '@stockgraph/logger';
+import { databaseError } from './database-errors.js';
 
 /**
  * Errors the service raised on purpose (they carry a code) reach the client as they are; anything
@@ -17,7 +18,13 @@ export function createErrorFormatter(logger: Logger) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
-    logger.error({ err: original, path: formatted.path }, 'unexpected error');
+    const database = databaseError(original);
+    if (database?.badInput) {
+      // A value the database refused (out of range, malformed): the client's mistake, said without SQL.
+      logger.warn({ database, path: formatted.path }, 'input refused by the database');
+      return { message: 'A value is out of range or malformed', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: 'BAD_USER_INPUT' } };
+    }
+    logger.error(database ? { database, path: formatted.path } : { err: original, path: formatted.path }, 'unexpected error');
     return {
       message: 'Internal server error',
       ...(formatted.path ? { path: formatted.path } : {}),
