@@ -61,14 +61,16 @@ export class SignInThrottle {
   }
 
   /**
-   * Counts a failure in one statement (concurrent failures are all counted) and locks the key once it
-   * reaches `threshold`: lockSeconds × 2^(failures − threshold), capped. Returns the count and lock.
+   * Counts an attempt in one statement (concurrent attempts are all counted) and locks the key once it
+   * reaches `threshold`: lockSeconds × 2^(count − threshold), capped. With `gate`, a key that is locked
+   * right now is left alone and null comes back: that attempt is refused. So exactly `threshold`
+   * parallel attempts get through, and after each lock one more, whose failure doubles the next lock.
    */
-  private async hit(key: string, threshold: number): Promise<{ failures: number; lockedUntil: Date | null }> {
+  private async hit(key: string, threshold: number, gate: boolean): Promise<{ failures: number; lockedUntil: Date | null } | null> {
     const window = `${WINDOW_MS} milliseconds`;
     const base = this.settings.lockSeconds * 1000;
-    // Every expression reads the row as it is when this statement gets its lock, so concurrent
-    // failures are all counted (a CTE would read an older snapshot and lose some).
+    // Every expression reads the row as it is when this statement gets its lock (a CTE or a read
+    // before would see an older snapshot and lose concurrent attempts).
     const next = sql`(case when t.window_started_at < now() - ${window}::interval then 1 else t.failures + 1 end)`;
     const result = await this.db.execute(sql`
       insert into users.login_throttle as t (key, failures, window_started_at, locked_until)
@@ -80,9 +82,17 @@ export class SignInThrottle {
           then now() + least(${base}::float8 * power(2, least(${next} - ${threshold}::int, 20)), ${MAX_LOCK_MS}::float8)
             * interval '1 millisecond'
           else t.locked_until end
+      where ${gate ? sql`t.locked_until is null or t.locked_until <= now()` : sql`true`}
       returning failures, locked_until`);
     const row = rowsOf<{ failures: number; locked_until: Date | string | null }>(result)[0];
-    return { failures: Number(row?.failures ?? 0), lockedUntil: row?.locked_until ? new Date(row.locked_until) : null };
+    return row ? { failures: Number(row.failures), lockedUntil: row.locked_until ? new Date(row.locked_until) : null } : null;
+  }
+
+  /** Counts a gated attempt; refuses it when the key is locked. */
+  private async admit(key: string, threshold: number): Promise<void> {
+    if (await this.hit(key, threshold, true)) return;
+    const lockedUntil = (await this.states([key])).get(key)?.lockedUntil;
+    this.refuse(lockedUntil ?? new Date(Date.now() + this.settings.lockSeconds * 1000));
   }
 
   /**
@@ -103,15 +113,13 @@ export class SignInThrottle {
     const failedHere = (states.get(k.pair)?.failures ?? 0) > 0;
     const knownGood = !!lockOf(k.known);
     if (accountLock && failedHere && !knownGood) this.refuse(accountLock);
-    if (!email) return;
-    const pair = await this.hit(k.pair, this.settings.maxFailures);
-    if (pair.failures > this.settings.maxFailures && pair.lockedUntil) this.refuse(pair.lockedUntil);
+    if (email) await this.admit(k.pair, this.settings.maxFailures);
   }
 
   async signInFailed(email: string, source: string): Promise<void> {
     const k = keys(email, source);
-    await this.hit(k.source, this.settings.maxFailures * SOURCE_FACTOR);
-    if (email) await this.hit(k.account, this.settings.maxFailures * ACCOUNT_FACTOR);
+    await this.hit(k.source, this.settings.maxFailures * SOURCE_FACTOR, false);
+    if (email) await this.hit(k.account, this.settings.maxFailures * ACCOUNT_FACTOR, false);
   }
 
   /** The user is in: this source's failures on the account are forgiven and it becomes known good. */
@@ -128,10 +136,7 @@ export class SignInThrottle {
   /** Before `changePassword` checks the current password: a stolen access token gets few guesses. */
   async beforePasswordCheck(userId: string): Promise<void> {
     const key = `password:${userId}`;
-    const state = (await this.states([key])).get(key);
-    if (state?.lockedUntil && state.lockedUntil > new Date()) this.refuse(state.lockedUntil);
-    const hit = await this.hit(key, this.settings.maxFailures);
-    if (hit.failures > this.settings.maxFailures && hit.lockedUntil) this.refuse(hit.lockedUntil);
+    await this.admit(key, this.settings.maxFailures);
   }
 
   async passwordCheckSucceeded(userId: string): Promise<void> {
