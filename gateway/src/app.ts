@@ -2,10 +2,10 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { createRedisRevocations, type Identity } from '@stockgraph/auth';
+import type { Identity } from '@stockgraph/auth';
 import { GraphQLError } from 'graphql';
 import { createLogger, type Logger } from '@stockgraph/logger';
-import { createMetrics, inputGuardPlugin, startService, withStatus, type RunningService } from '@stockgraph/server';
+import { createMetrics, inputGuardPlugin, redisRevocations, startService, withStatus, type RunningService } from '@stockgraph/server';
 import { createAuthenticator } from './authentication.js';
 import { authorizationPlugin } from './authorization.plugin.js';
 import { explorerEnabled, sessionCheckUrl, subgraphUrls, type GatewayEnv } from './env.js';
@@ -59,14 +59,13 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphFromFile(env.SUPERGRAPH_PATH, env.SUPERGRAPH_WATCH ?? env.NODE_ENV === 'development', logger),
     // The supergraph names each subgraph; where it runs is this deployment's business.
-    buildService: ({ name, url }) => Object.assign(new AuthenticatedDataSource({ url: urls[name] ?? url }), { secret: env.SUBGRAPH_SHARED_SECRET }),
+    buildService: ({ name, url }) =>
+      Object.assign(new AuthenticatedDataSource({ url: urls[name] ?? url }), { secret: env.SUBGRAPH_SHARED_SECRET }),
     logger,
   });
   // With Redis the revocation list answers "is this session live" without a call to the users service;
   // without it (pnpm start, development) the users service is asked, cached for SESSION_CACHE_MS.
-  const revocations = env.REDIS_URL
-    ? await createRedisRevocations({ url: env.REDIS_URL, key: env.SESSION_REVOCATION_KEY, refreshMs: env.REVOCATION_REFRESH_MS, logger })
-    : undefined;
+  const revocations = env.REDIS_URL ? await redisRevocations(env, env.REDIS_URL, logger) : undefined;
   const authenticate = createAuthenticator({
     revocations,
     jwksCacheMs: env.JWKS_CACHE_MS,

@@ -136,7 +136,8 @@ export async function createRedisRevocations(options: RedisRevocationOptions): P
       try {
         await flush();
       } catch (error) {
-        logger.warn({ err: error, sessions: sessionIds.length }, 'revocation list: write failed; retrying until redis takes it');
+        const message = 'revocation list: write failed; retrying until redis takes it';
+        logger.warn({ err: error, sessions: sessionIds.length }, message);
       }
     },
     close: async () => {

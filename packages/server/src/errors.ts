@@ -22,9 +22,11 @@ export function createErrorFormatter(logger: Logger) {
     if (database?.badInput) {
       // A value the database refused (out of range, malformed): the client's mistake, said without SQL.
       logger.warn({ database, path: formatted.path }, 'input refused by the database');
-      return { message: 'A value is out of range or malformed', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: 'BAD_USER_INPUT' } };
+      const path = formatted.path ? { path: formatted.path } : {};
+      return { message: 'A value is out of range or malformed', ...path, extensions: { code: 'BAD_USER_INPUT' } };
     }
-    logger.error(database ? { database, path: formatted.path } : { err: original, path: formatted.path }, 'unexpected error');
+    const details = database ? { database, path: formatted.path } : { err: original, path: formatted.path };
+    logger.error(details, 'unexpected error');
     return {
       message: 'Internal server error',
       ...(formatted.path ? { path: formatted.path } : {}),

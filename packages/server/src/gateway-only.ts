@@ -21,7 +21,11 @@ export function gatewayOnly(secret: string): RequestHandler {
       errors: [
         {
           message: 'This service answers only the gateway',
-          extensions: { code: 'FORBIDDEN', reason: given ? 'SUBGRAPH_SECRET_INVALID' : 'SUBGRAPH_SECRET_MISSING', requestId: randomUUID() },
+          extensions: {
+            code: 'FORBIDDEN',
+            reason: given ? 'SUBGRAPH_SECRET_INVALID' : 'SUBGRAPH_SECRET_MISSING',
+            requestId: randomUUID(),
+          },
         },
       ],
     });

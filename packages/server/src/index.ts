@@ -7,3 +7,4 @@ export * from './main.js';
 export * from './gateway-only.js';
 export * from './metrics-server.js';
 export * from './input-guard.plugin.js';
+export * from './revocation-check.js';

@@ -114,7 +114,9 @@ export async function startService<TContext extends BaseContext>(options: Servic
     });
   }
   const metricsServer =
-    options.metricsPort === undefined ? null : await startMetricsServer(options.metrics.registry, options.host, options.metricsPort, options.logger);
+    options.metricsPort === undefined
+      ? null
+      : await startMetricsServer(options.metrics.registry, options.host, options.metricsPort, options.logger);
   app.use((_req, _res, next) => requestScope.run(true, next));
   options.routes?.(app);
   app.use(

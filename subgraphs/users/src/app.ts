@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { atLeast, bearerToken, createRedisRevocations, createTokenVerifier, localRevocations, type Policy } from '@stockgraph/auth';
+import { atLeast, bearerToken, createTokenVerifier, localRevocations, type Policy } from '@stockgraph/auth';
 import { UnauthenticatedError } from '@stockgraph/graphql-kit';
-import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '@stockgraph/server';
+import { redisRevocations, startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '@stockgraph/server';
 import { createLogger } from '@stockgraph/logger';
 import { Counter } from 'prom-client';
 import type { Request } from 'express';
@@ -69,9 +69,7 @@ export async function startUsers(runtime: Omit<SubgraphRuntime, 'env'> & { env: 
   // The users service writes the revocation list every other service reads (see README, Security).
   const revocations =
     runtime.revocations ??
-    (env.REDIS_URL
-      ? await createRedisRevocations({ url: env.REDIS_URL, key: env.SESSION_REVOCATION_KEY, refreshMs: env.REVOCATION_REFRESH_MS, logger })
-      : localRevocations());
+    (env.REDIS_URL ? await redisRevocations(env, env.REDIS_URL, logger) : localRevocations());
   const revoked = (ids: readonly string[]) => revocations.revoke(ids, env.ACCESS_TOKEN_TTL_SECONDS);
   const running = await startSubgraph(
     definition(() => accounts!),
@@ -94,7 +92,8 @@ export async function startUsers(runtime: Omit<SubgraphRuntime, 'env'> & { env: 
             registers: [registry],
           }),
         };
-        accounts = new Accounts(db, keys, settings, { revoked, attempt: (kind, outcome) => attempts[kind].inc({ outcome }) });
+        const attempt = (kind: keyof typeof attempts, outcome: string) => attempts[kind].inc({ outcome });
+        accounts = new Accounts(db, keys, settings, { revoked, attempt });
         // A revocation committed just before a crash may never have reached the list: publish again
         // every session ended within an access token's lifetime (the list ignores duplicates).
         const since = new Date(Date.now() - env.ACCESS_TOKEN_TTL_SECONDS * 1000);

@@ -66,7 +66,7 @@ export class SignInThrottle {
    * right now is left alone and null comes back: that attempt is refused. So exactly `threshold`
    * parallel attempts get through, and after each lock one more, whose failure doubles the next lock.
    */
-  private async hit(key: string, threshold: number, gate: boolean): Promise<{ failures: number; lockedUntil: Date | null } | null> {
+  private async hit(key: string, threshold: number, gate: boolean): Promise<{ failures: number } | null> {
     const window = `${WINDOW_MS} milliseconds`;
     const base = this.settings.lockSeconds * 1000;
     // Every expression reads the row as it is when this statement gets its lock (a CTE or a read
@@ -74,18 +74,19 @@ export class SignInThrottle {
     const next = sql`(case when t.window_started_at < now() - ${window}::interval then 1 else t.failures + 1 end)`;
     const result = await this.db.execute(sql`
       insert into users.login_throttle as t (key, failures, window_started_at, locked_until)
-      values (${key}, 1, now(), case when 1 >= ${threshold}::int then now() + ${`${base} milliseconds`}::interval end)
+      values (${key}, 1, now(), case when ${threshold}::int <= 1 then now() + ${`${base} milliseconds`}::interval end)
       on conflict (key) do update set
         failures = ${next},
-        window_started_at = case when t.window_started_at < now() - ${window}::interval then now() else t.window_started_at end,
+        window_started_at =
+          case when t.window_started_at < now() - ${window}::interval then now() else t.window_started_at end,
         locked_until = case when ${next} >= ${threshold}::int
           then now() + least(${base}::float8 * power(2, least(${next} - ${threshold}::int, 20)), ${MAX_LOCK_MS}::float8)
             * interval '1 millisecond'
           else t.locked_until end
       where ${gate ? sql`t.locked_until is null or t.locked_until <= now()` : sql`true`}
-      returning failures, locked_until`);
-    const row = rowsOf<{ failures: number; locked_until: Date | string | null }>(result)[0];
-    return row ? { failures: Number(row.failures), lockedUntil: row.locked_until ? new Date(row.locked_until) : null } : null;
+      returning failures`);
+    const row = rowsOf<{ failures: number }>(result)[0];
+    return row ? { failures: Number(row.failures) } : null;
   }
 
   /** Counts a gated attempt; refuses it when the key is locked. */
