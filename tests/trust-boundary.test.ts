@@ -24,7 +24,7 @@ beforeAll(async () => {
     SESSION_REVOCATION_KEY: `sgtest:${randomUUID().slice(0, 8)}:revoked`,
     LOGIN_MAX_FAILURES: '100',
   }));
-}, 180_000);
+}, 420_000);
 
 afterAll(async () => {
   await Promise.all(extra.map((p) => p.stop()));
