@@ -237,7 +237,7 @@ describe('NUL bytes and edge values stop at the input edge (BAD_USER_INPUT, no S
 });
 
 describe('the users service away (runs last: it stops users)', () => {
-  it('signed-in clients keep getting data and never a 401; sign-in answers a coded 503', { timeout: 120_000 }, async () => {
+  it('signed-in clients keep getting data and never a 401; sign-in answers a coded error, never 401', { timeout: 120_000 }, async () => {
     const manager = await stack.login('manager@stockgraph.local');
     const QUERY = '{ products(first: 2) { totalCount } orders(first: 1) { totalCount } }';
     expect((await graphql(stack.gateway.url, QUERY, {}, bearer(manager.accessToken))).errors).toBeUndefined();
