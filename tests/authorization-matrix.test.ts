@@ -64,6 +64,7 @@ const EXPLICIT: Record<string, number> = {
   'Query.user': 4,
   'Mutation.createUser': 4,
   'Mutation.updateUser': 4,
+  'Mutation.unlockSignIn': 4,
 };
 /** Types whose fields any signed-in user may read unless EXPLICIT says otherwise. */
 const READABLE = /^(Product|PriceChange|StockMovement|Order|OrderItem|OrderRejection|RejectedProduct|Customer|User|PageInfo|OrderStatsBucket|\w+Connection|\w+Edge)$/;

@@ -27,10 +27,12 @@ let dataDir: string;
 let url: string;
 let banner = '';
 let auth: Record<string, string> = {};
+let basePort = 0;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'pglite-'));
   const port = await freeBasePort();
+  basePort = port;
   // Exactly what `pnpm start` runs, on a fresh embedded database.
   child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: ROOT,
@@ -104,6 +106,16 @@ describe('pnpm start on embedded defaults (PGlite, one process)', () => {
     expect(placed.data.placeOrder.status).toBe('CONFIRMED');
     const after = await graphql(url, 'query ($id: ID!) { product(id: $id) { available } }', { id: product.id }, headers);
     expect(after.data.product.available).toBe(product.available - 1);
+  });
+
+  it('refuses a logged-out session at a subgraph called directly, through the in-process revocation list', async () => {
+    const staff = await graphql(url, 'mutation { login(email: "staff@stockgraph.local", password: "stockgraph") { accessToken refreshToken } }');
+    const headers = { authorization: `Bearer ${staff.data.login.accessToken}` };
+    const customers = `http://127.0.0.1:${basePort + 4}/graphql`;
+    expect((await graphql(customers, '{ customers(first: 1) { totalCount } }', {}, headers)).errors).toBeUndefined();
+    await graphql(url, 'mutation ($t: String!) { logout(refreshToken: $t) }', { t: staff.data.login.refreshToken }, headers);
+    const after = await graphql(customers, '{ customers(first: 1) { totalCount } }', {}, headers);
+    expect(after.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'SESSION_REVOKED' });
   });
 
   it('keeps two years of orders in monthly partitions', async () => {

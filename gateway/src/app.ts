@@ -5,7 +5,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import type { Identity } from '@stockgraph/auth';
 import { GraphQLError } from 'graphql';
 import { createLogger, type Logger } from '@stockgraph/logger';
-import { createMetrics, startService, withStatus, type RunningService } from '@stockgraph/server';
+import { createMetrics, inputGuardPlugin, redisRevocations, startService, withStatus, type RunningService } from '@stockgraph/server';
 import { createAuthenticator } from './authentication.js';
 import { authorizationPlugin } from './authorization.plugin.js';
 import { explorerEnabled, sessionCheckUrl, subgraphUrls, type GatewayEnv } from './env.js';
@@ -55,11 +55,17 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphFromFile(env.SUPERGRAPH_PATH, env.SUPERGRAPH_WATCH ?? env.NODE_ENV === 'development', logger),
     // The supergraph names each subgraph; where it runs is this deployment's business.
-    buildService: ({ name, url }) => new SubgraphDataSource(name, urls[name] ?? url ?? '', callSettings, callMetrics, logger),
+    buildService: ({ name, url }) =>
+      new SubgraphDataSource(name, urls[name] ?? url ?? '', callSettings, callMetrics, logger, env.SUBGRAPH_SHARED_SECRET),
     logger,
   });
   checkScalarsOf(gateway);
+  // With Redis the revocation list answers "is this session live" without a call to the users service;
+  // without it (pnpm start, development) the users service is asked, cached for SESSION_CACHE_MS.
+  const revocations = env.REDIS_URL ? await redisRevocations(env, env.REDIS_URL, logger) : undefined;
   const authenticate = createAuthenticator({
+    revocations,
+    jwksCacheMs: env.JWKS_CACHE_MS,
     jwksUrl: env.JWKS_URL,
     issuer: env.JWT_ISSUER,
     audience: env.JWT_AUDIENCE,
@@ -86,6 +92,7 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     trustProxy: env.TRUST_PROXY,
     logger,
     metrics,
+    metricsPort: env.METRICS_PORT,
     apollo: { gateway },
     // A bad token is held, not thrown, here: the authorization plugin refuses it for any operation
     // that needs a signed-in user, while login and refreshSession still work for a client whose HTTP
@@ -102,7 +109,14 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     },
     // Persisted operations first: a refused untrusted operation is not worth authorizing. Apollo's own
     // landing page loads from a CDN, so it is off; the explorer below replaces it.
-    plugins: [persisted.plugin, ApolloServerPluginLandingPageDisabled(), ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]), authorizationPlugin<GatewayContext>(), outagePlugin<GatewayContext>(Math.ceil(env.SUBGRAPH_BREAKER_RESET_MS / 1000))],
+    plugins: [
+      persisted.plugin,
+      ApolloServerPluginLandingPageDisabled(),
+      ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
+      authorizationPlugin<GatewayContext>(),
+      inputGuardPlugin<GatewayContext>(),
+      outagePlugin<GatewayContext>(Math.ceil(env.SUBGRAPH_BREAKER_RESET_MS / 1000)),
+    ],
     validationRules: armor.validationRules,
     routes: explorer ? explorerRoutes({ demoUsers: env.NODE_ENV !== 'production' }) : undefined,
     readiness: Object.fromEntries(Object.entries(urls).map(([name, url]) => [name, () => answers(url)])),
@@ -115,6 +129,7 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     stop: async () => {
       await service.stop();
       await persisted.close();
+      await revocations?.close();
     },
   };
 }

@@ -1,5 +1,5 @@
-import { bearerToken, createTokenVerifier, remoteKeySet, type Identity } from '@stockgraph/auth';
-import { CodedError, UnauthenticatedError } from '@stockgraph/graphql-kit';
+import { bearerToken, createTokenVerifier, remoteKeySet, type Identity, type RevocationList } from '@stockgraph/auth';
+import { ServiceUnavailableError, UnauthenticatedError } from '@stockgraph/graphql-kit';
 import type { Logger } from '@stockgraph/logger';
 
 export interface AuthenticationSettings {
@@ -8,6 +8,13 @@ export interface AuthenticationSettings {
   audience: string;
   sessionCheckUrl: string;
   sessionCacheMs: number;
+  /** How long a fetched JWKS is used; the last good one is kept while the users service is away. */
+  jwksCacheMs?: number;
+  /**
+   * The revocation list in Redis: while it is fresh (read within `sessionCacheMs`) it answers alone and
+   * the users service is not asked at all; when it is stale (Redis away) the users service is asked.
+   */
+  revocations?: RevocationList;
   logger: Logger;
 }
 
@@ -21,10 +28,13 @@ const STALE_GRACE_MS = 60_000;
  * takes effect within that time without a call per request.
  */
 export function createAuthenticator(settings: AuthenticationSettings) {
-  const verify = createTokenVerifier(remoteKeySet(settings.jwksUrl), settings);
+  const verify = createTokenVerifier(remoteKeySet(settings.jwksUrl, settings.jwksCacheMs), settings);
+  const { revocations } = settings;
   const sessions = new Map<string, { live: boolean; checkedAt: number }>();
 
   async function sessionIsLive(identity: Identity, token: string): Promise<boolean> {
+    if (revocations?.isRevoked(identity.sessionId)) return false;
+    if (revocations && revocations.ageMs() <= Math.max(settings.sessionCacheMs, 1000)) return true;
     const cached = sessions.get(identity.sessionId);
     const now = Date.now();
     if (cached && now - cached.checkedAt < settings.sessionCacheMs) return cached.live;
@@ -40,8 +50,11 @@ export function createAuthenticator(settings: AuthenticationSettings) {
       return live;
     } catch (error) {
       if (cached?.live && now - cached.checkedAt < STALE_GRACE_MS) return true;
-      settings.logger.error({ err: error }, 'session check failed');
-      throw new CodedError('Sign-in cannot be checked right now; try again', 'INTERNAL_SERVER_ERROR', { http: { status: 503 } });
+      // Redis and the users service both away: the last revocation list read is the best knowledge left.
+      if (revocations && Number.isFinite(revocations.ageMs())) return true;
+      settings.logger.warn({ err: error }, 'session check failed');
+      // 503, never 401: a client that sees 401 drops its session; this one should retry.
+      throw new ServiceUnavailableError('Sign-in cannot be checked right now; try again');
     }
   }
 

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { subgraphCallEnvShape } from './subgraph-call-env.js';
-import { baseEnvShape, booleanFromEnv, ConfigError, parseEnv, tokenEnvShape, z } from '@stockgraph/config';
+import { baseEnvShape, booleanFromEnv, ConfigError, parseEnv, tokenEnvShape, trustEnvShape, trustProblems, z } from '@stockgraph/config';
 
 const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
 
@@ -16,6 +16,7 @@ const shape = {
   ORDERS_URL: httpUrl.default('http://127.0.0.1:4003/graphql'),
   CUSTOMERS_URL: httpUrl.default('http://127.0.0.1:4004/graphql'),
   ...tokenEnvShape,
+  ...trustEnvShape,
   /** How long the answer "this session is live" is trusted before the users service is asked again. */
   /** Deepest selection an operation may have. */
   MAX_QUERY_DEPTH: z.coerce.number().int().min(3).max(50).default(12),
@@ -42,6 +43,7 @@ export function parseGatewayEnv(source: NodeJS.ProcessEnv = process.env): Readon
   if (env.NODE_ENV === 'production' && env.SUPERGRAPH_WATCH) {
     throw new ConfigError('gateway', ['SUPERGRAPH_WATCH: a production gateway serves the supergraph it was deployed with']);
   }
+  if (trustProblems(env).length > 0) throw new ConfigError('gateway', trustProblems(env));
   if (env.TRUSTED_DOCUMENTS_ONLY && env.EXPLORER_ENABLED) {
     throw new ConfigError('gateway', ['EXPLORER_ENABLED: the explorer sends ad-hoc operations, which TRUSTED_DOCUMENTS_ONLY refuses']);
   }

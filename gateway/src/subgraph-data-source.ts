@@ -4,6 +4,7 @@ import { parse } from 'graphql';
 import CircuitBreaker from 'opossum';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { GatewayContext } from './app.js';
+import { subgraphHeaders } from './subgraph-headers.js';
 
 export interface SubgraphCallSettings {
   /** A subgraph request (including reading its body) that takes longer is abandoned. */
@@ -110,6 +111,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     private readonly settings: SubgraphCallSettings,
     private readonly metrics: SubgraphCallMetrics,
     private readonly logger: Logger,
+    /** The gateway's credential for subgraphs (SUBGRAPH_SHARED_SECRET), if this deployment sets one. */
+    private readonly secret?: string,
   ) {
     // Node's fetch keeps connections alive; the signal bounds the whole exchange, body included.
     super({ url, fetcher: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(settings.timeoutMs) }) });
@@ -133,8 +136,9 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   }
 
   override willSendRequest({ request, context }: ProcessOptions): void {
-    if (context.token) request.http?.headers.set('authorization', `Bearer ${context.token}`);
-    if (context.clientAddress) request.http?.headers.set('x-forwarded-for', context.clientAddress);
+    for (const [name, value] of Object.entries(subgraphHeaders(context, { SUBGRAPH_SHARED_SECRET: this.secret }))) {
+      request.http?.headers.set(name, value);
+    }
   }
 
   override async process(options: ProcessOptions): Promise<GatewayGraphQLResponse> {

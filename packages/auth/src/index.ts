@@ -2,3 +2,4 @@ export * from './roles.js';
 export * from './rules.js';
 export * from './tokens.js';
 export * from './shield.js';
+export * from './revocation.js';

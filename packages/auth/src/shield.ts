@@ -50,8 +50,12 @@ function toShieldRule<C extends AuthContext>(field: string, fieldRule: FieldRule
  * and composition tools, and every field inside an `_entities` answer checked by its own rule.
  */
 export function shieldFromSchema<C extends AuthContext>(typeDefs: DocumentNode, policies: Record<string, Policy<C>> = {}) {
+  // `_entities` needs a signed-in caller: anonymous, it would tell whether an id exists (null or not).
+  const entities = rule('auth:_entities', { cache: 'contextual' })(async (_parent, _args, context: AuthContext) =>
+    context.identity ? true : new UnauthenticatedError('Sign in to use _entities', { field: 'Query._entities' }),
+  );
   const tree: Record<string, Record<string, unknown>> = {
-    Query: { _service: allow, _entities: allow },
+    Query: { _service: allow, _entities: entities },
     _Service: { sdl: allow },
   };
   for (const [key, fieldRule] of readFieldRules(typeDefs)) {

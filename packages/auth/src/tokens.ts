@@ -1,5 +1,5 @@
-import { UnauthenticatedError } from '@stockgraph/graphql-kit';
-import { createRemoteJWKSet, errors, jwtVerify, type CryptoKey, type JWTVerifyGetKey, type KeyObject } from 'jose';
+import { ServiceUnavailableError, UnauthenticatedError } from '@stockgraph/graphql-kit';
+import { createLocalJWKSet, errors, jwtVerify, type CryptoKey, type JSONWebKeySet, type JWTVerifyGetKey, type KeyObject } from 'jose';
 import { isRole, scopesFor, type Identity } from './roles.js';
 
 /** The only signature algorithm accepted: asymmetric, so "HS256 signed with the public key" and `none` fail. */
@@ -12,13 +12,50 @@ export interface TokenSettings {
 
 export type VerificationKey = JWTVerifyGetKey | CryptoKey | KeyObject;
 
+/** Thrown by the key set when it has never been fetched and cannot be now: the issuer is away. */
+export class KeySetUnavailableError extends Error {}
+
 /**
- * A JWKS fetched from the users service, cached, and fetched again when a token names a key id
- * it does not hold (key rotation) — at most every 30 s, so forged kids cannot hammer the issuer.
+ * A JWKS fetched from the users service, used for `cacheMs`, and fetched again when a token names a
+ * key id it does not hold (key rotation) — at most every 30 s, so forged kids cannot hammer the issuer.
+ * The last good key set is kept while the users service is away: tokens it signed stay valid through
+ * its outage. Only a process that never got the key set cannot verify, and says so (503, not 401).
  */
-export function remoteKeySet(jwksUrl: string): JWTVerifyGetKey {
-  return createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 3000 });
+export function remoteKeySet(jwksUrl: string, cacheMs = 10 * 60_000): JWTVerifyGetKey {
+  const url = new URL(jwksUrl);
+  let keys: JWTVerifyGetKey | null = null;
+  let fetchedAt = 0;
+  let triedAt = 0;
+  let loading: Promise<void> | null = null;
+  const load = () =>
+    (loading ??= (async () => {
+      triedAt = Date.now();
+      const response = await fetch(url, { signal: AbortSignal.timeout(3000), headers: { accept: 'application/json' } });
+      if (!response.ok) throw new Error(`JWKS answered ${response.status}`);
+      keys = createLocalJWKSet((await response.json()) as JSONWebKeySet);
+      fetchedAt = Date.now();
+    })().finally(() => (loading = null)));
+  return async (header, token) => {
+    if (!keys) {
+      await load().catch(() => undefined);
+      if (!keys) throw new KeySetUnavailableError(`the key set at ${url.host} cannot be fetched`);
+    } else if (Date.now() - fetchedAt > cacheMs && Date.now() - triedAt > STALE_RETRY_MS) {
+      // Stale: refresh in the background and go on with the last good set, whether or not that works.
+      void load().catch(() => undefined);
+    }
+    try {
+      return await keys(header, token);
+    } catch (error) {
+      if (!(error instanceof errors.JWKSNoMatchingKey) || Date.now() - triedAt < REFETCH_COOLDOWN_MS) throw error;
+      await load().catch(() => undefined);
+      return keys(header, token);
+    }
+  };
 }
+
+const REFETCH_COOLDOWN_MS = 30_000;
+/** How often a stale key set is fetched again while the users service does not answer. */
+const STALE_RETRY_MS = 5000;
 
 function reasonOf(error: unknown): string {
   if (error instanceof errors.JWTExpired) return 'TOKEN_EXPIRED';
@@ -43,6 +80,7 @@ export function createTokenVerifier(key: VerificationKey, settings: TokenSetting
       }));
     } catch (error) {
       if (error instanceof UnauthenticatedError) throw error;
+      if (error instanceof KeySetUnavailableError) throw new ServiceUnavailableError('Sign-in cannot be checked right now; try again');
       const reason = reasonOf(error);
       throw new UnauthenticatedError(reason === 'TOKEN_EXPIRED' ? 'Access token expired' : 'Invalid access token', { reason });
     }

@@ -81,6 +81,29 @@ export const tokenEnvShape = {
   JWT_AUDIENCE: z.string().min(1).default('stockgraph'),
 };
 
+/**
+ * How the gateway and the subgraphs trust each other and what they expose: the credential the gateway
+ * sends on every subgraph request, the revocation list every process consults, and /metrics apart.
+ */
+export const trustEnvShape = {
+  /** Sent by the gateway on every subgraph request; a subgraph with it set refuses any request without it. */
+  SUBGRAPH_SHARED_SECRET: z.string().min(32, 'at least 32 characters (e.g. openssl rand -base64 32)').optional(),
+  /** Serve /metrics on this port only (not on the service port), for a scrape-only network path. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Redis key of the revoked sessions (a sorted set written by the users service, read by every process). */
+  SESSION_REVOCATION_KEY: z.string().regex(/^[A-Za-z0-9:_-]{1,100}$/, 'letters, digits, : _ - only').default('stockgraph:revoked-sessions'),
+  /** How often each process re-reads that list: revocation takes effect within this time (plus a Redis round trip). */
+  REVOCATION_REFRESH_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
+  /** How long a fetched JWKS is used before it is fetched again (the last good one is kept while that fails). */
+  JWKS_CACHE_MS: z.coerce.number().int().min(100).max(86_400_000).default(600_000),
+};
+
+/** Production requires the gateway-to-subgraph credential: without it a subgraph answers anyone who reaches it. */
+export function trustProblems(env: { NODE_ENV: string; SUBGRAPH_SHARED_SECRET?: string }): string[] {
+  if (env.NODE_ENV !== 'production' || env.SUBGRAPH_SHARED_SECRET) return [];
+  return ['SUBGRAPH_SHARED_SECRET: required in production (at least 32 characters; the same value for the gateway and every subgraph)'];
+}
+
 /** What every subgraph process reads from its environment. */
 export function subgraphEnvShape(defaultPort: number) {
   return {
@@ -91,6 +114,7 @@ export function subgraphEnvShape(defaultPort: number) {
     PGLITE_DIR: z.string().min(1).optional(),
     SEED_DEMO_DATA: booleanFromEnv.optional(),
     ...tokenEnvShape,
+    ...trustEnvShape,
     /** Redis for the event bus; unset: the in-process bus, which only links services in one process. */
     REDIS_URL: z.string().url().refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL').optional(),
     /** Key prefix of the event streams, so several deployments (or test runs) can share one Redis. */
@@ -109,6 +133,7 @@ export function productionProblems(env: SubgraphEnv): string[] {
   if (!env.DATABASE_URL) problems.push('DATABASE_URL: required in production (the embedded PGlite is for development)');
   if (env.SEED_DEMO_DATA) problems.push('SEED_DEMO_DATA: demo data and demo passwords are never seeded in production');
   if (!env.REDIS_URL) problems.push('REDIS_URL: required in production (the in-process event bus cannot reach other services)');
+  problems.push(...trustProblems(env));
   return problems;
 }
 

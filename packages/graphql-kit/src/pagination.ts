@@ -33,7 +33,9 @@ export function decodeCursor(cursor: string, arity: number): string[] {
   } catch {
     throw invalid();
   }
-  if (!Array.isArray(parsed) || parsed.length !== arity || !parsed.every((v) => typeof v === 'string')) throw invalid();
+  // A NUL or an overlong value cannot be a key we handed out, and PostgreSQL text refuses NUL.
+  const isKey = (v: unknown) => typeof v === 'string' && v.length <= 400 && !v.includes('\u0000');
+  if (!Array.isArray(parsed) || parsed.length !== arity || !parsed.every(isKey)) throw invalid();
   return parsed as string[];
 }
 

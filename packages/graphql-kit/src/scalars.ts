@@ -37,6 +37,16 @@ function toDate(value: unknown): Date | null {
   return null;
 }
 
+/** Inputs before year 1000 are mistakes (year 0 does not exist in PostgreSQL; years below 100 are misread). */
+const EARLIEST_INPUT = Date.UTC(1000, 0, 1);
+const DATE_TIME_INPUT = 'DateTime must be an ISO-8601 string from year 1000 to 9999, such as "2026-11-27T08:00:00Z"';
+
+function inputDate(value: unknown): Date {
+  const date = toDate(value);
+  if (!date || date.getTime() < EARLIEST_INPUT || date.getUTCFullYear() > 9999) throw new BadUserInputError(DATE_TIME_INPUT);
+  return date;
+}
+
 export const DateTimeScalar = new GraphQLScalarType<Date, string>({
   name: 'DateTime',
   description: 'An instant in time as an ISO-8601 string in UTC, e.g. "2026-11-27T08:46:51.000Z".',
@@ -45,14 +55,9 @@ export const DateTimeScalar = new GraphQLScalarType<Date, string>({
     if (!date) throw new TypeError('DateTime cannot represent this value');
     return date.toISOString();
   },
-  parseValue(value) {
-    const date = toDate(value);
-    if (!date) throw new BadUserInputError('DateTime must be an ISO-8601 string such as "2026-11-27T08:00:00Z"');
-    return date;
-  },
+  parseValue: inputDate,
   parseLiteral(ast) {
-    const date = ast.kind === Kind.STRING ? toDate(ast.value) : null;
-    if (!date) throw new BadUserInputError('DateTime must be an ISO-8601 string such as "2026-11-27T08:00:00Z"');
-    return date;
+    if (ast.kind !== Kind.STRING) throw new BadUserInputError(DATE_TIME_INPUT);
+    return inputDate(ast.value);
   },
 });

@@ -16,13 +16,23 @@ export function isUuid(value: string): boolean {
   return UUID.test(value);
 }
 
+/** The last instant a UUIDv7 may encode here: later ones (up to year 10889) cannot be a timestamptz bound. */
+const MAX_ID_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+const timeOf = (id: string) => Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+
+/** A UUIDv7 whose timestamp a partition lookup can use (not, say, ffffffff-ffff-7fff-…, year 10889). */
 export function isUuidV7(value: string): boolean {
-  return UUID_V7.test(value);
+  return UUID_V7.test(value) && timeOf(value) <= MAX_ID_TIME;
+}
+
+/** A UUID that can be an id here: any UUID, but a version-7 one only with a usable timestamp. */
+export function isUsableId(value: string): boolean {
+  return isUuid(value) && (value[14] !== '7' || isUuidV7(value));
 }
 
 /** The creation time a UUIDv7 encodes (its first 48 bits, milliseconds since the epoch). */
 export function idTime(id: string): Date {
   if (!isUuidV7(id)) throw new TypeError(`not a UUIDv7: ${id}`);
-  const ms = Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
-  return new Date(ms);
+  return new Date(timeOf(id));
 }

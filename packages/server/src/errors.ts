@@ -2,6 +2,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { GraphQLError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { Logger } from '@stockgraph/logger';
+import { databaseError } from './database-errors.js';
 import { isDependencyUnavailable } from './unavailable.js';
 
 /**
@@ -26,7 +27,15 @@ export function createErrorFormatter(logger: Logger) {
         extensions: { code: 'SERVICE_UNAVAILABLE' },
       };
     }
-    logger.error({ err: original, path: formatted.path }, 'unexpected error');
+    const database = databaseError(original);
+    if (database?.badInput) {
+      // A value the database refused (out of range, malformed): the client's mistake, said without SQL.
+      logger.warn({ database, path: formatted.path }, 'input refused by the database');
+      const path = formatted.path ? { path: formatted.path } : {};
+      return { message: 'A value is out of range or malformed', ...path, extensions: { code: 'BAD_USER_INPUT' } };
+    }
+    const details = database ? { database, path: formatted.path } : { err: original, path: formatted.path };
+    logger.error(details, 'unexpected error');
     return {
       message: 'Internal server error',
       ...(formatted.path ? { path: formatted.path } : {}),

@@ -4,3 +4,7 @@ export * from './errors.js';
 export * from './observability.plugin.js';
 export * from './subgraph.js';
 export * from './main.js';
+export * from './gateway-only.js';
+export * from './metrics-server.js';
+export * from './input-guard.plugin.js';
+export * from './revocation-check.js';

@@ -15,6 +15,7 @@ import type { Logger } from '@stockgraph/logger';
 import express, { type Request } from 'express';
 import { createErrorFormatter } from './errors.js';
 import { requestScope, type ServiceMetrics } from './metrics.js';
+import { startMetricsServer } from './metrics-server.js';
 import { observabilityPlugin } from './observability.plugin.js';
 
 export type ReadinessCheck = () => Promise<unknown>;
@@ -36,6 +37,10 @@ export interface ServiceOptions<TContext extends BaseContext> {
   trustProxy?: string | number;
   /** Extra validation of every operation (the gateway's depth, alias and cost limits). */
   validationRules?: ApolloServerOptions<TContext>['validationRules'];
+  /** Serve /metrics on this port instead of the service port (METRICS_PORT). */
+  metricsPort?: number;
+  /** Production: no "did you mean" suggestions that map the schema for a caller without introspection. */
+  hideSchemaDetails?: boolean;
   /** Extra HTTP routes (the gateway's explorer), mounted before /graphql. */
   routes?: (app: express.Express) => void;
 }
@@ -85,6 +90,7 @@ export async function startService<TContext extends BaseContext>(options: Servic
     ...options.apollo,
     introspection: options.introspection ?? true,
     includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: options.hideSchemaDetails ?? false,
     validationRules: options.validationRules ?? [],
     formatError: createErrorFormatter(options.logger),
     plugins: [
@@ -102,9 +108,15 @@ export async function startService<TContext extends BaseContext>(options: Servic
     const result = await checkAll(options.readiness);
     res.status(result.ok ? 200 : 503).json({ status: result.ok ? 'ready' : 'not ready', ...result });
   });
-  app.get('/metrics', async (_req, res) => {
-    res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
-  });
+  if (options.metricsPort === undefined) {
+    app.get('/metrics', async (_req, res) => {
+      res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+    });
+  }
+  const metricsServer =
+    options.metricsPort === undefined
+      ? null
+      : await startMetricsServer(options.metrics.registry, options.host, options.metricsPort, options.logger);
   app.use((_req, _res, next) => requestScope.run(true, next));
   options.routes?.(app);
   app.use(
@@ -131,6 +143,7 @@ export async function startService<TContext extends BaseContext>(options: Servic
     port,
     stop: async () => {
       await apollo.stop();
+      await metricsServer?.stop();
     },
   };
 }

@@ -5,13 +5,17 @@ import type { SubgraphEnv } from '@stockgraph/config';
 import { maintainPartitions, openDatabase, type Database, type PartitionedTable } from '@stockgraph/db';
 import { createLogger, type Logger } from '@stockgraph/logger';
 import { bearerToken, createTokenVerifier, remoteKeySet, shieldFromSchema, type AuthContext, type Identity, type Policy, type TokenVerifier } from '@stockgraph/auth';
+import { type RevocationList } from '@stockgraph/auth';
 import type { Express, Request } from 'express';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { applyMiddleware } from 'graphql-middleware';
 import { createMemoryBus, createRedisBus, startConsumer, startHousekeeping, startRelay, type Envelope, type EventBus, type OutboxTable, type ProcessedEventsTable } from '@stockgraph/events';
 import { GraphQLError, type DocumentNode } from 'graphql';
-import { Gauge } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import { createMetrics, requestScope } from './metrics.js';
+import { gatewayOnly } from './gateway-only.js';
+import { inputGuardPlugin } from './input-guard.plugin.js';
+import { revocationCheck } from './revocation-check.js';
 import { startService, type RunningService } from './service.js';
 
 export interface SubgraphDefinition<TSchema extends Record<string, unknown>, TContext extends AuthContext> {
@@ -65,7 +69,9 @@ export interface SubgraphRuntime {
   /** Extra HTTP routes (the users service's JWKS and session check). */
   routes?: (app: Express) => void;
   /** Runs once the database is migrated and seeded, before the first request is served. */
-  prepare?: (db: Database<any>) => void | Promise<void>;
+  prepare?: (db: Database<any>, registry: Registry) => void | Promise<void>;
+  /** Ended sessions; by default the list in Redis (REDIS_URL), else this process's own. */
+  revocations?: RevocationList;
   /** The embedded launcher shares one in-process bus; otherwise REDIS_URL or a private in-process bus. */
   bus?: EventBus;
 }
@@ -80,7 +86,8 @@ export async function withStatus<T>(status: number, work: () => Promise<T>): Pro
     return await work();
   } catch (error) {
     if (error instanceof GraphQLError) {
-      throw new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status } } });
+      // An error that chose its own status (503 for an outage) keeps it.
+      throw new GraphQLError(error.message, { extensions: { http: { status }, ...error.extensions } });
     }
     throw error;
   }
@@ -172,7 +179,7 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
     if (definition.seed && (env.SEED_DEMO_DATA ?? env.NODE_ENV === 'development')) {
       await definition.seed(handle.db, logger);
     }
-    await runtime.prepare?.(handle.db);
+    await runtime.prepare?.(handle.db, metrics.registry);
     const events = await startEvents(definition, handle.db, runtime.bus, env, logger, metrics);
     cleanup.push(events.stop);
     const { services } = events;
@@ -184,8 +191,12 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
       }),
       shieldFromSchema(definition.typeDefs, definition.policies ?? {}),
     );
-    const verify =
-      runtime.verifier ?? createTokenVerifier(remoteKeySet(env.JWKS_URL), { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE });
+    const revocations = await revocationCheck(env, runtime.revocations, logger);
+    cleanup.push(revocations.stop);
+    const verify = revocations.wrap(
+      runtime.verifier ??
+        createTokenVerifier(remoteKeySet(env.JWKS_URL, env.JWKS_CACHE_MS), { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE }),
+    );
     const service = await startService<TContext>({
       name: definition.name,
       host: env.HOST,
@@ -203,10 +214,16 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
       },
       readiness: { database: () => handle.ping() },
       introspection: env.NODE_ENV !== 'production',
+      hideSchemaDetails: env.NODE_ENV === 'production',
+      metricsPort: env.METRICS_PORT,
       trustProxy: env.TRUST_PROXY,
       // Inline traces feed Apollo Studio, which we do not use.
-      plugins: [ApolloServerPluginInlineTraceDisabled()],
-      routes: runtime.routes,
+      plugins: [ApolloServerPluginInlineTraceDisabled(), inputGuardPlugin<TContext>()],
+      routes: (app) => {
+        // In production only the gateway may call /graphql (SUBGRAPH_SHARED_SECRET).
+        if (env.SUBGRAPH_SHARED_SECRET) app.use('/graphql', gatewayOnly(env.SUBGRAPH_SHARED_SECRET));
+        runtime.routes?.(app);
+      },
     });
     return {
       ...service,

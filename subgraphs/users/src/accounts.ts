@@ -9,6 +9,14 @@ import { SessionRepository } from './db/session.repository.js';
 import { UserWriter, type UserChanges } from './db/user.repository.js';
 import { signAccessToken, type SigningKeys } from './keys.js';
 import { hashPassword, verifyPassword } from './passwords.js';
+import { SignInThrottle, type AttemptOutcome } from './sign-in-throttle.js';
+
+/** What sign-in needs besides the database: where ended sessions go, and the attempt metrics. */
+export interface AccountHooks {
+  /** Ended sessions are published here (the revocation list every service reads). */
+  revoked?: (sessionIds: string[]) => Promise<void>;
+  attempt?: (kind: 'sign_in' | 'password_change', outcome: AttemptOutcome) => void;
+}
 
 export interface AccountSettings {
   issuer: string;
@@ -27,8 +35,6 @@ export interface AuthPayload {
 }
 
 const INVALID_LOGIN = 'Invalid email or password';
-/** A client address may fail more often than one account: offices share addresses. */
-const ADDRESS_FAILURE_FACTOR = 4;
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 const newRefreshToken = () => randomBytes(32).toString('base64url');
@@ -55,13 +61,36 @@ function validateName(name: string): string {
 export class Accounts {
   /** Verified against when the email is unknown, so both failures cost one argon2 verification. */
   private readonly dummyHash: Promise<string>;
+  readonly throttle: SignInThrottle;
 
   constructor(
     private readonly db: Database<typeof schema>,
     private readonly keys: SigningKeys,
     private readonly settings: AccountSettings,
+    private readonly hooks: AccountHooks = {},
   ) {
     this.dummyHash = hashPassword(randomBytes(16).toString('hex'));
+    this.throttle = new SignInThrottle(db, { maxFailures: settings.loginMaxFailures, lockSeconds: settings.loginLockSeconds });
+  }
+
+  /** Publishes ended sessions after their transaction committed. */
+  private async ended(sessionIds: string[]): Promise<void> {
+    if (sessionIds.length > 0) await this.hooks.revoked?.(sessionIds);
+  }
+
+  /** Runs a throttled check and counts its outcome in the metrics. */
+  private async counted<T>(kind: 'sign_in' | 'password_change', work: () => Promise<T>): Promise<T> {
+    try {
+      const result = await work();
+      this.hooks.attempt?.(kind, 'success');
+      return result;
+    } catch (error) {
+      const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
+      if (code === 'RATE_LIMITED' || code === 'UNAUTHENTICATED' || code === 'BAD_USER_INPUT') {
+        this.hooks.attempt?.(kind, code === 'RATE_LIMITED' ? 'locked' : 'invalid');
+      }
+      throw error;
+    }
   }
 
   private inTransaction<T>(work: (sessions: SessionRepository, users: UserWriter) => Promise<T>): Promise<T> {
@@ -84,17 +113,11 @@ export class Accounts {
     return new Date(Date.now() + this.settings.refreshTokenTtlSeconds * 1000);
   }
 
-  private async assertNotLocked(sessions: SessionRepository, keys: string[]): Promise<void> {
-    for (const key of keys) {
-      const state = await sessions.throttleState(key);
-      if (state?.lockedUntil && state.lockedUntil > new Date()) {
-        const seconds = Math.ceil((state.lockedUntil.getTime() - Date.now()) / 1000);
-        throw new RateLimitedError(`Too many failed sign-ins; try again in ${seconds} s`, seconds);
-      }
-    }
+  async login(emailInput: string, password: string, clientAddress: string): Promise<AuthPayload> {
+    return this.counted('sign_in', () => this.checkedLogin(emailInput, password, clientAddress));
   }
 
-  async login(emailInput: string, password: string, clientAddress: string): Promise<AuthPayload> {
+  private async checkedLogin(emailInput: string, password: string, clientAddress: string): Promise<AuthPayload> {
     const sessions = new SessionRepository(this.db);
     const writer = new UserWriter(this.db);
     let email: string;
@@ -104,23 +127,15 @@ export class Accounts {
       // A malformed address gets the same answer as a wrong one: nothing to learn from the difference.
       email = '';
     }
-    const accountKey = `account:${email}`;
-    const addressKey = `address:${clientAddress}`;
-    const lockMs = this.settings.loginLockSeconds * 1000;
-    await this.assertNotLocked(sessions, [accountKey, addressKey]);
-    // Every attempt on an account counts before the password is checked, in one atomic statement:
-    // a burst of parallel guesses cannot all slip past the limit while the first is still verifying.
-    // Success clears the count.
-    if (email && (await sessions.recordFailure(accountKey, this.settings.loginMaxFailures, lockMs)) > this.settings.loginMaxFailures) {
-      await this.assertNotLocked(sessions, [accountKey]);
-    }
+    // Attempts count before the password is checked (see SignInThrottle): parallel guesses get no more tries.
+    await this.throttle.beforeSignIn(email, clientAddress);
     const user = email ? await writer.findByEmail(email) : null;
     const valid = await verifyPassword(user?.passwordHash ?? (await this.dummyHash), password.slice(0, 256));
     if (!user || !valid || !user.active) {
-      await sessions.recordFailure(addressKey, this.settings.loginMaxFailures * ADDRESS_FAILURE_FACTOR, lockMs);
+      await this.throttle.signInFailed(email, clientAddress);
       throw new UnauthenticatedError(INVALID_LOGIN, { reason: 'INVALID_CREDENTIALS' });
     }
-    await sessions.clearFailures(accountKey);
+    await this.throttle.signInSucceeded(email, clientAddress);
     const refreshToken = newRefreshToken();
     const sessionId = newId();
     await sessions.create({ id: sessionId, userId: user.id, expiresAt: this.refreshExpiry() }, sha256(refreshToken));
@@ -138,7 +153,7 @@ export class Accounts {
       if (!state) return { error: 'REFRESH_TOKEN_INVALID' as const };
       if (state.usedAt) {
         await sessions.revoke(state.session.id, 'refresh token reused');
-        return { error: 'REFRESH_TOKEN_REUSED' as const };
+        return { error: 'REFRESH_TOKEN_REUSED' as const, ended: state.session.id };
       }
       if (state.session.revokedAt || state.session.expiresAt <= new Date() || !state.userActive) {
         return { error: 'REFRESH_TOKEN_REVOKED' as const };
@@ -149,6 +164,7 @@ export class Accounts {
       return { user: user!, sessionId: state.session.id, next };
     });
     if ('error' in outcome) {
+      if ('ended' in outcome && outcome.ended) await this.ended([outcome.ended]);
       throw new UnauthenticatedError(outcome.error === 'REFRESH_TOKEN_REUSED' ? 'Refresh token already used; the session is revoked' : 'Invalid refresh token', {
         reason: outcome.error,
       });
@@ -158,12 +174,14 @@ export class Accounts {
 
   /** Ends the caller's session that `refreshToken` belongs to; false when it is not one of theirs. */
   async logout(identity: Identity, refreshToken: string): Promise<boolean> {
-    return this.inTransaction(async (sessions) => {
+    const ended = await this.inTransaction(async (sessions) => {
       const state = await sessions.lockRefreshToken(sha256(refreshToken));
-      if (!state || state.session.userId !== identity.userId) return false;
+      if (!state || state.session.userId !== identity.userId) return null;
       await sessions.revoke(state.session.id, 'logout');
-      return true;
+      return state.session.id;
     });
+    if (ended) await this.ended([ended]);
+    return ended !== null;
   }
 
   async isSessionLive(identity: Identity): Promise<boolean> {
@@ -181,7 +199,8 @@ export class Accounts {
 
   /** Role changes and deactivation end the user's sessions: their tokens carry the old rights. */
   async updateUser(id: string, input: { name?: string | null; role?: UserRow['role'] | null; active?: boolean | null }): Promise<UserRow> {
-    return this.inTransaction(async (sessions, users) => {
+    const ended: string[] = [];
+    const updated = await this.inTransaction(async (sessions, users) => {
       const current = await users.findById(id);
       if (!current) throw new NotFoundError('User', id);
       const changes: UserChanges = {};
@@ -189,24 +208,37 @@ export class Accounts {
       if (input.role != null) changes.role = input.role;
       if (input.active != null) changes.active = input.active;
       const updated = (await users.update(id, changes))!;
-      if (changes.active === false && current.active) await sessions.revokeAllOf(id, 'user deactivated');
-      if (changes.role && changes.role !== current.role) await sessions.revokeAllOf(id, 'role changed');
+      if (changes.active === false && current.active) ended.push(...(await sessions.revokeAllOf(id, 'user deactivated')));
+      if (changes.role && changes.role !== current.role) ended.push(...(await sessions.revokeAllOf(id, 'role changed')));
       return updated;
     });
+    await this.ended(ended);
+    return updated;
   }
 
   /** Changing the password signs out every other session of the user. */
   async changePassword(identity: Identity, currentPassword: string, newPassword: string): Promise<boolean> {
     validatePassword(newPassword, 'newPassword');
-    const user = await new UserWriter(this.db).findById(identity.userId);
-    if (!user || !(await verifyPassword(user.passwordHash, currentPassword.slice(0, 256)))) {
-      throw new BadUserInputError('currentPassword is not correct', 'currentPassword');
-    }
-    const passwordHash = await hashPassword(newPassword);
-    await this.inTransaction(async (sessions, users) => {
-      await users.update(identity.userId, { passwordHash });
-      await sessions.revokeAllOf(identity.userId, 'password changed', identity.sessionId);
+    // A stolen access token must not buy unlimited guesses of the current password (then a takeover).
+    await this.counted('password_change', async () => {
+      await this.throttle.beforePasswordCheck(identity.userId);
+      const user = await new UserWriter(this.db).findById(identity.userId);
+      if (!user || !(await verifyPassword(user.passwordHash, currentPassword.slice(0, 256)))) {
+        throw new BadUserInputError('currentPassword is not correct', 'currentPassword');
+      }
+      await this.throttle.passwordCheckSucceeded(identity.userId);
     });
+    const passwordHash = await hashPassword(newPassword);
+    const ended = await this.inTransaction(async (sessions, users) => {
+      await users.update(identity.userId, { passwordHash });
+      return sessions.revokeAllOf(identity.userId, 'password changed', identity.sessionId);
+    });
+    await this.ended(ended);
     return true;
+  }
+
+  /** Admin: clears the sign-in locks of an account (a user locked out by someone else's guesses). */
+  async unlockSignIn(emailInput: string): Promise<boolean> {
+    return this.throttle.unlock(normalizeEmail(emailInput));
   }
 }

@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { atLeast, bearerToken, createTokenVerifier, type Policy } from '@stockgraph/auth';
+import { atLeast, bearerToken, createTokenVerifier, localRevocations, type Policy } from '@stockgraph/auth';
 import { UnauthenticatedError } from '@stockgraph/graphql-kit';
-import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '@stockgraph/server';
+import { redisRevocations, startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '@stockgraph/server';
+import { createLogger } from '@stockgraph/logger';
+import { Counter } from 'prom-client';
 import type { Request } from 'express';
 import { parse } from 'graphql';
 import { Accounts } from './accounts.js';
+import { SessionRepository } from './db/session.repository.js';
 import { createContext, type Context } from './context.js';
 import * as dbSchema from './db/schema.js';
 import { seedDemoData } from './db/seed.js';
@@ -62,12 +65,39 @@ export async function startUsers(runtime: Omit<SubgraphRuntime, 'env'> & { env: 
     loginMaxFailures: env.LOGIN_MAX_FAILURES,
     loginLockSeconds: env.LOGIN_LOCK_SECONDS,
   };
-  return startSubgraph(
+  const logger = runtime.logger ?? createLogger('users', env.LOG_LEVEL);
+  // The users service writes the revocation list every other service reads (see README, Security).
+  const revocations =
+    runtime.revocations ??
+    (env.REDIS_URL ? await redisRevocations(env, env.REDIS_URL, logger) : localRevocations());
+  const revoked = (ids: readonly string[]) => revocations.revoke(ids, env.ACCESS_TOKEN_TTL_SECONDS);
+  const running = await startSubgraph(
     definition(() => accounts!),
     {
       ...runtime,
-      prepare: (db) => {
-        accounts = new Accounts(db, keys, settings);
+      logger,
+      revocations,
+      prepare: async (db, registry) => {
+        const attempts = {
+          sign_in: new Counter({
+            name: 'stockgraph_sign_in_attempts_total',
+            help: 'Sign-in attempts by outcome (success, invalid credentials, refused while locked out)',
+            labelNames: ['outcome'] as const,
+            registers: [registry],
+          }),
+          password_change: new Counter({
+            name: 'stockgraph_password_change_attempts_total',
+            help: 'Checks of the current password by changePassword, by outcome',
+            labelNames: ['outcome'] as const,
+            registers: [registry],
+          }),
+        };
+        const attempt = (kind: keyof typeof attempts, outcome: string) => attempts[kind].inc({ outcome });
+        accounts = new Accounts(db, keys, settings, { revoked, attempt });
+        // A revocation committed just before a crash may never have reached the list: publish again
+        // every session ended within an access token's lifetime (the list ignores duplicates).
+        const since = new Date(Date.now() - env.ACCESS_TOKEN_TTL_SECONDS * 1000);
+        await revoked(await new SessionRepository(db).revokedSince(since));
       },
       verifier: async (token) => {
         const identity = await verify(token);
@@ -94,4 +124,11 @@ export async function startUsers(runtime: Omit<SubgraphRuntime, 'env'> & { env: 
       },
     },
   );
+  return {
+    ...running,
+    stop: async () => {
+      await running.stop();
+      if (!runtime.revocations) await revocations.close();
+    },
+  };
 }

@@ -1,13 +1,15 @@
 import { toConnection, toPage } from '@stockgraph/graphql-kit';
-import { isUuidV7 } from '@stockgraph/ids';
+import { isUuid, isUuidV7 } from '@stockgraph/ids';
 import type { ProductResolvers } from '../generated/resolvers.js';
 
 export const Product: ProductResolvers = {
-  // The gateway may reference a product by either key.
-  __resolveReference: (reference, { loaders }) =>
-    'id' in reference && typeof reference.id === 'string'
-      ? loaders.productById.load(reference.id)
-      : loaders.productBySku.load(String((reference as { sku: string }).sku)),
+  // The gateway may reference a product by either key. A malformed key in a batch of representations
+  // is null for that one, not an error for the whole batch.
+  __resolveReference: (reference, { loaders }) => {
+    if ('id' in reference && typeof reference.id === 'string') return isUuid(reference.id) ? loaders.productById.load(reference.id) : null;
+    const sku = String((reference as { sku: string }).sku);
+    return /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(sku) ? loaders.productBySku.load(sku) : null;
+  },
 
   lowStock: (product) => product.available <= product.reorderLevel,
 

@@ -1,7 +1,7 @@
-import { rowsOf, type Database } from '@stockgraph/db';
+import type { Database } from '@stockgraph/db';
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type * as schema from './schema.js';
-import { loginThrottle, refreshTokens, sessions, users, type SessionRow } from './schema.js';
+import { refreshTokens, sessions, users, type SessionRow } from './schema.js';
 
 export interface RefreshTokenState {
   tokenHash: string;
@@ -48,11 +48,19 @@ export class SessionRepository {
   }
 
   /** Ends every live session of a user, optionally sparing one (the caller's own, on password change). */
-  async revokeAllOf(userId: string, reason: string, except?: string): Promise<void> {
-    await this.db
+  async revokeAllOf(userId: string, reason: string, except?: string): Promise<string[]> {
+    const ended = await this.db
       .update(sessions)
       .set({ revokedAt: new Date(), revokedReason: reason })
-      .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), except ? sql`${sessions.id} <> ${except}::uuid` : undefined));
+      .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), except ? sql`${sessions.id} <> ${except}::uuid` : undefined))
+      .returning({ id: sessions.id });
+    return ended.map((s) => s.id);
+  }
+
+  /** Sessions ended since `since`: republished to the revocation list at start, in case a write was lost. */
+  async revokedSince(since: Date): Promise<string[]> {
+    const rows = await this.db.select({ id: sessions.id }).from(sessions).where(gt(sessions.revokedAt, since));
+    return rows.map((s) => s.id);
   }
 
   /** True when the session is live and its user active: what an access token's `sid` must still name. */
@@ -64,34 +72,5 @@ export class SessionRepository {
       .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date()), eq(users.active, true)))
       .limit(1);
     return rows.length > 0;
-  }
-
-  async throttleState(key: string) {
-    const [row] = await this.db.select().from(loginThrottle).where(eq(loginThrottle.key, key)).limit(1);
-    return row ?? null;
-  }
-
-  /**
-   * Counts a failed sign-in in a rolling window; at `maxFailures` the key is locked for `lockMs`.
-   * One upsert statement, so concurrent failures are all counted.
-   */
-  async recordFailure(key: string, maxFailures: number, lockMs: number): Promise<number> {
-    const windowMs = lockMs;
-    const result = await this.db.execute(sql`
-      insert into users.login_throttle as t (key, failures, window_started_at, locked_until)
-      values (${key}, 1, now(), null)
-      on conflict (key) do update set
-        failures = case when t.window_started_at < now() - ${`${windowMs} milliseconds`}::interval then 1 else t.failures + 1 end,
-        window_started_at = case when t.window_started_at < now() - ${`${windowMs} milliseconds`}::interval then now() else t.window_started_at end,
-        locked_until = case
-          when (case when t.window_started_at < now() - ${`${windowMs} milliseconds`}::interval then 1 else t.failures + 1 end) >= ${maxFailures}
-          then now() + ${`${lockMs} milliseconds`}::interval
-          else t.locked_until end
-      returning failures`);
-    return Number(rowsOf<{ failures: number }>(result)[0]?.failures ?? 0);
-  }
-
-  async clearFailures(key: string): Promise<void> {
-    await this.db.delete(loginThrottle).where(eq(loginThrottle.key, key));
   }
 }

@@ -47,7 +47,7 @@ export type CreateUserInput = {
 
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Changes the caller's password and ends their other sessions. */
+  /** Changes the caller's password and ends their other sessions. Repeated wrong current passwords lock it for a while (RATE_LIMITED). */
   changePassword: Scalars['Boolean']['output'];
   /** Creates a user. */
   createUser: User;
@@ -57,6 +57,8 @@ export type Mutation = {
   logout: Scalars['Boolean']['output'];
   /** Exchanges a refresh token for new tokens. Reusing a refresh token revokes its whole session. */
   refreshSession: AuthPayload;
+  /** Clears the sign-in locks of an account (e.g. one locked out by someone else's guesses). True when there was one. */
+  unlockSignIn: Scalars['Boolean']['output'];
   /** Changes a user's name, role or active flag. */
   updateUser: User;
 };
@@ -86,6 +88,11 @@ export type MutationLogoutArgs = {
 
 export type MutationRefreshSessionArgs = {
   refreshToken: Scalars['String']['input'];
+};
+
+
+export type MutationUnlockSignInArgs = {
+  email: Scalars['String']['input'];
 };
 
 
@@ -333,6 +340,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   login?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'email' | 'password'>>;
   logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationLogoutArgs, 'refreshToken'>>;
   refreshSession?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRefreshSessionArgs, 'refreshToken'>>;
+  unlockSignIn?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnlockSignInArgs, 'email'>>;
   updateUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationUpdateUserArgs, 'id' | 'input'>>;
 }>;
 

@@ -19,4 +19,6 @@ export const Mutation: MutationResolvers = {
 
   changePassword: (_parent, { currentPassword, newPassword }, context) =>
     context.accounts.changePassword(signedIn(context), currentPassword, newPassword),
+
+  unlockSignIn: (_parent, { email }, { accounts }) => accounts.unlockSignIn(email),
 };

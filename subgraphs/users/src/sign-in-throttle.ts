@@ -1,0 +1,156 @@
+import { rowsOf, type Database } from '@stockgraph/db';
+import { RateLimitedError } from '@stockgraph/graphql-kit';
+import { eq, inArray, like, or, sql } from 'drizzle-orm';
+import type * as schema from './db/schema.js';
+import { loginThrottle } from './db/schema.js';
+
+export interface ThrottleSettings {
+  /** Failures of one account from one source before that source is locked out of it. */
+  maxFailures: number;
+  /** The first lock; each further failure doubles it, up to MAX_LOCK_MS. */
+  lockSeconds: number;
+}
+
+/** Outcomes counted in the sign-in and password-change metrics: a fixed set, never an email. */
+export type AttemptOutcome = 'success' | 'invalid' | 'locked';
+
+/** A source may fail more often than one account from it: offices share addresses. */
+const SOURCE_FACTOR = 4;
+/** Failures of one account from all sources that mark it as under attack. */
+const ACCOUNT_FACTOR = 4;
+const MAX_LOCK_MS = 24 * 3600_000;
+/** Counts start again this long after a key's first failure. */
+const WINDOW_MS = 24 * 3600_000;
+/** A source the user signed in from successfully stays "known good" this long. */
+const KNOWN_SOURCE_MS = 30 * 86_400_000;
+
+const keys = (email: string, source: string) => ({
+  source: `address:${source}`,
+  pair: `pair:${email}|${source}`,
+  account: `account:${email}`,
+  known: `known:${email}|${source}`,
+});
+
+/**
+ * Sign-in throttling an attacker cannot turn against the victim.
+ *
+ * - Per account and source: `maxFailures` failures of one account from one client address lock that
+ *   address out of that account, for `lockSeconds`, doubling with every further failure (24 h at most).
+ *   Counted before the password is checked, so a burst of parallel guesses gets no more tries.
+ * - Per source: an address failing on many accounts (4 × maxFailures) is locked out of all of them.
+ * - Per account: 4 × maxFailures failures from anywhere mark the account as under attack; then every
+ *   source that has failed on it is locked out (exponentially), except sources the user has signed in
+ *   from successfully in the last 30 days. A source that never failed still gets its tries, so the real
+ *   user gets in from their usual place or a new one; an attacker's addresses run into their own locks.
+ * - An admin clears an account's locks with `unlockSignIn(email)`.
+ */
+export class SignInThrottle {
+  constructor(
+    private readonly db: Database<typeof schema>,
+    private readonly settings: ThrottleSettings,
+  ) {}
+
+  private async states(wanted: string[]) {
+    const rows = await this.db.select().from(loginThrottle).where(inArray(loginThrottle.key, wanted));
+    return new Map(rows.map((row) => [row.key, row]));
+  }
+
+  private refuse(lockedUntil: Date): never {
+    const seconds = Math.max(1, Math.ceil((lockedUntil.getTime() - Date.now()) / 1000));
+    throw new RateLimitedError(`Too many failed attempts; try again in ${seconds} s`, seconds);
+  }
+
+  /**
+   * Counts an attempt in one statement (concurrent attempts are all counted) and locks the key once it
+   * reaches `threshold`: lockSeconds × 2^(count − threshold), capped. With `gate`, a key that is locked
+   * right now is left alone and null comes back: that attempt is refused. So exactly `threshold`
+   * parallel attempts get through, and after each lock one more, whose failure doubles the next lock.
+   */
+  private async hit(key: string, threshold: number, gate: boolean): Promise<{ failures: number } | null> {
+    const window = `${WINDOW_MS} milliseconds`;
+    const base = this.settings.lockSeconds * 1000;
+    // Every expression reads the row as it is when this statement gets its lock (a CTE or a read
+    // before would see an older snapshot and lose concurrent attempts).
+    const next = sql`(case when t.window_started_at < now() - ${window}::interval then 1 else t.failures + 1 end)`;
+    const result = await this.db.execute(sql`
+      insert into users.login_throttle as t (key, failures, window_started_at, locked_until)
+      values (${key}, 1, now(), case when ${threshold}::int <= 1 then now() + ${`${base} milliseconds`}::interval end)
+      on conflict (key) do update set
+        failures = ${next},
+        window_started_at =
+          case when t.window_started_at < now() - ${window}::interval then now() else t.window_started_at end,
+        locked_until = case when ${next} >= ${threshold}::int
+          then now() + least(${base}::float8 * power(2, least(${next} - ${threshold}::int, 20)), ${MAX_LOCK_MS}::float8)
+            * interval '1 millisecond'
+          else t.locked_until end
+      where ${gate ? sql`t.locked_until is null or t.locked_until <= now()` : sql`true`}
+      returning failures`);
+    const row = rowsOf<{ failures: number }>(result)[0];
+    return row ? { failures: Number(row.failures) } : null;
+  }
+
+  /** Counts a gated attempt; refuses it when the key is locked. */
+  private async admit(key: string, threshold: number): Promise<void> {
+    if (await this.hit(key, threshold, true)) return;
+    const lockedUntil = (await this.states([key])).get(key)?.lockedUntil;
+    this.refuse(lockedUntil ?? new Date(Date.now() + this.settings.lockSeconds * 1000));
+  }
+
+  /**
+   * Before a sign-in's password is checked: refuses a locked-out source, then counts the attempt
+   * against this account from this source.
+   */
+  async beforeSignIn(email: string, source: string): Promise<void> {
+    const k = keys(email, source);
+    const now = new Date();
+    const states = await this.states([k.source, k.pair, k.account, k.known]);
+    const lockOf = (key: string) => {
+      const until = states.get(key)?.lockedUntil;
+      return until && until > now ? until : null;
+    };
+    const sourceLock = lockOf(k.source) ?? lockOf(k.pair);
+    if (sourceLock) this.refuse(sourceLock);
+    const accountLock = lockOf(k.account);
+    const failedHere = (states.get(k.pair)?.failures ?? 0) > 0;
+    const knownGood = !!lockOf(k.known);
+    if (accountLock && failedHere && !knownGood) this.refuse(accountLock);
+    if (email) await this.admit(k.pair, this.settings.maxFailures);
+  }
+
+  async signInFailed(email: string, source: string): Promise<void> {
+    const k = keys(email, source);
+    await this.hit(k.source, this.settings.maxFailures * SOURCE_FACTOR, false);
+    if (email) await this.hit(k.account, this.settings.maxFailures * ACCOUNT_FACTOR, false);
+  }
+
+  /** The user is in: this source's failures on the account are forgiven and it becomes known good. */
+  async signInSucceeded(email: string, source: string): Promise<void> {
+    const k = keys(email, source);
+    await this.db.delete(loginThrottle).where(eq(loginThrottle.key, k.pair));
+    const until = new Date(Date.now() + KNOWN_SOURCE_MS);
+    await this.db
+      .insert(loginThrottle)
+      .values({ key: k.known, failures: 0, windowStartedAt: new Date(), lockedUntil: until })
+      .onConflictDoUpdate({ target: loginThrottle.key, set: { lockedUntil: until } });
+  }
+
+  /** Before `changePassword` checks the current password: a stolen access token gets few guesses. */
+  async beforePasswordCheck(userId: string): Promise<void> {
+    const key = `password:${userId}`;
+    await this.admit(key, this.settings.maxFailures);
+  }
+
+  async passwordCheckSucceeded(userId: string): Promise<void> {
+    await this.db.delete(loginThrottle).where(eq(loginThrottle.key, `password:${userId}`));
+  }
+
+  /** Clears every sign-in lock and count of an account (not its known-good sources). */
+  async unlock(email: string): Promise<boolean> {
+    const escaped = email.replace(/[\\%_]/g, (c) => `\\${c}`);
+    const removed = await this.db
+      .delete(loginThrottle)
+      .where(or(eq(loginThrottle.key, `account:${email}`), like(loginThrottle.key, `pair:${escaped}|%`)))
+      .returning({ key: loginThrottle.key });
+    return removed.length > 0;
+  }
+}
