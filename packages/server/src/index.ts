@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './observability.plugin.js';
 export * from './subgraph.js';
 export * from './main.js';
+export * from './metric-labels.js';

@@ -36,6 +36,10 @@ export interface ServiceOptions<TContext extends BaseContext> {
   trustProxy?: string | number;
   /** Extra validation of every operation (the gateway's depth, alias and cost limits). */
   validationRules?: ApolloServerOptions<TContext>['validationRules'];
+  /** graphql-js parse options (the gateway's token limit: a parse error, so a 400). */
+  parseOptions?: ApolloServerOptions<TContext>['parseOptions'];
+  /** Operation names that get their own metric series (the gateway's manifest); others are grouped. */
+  knownOperations?: ReadonlySet<string>;
   /** Extra HTTP routes (the gateway's explorer), mounted before /graphql. */
   routes?: (app: express.Express) => void;
 }
@@ -86,10 +90,11 @@ export async function startService<TContext extends BaseContext>(options: Servic
     introspection: options.introspection ?? true,
     includeStacktraceInErrorResponses: false,
     validationRules: options.validationRules ?? [],
+    parseOptions: options.parseOptions,
     formatError: createErrorFormatter(options.logger),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      observabilityPlugin<TContext>(options.logger, options.metrics),
+      observabilityPlugin<TContext>(options.logger, options.metrics, options.knownOperations),
       ...(options.plugins ?? []),
     ],
   } as ApolloServerOptions<TContext>);
