@@ -10,7 +10,7 @@ import { createAuthenticator } from './authentication.js';
 import { authorizationPlugin } from './authorization.plugin.js';
 import { explorerEnabled, sessionCheckUrl, subgraphUrls, type GatewayEnv } from './env.js';
 import { explorerRoutes } from './explorer.js';
-import { persistedOperationsFromEnv } from './persisted-operations.js';
+import { startEdge } from './edge.js';
 import { supergraphFromFile } from './supergraph.js';
 
 export interface GatewayContext {
@@ -67,7 +67,7 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     sessionCacheMs: env.SESSION_CACHE_MS,
     logger,
   });
-  const persisted = await persistedOperationsFromEnv(env, logger);
+  const edge = await startEdge<GatewayContext>(env, logger);
   const explorer = explorerEnabled(env);
   // Operations too deep, too aliased, too long or too costly are refused before they are planned:
   // one request must not be able to fan out into millions of subgraph rows.
@@ -75,7 +75,9 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     maxDepth: { n: env.MAX_QUERY_DEPTH },
     maxAliases: { n: 30 },
     maxDirectives: { n: 50 },
-    maxTokens: { n: 4000 },
+    // The token limit is graphql-js's own (parseOptions below): armor's throws from a plugin hook,
+    // which Apollo answers with a 500 for any syntax error.
+    maxTokens: { enabled: false },
     costLimit: { maxCost: env.MAX_QUERY_COST },
     blockFieldSuggestion: { enabled: env.NODE_ENV === 'production' },
   }).protect();
@@ -102,8 +104,10 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     },
     // Persisted operations first: a refused untrusted operation is not worth authorizing. Apollo's own
     // landing page loads from a CDN, so it is off; the explorer below replaces it.
-    plugins: [persisted.plugin, ApolloServerPluginLandingPageDisabled(), ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]), authorizationPlugin<GatewayContext>()],
+    knownOperations: edge.knownOperations,
+    plugins: [...edge.plugins, ApolloServerPluginLandingPageDisabled(), ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]), authorizationPlugin<GatewayContext>()],
     validationRules: armor.validationRules,
+    parseOptions: { maxTokens: 4000 },
     routes: explorer ? explorerRoutes({ demoUsers: env.NODE_ENV !== 'production' }) : undefined,
     readiness: Object.fromEntries(Object.entries(urls).map(([name, url]) => [name, () => answers(url)])),
     // The explorer's docs are introspection: a production gateway that serves it allows that too.
@@ -114,7 +118,7 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     explorerUrl: explorer ? new URL('/', service.url).toString() : undefined,
     stop: async () => {
       await service.stop();
-      await persisted.close();
+      await edge.close();
     },
   };
 }
