@@ -2,7 +2,7 @@ import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import type { Logger } from '@stockgraph/logger';
 import { type DocumentNode, GraphQLError, type GraphQLSchema, Kind, type OperationDefinitionNode, validate } from 'graphql';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RedisClient } from './redis.js';
 
 export interface RateLimitSettings {
@@ -25,6 +25,9 @@ export interface RateLimitOptions<TContext extends BaseContext> extends RateLimi
   logger: Logger;
 }
 
+/** A rate-limit check slower than this is decided by this process's own counters. */
+const REDIS_TIMEOUT_MS = 250;
+
 const SIGN_IN_FIELDS = new Set(['login', 'refreshSession']);
 
 interface Budget {
@@ -43,18 +46,22 @@ function budget(name: string, limit: number, options: Store): Budget {
   const duration = options.windowSeconds;
   // Per process: what holds while the shared store is away (and the only store without Redis).
   const memory = new RateLimiterMemory({ keyPrefix: name, points: limit, duration });
-  const limiter = options.redis
-    ? new RateLimiterRedis({
-        storeClient: options.redis,
-        useRedisPackage: true,
-        rejectIfRedisNotReady: true,
-        keyPrefix: `${options.keyPrefix}rl:${name}`,
-        points: limit,
-        duration,
-        insuranceLimiter: memory,
-      })
-    : memory;
-  return { name, limiter, limit };
+  if (!options.redis) return { name, limiter: memory, limit };
+  // A Redis that stops answering (not just one that is down) must not hold requests up either.
+  const shared = new RLWrapperTimeouts({
+    limiter: new RateLimiterRedis({
+      storeClient: options.redis,
+      useRedisPackage: true,
+      rejectIfRedisNotReady: true,
+      keyPrefix: `${options.keyPrefix}rl:${name}`,
+      points: limit,
+      duration,
+      insuranceLimiter: memory,
+    }),
+    insuranceLimiter: memory,
+    timeoutMs: REDIS_TIMEOUT_MS,
+  });
+  return { name, limiter: shared, limit };
 }
 
 const costs = new WeakMap<DocumentNode, number>();
