@@ -37,7 +37,8 @@ beforeAll(async () => {
   );
   const text = JSON.stringify(seen.data);
   data.ids = [...text.matchAll(/"id":"([^"]+)"/g)].map((m) => m[1]!);
-});
+  // Starting the stack is most of this file's time; on a busy machine it takes minutes.
+}, 300_000);
 
 afterAll(async () => {
   await stack?.stop();
