@@ -37,12 +37,26 @@ const stack = await startStack();
 const problems = new Map<string, { count: number; example: string }>();
 let requests = 0;
 
-function record(answer: Answer | Error, input: string) {
+/** The root fields of an operation's text, to tell problems apart by where they happen. */
+function rootFields(query: string): string {
+  const body = query.slice(query.indexOf('{') + 1);
+  const fields: string[] = [];
+  let depth = 0;
+  for (const match of body.matchAll(/[{}]|\(|\)|\b[_A-Za-z]\w*/g)) {
+    const token = match[0];
+    if (token === '{' || token === '(') depth += 1;
+    else if (token === '}' || token === ')') depth -= 1;
+    else if (depth === 0) fields.push(token);
+  }
+  return fields.join(',');
+}
+
+function record(answer: Answer | Error, input: string, where = '') {
   requests += 1;
   const problem = answer instanceof Error ? `no answer: ${answer.message}` : problemWith(answer);
   if (!problem) return;
-  // One bucket per kind: the problem's text without the digits and quoted values that vary.
-  const kind = problem.replace(/"[^"]*"/g, '"…"').replace(/\d+/g, 'N').slice(0, 120);
+  // One bucket per kind: the problem's text without the digits and quoted values that vary, and where.
+  const kind = `${problem.replace(/"[^"]*"/g, '"…"').replace(/\d+/g, 'N').slice(0, 100)} @ ${where}`;
   const seen = problems.get(kind) ?? { count: 0, example: `${problem.slice(0, 300)}\n    input: ${input.slice(0, 400)}` };
   seen.count += 1;
   problems.set(kind, seen);
@@ -61,14 +75,14 @@ try {
   };
   await check('valid operations', fc.asyncProperty(validOperation(schema, data), fc.boolean(), async (op, anonymous) => {
     const answer = await postOperation(stack.gateway.url, op, anonymous ? undefined : token).catch((e: Error) => e);
-    record(answer, `${op.query} ${JSON.stringify(op.variables)}`);
+    record(answer, `${op.query} ${JSON.stringify(op.variables)}`, rootFields(op.query));
   }));
   await check('broken operations', fc.asyncProperty(brokenOperation(schema, data), async (op) => {
-    record(await postOperation(stack.gateway.url, op, token).catch((e: Error) => e), op.query);
+    record(await postOperation(stack.gateway.url, op, token).catch((e: Error) => e), op.query, 'broken');
   }));
   await check('malformed HTTP', fc.asyncProperty(malformedHttp(token), async (request) => {
     const answer = await send(stack.gateway.url, request).catch((e: Error) => e);
-    record(answer, `${request.method} ${JSON.stringify(request.headers)} ${request.body.toString('latin1')}`);
+    record(answer, `${request.method} ${JSON.stringify(request.headers)} ${request.body.toString('latin1')}`, 'http');
   }));
   const health = await fetch(new URL('/health', stack.gateway.url));
   const seconds = (Date.now() - started) / 1000;
@@ -76,6 +90,18 @@ try {
   for (const [kind, { count, example }] of [...problems].sort((a, b) => b[1].count - a[1].count)) {
     process.stdout.write(`\n${count} × ${kind}\n  e.g. ${example}\n`);
   }
+  // What the services logged as unexpected: tells whose bug an internal error is.
+  const logged = new Map<string, number>();
+  for (const [name, service] of [['gateway', stack.gateway] as const, ...Object.entries(stack.subgraphs)]) {
+    for (const line of service.output) {
+      if (!line.startsWith('{"level":50')) continue;
+      const record = JSON.parse(line) as { msg?: string; err?: { message?: string } };
+      const key = `${name}: ${record.msg} — ${(record.err?.message ?? '').replace(/\s+/g, ' ').slice(0, 160)}`;
+      logged.set(key, (logged.get(key) ?? 0) + 1);
+    }
+  }
+  if (logged.size) process.stdout.write('\nlogged at error level:\n');
+  for (const [line, count] of logged) process.stdout.write(`  ${count} × ${line}\n`);
   process.exitCode = problems.size > 0 || !health.ok ? 1 : 0;
 } finally {
   await stack.stop();
