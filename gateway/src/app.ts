@@ -102,8 +102,9 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
         return { identity: null, token: null, tokenError: error, clientAddress };
       }
     },
-    // Persisted operations first: a refused untrusted operation is not worth authorizing. Apollo's own
-    // landing page loads from a CDN, so it is off; the explorer below replaces it.
+    // The edge first (rate limits, persisted operations, client-error statuses): a refused untrusted
+    // operation is not worth authorizing. Apollo's own landing page loads from a CDN, so it is off; the
+    // explorer below replaces it.
     knownOperations: edge.knownOperations,
     plugins: [...edge.plugins, ApolloServerPluginLandingPageDisabled(), ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]), authorizationPlugin<GatewayContext>()],
     validationRules: armor.validationRules,
