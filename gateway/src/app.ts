@@ -10,11 +10,11 @@ import { createAuthenticator } from './authentication.js';
 import { authorizationPlugin } from './authorization.plugin.js';
 import { explorerEnabled, sessionCheckUrl, subgraphUrls, type GatewayEnv } from './env.js';
 import { explorerRoutes } from './explorer.js';
-import { persistedOperationsFromEnv } from './persisted-operations.js';
 import { outagePlugin } from './outage.plugin.js';
 import { checkScalarsOf } from './scalars.js';
 import { subgraphCallSettings } from './subgraph-call-env.js';
 import { createSubgraphCallMetrics, SubgraphDataSource } from './subgraph-data-source.js';
+import { startEdge } from './edge.js';
 import { supergraphFromFile } from './supergraph.js';
 
 export interface GatewayContext {
@@ -73,7 +73,7 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     sessionCacheMs: env.SESSION_CACHE_MS,
     logger,
   });
-  const persisted = await persistedOperationsFromEnv(env, logger);
+  const edge = await startEdge<GatewayContext>(env, logger);
   const explorer = explorerEnabled(env);
   // Operations too deep, too aliased, too long or too costly are refused before they are planned:
   // one request must not be able to fan out into millions of subgraph rows.
@@ -81,7 +81,9 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     maxDepth: { n: env.MAX_QUERY_DEPTH },
     maxAliases: { n: 30 },
     maxDirectives: { n: 50 },
-    maxTokens: { n: 4000 },
+    // The token limit is graphql-js's own (parseOptions below): armor's throws from a plugin hook,
+    // which Apollo answers with a 500 for any syntax error.
+    maxTokens: { enabled: false },
     costLimit: { maxCost: env.MAX_QUERY_COST },
     blockFieldSuggestion: { enabled: env.NODE_ENV === 'production' },
   }).protect();
@@ -107,10 +109,12 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
         return { identity: null, token: null, tokenError: error, clientAddress };
       }
     },
-    // Persisted operations first: a refused untrusted operation is not worth authorizing. Apollo's own
-    // landing page loads from a CDN, so it is off; the explorer below replaces it.
+    // The edge first (rate limits, persisted operations, client-error statuses): a refused untrusted
+    // operation is not worth authorizing. Apollo's own landing page loads from a CDN, so it is off; the
+    // explorer below replaces it.
+    knownOperations: edge.knownOperations,
     plugins: [
-      persisted.plugin,
+      ...edge.plugins,
       ApolloServerPluginLandingPageDisabled(),
       ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
       authorizationPlugin<GatewayContext>(),
@@ -118,6 +122,7 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
       outagePlugin<GatewayContext>(Math.ceil(env.SUBGRAPH_BREAKER_RESET_MS / 1000)),
     ],
     validationRules: armor.validationRules,
+    parseOptions: { maxTokens: 4000 },
     routes: explorer ? explorerRoutes({ demoUsers: env.NODE_ENV !== 'production' }) : undefined,
     readiness: Object.fromEntries(Object.entries(urls).map(([name, url]) => [name, () => answers(url)])),
     // The explorer's docs are introspection: a production gateway that serves it allows that too.
@@ -128,7 +133,7 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     explorerUrl: explorer ? new URL('/', service.url).toString() : undefined,
     stop: async () => {
       await service.stop();
-      await persisted.close();
+      await edge.close();
       await revocations?.close();
     },
   };

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { subgraphCallEnvShape } from './subgraph-call-env.js';
 import { baseEnvShape, booleanFromEnv, ConfigError, parseEnv, tokenEnvShape, trustEnvShape, trustProblems, z } from '@stockgraph/config';
+import { edgeEnvShape } from './edge-env.js';
 
 const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
 
@@ -23,7 +24,7 @@ const shape = {
   /** Upper bound of an operation's estimated cost (graphql-armor: objects 2, scalars 1, ×1.5 per level). */
   MAX_QUERY_COST: z.coerce.number().int().min(100).max(1_000_000).default(20_000),
   SESSION_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
-  /** Shared store for automatically persisted operations; unset: this process's memory. */
+  /** The saga's Redis; also the cache Redis (APQ, rate limits) unless CACHE_REDIS_URL is set. Unset: memory. */
   REDIS_URL: z.string().url().refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL').optional(),
   /** Prepended to every Redis key, so deployments (and test runs) can share one Redis. */
   REDIS_KEY_PREFIX: z.string().min(1).max(100).default('stockgraph:'),
@@ -34,6 +35,7 @@ const shape = {
   /** Serve the schema explorer at / ; on by default except in production. */
   EXPLORER_ENABLED: booleanFromEnv.optional(),
   ...subgraphCallEnvShape,
+  ...edgeEnvShape,
 };
 
 export type GatewayEnv = z.infer<z.ZodObject<typeof shape>>;

@@ -57,8 +57,8 @@ function defaultQuery(demoUsers: boolean): string {
 mutation SignIn {
   login(${login}) {
     accessToken
+    refreshToken
     expiresAt
-    user { name role }
   }
 }
 

@@ -4,10 +4,11 @@ import type { ApolloServerPlugin, BaseContext, GraphQLRequest } from '@apollo/se
 import { InMemoryLRUCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { ConfigError } from '@stockgraph/config';
 import type { Logger } from '@stockgraph/logger';
-import { GraphQLError } from 'graphql';
+import { capForLog } from '@stockgraph/server';
+import { GraphQLError, Kind, parse } from 'graphql';
+import { BoundedRedisStore } from './apq-store.js';
 import type { GatewayEnv } from './env.js';
-import { RedisKeyValueCache } from './redis-cache.js';
-import { closeRedis, connectRedis } from './redis.js';
+import type { RedisClient } from './redis.js';
 
 export const OPERATION_NOT_TRUSTED = 'OPERATION_NOT_TRUSTED';
 
@@ -59,13 +60,31 @@ export function readManifest(path: string): Map<string, string> {
   return manifest;
 }
 
-export interface PersistedOperationsOptions {
+/** The operation names of the manifest: the names that get their own metric series. */
+export function manifestOperationNames(manifest: ReadonlyMap<string, string>): Set<string> {
+  const names = new Set<string>();
+  for (const document of manifest.values()) {
+    for (const definition of parse(document).definitions) {
+      if (definition.kind === Kind.OPERATION_DEFINITION && definition.name) names.add(definition.name.value);
+    }
+  }
+  return names;
+}
+
+export interface PersistedOperationsOptions<TContext extends BaseContext> {
   /** Trusted documents by hash, from the codegen manifest. */
   manifest: ReadonlyMap<string, string>;
   /** Where automatically persisted operations live: shared Redis, or this process's memory. */
   store: KeyValueCache<string>;
   /** Production setting for mobile builds: run nothing that is not in the manifest. */
   trustedOnly: boolean;
+  /** Largest document (UTF-8 bytes) stored as an APQ registration; larger ones run but are not kept. */
+  maxDocumentBytes: number;
+  /**
+   * Whether this caller's registrations may be stored. Called once the operation passed every check
+   * (authorization included), so a refused operation is never stored whoever sends it.
+   */
+  mayRegister: (context: TContext) => boolean;
   logger: Logger;
 }
 
@@ -85,8 +104,8 @@ function persistedHash(request: GraphQLRequest): string | undefined {
  * before it is parsed, so untrusted text costs no parsing and learns nothing about the schema from
  * validation messages.
  */
-export function persistedOperationsPlugin<TContext extends BaseContext>(options: PersistedOperationsOptions): ApolloServerPlugin<TContext> {
-  const { manifest, store, trustedOnly, logger } = options;
+export function persistedOperationsPlugin<TContext extends BaseContext>(options: PersistedOperationsOptions<TContext>): ApolloServerPlugin<TContext> {
+  const { manifest, store, trustedOnly, maxDocumentBytes, mayRegister, logger } = options;
   return {
     async requestDidStart({ request }) {
       const hash = persistedHash(request);
@@ -96,7 +115,7 @@ export function persistedOperationsPlugin<TContext extends BaseContext>(options:
           request.query ??= manifest.get(key);
           return {};
         }
-        logger.info({ hash: key, operation: request.operationName }, 'refused an operation that is not in the manifest');
+        logger.info({ hash: capForLog(key), operation: capForLog(request.operationName) }, 'refused an operation that is not in the manifest');
         // Apollo turns an error thrown this early into a 500. So the untrusted text is swapped, unparsed,
         // for a stand-in named after the refusal, and the refusal is thrown where Apollo answers it as
         // it should: 400, logged and counted under its code (and the stand-in's name).
@@ -115,32 +134,46 @@ export function persistedOperationsPlugin<TContext extends BaseContext>(options:
         return {};
       }
       if (manifest.has(hash)) return {};
+      if (Buffer.byteLength(request.query, 'utf8') > maxDocumentBytes) return {};
       return {
-        // Only a document that parsed and validated (and whose hash Apollo verified) is shared.
-        async didResolveOperation() {
-          await store.set(hash, request.query!, { ttl: APQ_TTL_SECONDS });
+        // Only a document that parsed, validated (its hash verified by Apollo) and passed every plugin's
+        // checks — authentication, authorization, limits — is shared; execution starts only after them.
+        async executionDidStart({ contextValue }) {
+          if (mayRegister(contextValue)) await store.set(hash, request.query!, { ttl: APQ_TTL_SECONDS });
         },
       };
     },
   };
 }
 
-export interface PersistedOperationsRuntime {
-  plugin: ApolloServerPlugin<BaseContext>;
-  close(): Promise<void>;
+export interface PersistedOperationsRuntime<TContext extends BaseContext> {
+  plugin: ApolloServerPlugin<TContext>;
+  /** The manifest's operation names. */
+  operationNames: ReadonlySet<string>;
 }
 
-/** The plugin as the environment configures it: the manifest, and the APQ store on Redis or in memory. */
-export async function persistedOperationsFromEnv(env: GatewayEnv, logger: Logger): Promise<PersistedOperationsRuntime> {
+/**
+ * The plugin as the environment configures it: the manifest, and the APQ store on the cache Redis
+ * (bounded in entries) or in this process's memory (bounded in bytes and entries).
+ */
+export function persistedOperationsFromEnv<TContext extends BaseContext>(
+  env: GatewayEnv,
+  logger: Logger,
+  redis: RedisClient | undefined,
+  mayRegister: (context: TContext) => boolean,
+): PersistedOperationsRuntime<TContext> {
   const manifest = readManifest(env.PERSISTED_OPERATIONS_PATH);
-  const redis = env.REDIS_URL ? await connectRedis(env.REDIS_URL, logger) : undefined;
-  // Apollo's default APQ cache bound (about 30 MB of documents) for the in-process store.
-  const store = redis ? new RedisKeyValueCache(redis, `${env.REDIS_KEY_PREFIX}apq:`, logger) : new InMemoryLRUCache<string>({ maxSize: 30 * 1024 * 1024, sizeCalculation: (d) => d.length });
+  const store = redis
+    ? new BoundedRedisStore(redis, `${env.REDIS_KEY_PREFIX}apq:`, env.APQ_MAX_ENTRIES, logger)
+    : new InMemoryLRUCache<string>({ maxSize: 30 * 1024 * 1024, max: env.APQ_MAX_ENTRIES, sizeCalculation: (d) => d.length });
   logger.info({ operations: manifest.size, store: redis ? 'redis' : 'memory', trustedOnly: env.TRUSTED_DOCUMENTS_ONLY }, 'persisted operations');
-  return {
-    plugin: persistedOperationsPlugin({ manifest, store, trustedOnly: env.TRUSTED_DOCUMENTS_ONLY, logger }),
-    close: async () => {
-      if (redis) await closeRedis(redis);
-    },
-  };
+  const plugin = persistedOperationsPlugin<TContext>({
+    manifest,
+    store,
+    trustedOnly: env.TRUSTED_DOCUMENTS_ONLY,
+    maxDocumentBytes: env.APQ_MAX_DOCUMENT_BYTES,
+    mayRegister,
+    logger,
+  });
+  return { plugin, operationNames: manifestOperationNames(manifest) };
 }

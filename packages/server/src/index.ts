@@ -8,3 +8,4 @@ export * from './gateway-only.js';
 export * from './metrics-server.js';
 export * from './input-guard.plugin.js';
 export * from './revocation-check.js';
+export * from './metric-labels.js';

@@ -1,22 +1,34 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { Logger } from '@stockgraph/logger';
+import { capForLog, errorCodeLabel, operationLabel } from './metric-labels.js';
 import type { ServiceMetrics } from './metrics.js';
 
-/** Logs one line per operation and feeds the request, latency and error metrics. */
-export function observabilityPlugin<TContext extends BaseContext>(logger: Logger, metrics: ServiceMetrics): ApolloServerPlugin<TContext> {
+/**
+ * Logs one line per operation and feeds the request, latency and error metrics. Labels come from a
+ * bounded set (see metric-labels.ts); `knownOperations` are the operation names worth their own series.
+ */
+export function observabilityPlugin<TContext extends BaseContext>(
+  logger: Logger,
+  metrics: ServiceMetrics,
+  knownOperations: ReadonlySet<string> = new Set(),
+): ApolloServerPlugin<TContext> {
   return {
     async requestDidStart() {
       const started = process.hrtime.bigint();
       return {
-        async willSendResponse({ request, response, operationName, errors }) {
-          const operation = operationName ?? request.operationName ?? 'anonymous';
+        async willSendResponse({ request, response, operationName, operation, errors }) {
+          const name = operationName ?? request.operationName;
+          const label = operationLabel(name, operation, knownOperations);
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-          const codes = (errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
+          const codes = (errors ?? []).map((e) => errorCodeLabel(e.extensions?.code));
           for (const code of codes) metrics.errors.inc({ code });
-          metrics.requests.inc({ operation, outcome: codes.length > 0 ? 'error' : 'ok' });
-          metrics.duration.observe({ operation }, seconds);
+          metrics.requests.inc({ operation: label, outcome: codes.length > 0 ? 'error' : 'ok' });
+          metrics.duration.observe({ operation: label }, seconds);
           const status = response.http.status ?? 200;
-          logger.info({ operation, ms: Math.round(seconds * 1000), status, errors: codes.length ? codes : undefined }, 'graphql');
+          logger.info(
+            { operation: label, operationName: capForLog(name), ms: Math.round(seconds * 1000), status, errors: codes.length ? codes : undefined },
+            'graphql',
+          );
         },
       };
     },

@@ -41,6 +41,10 @@ export interface ServiceOptions<TContext extends BaseContext> {
   metricsPort?: number;
   /** Production: no "did you mean" suggestions that map the schema for a caller without introspection. */
   hideSchemaDetails?: boolean;
+  /** graphql-js parse options (the gateway's token limit: a parse error, so a 400). */
+  parseOptions?: ApolloServerOptions<TContext>['parseOptions'];
+  /** Operation names that get their own metric series (the gateway's manifest); others are grouped. */
+  knownOperations?: ReadonlySet<string>;
   /** Extra HTTP routes (the gateway's explorer), mounted before /graphql. */
   routes?: (app: express.Express) => void;
 }
@@ -92,10 +96,11 @@ export async function startService<TContext extends BaseContext>(options: Servic
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: options.hideSchemaDetails ?? false,
     validationRules: options.validationRules ?? [],
+    parseOptions: options.parseOptions,
     formatError: createErrorFormatter(options.logger),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      observabilityPlugin<TContext>(options.logger, options.metrics),
+      observabilityPlugin<TContext>(options.logger, options.metrics, options.knownOperations),
       ...(options.plugins ?? []),
     ],
   } as ApolloServerOptions<TContext>);

@@ -1,0 +1,30 @@
+import { booleanFromEnv, z } from '@stockgraph/config';
+
+const redisUrl = z.string().url().refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL');
+const count = (max: number) => z.coerce.number().int().min(1).max(max);
+
+/** The gateway's edge settings: where caches and rate limits live, APQ bounds, rate-limit budgets. */
+export const edgeEnvShape = {
+  /**
+   * Redis for APQ registrations and rate limits: a cache, so it may evict (maxmemory-policy
+   * allkeys-lru), kept apart from the saga's streams (noeviction). Default: REDIS_URL.
+   */
+  CACHE_REDIS_URL: redisUrl.optional(),
+  /** Largest operation text (bytes) kept as an APQ registration; larger ones run but are not stored. */
+  APQ_MAX_DOCUMENT_BYTES: count(1_000_000).default(32_768),
+  /** Most APQ registrations kept; a new one beyond it pushes out the oldest. */
+  APQ_MAX_ENTRIES: count(10_000_000).default(10_000),
+  /** Rate limiting at the gateway; on unless turned off. */
+  RATE_LIMIT_ENABLED: booleanFromEnv.default(true),
+  /** Length of every rate-limit window. */
+  RATE_LIMIT_WINDOW_SECONDS: count(86_400).default(60),
+  /**
+   * Budget per caller (user, or client address when anonymous) per window, in graphql-armor cost points
+   * (the unit of MAX_QUERY_COST): the default allows 2,500 operations of the maximum cost a minute.
+   */
+  RATE_LIMIT_POINTS: count(1_000_000_000).default(50_000_000),
+  /** `login` and `refreshSession` per client address per window. */
+  RATE_LIMIT_SIGN_IN: count(1_000_000).default(300),
+  /** APQ registrations (operation text with its hash) per caller per window. */
+  RATE_LIMIT_APQ_REGISTRATIONS: count(1_000_000).default(300),
+};

@@ -1,0 +1,52 @@
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { Logger } from '@stockgraph/logger';
+import { clientErrorsPlugin } from './client-errors.plugin.js';
+import type { GatewayEnv } from './env.js';
+import { persistedOperationsFromEnv } from './persisted-operations.js';
+import { rateLimitPlugin } from './rate-limit.plugin.js';
+import { closeRedis, connectRedis } from './redis.js';
+
+/** What the edge needs to know of a request's context. */
+export interface EdgeContext extends BaseContext {
+  identity: { userId: string } | null;
+  clientAddress: string;
+}
+
+export interface Edge<TContext extends EdgeContext> {
+  /** In this order, before the gateway's limits and authorization. */
+  plugins: ApolloServerPlugin<TContext>[];
+  /** The manifest's operation names, the only names given their own metric series. */
+  knownOperations: ReadonlySet<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * The gateway's edge: rate limits, persisted operations and client-error statuses, on the cache Redis
+ * (CACHE_REDIS_URL, else REDIS_URL; this process's memory without either). That Redis holds only what
+ * can be lost, so it can evict, apart from the saga's streams.
+ */
+export async function startEdge<TContext extends EdgeContext>(env: GatewayEnv, logger: Logger): Promise<Edge<TContext>> {
+  const url = env.CACHE_REDIS_URL ?? env.REDIS_URL;
+  const redis = url ? await connectRedis(url, logger) : undefined;
+  // Only a signed-in caller's registrations are stored, and only once every check has passed.
+  const persisted = persistedOperationsFromEnv<TContext>(env, logger, redis, (context) => context.identity !== null);
+  const rateLimit = rateLimitPlugin<TContext>({
+    redis,
+    keyPrefix: env.REDIS_KEY_PREFIX,
+    windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
+    points: env.RATE_LIMIT_POINTS,
+    signIn: env.RATE_LIMIT_SIGN_IN,
+    apqRegistrations: env.RATE_LIMIT_APQ_REGISTRATIONS,
+    userId: (context) => context.identity?.userId,
+    clientAddress: (context) => context.clientAddress,
+    logger,
+  });
+  return {
+    // The rate limiter first: it reads the request as the client sent it.
+    plugins: [...(env.RATE_LIMIT_ENABLED ? [rateLimit] : []), persisted.plugin, clientErrorsPlugin<TContext>()],
+    knownOperations: persisted.operationNames,
+    close: async () => {
+      if (redis) await closeRedis(redis);
+    },
+  };
+}
