@@ -16,6 +16,7 @@ import express, { type Request } from 'express';
 import { createErrorFormatter } from './errors.js';
 import { requestScope, type ServiceMetrics } from './metrics.js';
 import { observabilityPlugin } from './observability.plugin.js';
+import { drainMillis, trackShutdown } from './shutdown.js';
 
 export type ReadinessCheck = () => Promise<unknown>;
 
@@ -38,6 +39,8 @@ export interface ServiceOptions<TContext extends BaseContext> {
   validationRules?: ApolloServerOptions<TContext>['validationRules'];
   /** Extra HTTP routes (the gateway's explorer), mounted before /graphql. */
   routes?: (app: express.Express) => void;
+  /** SHUTDOWN_TIMEOUT_MS: how long stop() lets in-flight requests finish before it cuts connections. */
+  shutdownTimeoutMs?: number;
 }
 
 export interface RunningService {
@@ -88,17 +91,19 @@ export async function startService<TContext extends BaseContext>(options: Servic
     validationRules: options.validationRules ?? [],
     formatError: createErrorFormatter(options.logger),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: drainMillis(options.shutdownTimeoutMs) }),
       observabilityPlugin<TContext>(options.logger, options.metrics),
       ...(options.plugins ?? []),
     ],
   } as ApolloServerOptions<TContext>);
   await apollo.start();
+  const shutdown = trackShutdown(app);
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', service: options.name });
   });
   app.get('/ready', async (_req, res) => {
+    if (shutdown.draining) return void res.status(503).json({ status: 'not ready', reason: 'shutting down' });
     const result = await checkAll(options.readiness);
     res.status(result.ok ? 200 : 503).json({ status: result.ok ? 'ready' : 'not ready', ...result });
   });
@@ -130,6 +135,7 @@ export async function startService<TContext extends BaseContext>(options: Servic
     url,
     port,
     stop: async () => {
+      shutdown.begin();
       await apollo.stop();
     },
   };

@@ -207,6 +207,7 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
       // Inline traces feed Apollo Studio, which we do not use.
       plugins: [ApolloServerPluginInlineTraceDisabled()],
       routes: runtime.routes,
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     });
     return {
       ...service,
