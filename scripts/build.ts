@@ -1,7 +1,7 @@
 /**
  * `pnpm build`: compiles every runnable workspace package to plain JavaScript with esbuild.
  *
- * Which packages: every workspace package whose `dev` script runs a TypeScript file with tsx, or whose
+ * Which packages: every workspace package whose scripts run a TypeScript file of its own with tsx, or whose
  * `bin` names a TypeScript file; nothing here lists them, so a new service or tool is built once it
  * has such a script. Each entry becomes one ESM bundle holding the workspace's own code
  * (`@stockgraph/*`), while npm dependencies stay external and come from the package's `dependencies`
@@ -51,16 +51,21 @@ export function workspacePackages(): WorkspacePackage[] {
     .map((p) => ({ name: p.name, dir: p.path, manifest: JSON.parse(readFileSync(path.join(p.path, 'package.json'), 'utf8')) }));
 }
 
-/** The TypeScript files a package runs: what `dev` hands to tsx, and TypeScript `bin` files. */
+/**
+ * The TypeScript files a package runs: those its own scripts hand to tsx (`dev`, one-off tools such as
+ * the users service's `create-admin`) and TypeScript `bin` files; files outside the package (the
+ * repository's tools, this build) are not its to ship.
+ */
 export function entriesOf(pkg: WorkspacePackage): string[] {
-  const entries = new Set<string>();
-  const dev = pkg.manifest.scripts?.dev?.match(/\btsx\s+(?:watch\s+)?(?:--\S+\s+)*(\S+\.ts)\b/);
-  if (dev) entries.add(dev[1]!);
-  const bin = pkg.manifest.bin;
-  for (const file of typeof bin === 'string' ? [bin] : Object.values(bin ?? {})) {
-    if (file.endsWith('.ts')) entries.add(path.normalize(file));
+  const files: string[] = [];
+  for (const command of Object.values(pkg.manifest.scripts ?? {})) {
+    const match = command.match(/\btsx\s+(?:watch\s+)?(?:--\S+\s+)*(\S+\.ts)\b/);
+    if (match) files.push(match[1]!);
   }
-  return [...entries];
+  const bin = pkg.manifest.bin;
+  files.push(...(typeof bin === 'string' ? [bin] : Object.values(bin ?? {})).filter((f) => f.endsWith('.ts')));
+  const inside = files.map((f) => path.normalize(f)).filter((f) => !f.startsWith('..') && !path.isAbsolute(f));
+  return [...new Set(inside)];
 }
 
 /** Where a repository file lives inside a package's dist/. */
