@@ -151,9 +151,13 @@ export async function buildPackage(pkg: WorkspacePackage): Promise<BuiltPackage>
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const only = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  // `--list`: what infra/docker/build-service.sh deploys, one `name<TAB>directory` per line.
+  const list = args.includes('--list');
+  const only = args.filter((a) => a !== '--list');
   const packages = workspacePackages().filter((p) => entriesOf(p).length > 0 && (only.length === 0 || only.includes(p.name)));
-  for (const pkg of packages) {
+  if (list) for (const pkg of packages) process.stdout.write(`${pkg.name}\t${path.relative(ROOT, pkg.dir)}\n`);
+  for (const pkg of list ? [] : packages) {
     const started = Date.now();
     const built = await buildPackage(pkg);
     const list = built.outputs.map((o) => o.output).join(', ');
