@@ -42,6 +42,9 @@ async function startSubgraph(name: string, port: string, env: Record<string, str
     EVENTS_PREFIX: prefix,
     EVENTS_CLAIM_IDLE_MS: '1000',
     SHUTDOWN_TIMEOUT_MS: '15000',
+    // As deployed: outside test mode Apollo Server would also answer the signal on its own.
+    NODE_ENV: 'production',
+    SEED_DEMO_DATA: 'false',
     ...env,
   });
   own.push(p);

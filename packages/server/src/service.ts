@@ -88,6 +88,9 @@ export async function startService<TContext extends BaseContext>(options: Servic
     ...options.apollo,
     introspection: options.introspection ?? true,
     includeStacktraceInErrorResponses: false,
+    // runMain owns SIGTERM/SIGINT (drain, then pools, then exit); Apollo's own handler would stop
+    // the server a second time outside that order, and outside test mode the two deadlocked.
+    stopOnTerminationSignals: false,
     validationRules: options.validationRules ?? [],
     formatError: createErrorFormatter(options.logger),
     plugins: [
