@@ -13,6 +13,7 @@ import { GraphQLError, type DocumentNode } from 'graphql';
 import { Gauge } from 'prom-client';
 import { createMetrics, requestScope } from './metrics.js';
 import { startService, type RunningService } from './service.js';
+import { unreachableDatabase } from './startup.js';
 
 export interface SubgraphDefinition<TSchema extends Record<string, unknown>, TContext extends AuthContext> {
   name: string;
@@ -164,6 +165,9 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
   });
   const cleanup: (() => Promise<void>)[] = [];
   try {
+    await handle.ping().catch((error: unknown) => {
+      throw unreachableDatabase(definition.name, env.DATABASE_URL, error);
+    });
     await handle.migrate(definition.migrationsFolder, definition.pgSchema);
     const partitions = maintainPartitions(handle.db, definition.partitionedTables ?? [], logger);
     cleanup.push(async () => partitions.stop());
