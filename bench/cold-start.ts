@@ -15,7 +15,8 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
 });
 const port = process.env.PORT;
-if (!port || port === '0' || positionals.length === 0) throw new Error('usage: PORT=<fixed> tsx bench/cold-start.ts --cwd DIR -- COMMAND…');
+if (!port || port === '0' || positionals.length === 0)
+  throw new Error('usage: PORT=<fixed> tsx bench/cold-start.ts --cwd DIR -- COMMAND…');
 
 async function once(): Promise<number> {
   const started = performance.now();
@@ -24,7 +25,10 @@ async function once(): Promise<number> {
   try {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode} before it was ready`);
-      const status = await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.status, () => 0);
+      const status = await fetch(`http://127.0.0.1:${port}/ready`).then(
+        (r) => r.status,
+        () => 0,
+      );
       if (status === 200) return performance.now() - started;
       if (performance.now() - started > 60_000) throw new Error('not ready within 60 s');
       await new Promise((r) => setTimeout(r, 10));
@@ -39,4 +43,7 @@ const times: number[] = [];
 for (let i = 0; i < Number(values.runs); i++) times.push(await once());
 times.sort((a, b) => a - b);
 const ms = (n: number) => `${Math.round(n)} ms`;
-process.stdout.write(`to /ready: median ${ms(times[Math.floor(times.length / 2)]!)} (min ${ms(times[0]!)}, max ${ms(times.at(-1)!)}, ${times.length} runs)\n`);
+process.stdout.write(
+  `to /ready: median ${ms(times[Math.floor(times.length / 2)]!)} ` +
+    `(min ${ms(times[0]!)}, max ${ms(times.at(-1)!)}, ${times.length} runs)\n`,
+);

@@ -48,7 +48,11 @@ export function workspacePackages(): WorkspacePackage[] {
   ) as { name: string; path: string }[];
   return listed
     .filter((p) => path.resolve(p.path) !== path.resolve(ROOT))
-    .map((p) => ({ name: p.name, dir: p.path, manifest: JSON.parse(readFileSync(path.join(p.path, 'package.json'), 'utf8')) }));
+    .map((p) => ({
+      name: p.name,
+      dir: p.path,
+      manifest: JSON.parse(readFileSync(path.join(p.path, 'package.json'), 'utf8')),
+    }));
 }
 
 /**
@@ -96,7 +100,8 @@ function mirrorPlugin(pkgDir: string, outFile: string, assets: Set<string>): Plu
         if (!source.includes('import.meta')) return { contents: source, loader: 'ts' };
         for (const match of source.matchAll(ASSET_URL)) {
           const asset = path.resolve(path.dirname(args.path), match[2]!);
-          if (!existsSync(asset)) throw new Error(`${path.relative(ROOT, args.path)} reads ${match[2]}, which does not exist`);
+          if (!existsSync(asset))
+            throw new Error(`${path.relative(ROOT, args.path)} reads ${match[2]}, which does not exist`);
           assets.add(asset);
         }
         const here = path.relative(path.dirname(outFile), mirrored(pkgDir, args.path)).split(path.sep).join('/');
@@ -155,7 +160,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   // `--list`: what infra/docker/build-service.sh deploys, one `name<TAB>directory` per line.
   const list = args.includes('--list');
   const only = args.filter((a) => a !== '--list');
-  const packages = workspacePackages().filter((p) => entriesOf(p).length > 0 && (only.length === 0 || only.includes(p.name)));
+  const packages = workspacePackages().filter(
+    (p) => entriesOf(p).length > 0 && (only.length === 0 || only.includes(p.name)),
+  );
   if (list) for (const pkg of packages) process.stdout.write(`${pkg.name}\t${path.relative(ROOT, pkg.dir)}\n`);
   for (const pkg of list ? [] : packages) {
     const started = Date.now();

@@ -32,7 +32,8 @@ export async function createServiceRoles(
 ): Promise<void> {
   for (const { name, pgSchema } of subgraphs) {
     const url = urls[name];
-    if (!url) throw new ConfigError('db:migrate', [`--create-roles: ${name} has no PostgreSQL URL (roles need a server)`]);
+    if (!url)
+      throw new ConfigError('db:migrate', [`--create-roles: ${name} has no PostgreSQL URL (roles need a server)`]);
     const role = serviceRoleFrom(pgSchema, env[`${name.toUpperCase()}_SERVICE_DATABASE_URL`]);
     await grantServiceRoles(url, [role]);
     logger.info({ subgraph: name, role: role.role }, 'role owns the schema');

@@ -21,8 +21,14 @@ function urlAs(role: string, password: string): string {
 
 beforeAll(async () => {
   database = await createTestDatabase('roles');
-  const serviceUrls = Object.fromEntries(SUBGRAPHS.map((n) => [`${n.toUpperCase()}_SERVICE_DATABASE_URL`, urlAs(roleOf(n), `pw-${n}`)]));
-  const migrated = await run('scripts/db-migrate.ts', { DATABASE_URL: database.url, ...serviceUrls, LOG_LEVEL: 'warn' }, ['--create-roles']);
+  const serviceUrls = Object.fromEntries(
+    SUBGRAPHS.map((n) => [`${n.toUpperCase()}_SERVICE_DATABASE_URL`, urlAs(roleOf(n), `pw-${n}`)]),
+  );
+  const migrated = await run(
+    'scripts/db-migrate.ts',
+    { DATABASE_URL: database.url, ...serviceUrls, LOG_LEVEL: 'warn' },
+    ['--create-roles'],
+  );
   expect(migrated.code, migrated.stderr + migrated.stdout).toBe(0);
 });
 
@@ -42,9 +48,12 @@ describe('per-subgraph database roles', () => {
     try {
       const [own] = await orders`select count(*)::int as n from orders.orders`;
       expect(own!.n).toBe(0);
-      await expect(orders`select * from customers.customers limit 1`).rejects.toThrow(/permission denied for schema customers/);
+      await expect(orders`select * from customers.customers limit 1`).rejects.toThrow(
+        /permission denied for schema customers/,
+      );
       await expect(orders`select * from users.users limit 1`).rejects.toThrow(/permission denied for schema users/);
-      const [owner] = await orders`select nspowner::regrole::text as owner from pg_namespace where nspname = 'customers'`;
+      const [owner] =
+        await orders`select nspowner::regrole::text as owner from pg_namespace where nspname = 'customers'`;
       expect(owner!.owner).toBe(roleOf('customers'));
     } finally {
       await orders.end();

@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** Started in production with something wrong, a service stops at once with one clear message. */
 let database: TestDatabase;
-const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
 
 beforeAll(async () => {
   database = await createTestDatabase('prodstart');
@@ -15,7 +17,12 @@ afterAll(async () => {
 });
 
 function startUsers(env: Record<string, string>) {
-  return run('subgraphs/users/src/server.ts', { NODE_ENV: 'production', PORT: '0', REDIS_URL: 'redis://127.0.0.1:6379', ...env });
+  return run('subgraphs/users/src/server.ts', {
+    NODE_ENV: 'production',
+    PORT: '0',
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    ...env,
+  });
 }
 
 /** Exit 1, the message on stderr, and no stack trace anywhere. */
@@ -35,13 +42,18 @@ describe('production start with bad input', () => {
   });
 
   it('says which database it cannot reach, without the password', async () => {
-    const result = await startUsers({ DATABASE_URL: 'postgres://svc:hunter2@127.0.0.1:1/stockgraph', JWT_PRIVATE_KEY: p256 });
+    const result = await startUsers({
+      DATABASE_URL: 'postgres://svc:hunter2@127.0.0.1:1/stockgraph',
+      JWT_PRIVATE_KEY: p256,
+    });
     expectOneMessage(result, 'DATABASE_URL: cannot reach the database 127.0.0.1:1/stockgraph (connect ECONNREFUSED');
     expect(result.stderr + result.stdout).not.toContain('hunter2');
   });
 
   it('refuses a signing key that is not P-256', async () => {
-    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
     const result = await startUsers({ DATABASE_URL: database.url, JWT_PRIVATE_KEY: p384 });
     expectOneMessage(result, 'JWT_PRIVATE_KEY: must be an EC P-256 key (ES256)');
   });

@@ -1,7 +1,15 @@
 import { graphql, startProcess, type ServiceProcess, type Stack } from '@stockgraph/testkit';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, finalStatuses, ledgerCheck, placeOrder, productWithStock, startSagaStack, stockOf } from './saga-support.js';
+import {
+  eventually,
+  finalStatuses,
+  ledgerCheck,
+  placeOrder,
+  productWithStock,
+  startSagaStack,
+  stockOf,
+} from './saga-support.js';
 
 /**
  * SIGTERM, as Kubernetes sends it before a pod goes away. What "graceful" means here, precisely:
@@ -67,20 +75,36 @@ describe('SIGTERM', () => {
       await locker`lock table customers.customers in access exclusive mode`;
       results = Promise.all(
         Array.from({ length: burst }, (_, i) =>
-          graphql(stack.gateway.url, 'query ($n: Int!) { customers(first: $n) { edges { node { id name } } } }', { n: i + 1 }, staff),
+          graphql(
+            stack.gateway.url,
+            'query ($n: Int!) { customers(first: $n) { edges { node { id name } } } }',
+            { n: i + 1 },
+            staff,
+          ),
         ),
       );
-      await eventually(async () => {
-        const [row] = await sql`select count(*)::int as n from pg_stat_activity
+      await eventually(
+        async () => {
+          const [row] = await sql`select count(*)::int as n from pg_stat_activity
           where datname = current_database() and wait_event_type = 'Lock' and query ilike '%customers%'`;
-        return row!.n >= burst;
-      }, 30_000, 'the whole burst waiting inside the customers subgraph');
+          return row!.n >= burst;
+        },
+        30_000,
+        'the whole burst waiting inside the customers subgraph',
+      );
       customers.child.kill('SIGTERM');
       // Not ready from the signal on: a probe on a new connection is refused or told 503.
-      await eventually(async () => {
-        const status = await fetch(new URL('/ready', customers.url)).then((r) => r.status, () => 'refused');
-        return status === 503 || status === 'refused';
-      }, 5_000, 'customers not ready after SIGTERM');
+      await eventually(
+        async () => {
+          const status = await fetch(new URL('/ready', customers.url)).then(
+            (r) => r.status,
+            () => 'refused',
+          );
+          return status === 503 || status === 'refused';
+        },
+        5_000,
+        'customers not ready after SIGTERM',
+      );
       // A query arriving now fails fast and coded, instead of hanging or reaching a half-closed socket.
       const late = await graphql(stack.gateway.url, '{ customers(first: 1) { edges { node { id } } } }', {}, staff);
       expect(late.errors?.[0]?.extensions?.code, JSON.stringify(late)).toBeTruthy();
@@ -105,17 +129,28 @@ describe('SIGTERM', () => {
     const inventory = await startSubgraph('inventory', port);
     const placed = Array.from({ length: 40 }, () => placeOrder(stack, staff, [{ productId, quantity: 1 }]));
     // Inventory is applying the burst's events when the signal arrives.
-    await eventually(async () => {
-      const [row] = await sql`select count(*)::int as n from inventory.reservations`;
-      return row!.n >= 1;
-    }, 30_000, 'inventory applying the burst');
+    await eventually(
+      async () => {
+        const [row] = await sql`select count(*)::int as n from inventory.reservations`;
+        return row!.n >= 1;
+      },
+      30_000,
+      'inventory applying the burst',
+    );
     inventory.child.kill('SIGTERM');
     expect(await exited(inventory)).toBe(0);
     const results = await Promise.all(placed);
     for (const r of results) expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
     await startSubgraph('inventory', port);
-    const statuses = await finalStatuses(stack, results.map((r) => (r.data as { placeOrder: { id: string } }).placeOrder.id), 60_000);
-    expect([...statuses.values()].every((s) => s === 'CONFIRMED'), JSON.stringify([...statuses.values()])).toBe(true);
+    const statuses = await finalStatuses(
+      stack,
+      results.map((r) => (r.data as { placeOrder: { id: string } }).placeOrder.id),
+      60_000,
+    );
+    expect(
+      [...statuses.values()].every((s) => s === 'CONFIRMED'),
+      JSON.stringify([...statuses.values()]),
+    ).toBe(true);
     expect((await stockOf(stack, productId)).reserved).toBe(40);
     const rows = await sql`select order_id, count(*)::int as n from inventory.stock_movements
       where product_id = ${productId} and reason = 'RESERVATION' group by order_id`;

@@ -38,19 +38,27 @@ interface Started {
 
 /** The package's own `start` script (`node … dist/…`), run in its pruned copy. */
 function startCommand(service: string): string[] {
-  const manifest = JSON.parse(readFileSync(path.join(out, service, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const manifest = JSON.parse(readFileSync(path.join(out, service, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
   const words = manifest.scripts.start.split(/\s+/);
-  if (words[0] !== 'node') throw new Error(`${service}: start should run the compiled output with node, not: ${manifest.scripts.start}`);
+  if (words[0] !== 'node')
+    throw new Error(`${service}: start should run the compiled output with node, not: ${manifest.scripts.start}`);
   return words.slice(1);
 }
 
 function exec(service: string, args: string[], env: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: path.join(out, service), env: { PATH: process.env.PATH, ...env } });
+    const child = spawn(process.execPath, args, {
+      cwd: path.join(out, service),
+      env: { PATH: process.env.PATH, ...env },
+    });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${service} ${args.join(' ')} exited ${code}:\n${output}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${service} ${args.join(' ')} exited ${code}:\n${output}`)),
+    );
   });
 }
 
@@ -64,7 +72,10 @@ function boot(service: string, env: Record<string, string>): Promise<Started> {
   const output: string[] = [];
   started.push({ name: service, child, output });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${service} did not start in 60 s:\n${output.join('\n')}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${service} did not start in 60 s:\n${output.join('\n')}`)),
+      60_000,
+    );
     createInterface({ input: child.stderr! }).on('line', (line) => output.push(line));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       output.push(line);
@@ -82,7 +93,8 @@ function boot(service: string, env: Record<string, string>): Promise<Started> {
 }
 
 function check(condition: unknown, message: string, detail?: unknown): asserts condition {
-  if (!condition) throw new Error(`smoke: ${message}${detail === undefined ? '' : `\n${JSON.stringify(detail, null, 2)}`}`);
+  if (!condition)
+    throw new Error(`smoke: ${message}${detail === undefined ? '' : `\n${JSON.stringify(detail, null, 2)}`}`);
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
@@ -102,10 +114,15 @@ const serviceUrl = (name: string) => {
   url.password = randomBytes(12).toString('hex');
   return url.toString();
 };
-const serviceUrls = Object.fromEntries(SUBGRAPHS.map((n) => [n, serviceUrl(n)])) as Record<(typeof SUBGRAPHS)[number], string>;
+const serviceUrls = Object.fromEntries(SUBGRAPHS.map((n) => [n, serviceUrl(n)])) as Record<
+  (typeof SUBGRAPHS)[number],
+  string
+>;
 const begun = Date.now();
 try {
-  const signingKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const signingKey = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString();
   const sharedSecret = randomBytes(32).toString('hex');
   await exec('migrate', [...startCommand('migrate'), '--create-roles'], {
     NODE_ENV: 'production',
@@ -123,7 +140,9 @@ try {
   const users = await boot('users', { ...common, DATABASE_URL: serviceUrls.users, JWT_PRIVATE_KEY: signingKey });
   const JWKS_URL = new URL('/.well-known/jwks.json', users.url).toString();
   const [inventory, orders, customers] = await Promise.all(
-    (['inventory', 'orders', 'customers'] as const).map((n) => boot(n, { ...common, DATABASE_URL: serviceUrls[n], JWKS_URL })),
+    (['inventory', 'orders', 'customers'] as const).map((n) =>
+      boot(n, { ...common, DATABASE_URL: serviceUrls[n], JWKS_URL }),
+    ),
   );
   const gateway = await boot('gateway', {
     JWKS_URL,
@@ -138,23 +157,42 @@ try {
   const ready = await fetch(new URL('/ready', gateway.url));
   check(ready.status === 200, 'gateway /ready', await ready.json());
 
-  const login = await graphql(gateway.url, 'mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }', {
-    e: admin.email,
-    p: admin.password,
-  });
+  const login = await graphql(
+    gateway.url,
+    'mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }',
+    {
+      e: admin.email,
+      p: admin.password,
+    },
+  );
   check(login.data?.login, 'sign in as the administrator', login);
   const auth = { authorization: `Bearer ${(login.data as { login: { accessToken: string } }).login.accessToken}` };
-  const customer = await graphql(gateway.url, 'mutation ($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }', {
-    i: { name: 'Smoke Test Ltd', email: `smoke-${run}@example.com`, phone: '+44 20 7946 0000' },
-  }, auth);
+  const customer = await graphql(
+    gateway.url,
+    'mutation ($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }',
+    {
+      i: { name: 'Smoke Test Ltd', email: `smoke-${run}@example.com`, phone: '+44 20 7946 0000' },
+    },
+    auth,
+  );
   check(customer.data?.createCustomer, 'createCustomer', customer);
-  const product = await graphql(gateway.url, 'mutation ($i: CreateProductInput!) { createProduct(input: $i) { id } }', {
-    i: { sku: `SMOKE-${run}`, name: 'Smoke detector', unitPrice: '12.50' },
-  }, auth);
+  const product = await graphql(
+    gateway.url,
+    'mutation ($i: CreateProductInput!) { createProduct(input: $i) { id } }',
+    {
+      i: { sku: `SMOKE-${run}`, name: 'Smoke detector', unitPrice: '12.50' },
+    },
+    auth,
+  );
   check(product.data?.createProduct, 'createProduct', product);
   const customerId = (customer.data as { createCustomer: { id: string } }).createCustomer.id;
   const productId = (product.data as { createProduct: { id: string } }).createProduct.id;
-  const stock = await graphql(gateway.url, 'mutation ($id: ID!) { receiveStock(productId: $id, quantity: 10) { onHand } }', { id: productId }, auth);
+  const stock = await graphql(
+    gateway.url,
+    'mutation ($id: ID!) { receiveStock(productId: $id, quantity: 10) { onHand } }',
+    { id: productId },
+    auth,
+  );
   check(stock.data?.receiveStock, 'receiveStock', stock);
 
   // Orders learns of the new customer and product from the event stream; retry until it has.
@@ -162,23 +200,41 @@ try {
   const input = { customerId, items: [{ productId, quantity: 3 }], idempotencyKey: `smoke-${run}` };
   const placed = await waitFor('placeOrder accepted', async () => {
     const result = await graphql(gateway.url, PLACE, { i: input }, auth);
-    return result.data?.placeOrder ? (result.data as { placeOrder: { id: string; status: string } }).placeOrder : undefined;
+    return result.data?.placeOrder
+      ? (result.data as { placeOrder: { id: string; status: string } }).placeOrder
+      : undefined;
   });
-  const ORDER = `query ($id: ID!) { order(id: $id) { status total customer { name } items { quantity product { sku name available } } } }`;
+  const ORDER = `query ($id: ID!) {
+    order(id: $id) { status total customer { name } items { quantity product { sku name available } } }
+  }`;
   const order = await waitFor('order confirmed', async () => {
     const result = await graphql(gateway.url, ORDER, { id: placed.id }, auth);
     check(!result.errors, 'cross-subgraph order query', result);
     const found = (result.data as { order: { status: string } }).order;
-    return found.status === 'PENDING' ? undefined : (found as { status: string; customer: { name: string }; items: { product: { available: number } }[] });
+    return found.status === 'PENDING'
+      ? undefined
+      : (found as { status: string; customer: { name: string }; items: { product: { available: number } }[] });
   });
   check(order.status === 'CONFIRMED', 'order CONFIRMED', order);
-  check(order.customer.name === 'Smoke Test Ltd' && order.items[0]!.product.available === 7, 'order with customer and stock', order);
+  check(
+    order.customer.name === 'Smoke Test Ltd' && order.items[0]!.product.available === 7,
+    'order with customer and stock',
+    order,
+  );
 
   for (const s of [...started].reverse()) s.child.kill('SIGTERM');
-  const codes = await Promise.all(started.map((s) => new Promise((r) => (s.child.exitCode !== null ? r(s.child.exitCode) : s.child.once('exit', r)))));
+  const codes = await Promise.all(
+    started.map((s) => new Promise((r) => (s.child.exitCode !== null ? r(s.child.exitCode) : s.child.once('exit', r)))),
+  );
   const stops = Object.fromEntries(started.map((s, i) => [s.name, { code: codes[i], log: s.output.slice(-3) }]));
-  check(codes.every((c) => c === 0), 'every service exits 0 on SIGTERM', stops);
-  process.stdout.write(`smoke: built services answered sign-in, a three-subgraph query and placeOrder in ${Date.now() - begun} ms\n`);
+  check(
+    codes.every((c) => c === 0),
+    'every service exits 0 on SIGTERM',
+    stops,
+  );
+  process.stdout.write(
+    `smoke: built services answered sign-in, a three-subgraph query and placeOrder in ${Date.now() - begun} ms\n`,
+  );
 } finally {
   for (const s of started) if (s.child.exitCode === null) s.child.kill('SIGKILL');
   await database.drop();
@@ -187,6 +243,7 @@ try {
   await adminSql.end();
   const redis = createClient({ url: REDIS_URL });
   await redis.connect();
-  for await (const keys of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) if (keys.length > 0) await redis.del(keys);
+  for await (const keys of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 }))
+    if (keys.length > 0) await redis.del(keys);
   await redis.quit();
 }

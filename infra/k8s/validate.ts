@@ -54,13 +54,20 @@ const ARRIVING_WITH_TRUST_BRANCH = new Set(['SUBGRAPH_SHARED_SECRET', 'METRICS_P
 const SECRET_PLACEHOLDERS: Record<string, string> = {
   DATABASE_URL: 'postgres://service:secret@postgres.example:5432/stockgraph',
   REDIS_URL: 'redis://redis.example:6379',
-  JWT_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  JWT_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString(),
   SUBGRAPH_SHARED_SECRET: 'x'.repeat(48),
 };
 
 export function render(overlay: string): K8sObject[] {
-  const text = execFileSync('kubectl', ['kustomize', path.join(ROOT, 'infra/k8s', overlay)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return parseAllDocuments(text).map((d) => d.toJS() as K8sObject).filter(Boolean);
+  const text = execFileSync('kubectl', ['kustomize', path.join(ROOT, 'infra/k8s', overlay)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as K8sObject)
+    .filter(Boolean);
 }
 
 type ModelClass = new (data: unknown) => { validate(): void };
@@ -79,11 +86,18 @@ async function modelFor(apiVersion: string, kind: string): Promise<ModelClass | 
 }
 
 function checkVpa(object: K8sObject): string[] {
-  const spec = object.spec as { targetRef?: { apiVersion?: string; kind?: string; name?: string }; updatePolicy?: { updateMode?: string } };
+  const spec = object.spec as {
+    targetRef?: { apiVersion?: string; kind?: string; name?: string };
+    updatePolicy?: { updateMode?: string };
+  };
   const problems: string[] = [];
-  if (!spec?.targetRef?.kind || !spec.targetRef.name || !spec.targetRef.apiVersion) problems.push('spec.targetRef: apiVersion, kind and name required');
+  if (!spec?.targetRef?.kind || !spec.targetRef.name || !spec.targetRef.apiVersion)
+    problems.push('spec.targetRef: apiVersion, kind and name required');
   const mode = spec?.updatePolicy?.updateMode;
-  if (mode !== 'Off') problems.push(`spec.updatePolicy.updateMode: ${JSON.stringify(mode)}, must be "Off" (recommendations only; the HPA scales)`);
+  if (mode !== 'Off')
+    problems.push(
+      `spec.updatePolicy.updateMode: ${JSON.stringify(mode)}, must be "Off" (recommendations only; the HPA scales)`,
+    );
   return problems;
 }
 
@@ -97,7 +111,10 @@ export async function validateSchema(object: K8sObject): Promise<string[]> {
     return [];
   } catch (error) {
     const e = error as { errors?: { instancePath?: string; message?: string }[]; message: string };
-    if (e.errors?.length) return e.errors.map((x) => `${(x.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.') || '(root)'}: ${x.message}`);
+    if (e.errors?.length)
+      return e.errors.map(
+        (x) => `${(x.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.') || '(root)'}: ${x.message}`,
+      );
     return [e.message];
   }
 }
@@ -107,7 +124,11 @@ interface Container {
   image: string;
   ports?: { name?: string; containerPort: number }[];
   envFrom?: { configMapRef?: { name: string } }[];
-  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; configMapKeyRef?: unknown } }[];
+  env?: {
+    name: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name: string; key: string }; configMapKeyRef?: unknown };
+  }[];
   readinessProbe?: Probe;
   livenessProbe?: Probe;
   startupProbe?: Probe;
@@ -133,7 +154,11 @@ export function dockerTargets(): Map<string, string | undefined> {
     const from = line.match(/^FROM\s+\S+\s+AS\s+(\S+)/i);
     if (from) targets.set((current = from[1]!), undefined);
     const cmd = line.match(/^CMD\s+(\[.*\])/);
-    if (cmd && current) targets.set(current, (JSON.parse(cmd[1]!) as string[]).find((a) => a.endsWith('.js')));
+    if (cmd && current)
+      targets.set(
+        current,
+        (JSON.parse(cmd[1]!) as string[]).find((a) => a.endsWith('.js')),
+      );
   }
   return targets;
 }
@@ -141,7 +166,9 @@ export function dockerTargets(): Map<string, string | undefined> {
 /** The file a package's `start` script runs with node. */
 function startFile(service: string): string | undefined {
   const dir = service === 'gateway' ? 'gateway' : service === 'migrate' ? 'infra/migrate' : `subgraphs/${service}`;
-  const manifest = JSON.parse(readFileSync(path.join(ROOT, dir, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
+  const manifest = JSON.parse(readFileSync(path.join(ROOT, dir, 'package.json'), 'utf8')) as {
+    scripts?: { start?: string };
+  };
   return manifest.scripts?.start?.split(/\s+/).find((w) => w.endsWith('.js'));
 }
 
@@ -157,7 +184,10 @@ export function checkAgainstCode(objects: K8sObject[]): string[] {
   const paths = servedPaths();
   const targets = dockerTargets();
   for (const secret of objects.filter((o) => o.kind === 'Secret')) {
-    if (secret.data || secret.stringData) problems.push(`Secret/${secret.metadata.name}: data: Secrets are referenced by name, never written in the manifests`);
+    if (secret.data || secret.stringData)
+      problems.push(
+        `Secret/${secret.metadata.name}: data: Secrets are referenced by name, never written in the manifests`,
+      );
   }
   const workloads = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'Job');
   for (const workload of workloads) {
@@ -167,9 +197,15 @@ export function checkAgainstCode(objects: K8sObject[]): string[] {
       const field = `spec.template.spec.containers[${index}]`;
       const target = imageTarget(container.image);
       if (!targets.has(target)) {
-        problems.push(`${where}: ${field}.image: ${container.image} names no target of infra/docker/Dockerfile (${[...targets.keys()].join(', ')})`);
+        problems.push(
+          `${where}: ${field}.image: ${container.image} names no target of infra/docker/Dockerfile ` +
+            `(${[...targets.keys()].join(', ')})`,
+        );
       } else if (targets.get(target) !== startFile(target)) {
-        problems.push(`${where}: ${field}.image: Dockerfile target ${target} runs ${targets.get(target)}, its package's start runs ${startFile(target)}`);
+        problems.push(
+          `${where}: ${field}.image: Dockerfile target ${target} runs ${targets.get(target)}, ` +
+            `its package's start runs ${startFile(target)}`,
+        );
       }
       const parse = ENV_PARSERS[target];
       if (!parse) return;
@@ -177,13 +213,15 @@ export function checkAgainstCode(objects: K8sObject[]): string[] {
       const provided: Record<string, string> = {};
       for (const from of container.envFrom ?? []) {
         const data = from.configMapRef ? configMaps.get(from.configMapRef.name) : undefined;
-        if (from.configMapRef && !data) problems.push(`${where}: ${field}.envFrom: ConfigMap ${from.configMapRef.name} is not in this overlay`);
+        if (from.configMapRef && !data)
+          problems.push(`${where}: ${field}.envFrom: ConfigMap ${from.configMapRef.name} is not in this overlay`);
         Object.assign(provided, data ?? {});
       }
       const fromConfigMap = new Set(Object.keys(provided));
       for (const variable of container.env ?? []) {
         if (variable.value !== undefined) provided[variable.name] = variable.value;
-        else if (variable.valueFrom?.secretKeyRef) provided[variable.name] = SECRET_PLACEHOLDERS[variable.name] ?? 'placeholder';
+        else if (variable.valueFrom?.secretKeyRef)
+          provided[variable.name] = SECRET_PLACEHOLDERS[variable.name] ?? 'placeholder';
       }
       let env: Record<string, unknown>;
       try {
@@ -195,14 +233,18 @@ export function checkAgainstCode(objects: K8sObject[]): string[] {
       }
       for (const name of Object.keys(provided)) {
         if (name in env || ARRIVING_WITH_TRUST_BRANCH.has(name)) continue;
-        const source = fromConfigMap.has(name) ? `ConfigMap ${container.envFrom?.find((f) => f.configMapRef)?.configMapRef?.name}` : 'env';
+        const source = fromConfigMap.has(name)
+          ? `ConfigMap ${container.envFrom?.find((f) => f.configMapRef)?.configMapRef?.name}`
+          : 'env';
         problems.push(`${where}: ${field}.env: ${name} (from ${source}) is not a variable of ${target}'s env schema`);
       }
       const port = env.PORT as number;
       const http = container.ports?.find((p) => p.name === 'http');
       if (!http) problems.push(`${where}: ${field}.ports: no port named http`);
       else if (http.containerPort !== port) {
-        problems.push(`${where}: ${field}.ports[http].containerPort: ${http.containerPort}, but ${target} listens on PORT ${port}`);
+        problems.push(
+          `${where}: ${field}.ports[http].containerPort: ${http.containerPort}, but ${target} listens on PORT ${port}`,
+        );
       }
       for (const kind of ['startupProbe', 'livenessProbe', 'readinessProbe'] as const) {
         const probe = container[kind]?.httpGet;
@@ -211,10 +253,14 @@ export function checkAgainstCode(objects: K8sObject[]): string[] {
           continue;
         }
         if (!probe.path || !paths.has(probe.path)) {
-          problems.push(`${where}: ${field}.${kind}.httpGet.path: ${probe.path} is not served (${[...paths].join(', ')})`);
+          problems.push(
+            `${where}: ${field}.${kind}.httpGet.path: ${probe.path} is not served (${[...paths].join(', ')})`,
+          );
         }
-        if (kind === 'readinessProbe' && probe.path !== '/ready') problems.push(`${where}: ${field}.readinessProbe.httpGet.path: ${probe.path}, must be /ready`);
-        if (probe.port !== 'http' && probe.port !== port) problems.push(`${where}: ${field}.${kind}.httpGet.port: ${probe.port} is not the http port (${port})`);
+        if (kind === 'readinessProbe' && probe.path !== '/ready')
+          problems.push(`${where}: ${field}.readinessProbe.httpGet.path: ${probe.path}, must be /ready`);
+        if (probe.port !== 'http' && probe.port !== port)
+          problems.push(`${where}: ${field}.${kind}.httpGet.port: ${probe.port} is not the http port (${port})`);
       }
     });
   }
@@ -222,11 +268,14 @@ export function checkAgainstCode(objects: K8sObject[]): string[] {
     const name = service.metadata.name;
     const ports = (service.spec as { ports: { name?: string; port: number; targetPort?: string | number }[] }).ports;
     const deployment = workloads.find((w) => w.kind === 'Deployment' && w.metadata.name === name);
-    const container = deployment && (deployment.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers[0];
+    const container =
+      deployment &&
+      (deployment.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers[0];
     ports.forEach((p, i) => {
       const target = p.targetPort ?? p.port;
       const match = container?.ports?.find((c) => c.name === target || c.containerPort === target);
-      if (!match) problems.push(`Service/${name}: spec.ports[${i}].targetPort: ${target} is no port of Deployment/${name}`);
+      if (!match)
+        problems.push(`Service/${name}: spec.ports[${i}].targetPort: ${target} is no port of Deployment/${name}`);
     });
   }
   return problems;

@@ -46,7 +46,8 @@ export async function grantServiceRoles(adminUrl: string, roles: ServiceRole[]):
       await sql`grant connect, create on database ${sql(db)} to ${sql(role)}`;
       await sql`create schema if not exists ${sql(schema)}`;
       await sql`alter schema ${sql(schema)} owner to ${sql(role)}`;
-      await sql`select set_config('stockgraph.schema', ${schema}, false), set_config('stockgraph.role', ${role}, false)`;
+      await sql`select set_config('stockgraph.schema', ${schema}, false),
+        set_config('stockgraph.role', ${role}, false)`;
       await sql.unsafe(handOver);
     }
   } finally {

@@ -24,7 +24,10 @@ export async function runMain(start: () => Promise<RunningService>): Promise<voi
       const started = Date.now();
       logger.info({ signal, timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutting down');
       setTimeout(() => {
-        logger.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown took longer than SHUTDOWN_TIMEOUT_MS; exiting anyway');
+        logger.error(
+          { timeoutMs: SHUTDOWN_TIMEOUT_MS },
+          'shutdown took longer than SHUTDOWN_TIMEOUT_MS; exiting anyway',
+        );
         process.exit(1);
       }, SHUTDOWN_TIMEOUT_MS).unref();
       service.stop().then(

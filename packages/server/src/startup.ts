@@ -8,6 +8,11 @@ export function unreachableDatabase(service: string, url: string | undefined, er
   if (!url) return error instanceof Error ? error : new Error(String(error));
   const { hostname, port, pathname } = new URL(url);
   const e = error as { code?: string; message?: string };
-  const reason = e.code && e.message && !e.message.includes(e.code) ? `${e.code}: ${e.message}` : (e.message ?? e.code ?? String(error));
-  return new ConfigError(service, [`DATABASE_URL: cannot reach the database ${hostname}:${port || 5432}${pathname} (${reason})`]);
+  const reason =
+    e.code && e.message && !e.message.includes(e.code)
+      ? `${e.code}: ${e.message}`
+      : (e.message ?? e.code ?? String(error));
+  return new ConfigError(service, [
+    `DATABASE_URL: cannot reach the database ${hostname}:${port || 5432}${pathname} (${reason})`,
+  ]);
 }

@@ -18,7 +18,10 @@ import { hashPassword } from './passwords.js';
 try {
   const env = parseEnv('create-admin', {
     DATABASE_URL: postgresUrl,
-    ADMIN_EMAIL: z.string().email().transform((e) => e.toLowerCase()),
+    ADMIN_EMAIL: z
+      .string()
+      .email()
+      .transform((e) => e.toLowerCase()),
     ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters'),
     ADMIN_NAME: z.string().min(1).default('Administrator'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -37,7 +40,10 @@ try {
       createdAt: now,
       updatedAt: now,
     });
-    logger.info({ email: env.ADMIN_EMAIL }, created ? 'administrator created' : 'an account with this email exists; nothing changed');
+    logger.info(
+      { email: env.ADMIN_EMAIL },
+      created ? 'administrator created' : 'an account with this email exists; nothing changed',
+    );
   } finally {
     await handle.close();
   }
