@@ -12,6 +12,7 @@ import { inventorySubgraph } from '@stockgraph/inventory';
 import { createLogger } from '@stockgraph/logger';
 import { ordersSubgraph } from '@stockgraph/orders';
 import { usersSubgraph } from '@stockgraph/users';
+import { createServiceRoles, serviceRolesEnvShape, wantsRoles } from './db-roles.js';
 
 try {
   const env = parseEnv('db:migrate', {
@@ -22,6 +23,7 @@ try {
     CUSTOMERS_DATABASE_URL: postgresUrl.optional(),
     PGLITE_DIR: z.string().min(1).default('.data/pglite'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ...serviceRolesEnvShape,
   });
   const logger = createLogger('db-migrate', env.LOG_LEVEL);
   const urls: Record<string, string | undefined> = {
@@ -49,6 +51,9 @@ try {
     }
   }
   await pglite?.close();
+  if (wantsRoles(env)) {
+    await createServiceRoles([usersSubgraph, inventorySubgraph, ordersSubgraph, customersSubgraph], urls, env, logger);
+  }
 } catch (error) {
   exitOnConfigError(error);
 }

@@ -91,6 +91,7 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     name: 'gateway',
     host: env.HOST,
     port: env.PORT,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     trustProxy: env.TRUST_PROXY,
     logger,
     metrics,

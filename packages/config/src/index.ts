@@ -29,6 +29,8 @@ export const baseEnvShape = {
     .regex(/^(\d{1,2}|[0-9a-fA-F:./,\s]+|loopback|linklocal|uniquelocal)(\s*,\s*([0-9a-fA-F:./]+|loopback|linklocal|uniquelocal))*$/, 'a hop count, or addresses/subnets and loopback, linklocal, uniquelocal')
     .default('loopback')
     .transform((value) => (/^\d+$/.test(value) ? Number(value) : value)),
+  /** On SIGTERM: how long in-flight requests and the event being applied may take before the process exits anyway. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
 };
 
 /** Environment variables are strings; treat "true"/"1"/"yes" as true and refuse anything ambiguous. */

@@ -3,3 +3,4 @@ export * from './partitions.js';
 export * from './columns.js';
 export * from './arrays.js';
 export * from './idempotency.js';
+export * from './roles.js';

@@ -17,6 +17,7 @@ import { createErrorFormatter } from './errors.js';
 import { requestScope, type ServiceMetrics } from './metrics.js';
 import { startMetricsServer } from './metrics-server.js';
 import { observabilityPlugin } from './observability.plugin.js';
+import { drainMillis, trackShutdown } from './shutdown.js';
 
 export type ReadinessCheck = () => Promise<unknown>;
 
@@ -47,6 +48,8 @@ export interface ServiceOptions<TContext extends BaseContext> {
   knownOperations?: ReadonlySet<string>;
   /** Extra HTTP routes (the gateway's explorer), mounted before /graphql. */
   routes?: (app: express.Express) => void;
+  /** SHUTDOWN_TIMEOUT_MS: how long stop() lets in-flight requests finish before it cuts connections. */
+  shutdownTimeoutMs?: number;
 }
 
 export interface RunningService {
@@ -95,21 +98,26 @@ export async function startService<TContext extends BaseContext>(options: Servic
     introspection: options.introspection ?? true,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: options.hideSchemaDetails ?? false,
+    // runMain owns SIGTERM/SIGINT (drain, then pools, then exit); Apollo's own handler would stop
+    // the server a second time outside that order, and outside test mode the two deadlocked.
+    stopOnTerminationSignals: false,
     validationRules: options.validationRules ?? [],
     parseOptions: options.parseOptions,
     formatError: createErrorFormatter(options.logger),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: drainMillis(options.shutdownTimeoutMs) }),
       observabilityPlugin<TContext>(options.logger, options.metrics, options.knownOperations),
       ...(options.plugins ?? []),
     ],
   } as ApolloServerOptions<TContext>);
   await apollo.start();
+  const shutdown = trackShutdown(app);
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', service: options.name });
   });
   app.get('/ready', async (_req, res) => {
+    if (shutdown.draining) return void res.status(503).json({ status: 'not ready', reason: 'shutting down' });
     const result = await checkAll(options.readiness);
     res.status(result.ok ? 200 : 503).json({ status: result.ok ? 'ready' : 'not ready', ...result });
   });
@@ -147,6 +155,7 @@ export async function startService<TContext extends BaseContext>(options: Servic
     url,
     port,
     stop: async () => {
+      shutdown.begin();
       await apollo.stop();
       await metricsServer?.stop();
     },

@@ -17,6 +17,7 @@ import { gatewayOnly } from './gateway-only.js';
 import { inputGuardPlugin } from './input-guard.plugin.js';
 import { revocationCheck } from './revocation-check.js';
 import { startService, type RunningService } from './service.js';
+import { unreachableDatabase } from './startup.js';
 
 export interface SubgraphDefinition<TSchema extends Record<string, unknown>, TContext extends AuthContext> {
   name: string;
@@ -171,6 +172,9 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
   });
   const cleanup: (() => Promise<void>)[] = [];
   try {
+    await handle.ping().catch((error: unknown) => {
+      throw unreachableDatabase(definition.name, env.DATABASE_URL, error);
+    });
     await handle.migrate(definition.migrationsFolder, definition.pgSchema);
     const partitions = maintainPartitions(handle.db, definition.partitionedTables ?? [], logger);
     cleanup.push(async () => partitions.stop());
@@ -224,6 +228,7 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
         if (env.SUBGRAPH_SHARED_SECRET) app.use('/graphql', gatewayOnly(env.SUBGRAPH_SHARED_SECRET));
         runtime.routes?.(app);
       },
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     });
     return {
       ...service,
