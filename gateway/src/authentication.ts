@@ -1,4 +1,4 @@
-import { bearerToken, createTokenVerifier, remoteKeySet, type Identity, type RevocationList } from '@stockgraph/auth';
+import { bearerToken, createTokenVerifier, localRevocations, remoteKeySet, type Identity, type RevocationList } from '@stockgraph/auth';
 import { ServiceUnavailableError, UnauthenticatedError } from '@stockgraph/graphql-kit';
 import type { Logger } from '@stockgraph/logger';
 
@@ -30,10 +30,12 @@ const STALE_GRACE_MS = 60_000;
 export function createAuthenticator(settings: AuthenticationSettings) {
   const verify = createTokenVerifier(remoteKeySet(settings.jwksUrl, settings.jwksCacheMs), settings);
   const { revocations } = settings;
+  const local = localRevocations();
   const sessions = new Map<string, { live: boolean; checkedAt: number }>();
 
   async function sessionIsLive(identity: Identity, token: string): Promise<boolean> {
-    if (revocations?.isRevoked(identity.sessionId)) return false;
+    // The in-process list first: with `pnpm start` the users service in this process has just written it.
+    if (local.isRevoked(identity.sessionId) || revocations?.isRevoked(identity.sessionId)) return false;
     if (revocations && revocations.ageMs() <= Math.max(settings.sessionCacheMs, 1000)) return true;
     const cached = sessions.get(identity.sessionId);
     const now = Date.now();
