@@ -8,7 +8,8 @@ import type * as schema from './db/schema.js';
 import { SessionRepository } from './db/session.repository.js';
 import { UserWriter, type UserChanges } from './db/user.repository.js';
 import { signAccessToken, type SigningKeys } from './keys.js';
-import { hashPassword, verifyPassword } from './passwords.js';
+import { verifyStoredPassword } from './legacy-password.js';
+import { hashPassword } from './passwords.js';
 
 export interface AccountSettings {
   issuer: string;
@@ -115,12 +116,14 @@ export class Accounts {
       await this.assertNotLocked(sessions, [accountKey]);
     }
     const user = email ? await writer.findByEmail(email) : null;
-    const valid = await verifyPassword(user?.passwordHash ?? (await this.dummyHash), password.slice(0, 256));
+    const { valid, upgrade } = await verifyStoredPassword(user?.passwordHash ?? (await this.dummyHash), password.slice(0, 256));
     if (!user || !valid || !user.active) {
       await sessions.recordFailure(addressKey, this.settings.loginMaxFailures * ADDRESS_FAILURE_FACTOR, lockMs);
       throw new UnauthenticatedError(INVALID_LOGIN, { reason: 'INVALID_CREDENTIALS' });
     }
     await sessions.clearFailures(accountKey);
+    // A legacy (imported) hash is replaced by argon2id now that we know the password.
+    if (upgrade) await writer.update(user.id, { passwordHash: upgrade });
     const refreshToken = newRefreshToken();
     const sessionId = newId();
     await sessions.create({ id: sessionId, userId: user.id, expiresAt: this.refreshExpiry() }, sha256(refreshToken));
@@ -199,7 +202,7 @@ export class Accounts {
   async changePassword(identity: Identity, currentPassword: string, newPassword: string): Promise<boolean> {
     validatePassword(newPassword, 'newPassword');
     const user = await new UserWriter(this.db).findById(identity.userId);
-    if (!user || !(await verifyPassword(user.passwordHash, currentPassword.slice(0, 256)))) {
+    if (!user || !(await verifyStoredPassword(user.passwordHash, currentPassword.slice(0, 256))).valid) {
       throw new BadUserInputError('currentPassword is not correct', 'currentPassword');
     }
     const passwordHash = await hashPassword(newPassword);
