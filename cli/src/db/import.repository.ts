@@ -121,3 +121,13 @@ export async function ensurePartitions(sql: Sql, schema: string, table: string, 
 }
 
 export const monthOf = (at: Date) => Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1);
+
+export async function isSuperuser(sql: Sql): Promise<boolean> {
+  const [row] = await sql<{ s: boolean }[]>`select rolsuper as s from pg_roles where rolname = current_user`;
+  return row?.s === true;
+}
+
+/** For this transaction only: foreign-key triggers do not fire (needs a superuser). */
+export async function skipReferenceChecks(tx: Tx): Promise<void> {
+  await tx`set local session_replication_role = replica`;
+}

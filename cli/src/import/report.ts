@@ -10,6 +10,7 @@ export interface ImportReport {
   resumed: boolean;
   ok: boolean;
   seconds: number;
+  writeSeconds: number;
   rowsPerSecond: number;
   legacyRows: Record<string, number>;
   written: Record<string, number>;
@@ -29,6 +30,7 @@ export function buildReport(outcome: ImportOutcome, verification: Verification):
     resumed: outcome.resumed,
     ok: verification.ok,
     seconds: outcome.seconds,
+    writeSeconds: outcome.writeSeconds,
     rowsPerSecond: outcome.rowsPerSecond,
     legacyRows: outcome.legacyRows,
     written: outcome.written,
