@@ -72,7 +72,8 @@ describe('stockgraph backup', () => {
     // One flipped byte in one dump: verify says which file, exits 1, and restore will not use it.
     const dump = join(backups, id, 'orders.dump');
     const bytes = readFileSync(dump);
-    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    const middle = Math.floor(bytes.length / 2);
+    bytes[middle] = bytes[middle]! ^ 0xff;
     writeFileSync(dump, bytes);
     const corrupt = await stockgraph(['backup', 'verify', id], env);
     expect(corrupt.code).toBe(1);
