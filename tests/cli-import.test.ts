@@ -97,7 +97,7 @@ describe('stockgraph import sqlite', () => {
     const [admin] = await query<{ password_hash: string; role: string }>(whole.url, "select password_hash, role from users.users where email = 'admin@shop.example'");
     expect(admin).toMatchObject({ role: 'ADMIN', password_hash: expect.stringMatching(/^sha256\$/) });
     expect((await stockgraph(['stock', 'check'], { DATABASE_URL: whole.url })).code).toBe(0);
-  }, 240000);
+  }, 400000);
 
   it('changes nothing when run again on a finished import', async () => {
     const before = await tableDigests(whole.url, TABLES);
@@ -105,7 +105,7 @@ describe('stockgraph import sqlite', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, resumed: true });
     expect(await tableDigests(whole.url, TABLES)).toEqual(before);
-  }, 240000);
+  }, 400000);
 
   it('killed midway, continues on the next run and ends exactly like an uninterrupted import', async () => {
     const child = spawnStockgraph(['import', 'sqlite', file, '--chunk-size', '40', '--report', join(dir, 'killed')], { DATABASE_URL: resumed.url });
@@ -125,7 +125,7 @@ describe('stockgraph import sqlite', () => {
     const rerun = await stockgraph(['import', 'sqlite', file, '--chunk-size', '40', '--report', join(dir, 'resumed')], { DATABASE_URL: resumed.url });
     expect(rerun.code, rerun.stderr + rerun.stdout).toBe(0);
     expect(await tableDigests(resumed.url, TABLES)).toEqual(await tableDigests(whole.url, TABLES));
-  }, 240000);
+  }, 400000);
 
   it('answers bad input with one line and exit code 2 (misuse) or 1 (failure)', async () => {
     const text = join(dir, 'notes.txt');
@@ -170,5 +170,5 @@ describe('stockgraph import sqlite', () => {
       holder.close();
       await empty.drop();
     }
-  }, 240000);
+  }, 400000);
 });

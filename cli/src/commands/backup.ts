@@ -1,6 +1,5 @@
 import { parseEnv, postgresUrl, z } from '@stockgraph/config';
 import type { Command } from 'commander';
-import { createBackup, listBackups, locateBackup, restoreBackup, verifyBackup } from '../backup/service.js';
 import type { Output } from '../output.js';
 import { resolveTargets } from '../targets.js';
 
@@ -12,6 +11,9 @@ function backupEnv() {
     DATABASE_URL: postgresUrl.optional(),
   });
 }
+
+// The backup service reads the subgraph definitions (heavy): loaded only when a backup command runs.
+const service = () => import('../backup/service.js');
 
 const formatBytes = (n: number) => (n > 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(1)} kB`);
 
@@ -29,6 +31,7 @@ export function registerBackupCommands(program: Command, output: () => Output): 
     .action(async (options: { dir?: string; keep?: string }) => {
       const env = backupEnv();
       const keep = options.keep === undefined ? env.BACKUP_KEEP : z.coerce.number().int().min(1).parse(options.keep);
+      const { createBackup } = await service();
       const result = await createBackup(resolveTargets(), options.dir ?? env.BACKUP_DIR, keep);
       output().result(result, (r) =>
         [`Backup ${r.id} (${r.driver}, ${formatBytes(r.bytes)}) in ${r.path}.`, ...r.removedByRetention.map((id) => `Removed ${id} (retention: keep ${keep}).`)].join('\n'),
@@ -39,7 +42,8 @@ export function registerBackupCommands(program: Command, output: () => Output): 
     .command('list')
     .description('list the backups, newest first')
     .option(...dirOption)
-    .action((options: { dir?: string }) => {
+    .action(async (options: { dir?: string }) => {
+      const { listBackups } = await service();
       const backups = listBackups(options.dir ?? backupEnv().BACKUP_DIR);
       output().result({ backups }, (r) =>
         r.backups.length === 0
@@ -55,6 +59,7 @@ export function registerBackupCommands(program: Command, output: () => Output): 
     .option(...dirOption)
     .action(async (id: string, options: { dir?: string }) => {
       const env = backupEnv();
+      const { verifyBackup, locateBackup } = await service();
       const result = await verifyBackup(locateBackup(options.dir ?? env.BACKUP_DIR, id), env.BACKUP_SCRATCH_URL ?? resolveTargets().urls.users);
       output().result(result, (r) =>
         r.ok
@@ -71,6 +76,7 @@ export function registerBackupCommands(program: Command, output: () => Output): 
     .option(...dirOption)
     .option('--force', 'replace the schemas (or PGlite directory) that already hold data', false)
     .action(async (id: string, options: { dir?: string; force: boolean }) => {
+      const { restoreBackup, locateBackup } = await service();
       const result = await restoreBackup(locateBackup(options.dir ?? backupEnv().BACKUP_DIR, id), resolveTargets(), options.force);
       output().result(result, (r) => `Restored backup ${r.id}: ${r.restored.join(', ')}.`);
     });

@@ -3,7 +3,6 @@ import { PGlite } from '@electric-sql/pglite';
 import { openDatabase } from '@stockgraph/db';
 import { createLogger } from '@stockgraph/logger';
 import type { Command } from 'commander';
-import { migrateDatabases, subgraphDefinitions } from '../../../scripts/db-migrate.js';
 import { migrationStatus, partitionStatus, type MigrationStatus, type PartitionStatus } from '../db/status.repository.js';
 import type { Output } from '../output.js';
 import { redactUrl, resolveTargets, type SubgraphName } from '../targets.js';
@@ -14,7 +13,11 @@ interface SubgraphStatus extends MigrationStatus {
   partitionedTables: PartitionStatus[];
 }
 
+// Loaded when a command runs: the subgraph packages are heavy, and `import` or `--help` need none of them.
+const migrations = () => import('../../../scripts/db-migrate.js');
+
 async function status(): Promise<SubgraphStatus[]> {
+  const { subgraphDefinitions } = await migrations();
   const targets = resolveTargets();
   const logger = createLogger('stockgraph', 'silent');
   let pglite: PGlite | undefined;
@@ -61,6 +64,7 @@ export function registerDbCommands(program: Command, output: () => Output): void
   db.command('migrate')
     .description("apply every subgraph's migrations and create partitions ahead (same as `pnpm db:migrate`)")
     .action(async () => {
+      const { migrateDatabases } = await migrations();
       const migrated = await migrateDatabases({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
       output().result({ migrated }, (v) => v.migrated.map((m) => `${m.subgraph}: migrated (${m.driver})`).join('\n'));
     });

@@ -1,4 +1,3 @@
-import { checkStock } from '@stockgraph/inventory/stock-check';
 import type { Command } from 'commander';
 import type { Output } from '../output.js';
 
@@ -9,6 +8,7 @@ export function registerStockCommands(program: Command, output: () => Output): v
     .description('prove the stock columns equal the sums of the ledger (same as `pnpm stock:check`)')
     .option('--rebuild', 'rewrite the stock columns from the ledger first', false)
     .action(async (options: { rebuild: boolean }) => {
+      const { checkStock } = await import('@stockgraph/inventory/stock-check');
       const result = await checkStock({ rebuild: options.rebuild });
       output().result(result, (r) => {
         const lines = options.rebuild ? [`Rebuilt the stock of ${r.rebuilt} product(s) from the ledger.`] : [];
