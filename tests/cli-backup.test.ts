@@ -116,5 +116,5 @@ describe('stockgraph backup', () => {
     } finally {
       await check.close();
     }
-  }, 300000);
+  }, 400000);
 });
