@@ -1,9 +1,11 @@
 /**
- * `pnpm db:migrate`: applies every subgraph's Drizzle migrations and creates the partitions ahead,
- * without starting any server (a deploy step, or a Kubernetes init job). Each subgraph uses
- * <NAME>_DATABASE_URL if set, else DATABASE_URL, else the embedded PGlite in PGLITE_DIR.
+ * `pnpm db:migrate` (also `pnpm stockgraph db migrate`): applies every subgraph's Drizzle migrations
+ * and creates the partitions ahead, without starting any server (a deploy step, or a Kubernetes init
+ * job). Each subgraph uses <NAME>_DATABASE_URL if set, else DATABASE_URL, else the embedded PGlite in
+ * PGLITE_DIR.
  */
 import { mkdirSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { exitOnConfigError, parseEnv, postgresUrl, z } from '@stockgraph/config';
 import { customersSubgraph } from '@stockgraph/customers';
@@ -14,17 +16,22 @@ import { ordersSubgraph } from '@stockgraph/orders';
 import { usersSubgraph } from '@stockgraph/users';
 import { createServiceRoles, serviceRolesEnvShape, wantsRoles } from './db-roles.js';
 
-try {
-  const env = parseEnv('db:migrate', {
-    DATABASE_URL: postgresUrl.optional(),
-    USERS_DATABASE_URL: postgresUrl.optional(),
-    INVENTORY_DATABASE_URL: postgresUrl.optional(),
-    ORDERS_DATABASE_URL: postgresUrl.optional(),
-    CUSTOMERS_DATABASE_URL: postgresUrl.optional(),
-    PGLITE_DIR: z.string().min(1).default('.data/pglite'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    ...serviceRolesEnvShape,
-  });
+export const migrateEnvShape = {
+  DATABASE_URL: postgresUrl.optional(),
+  USERS_DATABASE_URL: postgresUrl.optional(),
+  INVENTORY_DATABASE_URL: postgresUrl.optional(),
+  ORDERS_DATABASE_URL: postgresUrl.optional(),
+  CUSTOMERS_DATABASE_URL: postgresUrl.optional(),
+  PGLITE_DIR: z.string().min(1).default('.data/pglite'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ...serviceRolesEnvShape,
+};
+
+export const subgraphDefinitions = [usersSubgraph, inventorySubgraph, ordersSubgraph, customersSubgraph];
+
+/** Applies every subgraph's migrations; returns which subgraph ran on which driver. */
+export async function migrateDatabases(source: NodeJS.ProcessEnv = process.env) {
+  const env = parseEnv('db:migrate', migrateEnvShape, source);
   const logger = createLogger('db-migrate', env.LOG_LEVEL);
   const urls: Record<string, string | undefined> = {
     users: env.USERS_DATABASE_URL ?? env.DATABASE_URL,
@@ -32,28 +39,38 @@ try {
     orders: env.ORDERS_DATABASE_URL ?? env.DATABASE_URL,
     customers: env.CUSTOMERS_DATABASE_URL ?? env.DATABASE_URL,
   };
+  const migrated: { subgraph: string; driver: string }[] = [];
   let pglite: PGlite | undefined;
-  for (const definition of [usersSubgraph, inventorySubgraph, ordersSubgraph, customersSubgraph]) {
-    const url = urls[definition.name];
-    if (!url && !pglite) {
-      mkdirSync(env.PGLITE_DIR, { recursive: true });
-      pglite = await PGlite.create(env.PGLITE_DIR);
+  try {
+    for (const definition of subgraphDefinitions) {
+      const url = urls[definition.name];
+      if (!url && !pglite) {
+        mkdirSync(env.PGLITE_DIR, { recursive: true });
+        pglite = await PGlite.create(env.PGLITE_DIR);
+      }
+      const handle = await openDatabase({ url, pglite, schema: definition.dbSchema, logger, poolMax: 1 });
+      try {
+        await handle.migrate(definition.migrationsFolder, definition.pgSchema);
+        const partitions = maintainPartitions(handle.db, definition.partitionedTables ?? [], logger);
+        await partitions.ready;
+        partitions.stop();
+        logger.info({ subgraph: definition.name, driver: handle.driver }, 'migrated');
+        migrated.push({ subgraph: definition.name, driver: handle.driver });
+      } finally {
+        await handle.close();
+      }
     }
-    const handle = await openDatabase({ url, pglite, schema: definition.dbSchema, logger, poolMax: 1 });
-    try {
-      await handle.migrate(definition.migrationsFolder, definition.pgSchema);
-      const partitions = maintainPartitions(handle.db, definition.partitionedTables ?? [], logger);
-      await partitions.ready;
-      partitions.stop();
-      logger.info({ subgraph: definition.name, driver: handle.driver }, 'migrated');
-    } finally {
-      await handle.close();
-    }
+  } finally {
+    await pglite?.close();
   }
-  await pglite?.close();
-  if (wantsRoles(env)) {
-    await createServiceRoles([usersSubgraph, inventorySubgraph, ordersSubgraph, customersSubgraph], urls, env, logger);
+  if (wantsRoles(env)) await createServiceRoles(subgraphDefinitions, urls, env, logger);
+  return migrated;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  try {
+    await migrateDatabases();
+  } catch (error) {
+    exitOnConfigError(error);
   }
-} catch (error) {
-  exitOnConfigError(error);
 }

@@ -16,7 +16,7 @@ export interface ServiceProcess {
  * Runs one service entry point (a TypeScript file under the repo root) as its own Node process,
  * the way it runs in production, and resolves with the URL it logged once it listens.
  */
-export function startProcess(entry: string, env: Record<string, string>, timeoutMs = Number(process.env.TEST_START_TIMEOUT_MS ?? 180_000)): Promise<ServiceProcess> {
+export function startProcess(entry: string, env: Record<string, string>, timeoutMs = Number(process.env.START_TIMEOUT_MS ?? 180_000)): Promise<ServiceProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', NODE_ENV: 'test', ...env },

@@ -25,6 +25,8 @@ export interface StackOptions {
   /** Extra environment for every service. */
   env?: Record<string, string>;
   gatewayEnv?: Record<string, string>;
+  /** Run on this database (e.g. one a test restored) instead of a fresh one; dropped by stop() all the same. */
+  database?: TestDatabase;
 }
 
 /**
@@ -32,7 +34,7 @@ export interface StackOptions {
  * fresh database of the machine's PostgreSQL with the demo data, tokens signed with a known test key.
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const database = await createTestDatabase('stack');
+  const database = options.database ?? (await createTestDatabase('stack'));
   const signingKeyPem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const common = { DATABASE_URL: database.url, SEED_DEMO_DATA: 'true', DATABASE_POOL_MAX: '4', PORT: '0', ...options.env };
   const started: ServiceProcess[] = [];

@@ -1,26 +1,43 @@
 /**
- * `pnpm stock:check`: proves the stock columns equal the sums of the append-only ledger; exits 1 and
- * names each product that differs. `--rebuild` rewrites the columns from the ledger first.
- * Reads INVENTORY_DATABASE_URL, else DATABASE_URL.
+ * `pnpm stock:check` (also `pnpm stockgraph stock check`): proves the stock columns equal the sums of
+ * the append-only ledger; exits 1 and names each product that differs. `--rebuild` rewrites the
+ * columns from the ledger first. Reads INVENTORY_DATABASE_URL, else DATABASE_URL.
  */
 import { parseArgs } from 'node:util';
-import { exitOnConfigError, parseEnv, postgresUrl, z } from '@stockgraph/config';
-import { openDatabase } from '@stockgraph/db';
+import { pathToFileURL } from 'node:url';
+import { exitOnConfigError, parseEnv, postgresUrl } from '@stockgraph/config';
+import { openDatabase, type Database } from '@stockgraph/db';
 import { createLogger } from '@stockgraph/logger';
 import * as schema from './db/schema.js';
-import { StockRepository } from './db/stock.repository.js';
+import { StockRepository, type LedgerMismatch } from './db/stock.repository.js';
 
-try {
-  const { values } = parseArgs({ options: { rebuild: { type: 'boolean', default: false } }, strict: true });
-  const env = parseEnv('stock:check', { INVENTORY_DATABASE_URL: postgresUrl.optional(), DATABASE_URL: postgresUrl });
+export interface StockCheckResult {
+  /** Products whose columns were rewritten from the ledger (only with `rebuild`). */
+  rebuilt: number;
+  mismatches: LedgerMismatch[];
+}
+
+/** Compares (and with `rebuild` first rewrites) the stock columns against the ledger. */
+export async function checkStock(options: { rebuild?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<StockCheckResult> {
+  const env = parseEnv('stock:check', { INVENTORY_DATABASE_URL: postgresUrl.optional(), DATABASE_URL: postgresUrl }, options.env);
   const handle = await openDatabase({ url: env.INVENTORY_DATABASE_URL ?? env.DATABASE_URL, schema, logger: createLogger('stock-check', 'warn'), poolMax: 1 });
   try {
     const stock = new StockRepository(handle.db);
-    if (values.rebuild) {
-      const rebuilt = await handle.db.transaction((tx) => new StockRepository(tx as never).rebuildFromLedger());
-      process.stdout.write(`Rebuilt the stock of ${rebuilt} product(s) from the ledger.\n`);
+    let rebuilt = 0;
+    if (options.rebuild) {
+      rebuilt = await handle.db.transaction((tx) => new StockRepository(tx as unknown as Database<typeof schema>).rebuildFromLedger());
     }
-    const mismatches = await stock.ledgerMismatches();
+    return { rebuilt, mismatches: await stock.ledgerMismatches() };
+  } finally {
+    await handle.close();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  try {
+    const { values } = parseArgs({ options: { rebuild: { type: 'boolean', default: false } }, strict: true });
+    const { rebuilt, mismatches } = await checkStock({ rebuild: values.rebuild });
+    if (values.rebuild) process.stdout.write(`Rebuilt the stock of ${rebuilt} product(s) from the ledger.\n`);
     if (mismatches.length > 0) {
       process.stderr.write(`Stock disagrees with the ledger for ${mismatches.length} product(s):\n`);
       for (const m of mismatches) {
@@ -30,13 +47,11 @@ try {
     } else {
       process.stdout.write('Stock agrees with the ledger for every product.\n');
     }
-  } finally {
-    await handle.close();
+  } catch (error) {
+    if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`stock:check: ${error.message}\n`);
+      process.exit(2);
+    }
+    exitOnConfigError(error);
   }
-} catch (error) {
-  if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
-    process.stderr.write(`stock:check: ${error.message}\n`);
-    process.exit(2);
-  }
-  exitOnConfigError(error);
 }

@@ -8,7 +8,8 @@ import type * as schema from './db/schema.js';
 import { SessionRepository } from './db/session.repository.js';
 import { UserWriter, type UserChanges } from './db/user.repository.js';
 import { signAccessToken, type SigningKeys } from './keys.js';
-import { hashPassword, verifyPassword } from './passwords.js';
+import { verifyStoredPassword } from './legacy-password.js';
+import { hashPassword } from './passwords.js';
 import { SignInThrottle, type AttemptOutcome } from './sign-in-throttle.js';
 
 /** What sign-in needs besides the database: where ended sessions go, and the attempt metrics. */
@@ -130,12 +131,14 @@ export class Accounts {
     // Attempts count before the password is checked (see SignInThrottle): parallel guesses get no more tries.
     await this.throttle.beforeSignIn(email, clientAddress);
     const user = email ? await writer.findByEmail(email) : null;
-    const valid = await verifyPassword(user?.passwordHash ?? (await this.dummyHash), password.slice(0, 256));
+    const { valid, upgrade } = await verifyStoredPassword(user?.passwordHash ?? (await this.dummyHash), password.slice(0, 256));
     if (!user || !valid || !user.active) {
       await this.throttle.signInFailed(email, clientAddress);
       throw new UnauthenticatedError(INVALID_LOGIN, { reason: 'INVALID_CREDENTIALS' });
     }
     await this.throttle.signInSucceeded(email, clientAddress);
+    // A legacy (imported) hash is replaced by argon2id now that we know the password.
+    if (upgrade) await writer.update(user.id, { passwordHash: upgrade });
     const refreshToken = newRefreshToken();
     const sessionId = newId();
     await sessions.create({ id: sessionId, userId: user.id, expiresAt: this.refreshExpiry() }, sha256(refreshToken));
@@ -223,7 +226,7 @@ export class Accounts {
     await this.counted('password_change', async () => {
       await this.throttle.beforePasswordCheck(identity.userId);
       const user = await new UserWriter(this.db).findById(identity.userId);
-      if (!user || !(await verifyPassword(user.passwordHash, currentPassword.slice(0, 256)))) {
+      if (!user || !(await verifyStoredPassword(user.passwordHash, currentPassword.slice(0, 256))).valid) {
         throw new BadUserInputError('currentPassword is not correct', 'currentPassword');
       }
       await this.throttle.passwordCheckSucceeded(identity.userId);

@@ -1,0 +1,133 @@
+/**
+ * The importer's SQL. Each service's rows are written only into that service's own tables; the
+ * importer's bookkeeping (run, progress, old → new ids) lives in a `legacy_import` schema beside
+ * them in each target database, so a chunk's rows and its "done" mark commit in one transaction.
+ */
+import { partitionName } from '@stockgraph/db';
+import postgres from 'postgres';
+
+export type Sql = postgres.Sql;
+export type Tx = postgres.TransactionSql;
+
+export function connect(url: string): Sql {
+  return postgres(url, { max: 2, onnotice: () => {}, connect_timeout: 10, idle_timeout: 10 });
+}
+
+export async function ensureBookkeeping(sql: Sql): Promise<void> {
+  await sql.unsafe(`
+    create schema if not exists legacy_import;
+    create table if not exists legacy_import.run (
+      singleton boolean primary key default true check (singleton),
+      fingerprint text not null, file text not null, time_zone text not null,
+      started_at timestamptz not null default now(), finished_at timestamptz);
+    create table if not exists legacy_import.progress (
+      step text primary key, rows integer not null, done_at timestamptz not null default now());
+    create table if not exists legacy_import.id_map (
+      legacy_table text not null, legacy_id bigint not null, new_id uuid not null,
+      primary key (legacy_table, legacy_id));`);
+}
+
+export interface RunRecord {
+  fingerprint: string;
+  file: string;
+  timeZone: string;
+  finishedAt: Date | null;
+}
+
+export async function readRun(sql: Sql): Promise<RunRecord | null> {
+  const exists = await sql`select to_regclass('legacy_import.run')::text as t`;
+  if (!exists[0]?.t) return null;
+  const [row] = await sql<{ fingerprint: string; file: string; time_zone: string; finished_at: Date | null }[]>`
+    select fingerprint, file, time_zone, finished_at from legacy_import.run`;
+  return row ? { fingerprint: row.fingerprint, file: row.file, timeZone: row.time_zone, finishedAt: row.finished_at } : null;
+}
+
+export async function startRun(sql: Sql, run: Omit<RunRecord, 'finishedAt'>): Promise<void> {
+  await sql`insert into legacy_import.run (fingerprint, file, time_zone) values (${run.fingerprint}, ${run.file}, ${run.timeZone})
+    on conflict (singleton) do nothing`;
+}
+
+export async function finishRun(sql: Sql): Promise<void> {
+  await sql`update legacy_import.run set finished_at = coalesce(finished_at, now())`;
+}
+
+export async function doneSteps(sql: Sql): Promise<Set<string>> {
+  return new Set((await sql<{ step: string }[]>`select step from legacy_import.progress`).map((r) => r.step));
+}
+
+export async function markDone(tx: Tx, step: string, rows: number): Promise<void> {
+  await tx`insert into legacy_import.progress (step, rows) values (${step}, ${rows})`;
+}
+
+/** Rows already in the tables an import would fill: an import goes only into empty services. */
+export async function rowsIn(sql: Sql, tables: string[]): Promise<Record<string, number>> {
+  const result: Record<string, number> = {};
+  for (const table of tables) {
+    const [row] = await sql.unsafe<{ n: string }[]>(`select count(*)::text as n from (select 1 from ${table} limit 1) t`);
+    result[table] = Number(row?.n ?? 0);
+  }
+  return result;
+}
+
+export async function tablesExist(sql: Sql, tables: string[]): Promise<string[]> {
+  const missing: string[] = [];
+  for (const table of tables) {
+    const [row] = await sql`select to_regclass(${table})::text as t`;
+    if (!row?.t) missing.push(table);
+  }
+  return missing;
+}
+
+/** COPY escaping of the text format: backslash, tab, newline and carriage return; null is \N. */
+export function copyField(value: string | number | boolean | null | undefined): string {
+  if (value === null || value === undefined) return '\\N';
+  if (typeof value !== 'string') return String(value);
+  return /[\\\t\n\r]/.test(value) ? value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : value;
+}
+
+/** Bulk-writes rows (already COPY text lines) with COPY FROM STDIN: one round trip per chunk. */
+export async function copyInto(tx: Tx, table: string, columns: string[], lines: string[]): Promise<void> {
+  if (lines.length === 0) return;
+  const writable = await tx.unsafe(`copy ${table} (${columns.join(', ')}) from stdin`).writable();
+  await new Promise<void>((resolve, reject) => {
+    writable.on('error', reject);
+    writable.on('finish', resolve);
+    const size = 2000;
+    for (let i = 0; i < lines.length; i += size) writable.write(`${lines.slice(i, i + size).join('\n')}\n`);
+    writable.end();
+  });
+}
+
+/**
+ * Monthly partitions for the months legacy rows fall in, named and bounded exactly as the services'
+ * own partition maintenance does (packages/db), so the two never overlap.
+ */
+export async function ensurePartitions(sql: Sql, schema: string, table: string, months: Iterable<number>): Promise<void> {
+  const existing = new Set(
+    (await sql<{ name: string }[]>`
+      select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+      join pg_class p on p.oid = i.inhparent join pg_namespace n on n.oid = p.relnamespace
+      where n.nspname = ${schema} and p.relname = ${table}`).map((r) => r.name),
+  );
+  for (const monthMs of months) {
+    const month = new Date(monthMs);
+    const name = partitionName(table, month);
+    if (existing.has(name)) continue;
+    const upper = new Date(Date.UTC(month.getUTCFullYear(), month.getUTCMonth() + 1, 1));
+    await sql.unsafe(
+      `create table if not exists "${schema}"."${name}" partition of "${schema}"."${table}" for values from ('${month.toISOString()}') to ('${upper.toISOString()}')`,
+    );
+  }
+}
+
+export const monthOf = (at: Date) => Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1);
+
+export async function isSuperuser(sql: Sql): Promise<boolean> {
+  const [row] = await sql<{ s: boolean }[]>`select rolsuper as s from pg_roles where rolname = current_user`;
+  return row?.s === true;
+}
+
+/** For this transaction only: foreign-key triggers do not fire (needs a superuser). */
+export async function skipReferenceChecks(tx: Tx): Promise<void> {
+  await tx`set local session_replication_role = replica`;
+}

@@ -1,0 +1,265 @@
+/**
+ * `stockgraph import sqlite`: the legacy store into the four services, in bulk (COPY), resumable
+ * (each chunk and its "done" mark commit together; ids are computed, not drawn), then verified.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { resolve } from 'node:path';
+import {
+  connect,
+  copyField,
+  copyInto,
+  doneSteps,
+  ensureBookkeeping,
+  ensurePartitions,
+  finishRun,
+  isSuperuser,
+  skipReferenceChecks,
+  markDone,
+  monthOf,
+  readRun,
+  rowsIn,
+  startRun,
+  tablesExist,
+  type Sql,
+} from '../db/import.repository.js';
+import { CliError, describeDatabaseError, misuse } from '../errors.js';
+import { legacyCounts, openLegacy, type LegacyTable } from '../legacy/reader.js';
+import type { Output } from '../output.js';
+import { redactUrl, type SubgraphName } from '../targets.js';
+import type postgres from 'postgres';
+import { assertTimeZone } from './mapping.js';
+import { Planner, type Row } from './plan.js';
+
+export interface ImportOptions {
+  file: string;
+  timeZone: string;
+  urls: Record<SubgraphName, string>;
+  output: Output;
+  /** Legacy orders (and log rows) per transaction. */
+  chunkSize: number;
+}
+
+export interface ImportOutcome {
+  file: string;
+  timeZone: string;
+  resumed: boolean;
+  legacyRows: Record<LegacyTable, number>;
+  written: Record<string, number>;
+  seconds: number;
+  /** Of `seconds`, the time spent in the write transactions (COPY and commit). */
+  writeSeconds: number;
+  rowsPerSecond: number;
+  planner: Planner;
+}
+
+/** Tables each service owns that the import fills; all must exist (migrated) and be empty at first. */
+export const TARGET_TABLES: Record<SubgraphName, string[]> = {
+  users: ['users.users'],
+  inventory: ['inventory.products', 'inventory.price_history', 'inventory.stock_movements'],
+  orders: ['orders.orders', 'orders.order_items', 'orders.product_prices', 'orders.known_customers'],
+  customers: ['customers.customers'],
+};
+
+const COLUMNS = {
+  users: ['id', 'email', 'name', 'role', 'active', 'password_hash', 'created_at', 'updated_at'],
+  products: ['id', 'sku', 'name', 'description', 'category', 'unit_price', 'cost_price', 'on_hand', 'reserved', 'reorder_level', 'created_at', 'updated_at'],
+  priceHistory: ['id', 'product_id', 'unit_price', 'cost_price', 'changed_at'],
+  productPrices: ['product_id', 'unit_price', 'updated_at'],
+  customers: ['id', 'name', 'phone', 'email', 'address', 'tier', 'notes', 'created_at', 'updated_at'],
+  knownCustomers: ['customer_id', 'created_at'],
+  orders: ['id', 'created_at', 'number', 'customer_id', 'status', 'total', 'created_by', 'updated_at'],
+  items: ['order_id', 'created_at', 'product_id', 'quantity', 'unit_price', 'line_total'],
+  movements: ['id', 'created_at', 'product_id', 'delta', 'reason', 'order_id', 'note', 'actor_id'],
+  idMap: ['legacy_table', 'legacy_id', 'new_id'],
+};
+
+const lines = (rows: Record<string, Row[string] | undefined>[], columns: string[]) => rows.map((r) => columns.map((c) => copyField(r[c])).join('\t'));
+const idMapLines = (table: string, map: Iterable<[number, string]>) => [...map].map(([legacy, id]) => `${table}\t${legacy}\t${id}`);
+
+async function fingerprint(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function ping(sql: Sql, url: string) {
+  try {
+    await sql`select 1`;
+  } catch (error) {
+    throw describeDatabaseError(error, redactUrl(url)) ?? error;
+  }
+}
+
+export async function importLegacy(options: ImportOptions): Promise<ImportOutcome> {
+  const started = Date.now();
+  try {
+    assertTimeZone(options.timeZone);
+  } catch {
+    throw misuse(`--time-zone ${options.timeZone}: not an IANA time zone (for example Asia/Shanghai)`);
+  }
+  const legacy = openLegacy(options.file);
+  const connections = new Map<string, Sql>();
+  try {
+    const legacyRows = legacyCounts(legacy);
+    const print = await fingerprint(options.file);
+    const sqlOf = (name: SubgraphName) => {
+      const url = options.urls[name];
+      if (!connections.has(url)) connections.set(url, connect(url));
+      return connections.get(url)!;
+    };
+    const databases = [...new Set(Object.values(options.urls))];
+    for (const url of databases) await ping(sqlOf((Object.keys(options.urls) as SubgraphName[]).find((n) => options.urls[n] === url)!), url);
+
+    // Every target migrated; each database either holds this very import (resume) or nothing at all.
+    let resumed = false;
+    for (const url of databases) {
+      const sql = connections.get(url)!;
+      const names = (Object.keys(options.urls) as SubgraphName[]).filter((n) => options.urls[n] === url);
+      const tables = names.flatMap((n) => TARGET_TABLES[n]);
+      const missing = await tablesExist(sql, tables);
+      if (missing.length > 0) throw new CliError(`${redactUrl(url)} is not migrated (${missing.join(', ')} missing): run \`stockgraph db migrate\` first`);
+      const run = await readRun(sql);
+      if (run) {
+        if (run.fingerprint !== print) throw new CliError(`${redactUrl(url)} holds an import of another file (${run.file}); import into empty services`);
+        if (run.timeZone !== options.timeZone) throw misuse(`this import was started with --time-zone ${run.timeZone}; resume it with the same zone`);
+        resumed = true;
+      } else {
+        const occupied = Object.entries(await rowsIn(sql, tables)).filter(([, n]) => n > 0).map(([t]) => t);
+        if (occupied.length > 0) throw new CliError(`${redactUrl(url)} is not empty (${occupied.join(', ')} hold rows); import into migrated, empty services`);
+        await ensureBookkeeping(sql);
+        await startRun(sql, { fingerprint: print, file: resolve(options.file), timeZone: options.timeZone });
+      }
+    }
+    // Foreign keys of the rows written here point at rows the import wrote before (or in the same
+    // transaction); checking each of millions of references one by one would halve the rate. As
+    // pg_restore --disable-triggers does, a superuser skips them; the verification checks the result.
+    const bypassReferenceChecks = new Set<Sql>();
+    for (const sql of connections.values()) if (await isSuperuser(sql)) bypassReferenceChecks.add(sql);
+    const done = new Map<Sql, Set<string>>();
+    for (const sql of connections.values()) done.set(sql, await doneSteps(sql));
+
+    const planner = new Planner(legacy, options.timeZone, Buffer.from(print, 'hex').subarray(0, 3));
+    const total = Object.values(legacyRows).reduce((a, b) => a + b, 0);
+    const progress = options.output.progress('import', total);
+    const written: Record<string, number> = {};
+    const count = (table: string, n: number) => (written[table] = (written[table] ?? 0) + n);
+
+    /** Runs one step's writes in one transaction with its "done" mark, unless an earlier run did it. */
+    const step = async (service: SubgraphName, name: string, work: (tx: postgres.TransactionSql) => Promise<number>) => {
+      const sql = sqlOf(service);
+      if (done.get(sql)!.has(name)) return;
+      const began = performance.now();
+      await sql.begin(async (tx) => {
+        if (bypassReferenceChecks.has(sql)) await skipReferenceChecks(tx);
+        const rows = await work(tx);
+        await markDone(tx, name, rows);
+      });
+      writeMs += performance.now() - began;
+    };
+    let writeMs = 0;
+
+    const users = planner.planUsers();
+    await step('users', 'users', async (tx) => {
+      await copyInto(tx, 'users.users', COLUMNS.users, lines(users, COLUMNS.users));
+      await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, idMapLines('users', planner.users));
+      return count('users.users', users.length);
+    });
+    progress.increment(legacyRows.users);
+
+    const catalog = planner.planProducts();
+    await step('inventory', 'products', async (tx) => {
+      await copyInto(tx, 'inventory.products', COLUMNS.products, lines(catalog.products, COLUMNS.products));
+      await copyInto(tx, 'inventory.price_history', COLUMNS.priceHistory, lines(catalog.prices, COLUMNS.priceHistory));
+      await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, idMapLines('products', [...planner.products].map(([k, v]) => [k, v.id])));
+      count('inventory.price_history', catalog.prices.length);
+      return count('inventory.products', catalog.products.length);
+    });
+    // Orders keep their own copy of prices (normally fed by ProductCreated events).
+    await step('orders', 'product_prices', async (tx) => {
+      const rows = catalog.products.map((p) => ({ product_id: p.id, unit_price: p.unit_price, updated_at: p.updated_at }));
+      await copyInto(tx, 'orders.product_prices', COLUMNS.productPrices, lines(rows, COLUMNS.productPrices));
+      return count('orders.product_prices', rows.length);
+    });
+    progress.increment(legacyRows.products);
+
+    const customers = planner.planCustomers();
+    await step('customers', 'customers', async (tx) => {
+      await copyInto(tx, 'customers.customers', COLUMNS.customers, lines(customers, COLUMNS.customers));
+      await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, idMapLines('customers', planner.customers));
+      return count('customers.customers', customers.length);
+    });
+    await step('orders', 'known_customers', async (tx) => {
+      const rows = customers.map((c) => ({ customer_id: c.id, created_at: c.created_at }));
+      await copyInto(tx, 'orders.known_customers', COLUMNS.knownCustomers, lines(rows, COLUMNS.knownCustomers));
+      return count('orders.known_customers', rows.length);
+    });
+    progress.increment(legacyRows.customers);
+
+    const bounds = (table: string) => legacy.prepare(`select coalesce(min(id), 1) as lo, coalesce(max(id), 0) as hi from ${table}`).get() as { lo: number; hi: number };
+    const orderBounds = bounds('orders');
+    const ordersSql = sqlOf('orders');
+    // While one chunk is being written, the next is read and mapped: SQLite and PostgreSQL work at once.
+    let pending: Promise<void> = Promise.resolve();
+    for (let from = Math.min(orderBounds.lo, 1); from <= orderBounds.hi; from += options.chunkSize) {
+      const chunk = planner.planOrders(from, from + options.chunkSize - 1);
+      const name = `orders:${from}`;
+      await pending;
+      pending = (async () => {
+        if (!done.get(ordersSql)!.has(name)) {
+          const months = new Set(chunk.orders.map((o) => monthOf(new Date(String(o.created_at)))));
+          await ensurePartitions(ordersSql, 'orders', 'orders', months);
+          await ensurePartitions(ordersSql, 'orders', 'order_items', months);
+        }
+        await step('orders', name, async (tx) => {
+          await copyInto(tx, 'orders.orders', COLUMNS.orders, lines(chunk.orders, COLUMNS.orders));
+          await copyInto(tx, 'orders.order_items', COLUMNS.items, lines(chunk.items, COLUMNS.items));
+          const ids = chunk.orders.map((o) => [Number(o.legacy_id), String(o.id)] as [number, string]);
+          await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, idMapLines('orders', ids));
+          count('orders.order_items', chunk.items.length);
+          return count('orders.orders', chunk.orders.length);
+        });
+        progress.increment(chunk.rows);
+      })();
+    }
+    await pending;
+    progress.increment(planner.planStrayItems(orderBounds.hi));
+
+    const logBounds = bounds('inventory_log');
+    const inventorySql = sqlOf('inventory');
+    for (let from = Math.min(logBounds.lo, 1); from <= logBounds.hi; from += options.chunkSize) {
+      const chunk = planner.planLedger(from, from + options.chunkSize - 1);
+      const name = `ledger:${from}`;
+      await pending;
+      pending = (async () => {
+        if (!done.get(inventorySql)!.has(name)) {
+          await ensurePartitions(inventorySql, 'inventory', 'stock_movements', new Set(chunk.movements.map((m) => monthOf(new Date(String(m.created_at))))));
+        }
+        await step('inventory', name, async (tx) => {
+          await copyInto(tx, 'inventory.stock_movements', COLUMNS.movements, lines(chunk.movements, COLUMNS.movements));
+          const ids = chunk.movements.map((m) => [Number(m.legacy_id), String(m.id)] as [number, string]);
+          await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, idMapLines('inventory_log', ids));
+          return count('inventory.stock_movements', chunk.movements.length);
+        });
+        progress.increment(chunk.rows);
+      })();
+    }
+    await pending;
+    const reconciliation = planner.planReconciliation();
+    if (!done.get(inventorySql)!.has('reconciliation')) {
+      await ensurePartitions(inventorySql, 'inventory', 'stock_movements', new Set(reconciliation.map((m) => monthOf(new Date(String(m.created_at))))));
+    }
+    await step('inventory', 'reconciliation', async (tx) => {
+      await copyInto(tx, 'inventory.stock_movements', COLUMNS.movements, lines(reconciliation, COLUMNS.movements));
+      return count('inventory.stock_movements', reconciliation.length);
+    });
+    progress.stop();
+    for (const sql of connections.values()) await finishRun(sql);
+    const seconds = (Date.now() - started) / 1000;
+    const writeSeconds = Math.round(writeMs) / 1000;
+    return { file: options.file, timeZone: options.timeZone, resumed, legacyRows, written, seconds, writeSeconds, rowsPerSecond: Math.round(total / seconds), planner };
+  } finally {
+    legacy.close();
+    await Promise.all([...connections.values()].map((sql) => sql.end({ timeout: 5 })));
+  }
+}

@@ -1,0 +1,51 @@
+import { misuse } from './errors.js';
+import { parseEnv, postgresUrl, z } from '@stockgraph/config';
+
+export const SUBGRAPH_NAMES = ['users', 'inventory', 'orders', 'customers'] as const;
+export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
+
+/** The databases `db migrate` targets: `<NAME>_DATABASE_URL`, else `DATABASE_URL`, else embedded PGlite. */
+export interface Targets {
+  urls: Record<SubgraphName, string | undefined>;
+  pgliteDir: string;
+}
+
+export function resolveTargets(source: NodeJS.ProcessEnv = process.env): Targets {
+  const env = parseEnv('stockgraph', {
+    DATABASE_URL: postgresUrl.optional(),
+    USERS_DATABASE_URL: postgresUrl.optional(),
+    INVENTORY_DATABASE_URL: postgresUrl.optional(),
+    ORDERS_DATABASE_URL: postgresUrl.optional(),
+    CUSTOMERS_DATABASE_URL: postgresUrl.optional(),
+    PGLITE_DIR: z.string().min(1).default('.data/pglite'),
+  }, source);
+  return {
+    urls: {
+      users: env.USERS_DATABASE_URL ?? env.DATABASE_URL,
+      inventory: env.INVENTORY_DATABASE_URL ?? env.DATABASE_URL,
+      orders: env.ORDERS_DATABASE_URL ?? env.DATABASE_URL,
+      customers: env.CUSTOMERS_DATABASE_URL ?? env.DATABASE_URL,
+    },
+    pgliteDir: env.PGLITE_DIR,
+  };
+}
+
+/** Commands that bulk-load or dump need a real server: say so once, clearly. */
+export function requirePostgres(targets: Targets, command: string): Record<SubgraphName, string> {
+  const missing = SUBGRAPH_NAMES.filter((name) => !targets.urls[name]);
+  if (missing.length > 0) {
+    throw misuse(`${command} needs PostgreSQL: set DATABASE_URL (or ${missing.map((n) => `${n.toUpperCase()}_DATABASE_URL`).join(', ')})`);
+  }
+  return targets.urls as Record<SubgraphName, string>;
+}
+
+/** Hides the password of a connection URL for messages and reports. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(invalid URL)';
+  }
+}

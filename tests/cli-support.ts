@@ -1,0 +1,38 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { ROOT, run } from '@stockgraph/testkit';
+import postgres from 'postgres';
+
+/** The operator CLI as an operator runs it: its own process, its exit code, its two streams. */
+export function stockgraph(args: string[], env: Record<string, string | undefined> = {}) {
+  const clean = { ...process.env, LOG_LEVEL: 'warn', ...env } as Record<string, string>;
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete clean[k];
+  return run('cli/src/main.ts', clean, args);
+}
+
+export function spawnStockgraph(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'cli/src/main.ts', ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: 'ignore' });
+}
+
+/** A digest of a table's whole content, to compare two databases row for row. */
+export async function tableDigests(url: string, tables: string[]): Promise<Record<string, string>> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const result: Record<string, string> = {};
+    for (const table of tables) {
+      const [row] = await sql.unsafe<{ d: string | null; n: string }[]>(`select md5(string_agg(t::text, '|' order by t::text)) as d, count(*)::text as n from ${table} t`);
+      result[table] = `${row!.n}:${row!.d}`;
+    }
+    return result;
+  } finally {
+    await sql.end();
+  }
+}
+
+export async function query<T>(url: string, text: string): Promise<T[]> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    return (await sql.unsafe(text)) as unknown as T[];
+  } finally {
+    await sql.end();
+  }
+}
