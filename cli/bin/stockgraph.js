@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// The installed `stockgraph` command. The built bundle (dist/stockgraph.js, made by `pnpm build`) runs
+// The installed `stockgraph` command. The built bundle (dist/cli/src/main.js, made by `pnpm build`) runs
 // with plain Node; from a source checkout without a build, tsx runs the TypeScript entry point.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const built = new URL('../dist/stockgraph.js', import.meta.url);
+const built = new URL('../dist/cli/src/main.js', import.meta.url);
 if (existsSync(fileURLToPath(built))) {
   await import(built.href);
 } else {
