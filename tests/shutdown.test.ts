@@ -19,13 +19,20 @@ import {
  * has stopped routing to the pod); the event being applied is committed, the rest stay pending for
  * another consumer or the next start; then the process exits 0 within SHUTDOWN_TIMEOUT_MS.
  */
+const SECRET = 'shutdown-test-secret-0123456789abcdef';
 let stack: Stack;
 let prefix: string;
 let sql: postgres.Sql;
 const own: ServiceProcess[] = [];
 
 beforeAll(async () => {
-  ({ stack, prefix } = await startSagaStack({ PLACE_ORDER_WAIT_MS: '0', SAGA_RETRY_MS: '3000' }));
+  // The subgraphs restarted below run in production mode, which takes calls only from a gateway that
+  // presents the shared secret: the whole stack gets one.
+  ({ stack, prefix } = await startSagaStack({
+    PLACE_ORDER_WAIT_MS: '0',
+    SAGA_RETRY_MS: '3000',
+    SUBGRAPH_SHARED_SECRET: SECRET,
+  }));
   sql = postgres(stack.database.url, { max: 2 });
 });
 
@@ -53,6 +60,7 @@ async function startSubgraph(name: string, port: string, env: Record<string, str
     // As deployed: outside test mode Apollo Server would also answer the signal on its own.
     NODE_ENV: 'production',
     SEED_DEMO_DATA: 'false',
+    SUBGRAPH_SHARED_SECRET: SECRET,
     ...env,
   });
   own.push(p);

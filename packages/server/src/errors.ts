@@ -2,6 +2,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { GraphQLError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { Logger } from '@stockgraph/logger';
+import { BadUserInputError } from '@stockgraph/graphql-kit';
 import { databaseError } from './database-errors.js';
 import { isDependencyUnavailable } from './unavailable.js';
 
@@ -49,5 +50,7 @@ export function createErrorFormatter(logger: Logger) {
 function refusedValue(formatted: GraphQLFormattedError, error: unknown): boolean {
   if (formatted.extensions?.code !== 'GRAPHQL_VALIDATION_FAILED' || !(error instanceof GraphQLError)) return false;
   const cause = error.originalError;
-  return cause instanceof GraphQLError && cause !== error && cause.extensions?.code === 'BAD_USER_INPUT';
+  // Only our scalars throw BadUserInputError while validating a literal; other rules whose errors carry
+  // BAD_USER_INPUT (graphql-armor's depth and alias limits) stay validation errors.
+  return cause instanceof BadUserInputError && cause !== error;
 }
