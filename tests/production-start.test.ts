@@ -21,6 +21,7 @@ function startUsers(env: Record<string, string>) {
     NODE_ENV: 'production',
     PORT: '0',
     REDIS_URL: 'redis://127.0.0.1:6379',
+    SUBGRAPH_SHARED_SECRET: 'production-start-secret-0123456789abcdef',
     ...env,
   });
 }
@@ -39,6 +40,11 @@ describe('production start with bad input', () => {
     expect(result.stderr).toContain('DATABASE_URL: required in production');
     expect(result.stderr).toContain('REDIS_URL: required in production');
     expect(result.stderr).toContain('JWT_PRIVATE_KEY: required in production');
+  });
+
+  it('refuses to start without the gateway-subgraph secret', async () => {
+    const result = await startUsers({ SUBGRAPH_SHARED_SECRET: '', DATABASE_URL: database.url, JWT_PRIVATE_KEY: p256 });
+    expectOneMessage(result, 'SUBGRAPH_SHARED_SECRET: required in production');
   });
 
   it('says which database it cannot reach, without the password', async () => {
