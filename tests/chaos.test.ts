@@ -154,7 +154,8 @@ async function survive(fault: () => Promise<void>, heal: () => Promise<void>) {
   await fault();
   await new Promise((r) => setTimeout(r, 3000));
   await heal();
-  // A PostgreSQL that was stopped replays its WAL on start; on a busy 2-core runner that alone can take a minute.
+  // Once, in CI, inventory's pool took over 60 s after its PostgreSQL came back before /ready answered;
+  // the cause is not known yet (see the session note), so the bound is wider than a healthy recovery needs.
   await eventually(gatewayReady, 150_000, 'gateway ready again');
   await eventually(async () => {
     const result = await graphql(stack.gateway.url, READ, {}, manager);
