@@ -22,7 +22,10 @@ import {
 } from '../tests/fuzz-support.js';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '2000' }, seed: { type: 'string', default: String(Date.now() % 2 ** 31) } },
+  options: {
+    runs: { type: 'string', default: '2000' },
+    seed: { type: 'string', default: String(Date.now() % 2 ** 31) },
+  },
   strict: true,
 });
 const runs = Number(values.runs);
@@ -56,37 +59,59 @@ function record(answer: Answer | Error, input: string, where = '') {
   const problem = answer instanceof Error ? `no answer: ${answer.message}` : problemWith(answer);
   if (!problem) return;
   // One bucket per kind: the problem's text without the digits and quoted values that vary, and where.
-  const kind = `${problem.replace(/"[^"]*"/g, '"…"').replace(/\d+/g, 'N').slice(0, 100)} @ ${where}`;
-  const seen = problems.get(kind) ?? { count: 0, example: `${problem.slice(0, 300)}\n    input: ${input.slice(0, 400)}` };
+  const kind = `${problem
+    .replace(/"[^"]*"/g, '"…"')
+    .replace(/\d+/g, 'N')
+    .slice(0, 100)} @ ${where}`;
+  const seen = problems.get(kind) ?? {
+    count: 0,
+    example: `${problem.slice(0, 300)}\n    input: ${input.slice(0, 400)}`,
+  };
   seen.count += 1;
   problems.set(kind, seen);
 }
 
 try {
   const token = (await stack.login('admin@stockgraph.local')).accessToken;
-  const seen = await graphql(stack.gateway.url, '{ products(first: 5) { edges { node { id } } } customers(first: 5) { edges { node { id } } } }', {}, {
-    authorization: `Bearer ${token}`,
-  });
+  const seen = await graphql(
+    stack.gateway.url,
+    '{ products(first: 5) { edges { node { id } } } customers(first: 5) { edges { node { id } } } }',
+    {},
+    {
+      authorization: `Bearer ${token}`,
+    },
+  );
   const data: FuzzData = { ids: [...JSON.stringify(seen.data).matchAll(/"id":"([^"]+)"/g)].map((m) => m[1]!) };
   const started = Date.now();
   const check = async <T>(name: string, property: fc.IAsyncProperty<T>) => {
     await fc.assert(property, { seed, numRuns: runs });
     process.stdout.write(`${name}: ${runs} runs\n`);
   };
-  await check('valid operations', fc.asyncProperty(validOperation(schema, data), fc.boolean(), async (op, anonymous) => {
-    const answer = await postOperation(stack.gateway.url, op, anonymous ? undefined : token).catch((e: Error) => e);
-    record(answer, `${op.query} ${JSON.stringify(op.variables)}`, rootFields(op.query));
-  }));
-  await check('broken operations', fc.asyncProperty(brokenOperation(schema, data), async (op) => {
-    record(await postOperation(stack.gateway.url, op, token).catch((e: Error) => e), op.query, 'broken');
-  }));
-  await check('malformed HTTP', fc.asyncProperty(malformedHttp(token), async (request) => {
-    const answer = await send(stack.gateway.url, request).catch((e: Error) => e);
-    record(answer, `${request.method} ${JSON.stringify(request.headers)} ${request.body.toString('latin1')}`, 'http');
-  }));
+  await check(
+    'valid operations',
+    fc.asyncProperty(validOperation(schema, data), fc.boolean(), async (op, anonymous) => {
+      const answer = await postOperation(stack.gateway.url, op, anonymous ? undefined : token).catch((e: Error) => e);
+      record(answer, `${op.query} ${JSON.stringify(op.variables)}`, rootFields(op.query));
+    }),
+  );
+  await check(
+    'broken operations',
+    fc.asyncProperty(brokenOperation(schema, data), async (op) => {
+      record(await postOperation(stack.gateway.url, op, token).catch((e: Error) => e), op.query, 'broken');
+    }),
+  );
+  await check(
+    'malformed HTTP',
+    fc.asyncProperty(malformedHttp(token), async (request) => {
+      const answer = await send(stack.gateway.url, request).catch((e: Error) => e);
+      record(answer, `${request.method} ${JSON.stringify(request.headers)} ${request.body.toString('latin1')}`, 'http');
+    }),
+  );
   const health = await fetch(new URL('/health', stack.gateway.url));
   const seconds = (Date.now() - started) / 1000;
-  process.stdout.write(`\nseed ${seed}: ${requests} requests in ${seconds.toFixed(1)} s; gateway ${health.ok ? 'alive' : 'NOT alive'}\n`);
+  process.stdout.write(
+    `\nseed ${seed}: ${requests} requests in ${seconds.toFixed(1)} s; gateway ${health.ok ? 'alive' : 'NOT alive'}\n`,
+  );
   for (const [kind, { count, example }] of [...problems].sort((a, b) => b[1].count - a[1].count)) {
     process.stdout.write(`\n${count} × ${kind}\n  e.g. ${example}\n`);
   }

@@ -10,28 +10,47 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTestDatabase } from '@stockgraph/testkit';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '2000000' }, keep: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { rows: { type: 'string', default: '2000000' }, keep: { type: 'boolean', default: false } },
+});
 const rows = Number(values.rows);
 const dir = mkdtempSync(join(tmpdir(), 'sg-bench-import-'));
 const file = join(dir, 'legacy.db');
 const cli = (args: string[], env: Record<string, string> = {}) => {
   const started = Date.now();
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'cli/src/main.ts', ...args], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, encoding: 'utf8' });
-  if (result.status !== 0 && !args.includes('sqlite')) throw new Error(`stockgraph ${args.join(' ')} failed: ${result.stderr}`);
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'cli/src/main.ts', ...args], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    encoding: 'utf8',
+  });
+  if (result.status !== 0 && !args.includes('sqlite'))
+    throw new Error(`stockgraph ${args.join(' ')} failed: ${result.stderr}`);
   return { ...result, ms: Date.now() - started };
 };
 
 // About 5.8 legacy rows per order (items, log rows, customers, products).
-const made = cli(['--json', 'import', 'make-legacy', file, '--orders', String(Math.round(rows / 5.78)), '--seed', '7', '--dirty']);
+const made = cli([
+  '--json',
+  'import',
+  'make-legacy',
+  file,
+  '--orders',
+  String(Math.round(rows / 5.78)),
+  '--seed',
+  '7',
+  '--dirty',
+]);
 const counts = JSON.parse(made.stdout) as { total: number };
-console.log(`generated ${counts.total} rows (${(statSync(file).size / 1e6).toFixed(0)} MB) in ${(made.ms / 1000).toFixed(1)} s`);
+console.log(
+  `generated ${counts.total} rows (${(statSync(file).size / 1e6).toFixed(0)} MB) in ${(made.ms / 1000).toFixed(1)} s`,
+);
 const database = await createTestDatabase('bench_import');
 try {
   const env = { DATABASE_URL: database.url };
   cli(['db', 'migrate'], env);
   const report = join(dir, 'report');
   const run = cli(['--json', 'import', 'sqlite', file, '--report', report], env);
-  if (!existsSync(join(report, 'verification.json'))) throw new Error(`import failed (exit ${run.status}): ${run.stderr}`);
+  if (!existsSync(join(report, 'verification.json')))
+    throw new Error(`import failed (exit ${run.status}): ${run.stderr}`);
   const result = JSON.parse(readFileSync(join(report, 'verification.json'), 'utf8')) as {
     ok: boolean;
     seconds: number;
@@ -40,11 +59,16 @@ try {
     quarantine: { notImported: number; fieldsKeptInNotes: number };
     verification: { checks: { name: string; legacy: number; stockgraph: number; ok: boolean }[] };
   };
-  console.log(`import: exit ${run.status}, ${counts.total} legacy rows in ${result.seconds.toFixed(1)} s = ${result.rowsPerSecond} rows/s (whole command ${(run.ms / 1000).toFixed(1)} s)`);
+  console.log(
+    `import: exit ${run.status}, ${counts.total} legacy rows in ${result.seconds.toFixed(1)} s = ${result.rowsPerSecond} rows/s (whole command ${(run.ms / 1000).toFixed(1)} s)`,
+  );
   console.log(`written: ${JSON.stringify(result.written)}`);
-  console.log(`quarantined ${result.quarantine.notImported} rows, ${result.quarantine.fieldsKeptInNotes} fields kept in notes`);
+  console.log(
+    `quarantined ${result.quarantine.notImported} rows, ${result.quarantine.fieldsKeptInNotes} fields kept in notes`,
+  );
   console.log(`verification ${result.ok ? 'PASSED' : 'FAILED'}:`);
-  for (const c of result.verification.checks) console.log(`  ${c.ok ? 'ok ' : 'BAD'} ${c.name}: legacy ${c.legacy}, stockgraph ${c.stockgraph}`);
+  for (const c of result.verification.checks)
+    console.log(`  ${c.ok ? 'ok ' : 'BAD'} ${c.name}: legacy ${c.legacy}, stockgraph ${c.stockgraph}`);
   const again = cli(['--json', 'import', 'sqlite', file, '--report', join(dir, 'report-again')], env);
   console.log(`second run on the finished import: exit ${again.status} in ${(again.ms / 1000).toFixed(1)} s`);
 } finally {

@@ -46,5 +46,9 @@ export function readAcknowledgements(path: string): Acknowledgement[] {
 
 /** An entry matches a breaking change at its path, narrowed by change type and schema when it names them. */
 export function matches(entry: Acknowledgement, change: { schema: string; type: string; path?: string }): boolean {
-  return entry.path === change.path && (!entry.change || entry.change === change.type) && (!entry.schema || entry.schema === change.schema);
+  return (
+    entry.path === change.path &&
+    (!entry.change || entry.change === change.type) &&
+    (!entry.schema || entry.schema === change.schema)
+  );
 }

@@ -15,7 +15,10 @@ function terminalChange(change: SchemaChange, indent: string): string[] {
   const head = `${indent}${MARK[change.level]} ${change.level.toUpperCase().padEnd(9)} ${change.path ?? '(schema)'}  ${change.type}`;
   const lines = [head, `${indent}    ${change.message}`];
   if (change.level === 'safe') return [`${indent}${MARK.safe} SAFE      ${change.message}`];
-  if (change.operations.length > 0) lines.push(`${indent}    ${change.level === 'breaking' ? 'breaks' : 'affects'} operations: ${refs(change.operations)}`);
+  if (change.operations.length > 0)
+    lines.push(
+      `${indent}    ${change.level === 'breaking' ? 'breaks' : 'affects'} operations: ${refs(change.operations)}`,
+    );
   else lines.push(`${indent}    no operation in schema/operations uses it`);
   if (change.acknowledged) lines.push(`${indent}    acknowledged: ${change.acknowledged}`);
   return lines;
@@ -35,7 +38,11 @@ function terminalGroup(group: SchemaChange[], indent: string): string[] {
   return [
     `${indent}${MARK[first.level]} ${first.level.toUpperCase().padEnd(9)} ${first.type}${directive ? ` ${directive}` : ''} ×${group.length}`,
     `${indent}    ${shown}`,
-    ...(first.level === 'safe' ? [] : [`${indent}    ${operations.length ? `affects operations: ${operations.map((o) => o.name).join(', ')}` : 'no operation in schema/operations uses them'}`]),
+    ...(first.level === 'safe'
+      ? []
+      : [
+          `${indent}    ${operations.length ? `affects operations: ${operations.map((o) => o.name).join(', ')}` : 'no operation in schema/operations uses them'}`,
+        ]),
   ];
 }
 
@@ -48,7 +55,8 @@ function terminalChanges(changes: SchemaChange[], indent: string): string[] {
   const sorted = [...changes].sort((a, b) => order[a.level] - order[b.level]);
   const lines = sorted.filter((c) => c.level === 'breaking').flatMap((c) => terminalChange(c, indent));
   const groups = new Map<string, SchemaChange[]>();
-  for (const change of sorted.filter((c) => c.level !== 'breaking')) groups.set(groupKey(change), [...(groups.get(groupKey(change)) ?? []), change]);
+  for (const change of sorted.filter((c) => c.level !== 'breaking'))
+    groups.set(groupKey(change), [...(groups.get(groupKey(change)) ?? []), change]);
   let safeShown = 0;
   let safeHidden = 0;
   for (const group of groups.values()) {
@@ -70,7 +78,10 @@ function counts(changes: SchemaChange[]): string {
 }
 
 function problems(list: CompositionProblem[], mark: string): string[] {
-  return list.flatMap((p) => [`  ${mark} ${p.code}: ${p.message}`, ...p.locations.map((l) => `      at ${formatLocation(l)}`)]);
+  return list.flatMap((p) => [
+    `  ${mark} ${p.code}: ${p.message}`,
+    ...p.locations.map((l) => `      at ${formatLocation(l)}`),
+  ]);
 }
 
 /** The report for a person at a terminal or reading a CI log. */
@@ -78,10 +89,12 @@ export function formatTerminal(report: SchemaCheckReport): string {
   const out: string[] = [`Schema check against ${report.base.ref} (${report.base.commit.slice(0, 10)})`, ''];
 
   const { composition } = report;
-  if (composition.ok) out.push(`Composition: ok, ${composition.hints.length} hint${composition.hints.length === 1 ? '' : 's'}`);
+  if (composition.ok)
+    out.push(`Composition: ok, ${composition.hints.length} hint${composition.hints.length === 1 ? '' : 's'}`);
   else out.push(`Composition failed (${composition.errors.length}):`, ...problems(composition.errors, '✖'));
   out.push(...problems(composition.hints, '⚠'));
-  if (composition.ok && report.supergraphFile === 'stale') out.push('  note: schema/supergraph.graphql differs from this composition: run `pnpm compose` and commit it');
+  if (composition.ok && report.supergraphFile === 'stale')
+    out.push('  note: schema/supergraph.graphql differs from this composition: run `pnpm compose` and commit it');
   out.push('');
 
   const supergraph = report.changes.filter((c) => c.schema === 'supergraph');
@@ -104,24 +117,37 @@ export function formatTerminal(report: SchemaCheckReport): string {
 
   const invalid = report.operations.filter((o) => o.errors.length > 0);
   if (!composition.ok) out.push('Client operations: not validated (no supergraph to validate against)');
-  else out.push(`Client operations against the new supergraph: ${report.operations.length - invalid.length} of ${report.operations.length} valid`);
+  else
+    out.push(
+      `Client operations against the new supergraph: ${report.operations.length - invalid.length} of ${report.operations.length} valid`,
+    );
   for (const operation of invalid) {
     out.push(`  ✖ ${operation.name} (${operation.file})`);
-    for (const error of operation.errors) out.push(`      ${error.message}${error.location ? `  at ${error.location}` : ''}`);
+    for (const error of operation.errors)
+      out.push(`      ${error.message}${error.location ? `  at ${error.location}` : ''}`);
   }
-  for (const problem of report.operationFileProblems) out.push(`  ✖ ${problem.location ?? problem.file}: ${problem.message}`);
+  for (const problem of report.operationFileProblems)
+    out.push(`  ✖ ${problem.location ?? problem.file}: ${problem.message}`);
   for (const entry of report.unusedAcknowledgements) {
-    out.push(`  note: ${ACKNOWLEDGEMENTS_FILE} acknowledges ${entry.change ?? 'a breaking change'} at ${entry.path}, which this change does not make: remove the entry once released`);
+    out.push(
+      `  note: ${ACKNOWLEDGEMENTS_FILE} acknowledges ${entry.change ?? 'a breaking change'} at ${entry.path}, which this change does not make: remove the entry once released`,
+    );
   }
   out.push('');
 
   if (report.ok) {
     const accepted = report.changes.filter((c) => c.level === 'breaking');
-    out.push(accepted.length ? `✔ schema:check passed (${accepted.length} breaking change${accepted.length === 1 ? '' : 's'} accepted${report.allowBreaking ? ' with --allow-breaking' : ''})` : '✔ schema:check passed');
+    out.push(
+      accepted.length
+        ? `✔ schema:check passed (${accepted.length} breaking change${accepted.length === 1 ? '' : 's'} accepted${report.allowBreaking ? ' with --allow-breaking' : ''})`
+        : '✔ schema:check passed',
+    );
   } else {
     out.push('✖ schema:check failed:', ...report.failures.map((f) => `  - ${f}`));
     if (report.changes.some((c) => c.level === 'breaking' && !c.acknowledged) && !report.allowBreaking) {
-      out.push(`  To accept a breaking change, add it with a reason to ${ACKNOWLEDGEMENTS_FILE} (see README, "Schema changes").`);
+      out.push(
+        `  To accept a breaking change, add it with a reason to ${ACKNOWLEDGEMENTS_FILE} (see README, "Schema changes").`,
+      );
     }
   }
   return `${out.join('\n')}\n`;
@@ -143,22 +169,33 @@ export function formatMarkdown(report: SchemaCheckReport): string {
 
   if (!report.composition.ok) {
     out.push('#### Composition errors', '', '| Code | Message | Where |', '| --- | --- | --- |');
-    for (const p of report.composition.errors) out.push(`| \`${p.code}\` | ${cell(p.message)} | ${p.locations.map((l) => `\`${formatLocation(l)}\``).join('<br>')} |`);
+    for (const p of report.composition.errors)
+      out.push(
+        `| \`${p.code}\` | ${cell(p.message)} | ${p.locations.map((l) => `\`${formatLocation(l)}\``).join('<br>')} |`,
+      );
     out.push('');
   }
   if (report.composition.hints.length) {
     out.push('<details><summary>Composition hints</summary>', '');
-    for (const p of report.composition.hints) out.push(`- \`${p.code}\` ${cell(p.message)} ${p.locations.map((l) => `\`${formatLocation(l)}\``).join(', ')}`);
+    for (const p of report.composition.hints)
+      out.push(`- \`${p.code}\` ${cell(p.message)} ${p.locations.map((l) => `\`${formatLocation(l)}\``).join(', ')}`);
     out.push('', '</details>', '');
   }
 
   const notable = report.changes.filter((c) => c.level !== 'safe');
   if (notable.length) {
-    out.push('#### Breaking and dangerous changes', '', '| | Schema | Change | Operations affected | Acknowledged |', '| --- | --- | --- | --- | --- |');
+    out.push(
+      '#### Breaking and dangerous changes',
+      '',
+      '| | Schema | Change | Operations affected | Acknowledged |',
+      '| --- | --- | --- | --- | --- |',
+    );
     for (const c of notable) {
       const icon = c.level === 'breaking' ? (c.acknowledged ? '☑️' : '❌') : '⚠️';
       const ops = c.operations.map((o) => `\`${o.name}\``).join(', ') || '—';
-      out.push(`| ${icon} ${c.level} | ${c.schema} | \`${c.path ?? ''}\` ${cell(c.message)} | ${ops} | ${cell(c.acknowledged ?? (c.level === 'breaking' && report.allowBreaking ? '--allow-breaking' : ''))} |`);
+      out.push(
+        `| ${icon} ${c.level} | ${c.schema} | \`${c.path ?? ''}\` ${cell(c.message)} | ${ops} | ${cell(c.acknowledged ?? (c.level === 'breaking' && report.allowBreaking ? '--allow-breaking' : ''))} |`,
+      );
     }
     out.push('');
   }
@@ -172,11 +209,15 @@ export function formatMarkdown(report: SchemaCheckReport): string {
   const invalid = report.operations.filter((o) => o.errors.length > 0);
   if (invalid.length || report.operationFileProblems.length) {
     out.push('#### Client operations that no longer validate', '');
-    for (const o of invalid) out.push(`- \`${o.name}\` (${o.file}): ${o.errors.map((e) => cell(e.message)).join('; ')}`);
+    for (const o of invalid)
+      out.push(`- \`${o.name}\` (${o.file}): ${o.errors.map((e) => cell(e.message)).join('; ')}`);
     for (const p of report.operationFileProblems) out.push(`- ${p.location ?? p.file}: ${cell(p.message)}`);
     out.push('');
   } else if (report.composition.ok) {
-    out.push(`All ${report.operations.length} client operations in \`schema/operations\` validate against the new supergraph.`, '');
+    out.push(
+      `All ${report.operations.length} client operations in \`schema/operations\` validate against the new supergraph.`,
+      '',
+    );
   }
   return `${out.join('\n')}\n`;
 }

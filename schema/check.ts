@@ -52,10 +52,12 @@ if (values.help) {
 }
 for (const name of ['base', 'json', 'markdown', 'root'] as const) {
   const value = values[name];
-  if (value !== undefined && (value.trim() === '' || value.startsWith('-'))) usageError(`--${name} needs a value, got ${JSON.stringify(value)}`);
+  if (value !== undefined && (value.trim() === '' || value.startsWith('-')))
+    usageError(`--${name} needs a value, got ${JSON.stringify(value)}`);
 }
 const root = values.root ? resolve(values.root) : fileURLToPath(new URL('..', import.meta.url));
-if (!statSync(root, { throwIfNoEntry: false })?.isDirectory()) usageError(`--root ${JSON.stringify(values.root)} is not a directory`);
+if (!statSync(root, { throwIfNoEntry: false })?.isDirectory())
+  usageError(`--root ${JSON.stringify(values.root)} is not a directory`);
 
 let report;
 try {

@@ -33,7 +33,9 @@ export type CompositionResult =
   | { ok: true; supergraphSdl: string; hints: CompositionProblem[] }
   | { ok: false; errors: CompositionProblem[]; hints: CompositionProblem[] };
 
-type Located = { loc?: { start: number; end: number; startToken?: { line: number; column: number }; source?: { name?: string } } };
+type Located = {
+  loc?: { start: number; end: number; startToken?: { line: number; column: number }; source?: { name?: string } };
+};
 
 /**
  * The innermost named definition of `document` around `offset`: composition reports a node, and a
@@ -48,12 +50,17 @@ export function coordinateAt(document: DocumentNode, offset: number): string | u
       ...('fields' in definition ? (definition.fields ?? []) : []),
       ...('values' in definition ? (definition.values ?? []) : []),
       ...('arguments' in definition ? (definition.arguments ?? []) : []),
-    ] as readonly (ASTNode & { name: { value: string }; arguments?: readonly (ASTNode & { name: { value: string } })[] })[];
+    ] as readonly (ASTNode & {
+      name: { value: string };
+      arguments?: readonly (ASTNode & { name: { value: string } })[];
+    })[];
     const member = members.find((m) => within(m as Located));
     if (!member) return definition.kind === 'DirectiveDefinition' ? `@${type}` : type;
     const argument = member.arguments?.find((a) => within(a as Located));
     if (argument) return `${type}.${member.name.value}(${argument.name.value}:)`;
-    return definition.kind === 'DirectiveDefinition' ? `@${type}(${member.name.value}:)` : `${type}.${member.name.value}`;
+    return definition.kind === 'DirectiveDefinition'
+      ? `@${type}(${member.name.value}:)`
+      : `${type}.${member.name.value}`;
   }
   return undefined;
 }
@@ -97,13 +104,23 @@ export function compose(sources: SubgraphSource[]): CompositionResult {
   }
   if (parseErrors.length > 0) return { ok: false, errors: parseErrors, hints: [] };
   const result = composeServices(services);
-  const hints = (result.hints ?? []).map((h) => describe({ message: h.message, nodes: h.nodes }, documents, h.definition.code));
+  const hints = (result.hints ?? []).map((h) =>
+    describe({ message: h.message, nodes: h.nodes }, documents, h.definition.code),
+  );
   if (result.errors) return { ok: false, errors: result.errors.map((e) => describe(e, documents)), hints };
   return { ok: true, supergraphSdl: result.supergraphSdl, hints };
 }
 
-export function readSources(root: string, list: readonly { name: string; sdl: string; url: string }[]): SubgraphSource[] {
-  return list.map((s) => ({ name: s.name, url: s.url, path: s.sdl, typeDefs: readFileSync(resolve(root, s.sdl), 'utf8') }));
+export function readSources(
+  root: string,
+  list: readonly { name: string; sdl: string; url: string }[],
+): SubgraphSource[] {
+  return list.map((s) => ({
+    name: s.name,
+    url: s.url,
+    path: s.sdl,
+    typeDefs: readFileSync(resolve(root, s.sdl), 'utf8'),
+  }));
 }
 
 /** `subgraphs/orders/src/schema.graphql:106:3 (orders, Product.sku)`: clickable in a terminal, readable in a log. */
@@ -116,7 +133,8 @@ export function formatLocation(location: ProblemLocation): string {
 export function formatProblems(title: string, problems: CompositionProblem[], mark = '✖'): string {
   if (problems.length === 0) return '';
   const lines = problems.map(
-    (p) => `  ${mark} ${p.code}: ${p.message}${p.locations.length ? `\n      at ${p.locations.map(formatLocation).join('\n         ')}` : ''}`,
+    (p) =>
+      `  ${mark} ${p.code}: ${p.message}${p.locations.length ? `\n      at ${p.locations.map(formatLocation).join('\n         ')}` : ''}`,
   );
   return `${title} (${problems.length}):\n${lines.join('\n')}\n`;
 }

@@ -4,7 +4,11 @@ import { execFileSync } from 'node:child_process';
 export class GitError extends Error {}
 
 function git(root: string, args: string[]): string {
-  return execFileSync('git', ['-C', root, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+  return execFileSync('git', ['-C', root, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
 }
 
 /** The commit `ref` names in the repository at `root`. */
@@ -17,7 +21,9 @@ export function resolveCommit(root: string, ref: string): string {
   try {
     return git(root, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]).trim();
   } catch {
-    throw new GitError(`--base ${JSON.stringify(ref)} is not a commit in ${root} (try HEAD, origin/main or a commit hash)`);
+    throw new GitError(
+      `--base ${JSON.stringify(ref)} is not a commit in ${root} (try HEAD, origin/main or a commit hash)`,
+    );
   }
 }
 

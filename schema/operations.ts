@@ -48,7 +48,9 @@ function graphqlFiles(dir: string): string[] {
     return [];
   }
   return entries
-    .flatMap((e) => (e.isDirectory() ? graphqlFiles(join(dir, e.name)) : e.name.endsWith('.graphql') ? [join(dir, e.name)] : []))
+    .flatMap((e) =>
+      e.isDirectory() ? graphqlFiles(join(dir, e.name)) : e.name.endsWith('.graphql') ? [join(dir, e.name)] : [],
+    )
     .sort();
 }
 
@@ -84,10 +86,18 @@ export function loadOperations(root: string, dir: string): LoadedOperations {
     }
     for (const definition of document.definitions) {
       if (definition.kind === Kind.FRAGMENT_DEFINITION) {
-        if (fragments.has(definition.name.value)) problems.push({ file, message: `Fragment "${definition.name.value}" is defined twice; fragment names are global` });
+        if (fragments.has(definition.name.value))
+          problems.push({
+            file,
+            message: `Fragment "${definition.name.value}" is defined twice; fragment names are global`,
+          });
         fragments.set(definition.name.value, definition);
       } else if (definition.kind === Kind.OPERATION_DEFINITION) {
-        if (!definition.name) problems.push({ file, message: 'Anonymous operation: shipped operations need a name (it is their identity in logs and metrics)' });
+        if (!definition.name)
+          problems.push({
+            file,
+            message: 'Anonymous operation: shipped operations need a name (it is their identity in logs and metrics)',
+          });
         else operations.push({ node: definition, file });
       } else {
         problems.push({ file, message: `Only operations and fragments belong in ${dir}, found ${definition.kind}` });
@@ -97,7 +107,11 @@ export function loadOperations(root: string, dir: string): LoadedOperations {
   const seen = new Map<string, string>();
   for (const { node, file } of operations) {
     const name = node.name!.value;
-    if (seen.has(name)) problems.push({ file, message: `Operation "${name}" is also defined in ${seen.get(name)}; names must be unique` });
+    if (seen.has(name))
+      problems.push({
+        file,
+        message: `Operation "${name}" is also defined in ${seen.get(name)}; names must be unique`,
+      });
     seen.set(name, file);
   }
   const withFragments = (node: OperationDefinitionNode): DocumentNode => {
@@ -111,7 +125,10 @@ export function loadOperations(root: string, dir: string): LoadedOperations {
     }
     return { kind: Kind.DOCUMENT, definitions: [node, ...used.values()] };
   };
-  return { operations: operations.map(({ node, file }) => ({ name: node.name!.value, file, document: withFragments(node) })), problems };
+  return {
+    operations: operations.map(({ node, file }) => ({ name: node.name!.value, file, document: withFragments(node) })),
+    problems,
+  };
 }
 
 export function validateOperation(schema: GraphQLSchema, operation: ClientOperation): OperationProblem[] {
@@ -186,11 +203,17 @@ export function operationUsage(schema: GraphQLSchema, operation: ClientOperation
 function addsRequirement(change: { type: string; meta?: Record<string, unknown> }): boolean {
   if (change.type === 'FIELD_ARGUMENT_ADDED' || change.type === 'INPUT_FIELD_ADDED') return true;
   const newType = change.meta?.newArgumentType ?? change.meta?.newInputFieldType;
-  return (change.type === 'FIELD_ARGUMENT_TYPE_CHANGED' || change.type === 'INPUT_FIELD_TYPE_CHANGED') && String(newType).endsWith('!');
+  return (
+    (change.type === 'FIELD_ARGUMENT_TYPE_CHANGED' || change.type === 'INPUT_FIELD_TYPE_CHANGED') &&
+    String(newType).endsWith('!')
+  );
 }
 
 /** Whether an operation with this usage may stop working because of the change. */
-export function affects(usage: Set<string>, change: { type: string; path?: string; meta?: Record<string, unknown> }): boolean {
+export function affects(
+  usage: Set<string>,
+  change: { type: string; path?: string; meta?: Record<string, unknown> },
+): boolean {
   // A directive usage (`Product.id.@requiresScopes`) concerns the member it is applied to.
   const path = change.path?.replace(/\.?@.*$/, '');
   if (!path) return false;

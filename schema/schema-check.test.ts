@@ -83,11 +83,15 @@ describe('schema:check', () => {
     const removal = report.changes.find((c) => c.schema === 'supergraph' && c.path === 'Product.unitsSold');
     expect(removal).toMatchObject({ level: 'breaking', type: 'FIELD_REMOVED' });
     expect(removal!.operations.map((o) => o.name).sort()).toEqual(['Dashboard', 'ProductDetail']);
-    expect(report.changes.find((c) => c.schema === 'orders' && c.path === 'Product.unitsSold')).toMatchObject({ level: 'breaking' });
+    expect(report.changes.find((c) => c.schema === 'orders' && c.path === 'Product.unitsSold')).toMatchObject({
+      level: 'breaking',
+    });
     const invalid = report.operations.filter((o) => o.errors.length > 0);
     expect(invalid.map((o) => o.name).sort()).toEqual(['Dashboard', 'ProductDetail']);
     expect(invalid[0]!.errors[0]!.message).toMatch(/Cannot query field "unitsSold" on type "Product"/);
-    expect(report.failures.join('\n')).toMatch(/breaking change.*not acknowledged[\s\S]*2 client operations no longer validate/);
+    expect(report.failures.join('\n')).toMatch(
+      /breaking change.*not acknowledged[\s\S]*2 client operations no longer validate/,
+    );
   });
 
   it('fails on a field type change', async () => {
@@ -110,7 +114,11 @@ describe('schema:check', () => {
     const mismatch = report.composition.errors.find((e) => e.code === 'FIELD_TYPE_MISMATCH');
     expect(mismatch?.locations).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ subgraph: 'orders', path: 'subgraphs/orders/src/schema.graphql', coordinate: 'Product.sku' }),
+        expect.objectContaining({
+          subgraph: 'orders',
+          path: 'subgraphs/orders/src/schema.graphql',
+          coordinate: 'Product.sku',
+        }),
         expect.objectContaining({ subgraph: 'inventory', coordinate: 'Product.sku' }),
       ]),
     );
@@ -146,7 +154,9 @@ describe('schema:check', () => {
 
   it('keeps failing while an operation still uses an acknowledged removal', async () => {
     writeSdl('orders', removeField(readSdl('orders'), 'Product', 'unitsSold'));
-    acknowledge([{ path: 'Product.unitsSold', reason: 'Moving to a sales report; the two operations are updated in this change.' }]);
+    acknowledge([
+      { path: 'Product.unitsSold', reason: 'Moving to a sales report; the two operations are updated in this change.' },
+    ]);
     const report = await check();
     expect(report.changes.filter((c) => c.level === 'breaking').every((c) => c.acknowledged)).toBe(true);
     expect(report.failures).toEqual([expect.stringMatching(/2 client operations no longer validate/)]);
@@ -154,17 +164,25 @@ describe('schema:check', () => {
 
   it('passes a breaking change with allowBreaking, and reports unused acknowledgements', async () => {
     writeSdl('inventory', retypeField(readSdl('inventory'), 'Product', 'reorderLevel', 'Float'));
-    acknowledge([{ path: 'Product.name', change: 'FIELD_REMOVED', reason: 'An old removal that has since been released.' }]);
+    acknowledge([
+      { path: 'Product.name', change: 'FIELD_REMOVED', reason: 'An old removal that has since been released.' },
+    ]);
     const report = await check({ allowBreaking: true });
     expect(report.ok).toBe(true);
     expect(report.unusedAcknowledgements).toEqual([expect.objectContaining({ path: 'Product.name' })]);
   });
 
   it('fails on a new operation that does not validate, naming it and its place', async () => {
-    writeFileSync(join(repo, OPERATIONS_DIR, 'broken.graphql'), 'query Broken {\n  products {\n    edges { node { barcode } }\n  }\n}\n');
+    writeFileSync(
+      join(repo, OPERATIONS_DIR, 'broken.graphql'),
+      'query Broken {\n  products {\n    edges { node { barcode } }\n  }\n}\n',
+    );
     const report = await check();
     const broken = report.operations.find((o) => o.name === 'Broken');
-    expect(broken?.errors[0]).toEqual({ message: 'Cannot query field "barcode" on type "Product".', location: 'schema/operations/broken.graphql:3:20' });
+    expect(broken?.errors[0]).toEqual({
+      message: 'Cannot query field "barcode" on type "Product".',
+      location: 'schema/operations/broken.graphql:3:20',
+    });
     expect(report.ok).toBe(false);
   });
 });
@@ -184,7 +202,9 @@ describe('schema:check on the command line', () => {
       const json = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
       expect(json.ok).toBe(false);
       expect(json.changes.some((c: { path?: string }) => c.path === 'Product.unitsSold')).toBe(true);
-      expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/❌ Schema check failed[\s\S]*`Product\.unitsSold`[\s\S]*`ProductDetail`/);
+      expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(
+        /❌ Schema check failed[\s\S]*`Product\.unitsSold`[\s\S]*`ProductDetail`/,
+      );
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -6,7 +6,14 @@ import { type Acknowledgement, ACKNOWLEDGEMENTS_FILE, matches, readAcknowledgeme
 import { apiSchemaOf, isFederationMachinery, ownDirectives, subgraphSchemaOf } from './api-schema.js';
 import { compose, type CompositionProblem, readSources } from './composition.js';
 import { readAtCommit, resolveCommit } from './git.js';
-import { affects, type ClientOperation, loadOperations, type OperationProblem, operationUsage, validateOperation } from './operations.js';
+import {
+  affects,
+  type ClientOperation,
+  loadOperations,
+  type OperationProblem,
+  operationUsage,
+  validateOperation,
+} from './operations.js';
 import { subgraphs as subgraphList } from './subgraphs.js';
 
 export const SUPERGRAPH_FILE = 'schema/supergraph.graphql';
@@ -128,7 +135,8 @@ export async function checkSchema(options: SchemaCheckOptions): Promise<SchemaCh
   const afterApi = composition.ok ? apiSchemaOf(composition.supergraphSdl) : undefined;
   const usageIn = (schemas: (GraphQLSchema | undefined)[], operation: ClientOperation) => {
     const usage = new Set<string>();
-    for (const schema of schemas) if (schema) for (const coordinate of operationUsage(schema, operation)) usage.add(coordinate);
+    for (const schema of schemas)
+      if (schema) for (const coordinate of operationUsage(schema, operation)) usage.add(coordinate);
     return usage;
   };
   const usages = loaded.operations.map((operation) => ({
@@ -189,12 +197,19 @@ export async function checkSchema(options: SchemaCheckOptions): Promise<SchemaCh
   const failures = report.failures;
   if (!composition.ok) failures.push(`composition failed with ${plural(report.composition.errors.length, 'error')}`);
   // A field removed from a subgraph is usually removed from the supergraph too: one decision, counted once.
-  const unacknowledged = [...new Set(report.changes.filter((c) => c.level === 'breaking' && !c.acknowledged).map((c) => c.path ?? c.type))];
+  const unacknowledged = [
+    ...new Set(report.changes.filter((c) => c.level === 'breaking' && !c.acknowledged).map((c) => c.path ?? c.type)),
+  ];
   if (unacknowledged.length > 0 && !report.allowBreaking) {
-    failures.push(`${plural(unacknowledged.length, 'breaking change')} not acknowledged in ${ACKNOWLEDGEMENTS_FILE}: ${unacknowledged.join(', ')}`);
+    failures.push(
+      `${plural(unacknowledged.length, 'breaking change')} not acknowledged in ${ACKNOWLEDGEMENTS_FILE}: ${unacknowledged.join(', ')}`,
+    );
   }
   const invalid = report.operations.filter((o) => o.errors.length > 0);
-  if (invalid.length > 0) failures.push(`${plural(invalid.length, 'client operation')} no longer validate${invalid.length === 1 ? 's' : ''} against the new supergraph`);
+  if (invalid.length > 0)
+    failures.push(
+      `${plural(invalid.length, 'client operation')} no longer validate${invalid.length === 1 ? 's' : ''} against the new supergraph`,
+    );
   if (loaded.problems.length > 0) failures.push(`${plural(loaded.problems.length, 'problem')} in ${OPERATIONS_DIR}`);
   report.ok = failures.length === 0;
   return report;

@@ -50,9 +50,21 @@ try {
   const urls: Record<string, string> = { USERS_URL: users.url };
   const shared = { ...process.env, JWKS_URL };
   const common = { pglite, bus };
-  const inventory = await startInventory({ ...common, env: parseSubgraphEnv('inventory', 0, { ...shared, PORT: portOf(2) }), logger: logger.child({ service: 'inventory' }) });
-  const orders = await startOrders({ ...common, env: parseOrdersEnv({ ...shared, PORT: portOf(3) }), logger: logger.child({ service: 'orders' }) });
-  const customers = await startCustomers({ ...common, env: parseSubgraphEnv('customers', 0, { ...shared, PORT: portOf(4) }), logger: logger.child({ service: 'customers' }) });
+  const inventory = await startInventory({
+    ...common,
+    env: parseSubgraphEnv('inventory', 0, { ...shared, PORT: portOf(2) }),
+    logger: logger.child({ service: 'inventory' }),
+  });
+  const orders = await startOrders({
+    ...common,
+    env: parseOrdersEnv({ ...shared, PORT: portOf(3) }),
+    logger: logger.child({ service: 'orders' }),
+  });
+  const customers = await startCustomers({
+    ...common,
+    env: parseSubgraphEnv('customers', 0, { ...shared, PORT: portOf(4) }),
+    logger: logger.child({ service: 'customers' }),
+  });
   services.push(inventory, orders, customers);
   Object.assign(urls, { INVENTORY_URL: inventory.url, ORDERS_URL: orders.url, CUSTOMERS_URL: customers.url });
   const gateway = await startGateway({

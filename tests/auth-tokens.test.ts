@@ -62,7 +62,9 @@ describe('access tokens', () => {
     const valid = (await stack.login('viewer@stockgraph.local')).accessToken;
     const [header, payload, signature] = valid.split('.');
     const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
-    const publicPem = createPublicKey(createPrivateKey(stack.signingKeyPem)).export({ type: 'spki', format: 'pem' }).toString();
+    const publicPem = createPublicKey(createPrivateKey(stack.signingKeyPem))
+      .export({ type: 'spki', format: 'pem' })
+      .toString();
     const hsHeader = b64({ alg: 'HS256', typ: 'JWT', kid: 'test-key' });
     const hsSignature = createHmac('sha256', publicPem).update(`${hsHeader}.${payload}`).digest('base64url');
     const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
@@ -72,7 +74,11 @@ describe('access tokens', () => {
       ['wrong issuer', await forge({ issuer: 'someone-else' }), /TOKEN_CLAIM_INVALID:iss/],
       ['wrong audience', await forge({ audience: 'another-api' }), /TOKEN_CLAIM_INVALID:aud/],
       ['alg none', `${b64({ alg: 'none', typ: 'JWT' })}.${payload}.`, /TOKEN_/],
-      ['HS256 signed with the public key', `${hsHeader}.${payload}.${hsSignature}`, /TOKEN_ALGORITHM_REFUSED|TOKEN_INVALID/],
+      [
+        'HS256 signed with the public key',
+        `${hsHeader}.${payload}.${hsSignature}`,
+        /TOKEN_ALGORITHM_REFUSED|TOKEN_INVALID/,
+      ],
       ['unknown kid', await forge({ key: otherKey, kid: 'not-ours' }), /TOKEN_KEY_UNKNOWN/],
       ['known kid, other key', await forge({ key: otherKey }), /TOKEN_SIGNATURE_INVALID/],
       ['tampered payload', `${header}.${b64({ ...claims, role: 'ADMIN' })}.${signature}`, /TOKEN_SIGNATURE_INVALID/],
@@ -87,9 +93,19 @@ describe('access tokens', () => {
 
   it('still lets a client with an expired token sign in and refresh', async () => {
     const expired = { authorization: `Bearer ${await forge({ exp: Math.floor(Date.now() / 1000) - 60 })}` };
-    const login = await graphql(stack.gateway.url, 'mutation { login(email: "viewer@stockgraph.local", password: "stockgraph") { refreshToken } }', {}, expired);
+    const login = await graphql(
+      stack.gateway.url,
+      'mutation { login(email: "viewer@stockgraph.local", password: "stockgraph") { refreshToken } }',
+      {},
+      expired,
+    );
     expect(login.errors).toBeUndefined();
-    const refreshed = await graphql(stack.gateway.url, 'mutation ($t: String!) { refreshSession(refreshToken: $t) { accessToken } }', { t: login.data.login.refreshToken }, expired);
+    const refreshed = await graphql(
+      stack.gateway.url,
+      'mutation ($t: String!) { refreshSession(refreshToken: $t) { accessToken } }',
+      { t: login.data.login.refreshToken },
+      expired,
+    );
     expect(refreshed.errors).toBeUndefined();
     // Anything that needs a signed-in user still answers with the token's problem.
     const me = await graphql(stack.gateway.url, ME, {}, expired);
@@ -110,17 +126,32 @@ describe('access tokens', () => {
       admin,
     );
     const { accessToken } = await stack.login('temp.clerk@example.com', 'temporary password');
-    expect((await graphql(stack.gateway.url, ME, {}, { authorization: `Bearer ${accessToken}` })).errors).toBeUndefined();
-    await graphql(stack.gateway.url, 'mutation ($id: ID!) { updateUser(id: $id, input: { active: false }) { active } }', { id: created.data.createUser.id }, admin);
+    expect(
+      (await graphql(stack.gateway.url, ME, {}, { authorization: `Bearer ${accessToken}` })).errors,
+    ).toBeUndefined();
+    await graphql(
+      stack.gateway.url,
+      'mutation ($id: ID!) { updateUser(id: $id, input: { active: false }) { active } }',
+      { id: created.data.createUser.id },
+      admin,
+    );
     expect(await refusal(accessToken)).toBe('SESSION_REVOKED');
   });
 
   it('refuses a logged-out refresh token and revokes the family of a reused one', async () => {
     const REFRESH = 'mutation ($t: String!) { refreshSession(refreshToken: $t) { accessToken refreshToken } }';
     const first = await stack.login('staff@stockgraph.local');
-    await graphql(stack.gateway.url, 'mutation ($t: String!) { logout(refreshToken: $t) }', { t: first.refreshToken }, { authorization: `Bearer ${first.accessToken}` });
+    await graphql(
+      stack.gateway.url,
+      'mutation ($t: String!) { logout(refreshToken: $t) }',
+      { t: first.refreshToken },
+      { authorization: `Bearer ${first.accessToken}` },
+    );
     const afterLogout = await graphql(stack.gateway.url, REFRESH, { t: first.refreshToken });
-    expect(afterLogout.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'REFRESH_TOKEN_REVOKED' });
+    expect(afterLogout.errors?.[0]?.extensions).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      reason: 'REFRESH_TOKEN_REVOKED',
+    });
     expect(await refusal(first.accessToken)).toBe('SESSION_REVOKED');
 
     const second = await stack.login('staff@stockgraph.local');
@@ -143,7 +174,10 @@ describe('subgraphs called directly, without the gateway', () => {
       const result = await graphql(stack.subgraphs[name].url, query);
       expect(result.errors?.[0]?.extensions?.code, name).toBe('UNAUTHENTICATED');
       // Root fields are nullable (an outage nulls only its own fields), so "nothing" is data without a value.
-      expect(Object.values(result.data ?? {}).filter((value) => value !== null), name).toEqual([]);
+      expect(
+        Object.values(result.data ?? {}).filter((value) => value !== null),
+        name,
+      ).toEqual([]);
       const sdl = await graphql(stack.subgraphs[name].url, '{ _service { sdl } }');
       expect(sdl.data._service.sdl, name).toContain('@key');
     }

@@ -67,7 +67,8 @@ const EXPLICIT: Record<string, number> = {
   'Mutation.unlockSignIn': 4,
 };
 /** Types whose fields any signed-in user may read unless EXPLICIT says otherwise. */
-const READABLE = /^(Product|PriceChange|StockMovement|Order|OrderItem|OrderRejection|RejectedProduct|Customer|User|PageInfo|OrderStatsBucket|\w+Connection|\w+Edge)$/;
+const READABLE =
+  /^(Product|PriceChange|StockMovement|Order|OrderItem|OrderRejection|RejectedProduct|Customer|User|PageInfo|OrderStatsBucket|\w+Connection|\w+Edge)$/;
 
 function least(coordinate: string): number {
   if (coordinate in EXPLICIT) return EXPLICIT[coordinate]!;
@@ -115,7 +116,9 @@ function literal(type: GraphQLInputType, name: string): string {
       case 'Decimal':
         return '"1.00"';
       default:
-        return name === 'email' ? `"matrix-${Math.random().toString(36).slice(2)}@example.com"` : '"matrix probe value"';
+        return name === 'email'
+          ? `"matrix-${Math.random().toString(36).slice(2)}@example.com"`
+          : '"matrix probe value"';
     }
   }
   throw new Error(`no literal for ${String(type)}`);
@@ -133,7 +136,10 @@ function argumentsOf(coordinate: string, args: readonly GraphQLArgument[]): stri
 function pathsTo(schema: GraphQLSchema): Map<string, { root: 'query' | 'mutation'; steps: Step[] }> {
   const paths = new Map<string, { root: 'query' | 'mutation'; steps: Step[] }>();
   const queue: [GraphQLObjectType, 'query' | 'mutation', Step[]][] = [];
-  for (const [root, type] of [['query', schema.getQueryType()], ['mutation', schema.getMutationType()]] as const) {
+  for (const [root, type] of [
+    ['query', schema.getQueryType()],
+    ['mutation', schema.getMutationType()],
+  ] as const) {
     if (!type) continue;
     paths.set(type.name, { root, steps: [] });
     queue.push([type, root, []]);
@@ -160,10 +166,14 @@ function operation(root: 'query' | 'mutation', steps: Step[], leaf: Step, leafIs
 }
 
 /** A denial by the gateway's check (it lists the denied paths); the subgraphs' own shields are tested separately. */
-const isDenial = (errors: any[] | undefined) => (errors ?? []).some((e) => ['UNAUTHENTICATED', 'FORBIDDEN'].includes(e.extensions?.code) && e.extensions?.denied);
+const isDenial = (errors: any[] | undefined) =>
+  (errors ?? []).some((e) => ['UNAUTHENTICATED', 'FORBIDDEN'].includes(e.extensions?.code) && e.extensions?.denied);
 /** Any denial, the gateway's or a subgraph shield's. */
 const isAnyDenial = (errors: any[] | undefined) =>
-  (errors ?? []).some((e) => ['UNAUTHENTICATED', 'FORBIDDEN'].includes(e.extensions?.code) && (e.extensions?.denied || e.extensions?.field));
+  (errors ?? []).some(
+    (e) =>
+      ['UNAUTHENTICATED', 'FORBIDDEN'].includes(e.extensions?.code) && (e.extensions?.denied || e.extensions?.field),
+  );
 
 let stack: Stack;
 let schema: GraphQLSchema;
@@ -172,7 +182,12 @@ const headers: Record<Who, Record<string, string>> = {} as never;
 beforeAll(async () => {
   stack = await startStack({ env: { LOGIN_MAX_FAILURES: '100' } });
   for (const who of WHO) headers[who] = who === 'ANONYMOUS' ? {} : await stack.as(who);
-  const introspection = await graphql<IntrospectionQuery>(stack.gateway.url, getIntrospectionQuery(), {}, headers.ADMIN);
+  const introspection = await graphql<IntrospectionQuery>(
+    stack.gateway.url,
+    getIntrospectionQuery(),
+    {},
+    headers.ADMIN,
+  );
   schema = buildClientSchema(introspection.data!);
 });
 
@@ -200,7 +215,9 @@ describe('authorization matrix, generated from the composed supergraph', () => {
       // Allowed means no denial anywhere; denied means the gateway refused it before any subgraph.
       const allowed = c.expected ? !isAnyDenial(result.errors) : !isDenial(result.errors);
       if (allowed !== c.expected) {
-        mismatches.push(`${c.coordinate} as ${c.who}: expected ${c.expected ? 'allowed' : 'denied'}, got ${JSON.stringify(result.errors ?? 'allowed')}\n    ${c.query}`);
+        mismatches.push(
+          `${c.coordinate} as ${c.who}: expected ${c.expected ? 'allowed' : 'denied'}, got ${JSON.stringify(result.errors ?? 'allowed')}\n    ${c.query}`,
+        );
       }
     }
     const fields = new Set(cases.map((c) => c.coordinate)).size;
@@ -211,7 +228,9 @@ describe('authorization matrix, generated from the composed supergraph', () => {
 
   it('answers a denied operation before planning: no subgraph receives a request', async () => {
     const total = async () => {
-      const texts = await Promise.all(Object.values(stack.subgraphs).map(async (s) => (await fetch(new URL('/metrics', s.url))).text()));
+      const texts = await Promise.all(
+        Object.values(stack.subgraphs).map(async (s) => (await fetch(new URL('/metrics', s.url))).text()),
+      );
       return texts
         .flatMap((t) => t.split('\n'))
         .filter((l) => l.startsWith('stockgraph_graphql_requests_total{'))
@@ -235,27 +254,101 @@ describe('authorization matrix, generated from the composed supergraph', () => {
   it('sees denied fields through fragments, aliases and variables', async () => {
     const viaFragment = await graphql(
       stack.gateway.url,
-      `query { products(first: 1) { edges { node { ...Costs } } } } fragment Costs on Product { sku price: costPrice }`,
+      `
+        query {
+          products(first: 1) {
+            edges {
+              node {
+                ...Costs
+              }
+            }
+          }
+        }
+        fragment Costs on Product {
+          sku
+          price: costPrice
+        }
+      `,
       {},
       headers.VIEWER,
     );
-    expect(viaFragment.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', denied: [{ path: 'products.edges.node.price', field: 'Product.costPrice' }] });
-    const inline = await graphql(stack.gateway.url, `{ customers(first: 1) { edges { node { ... on Customer { secret: phone } } } } }`, {}, headers.VIEWER);
+    expect(viaFragment.errors?.[0]?.extensions).toMatchObject({
+      code: 'FORBIDDEN',
+      denied: [{ path: 'products.edges.node.price', field: 'Product.costPrice' }],
+    });
+    const inline = await graphql(
+      stack.gateway.url,
+      `
+        {
+          customers(first: 1) {
+            edges {
+              node {
+                ... on Customer {
+                  secret: phone
+                }
+              }
+            }
+          }
+        }
+      `,
+      {},
+      headers.VIEWER,
+    );
     expect(inline.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const query = `query ($withPhone: Boolean!) { customers(first: 1) { edges { node { name phone @include(if: $withPhone) } } } }`;
-    expect((await graphql(stack.gateway.url, query, { withPhone: true }, headers.VIEWER)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(
+      (await graphql(stack.gateway.url, query, { withPhone: true }, headers.VIEWER)).errors?.[0]?.extensions?.code,
+    ).toBe('FORBIDDEN');
     const defaulted = `query ($withPhone: Boolean = true) { customers(first: 1) { edges { node { name phone @include(if: $withPhone) } } } }`;
-    expect((await graphql(stack.gateway.url, defaulted, {}, headers.VIEWER)).errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', denied: [{ field: 'Customer.phone' }] });
+    expect((await graphql(stack.gateway.url, defaulted, {}, headers.VIEWER)).errors?.[0]?.extensions).toMatchObject({
+      code: 'FORBIDDEN',
+      denied: [{ field: 'Customer.phone' }],
+    });
     const without = await graphql(stack.gateway.url, query, { withPhone: false }, headers.VIEWER);
     expect(without.errors).toBeUndefined();
     expect(without.data.customers.edges[0].node).not.toHaveProperty('phone');
   });
 
-  it('hides other users\' emails inside allowed data (checked by the users subgraph)', async () => {
-    const result = await graphql(stack.gateway.url, `{ orders(first: 1) { edges { node { createdBy { name email } } } } }`, {}, headers.STAFF);
+  it("hides other users' emails inside allowed data (checked by the users subgraph)", async () => {
+    const result = await graphql(
+      stack.gateway.url,
+      `
+        {
+          orders(first: 1) {
+            edges {
+              node {
+                createdBy {
+                  name
+                  email
+                }
+              }
+            }
+          }
+        }
+      `,
+      {},
+      headers.STAFF,
+    );
     expect(result.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect(result.errors?.[0]?.path).toEqual(['orders', 'edges', 0, 'node', 'createdBy', 'email']);
-    const asAdmin = await graphql(stack.gateway.url, `{ orders(first: 1) { edges { node { createdBy { email } } } } }`, {}, headers.ADMIN);
+    const asAdmin = await graphql(
+      stack.gateway.url,
+      `
+        {
+          orders(first: 1) {
+            edges {
+              node {
+                createdBy {
+                  email
+                }
+              }
+            }
+          }
+        }
+      `,
+      {},
+      headers.ADMIN,
+    );
     expect(asAdmin.errors).toBeUndefined();
     expect(asAdmin.data.orders.edges[0].node.createdBy.email).toMatch(/@stockgraph\.local$/);
   });

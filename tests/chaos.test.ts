@@ -11,7 +11,16 @@ import {
   type SubgraphName,
 } from '@stockgraph/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, finalStatuses, PLACE, productWithStock, startOwnRedis, startSagaStack, stockOf, demo } from './saga-support.js';
+import {
+  eventually,
+  finalStatuses,
+  PLACE,
+  productWithStock,
+  startOwnRedis,
+  startSagaStack,
+  stockOf,
+  demo,
+} from './saga-support.js';
 
 /**
  * One fault at a time — each subgraph killed and started again, Redis restarted empty, the users
@@ -33,9 +42,10 @@ let prefix: string;
 const replacements = new Map<SubgraphName, ServiceProcess>();
 
 function serviceEnv(name: SubgraphName): Record<string, string> {
-  const signing: Record<string, string> = name === 'users'
-    ? { JWT_PRIVATE_KEY: stack.signingKeyPem, JWT_KEY_ID: 'test-key' }
-    : { JWKS_URL: new URL('/.well-known/jwks.json', stack.subgraphs.users.url).toString() };
+  const signing: Record<string, string> =
+    name === 'users'
+      ? { JWT_PRIVATE_KEY: stack.signingKeyPem, JWT_KEY_ID: 'test-key' }
+      : { JWKS_URL: new URL('/.well-known/jwks.json', stack.subgraphs.users.url).toString() };
   return {
     DATABASE_URL: name === 'inventory' ? postgres.url : stack.database.url,
     // Inventory's own server starts empty: the products the traffic uses are created through the API.
@@ -92,9 +102,13 @@ function startTraffic(productId: string, staff: Record<string, string>, manager:
         body: JSON.stringify({ query, variables }),
         signal: AbortSignal.timeout(15_000),
       });
-      const body = (await response.json()) as { data?: Record<string, any> | null; errors?: { extensions?: { code?: string } }[] };
+      const body = (await response.json()) as {
+        data?: Record<string, any> | null;
+        errors?: { extensions?: { code?: string } }[];
+      };
       const codes = (body.errors ?? []).map((e) => String(e.extensions?.code));
-      if (codes.length > 0 || response.status !== 200) seen.push({ status: response.status, codes, retryAfter: response.headers.get('retry-after') });
+      if (codes.length > 0 || response.status !== 200)
+        seen.push({ status: response.status, codes, retryAfter: response.headers.get('retry-after') });
       return body;
     } catch (error) {
       seen.push({ status: 0, codes: [`NO_ANSWER: ${(error as Error).message}`], retryAfter: null });
@@ -130,10 +144,14 @@ function startTraffic(productId: string, staff: Record<string, string>, manager:
       running = false;
       await Promise.all(loops);
       // What a mobile client does with an order that got no answer: send it again, same key.
-      await eventually(async () => {
-        for (const key of [...unplaced]) await place(key);
-        return unplaced.size === 0;
-      }, 60_000, 'every order placed after retries');
+      await eventually(
+        async () => {
+          for (const key of [...unplaced]) await place(key);
+          return unplaced.size === 0;
+        },
+        60_000,
+        'every order placed after retries',
+      );
       return [...orderIds];
     },
   };
@@ -157,10 +175,14 @@ async function survive(fault: () => Promise<void>, heal: () => Promise<void>) {
   // Once, in CI, inventory's pool took over 60 s after its PostgreSQL came back before /ready answered;
   // the cause is not known yet (see the session note), so the bound is wider than a healthy recovery needs.
   await eventually(gatewayReady, 150_000, 'gateway ready again');
-  await eventually(async () => {
-    const result = await graphql(stack.gateway.url, READ, {}, manager);
-    return !result.errors && result.data?.products;
-  }, 60_000, 'full answers again');
+  await eventually(
+    async () => {
+      const result = await graphql(stack.gateway.url, READ, {}, manager);
+      return !result.errors && result.data?.products;
+    },
+    60_000,
+    'full answers again',
+  );
   await new Promise((r) => setTimeout(r, 1000));
   const ids = await traffic.stop();
 
@@ -176,7 +198,8 @@ async function survive(fault: () => Promise<void>, heal: () => Promise<void>) {
 
   const unexpected = traffic.seen.filter((s) => s.codes.some((c) => !RETRYABLE.has(c)));
   expect(unexpected, JSON.stringify(unexpected.slice(0, 5))).toEqual([]);
-  for (const outage of traffic.seen.filter((s) => s.status === 503)) expect(Number(outage.retryAfter)).toBeGreaterThan(0);
+  for (const outage of traffic.seen.filter((s) => s.status === 503))
+    expect(Number(outage.retryAfter)).toBeGreaterThan(0);
   return traffic.seen;
 }
 
@@ -191,11 +214,17 @@ describe('chaos: one fault at a time while orders and queries flow', () => {
   }
 
   it('survives Redis restarted with no data', async () => {
-    await survive(() => redis.stop(), () => redis.restartEmpty());
+    await survive(
+      () => redis.stop(),
+      () => redis.restartEmpty(),
+    );
   }, 180_000);
 
   it("survives inventory's PostgreSQL stopped and started again", async () => {
-    const seen = await survive(() => postgres.stop(), () => postgres.start());
+    const seen = await survive(
+      () => postgres.stop(),
+      () => postgres.start(),
+    );
     expect(seen.some((s) => s.codes.includes('SERVICE_UNAVAILABLE'))).toBe(true);
   }, 300_000);
 });

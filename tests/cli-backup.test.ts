@@ -36,8 +36,15 @@ describe('stockgraph backup', () => {
     expect(created.code, created.stderr).toBe(0);
     const { id } = JSON.parse(created.stdout) as { id: string };
     const manifest = JSON.parse(readFileSync(join(backups, id, 'manifest.json'), 'utf8'));
-    expect(manifest.files.map((f: { file: string }) => f.file).sort()).toEqual(['customers.dump', 'inventory.dump', 'orders.dump', 'users.dump']);
-    expect(manifest.subgraphs.find((s: { name: string }) => s.name === 'orders').rowCounts.orders).toBe(before.data.orders.totalCount);
+    expect(manifest.files.map((f: { file: string }) => f.file).sort()).toEqual([
+      'customers.dump',
+      'inventory.dump',
+      'orders.dump',
+      'users.dump',
+    ]);
+    expect(manifest.subgraphs.find((s: { name: string }) => s.name === 'orders').rowCounts.orders).toBe(
+      before.data.orders.totalCount,
+    );
 
     const verified = await stockgraph(['backup', 'verify', id], env);
     expect(verified.code, verified.stderr).toBe(0);
@@ -62,11 +69,19 @@ describe('stockgraph backup', () => {
 
     // A backup made by a newer Stockgraph (a migration this code does not know) is refused, in one line.
     const manifestPath = join(backups, id, 'manifest.json');
-    const newer = { ...manifest, subgraphs: manifest.subgraphs.map((s: { latestMigration: number }) => ({ ...s, latestMigration: s.latestMigration + 1 })) };
+    const newer = {
+      ...manifest,
+      subgraphs: manifest.subgraphs.map((s: { latestMigration: number }) => ({
+        ...s,
+        latestMigration: s.latestMigration + 1,
+      })),
+    };
     writeFileSync(manifestPath, JSON.stringify(newer));
     const tooNew = await stockgraph(['backup', 'restore', id, '--force'], env);
     expect(tooNew.code).toBe(1);
-    expect(tooNew.stderr.trim()).toMatch(/^stockgraph: backup .* is from a newer schema version: users's migration .* unknown to this Stockgraph/);
+    expect(tooNew.stderr.trim()).toMatch(
+      /^stockgraph: backup .* is from a newer schema version: users's migration .* unknown to this Stockgraph/,
+    );
     writeFileSync(manifestPath, JSON.stringify(manifest));
 
     // One flipped byte in one dump: verify says which file, exits 1, and restore will not use it.
@@ -81,23 +96,40 @@ describe('stockgraph backup', () => {
     expect(corrupt.stderr.trim().split('\n')).toHaveLength(1);
 
     // Retention: with --keep 1 a new backup removes the older one.
-    const next = await stockgraph(['--json', 'backup', 'create', '--keep', '1'], { ...env, DATABASE_URL: stack.database.url });
+    const next = await stockgraph(['--json', 'backup', 'create', '--keep', '1'], {
+      ...env,
+      DATABASE_URL: stack.database.url,
+    });
     expect(next.code, next.stderr).toBe(0);
     expect(JSON.parse(next.stdout).removedByRetention).toEqual([id]);
-    const remaining = JSON.parse((await stockgraph(['--json', 'backup', 'list'], env)).stdout).backups.map((b: { id: string }) => b.id);
+    const remaining = JSON.parse((await stockgraph(['--json', 'backup', 'list'], env)).stdout).backups.map(
+      (b: { id: string }) => b.id,
+    );
     expect(remaining).toEqual([JSON.parse(next.stdout).id]);
   }, 400000);
 
   it('backs up and restores embedded PGlite data', async () => {
     const source = join(dir, 'pglite-source');
-    const embedded = { DATABASE_URL: undefined, USERS_DATABASE_URL: undefined, INVENTORY_DATABASE_URL: undefined, ORDERS_DATABASE_URL: undefined, CUSTOMERS_DATABASE_URL: undefined };
+    const embedded = {
+      DATABASE_URL: undefined,
+      USERS_DATABASE_URL: undefined,
+      INVENTORY_DATABASE_URL: undefined,
+      ORDERS_DATABASE_URL: undefined,
+      CUSTOMERS_DATABASE_URL: undefined,
+    };
     expect((await stockgraph(['db', 'migrate'], { ...embedded, PGLITE_DIR: source })).code).toBe(0);
     const pg = await PGlite.create(source);
-    await pg.query(`insert into customers.customers (id, name) values ('0190b3c4-0000-7000-8000-00000000c0de', 'Embedded Customer')`);
+    await pg.query(
+      `insert into customers.customers (id, name) values ('0190b3c4-0000-7000-8000-00000000c0de', 'Embedded Customer')`,
+    );
     await pg.close();
 
     const backups = join(dir, 'pglite');
-    const created = await stockgraph(['--json', 'backup', 'create'], { ...embedded, PGLITE_DIR: source, BACKUP_DIR: backups });
+    const created = await stockgraph(['--json', 'backup', 'create'], {
+      ...embedded,
+      PGLITE_DIR: source,
+      BACKUP_DIR: backups,
+    });
     expect(created.code, created.stderr).toBe(0);
     const { id } = JSON.parse(created.stdout) as { id: string };
     const manifest = JSON.parse(readFileSync(join(backups, id, 'manifest.json'), 'utf8'));

@@ -27,10 +27,21 @@ let resumed: TestDatabase;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sg-cli-import-'));
   file = join(dir, 'legacy.db');
-  const made = await stockgraph(['--json', 'import', 'make-legacy', file, '--orders', '1500', '--seed', '3', '--dirty']);
+  const made = await stockgraph([
+    '--json',
+    'import',
+    'make-legacy',
+    file,
+    '--orders',
+    '1500',
+    '--seed',
+    '3',
+    '--dirty',
+  ]);
   expect(made.code, made.stderr).toBe(0);
   [whole, resumed] = await Promise.all([createTestDatabase('cli_import'), createTestDatabase('cli_resume')]);
-  for (const db of [whole, resumed]) expect((await stockgraph(['db', 'migrate'], { DATABASE_URL: db.url })).code).toBe(0);
+  for (const db of [whole, resumed])
+    expect((await stockgraph(['db', 'migrate'], { DATABASE_URL: db.url })).code).toBe(0);
 });
 
 afterAll(async () => {
@@ -41,14 +52,18 @@ afterAll(async () => {
 describe('stockgraph import sqlite', () => {
   it('imports a dirty legacy file, quarantines each dirty row with its reason, and verifies both sides agree', async () => {
     const report = join(dir, 'report');
-    const result = await stockgraph(['import', 'sqlite', file, '--time-zone', 'Asia/Shanghai', '--report', report], { DATABASE_URL: whole.url });
+    const result = await stockgraph(['import', 'sqlite', file, '--time-zone', 'Asia/Shanghai', '--report', report], {
+      DATABASE_URL: whole.url,
+    });
     expect(result.code, result.stderr + result.stdout).toBe(0);
     const verification = JSON.parse(readFileSync(join(report, 'verification.json'), 'utf8'));
     expect(verification.ok).toBe(true);
     expect(verification.verification.checks.length).toBeGreaterThan(15);
     expect(readFileSync(join(report, 'verification.md'), 'utf8')).toMatch(/verification: PASSED/);
 
-    const { quarantine } = JSON.parse(readFileSync(join(report, 'quarantine.json'), 'utf8')) as { quarantine: { table: string; id: number; reason: string }[] };
+    const { quarantine } = JSON.parse(readFileSync(join(report, 'quarantine.json'), 'utf8')) as {
+      quarantine: { table: string; id: number; reason: string }[];
+    };
     const reasons = quarantine.map((q) => `${q.table}: ${q.reason}`).join('\n');
     for (const expected of [
       /orders: customer #\d+ does not exist \(deleted\)/,
@@ -72,19 +87,36 @@ describe('stockgraph import sqlite', () => {
     const legacy = new Database(file, { readonly: true });
     try {
       const count = (t: string) => (legacy.prepare(`select count(*) as n from ${t}`).get() as { n: number }).n;
-      const quarantined = (t: string) => new Set(quarantine.filter((q) => q.table === t && !/kept/.test(q.reason)).map((q) => q.id)).size;
+      const quarantined = (t: string) =>
+        new Set(quarantine.filter((q) => q.table === t && !/kept/.test(q.reason)).map((q) => q.id)).size;
       const [orders] = await query<{ n: string }>(whole.url, 'select count(*)::text as n from orders.orders');
       expect(Number(orders!.n) + quarantined('orders')).toBe(count('orders'));
 
       // Money: 19.9 and 2.675 are stored as floats; the import keeps what the old UI showed, half-up.
-      const product = legacy.prepare("select id, sku, price from products where price - cast(price as integer) between 0.67 and 0.68 order by id limit 1").get() as { sku: string; price: number };
-      const [imported] = await query<{ unit_price: string }>(whole.url, `select unit_price::text from inventory.products where sku = '${product.sku.trim()}'`);
+      const product = legacy
+        .prepare(
+          'select id, sku, price from products where price - cast(price as integer) between 0.67 and 0.68 order by id limit 1',
+        )
+        .get() as { sku: string; price: number };
+      const [imported] = await query<{ unit_price: string }>(
+        whole.url,
+        `select unit_price::text from inventory.products where sku = '${product.sku.trim()}'`,
+      );
       if (imported) expect(imported.unit_price).toBe(`${Math.floor(product.price)}.68`);
 
       // Shop-local time in Asia/Shanghai is UTC+8; ids carry the creation time and rows sit in their month's partition.
-      const first = legacy.prepare("select id, created_at from orders where created_at like '____-__-__ __:__:__' and status = 'completed' order by id limit 1").get() as { id: number; created_at: string };
-      const [order] = await query<{ id: string; created_at: Date; partition: string }>(whole.url, `select id::text, created_at, tableoid::regclass::text as partition from orders.orders where number = 'LG-${String(first.id).padStart(7, '0')}'`);
-      expect(order!.created_at.toISOString()).toBe(new Date(`${first.created_at.replace(' ', 'T')}+08:00`).toISOString());
+      const first = legacy
+        .prepare(
+          "select id, created_at from orders where created_at like '____-__-__ __:__:__' and status = 'completed' order by id limit 1",
+        )
+        .get() as { id: number; created_at: string };
+      const [order] = await query<{ id: string; created_at: Date; partition: string }>(
+        whole.url,
+        `select id::text, created_at, tableoid::regclass::text as partition from orders.orders where number = 'LG-${String(first.id).padStart(7, '0')}'`,
+      );
+      expect(order!.created_at.toISOString()).toBe(
+        new Date(`${first.created_at.replace(' ', 'T')}+08:00`).toISOString(),
+      );
       expect(idTime(order!.id).getTime()).toBe(order!.created_at.getTime());
       const month = order!.created_at.toISOString().slice(0, 7).replace('-', '_');
       expect(order!.partition).toBe(`orders.orders_${month}`);
@@ -92,37 +124,59 @@ describe('stockgraph import sqlite', () => {
       legacy.close();
     }
 
-    const [mapped] = await query<{ n: string }>(whole.url, "select count(*)::text as n from legacy_import.id_map where legacy_table = 'orders'");
+    const [mapped] = await query<{ n: string }>(
+      whole.url,
+      "select count(*)::text as n from legacy_import.id_map where legacy_table = 'orders'",
+    );
     expect(Number(mapped!.n)).toBeGreaterThan(1000);
-    const [admin] = await query<{ password_hash: string; role: string }>(whole.url, "select password_hash, role from users.users where email = 'admin@shop.example'");
+    const [admin] = await query<{ password_hash: string; role: string }>(
+      whole.url,
+      "select password_hash, role from users.users where email = 'admin@shop.example'",
+    );
     expect(admin).toMatchObject({ role: 'ADMIN', password_hash: expect.stringMatching(/^sha256\$/) });
     expect((await stockgraph(['stock', 'check'], { DATABASE_URL: whole.url })).code).toBe(0);
   }, 400000);
 
   it('changes nothing when run again on a finished import', async () => {
     const before = await tableDigests(whole.url, TABLES);
-    const again = await stockgraph(['--json', 'import', 'sqlite', file, '--report', join(dir, 'again')], { DATABASE_URL: whole.url });
+    const again = await stockgraph(['--json', 'import', 'sqlite', file, '--report', join(dir, 'again')], {
+      DATABASE_URL: whole.url,
+    });
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, resumed: true });
     expect(await tableDigests(whole.url, TABLES)).toEqual(before);
   }, 400000);
 
   it('killed midway, continues on the next run and ends exactly like an uninterrupted import', async () => {
-    const child = spawnStockgraph(['import', 'sqlite', file, '--chunk-size', '40', '--report', join(dir, 'killed')], { DATABASE_URL: resumed.url });
+    const child = spawnStockgraph(['import', 'sqlite', file, '--chunk-size', '40', '--report', join(dir, 'killed')], {
+      DATABASE_URL: resumed.url,
+    });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     let steps = 0;
     for (let i = 0; i < 600 && steps < 4; i++) {
       await new Promise((r) => setTimeout(r, 50));
-      steps = Number((await query<{ n: string }>(resumed.url, "select count(*)::text as n from pg_tables where schemaname = 'legacy_import' and tablename = 'progress'"))[0]!.n) > 0
-        ? Number((await query<{ n: string }>(resumed.url, 'select count(*)::text as n from legacy_import.progress'))[0]!.n)
-        : 0;
+      steps =
+        Number(
+          (
+            await query<{ n: string }>(
+              resumed.url,
+              "select count(*)::text as n from pg_tables where schemaname = 'legacy_import' and tablename = 'progress'",
+            )
+          )[0]!.n,
+        ) > 0
+          ? Number(
+              (await query<{ n: string }>(resumed.url, 'select count(*)::text as n from legacy_import.progress'))[0]!.n,
+            )
+          : 0;
     }
     child.kill('SIGKILL');
     await exited;
     const partial = await tableDigests(resumed.url, TABLES);
     expect(partial).not.toEqual(await tableDigests(whole.url, TABLES));
 
-    const rerun = await stockgraph(['import', 'sqlite', file, '--chunk-size', '40', '--report', join(dir, 'resumed')], { DATABASE_URL: resumed.url });
+    const rerun = await stockgraph(['import', 'sqlite', file, '--chunk-size', '40', '--report', join(dir, 'resumed')], {
+      DATABASE_URL: resumed.url,
+    });
     expect(rerun.code, rerun.stderr + rerun.stdout).toBe(0);
     expect(await tableDigests(resumed.url, TABLES)).toEqual(await tableDigests(whole.url, TABLES));
   }, 400000);
@@ -147,8 +201,18 @@ describe('stockgraph import sqlite', () => {
         [['import', 'sqlite', other], { DATABASE_URL: empty.url }, 2, /not the legacy schema \(table users is missing/],
         [['import', 'sqlite', locked], { DATABASE_URL: empty.url }, 1, /locked by another process/],
         [['import', 'sqlite', file], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere' }, 1, /cannot reach/],
-        [['import', 'sqlite', file], { DATABASE_URL: empty.url }, 1, /is not migrated .* run `stockgraph db migrate` first/],
-        [['import', 'sqlite', file, '--time-zone', 'Mars/Olympus'], { DATABASE_URL: empty.url }, 2, /not an IANA time zone/],
+        [
+          ['import', 'sqlite', file],
+          { DATABASE_URL: empty.url },
+          1,
+          /is not migrated .* run `stockgraph db migrate` first/,
+        ],
+        [
+          ['import', 'sqlite', file, '--time-zone', 'Mars/Olympus'],
+          { DATABASE_URL: empty.url },
+          2,
+          /not an IANA time zone/,
+        ],
         [['import', 'nothing'], {}, 2, /unknown command/],
       ];
       for (const [args, env, code, message] of cases) {
@@ -159,7 +223,10 @@ describe('stockgraph import sqlite', () => {
       }
       // A database that already holds other data is never imported into.
       expect((await stockgraph(['db', 'migrate'], { DATABASE_URL: empty.url })).code).toBe(0);
-      await query(empty.url, "insert into customers.customers (id, name) values ('0190b3c4-0000-7000-8000-00000000c0de', 'Already here')");
+      await query(
+        empty.url,
+        "insert into customers.customers (id, name) values ('0190b3c4-0000-7000-8000-00000000c0de', 'Already here')",
+      );
       const occupied = await stockgraph(['import', 'sqlite', file], { DATABASE_URL: empty.url });
       expect(occupied.code).toBe(1);
       expect(occupied.stderr).toMatch(/is not empty \(customers\.customers hold rows\)/);

@@ -10,7 +10,11 @@ export function stockgraph(args: string[], env: Record<string, string | undefine
 }
 
 export function spawnStockgraph(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'cli/src/main.ts', ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: 'ignore' });
+  return spawn(process.execPath, ['--import', 'tsx', 'cli/src/main.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: 'ignore',
+  });
 }
 
 /** A digest of a table's whole content, to compare two databases row for row. */
@@ -19,7 +23,9 @@ export async function tableDigests(url: string, tables: string[]): Promise<Recor
   try {
     const result: Record<string, string> = {};
     for (const table of tables) {
-      const [row] = await sql.unsafe<{ d: string | null; n: string }[]>(`select md5(string_agg(t::text, '|' order by t::text)) as d, count(*)::text as n from ${table} t`);
+      const [row] = await sql.unsafe<{ d: string | null; n: string }[]>(
+        `select md5(string_agg(t::text, '|' order by t::text)) as d, count(*)::text as n from ${table} t`,
+      );
       result[table] = `${row!.n}:${row!.d}`;
     }
     return result;

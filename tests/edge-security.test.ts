@@ -1,6 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { execute, graphql, persistedRequest, post, startStack, type ServiceProcess, type Stack } from '@stockgraph/testkit';
+import {
+  execute,
+  graphql,
+  persistedRequest,
+  post,
+  startStack,
+  type ServiceProcess,
+  type Stack,
+} from '@stockgraph/testkit';
 import { serverAudits } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MeDocument, RefreshSessionDocument, SignInDocument, SignOutDocument } from '../schema/generated/graphql.js';
@@ -29,7 +37,12 @@ const LIMITS = { RATE_LIMIT_POINTS: '40', RATE_LIMIT_SIGN_IN: '3', RATE_LIMIT_AP
 
 beforeAll(async () => {
   stack = await startStack({
-    gatewayEnv: { REDIS_URL, REDIS_KEY_PREFIX: prefix, APQ_MAX_ENTRIES: String(APQ_MAX_ENTRIES), APQ_MAX_DOCUMENT_BYTES: '8192' },
+    gatewayEnv: {
+      REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+      APQ_MAX_ENTRIES: String(APQ_MAX_ENTRIES),
+      APQ_MAX_DOCUMENT_BYTES: '8192',
+    },
   });
   gateway = stack.gateway;
   manager = await stack.as('MANAGER');
@@ -55,7 +68,11 @@ const series = (text: string) => text.split('\n').filter((l) => l && !l.startsWi
 const hugeName = (size: number) => `Q${randomBytes(8).toString('hex')}${'x'.repeat(size)}`;
 
 describe('finding 1: metrics labels come from a bounded set', () => {
-  async function flood(service: ServiceProcess, make: (name: string) => Record<string, unknown>, headers: Record<string, string> = {}) {
+  async function flood(
+    service: ServiceProcess,
+    make: (name: string) => Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ) {
     const before = await metrics(service);
     for (let i = 0; i < 20; i += 1) await post(service.url, make(hugeName(100_000)), headers);
     const after = await metrics(service);
@@ -77,7 +94,10 @@ describe('finding 1: metrics labels come from a bounded set', () => {
   });
 
   it('in the users subgraph, through refreshSession called directly and through the gateway', async () => {
-    const mutation = (name: string) => ({ query: `mutation ${name} { refreshSession(refreshToken: "nope") { accessToken } }`, operationName: name });
+    const mutation = (name: string) => ({
+      query: `mutation ${name} { refreshSession(refreshToken: "nope") { accessToken } }`,
+      operationName: name,
+    });
     await flood(stack.subgraphs.users, mutation);
     await flood(gateway, mutation);
     await flood(stack.subgraphs.users, mutation);
@@ -118,7 +138,10 @@ describe('finding 2: APQ registrations cannot fill Redis', () => {
     expect((await register(big, manager)).data).toBeTruthy();
     expect(redis('exists', `${prefix}apq:${sha256(big)}`)).toBe('0');
 
-    const many = Array.from({ length: APQ_MAX_ENTRIES + 4 }, (_, i) => `query Many${i}x${randomBytes(3).toString('hex')} { __typename }`);
+    const many = Array.from(
+      { length: APQ_MAX_ENTRIES + 4 },
+      (_, i) => `query Many${i}x${randomBytes(3).toString('hex')} { __typename }`,
+    );
     for (const query of many) expect((await register(query, manager)).status).toBe(200);
     expect(apqKeys().length).toBeLessThanOrEqual(APQ_MAX_ENTRIES + 1);
     // The newest registration is the one kept.
@@ -128,7 +151,10 @@ describe('finding 2: APQ registrations cannot fill Redis', () => {
 
 describe('finding 5: a trusted-documents-only gateway lets people sign in', () => {
   it('signs in, refreshes and signs out by hash', async () => {
-    const signIn = await execute(trusted.url, SignInDocument, { email: 'staff@stockgraph.local', password: 'stockgraph' });
+    const signIn = await execute(trusted.url, SignInDocument, {
+      email: 'staff@stockgraph.local',
+      password: 'stockgraph',
+    });
     expect(signIn.errors).toBeUndefined();
     const tokens = signIn.data!.login;
     const me = await execute(trusted.url, MeDocument, {}, { authorization: `Bearer ${tokens.accessToken}` });
@@ -136,10 +162,18 @@ describe('finding 5: a trusted-documents-only gateway lets people sign in', () =
     const refreshed = await execute(trusted.url, RefreshSessionDocument, { refreshToken: tokens.refreshToken });
     expect(refreshed.errors).toBeUndefined();
     const next = refreshed.data!.refreshSession;
-    const out = await execute(trusted.url, SignOutDocument, { refreshToken: next.refreshToken }, { authorization: `Bearer ${next.accessToken}` });
+    const out = await execute(
+      trusted.url,
+      SignOutDocument,
+      { refreshToken: next.refreshToken },
+      { authorization: `Bearer ${next.accessToken}` },
+    );
     expect(out.data?.logout).toBe(true);
     // Ad-hoc text is still refused.
-    const adHoc = await graphql(trusted.url, 'mutation { login(email: "staff@stockgraph.local", password: "stockgraph") { accessToken } }');
+    const adHoc = await graphql(
+      trusted.url,
+      'mutation { login(email: "staff@stockgraph.local", password: "stockgraph") { accessToken } }',
+    );
     expect(adHoc.errors?.[0]?.extensions?.code).toBe('OPERATION_NOT_TRUSTED');
   });
 });
@@ -150,7 +184,10 @@ describe('finding 13: a client mistake is a 4xx with a client code', () => {
     ['two anonymous operations', { query: '{ __typename } { __typename }' }],
     ['more than 4000 tokens', { query: `{ ${'__typename '.repeat(4100)} }` }],
     ['a syntax error', { query: '{ products(first: ) }' }],
-    ['persisted query version 2', { query: '{ __typename }', extensions: { persistedQuery: { version: 2, sha256Hash: 'abc' } } }],
+    [
+      'persisted query version 2',
+      { query: '{ __typename }', extensions: { persistedQuery: { version: 2, sha256Hash: 'abc' } } },
+    ],
     ['variables that are not an object', { query: '{ __typename }', variables: [1] }],
   ];
   for (const [name, body] of cases) {
@@ -190,8 +227,16 @@ describe('finding 15: the explorer sample signs in', () => {
 describe('rate limits at the edge', () => {
   const me = '{ me { id } }';
   const ask = async (service: ServiceProcess, body: Record<string, unknown>, headers: Record<string, string> = {}) => {
-    const response = await fetch(service.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-    return { status: response.status, headers: response.headers, body: (await response.json()) as { data?: unknown; errors?: { extensions?: Record<string, unknown> }[] } };
+    const response = await fetch(service.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: (await response.json()) as { data?: unknown; errors?: { extensions?: Record<string, unknown> }[] },
+    };
   };
 
   it('two gateway replicas share one budget per user, weighted by cost, with RateLimit headers', async () => {
@@ -216,7 +261,10 @@ describe('rate limits at the edge', () => {
     const allowed = 3 + answers.filter((a) => a.status === 200).length;
     expect(allowed).toBeLessThanOrEqual(10);
     const refusal = refused[0]!;
-    expect(refusal.body.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
+    expect(refusal.body.errors?.[0]?.extensions).toMatchObject({
+      code: 'RATE_LIMITED',
+      retryAfterSeconds: expect.any(Number),
+    });
     expect(Number(refusal.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(refusal.headers.get('ratelimit-remaining')).toBe('0');
     expect(refusal.body.data).toBeUndefined();
@@ -240,7 +288,15 @@ describe('rate limits at the edge', () => {
     const statuses = [];
     for (let i = 0; i < 3; i += 1) {
       const query = `query Register${i}x${randomBytes(3).toString('hex')} { __typename }`;
-      statuses.push((await ask(limitedA, { query, extensions: { persistedQuery: { version: 1, sha256Hash: sha256(query) } } }, admin)).status);
+      statuses.push(
+        (
+          await ask(
+            limitedA,
+            { query, extensions: { persistedQuery: { version: 1, sha256Hash: sha256(query) } } },
+            admin,
+          )
+        ).status,
+      );
     }
     expect(statuses).toEqual([200, 200, 429]);
   });
@@ -248,7 +304,8 @@ describe('rate limits at the edge', () => {
   it('limits each replica on its own while Redis is unreachable', async () => {
     const { accessToken } = await stack.login('manager@stockgraph.local');
     const statuses = [];
-    for (let i = 0; i < 12; i += 1) statuses.push((await ask(limitedAlone, { query: me }, { authorization: `Bearer ${accessToken}` })).status);
+    for (let i = 0; i < 12; i += 1)
+      statuses.push((await ask(limitedAlone, { query: me }, { authorization: `Bearer ${accessToken}` })).status);
     expect(statuses.slice(0, 10).every((s) => s === 200)).toBe(true);
     expect(statuses.slice(10)).toEqual([429, 429]);
   });

@@ -36,7 +36,14 @@ beforeAll(async () => {
   // Exactly what `pnpm start` runs, on a fresh embedded database.
   child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), PGLITE_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'development', DATABASE_URL: '' },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      PGLITE_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'development',
+      DATABASE_URL: '',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stderr!.on('data', (d) => (banner += d));
@@ -69,7 +76,10 @@ describe('pnpm start on embedded defaults (PGlite, one process)', () => {
   });
 
   it('signs in a demo user', async () => {
-    const result = await graphql(url, 'mutation { login(email: "manager@stockgraph.local", password: "stockgraph") { accessToken } }');
+    const result = await graphql(
+      url,
+      'mutation { login(email: "manager@stockgraph.local", password: "stockgraph") { accessToken } }',
+    );
     expect(result.errors).toBeUndefined();
     auth = { authorization: `Bearer ${result.data.login.accessToken}` };
   });
@@ -77,7 +87,30 @@ describe('pnpm start on embedded defaults (PGlite, one process)', () => {
   it('serves seeded orders with their customer and products', async () => {
     const result = await graphql(
       url,
-      `{ orders(first: 10) { totalCount edges { node { number status customer { name } items { quantity product { sku name available } } } } } }`,
+      `
+        {
+          orders(first: 10) {
+            totalCount
+            edges {
+              node {
+                number
+                status
+                customer {
+                  name
+                }
+                items {
+                  quantity
+                  product {
+                    sku
+                    name
+                    available
+                  }
+                }
+              }
+            }
+          }
+        }
+      `,
       {},
       auth,
     );
@@ -92,28 +125,55 @@ describe('pnpm start on embedded defaults (PGlite, one process)', () => {
   });
 
   it('confirms an order through the in-process event bus', async () => {
-    const staff = await graphql(url, 'mutation { login(email: "staff@stockgraph.local", password: "stockgraph") { accessToken } }');
+    const staff = await graphql(
+      url,
+      'mutation { login(email: "staff@stockgraph.local", password: "stockgraph") { accessToken } }',
+    );
     const headers = { authorization: `Bearer ${staff.data.login.accessToken}` };
-    const products = await graphql(url, '{ products(first: 1, filter: { lowStock: false }) { edges { node { id available } } } customers(first: 1) { edges { node { id } } } }', {}, headers);
+    const products = await graphql(
+      url,
+      '{ products(first: 1, filter: { lowStock: false }) { edges { node { id available } } } customers(first: 1) { edges { node { id } } } }',
+      {},
+      headers,
+    );
     const product = products.data.products.edges[0].node;
     const placed = await graphql(
       url,
       'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { status items { quantity } } }',
-      { input: { customerId: products.data.customers.edges[0].node.id, items: [{ productId: product.id, quantity: 1 }], idempotencyKey: 'embedded-smoke-order' } },
+      {
+        input: {
+          customerId: products.data.customers.edges[0].node.id,
+          items: [{ productId: product.id, quantity: 1 }],
+          idempotencyKey: 'embedded-smoke-order',
+        },
+      },
       headers,
     );
     expect(placed.errors).toBeUndefined();
     expect(placed.data.placeOrder.status).toBe('CONFIRMED');
-    const after = await graphql(url, 'query ($id: ID!) { product(id: $id) { available } }', { id: product.id }, headers);
+    const after = await graphql(
+      url,
+      'query ($id: ID!) { product(id: $id) { available } }',
+      { id: product.id },
+      headers,
+    );
     expect(after.data.product.available).toBe(product.available - 1);
   });
 
   it('refuses a logged-out session at a subgraph called directly, through the in-process revocation list', async () => {
-    const staff = await graphql(url, 'mutation { login(email: "staff@stockgraph.local", password: "stockgraph") { accessToken refreshToken } }');
+    const staff = await graphql(
+      url,
+      'mutation { login(email: "staff@stockgraph.local", password: "stockgraph") { accessToken refreshToken } }',
+    );
     const headers = { authorization: `Bearer ${staff.data.login.accessToken}` };
     const customers = `http://127.0.0.1:${basePort + 4}/graphql`;
     expect((await graphql(customers, '{ customers(first: 1) { totalCount } }', {}, headers)).errors).toBeUndefined();
-    await graphql(url, 'mutation ($t: String!) { logout(refreshToken: $t) }', { t: staff.data.login.refreshToken }, headers);
+    await graphql(
+      url,
+      'mutation ($t: String!) { logout(refreshToken: $t) }',
+      { t: staff.data.login.refreshToken },
+      headers,
+    );
     const after = await graphql(customers, '{ customers(first: 1) { totalCount } }', {}, headers);
     expect(after.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'SESSION_REVOKED' });
   });
@@ -123,7 +183,14 @@ describe('pnpm start on embedded defaults (PGlite, one process)', () => {
     const from = new Date(Date.UTC(to.getUTCFullYear() - 2, to.getUTCMonth(), 1));
     const result = await graphql(
       url,
-      `query ($from: DateTime!, $to: DateTime!) { orderStats(from: $from, to: $to, interval: MONTH) { start orderCount } }`,
+      `
+        query ($from: DateTime!, $to: DateTime!) {
+          orderStats(from: $from, to: $to, interval: MONTH) {
+            start
+            orderCount
+          }
+        }
+      `,
       { from: from.toISOString(), to: to.toISOString() },
       auth,
     );

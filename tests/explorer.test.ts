@@ -33,11 +33,23 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1440, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+      '--no-first-run',
+    ],
   });
   browser.on('request', (request) => requested.push(request.url()));
   // Were the page to reach out anyway, the request is recorded above and goes nowhere.
-  await browser.route((url) => url.origin !== origin, (route) => route.abort('blockedbyclient'));
+  await browser.route(
+    (url) => url.origin !== origin,
+    (route) => route.abort('blockedbyclient'),
+  );
   page = browser.pages()[0] ?? (await browser.newPage());
   page.on('websocket', (socket) => requested.push(socket.url()));
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
@@ -59,7 +71,10 @@ async function shown(locator: ReturnType<Page['locator']>): Promise<string> {
 }
 
 /** A GET without fetch's automatic decompression, to see the bytes on the wire. */
-function raw(url: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+function raw(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     httpGet(url, { headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -94,15 +109,22 @@ describe('the schema explorer in Chromium', () => {
     await page.keyboard.press('ControlOrMeta+A');
     await page.keyboard.press('Delete');
     // Typed key by key: Monaco closes each brace as it opens and types over it as it closes.
-    await page.keyboard.type('query ExplorerCatalogue { products(first: 3) { totalCount edges { node { sku name } } } }');
+    await page.keyboard.type(
+      'query ExplorerCatalogue { products(first: 3) { totalCount edges { node { sku name } } } }',
+    );
 
     // GraphiQL takes the operation name from the editor after a debounce; the tab shows it has.
     await page.locator('.graphiql-tab').filter({ hasText: 'ExplorerCatalogue' }).waitFor();
     const [answer] = await Promise.all([
-      page.waitForResponse((r) => r.url() === `${origin}/graphql` && (r.request().postData() ?? '').includes('ExplorerCatalogue')),
+      page.waitForResponse(
+        (r) => r.url() === `${origin}/graphql` && (r.request().postData() ?? '').includes('ExplorerCatalogue'),
+      ),
       run.click(),
     ]);
-    const body = (await answer.json()) as { data?: { products: { edges: { node: { sku: string } }[] } }; errors?: unknown };
+    const body = (await answer.json()) as {
+      data?: { products: { edges: { node: { sku: string } }[] } };
+      errors?: unknown;
+    };
     expect(body.errors).toBeUndefined();
     const skus = body.data!.products.edges.map((e) => e.node.sku);
     expect(skus).toHaveLength(3);
@@ -121,7 +143,13 @@ describe('the schema explorer in Chromium', () => {
 
     const outside = requested.filter((url) => !url.startsWith(`${origin}/`) && !/^(data|blob):/.test(url));
     expect(outside).toEqual([]);
-    expect(requested).toEqual(expect.arrayContaining([`${origin}/explorer/graphiql.js`, `${origin}/explorer/graphql.worker.js`, `${origin}/graphql`]));
+    expect(requested).toEqual(
+      expect.arrayContaining([
+        `${origin}/explorer/graphiql.js`,
+        `${origin}/explorer/graphql.worker.js`,
+        `${origin}/graphql`,
+      ]),
+    );
     expect(problems).toEqual([]);
   });
 });
@@ -133,9 +161,12 @@ describe('the explorer over HTTP', () => {
     expect(await html.text()).toContain('<title>Stockgraph explorer</title>');
     const query = await graphql(stack.gateway.url, '{ __typename }');
     expect(query.data).toEqual({ __typename: 'Query' });
-    const get = await fetch(`${stack.gateway.url}?query=${encodeURIComponent('{ __typename }')}`, { headers: { 'apollo-require-preflight': '1' } });
+    const get = await fetch(`${stack.gateway.url}?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: { 'apollo-require-preflight': '1' },
+    });
     expect(await get.json()).toEqual({ data: { __typename: 'Query' } });
-    for (const path of ['/health', '/ready', '/metrics']) expect((await fetch(new URL(path, origin))).status, path).toBe(200);
+    for (const path of ['/health', '/ready', '/metrics'])
+      expect((await fetch(new URL(path, origin))).status, path).toBe(200);
   });
 
   it('serves its files compressed and revalidated by ETag', async () => {

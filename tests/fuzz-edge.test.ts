@@ -78,7 +78,10 @@ describe('fuzzing the edge', () => {
     await fc.assert(
       fc.asyncProperty(malformedHttp(token), async (request) => {
         const answer = await send(stack.gateway.url, request);
-        expect(problemWith(answer), `${request.method} ${request.path} ${JSON.stringify(request.headers)} ${request.body.toString('latin1').slice(0, 200)}`).toBeUndefined();
+        expect(
+          problemWith(answer),
+          `${request.method} ${request.path} ${JSON.stringify(request.headers)} ${request.body.toString('latin1').slice(0, 200)}`,
+        ).toBeUndefined();
       }),
       { seed, numRuns: numRuns * 2, endOnFailure: true },
     );

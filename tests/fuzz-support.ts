@@ -35,9 +35,49 @@ export function supergraphApiSchema(): GraphQLSchema {
 }
 
 /** Known-awkward values, including the cases issue 8 found (findings 11 and 12). */
-const NASTY_STRINGS = ['', ' ', 'a\u0000b', '\u0000', "'; drop table users; --", '%', '_', '\\', '"', '💥', 'ǅ', '\uD800', 'x'.repeat(5000)];
-const DECIMALS = ['0', '1', '12.34', '-1', '0.01', 'NaN', 'Infinity', '-Infinity', '1e309', '1.5e3', ' 1.00', '1,00', '', 'abc', '99999999999999999999.99'];
-const DATETIMES = ['2026-01-01T00:00:00Z', '2025-06-15', 'yesterday', '9999-99-99', '0000-01-01', '0001-01-01', '1970-01-01T00:00:00Z', '+275760-09-13T00:00:00Z', ''];
+const NASTY_STRINGS = [
+  '',
+  ' ',
+  'a\u0000b',
+  '\u0000',
+  "'; drop table users; --",
+  '%',
+  '_',
+  '\\',
+  '"',
+  '💥',
+  'ǅ',
+  '\uD800',
+  'x'.repeat(5000),
+];
+const DECIMALS = [
+  '0',
+  '1',
+  '12.34',
+  '-1',
+  '0.01',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '1e309',
+  '1.5e3',
+  ' 1.00',
+  '1,00',
+  '',
+  'abc',
+  '99999999999999999999.99',
+];
+const DATETIMES = [
+  '2026-01-01T00:00:00Z',
+  '2025-06-15',
+  'yesterday',
+  '9999-99-99',
+  '0000-01-01',
+  '0001-01-01',
+  '1970-01-01T00:00:00Z',
+  '+275760-09-13T00:00:00Z',
+  '',
+];
 const IDS = [
   '00000000-0000-7000-8000-000000000000',
   'ffffffff-ffff-7fff-bfff-ffffffffffff',
@@ -54,7 +94,11 @@ export interface FuzzData {
 }
 
 function nastyString(): fc.Arbitrary<string> {
-  return fc.oneof(fc.constantFrom(...NASTY_STRINGS), fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 20 }));
+  return fc.oneof(
+    fc.constantFrom(...NASTY_STRINGS),
+    fc.string({ maxLength: 40 }),
+    fc.string({ unit: 'binary', maxLength: 20 }),
+  );
 }
 
 function scalarValue(name: string, data: FuzzData): fc.Arbitrary<unknown> {
@@ -66,11 +110,19 @@ function scalarValue(name: string, data: FuzzData): fc.Arbitrary<unknown> {
     case 'Boolean':
       return fc.boolean();
     case 'ID':
-      return fc.oneof(fc.constantFrom(...IDS), fc.constantFrom(...(data.ids.length ? data.ids : IDS)), fc.uuid(), nastyString());
+      return fc.oneof(
+        fc.constantFrom(...IDS),
+        fc.constantFrom(...(data.ids.length ? data.ids : IDS)),
+        fc.uuid(),
+        nastyString(),
+      );
     case 'Decimal':
       return fc.oneof(fc.constantFrom(...DECIMALS), fc.double({ noNaN: true }).map(String));
     case 'DateTime':
-      return fc.oneof(fc.constantFrom(...DATETIMES), fc.date({ noInvalidDate: true }).map((d) => d.toISOString()));
+      return fc.oneof(
+        fc.constantFrom(...DATETIMES),
+        fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+      );
     default:
       return nastyString();
   }
@@ -82,7 +134,8 @@ export function inputValue(type: GraphQLInputType, data: FuzzData, depth = 0): f
   const right = ((): fc.Arbitrary<unknown> => {
     const inner = isNonNullType(type) ? type.ofType : type;
     if (isListType(inner)) return fc.array(inputValue(inner.ofType, data, depth + 1), { maxLength: depth > 2 ? 1 : 4 });
-    if (isEnumType(inner)) return fc.oneof(fc.constantFrom(...inner.getValues().map((v) => v.name)), fc.constant('NOT_A_VALUE'));
+    if (isEnumType(inner))
+      return fc.oneof(fc.constantFrom(...inner.getValues().map((v) => v.name)), fc.constant('NOT_A_VALUE'));
     if (isScalarType(inner)) return scalarValue(inner.name, data);
     if (isInputObjectType(inner)) {
       if (depth > 3) return fc.constant({});
@@ -131,9 +184,16 @@ function argumentText(arg: GraphQLArgument, data: FuzzData, variables: Variable[
   return `${arg.name}: $${name}`;
 }
 
-function fieldText(field: GraphQLField<unknown, unknown>, data: FuzzData, variables: Variable[], depth: number): fc.Arbitrary<string> {
+function fieldText(
+  field: GraphQLField<unknown, unknown>,
+  data: FuzzData,
+  variables: Variable[],
+  depth: number,
+): fc.Arbitrary<string> {
   return fc.subarray(field.args.filter((a) => !isNonNullType(a.type))).chain((optional) => {
-    const args = [...field.args.filter((a) => isNonNullType(a.type)), ...optional].map((a) => argumentText(a, data, variables));
+    const args = [...field.args.filter((a) => isNonNullType(a.type)), ...optional].map((a) =>
+      argumentText(a, data, variables),
+    );
     const head = args.length ? `${field.name}(${args.join(', ')})` : field.name;
     return selection(getNamedType(field.type), data, variables, depth + 1).map((sub) => `${head} ${sub}`.trim());
   });
@@ -145,7 +205,10 @@ export function validOperation(schema: GraphQLSchema, data: FuzzData): fc.Arbitr
   return fc.constantFrom(...roots).chain((root) => {
     const variables: Variable[] = [];
     return fc
-      .subarray(Object.values(root.getFields()).filter((f) => !SKIPPED_FIELDS.has(f.name)), { minLength: 1, maxLength: 2 })
+      .subarray(
+        Object.values(root.getFields()).filter((f) => !SKIPPED_FIELDS.has(f.name)),
+        { minLength: 1, maxLength: 2 },
+      )
       .chain((fields) => fc.tuple(...fields.map((f) => fieldText(f, data, variables, 1))))
       .chain((parts) => {
         const declared = variables.map((v) => `$${v.name}: ${v.type}`).join(', ');
@@ -161,7 +224,11 @@ export function validOperation(schema: GraphQLSchema, data: FuzzData): fc.Arbitr
 /** Breaks an operation's text: cut, spliced, duplicated, renamed fields, junk. */
 export function brokenOperation(schema: GraphQLSchema, data: FuzzData): fc.Arbitrary<GeneratedOperation> {
   return fc
-    .tuple(validOperation(schema, data), fc.nat(), fc.constantFrom('cut', 'splice', 'rename', 'junk', 'twice', 'fragment-loop', 'deep'))
+    .tuple(
+      validOperation(schema, data),
+      fc.nat(),
+      fc.constantFrom('cut', 'splice', 'rename', 'junk', 'twice', 'fragment-loop', 'deep'),
+    )
     .map(([op, n, how]) => {
       const at = op.query.length ? n % op.query.length : 0;
       switch (how) {
@@ -235,7 +302,9 @@ export function malformedHttp(token: string | undefined): fc.Arbitrary<RawReques
       auth: fc.constantFrom('good', 'none', 'garbage', 'basic'),
       body: bodyText,
       query: fc.option(fc.string({ maxLength: 60 }), { nil: undefined }),
-      extraHeader: fc.option(fc.constantFrom('apollo-require-preflight', 'x-forwarded-for', 'accept'), { nil: undefined }),
+      extraHeader: fc.option(fc.constantFrom('apollo-require-preflight', 'x-forwarded-for', 'accept'), {
+        nil: undefined,
+      }),
     })
     .map((r) => {
       const headers: Record<string, string> = {};
@@ -266,11 +335,21 @@ export function send(url: string, request: RawRequest, timeoutMs = 15_000): Prom
   return new Promise((resolve, reject) => {
     const req = http.request(
       target,
-      { method: request.method, headers: { ...request.headers, 'content-length': String(request.body.length) }, timeout: timeoutMs },
+      {
+        method: request.method,
+        headers: { ...request.headers, 'content-length': String(request.body.length) },
+        timeout: timeoutMs,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: String(res.headers['content-type'] ?? ''),
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
         res.on('error', reject);
       },
     );
@@ -308,7 +387,8 @@ export function postOperation(url: string, op: GeneratedOperation, token: string
 }
 
 const STACK = /\n\s+at [\w.<>]+ \(|\bat async\b|node_modules|stacktrace/;
-const SQL = /syntax error at or near|\bviolates\b|\brelation "|\bselect\b[^"]{0,200}\bfrom\b|\binsert into\b|\bdelete from\b|\bupdate\b\s+"?\w+"?\s+set\b|postgres|drizzle/i;
+const SQL =
+  /syntax error at or near|\bviolates\b|\brelation "|\bselect\b[^"]{0,200}\bfrom\b|\binsert into\b|\bdelete from\b|\bupdate\b\s+"?\w+"?\s+set\b|postgres|drizzle/i;
 
 /**
  * What is wrong with an answer, or undefined when it is acceptable: a status below 500, no stack trace
@@ -318,7 +398,8 @@ export function problemWith(answer: Answer): string | undefined {
   if (answer.status >= 500) return `HTTP ${answer.status}: ${answer.text.slice(0, 300)}`;
   if (STACK.test(answer.text)) return `stack trace in the answer: ${answer.text.slice(0, 300)}`;
   if (SQL.test(answer.text)) return `SQL text in the answer: ${answer.text.slice(0, 300)}`;
-  if (!answer.contentType.includes('json')) return answer.status >= 400 ? undefined : `HTTP ${answer.status} without JSON`;
+  if (!answer.contentType.includes('json'))
+    return answer.status >= 400 ? undefined : `HTTP ${answer.status} without JSON`;
   let body: { data?: unknown; errors?: { extensions?: { code?: unknown } }[] };
   try {
     body = JSON.parse(answer.text) as typeof body;
@@ -330,6 +411,7 @@ export function problemWith(answer: Answer): string | undefined {
     if (typeof code !== 'string') return `error without a code: ${JSON.stringify(error).slice(0, 300)}`;
     if (code === 'INTERNAL_SERVER_ERROR') return `INTERNAL_SERVER_ERROR: ${JSON.stringify(error).slice(0, 300)}`;
   }
-  if (body.data === undefined && (body.errors?.length ?? 0) > 0 && answer.status < 400) return `request error with HTTP ${answer.status}`;
+  if (body.data === undefined && (body.errors?.length ?? 0) > 0 && answer.status < 400)
+    return `request error with HTTP ${answer.status}`;
   return undefined;
 }

@@ -35,7 +35,10 @@ const ORDERS_WITH_CUSTOMERS = '{ orders(first: 5) { edges { node { id number cus
 const metricsUrl = () => new URL('/metrics', stack.gateway.url).toString();
 const errorLogs = () => stack.gateway.output.filter((line) => line.includes('"level":50'));
 
-function expectUnavailable(errors: { path?: (string | number)[]; extensions?: Record<string, unknown> }[] | undefined, service: string) {
+function expectUnavailable(
+  errors: { path?: (string | number)[]; extensions?: Record<string, unknown> }[] | undefined,
+  service: string,
+) {
   expect(errors?.length, JSON.stringify(errors)).toBeGreaterThan(0);
   for (const error of errors!) {
     expect(error.extensions?.code, JSON.stringify(error)).toBe('SUBGRAPH_UNAVAILABLE');
@@ -64,7 +67,12 @@ describe('bad scalar values through the gateway (finding 11)', () => {
     expect(asVariable.status).toBe(400);
     expect(asVariable.errors?.[0]?.extensions?.code, JSON.stringify(asVariable.errors)).toBe('BAD_USER_INPUT');
     const literal = JSON.stringify(value);
-    const asLiteral = await graphql(stack.gateway.url, `mutation ($id: ID!) { updateProduct(id: $id, input: { unitPrice: ${literal} }) { unitPrice } }`, { id: productId }, manager);
+    const asLiteral = await graphql(
+      stack.gateway.url,
+      `mutation ($id: ID!) { updateProduct(id: $id, input: { unitPrice: ${literal} }) { unitPrice } }`,
+      { id: productId },
+      manager,
+    );
     expect(asLiteral.status).toBe(400);
     expect(asLiteral.errors?.[0]?.extensions?.code, JSON.stringify(asLiteral.errors)).toBe('BAD_USER_INPUT');
     expect(errorLogs().slice(before)).toEqual([]);
@@ -72,17 +80,32 @@ describe('bad scalar values through the gateway (finding 11)', () => {
 
   it.each(dates)('refuses the DateTime %j as a variable and as a literal with BAD_USER_INPUT', async (value) => {
     const before = errorLogs().length;
-    const asVariable = await graphql(stack.gateway.url, 'query ($d: DateTime!) { orderStats(from: $d, to: $d) { orderCount } }', { d: value }, manager);
+    const asVariable = await graphql(
+      stack.gateway.url,
+      'query ($d: DateTime!) { orderStats(from: $d, to: $d) { orderCount } }',
+      { d: value },
+      manager,
+    );
     expect(asVariable.status).toBe(400);
     expect(asVariable.errors?.[0]?.extensions?.code, JSON.stringify(asVariable.errors)).toBe('BAD_USER_INPUT');
-    const asLiteral = await graphql(stack.gateway.url, `{ orders(first: 1, filter: { createdFrom: "${value}" }) { totalCount } }`, {}, manager);
+    const asLiteral = await graphql(
+      stack.gateway.url,
+      `{ orders(first: 1, filter: { createdFrom: "${value}" }) { totalCount } }`,
+      {},
+      manager,
+    );
     expect(asLiteral.status).toBe(400);
     expect(asLiteral.errors?.[0]?.extensions?.code, JSON.stringify(asLiteral.errors)).toBe('BAD_USER_INPUT');
     expect(errorLogs().slice(before)).toEqual([]);
   });
 
   it('still takes good values', async () => {
-    const ok = await graphql(stack.gateway.url, 'query ($d: DateTime!) { orderStats(from: $d, to: "2026-02-01T00:00:00Z") { orderCount } }', { d: '2026-01-01T00:00:00Z' }, manager);
+    const ok = await graphql(
+      stack.gateway.url,
+      'query ($d: DateTime!) { orderStats(from: $d, to: "2026-02-01T00:00:00Z") { orderCount } }',
+      { d: '2026-01-01T00:00:00Z' },
+      manager,
+    );
     expect(ok.errors).toBeUndefined();
   });
 });
@@ -99,15 +122,28 @@ describe('a subgraph that hangs (finding 7)', () => {
       expect(hung.data?.orders.edges).toHaveLength(5);
       for (const edge of hung.data!.orders.edges) expect(edge.node.customer).toBeNull();
       expectUnavailable(hung.errors, 'customers');
-      expect(await readCounter(metricsUrl(), 'stockgraph_subgraph_timeouts_total', 'subgraph="customers"')).toBeGreaterThan(0);
+      expect(
+        await readCounter(metricsUrl(), 'stockgraph_subgraph_timeouts_total', 'subgraph="customers"'),
+      ).toBeGreaterThan(0);
 
       // Repeated failures open the breaker: from then on the gateway answers at once, without waiting.
-      await eventually(async () => {
-        await Promise.all([1, 2, 3].map(() => graphql(stack.gateway.url, '{ customers(first: 1) { totalCount } }', {}, manager)));
-        return (await readCounter(metricsUrl(), 'stockgraph_subgraph_breaker_state', 'subgraph="customers"')) === 2;
-      }, 30_000, 'breaker open');
+      await eventually(
+        async () => {
+          await Promise.all(
+            [1, 2, 3].map(() => graphql(stack.gateway.url, '{ customers(first: 1) { totalCount } }', {}, manager)),
+          );
+          return (await readCounter(metricsUrl(), 'stockgraph_subgraph_breaker_state', 'subgraph="customers"')) === 2;
+        },
+        30_000,
+        'breaker open',
+      );
       const quick = Date.now();
-      const refused = await graphql(stack.gateway.url, '{ customers(first: 1) { totalCount } products(first: 1) { totalCount } }', {}, manager);
+      const refused = await graphql(
+        stack.gateway.url,
+        '{ customers(first: 1) { totalCount } products(first: 1) { totalCount } }',
+        {},
+        manager,
+      );
       expect(Date.now() - quick).toBeLessThan(TIMEOUT_MS);
       expect(refused.data?.customers).toBeNull();
       expect(refused.data?.products.totalCount).toBeGreaterThan(0);
@@ -117,10 +153,14 @@ describe('a subgraph that hangs (finding 7)', () => {
       customers.child.kill('SIGCONT');
     }
     // A half-open probe after the reset time finds it healthy again and closes the breaker.
-    await eventually(async () => {
-      const result = await graphql(stack.gateway.url, ORDERS_WITH_CUSTOMERS, {}, manager);
-      return !result.errors && result.data?.orders.edges[0].node.customer?.name;
-    }, 30_000, 'customers answers again');
+    await eventually(
+      async () => {
+        const result = await graphql(stack.gateway.url, ORDERS_WITH_CUSTOMERS, {}, manager);
+        return !result.errors && result.data?.orders.edges[0].node.customer?.name;
+      },
+      30_000,
+      'customers answers again',
+    );
     expect(await readCounter(metricsUrl(), 'stockgraph_subgraph_breaker_state', 'subgraph="customers"')).toBe(0);
   }, 120_000);
 });
@@ -139,7 +179,13 @@ describe('a subgraph that is gone (finding 8)', () => {
     const paths = orders.errors!.map((e) => JSON.stringify(e.path));
     for (let i = 0; i < 5; i++) expect(paths).toContain(JSON.stringify(['orders', 'edges', i, 'node', 'customer']));
     const retries = await readCounter(metricsUrl(), 'stockgraph_subgraph_retries_total', 'subgraph="customers"');
-    expect(retries, stack.gateway.output.filter((l) => l.includes('subgraph')).slice(-6).join('\n')).toBeGreaterThan(retriesBefore);
+    expect(
+      retries,
+      stack.gateway.output
+        .filter((l) => l.includes('subgraph'))
+        .slice(-6)
+        .join('\n'),
+    ).toBeGreaterThan(retriesBefore);
 
     const both = await graphql(stack.gateway.url, '{ customers { totalCount } products { totalCount } }', {}, manager);
     expect(both.status).toBe(200);

@@ -70,10 +70,14 @@ describe('Kubernetes manifests', () => {
     set(orders, `${CONTAINER}.readinessProbe.httpGet.path`, '/healthz');
     set(find(objects, 'ConfigMap', 'customers'), 'data.DATABSE_POOL_MAX', '5');
     const users = find(objects, 'Deployment', 'users');
-    const usersContainer = (users.spec as { template: { spec: { containers: { env: { name: string }[] }[] } } }).template
-      .spec.containers[0]!;
+    const usersContainer = (users.spec as { template: { spec: { containers: { env: { name: string }[] }[] } } })
+      .template.spec.containers[0]!;
     usersContainer.env = usersContainer.env.filter((e) => e.name !== 'JWT_PRIVATE_KEY');
-    set(find(objects, 'Deployment', 'inventory'), `${CONTAINER}.image`, 'registry.example.com/stockgraph/inventroy:1.0.0');
+    set(
+      find(objects, 'Deployment', 'inventory'),
+      `${CONTAINER}.image`,
+      'registry.example.com/stockgraph/inventroy:1.0.0',
+    );
     objects.push({
       apiVersion: 'v1',
       kind: 'Secret',

@@ -7,7 +7,8 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const SERVICES = ['users', 'inventory', 'orders', 'customers'];
-const migrationFiles = (service: string) => readdirSync(`subgraphs/${service}/src/db/migrations`).filter((f) => f.endsWith('.sql')).length;
+const migrationFiles = (service: string) =>
+  readdirSync(`subgraphs/${service}/src/db/migrations`).filter((f) => f.endsWith('.sql')).length;
 
 const CATALOG = `
   select n.nspname || '.' || c.relname as name, c.relkind::text as kind
@@ -36,8 +37,13 @@ describe('db:migrate', () => {
       const [row] = await sql.unsafe(`select count(*)::int as n from "${service}".__drizzle_migrations`);
       expect(row!.n, service).toBe(migrationFiles(service));
     }
-    const partitioned = await sql`select n.nspname || '.' || c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind = 'p' order by 1`;
-    expect(partitioned.map((r) => r.name)).toEqual(['inventory.stock_movements', 'orders.order_items', 'orders.orders']);
+    const partitioned =
+      await sql`select n.nspname || '.' || c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind = 'p' order by 1`;
+    expect(partitioned.map((r) => r.name)).toEqual([
+      'inventory.stock_movements',
+      'orders.order_items',
+      'orders.orders',
+    ]);
   });
 
   it('is a no-op when run again', async () => {

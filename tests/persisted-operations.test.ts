@@ -1,7 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { execute, graphql, persistedHash, persistedRequest, post, startStack, type ServiceProcess, type Stack } from '@stockgraph/testkit';
+import {
+  execute,
+  graphql,
+  persistedHash,
+  persistedRequest,
+  post,
+  startStack,
+  type ServiceProcess,
+  type Stack,
+} from '@stockgraph/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CustomerByPhoneDocument,
@@ -60,12 +69,22 @@ function adHocOperation() {
 
 describe('shipped operations', () => {
   it('all run by their manifest hash alone, typed by the generated documents', async () => {
-    const catalogue = await execute(memory.url, ProductCatalogueDocument, { first: 5, filter: { lowStock: false } }, auth);
+    const catalogue = await execute(
+      memory.url,
+      ProductCatalogueDocument,
+      { first: 5, filter: { lowStock: false } },
+      auth,
+    );
     expect(catalogue.errors).toBeUndefined();
     const products = catalogue.data!.products!.edges.map((e) => e.node);
     expect(products).toHaveLength(5);
     expect(products.every((p) => !p.lowStock)).toBe(true);
-    const next = await execute(memory.url, ProductCatalogueDocument, { first: 5, after: catalogue.data!.products!.pageInfo.endCursor }, auth);
+    const next = await execute(
+      memory.url,
+      ProductCatalogueDocument,
+      { first: 5, after: catalogue.data!.products!.pageInfo.endCursor },
+      auth,
+    );
     expect(next.data!.products!.edges[0]!.node.sku > products[4]!.sku).toBe(true);
 
     const stock = await execute(memory.url, StockBySkuDocument, { sku: products[0]!.sku }, auth);
@@ -74,23 +93,41 @@ describe('shipped operations', () => {
     expect(detail.errors).toBeUndefined();
     expect(detail.data?.product?.priceHistory.length).toBeGreaterThan(0);
 
-    const history = await execute(memory.url, OrderHistoryDocument, { first: 3, filter: { status: 'FULFILLED' } }, auth);
+    const history = await execute(
+      memory.url,
+      OrderHistoryDocument,
+      { first: 3, filter: { status: 'FULFILLED' } },
+      auth,
+    );
     expect(history.errors).toBeUndefined();
     const order = history.data!.orders!.edges[0]!.node;
     expect(order.status).toBe('FULFILLED');
     const orderDetail = await execute(memory.url, OrderDetailDocument, { id: order.id }, auth);
     expect(orderDetail.data?.order).toMatchObject({ number: order.number, customer: { id: order.customer!.id } });
-    const customerOrders = await execute(memory.url, CustomerOrdersDocument, { customerId: order.customer!.id, first: 2 }, auth);
+    const customerOrders = await execute(
+      memory.url,
+      CustomerOrdersDocument,
+      { customerId: order.customer!.id, first: 2 },
+      auth,
+    );
     expect(customerOrders.data?.customer?.orders?.totalCount).toBeGreaterThan(0);
 
-    const customers = (await graphql(memory.url, '{ customers(first: 20) { edges { node { id phone } } } }', {}, auth)).data.customers.edges;
-    const caller = customers.map((e: { node: { id: string; phone: string | null } }) => e.node).find((c: { phone: string | null }) => c.phone);
+    const customers = (await graphql(memory.url, '{ customers(first: 20) { edges { node { id phone } } } }', {}, auth))
+      .data.customers.edges;
+    const caller = customers
+      .map((e: { node: { id: string; phone: string | null } }) => e.node)
+      .find((c: { phone: string | null }) => c.phone);
     const byPhone = await execute(memory.url, CustomerByPhoneDocument, { phone: caller.phone }, auth);
     expect(byPhone.data?.customerByPhone?.id).toBe(caller.id);
 
     const to = new Date();
     const from = new Date(to.getTime() - 30 * 86_400_000);
-    const dashboard = await execute(memory.url, DashboardDocument, { from: from.toISOString(), to: to.toISOString(), interval: 'WEEK' }, auth);
+    const dashboard = await execute(
+      memory.url,
+      DashboardDocument,
+      { from: from.toISOString(), to: to.toISOString(), interval: 'WEEK' },
+      auth,
+    );
     expect(dashboard.errors).toBeUndefined();
     expect(dashboard.data!.orderStats!.length).toBeGreaterThanOrEqual(4);
     expect(dashboard.data!.lowStock!.edges.every((e) => e.node.lowStock)).toBe(true);
@@ -100,19 +137,31 @@ describe('shipped operations', () => {
   });
 
   it('place an order by hash, and a retry with the same idempotency key gets the same order', async () => {
-    const catalogue = await execute(memory.url, ProductCatalogueDocument, { first: 20, filter: { lowStock: false } }, auth);
+    const catalogue = await execute(
+      memory.url,
+      ProductCatalogueDocument,
+      { first: 20, filter: { lowStock: false } },
+      auth,
+    );
     const product = catalogue.data!.products!.edges.map((e) => e.node).find((p) => p.available > 2)!;
-    const customerId = (await execute(memory.url, OrderHistoryDocument, { first: 1 }, auth)).data!.orders!.edges[0]!.node.customer!.id;
+    const customerId = (await execute(memory.url, OrderHistoryDocument, { first: 1 }, auth)).data!.orders!.edges[0]!
+      .node.customer!.id;
     const input = { customerId, items: [{ productId: product.id, quantity: 1 }], idempotencyKey: randomUUID() };
     const placed = await execute(memory.url, PlaceOrderDocument, { input }, auth);
     expect(placed.errors).toBeUndefined();
-    expect(placed.data!.placeOrder).toMatchObject({ customer: { id: customerId }, items: [{ quantity: 1, product: { id: product.id } }] });
+    expect(placed.data!.placeOrder).toMatchObject({
+      customer: { id: customerId },
+      items: [{ quantity: 1, product: { id: product.id } }],
+    });
     const retried = await execute(redisA.url, PlaceOrderDocument, { input }, auth);
     expect(retried.data!.placeOrder.id).toBe(placed.data!.placeOrder.id);
   });
 
   it('have manifest hashes that are the sha256 of their documents, as APQ clients compute them', () => {
-    const manifest = JSON.parse(readFileSync('schema/generated/persisted-documents.json', 'utf8')) as Record<string, string>;
+    const manifest = JSON.parse(readFileSync('schema/generated/persisted-documents.json', 'utf8')) as Record<
+      string,
+      string
+    >;
     expect(Object.keys(manifest)).toHaveLength(13);
     for (const [key, document] of Object.entries(manifest)) expect(key).toBe(`sha256:${sha256(document)}`);
     expect(manifest[`sha256:${persistedHash(MeDocument)}`]).toMatch(/^query Me /);
@@ -146,13 +195,17 @@ describe('automatic persisted queries', () => {
     const elsewhere = await post(redisB.url, persistedRequest(hash), auth);
     expect(elsewhere.errors).toBeUndefined();
     expect(elsewhere.data).toMatchObject({ products: { totalCount: expect.any(Number) } });
-    expect((await post(memory.url, persistedRequest(hash), auth)).errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    expect((await post(memory.url, persistedRequest(hash), auth)).errors?.[0]?.extensions?.code).toBe(
+      'PERSISTED_QUERY_NOT_FOUND',
+    );
   });
 
   it('keep working on a gateway whose Redis is unreachable', async () => {
     const stranded = await stack.startGateway({ REDIS_URL: 'redis://127.0.0.1:1', REDIS_KEY_PREFIX: prefix });
     try {
-      expect((await execute(stranded.url, StockBySkuDocument, { sku: 'ELE-0001' }, auth)).data?.productBySku?.sku).toBe('ELE-0001');
+      expect((await execute(stranded.url, StockBySkuDocument, { sku: 'ELE-0001' }, auth)).data?.productBySku?.sku).toBe(
+        'ELE-0001',
+      );
       const { query, hash } = adHocOperation();
       expect((await post(stranded.url, { query, ...persistedRequest(hash) }, auth)).errors).toBeUndefined();
       // Not shared, but Apollo's own per-process cache still holds it.
@@ -180,7 +233,10 @@ describe('trusted documents only', () => {
   it('runs the manifest operations, by hash or by their exact text', async () => {
     const byHash = await execute(trusted.url, MeDocument, {}, auth);
     expect(byHash.data?.me?.role).toBe('MANAGER');
-    const manifest = JSON.parse(readFileSync('schema/generated/persisted-documents.json', 'utf8')) as Record<string, string>;
+    const manifest = JSON.parse(readFileSync('schema/generated/persisted-documents.json', 'utf8')) as Record<
+      string,
+      string
+    >;
     const text = manifest[`sha256:${persistedHash(MeDocument)}`]!;
     expect((await graphql(trusted.url, text, {}, auth)).data).toEqual(byHash.data);
   });

@@ -72,9 +72,25 @@ describe('point-in-time recovery with pgBackRest', () => {
       'pgbackrest --stanza=stockgraph',
       `pgbackrest --config=${config} --stanza=stockgraph`,
     );
-    writeFileSync(join(dataDir, 'postgresql.conf'), `${readFileSync(join(dataDir, 'postgresql.conf'), 'utf8')}\n${archiving}\n`);
-    const start = () => as(`${BIN}/pg_ctl`, ['-D', dataDir!, '-w', '-t', '120', '-l', join(dir!, 'server.log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, 'start']);
-    const psql = (sql: string) => as('psql', ['-h', dir!, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-At', '-c', sql]).trim();
+    writeFileSync(
+      join(dataDir, 'postgresql.conf'),
+      `${readFileSync(join(dataDir, 'postgresql.conf'), 'utf8')}\n${archiving}\n`,
+    );
+    const start = () =>
+      as(`${BIN}/pg_ctl`, [
+        '-D',
+        dataDir!,
+        '-w',
+        '-t',
+        '120',
+        '-l',
+        join(dir!, 'server.log'),
+        '-o',
+        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
+        'start',
+      ]);
+    const psql = (sql: string) =>
+      as('psql', ['-h', dir!, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-At', '-c', sql]).trim();
     start();
 
     backrest('stanza-create');
@@ -95,7 +111,8 @@ describe('point-in-time recovery with pgBackRest', () => {
     backrest('--delta', '--type=time', `--target=${target}`, '--target-action=promote', 'restore');
     start();
     // Hot standby lets clients in once the restore is consistent, before it has reached the target.
-    for (let i = 0; i < 240 && psql('select pg_is_in_recovery()') === 't'; i++) await new Promise((r) => setTimeout(r, 500));
-    expect(psql('select string_agg(note, \',\') from ledger')).toBe('before the mistake');
+    for (let i = 0; i < 240 && psql('select pg_is_in_recovery()') === 't'; i++)
+      await new Promise((r) => setTimeout(r, 500));
+    expect(psql("select string_agg(note, ',') from ledger")).toBe('before the mistake');
   }, 240_000);
 });

@@ -1,6 +1,14 @@
 import type { Stack } from '@stockgraph/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { finalStatuses, ledgerCheck, placeOrder, productWithStock, startOwnRedis, startSagaStack, stockOf } from './saga-support.js';
+import {
+  finalStatuses,
+  ledgerCheck,
+  placeOrder,
+  productWithStock,
+  startOwnRedis,
+  startSagaStack,
+  stockOf,
+} from './saga-support.js';
 
 /**
  * Redis restarted with nothing in it (no append-only file, or a new node): the consumer groups are
@@ -30,13 +38,19 @@ describe('Redis losing all its data (finding 3)', () => {
     stack.subgraphs.inventory.child.kill('SIGSTOP');
     let placed: Awaited<ReturnType<typeof placeOrder>>[];
     try {
-      placed = await Promise.all(Array.from({ length: 20 }, () => placeOrder(stack, staff, [{ productId, quantity: 1 }])));
+      placed = await Promise.all(
+        Array.from({ length: 20 }, () => placeOrder(stack, staff, [{ productId, quantity: 1 }])),
+      );
       for (const r of placed) expect(r.data?.placeOrder?.status, JSON.stringify(r.errors)).toBe('PENDING');
       await redis.restartEmpty();
     } finally {
       stack.subgraphs.inventory.child.kill('SIGCONT');
     }
-    const statuses = await finalStatuses(stack, placed.map((r) => r.data.placeOrder.id as string), 60_000);
+    const statuses = await finalStatuses(
+      stack,
+      placed.map((r) => r.data.placeOrder.id as string),
+      60_000,
+    );
     const confirmed = [...statuses.values()].filter((s) => s === 'CONFIRMED').length;
     expect(confirmed).toBe(12);
     expect([...statuses.values()].filter((s) => s === 'REJECTED')).toHaveLength(8);

@@ -6,7 +6,16 @@ import { graphql, startProcess, type ServiceProcess, type Stack } from '@stockgr
 import postgres from 'postgres';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, finalStatuses, ledgerCheck, placeOrder, productWithStock, startOwnRedis, startSagaStack, stockOf } from './saga-support.js';
+import {
+  eventually,
+  finalStatuses,
+  ledgerCheck,
+  placeOrder,
+  productWithStock,
+  startOwnRedis,
+  startSagaStack,
+  stockOf,
+} from './saga-support.js';
 
 /**
  * Crashes and outages in the middle of the saga: after each, every order reaches a final state, no
@@ -55,7 +64,11 @@ async function restartInventory(): Promise<void> {
 
 async function killInventory(): Promise<void> {
   inventory.child.kill('SIGKILL');
-  await new Promise((r) => (inventory.child.exitCode !== null || inventory.child.signalCode !== null ? r(null) : inventory.child.once('exit', r)));
+  await new Promise((r) =>
+    inventory.child.exitCode !== null || inventory.child.signalCode !== null
+      ? r(null)
+      : inventory.child.once('exit', r),
+  );
 }
 
 /** Every confirmed order holds exactly one reservation per item, and nothing else is reserved. */
@@ -64,7 +77,8 @@ async function expectReservationsExact(productId: string, statuses: Map<string, 
     select order_id, count(*)::int as n from inventory.stock_movements
     where product_id = ${productId} and reason = 'RESERVATION' group by order_id`;
   const reservedOrders = new Map(rows.map((r) => [r.order_id as string, r.n as number]));
-  for (const [id, status] of statuses) expect(reservedOrders.get(id) ?? 0, `${id} ${status}`).toBe(status === 'CONFIRMED' ? 1 : 0);
+  for (const [id, status] of statuses)
+    expect(reservedOrders.get(id) ?? 0, `${id} ${status}`).toBe(status === 'CONFIRMED' ? 1 : 0);
   const confirmed = [...statuses.values()].filter((s) => s === 'CONFIRMED').length;
   expect((await stockOf(stack, productId)).reserved).toBe(confirmed * unitsPerOrder);
   const check = await ledgerCheck(stack);
@@ -74,14 +88,21 @@ async function expectReservationsExact(productId: string, statuses: Map<string, 
 describe('faults in the saga', () => {
   it('loses nothing when inventory is killed with orders in flight and started again', async () => {
     const productId = await productWithStock(stack, 40);
-    const first = await Promise.all(Array.from({ length: 10 }, () => placeOrder(stack, staff, [{ productId, quantity: 1 }])));
+    const first = await Promise.all(
+      Array.from({ length: 10 }, () => placeOrder(stack, staff, [{ productId, quantity: 1 }])),
+    );
     await killInventory();
     // Orders keeps taking orders while inventory is down; they wait PENDING.
-    const second = await Promise.all(Array.from({ length: 20 }, () => placeOrder(stack, staff, [{ productId, quantity: 1 }])));
+    const second = await Promise.all(
+      Array.from({ length: 20 }, () => placeOrder(stack, staff, [{ productId, quantity: 1 }])),
+    );
     for (const r of [...first, ...second]) expect(r.errors).toBeUndefined();
     expect(second.every((r) => r.data.placeOrder.status === 'PENDING')).toBe(true);
     await restartInventory();
-    const statuses = await finalStatuses(stack, [...first, ...second].map((r) => r.data.placeOrder.id));
+    const statuses = await finalStatuses(
+      stack,
+      [...first, ...second].map((r) => r.data.placeOrder.id),
+    );
     expect([...statuses.values()].every((s) => s === 'CONFIRMED')).toBe(true);
     await expectReservationsExact(productId, statuses);
   });
@@ -89,12 +110,18 @@ describe('faults in the saga', () => {
   it('keeps answering while Redis is down and catches up when it returns', async () => {
     const productId = await productWithStock(stack, 20);
     await redis.stop();
-    const during = await Promise.all(Array.from({ length: 10 }, () => placeOrder(stack, staff, [{ productId, quantity: 1 }])));
+    const during = await Promise.all(
+      Array.from({ length: 10 }, () => placeOrder(stack, staff, [{ productId, quantity: 1 }])),
+    );
     for (const r of during) expect(r.data?.placeOrder?.status, JSON.stringify(r.errors)).toBe('PENDING');
     const read = await graphql(stack.gateway.url, '{ products(first: 1) { totalCount } }', {}, staff);
     expect(read.errors).toBeUndefined();
     await redis.start();
-    const statuses = await finalStatuses(stack, during.map((r) => r.data.placeOrder.id), 60_000);
+    const statuses = await finalStatuses(
+      stack,
+      during.map((r) => r.data.placeOrder.id),
+      60_000,
+    );
     expect([...statuses.values()].every((s) => s === 'CONFIRMED')).toBe(true);
     await expectReservationsExact(productId, statuses);
   });
@@ -112,11 +139,20 @@ describe('faults in the saga', () => {
       await client.xAdd(`${prefix}orders`, '*', original.message);
       const again = { ...JSON.parse(original.message.envelope!), id: '0190b3c4-0000-7000-8000-00000000abcd' };
       await client.xAdd(`${prefix}orders`, '*', { envelope: JSON.stringify(again) });
-      await eventually(async () => {
-        const [row] = await sql`select count(*)::int as n from inventory.processed_events where event_id = ${again.id}`;
-        return row!.n === 1;
-      }, 15_000, 'duplicate consumed');
-      await eventually(async () => (await client.xPending(`${prefix}orders`, 'inventory')).pending === 0, 15_000, 'duplicates acknowledged');
+      await eventually(
+        async () => {
+          const [row] =
+            await sql`select count(*)::int as n from inventory.processed_events where event_id = ${again.id}`;
+          return row!.n === 1;
+        },
+        15_000,
+        'duplicate consumed',
+      );
+      await eventually(
+        async () => (await client.xPending(`${prefix}orders`, 'inventory')).pending === 0,
+        15_000,
+        'duplicates acknowledged',
+      );
     } finally {
       await client.quit();
     }
@@ -129,24 +165,47 @@ describe('faults in the saga', () => {
     const client = createClient({ url: redis.url });
     await client.connect();
     try {
-      const placed = await Promise.all(Array.from({ length: 10 }, () => placeOrder(stack, staff, [{ productId, quantity: 1 }])));
+      const placed = await Promise.all(
+        Array.from({ length: 10 }, () => placeOrder(stack, staff, [{ productId, quantity: 1 }])),
+      );
       const ids = placed.map((r) => r.data.placeOrder.id as string);
       // Every order announced three more times (the saga's retry), racing across both replicas.
       for (let copy = 0; copy < 3; copy++) {
         for (const id of ids) {
-          const envelope = { id: `0190b3c4-0000-7000-8000-${String(copy).padStart(4, '0')}${id.slice(-8)}`, type: 'OrderPlaced', occurredAt: new Date().toISOString(), payload: { orderId: id, items: [{ productId, quantity: 1 }] } };
+          const envelope = {
+            id: `0190b3c4-0000-7000-8000-${String(copy).padStart(4, '0')}${id.slice(-8)}`,
+            type: 'OrderPlaced',
+            occurredAt: new Date().toISOString(),
+            payload: { orderId: id, items: [{ productId, quantity: 1 }] },
+          };
           await client.xAdd(`${prefix}orders`, '*', { envelope: JSON.stringify(envelope) });
         }
       }
       // Half are cancelled at once, perhaps before inventory saw them.
       const manager = await stack.as('MANAGER');
-      await Promise.all(ids.slice(0, 5).map((id) => graphql(stack.gateway.url, 'mutation ($id: ID!) { cancelOrder(id: $id) { status } }', { id }, manager)));
+      await Promise.all(
+        ids
+          .slice(0, 5)
+          .map((id) =>
+            graphql(stack.gateway.url, 'mutation ($id: ID!) { cancelOrder(id: $id) { status } }', { id }, manager),
+          ),
+      );
       const statuses = await finalStatuses(stack, ids);
-      await eventually(async () => (await client.xPending(`${prefix}orders`, 'inventory')).pending === 0, 20_000, 'all copies handled');
-      await eventually(async () => (await stockOf(stack, productId)).reserved === 5, 20_000, 'cancelled reservations released');
-      const rows = await sql`select order_id, sum(delta)::int as held from inventory.stock_movements where product_id = ${productId} and reason in ('RESERVATION', 'RELEASE') group by order_id`;
+      await eventually(
+        async () => (await client.xPending(`${prefix}orders`, 'inventory')).pending === 0,
+        20_000,
+        'all copies handled',
+      );
+      await eventually(
+        async () => (await stockOf(stack, productId)).reserved === 5,
+        20_000,
+        'cancelled reservations released',
+      );
+      const rows =
+        await sql`select order_id, sum(delta)::int as held from inventory.stock_movements where product_id = ${productId} and reason in ('RESERVATION', 'RELEASE') group by order_id`;
       const held = new Map(rows.map((r) => [r.order_id as string, r.held as number]));
-      for (const id of ids) expect(held.get(id) ?? 0, `${id} ${statuses.get(id)}`).toBe(statuses.get(id) === 'CONFIRMED' ? 1 : 0);
+      for (const id of ids)
+        expect(held.get(id) ?? 0, `${id} ${statuses.get(id)}`).toBe(statuses.get(id) === 'CONFIRMED' ? 1 : 0);
       expect([...statuses.values()].filter((s) => s === 'CANCELLED')).toHaveLength(5);
       const check = await ledgerCheck(stack);
       expect(check.code, check.stderr).toBe(0);
@@ -160,19 +219,41 @@ describe('faults in the saga', () => {
     const productId = await productWithStock(stack, 5);
     const manager = await stack.as('MANAGER');
     for (const price of ['12.00', '15.00']) {
-      await graphql(stack.gateway.url, 'mutation ($id: ID!, $p: Decimal!) { updateProduct(id: $id, input: { unitPrice: $p }) { unitPrice } }', { id: productId, p: price }, manager);
+      await graphql(
+        stack.gateway.url,
+        'mutation ($id: ID!, $p: Decimal!) { updateProduct(id: $id, input: { unitPrice: $p }) { unitPrice } }',
+        { id: productId, p: price },
+        manager,
+      );
     }
-    await eventually(async () => (await sql`select unit_price from orders.product_prices where product_id = ${productId}`)[0]?.unit_price === '15.00', 15_000, 'newest price known');
+    await eventually(
+      async () =>
+        (await sql`select unit_price from orders.product_prices where product_id = ${productId}`)[0]?.unit_price ===
+        '15.00',
+      15_000,
+      'newest price known',
+    );
     const client = createClient({ url: redis.url });
     await client.connect();
     try {
-      const stale = { id: '0190b3c4-0000-7000-8000-00000000cafe', type: 'ProductPriceChanged', occurredAt: '2020-01-01T00:00:00Z', payload: { productId, unitPrice: '12.00', priceSince: '2020-01-01T00:00:00Z' } };
+      const stale = {
+        id: '0190b3c4-0000-7000-8000-00000000cafe',
+        type: 'ProductPriceChanged',
+        occurredAt: '2020-01-01T00:00:00Z',
+        payload: { productId, unitPrice: '12.00', priceSince: '2020-01-01T00:00:00Z' },
+      };
       await client.xAdd(`${prefix}inventory`, '*', { envelope: JSON.stringify(stale) });
-      await eventually(async () => (await sql`select 1 from orders.processed_events where event_id = ${stale.id}`).length === 1, 15_000, 'stale price event consumed');
+      await eventually(
+        async () => (await sql`select 1 from orders.processed_events where event_id = ${stale.id}`).length === 1,
+        15_000,
+        'stale price event consumed',
+      );
     } finally {
       await client.quit();
     }
-    expect((await sql`select unit_price from orders.product_prices where product_id = ${productId}`)[0]?.unit_price).toBe('15.00');
+    expect(
+      (await sql`select unit_price from orders.product_prices where product_id = ${productId}`)[0]?.unit_price,
+    ).toBe('15.00');
     const order = (await placeOrder(stack, staff, [{ productId, quantity: 1 }])).data.placeOrder;
     expect(order.total).toBe('15.00');
   });
@@ -214,7 +295,11 @@ describe('faults in the saga', () => {
     const client = createClient({ url: redis.url });
     await client.connect();
     try {
-      await eventually(async () => (await client.xPending(`${prefix}orders`, 'inventory')).pending === 0, 15_000, 'pending delivery claimed and acknowledged');
+      await eventually(
+        async () => (await client.xPending(`${prefix}orders`, 'inventory')).pending === 0,
+        15_000,
+        'pending delivery claimed and acknowledged',
+      );
     } finally {
       await client.quit();
     }

@@ -13,7 +13,14 @@ export async function startSagaStack(env: Record<string, string> = {}, options: 
   const prefix = `sgtest:${randomUUID().slice(0, 8)}:`;
   const stack = await startStack({
     ...options,
-    env: { REDIS_URL, EVENTS_PREFIX: prefix, EVENTS_CLAIM_IDLE_MS: '1000', LOGIN_MAX_FAILURES: '100', ...env, ...options.env },
+    env: {
+      REDIS_URL,
+      EVENTS_PREFIX: prefix,
+      EVENTS_CLAIM_IDLE_MS: '1000',
+      LOGIN_MAX_FAILURES: '100',
+      ...env,
+      ...options.env,
+    },
   });
   return { stack, prefix };
 }
@@ -34,7 +41,13 @@ export const PLACE = `mutation Place($input: PlaceOrderInput!) {
   placeOrder(input: $input) { id status total createdBy { id } rejection { code products { product { id } requested available } } }
 }`;
 
-export function placeOrder(stack: Stack, headers: Record<string, string>, items: { productId: string; quantity: number }[], key: string = randomUUID(), customerId = demo.customers[0]!.id) {
+export function placeOrder(
+  stack: Stack,
+  headers: Record<string, string>,
+  items: { productId: string; quantity: number }[],
+  key: string = randomUUID(),
+  customerId = demo.customers[0]!.id,
+) {
   return graphql(stack.gateway.url, PLACE, { input: { customerId, items, idempotencyKey: key } }, headers);
 }
 
@@ -42,22 +55,40 @@ export function placeOrder(stack: Stack, headers: Record<string, string>, items:
 export async function productWithStock(stack: Stack, units: number): Promise<string> {
   const manager = await stack.as('MANAGER');
   const sku = `T-${randomUUID().slice(0, 8)}`;
-  const created = await graphql(stack.gateway.url, 'mutation ($i: CreateProductInput!) { createProduct(input: $i) { id } }', { i: { sku, name: `Test ${sku}`, unitPrice: '9.99' } }, manager);
+  const created = await graphql(
+    stack.gateway.url,
+    'mutation ($i: CreateProductInput!) { createProduct(input: $i) { id } }',
+    { i: { sku, name: `Test ${sku}`, unitPrice: '9.99' } },
+    manager,
+  );
   expect(created.errors).toBeUndefined();
   const id = created.data.createProduct.id as string;
-  const received = await graphql(stack.gateway.url, 'mutation ($id: ID!, $q: Int!) { receiveStock(productId: $id, quantity: $q) { onHand } }', { id, q: units }, manager);
+  const received = await graphql(
+    stack.gateway.url,
+    'mutation ($id: ID!, $q: Int!) { receiveStock(productId: $id, quantity: $q) { onHand } }',
+    { id, q: units },
+    manager,
+  );
   expect(received.data.receiveStock.onHand).toBe(units);
   // Orders learns the new product's price from inventory's events; wait until it has.
   const sql = postgres(stack.database.url, { max: 1 });
   try {
-    await eventually(async () => (await sql`select 1 from orders.product_prices where product_id = ${id}`).length === 1, 30_000, 'orders knows the price');
+    await eventually(
+      async () => (await sql`select 1 from orders.product_prices where product_id = ${id}`).length === 1,
+      30_000,
+      'orders knows the price',
+    );
   } finally {
     await sql.end();
   }
   return id;
 }
 
-export async function eventually<T>(check: () => Promise<T | false | undefined | null>, timeoutMs = 30_000, label = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | false | undefined | null>,
+  timeoutMs = 30_000,
+  label = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -79,7 +110,8 @@ export async function finalStatuses(stack: Stack, ids: string[], timeoutMs = 30_
         const query = `{ ${chunk.map((id, n) => `o${n}: order(id: "${id}") { id status }`).join(' ')} }`;
         const result = await graphql(stack.gateway.url, query, {}, headers);
         if (!result.data) throw new Error(`order status query refused: ${JSON.stringify(result.errors)}`);
-        for (const order of Object.values(result.data) as { id: string; status: string }[]) statuses.set(order.id, order.status);
+        for (const order of Object.values(result.data) as { id: string; status: string }[])
+          statuses.set(order.id, order.status);
       }
       return [...statuses.values()].every((s) => s !== 'PENDING') ? statuses : false;
     },
@@ -89,7 +121,12 @@ export async function finalStatuses(stack: Stack, ids: string[], timeoutMs = 30_
 }
 
 export async function stockOf(stack: Stack, productId: string) {
-  const result = await graphql(stack.gateway.url, 'query ($id: ID!) { product(id: $id) { onHand reserved available } }', { id: productId }, await stack.as('MANAGER'));
+  const result = await graphql(
+    stack.gateway.url,
+    'query ($id: ID!) { product(id: $id) { onHand reserved available } }',
+    { id: productId },
+    await stack.as('MANAGER'),
+  );
   return result.data.product as { onHand: number; reserved: number; available: number };
 }
 
@@ -114,20 +151,41 @@ export async function startOwnRedis() {
   const url = `redis://127.0.0.1:${port}`;
   let child: ReturnType<typeof spawn> | null = null;
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], { stdio: 'ignore' });
-    await eventually(async () => {
-      const client = createClient({ url, socket: { reconnectStrategy: false } });
-      client.on('error', () => {});
-      try {
-        await client.connect();
-        await client.ping();
-        return true;
-      } catch {
-        return false;
-      } finally {
-        if (client.isOpen) await client.quit();
-      }
-    }, 10_000, 'redis up');
+    child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--save',
+        '',
+      ],
+      { stdio: 'ignore' },
+    );
+    await eventually(
+      async () => {
+        const client = createClient({ url, socket: { reconnectStrategy: false } });
+        client.on('error', () => {});
+        try {
+          await client.connect();
+          await client.ping();
+          return true;
+        } catch {
+          return false;
+        } finally {
+          if (client.isOpen) await client.quit();
+        }
+      },
+      10_000,
+      'redis up',
+    );
   };
   const stop = async () => {
     const running = child;

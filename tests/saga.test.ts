@@ -2,7 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { graphql, run, type Stack } from '@stockgraph/testkit';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demo, dropRedisKeys, eventually, finalStatuses, ledgerCheck, placeOrder, productWithStock, startSagaStack, stockOf } from './saga-support.js';
+import {
+  demo,
+  dropRedisKeys,
+  eventually,
+  finalStatuses,
+  ledgerCheck,
+  placeOrder,
+  productWithStock,
+  startSagaStack,
+  stockOf,
+} from './saga-support.js';
 
 /** Orders and inventory through real Postgres and Redis Streams, each service its own process. */
 let stack: Stack;
@@ -24,10 +34,18 @@ afterAll(async () => {
 describe('placing orders against limited stock', () => {
   it('never oversells: 200 concurrent orders for 50 units confirm exactly 50', async () => {
     const productId = await productWithStock(stack, 50);
-    const results = await Promise.all(Array.from({ length: 200 }, () => placeOrder(stack, staff, [{ productId, quantity: 1 }])));
+    const results = await Promise.all(
+      Array.from({ length: 200 }, () => placeOrder(stack, staff, [{ productId, quantity: 1 }])),
+    );
     for (const r of results) expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
-    const statuses = await finalStatuses(stack, results.map((r) => r.data.placeOrder.id));
-    const counts = [...statuses.values()].reduce<Record<string, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {});
+    const statuses = await finalStatuses(
+      stack,
+      results.map((r) => r.data.placeOrder.id),
+    );
+    const counts = [...statuses.values()].reduce<Record<string, number>>(
+      (acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }),
+      {},
+    );
     expect(counts).toEqual({ CONFIRMED: 50, REJECTED: 150 });
     expect(await stockOf(stack, productId)).toEqual({ onHand: 50, reserved: 50, available: 0 });
     const check = await ledgerCheck(stack);
@@ -42,7 +60,10 @@ describe('placing orders against limited stock', () => {
       { productId: scarce, quantity: 2 },
     ]);
     expect(result.data.placeOrder.status).toBe('REJECTED');
-    expect(result.data.placeOrder.rejection).toEqual({ code: 'INSUFFICIENT_STOCK', products: [{ product: { id: scarce }, requested: 2, available: 1 }] });
+    expect(result.data.placeOrder.rejection).toEqual({
+      code: 'INSUFFICIENT_STOCK',
+      products: [{ product: { id: scarce }, requested: 2, available: 1 }],
+    });
     expect((await stockOf(stack, plenty)).reserved).toBe(0);
     expect((await stockOf(stack, scarce)).reserved).toBe(0);
   });
@@ -58,7 +79,9 @@ describe('idempotency', () => {
   it('creates one order for one key sent 20 times at once, and refuses the key for another order', async () => {
     const productId = await productWithStock(stack, 100);
     const key = randomUUID();
-    const results = await Promise.all(Array.from({ length: 20 }, () => placeOrder(stack, staff, [{ productId, quantity: 2 }], key)));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => placeOrder(stack, staff, [{ productId, quantity: 2 }], key)),
+    );
     const ids = new Set(results.map((r) => r.data?.placeOrder?.id));
     expect(ids.size).toBe(1);
     expect([...ids][0]).toEqual(expect.any(String));
@@ -72,19 +95,36 @@ describe('retried creating mutations', () => {
   it('create a product, receive goods and create a customer once per idempotency key', async () => {
     const key = randomUUID();
     const create = (name: string) =>
-      graphql(stack.gateway.url, 'mutation ($i: CreateProductInput!) { createProduct(input: $i) { id onHand } }', { i: { sku: `IDEM-${key.slice(0, 8)}`, name, unitPrice: '5.00', idempotencyKey: key } }, manager);
+      graphql(
+        stack.gateway.url,
+        'mutation ($i: CreateProductInput!) { createProduct(input: $i) { id onHand } }',
+        { i: { sku: `IDEM-${key.slice(0, 8)}`, name, unitPrice: '5.00', idempotencyKey: key } },
+        manager,
+      );
     const [a, b] = await Promise.all([create('Retried product'), create('Retried product')]);
     expect(a.data.createProduct.id).toBe(b.data.createProduct.id);
     expect((await create('Another name')).errors?.[0]?.extensions?.code).toBe('CONFLICT');
 
     const productId = a.data.createProduct.id;
     const receiptKey = randomUUID();
-    const receive = () => graphql(stack.gateway.url, 'mutation ($id: ID!, $k: String) { receiveStock(productId: $id, quantity: 7, idempotencyKey: $k) { onHand } }', { id: productId, k: receiptKey }, staff);
+    const receive = () =>
+      graphql(
+        stack.gateway.url,
+        'mutation ($id: ID!, $k: String) { receiveStock(productId: $id, quantity: 7, idempotencyKey: $k) { onHand } }',
+        { id: productId, k: receiptKey },
+        staff,
+      );
     await Promise.all([receive(), receive(), receive()]);
     expect((await stockOf(stack, productId)).onHand).toBe(7);
 
     const customerKey = randomUUID();
-    const customer = () => graphql(stack.gateway.url, 'mutation ($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }', { i: { name: 'Retry Customer', phone: '+49 30 1234567', idempotencyKey: customerKey } }, staff);
+    const customer = () =>
+      graphql(
+        stack.gateway.url,
+        'mutation ($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }',
+        { i: { name: 'Retry Customer', phone: '+49 30 1234567', idempotencyKey: customerKey } },
+        staff,
+      );
     const [c1, c2] = await Promise.all([customer(), customer()]);
     expect(c1.errors).toBeUndefined();
     expect(c1.data.createCustomer.id).toBe(c2.data.createCustomer.id);
@@ -101,23 +141,52 @@ describe('cancelling and fulfilling', () => {
     expect([a.status, b.status]).toEqual(['CONFIRMED', 'CONFIRMED']);
     expect(await stockOf(stack, productId)).toEqual({ onHand: 10, reserved: 7, available: 3 });
 
-    const cancelled = await graphql(stack.gateway.url, 'mutation ($id: ID!) { cancelOrder(id: $id) { status } }', { id: a.id }, staff);
+    const cancelled = await graphql(
+      stack.gateway.url,
+      'mutation ($id: ID!) { cancelOrder(id: $id) { status } }',
+      { id: a.id },
+      staff,
+    );
     expect(cancelled.data.cancelOrder.status).toBe('CANCELLED');
-    const fulfilled = await graphql(stack.gateway.url, 'mutation ($id: ID!) { fulfillOrder(id: $id) { status } }', { id: b.id }, manager);
+    const fulfilled = await graphql(
+      stack.gateway.url,
+      'mutation ($id: ID!) { fulfillOrder(id: $id) { status } }',
+      { id: b.id },
+      manager,
+    );
     expect(fulfilled.data.fulfillOrder.status).toBe('FULFILLED');
-    await eventually(async () => {
-      const s = await stockOf(stack, productId);
-      return s.onHand === 7 && s.reserved === 0 && s.available === 7;
-    }, 15_000, 'stock released and sold');
+    await eventually(
+      async () => {
+        const s = await stockOf(stack, productId);
+        return s.onHand === 7 && s.reserved === 0 && s.available === 7;
+      },
+      15_000,
+      'stock released and sold',
+    );
 
-    const cancelFulfilled = await graphql(stack.gateway.url, 'mutation ($id: ID!) { cancelOrder(id: $id) { status } }', { id: b.id }, manager);
+    const cancelFulfilled = await graphql(
+      stack.gateway.url,
+      'mutation ($id: ID!) { cancelOrder(id: $id) { status } }',
+      { id: b.id },
+      manager,
+    );
     expect(cancelFulfilled.errors?.[0]?.extensions?.code).toBe('CONFLICT');
     const v4 = '6f1c2b7a-3d4e-4f5a-8b6c-7d8e9f0a1b2c';
     for (const mutation of ['cancelOrder', 'fulfillOrder']) {
-      const unknown = await graphql(stack.gateway.url, `mutation ($id: ID!) { ${mutation}(id: $id) { status } }`, { id: v4 }, manager);
+      const unknown = await graphql(
+        stack.gateway.url,
+        `mutation ($id: ID!) { ${mutation}(id: $id) { status } }`,
+        { id: v4 },
+        manager,
+      );
       expect(unknown.errors?.[0]?.extensions?.code, mutation).toBe('NOT_FOUND');
     }
-    const fulfilCancelled = await graphql(stack.gateway.url, 'mutation ($id: ID!) { fulfillOrder(id: $id) { status } }', { id: a.id }, manager);
+    const fulfilCancelled = await graphql(
+      stack.gateway.url,
+      'mutation ($id: ID!) { fulfillOrder(id: $id) { status } }',
+      { id: a.id },
+      manager,
+    );
     expect(fulfilCancelled.errors?.[0]?.extensions?.code).toBe('CONFLICT');
     const check = await ledgerCheck(stack);
     expect(check.code, check.stderr).toBe(0);
@@ -126,10 +195,20 @@ describe('cancelling and fulfilling', () => {
   it('lets staff cancel only the orders they placed', async () => {
     const productId = await productWithStock(stack, 5);
     const byManager = (await placeOrder(stack, manager, [{ productId, quantity: 1 }])).data.placeOrder;
-    const denied = await graphql(stack.gateway.url, 'mutation ($id: ID!) { cancelOrder(id: $id) { status } }', { id: byManager.id }, staff);
+    const denied = await graphql(
+      stack.gateway.url,
+      'mutation ($id: ID!) { cancelOrder(id: $id) { status } }',
+      { id: byManager.id },
+      staff,
+    );
     expect(denied.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const mine = (await placeOrder(stack, staff, [{ productId, quantity: 1 }])).data.placeOrder;
-    const allowed = await graphql(stack.gateway.url, 'mutation ($id: ID!) { cancelOrder(id: $id) { status } }', { id: mine.id }, staff);
+    const allowed = await graphql(
+      stack.gateway.url,
+      'mutation ($id: ID!) { cancelOrder(id: $id) { status } }',
+      { id: mine.id },
+      staff,
+    );
     expect(allowed.data.cancelOrder.status).toBe('CANCELLED');
   });
 });
@@ -147,12 +226,20 @@ describe('bad orders', () => {
         ['zero quantity', [{ productId, quantity: 0 }]],
         ['absurd quantity', [{ productId, quantity: 1_000_000 }]],
         ['no items', []],
-        ['same product twice', [{ productId, quantity: 1 }, { productId, quantity: 2 }]],
+        [
+          'same product twice',
+          [
+            { productId, quantity: 1 },
+            { productId, quantity: 2 },
+          ],
+        ],
         ['malformed product id', [{ productId: "x'; drop table orders.orders; --", quantity: 1 }]],
       ];
       for (const [name, items, customerId] of cases) {
         const result = await placeOrder(stack, staff, items, randomUUID(), customerId ?? demo.customers[1]!.id);
-        expect(result.errors?.[0]?.extensions?.code, `${name}: ${JSON.stringify(result.errors)}`).toBe('BAD_USER_INPUT');
+        expect(result.errors?.[0]?.extensions?.code, `${name}: ${JSON.stringify(result.errors)}`).toBe(
+          'BAD_USER_INPUT',
+        );
       }
       const shortKey = await placeOrder(stack, staff, [{ productId, quantity: 1 }], 'abc');
       expect(shortKey.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
@@ -173,7 +260,9 @@ describe('stock:check', () => {
       const broken = await ledgerCheck(stack);
       expect(broken.code).toBe(1);
       expect(broken.stderr).toMatch(/T-\w+ .*on hand 13 vs ledger 8/);
-      const rebuilt = await run('subgraphs/inventory/src/stock-check.ts', { DATABASE_URL: stack.database.url }, ['--rebuild']);
+      const rebuilt = await run('subgraphs/inventory/src/stock-check.ts', { DATABASE_URL: stack.database.url }, [
+        '--rebuild',
+      ]);
       expect(rebuilt.code, rebuilt.stderr).toBe(0);
       expect((await stockOf(stack, productId)).onHand).toBe(8);
     } finally {

@@ -37,7 +37,9 @@ const ORDERS_QUERY = `query Orders($first: Int!) {
 
 async function sqlStatements(): Promise<number> {
   const counts = await Promise.all(
-    Object.values(subgraphs).map((s) => readCounter(new URL('/metrics', s.url).toString(), 'stockgraph_sql_statements_total', 'source="request"')),
+    Object.values(subgraphs).map((s) =>
+      readCounter(new URL('/metrics', s.url).toString(), 'stockgraph_sql_statements_total', 'source="request"'),
+    ),
   );
   return counts.reduce((a, b) => a + b, 0);
 }
@@ -74,8 +76,35 @@ describe('the supergraph through the gateway, every service its own process on P
   it('follows references both ways: customers to their orders and products to units sold', async () => {
     const result = await graphql(
       gateway.url,
-      `{ customers(first: 3) { edges { node { name orderCount lifetimeValue orders(first: 2) { edges { node { number total } } } } } }
-         products(first: 3) { edges { node { sku unitsSold } } } }`,
+      `
+        {
+          customers(first: 3) {
+            edges {
+              node {
+                name
+                orderCount
+                lifetimeValue
+                orders(first: 2) {
+                  edges {
+                    node {
+                      number
+                      total
+                    }
+                  }
+                }
+              }
+            }
+          }
+          products(first: 3) {
+            edges {
+              node {
+                sku
+                unitsSold
+              }
+            }
+          }
+        }
+      `,
       {},
       auth,
     );
@@ -101,7 +130,11 @@ describe('the supergraph through the gateway, every service its own process on P
       else expect(result.errors, query).toBeUndefined();
       expect(JSON.stringify(result), query).not.toMatch(/stacktrace|at .*\.ts:|syntax error at|relation "/i);
     }
-    const malformed = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: '{"query": ' });
+    const malformed = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...auth },
+      body: '{"query": ',
+    });
     expect(malformed.status).toBe(400);
     expect(await malformed.text()).not.toMatch(/at .*\.(ts|js):\d+/);
   });
@@ -135,7 +168,12 @@ describe('the supergraph through the gateway, every service its own process on P
 
   it('reloads the supergraph when the file changes', async () => {
     const sdl = readFileSync(supergraphPath, 'utf8');
-    writeFileSync(supergraphPath, sdl.replace('"""Someone who places orders with us."""', '"""Someone who buys from us (reloaded)."""').replace('"Someone who places orders with us."', '"Someone who buys from us (reloaded)."'));
+    writeFileSync(
+      supergraphPath,
+      sdl
+        .replace('"""Someone who places orders with us."""', '"""Someone who buys from us (reloaded)."""')
+        .replace('"Someone who places orders with us."', '"Someone who buys from us (reloaded)."'),
+    );
     let description = '';
     for (let i = 0; i < 50 && !description.includes('reloaded'); i++) {
       await new Promise((r) => setTimeout(r, 100));

@@ -23,7 +23,11 @@ export const misuse = (message: string) => new CliError(message, EXIT_MISUSE);
 /** Connection failures as one line: the address and the reason, never the driver's stack. */
 export function describeDatabaseError(error: unknown, what: string): CliError | undefined {
   const code = typeof error === 'object' && error && 'code' in error ? String((error as { code: unknown }).code) : '';
-  if (['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'CONNECT_TIMEOUT', '3D000', '28P01', '28000'].includes(code)) {
+  if (
+    ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'CONNECT_TIMEOUT', '3D000', '28P01', '28000'].includes(
+      code,
+    )
+  ) {
     return new CliError(`cannot reach ${what}: ${(error as Error).message}`);
   }
   return undefined;

@@ -53,7 +53,9 @@ export function exitCodeFor(error: unknown): number {
     process.stderr.write(`stockgraph: ${unreachable.message}\n`);
     return EXIT_FAILED;
   }
-  process.stderr.write(`stockgraph: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `stockgraph: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   return EXIT_FAILED;
 }
 

@@ -32,7 +32,10 @@ export function createOutput(json: boolean): Output {
     progress(label, total) {
       if (!interactive) return silent;
       const bar = new cliProgress.SingleBar(
-        { format: `${label.padEnd(22)} {bar} {percentage}% | {value}/{total} | {eta_formatted} left`, stream: process.stderr },
+        {
+          format: `${label.padEnd(22)} {bar} {percentage}% | {value}/{total} | {eta_formatted} left`,
+          stream: process.stderr,
+        },
         cliProgress.Presets.shades_classic,
       );
       bar.start(total, 0);

@@ -11,14 +11,18 @@ export interface Targets {
 }
 
 export function resolveTargets(source: NodeJS.ProcessEnv = process.env): Targets {
-  const env = parseEnv('stockgraph', {
-    DATABASE_URL: postgresUrl.optional(),
-    USERS_DATABASE_URL: postgresUrl.optional(),
-    INVENTORY_DATABASE_URL: postgresUrl.optional(),
-    ORDERS_DATABASE_URL: postgresUrl.optional(),
-    CUSTOMERS_DATABASE_URL: postgresUrl.optional(),
-    PGLITE_DIR: z.string().min(1).default('.data/pglite'),
-  }, source);
+  const env = parseEnv(
+    'stockgraph',
+    {
+      DATABASE_URL: postgresUrl.optional(),
+      USERS_DATABASE_URL: postgresUrl.optional(),
+      INVENTORY_DATABASE_URL: postgresUrl.optional(),
+      ORDERS_DATABASE_URL: postgresUrl.optional(),
+      CUSTOMERS_DATABASE_URL: postgresUrl.optional(),
+      PGLITE_DIR: z.string().min(1).default('.data/pglite'),
+    },
+    source,
+  );
   return {
     urls: {
       users: env.USERS_DATABASE_URL ?? env.DATABASE_URL,
@@ -34,7 +38,9 @@ export function resolveTargets(source: NodeJS.ProcessEnv = process.env): Targets
 export function requirePostgres(targets: Targets, command: string): Record<SubgraphName, string> {
   const missing = SUBGRAPH_NAMES.filter((name) => !targets.urls[name]);
   if (missing.length > 0) {
-    throw misuse(`${command} needs PostgreSQL: set DATABASE_URL (or ${missing.map((n) => `${n.toUpperCase()}_DATABASE_URL`).join(', ')})`);
+    throw misuse(
+      `${command} needs PostgreSQL: set DATABASE_URL (or ${missing.map((n) => `${n.toUpperCase()}_DATABASE_URL`).join(', ')})`,
+    );
   }
   return targets.urls as Record<SubgraphName, string>;
 }

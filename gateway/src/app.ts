@@ -5,7 +5,14 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import type { Identity } from '@stockgraph/auth';
 import { GraphQLError } from 'graphql';
 import { createLogger, type Logger } from '@stockgraph/logger';
-import { createMetrics, inputGuardPlugin, redisRevocations, startService, withStatus, type RunningService } from '@stockgraph/server';
+import {
+  createMetrics,
+  inputGuardPlugin,
+  redisRevocations,
+  startService,
+  withStatus,
+  type RunningService,
+} from '@stockgraph/server';
 import { createAuthenticator } from './authentication.js';
 import { authorizationPlugin } from './authorization.plugin.js';
 import { explorerEnabled, sessionCheckUrl, subgraphUrls, type GatewayEnv } from './env.js';
@@ -53,10 +60,21 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
   const callMetrics = createSubgraphCallMetrics(metrics.registry);
   const callSettings = subgraphCallSettings(env);
   const gateway = new ApolloGateway({
-    supergraphSdl: supergraphFromFile(env.SUPERGRAPH_PATH, env.SUPERGRAPH_WATCH ?? env.NODE_ENV === 'development', logger),
+    supergraphSdl: supergraphFromFile(
+      env.SUPERGRAPH_PATH,
+      env.SUPERGRAPH_WATCH ?? env.NODE_ENV === 'development',
+      logger,
+    ),
     // The supergraph names each subgraph; where it runs is this deployment's business.
     buildService: ({ name, url }) =>
-      new SubgraphDataSource(name, urls[name] ?? url ?? '', callSettings, callMetrics, logger, env.SUBGRAPH_SHARED_SECRET),
+      new SubgraphDataSource(
+        name,
+        urls[name] ?? url ?? '',
+        callSettings,
+        callMetrics,
+        logger,
+        env.SUBGRAPH_SHARED_SECRET,
+      ),
     logger,
   });
   checkScalarsOf(gateway);

@@ -1,4 +1,11 @@
-import { bearerToken, createTokenVerifier, localRevocations, remoteKeySet, type Identity, type RevocationList } from '@stockgraph/auth';
+import {
+  bearerToken,
+  createTokenVerifier,
+  localRevocations,
+  remoteKeySet,
+  type Identity,
+  type RevocationList,
+} from '@stockgraph/auth';
 import { ServiceUnavailableError, UnauthenticatedError } from '@stockgraph/graphql-kit';
 import type { Logger } from '@stockgraph/logger';
 
@@ -45,7 +52,8 @@ export function createAuthenticator(settings: AuthenticationSettings) {
         headers: { authorization: `Bearer ${token}` },
         signal: AbortSignal.timeout(2000),
       });
-      if (response.status !== 200 && response.status !== 401) throw new Error(`session check answered ${response.status}`);
+      if (response.status !== 200 && response.status !== 401)
+        throw new Error(`session check answered ${response.status}`);
       const live = response.status === 200;
       if (sessions.size > 50_000) sessions.clear();
       sessions.set(identity.sessionId, { live, checkedAt: now });

@@ -49,7 +49,15 @@ function conditionValue(value: ValueNode, variables: Record<string, unknown> | n
  * Whether @skip/@include leave this selection in; a field that will not run cannot leak anything.
  * Anything uncertain counts as included, so doubt always means checking the field.
  */
-function included(node: { directives?: readonly { name: { value: string }; arguments?: readonly { name: { value: string }; value: ValueNode }[] }[] }, variables: Record<string, unknown> | null) {
+function included(
+  node: {
+    directives?: readonly {
+      name: { value: string };
+      arguments?: readonly { name: { value: string }; value: ValueNode }[];
+    }[];
+  },
+  variables: Record<string, unknown> | null,
+) {
   for (const directive of node.directives ?? []) {
     const condition = directive.arguments?.find((a) => a.name.value === 'if')?.value;
     if (!condition) continue;
@@ -72,7 +80,8 @@ function walk(state: Walk, typeName: string, selectionSet: SelectionSetNode, pat
       const fragment = state.fragments.get(selection.name.value);
       // Guard against fragment cycles; validation rejects them, but never loop here.
       const key = `${selection.name.value}@${path.join('.')}`;
-      if (fragment && !seen.has(key)) walk(state, fragment.typeCondition.name.value, fragment.selectionSet, path, new Set(seen).add(key));
+      if (fragment && !seen.has(key))
+        walk(state, fragment.typeCondition.name.value, fragment.selectionSet, path, new Set(seen).add(key));
       continue;
     }
     const name = selection.name.value;
@@ -87,7 +96,8 @@ function walk(state: Walk, typeName: string, selectionSet: SelectionSetNode, pat
       continue;
     }
     const field = type.getFields()[name];
-    if (field && selection.selectionSet) walk(state, getNamedType(field.type).name, selection.selectionSet, responsePath, seen);
+    if (field && selection.selectionSet)
+      walk(state, getNamedType(field.type).name, selection.selectionSet, responsePath, seen);
   }
 }
 
@@ -103,8 +113,21 @@ export function deniedFields(
   // As graphql-js will see them: a variable left out takes its default (`$x: Boolean = true`).
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables);
   const variables = coerced.coerced ?? null;
-  const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
-  const state: Walk = { schema, fragments: new Map(fragments.map((f) => [f.name.value, f])), variables, rules, identity, denied: [], unauthenticated: false };
+  const root =
+    operation.operation === 'query'
+      ? schema.getQueryType()
+      : operation.operation === 'mutation'
+        ? schema.getMutationType()
+        : schema.getSubscriptionType();
+  const state: Walk = {
+    schema,
+    fragments: new Map(fragments.map((f) => [f.name.value, f])),
+    variables,
+    rules,
+    identity,
+    denied: [],
+    unauthenticated: false,
+  };
   if (root) walk(state, root.name, operation.selectionSet, [], new Set());
   return { denied: state.denied, unauthenticated: state.unauthenticated };
 }
@@ -134,9 +157,18 @@ export function authorizationPlugin<C extends AuthorizationContext>(): ApolloSer
     async requestDidStart() {
       return {
         async didResolveOperation({ operation, document, schema, request, contextValue }) {
-          const fragments = document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION);
+          const fragments = document.definitions.filter(
+            (d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION,
+          );
           if (!operation) return; // graphql-js has already refused a document without a runnable operation
-          const { denied, unauthenticated } = deniedFields(schema, rules, operation, fragments, request.variables ?? {}, contextValue.identity);
+          const { denied, unauthenticated } = deniedFields(
+            schema,
+            rules,
+            operation,
+            fragments,
+            request.variables ?? {},
+            contextValue.identity,
+          );
           if (denied.length === 0) return;
           if (contextValue.tokenError) throw contextValue.tokenError;
           const fields = [...new Set(denied.map((d) => d.field))].join(', ');

@@ -31,7 +31,8 @@ function classify(error: GraphQLError): GraphQLError {
   if (error.message.startsWith('Syntax Error:')) {
     return clientError(error, /Token limit/.test(error.message) ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED');
   }
-  if (error.message === 'Unsupported persisted query version') return clientError(error, 'PERSISTED_QUERY_NOT_SUPPORTED');
+  if (error.message === 'Unsupported persisted query version')
+    return clientError(error, 'PERSISTED_QUERY_NOT_SUPPORTED');
   return error;
 }
 
@@ -53,7 +54,9 @@ export function clientErrorsPlugin<TContext extends BaseContext>(): ApolloServer
           if (operation) return;
           const name = request.operationName;
           throw new GraphQLError(
-            name ? `Unknown operation named "${capForLog(name, 64)}"` : 'Must provide operation name if query contains multiple operations',
+            name
+              ? `Unknown operation named "${capForLog(name, 64)}"`
+              : 'Must provide operation name if query contains multiple operations',
             { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } },
           );
         },

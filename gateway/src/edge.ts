@@ -25,7 +25,10 @@ export interface Edge<TContext extends EdgeContext> {
  * (CACHE_REDIS_URL, else REDIS_URL; this process's memory without either). That Redis holds only what
  * can be lost, so it can evict, apart from the saga's streams.
  */
-export async function startEdge<TContext extends EdgeContext>(env: GatewayEnv, logger: Logger): Promise<Edge<TContext>> {
+export async function startEdge<TContext extends EdgeContext>(
+  env: GatewayEnv,
+  logger: Logger,
+): Promise<Edge<TContext>> {
   const url = env.CACHE_REDIS_URL ?? env.REDIS_URL;
   const redis = url ? await connectRedis(url, logger) : undefined;
   // Only a signed-in caller's registrations are stored, and only once every check has passed.

@@ -1,15 +1,30 @@
 import { fileURLToPath } from 'node:url';
 import { subgraphCallEnvShape } from './subgraph-call-env.js';
-import { baseEnvShape, booleanFromEnv, ConfigError, parseEnv, tokenEnvShape, trustEnvShape, trustProblems, z } from '@stockgraph/config';
+import {
+  baseEnvShape,
+  booleanFromEnv,
+  ConfigError,
+  parseEnv,
+  tokenEnvShape,
+  trustEnvShape,
+  trustProblems,
+  z,
+} from '@stockgraph/config';
 import { edgeEnvShape } from './edge-env.js';
 
-const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
 
 const shape = {
   ...baseEnvShape,
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   /** Default: the committed file, wherever the process is started from (pnpm --filter runs in gateway/). */
-  SUPERGRAPH_PATH: z.string().min(1).default(fileURLToPath(new URL('../../schema/supergraph.graphql', import.meta.url))),
+  SUPERGRAPH_PATH: z
+    .string()
+    .min(1)
+    .default(fileURLToPath(new URL('../../schema/supergraph.graphql', import.meta.url))),
   /** Reload the supergraph when the file changes; on by default in development. */
   SUPERGRAPH_WATCH: booleanFromEnv.optional(),
   USERS_URL: httpUrl.default('http://127.0.0.1:4001/graphql'),
@@ -25,11 +40,18 @@ const shape = {
   MAX_QUERY_COST: z.coerce.number().int().min(100).max(1_000_000).default(20_000),
   SESSION_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
   /** The saga's Redis; also the cache Redis (APQ, rate limits) unless CACHE_REDIS_URL is set. Unset: memory. */
-  REDIS_URL: z.string().url().refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL').optional(),
+  REDIS_URL: z
+    .string()
+    .url()
+    .refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL')
+    .optional(),
   /** Prepended to every Redis key, so deployments (and test runs) can share one Redis. */
   REDIS_KEY_PREFIX: z.string().min(1).max(100).default('stockgraph:'),
   /** The codegen manifest of trusted operations (hash → document). */
-  PERSISTED_OPERATIONS_PATH: z.string().min(1).default(fileURLToPath(new URL('../../schema/generated/persisted-documents.json', import.meta.url))),
+  PERSISTED_OPERATIONS_PATH: z
+    .string()
+    .min(1)
+    .default(fileURLToPath(new URL('../../schema/generated/persisted-documents.json', import.meta.url))),
   /** Run only operations from the manifest: the production setting for mobile builds. */
   TRUSTED_DOCUMENTS_ONLY: booleanFromEnv.default(false),
   /** Serve the schema explorer at / ; on by default except in production. */
@@ -43,11 +65,15 @@ export type GatewayEnv = z.infer<z.ZodObject<typeof shape>>;
 export function parseGatewayEnv(source: NodeJS.ProcessEnv = process.env): Readonly<GatewayEnv> {
   const env = parseEnv('gateway', shape, source);
   if (env.NODE_ENV === 'production' && env.SUPERGRAPH_WATCH) {
-    throw new ConfigError('gateway', ['SUPERGRAPH_WATCH: a production gateway serves the supergraph it was deployed with']);
+    throw new ConfigError('gateway', [
+      'SUPERGRAPH_WATCH: a production gateway serves the supergraph it was deployed with',
+    ]);
   }
   if (trustProblems(env).length > 0) throw new ConfigError('gateway', trustProblems(env));
   if (env.TRUSTED_DOCUMENTS_ONLY && env.EXPLORER_ENABLED) {
-    throw new ConfigError('gateway', ['EXPLORER_ENABLED: the explorer sends ad-hoc operations, which TRUSTED_DOCUMENTS_ONLY refuses']);
+    throw new ConfigError('gateway', [
+      'EXPLORER_ENABLED: the explorer sends ad-hoc operations, which TRUSTED_DOCUMENTS_ONLY refuses',
+    ]);
   }
   return env;
 }

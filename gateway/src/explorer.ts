@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { css, editorWorkerService, favicon, graphqlWorker, js, jsonWorker } from '@graphql-yoga/render-graphiql/graphiql';
+import {
+  css,
+  editorWorkerService,
+  favicon,
+  graphqlWorker,
+  js,
+  jsonWorker,
+} from '@graphql-yoga/render-graphiql/graphiql';
 import type { ServiceOptions } from '@stockgraph/server';
 
 type App = Parameters<NonNullable<ServiceOptions<never>['routes']>>[0];
@@ -45,7 +52,9 @@ document.addEventListener('DOMContentLoaded', () => {
 `;
 
 function defaultQuery(demoUsers: boolean): string {
-  const login = demoUsers ? 'email: "viewer@stockgraph.local", password: "stockgraph"' : 'email: "you@example.com", password: "…"';
+  const login = demoUsers
+    ? 'email: "viewer@stockgraph.local", password: "stockgraph"'
+    : 'email: "you@example.com", password: "…"';
   return `# Stockgraph explorer: the supergraph of this gateway. The Docs button (top left) lists
 # every type and field with its description.
 #
@@ -144,30 +153,41 @@ export function explorerRoutes(settings: ExplorerSettings): (app: App) => void {
     [WORKERS.graphql]: asset('text/javascript; charset=utf-8', graphqlWorker),
   };
 
-  const send = (file: Asset, headers: Record<string, string> = {}): Handler => async (req, res) => {
-    const head = { 'content-type': file.type, etag: file.etag, 'cache-control': 'no-cache', vary: 'accept-encoding', 'x-content-type-options': 'nosniff', ...headers };
-    for (const [name, value] of Object.entries(head)) res.setHeader(name, value);
-    if (req.headers['if-none-match'] === file.etag) {
-      res.writeHead(304).end();
-      return;
-    }
-    let body = file.body;
-    if (body.length > 1024 && req.acceptsEncodings('gzip') === 'gzip') {
-      file.gzipped ??= compress(body, { level: 9 });
-      body = await file.gzipped;
-      res.setHeader('content-encoding', 'gzip');
-    }
-    res.setHeader('content-length', body.length);
-    res.end(req.method === 'HEAD' ? undefined : body);
-  };
+  const send =
+    (file: Asset, headers: Record<string, string> = {}): Handler =>
+    async (req, res) => {
+      const head = {
+        'content-type': file.type,
+        etag: file.etag,
+        'cache-control': 'no-cache',
+        vary: 'accept-encoding',
+        'x-content-type-options': 'nosniff',
+        ...headers,
+      };
+      for (const [name, value] of Object.entries(head)) res.setHeader(name, value);
+      if (req.headers['if-none-match'] === file.etag) {
+        res.writeHead(304).end();
+        return;
+      }
+      let body = file.body;
+      if (body.length > 1024 && req.acceptsEncodings('gzip') === 'gzip') {
+        file.gzipped ??= compress(body, { level: 9 });
+        body = await file.gzipped;
+        res.setHeader('content-encoding', 'gzip');
+      }
+      res.setHeader('content-length', body.length);
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
   const showPage = send(html, { 'content-security-policy': CSP, 'referrer-policy': 'no-referrer' });
 
   return (app) => {
     app.get('/', showPage);
     // A browser opening the endpoint gets the explorer; GraphQL over GET (a query or extensions parameter) does not.
     app.get('/graphql', (req, res, next) => {
-      const browser = req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html';
-      if (browser && req.query.query === undefined && req.query.extensions === undefined) return showPage(req, res, next);
+      const browser =
+        req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html';
+      if (browser && req.query.query === undefined && req.query.extensions === undefined)
+        return showPage(req, res, next);
       next();
     });
     app.get('/explorer/:file', (req, res, next) => {

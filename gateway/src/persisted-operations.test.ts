@@ -89,7 +89,9 @@ describe('gateway settings for clients', () => {
   });
 
   it('refuse the explorer together with trusted documents only, and a non-Redis REDIS_URL', () => {
-    expect(() => parseGatewayEnv({ TRUSTED_DOCUMENTS_ONLY: 'true', EXPLORER_ENABLED: 'true' })).toThrow(/EXPLORER_ENABLED: the explorer sends ad-hoc operations/);
+    expect(() => parseGatewayEnv({ TRUSTED_DOCUMENTS_ONLY: 'true', EXPLORER_ENABLED: 'true' })).toThrow(
+      /EXPLORER_ENABLED: the explorer sends ad-hoc operations/,
+    );
     expect(() => parseGatewayEnv({ REDIS_URL: 'http://127.0.0.1:6379' })).toThrow(/REDIS_URL.*redis:\/\//);
     expect(() => parseGatewayEnv({ TRUSTED_DOCUMENTS_ONLY: 'maybe' })).toThrow(/TRUSTED_DOCUMENTS_ONLY/);
     expect(parseGatewayEnv({ TRUSTED_DOCUMENTS_ONLY: 'true' }).TRUSTED_DOCUMENTS_ONLY).toBe(true);

@@ -21,9 +21,12 @@ export const APQ_TTL_SECONDS = 24 * 60 * 60;
  */
 export class OperationNotTrustedError extends GraphQLError {
   constructor() {
-    super('Only operations from the persisted-operation manifest run here: send the sha256Hash of a shipped operation', {
-      extensions: { code: OPERATION_NOT_TRUSTED, http: { status: 400 } },
-    });
+    super(
+      'Only operations from the persisted-operation manifest run here: send the sha256Hash of a shipped operation',
+      {
+        extensions: { code: OPERATION_NOT_TRUSTED, http: { status: 400 } },
+      },
+    );
   }
 }
 
@@ -44,16 +47,21 @@ export function readManifest(path: string): Map<string, string> {
   try {
     entries = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new ConfigError('gateway', [`PERSISTED_OPERATIONS_PATH=${JSON.stringify(path)}: cannot read the manifest (${(error as Error).message})`]);
+    throw new ConfigError('gateway', [
+      `PERSISTED_OPERATIONS_PATH=${JSON.stringify(path)}: cannot read the manifest (${(error as Error).message})`,
+    ]);
   }
   if (typeof entries !== 'object' || entries === null || Array.isArray(entries)) {
-    throw new ConfigError('gateway', [`PERSISTED_OPERATIONS_PATH=${JSON.stringify(path)}: the manifest must be a JSON object of hash → document`]);
+    throw new ConfigError('gateway', [
+      `PERSISTED_OPERATIONS_PATH=${JSON.stringify(path)}: the manifest must be a JSON object of hash → document`,
+    ]);
   }
   const manifest = new Map<string, string>();
   const problems: string[] = [];
   for (const [key, document] of Object.entries(entries)) {
     const hash = key.replace(/^sha256:/, '');
-    if (typeof document !== 'string' || operationHash(document) !== hash) problems.push(`PERSISTED_OPERATIONS_PATH: manifest entry ${key} is not the sha256 of its document`);
+    if (typeof document !== 'string' || operationHash(document) !== hash)
+      problems.push(`PERSISTED_OPERATIONS_PATH: manifest entry ${key} is not the sha256 of its document`);
     else manifest.set(hash, document);
   }
   if (problems.length > 0) throw new ConfigError('gateway', problems);
@@ -104,7 +112,9 @@ function persistedHash(request: GraphQLRequest): string | undefined {
  * before it is parsed, so untrusted text costs no parsing and learns nothing about the schema from
  * validation messages.
  */
-export function persistedOperationsPlugin<TContext extends BaseContext>(options: PersistedOperationsOptions<TContext>): ApolloServerPlugin<TContext> {
+export function persistedOperationsPlugin<TContext extends BaseContext>(
+  options: PersistedOperationsOptions<TContext>,
+): ApolloServerPlugin<TContext> {
   const { manifest, store, trustedOnly, maxDocumentBytes, mayRegister, logger } = options;
   return {
     async requestDidStart({ request }) {
@@ -115,7 +125,10 @@ export function persistedOperationsPlugin<TContext extends BaseContext>(options:
           request.query ??= manifest.get(key);
           return {};
         }
-        logger.info({ hash: capForLog(key), operation: capForLog(request.operationName) }, 'refused an operation that is not in the manifest');
+        logger.info(
+          { hash: capForLog(key), operation: capForLog(request.operationName) },
+          'refused an operation that is not in the manifest',
+        );
         // Apollo turns an error thrown this early into a 500. So the untrusted text is swapped, unparsed,
         // for a stand-in named after the refusal, and the refusal is thrown where Apollo answers it as
         // it should: 400, logged and counted under its code (and the stand-in's name).
@@ -165,8 +178,15 @@ export function persistedOperationsFromEnv<TContext extends BaseContext>(
   const manifest = readManifest(env.PERSISTED_OPERATIONS_PATH);
   const store = redis
     ? new BoundedRedisStore(redis, `${env.REDIS_KEY_PREFIX}apq:`, env.APQ_MAX_ENTRIES, logger)
-    : new InMemoryLRUCache<string>({ maxSize: 30 * 1024 * 1024, max: env.APQ_MAX_ENTRIES, sizeCalculation: (d) => d.length });
-  logger.info({ operations: manifest.size, store: redis ? 'redis' : 'memory', trustedOnly: env.TRUSTED_DOCUMENTS_ONLY }, 'persisted operations');
+    : new InMemoryLRUCache<string>({
+        maxSize: 30 * 1024 * 1024,
+        max: env.APQ_MAX_ENTRIES,
+        sizeCalculation: (d) => d.length,
+      });
+  logger.info(
+    { operations: manifest.size, store: redis ? 'redis' : 'memory', trustedOnly: env.TRUSTED_DOCUMENTS_ONLY },
+    'persisted operations',
+  );
   const plugin = persistedOperationsPlugin<TContext>({
     manifest,
     store,

@@ -1,8 +1,21 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import type { Logger } from '@stockgraph/logger';
-import { type DocumentNode, GraphQLError, type GraphQLSchema, Kind, type OperationDefinitionNode, validate } from 'graphql';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import {
+  type DocumentNode,
+  GraphQLError,
+  type GraphQLSchema,
+  Kind,
+  type OperationDefinitionNode,
+  validate,
+} from 'graphql';
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  RLWrapperTimeouts,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
 import type { RedisClient } from './redis.js';
 
 export interface RateLimitSettings {
@@ -75,7 +88,10 @@ export function estimatedCost(schema: GraphQLSchema, document: DocumentNode): nu
   const known = costs.get(document);
   if (known !== undefined) return known;
   let cost = 0;
-  const rule = costLimitRule({ maxCost: Number.POSITIVE_INFINITY, onAccept: [(_context, details: { n: number }) => (cost = Math.max(cost, details.n))] });
+  const rule = costLimitRule({
+    maxCost: Number.POSITIVE_INFINITY,
+    onAccept: [(_context, details: { n: number }) => (cost = Math.max(cost, details.n))],
+  });
   validate(schema, document, [rule]);
   costs.set(document, cost);
   return cost;
@@ -83,7 +99,8 @@ export function estimatedCost(schema: GraphQLSchema, document: DocumentNode): nu
 
 function signInFields(operation: OperationDefinitionNode): number {
   if (operation.operation !== 'mutation') return 0;
-  return operation.selectionSet.selections.filter((s) => s.kind === Kind.FIELD && SIGN_IN_FIELDS.has(s.name.value)).length;
+  return operation.selectionSet.selections.filter((s) => s.kind === Kind.FIELD && SIGN_IN_FIELDS.has(s.name.value))
+    .length;
 }
 
 function headers(limit: number, result: RateLimiterRes, refused: boolean): Map<string, string> {
@@ -104,7 +121,9 @@ function headers(limit: number, result: RateLimiterRes, refused: boolean): Map<s
  * stricter per-address budget, and APQ registrations from their own. With Redis the budgets are
  * shared by every gateway replica; while Redis is unreachable each replica enforces them alone.
  */
-export function rateLimitPlugin<TContext extends BaseContext>(options: RateLimitOptions<TContext>): ApolloServerPlugin<TContext> {
+export function rateLimitPlugin<TContext extends BaseContext>(
+  options: RateLimitOptions<TContext>,
+): ApolloServerPlugin<TContext> {
   const cost = budget('cost', options.points, options);
   const signIn = budget('sign-in', options.signIn, options);
   const registrations = budget('apq', options.apqRegistrations, options);

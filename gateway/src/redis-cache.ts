@@ -8,7 +8,10 @@ const COMMAND_TIMEOUT_MS = 250;
 function withTimeout<T>(promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`redis did not answer within ${COMMAND_TIMEOUT_MS} ms`)), COMMAND_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`redis did not answer within ${COMMAND_TIMEOUT_MS} ms`)),
+      COMMAND_TIMEOUT_MS,
+    );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -37,7 +40,9 @@ export class RedisKeyValueCache implements KeyValueCache<string> {
   async set(key: string, value: string, options?: KeyValueCacheSetOptions): Promise<void> {
     const ttl = options?.ttl;
     try {
-      await withTimeout(this.client.set(this.prefix + key, value, ttl ? { expiration: { type: 'EX', value: Math.ceil(ttl) } } : {}));
+      await withTimeout(
+        this.client.set(this.prefix + key, value, ttl ? { expiration: { type: 'EX', value: Math.ceil(ttl) } } : {}),
+      );
     } catch (error) {
       this.logger.debug({ err: error, key }, 'redis cache write failed');
     }

@@ -57,12 +57,24 @@ type Reason = 'timeout' | 'connection' | 'status' | 'breaker_open';
 
 /** Raised for every way a subgraph can fail to answer; anything else is an answer. */
 class Unavailable extends Error {
-  constructor(readonly reason: Reason, cause: unknown) {
+  constructor(
+    readonly reason: Reason,
+    cause: unknown,
+  ) {
     super(`subgraph unavailable (${reason})`, { cause });
   }
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 function errorCode(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
@@ -86,7 +98,8 @@ const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
 /** The body of a subgraph's non-2xx answer, when it is a GraphQL response (e.g. 400 for bad variables). */
 function graphqlBodyOf(error: unknown): GatewayGraphQLResponse | null {
   const body = (error as { extensions?: { response?: { body?: unknown } } }).extensions?.response?.body;
-  if (body && typeof body === 'object' && Array.isArray((body as { errors?: unknown }).errors)) return body as GatewayGraphQLResponse;
+  if (body && typeof body === 'object' && Array.isArray((body as { errors?: unknown }).errors))
+    return body as GatewayGraphQLResponse;
   return null;
 }
 
@@ -115,7 +128,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     private readonly secret?: string,
   ) {
     // Node's fetch keeps connections alive; the signal bounds the whole exchange, body included.
-    super({ url, fetcher: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(settings.timeoutMs) }) });
+    super({
+      url,
+      fetcher: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(settings.timeoutMs) }),
+    });
     this.breaker = new CircuitBreaker((attempt: () => Promise<GatewayGraphQLResponse>) => attempt(), {
       timeout: false,
       volumeThreshold: settings.breakerMinRequests,
@@ -145,7 +161,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     try {
       return await this.breaker.fire(() => this.attempt(options));
     } catch (error) {
-      if ((error as { code?: unknown }).code === 'EOPENBREAKER') return this.unavailable(options, 'breaker_open', error);
+      if ((error as { code?: unknown }).code === 'EOPENBREAKER')
+        return this.unavailable(options, 'breaker_open', error);
       if (error instanceof Unavailable) return this.unavailable(options, error.reason, error.cause);
       throw error;
     }
@@ -176,7 +193,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       }
       if (status !== undefined && (status >= 500 || status === 429)) throw new Unavailable('status', error);
       const code = errorCode(error);
-      if ((code && CONNECTION_CODES.has(code)) || error instanceof TypeError) throw new Unavailable('connection', error);
+      if ((code && CONNECTION_CODES.has(code)) || error instanceof TypeError)
+        throw new Unavailable('connection', error);
       throw error;
     }
   }

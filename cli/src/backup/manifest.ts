@@ -44,7 +44,8 @@ export function readManifest(dir: string): Manifest {
   } catch {
     throw new CliError(`${dir}: manifest.json is not valid JSON (the backup is damaged)`);
   }
-  if (manifest.format !== MANIFEST_FORMAT) throw new CliError(`${dir}: unknown backup format ${JSON.stringify(manifest.format)}`);
+  if (manifest.format !== MANIFEST_FORMAT)
+    throw new CliError(`${dir}: unknown backup format ${JSON.stringify(manifest.format)}`);
   return manifest;
 }
 
@@ -55,7 +56,9 @@ export async function checkFiles(dir: string, manifest: Manifest): Promise<void>
     if (!existsSync(path)) throw new CliError(`backup ${manifest.id}: ${entry.file} is missing`);
     const actual = await sha256File(path);
     if (actual !== entry.sha256) {
-      throw new CliError(`backup ${manifest.id}: ${entry.file} is corrupted (SHA-256 ${actual.slice(0, 12)}…, manifest says ${entry.sha256.slice(0, 12)}…)`);
+      throw new CliError(
+        `backup ${manifest.id}: ${entry.file} is corrupted (SHA-256 ${actual.slice(0, 12)}…, manifest says ${entry.sha256.slice(0, 12)}…)`,
+      );
     }
   }
 }

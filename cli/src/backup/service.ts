@@ -8,11 +8,27 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
 import { subgraphDefinitions } from '../../../scripts/db-migrate.js';
-import { createDatabase, dropDatabase, dropSchema, latestMigration, schemaRowCounts, schemaTables, type Query } from '../db/backup.repository.js';
+import {
+  createDatabase,
+  dropDatabase,
+  dropSchema,
+  latestMigration,
+  schemaRowCounts,
+  schemaTables,
+  type Query,
+} from '../db/backup.repository.js';
 import { shippedMigrations } from '../db/status.repository.js';
 import { CliError, describeDatabaseError, misuse } from '../errors.js';
 import { redactUrl, SUBGRAPH_NAMES, type SubgraphName, type Targets } from '../targets.js';
-import { checkFiles, listBackupDirs, MANIFEST_FORMAT, readManifest, sha256File, type Manifest, type SubgraphEntry } from './manifest.js';
+import {
+  checkFiles,
+  listBackupDirs,
+  MANIFEST_FORMAT,
+  readManifest,
+  sha256File,
+  type Manifest,
+  type SubgraphEntry,
+} from './manifest.js';
 import { connectionArgs, runTool } from './tools.js';
 
 const PGLITE_FILE = 'pglite.tar.gz';
@@ -44,7 +60,13 @@ async function describeSubgraphs(queryFor: (name: SubgraphName) => Query): Promi
     const latest = await latestMigration(query, schema);
     if (latest === null) throw new CliError(`subgraph ${name} has no migrations applied: nothing to back up`);
     const [applied] = await query<{ n: string }>(`select count(*)::text as n from "${schema}".__drizzle_migrations`);
-    entries.push({ name, schema, migrations: Number(applied?.n ?? 0), latestMigration: latest, rowCounts: await schemaRowCounts(query, schema) });
+    entries.push({
+      name,
+      schema,
+      migrations: Number(applied?.n ?? 0),
+      latestMigration: latest,
+      rowCounts: await schemaRowCounts(query, schema),
+    });
   }
   return entries;
 }
@@ -64,10 +86,18 @@ export async function createBackup(targets: Targets, root: string, keep: number)
   const partial = join(root, `${id}.partial`);
   mkdirSync(partial, { recursive: true });
   try {
-    const manifest: Manifest = { format: MANIFEST_FORMAT, id, createdAt: new Date().toISOString(), driver: 'postgres', files: [], subgraphs: [] };
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      id,
+      createdAt: new Date().toISOString(),
+      driver: 'postgres',
+      files: [],
+      subgraphs: [],
+    };
     const anyUrl = SUBGRAPH_NAMES.some((n) => targets.urls[n]);
     if (!anyUrl) {
-      if (!existsSync(targets.pgliteDir)) throw misuse(`no database to back up: DATABASE_URL is unset and ${targets.pgliteDir} does not exist`);
+      if (!existsSync(targets.pgliteDir))
+        throw misuse(`no database to back up: DATABASE_URL is unset and ${targets.pgliteDir} does not exist`);
       manifest.driver = 'pglite';
       const pg = await PGlite.create(targets.pgliteDir);
       try {
@@ -77,12 +107,19 @@ export async function createBackup(targets: Targets, root: string, keep: number)
       } finally {
         await pg.close();
       }
-      manifest.files.push({ file: PGLITE_FILE, sha256: await sha256File(join(partial, PGLITE_FILE)), bytes: statSync(join(partial, PGLITE_FILE)).size });
+      manifest.files.push({
+        file: PGLITE_FILE,
+        sha256: await sha256File(join(partial, PGLITE_FILE)),
+        bytes: statSync(join(partial, PGLITE_FILE)).size,
+      });
     } else {
       const clients = new Map<string, ReturnType<typeof postgresQuery>>();
       const urlOf = (name: SubgraphName) => {
         const url = targets.urls[name];
-        if (!url) throw misuse(`${name} has no database URL while others have one: set DATABASE_URL or ${name.toUpperCase()}_DATABASE_URL`);
+        if (!url)
+          throw misuse(
+            `${name} has no database URL while others have one: set DATABASE_URL or ${name.toUpperCase()}_DATABASE_URL`,
+          );
         return url;
       };
       try {
@@ -98,15 +135,35 @@ export async function createBackup(targets: Targets, root: string, keep: number)
       for (const name of SUBGRAPH_NAMES) {
         const file = `${name}.dump`;
         const { dbname, env } = connectionArgs(urlOf(name));
-        await runTool('pg_dump', ['--format=custom', '--compress=6', `--schema=${schemaOf(name)}`, `--file=${join(partial, file)}`, `--dbname=${dbname}`], env);
-        manifest.files.push({ file, sha256: await sha256File(join(partial, file)), bytes: statSync(join(partial, file)).size });
+        await runTool(
+          'pg_dump',
+          [
+            '--format=custom',
+            '--compress=6',
+            `--schema=${schemaOf(name)}`,
+            `--file=${join(partial, file)}`,
+            `--dbname=${dbname}`,
+          ],
+          env,
+        );
+        manifest.files.push({
+          file,
+          sha256: await sha256File(join(partial, file)),
+          bytes: statSync(join(partial, file)).size,
+        });
       }
     }
     writeFileSync(join(partial, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     // A backup is complete only under its final name: a crash mid-way leaves a .partial, never a half backup.
     renameSync(partial, join(root, id));
     const removedByRetention = applyRetention(root, keep);
-    return { id, path: join(root, id), driver: manifest.driver, bytes: manifest.files.reduce((a, f) => a + f.bytes, 0), removedByRetention };
+    return {
+      id,
+      path: join(root, id),
+      driver: manifest.driver,
+      bytes: manifest.files.reduce((a, f) => a + f.bytes, 0),
+      removedByRetention,
+    };
   } catch (error) {
     rmSync(partial, { recursive: true, force: true });
     throw error;
@@ -157,7 +214,13 @@ function compareCounts(manifest: Manifest, restored: Record<string, Record<strin
   for (const s of manifest.subgraphs) {
     const got = restored[s.name] ?? {};
     for (const table of new Set([...Object.keys(s.rowCounts), ...Object.keys(got)])) {
-      if (s.rowCounts[table] !== got[table]) differences.push({ subgraph: s.name, table, manifest: s.rowCounts[table] ?? null, restored: got[table] ?? null });
+      if (s.rowCounts[table] !== got[table])
+        differences.push({
+          subgraph: s.name,
+          table,
+          manifest: s.rowCounts[table] ?? null,
+          restored: got[table] ?? null,
+        });
     }
   }
   return { id: manifest.id, ok: differences.length === 0, differences };
@@ -187,7 +250,10 @@ export async function verifyBackup(dir: string, scratchServerUrl: string | undef
     }
     return compareCounts(manifest, restored);
   }
-  if (!scratchServerUrl) throw misuse('backup verify needs a PostgreSQL server for its scratch database: set DATABASE_URL or BACKUP_SCRATCH_URL');
+  if (!scratchServerUrl)
+    throw misuse(
+      'backup verify needs a PostgreSQL server for its scratch database: set DATABASE_URL or BACKUP_SCRATCH_URL',
+    );
   const admin = postgresQuery(maintenanceUrl(scratchServerUrl));
   const scratch = `sg_backup_verify_${randomBytes(4).toString('hex')}`;
   try {
@@ -196,7 +262,18 @@ export async function verifyBackup(dir: string, scratchServerUrl: string | undef
     scratchUrl.pathname = `/${scratch}`;
     const { dbname, env } = connectionArgs(scratchUrl.toString());
     for (const s of manifest.subgraphs) {
-      await runTool('pg_restore', ['--no-owner', '--no-privileges', '--exit-on-error', '--single-transaction', `--dbname=${dbname}`, join(dir, `${s.name}.dump`)], env);
+      await runTool(
+        'pg_restore',
+        [
+          '--no-owner',
+          '--no-privileges',
+          '--exit-on-error',
+          '--single-transaction',
+          `--dbname=${dbname}`,
+          join(dir, `${s.name}.dump`),
+        ],
+        env,
+      );
     }
     const client = postgresQuery(scratchUrl.toString());
     try {
@@ -225,15 +302,21 @@ function assertKnownSchema(manifest: Manifest): void {
   }
 }
 
-export async function restoreBackup(dir: string, targets: Targets, force: boolean): Promise<{ id: string; restored: string[] }> {
+export async function restoreBackup(
+  dir: string,
+  targets: Targets,
+  force: boolean,
+): Promise<{ id: string; restored: string[] }> {
   const manifest = readManifest(dir);
   assertKnownSchema(manifest);
   await checkFiles(dir, manifest);
   if (manifest.driver === 'pglite') {
-    if (SUBGRAPH_NAMES.some((n) => targets.urls[n])) throw misuse('this backup is of embedded PGlite data; unset DATABASE_URL to restore it into PGLITE_DIR');
+    if (SUBGRAPH_NAMES.some((n) => targets.urls[n]))
+      throw misuse('this backup is of embedded PGlite data; unset DATABASE_URL to restore it into PGLITE_DIR');
     const target = targets.pgliteDir;
     if (existsSync(target) && readdirSync(target).length > 0) {
-      if (!force) throw new CliError(`${target} is not empty; restore into an empty directory or pass --force to replace it`);
+      if (!force)
+        throw new CliError(`${target} is not empty; restore into an empty directory or pass --force to replace it`);
       rmSync(target, { recursive: true, force: true });
     }
     mkdirSync(target, { recursive: true });
@@ -244,7 +327,10 @@ export async function restoreBackup(dir: string, targets: Targets, force: boolea
   const urls = Object.fromEntries(
     manifest.subgraphs.map((s) => {
       const url = targets.urls[s.name as SubgraphName];
-      if (!url) throw misuse(`restore needs PostgreSQL for ${s.name}: set DATABASE_URL or ${s.name.toUpperCase()}_DATABASE_URL`);
+      if (!url)
+        throw misuse(
+          `restore needs PostgreSQL for ${s.name}: set DATABASE_URL or ${s.name.toUpperCase()}_DATABASE_URL`,
+        );
       return [s.name, url];
     }),
   );
@@ -254,7 +340,9 @@ export async function restoreBackup(dir: string, targets: Targets, force: boolea
     try {
       const tables = await schemaTables(client.query, s.schema);
       if (tables > 0 && !force) {
-        throw new CliError(`${redactUrl(urls[s.name]!)}: schema ${s.schema} is not empty (${tables} tables); restore into an empty database or pass --force to replace it`);
+        throw new CliError(
+          `${redactUrl(urls[s.name]!)}: schema ${s.schema} is not empty (${tables} tables); restore into an empty database or pass --force to replace it`,
+        );
       }
     } finally {
       await client.close();
@@ -272,7 +360,18 @@ export async function restoreBackup(dir: string, targets: Targets, force: boolea
     }
     const { dbname, env } = connectionArgs(urls[s.name]!);
     // One transaction per subgraph: a failed restore leaves that schema absent, and a re-run finishes it.
-    await runTool('pg_restore', ['--no-owner', '--no-privileges', '--exit-on-error', '--single-transaction', `--dbname=${dbname}`, join(dir, `${s.name}.dump`)], env);
+    await runTool(
+      'pg_restore',
+      [
+        '--no-owner',
+        '--no-privileges',
+        '--exit-on-error',
+        '--single-transaction',
+        `--dbname=${dbname}`,
+        join(dir, `${s.name}.dump`),
+      ],
+      env,
+    );
     restored.push(s.name);
   }
   return { id: manifest.id, restored };

@@ -18,7 +18,9 @@ export function runTool(tool: string, args: string[], env: NodeJS.ProcessEnv): P
     const child = spawn(tool, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', (error) => reject(new CliError(`${tool} could not run (${error.message}); install the PostgreSQL client tools`)));
+    child.on('error', (error) =>
+      reject(new CliError(`${tool} could not run (${error.message}); install the PostgreSQL client tools`)),
+    );
     child.on('exit', (code) => {
       if (code === 0) return resolve();
       const first = stderr.split('\n').find((l) => l.trim()) ?? `exit code ${code}`;

@@ -20,7 +20,9 @@ const formatBytes = (n: number) => (n > 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${
 export function registerBackupCommands(program: Command, output: () => Output): void {
   const backup = program
     .command('backup')
-    .description('logical backups per subgraph schema (pg_dump custom format) or of the embedded PGlite data, with a manifest');
+    .description(
+      'logical backups per subgraph schema (pg_dump custom format) or of the embedded PGlite data, with a manifest',
+    );
   const dirOption = ['--dir <dir>', 'where backups are kept (default: BACKUP_DIR, else ./backups)'] as const;
 
   backup
@@ -34,7 +36,10 @@ export function registerBackupCommands(program: Command, output: () => Output): 
       const { createBackup } = await service();
       const result = await createBackup(resolveTargets(), options.dir ?? env.BACKUP_DIR, keep);
       output().result(result, (r) =>
-        [`Backup ${r.id} (${r.driver}, ${formatBytes(r.bytes)}) in ${r.path}.`, ...r.removedByRetention.map((id) => `Removed ${id} (retention: keep ${keep}).`)].join('\n'),
+        [
+          `Backup ${r.id} (${r.driver}, ${formatBytes(r.bytes)}) in ${r.path}.`,
+          ...r.removedByRetention.map((id) => `Removed ${id} (retention: keep ${keep}).`),
+        ].join('\n'),
       );
     });
 
@@ -48,7 +53,13 @@ export function registerBackupCommands(program: Command, output: () => Output): 
       output().result({ backups }, (r) =>
         r.backups.length === 0
           ? 'No backups.'
-          : r.backups.map((b) => ('error' in b ? `${b.id}  UNREADABLE: ${b.error}` : `${b.id}  ${b.driver}  ${formatBytes(b.bytes)}  ${b.rows} rows`)).join('\n'),
+          : r.backups
+              .map((b) =>
+                'error' in b
+                  ? `${b.id}  UNREADABLE: ${b.error}`
+                  : `${b.id}  ${b.driver}  ${formatBytes(b.bytes)}  ${b.rows} rows`,
+              )
+              .join('\n'),
       );
     });
 
@@ -60,24 +71,36 @@ export function registerBackupCommands(program: Command, output: () => Output): 
     .action(async (id: string, options: { dir?: string }) => {
       const env = backupEnv();
       const { verifyBackup, locateBackup } = await service();
-      const result = await verifyBackup(locateBackup(options.dir ?? env.BACKUP_DIR, id), env.BACKUP_SCRATCH_URL ?? resolveTargets().urls.users);
+      const result = await verifyBackup(
+        locateBackup(options.dir ?? env.BACKUP_DIR, id),
+        env.BACKUP_SCRATCH_URL ?? resolveTargets().urls.users,
+      );
       output().result(result, (r) =>
         r.ok
           ? `Backup ${r.id} is whole: restored into a scratch database, every row count matches the manifest.`
-          : [`Backup ${r.id} does NOT match its manifest:`, ...r.differences.map((d) => `  ${d.subgraph}.${d.table}: manifest ${d.manifest}, restored ${d.restored}`)].join('\n'),
+          : [
+              `Backup ${r.id} does NOT match its manifest:`,
+              ...r.differences.map((d) => `  ${d.subgraph}.${d.table}: manifest ${d.manifest}, restored ${d.restored}`),
+            ].join('\n'),
       );
       if (!result.ok) process.exitCode = 1;
     });
 
   backup
     .command('restore')
-    .description('restore a backup into empty databases (or an empty PGLITE_DIR); refuses non-empty targets unless --force')
+    .description(
+      'restore a backup into empty databases (or an empty PGLITE_DIR); refuses non-empty targets unless --force',
+    )
     .argument('<backup>', 'a backup id (see `backup list`) or a backup directory')
     .option(...dirOption)
     .option('--force', 'replace the schemas (or PGlite directory) that already hold data', false)
     .action(async (id: string, options: { dir?: string; force: boolean }) => {
       const { restoreBackup, locateBackup } = await service();
-      const result = await restoreBackup(locateBackup(options.dir ?? backupEnv().BACKUP_DIR, id), resolveTargets(), options.force);
+      const result = await restoreBackup(
+        locateBackup(options.dir ?? backupEnv().BACKUP_DIR, id),
+        resolveTargets(),
+        options.force,
+      );
       output().result(result, (r) => `Restored backup ${r.id}: ${r.restored.join(', ')}.`);
     });
 }

@@ -3,7 +3,12 @@ import { PGlite } from '@electric-sql/pglite';
 import { openDatabase } from '@stockgraph/db';
 import { createLogger } from '@stockgraph/logger';
 import type { Command } from 'commander';
-import { migrationStatus, partitionStatus, type MigrationStatus, type PartitionStatus } from '../db/status.repository.js';
+import {
+  migrationStatus,
+  partitionStatus,
+  type MigrationStatus,
+  type PartitionStatus,
+} from '../db/status.repository.js';
 import type { Output } from '../output.js';
 import { redactUrl, resolveTargets, type SubgraphName } from '../targets.js';
 
@@ -33,8 +38,15 @@ async function status(): Promise<SubgraphStatus[]> {
       try {
         const migrations = await migrationStatus(handle.db, definition.pgSchema, definition.migrationsFolder);
         const partitionedTables =
-          migrations.applied.length === 0 ? [] : await Promise.all((definition.partitionedTables ?? []).map((t) => partitionStatus(handle.db, t)));
-        result.push({ subgraph: definition.name, database: url ? redactUrl(url) : `pglite:${targets.pgliteDir}`, ...migrations, partitionedTables });
+          migrations.applied.length === 0
+            ? []
+            : await Promise.all((definition.partitionedTables ?? []).map((t) => partitionStatus(handle.db, t)));
+        result.push({
+          subgraph: definition.name,
+          database: url ? redactUrl(url) : `pglite:${targets.pgliteDir}`,
+          ...migrations,
+          partitionedTables,
+        });
       } finally {
         await handle.close();
       }
@@ -49,10 +61,14 @@ function describeStatus(rows: SubgraphStatus[]): string {
   const lines: string[] = [];
   for (const s of rows) {
     lines.push(`${s.subgraph} (${s.database})`);
-    lines.push(`  migrations: ${s.applied.length} applied, ${s.pending.length} pending${s.pending.length ? `: ${s.pending.join(', ')}` : ''}`);
+    lines.push(
+      `  migrations: ${s.applied.length} applied, ${s.pending.length} pending${s.pending.length ? `: ${s.pending.join(', ')}` : ''}`,
+    );
     for (const t of s.partitionedTables) {
       const months = t.partitions.filter((p) => !p.name.endsWith('_default'));
-      lines.push(`  ${t.table}: ${months.length} monthly partitions, ${t.defaultRows} row(s) in DEFAULT${t.defaultRows ? '  <-- create the missing months' : ''}`);
+      lines.push(
+        `  ${t.table}: ${months.length} monthly partitions, ${t.defaultRows} row(s) in DEFAULT${t.defaultRows ? '  <-- create the missing months' : ''}`,
+      );
       for (const p of months) lines.push(`    ${p.name.padEnd(32)} ~${p.estimatedRows} rows`);
     }
   }
@@ -74,7 +90,7 @@ export function registerDbCommands(program: Command, output: () => Output): void
       const rows = await status();
       output().result({ subgraphs: rows }, (v) => describeStatus(v.subgraphs));
       // Pending migrations or rows in DEFAULT are findings an operator (or a deploy check) must act on.
-      if (rows.some((s) => s.pending.length > 0 || s.partitionedTables.some((t) => t.defaultRows > 0))) process.exitCode = 1;
+      if (rows.some((s) => s.pending.length > 0 || s.partitionedTables.some((t) => t.defaultRows > 0)))
+        process.exitCode = 1;
     });
 }
-

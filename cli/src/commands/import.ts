@@ -19,9 +19,15 @@ export function registerImportCommands(program: Command, output: () => Output): 
 
   command
     .command('make-legacy')
-    .description('write a legacy SQLite file (the legacy schema, exactly) with generated data; user passwords are pw-<username>')
+    .description(
+      'write a legacy SQLite file (the legacy schema, exactly) with generated data; user passwords are pw-<username>',
+    )
     .argument('<file>', 'where to write it (replaced if it exists)')
-    .requiredOption('--orders <n>', 'number of orders (items, log rows, customers and products scale with it)', positiveInt)
+    .requiredOption(
+      '--orders <n>',
+      'number of orders (items, log rows, customers and products scale with it)',
+      positiveInt,
+    )
     .option('--seed <s>', 'seed: the same seed writes the same file', positiveInt, 1)
     .option('--dirty', 'include every kind of dirty data real files carry', false)
     .action((file: string, options: { orders: number; seed: number; dirty: boolean }) => {
@@ -30,21 +36,36 @@ export function registerImportCommands(program: Command, output: () => Output): 
       let last = 0;
       const counts = generateLegacyFile(file, { ...options, onProgress: (n) => (bar.increment(n - last), (last = n)) });
       bar.stop();
-      out.result({ file: resolve(file), ...counts }, (c) => `Wrote ${c.file}: ${c.total} rows (${c.orders} orders, ${c.order_items} items, ${c.inventory_log} log rows, ${c.customers} customers, ${c.products} products, ${c.users} users).`);
+      out.result(
+        { file: resolve(file), ...counts },
+        (c) =>
+          `Wrote ${c.file}: ${c.total} rows (${c.orders} orders, ${c.order_items} items, ${c.inventory_log} log rows, ${c.customers} customers, ${c.products} products, ${c.users} users).`,
+      );
     });
 
   command
     .command('sqlite')
-    .description('import a legacy SQLite file into migrated, empty services; resumable; verified; quarantines dirty rows')
+    .description(
+      'import a legacy SQLite file into migrated, empty services; resumable; verified; quarantines dirty rows',
+    )
     .argument('<file>', 'the legacy SQLite database')
     .option('--time-zone <zone>', "the shop's IANA time zone the legacy timestamps are in", 'Asia/Shanghai')
     .option('--report <dir>', 'where to write verification.{json,md} and quarantine.{json,md}', 'legacy-import-report')
     .option('--chunk-size <n>', 'legacy orders (and log rows) per transaction', positiveInt, 50_000)
-    .addHelpText('after', '\nExit 0 only when every legacy row is imported or quarantined with a reason and the verification agrees.')
+    .addHelpText(
+      'after',
+      '\nExit 0 only when every legacy row is imported or quarantined with a reason and the verification agrees.',
+    )
     .action(async (file: string, options: { timeZone: string; report: string; chunkSize: number }) => {
       const out = output();
       const urls = requirePostgres(resolveTargets(), 'import sqlite');
-      const outcome = await importLegacy({ file, timeZone: options.timeZone, urls, output: out, chunkSize: options.chunkSize });
+      const outcome = await importLegacy({
+        file,
+        timeZone: options.timeZone,
+        urls,
+        output: out,
+        chunkSize: options.chunkSize,
+      });
       const legacy = openLegacy(file);
       let verification;
       try {
@@ -58,11 +79,15 @@ export function registerImportCommands(program: Command, output: () => Output): 
         [
           `${r.ok ? 'Imported and verified' : 'Import verification FAILED'}: ${Object.values(r.legacyRows).reduce((a, b) => a + b, 0)} legacy rows in ${r.seconds.toFixed(1)} s (${r.rowsPerSecond} rows/s)${r.resumed ? ', resumed' : ''}.`,
           `Quarantined ${r.quarantine.notImported} row(s); ${r.quarantine.fieldsKeptInNotes} field(s) kept in notes.`,
-          ...r.verification.checks.filter((c) => !c.ok).map((c) => `  disagrees: ${c.name} (legacy ${c.legacy}, stockgraph ${c.stockgraph}; ${c.differences.length} difference(s))`),
+          ...r.verification.checks
+            .filter((c) => !c.ok)
+            .map(
+              (c) =>
+                `  disagrees: ${c.name} (legacy ${c.legacy}, stockgraph ${c.stockgraph}; ${c.differences.length} difference(s))`,
+            ),
           `Reports: ${files.join(', ')}`,
         ].join('\n'),
       );
       if (!report.ok) process.exitCode = 1;
     });
 }
-

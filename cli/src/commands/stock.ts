@@ -16,7 +16,9 @@ export function registerStockCommands(program: Command, output: () => Output): v
         else {
           lines.push(`Stock disagrees with the ledger for ${r.mismatches.length} product(s):`);
           for (const m of r.mismatches) {
-            lines.push(`  ${m.sku} (${m.productId}): on hand ${m.onHand} vs ledger ${m.ledgerOnHand}, reserved ${m.reserved} vs ledger ${m.ledgerReserved}`);
+            lines.push(
+              `  ${m.sku} (${m.productId}): on hand ${m.onHand} vs ledger ${m.ledgerOnHand}, reserved ${m.reserved} vs ledger ${m.ledgerReserved}`,
+            );
           }
         }
         return lines.join('\n');

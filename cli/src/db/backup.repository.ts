@@ -15,7 +15,9 @@ export async function schemaRowCounts(query: Query, schema: string): Promise<Rec
     where n.nspname = '${schema}' and c.relkind in ('r', 'p') and not c.relispartition order by c.relname`);
   const counts: Record<string, number> = {};
   for (const { name } of tables) {
-    const [row] = await query<{ n: string | number }>(`select count(*)::text as n from "${schema}"."${name.replace(/"/g, '""')}"`);
+    const [row] = await query<{ n: string | number }>(
+      `select count(*)::text as n from "${schema}"."${name.replace(/"/g, '""')}"`,
+    );
     counts[name] = Number(row?.n ?? 0);
   }
   return counts;
@@ -38,9 +40,13 @@ export async function dropSchema(query: Query, schema: string): Promise<void> {
 /** The newest migration recorded in a schema (drizzle's created_at is the journal's `when`). */
 export async function latestMigration(query: Query, schema: string): Promise<number | null> {
   if (!IDENT.test(schema)) throw new Error('invalid schema name');
-  const [exists] = await query<{ t: string | null }>(`select to_regclass('"${schema}".__drizzle_migrations')::text as t`);
+  const [exists] = await query<{ t: string | null }>(
+    `select to_regclass('"${schema}".__drizzle_migrations')::text as t`,
+  );
   if (!exists?.t) return null;
-  const [row] = await query<{ w: string | number | null }>(`select max(created_at)::text as w from "${schema}".__drizzle_migrations`);
+  const [row] = await query<{ w: string | number | null }>(
+    `select max(created_at)::text as w from "${schema}".__drizzle_migrations`,
+  );
   return row?.w == null ? null : Number(row.w);
 }
 

@@ -39,7 +39,9 @@ export async function readRun(sql: Sql): Promise<RunRecord | null> {
   if (!exists[0]?.t) return null;
   const [row] = await sql<{ fingerprint: string; file: string; time_zone: string; finished_at: Date | null }[]>`
     select fingerprint, file, time_zone, finished_at from legacy_import.run`;
-  return row ? { fingerprint: row.fingerprint, file: row.file, timeZone: row.time_zone, finishedAt: row.finished_at } : null;
+  return row
+    ? { fingerprint: row.fingerprint, file: row.file, timeZone: row.time_zone, finishedAt: row.finished_at }
+    : null;
 }
 
 export async function startRun(sql: Sql, run: Omit<RunRecord, 'finishedAt'>): Promise<void> {
@@ -63,7 +65,9 @@ export async function markDone(tx: Tx, step: string, rows: number): Promise<void
 export async function rowsIn(sql: Sql, tables: string[]): Promise<Record<string, number>> {
   const result: Record<string, number> = {};
   for (const table of tables) {
-    const [row] = await sql.unsafe<{ n: string }[]>(`select count(*)::text as n from (select 1 from ${table} limit 1) t`);
+    const [row] = await sql.unsafe<{ n: string }[]>(
+      `select count(*)::text as n from (select 1 from ${table} limit 1) t`,
+    );
     result[table] = Number(row?.n ?? 0);
   }
   return result;
@@ -82,7 +86,9 @@ export async function tablesExist(sql: Sql, tables: string[]): Promise<string[]>
 export function copyField(value: string | number | boolean | null | undefined): string {
   if (value === null || value === undefined) return '\\N';
   if (typeof value !== 'string') return String(value);
-  return /[\\\t\n\r]/.test(value) ? value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : value;
+  return /[\\\t\n\r]/.test(value)
+    ? value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
+    : value;
 }
 
 /** Bulk-writes rows (already COPY text lines) with COPY FROM STDIN: one round trip per chunk. */
@@ -102,12 +108,19 @@ export async function copyInto(tx: Tx, table: string, columns: string[], lines: 
  * Monthly partitions for the months legacy rows fall in, named and bounded exactly as the services'
  * own partition maintenance does (packages/db), so the two never overlap.
  */
-export async function ensurePartitions(sql: Sql, schema: string, table: string, months: Iterable<number>): Promise<void> {
+export async function ensurePartitions(
+  sql: Sql,
+  schema: string,
+  table: string,
+  months: Iterable<number>,
+): Promise<void> {
   const existing = new Set(
-    (await sql<{ name: string }[]>`
+    (
+      await sql<{ name: string }[]>`
       select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
       join pg_class p on p.oid = i.inhparent join pg_namespace n on n.oid = p.relnamespace
-      where n.nspname = ${schema} and p.relname = ${table}`).map((r) => r.name),
+      where n.nspname = ${schema} and p.relname = ${table}`
+    ).map((r) => r.name),
   );
   for (const monthMs of months) {
     const month = new Date(monthMs);

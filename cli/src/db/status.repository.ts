@@ -21,7 +21,9 @@ interface JournalEntry {
 
 /** The migrations a subgraph ships, in order, from drizzle-kit's journal. */
 export function shippedMigrations(migrationsFolder: string): JournalEntry[] {
-  const journal = JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: JournalEntry[] };
+  const journal = JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as {
+    entries: JournalEntry[];
+  };
   return journal.entries;
 }
 
@@ -29,10 +31,16 @@ export function shippedMigrations(migrationsFolder: string): JournalEntry[] {
  * Drizzle records each applied migration with the journal's `when` as created_at and applies every
  * shipped one newer than the last recorded: the same rule decides what is pending here.
  */
-export async function migrationStatus(db: Database<Record<string, unknown>>, schema: string, folder: string): Promise<MigrationStatus> {
+export async function migrationStatus(
+  db: Database<Record<string, unknown>>,
+  schema: string,
+  folder: string,
+): Promise<MigrationStatus> {
   if (!IDENT.test(schema)) throw new Error('invalid schema name');
   const shipped = shippedMigrations(folder);
-  const exists = rowsOf<{ t: string | null }>(await db.execute(`select to_regclass('"${schema}".__drizzle_migrations')::text as t`));
+  const exists = rowsOf<{ t: string | null }>(
+    await db.execute(`select to_regclass('"${schema}".__drizzle_migrations')::text as t`),
+  );
   if (!exists[0]?.t) return { applied: [], pending: shipped.map((m) => m.tag) };
   const rows = rowsOf<{ created_at: string | number }>(
     await db.execute(`select created_at from "${schema}".__drizzle_migrations order by created_at`),
@@ -40,7 +48,9 @@ export async function migrationStatus(db: Database<Record<string, unknown>>, sch
   const appliedAt = new Set(rows.map((r) => Number(r.created_at)));
   const last = rows.length > 0 ? Number(rows[rows.length - 1]!.created_at) : -Infinity;
   return {
-    applied: shipped.filter((m) => appliedAt.has(m.when)).map((m) => ({ tag: m.tag, appliedAt: new Date(m.when).toISOString() })),
+    applied: shipped
+      .filter((m) => appliedAt.has(m.when))
+      .map((m) => ({ tag: m.tag, appliedAt: new Date(m.when).toISOString() })),
     pending: shipped.filter((m) => m.when > last).map((m) => m.tag),
   };
 }
@@ -49,7 +59,10 @@ export async function migrationStatus(db: Database<Record<string, unknown>>, sch
 export const IDENT = /^[a-z_][a-z0-9_]*$/;
 
 /** Partitions with the planner's row estimates (cheap on big tables) and an exact count of DEFAULT. */
-export async function partitionStatus(db: Database<Record<string, unknown>>, target: PartitionedTable): Promise<PartitionStatus> {
+export async function partitionStatus(
+  db: Database<Record<string, unknown>>,
+  target: PartitionedTable,
+): Promise<PartitionStatus> {
   if (!IDENT.test(target.schema) || !IDENT.test(target.table)) throw new Error('invalid partitioned table name');
   const partitions = rowsOf<{ name: string; range: string; estimate: string | number }>(
     await db.execute(`
@@ -64,7 +77,11 @@ export async function partitionStatus(db: Database<Record<string, unknown>>, tar
   const defaultName = `${target.table}_default`;
   const hasDefault = partitions.some((p) => p.name === defaultName);
   const defaultRows = hasDefault
-    ? Number(rowsOf<{ n: string | number }>(await db.execute(`select count(*) as n from "${target.schema}"."${defaultName}"`))[0]?.n ?? 0)
+    ? Number(
+        rowsOf<{ n: string | number }>(
+          await db.execute(`select count(*) as n from "${target.schema}"."${defaultName}"`),
+        )[0]?.n ?? 0,
+      )
     : 0;
   return {
     table: `${target.schema}.${target.table}`,

@@ -5,7 +5,9 @@ const imported = (table: string, alias: string, column = 'id') =>
   `join legacy_import.id_map m on m.legacy_table = '${table}' and m.new_id = ${alias}.${column}`;
 
 export async function countImported(sql: Sql, target: string, legacyTable: string): Promise<number> {
-  const [row] = await sql.unsafe<{ n: string }[]>(`select count(*)::text as n from ${target} t ${imported(legacyTable, 't')}`);
+  const [row] = await sql.unsafe<{ n: string }[]>(
+    `select count(*)::text as n from ${target} t ${imported(legacyTable, 't')}`,
+  );
   return Number(row!.n);
 }
 
@@ -38,7 +40,13 @@ export async function orderTotals(sql: Sql) {
   const [items] = await sql.unsafe<{ n: string; quantity: string; line_total: string }[]>(`
     select count(*)::text as n, coalesce(sum(i.quantity), 0)::text as quantity, coalesce(sum(i.line_total * 100), 0)::bigint::text as line_total
     from orders.order_items i join legacy_import.id_map m on m.legacy_table = 'orders' and m.new_id = i.order_id`);
-  return { orders: Number(row!.orders), totalCents: Number(row!.total), items: Number(items!.n), quantity: Number(items!.quantity), lineCents: Number(items!.line_total) };
+  return {
+    orders: Number(row!.orders),
+    totalCents: Number(row!.total),
+    items: Number(items!.n),
+    quantity: Number(items!.quantity),
+    lineCents: Number(items!.line_total),
+  };
 }
 
 export async function ordersPerCustomer(sql: Sql) {

@@ -63,7 +63,20 @@ export const TARGET_TABLES: Record<SubgraphName, string[]> = {
 
 const COLUMNS = {
   users: ['id', 'email', 'name', 'role', 'active', 'password_hash', 'created_at', 'updated_at'],
-  products: ['id', 'sku', 'name', 'description', 'category', 'unit_price', 'cost_price', 'on_hand', 'reserved', 'reorder_level', 'created_at', 'updated_at'],
+  products: [
+    'id',
+    'sku',
+    'name',
+    'description',
+    'category',
+    'unit_price',
+    'cost_price',
+    'on_hand',
+    'reserved',
+    'reorder_level',
+    'created_at',
+    'updated_at',
+  ],
   priceHistory: ['id', 'product_id', 'unit_price', 'cost_price', 'changed_at'],
   productPrices: ['product_id', 'unit_price', 'updated_at'],
   customers: ['id', 'name', 'phone', 'email', 'address', 'tier', 'notes', 'created_at', 'updated_at'],
@@ -74,8 +87,10 @@ const COLUMNS = {
   idMap: ['legacy_table', 'legacy_id', 'new_id'],
 };
 
-const lines = (rows: Record<string, Row[string] | undefined>[], columns: string[]) => rows.map((r) => columns.map((c) => copyField(r[c])).join('\t'));
-const idMapLines = (table: string, map: Iterable<[number, string]>) => [...map].map(([legacy, id]) => `${table}\t${legacy}\t${id}`);
+const lines = (rows: Record<string, Row[string] | undefined>[], columns: string[]) =>
+  rows.map((r) => columns.map((c) => copyField(r[c])).join('\t'));
+const idMapLines = (table: string, map: Iterable<[number, string]>) =>
+  [...map].map(([legacy, id]) => `${table}\t${legacy}\t${id}`);
 
 async function fingerprint(file: string): Promise<string> {
   const hash = createHash('sha256');
@@ -109,7 +124,8 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
       return connections.get(url)!;
     };
     const databases = [...new Set(Object.values(options.urls))];
-    for (const url of databases) await ping(sqlOf((Object.keys(options.urls) as SubgraphName[]).find((n) => options.urls[n] === url)!), url);
+    for (const url of databases)
+      await ping(sqlOf((Object.keys(options.urls) as SubgraphName[]).find((n) => options.urls[n] === url)!), url);
 
     // Every target migrated; each database either holds this very import (resume) or nothing at all.
     let resumed = false;
@@ -118,15 +134,27 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
       const names = (Object.keys(options.urls) as SubgraphName[]).filter((n) => options.urls[n] === url);
       const tables = names.flatMap((n) => TARGET_TABLES[n]);
       const missing = await tablesExist(sql, tables);
-      if (missing.length > 0) throw new CliError(`${redactUrl(url)} is not migrated (${missing.join(', ')} missing): run \`stockgraph db migrate\` first`);
+      if (missing.length > 0)
+        throw new CliError(
+          `${redactUrl(url)} is not migrated (${missing.join(', ')} missing): run \`stockgraph db migrate\` first`,
+        );
       const run = await readRun(sql);
       if (run) {
-        if (run.fingerprint !== print) throw new CliError(`${redactUrl(url)} holds an import of another file (${run.file}); import into empty services`);
-        if (run.timeZone !== options.timeZone) throw misuse(`this import was started with --time-zone ${run.timeZone}; resume it with the same zone`);
+        if (run.fingerprint !== print)
+          throw new CliError(
+            `${redactUrl(url)} holds an import of another file (${run.file}); import into empty services`,
+          );
+        if (run.timeZone !== options.timeZone)
+          throw misuse(`this import was started with --time-zone ${run.timeZone}; resume it with the same zone`);
         resumed = true;
       } else {
-        const occupied = Object.entries(await rowsIn(sql, tables)).filter(([, n]) => n > 0).map(([t]) => t);
-        if (occupied.length > 0) throw new CliError(`${redactUrl(url)} is not empty (${occupied.join(', ')} hold rows); import into migrated, empty services`);
+        const occupied = Object.entries(await rowsIn(sql, tables))
+          .filter(([, n]) => n > 0)
+          .map(([t]) => t);
+        if (occupied.length > 0)
+          throw new CliError(
+            `${redactUrl(url)} is not empty (${occupied.join(', ')} hold rows); import into migrated, empty services`,
+          );
         await ensureBookkeeping(sql);
         await startRun(sql, { fingerprint: print, file: resolve(options.file), timeZone: options.timeZone });
       }
@@ -146,7 +174,11 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
     const count = (table: string, n: number) => (written[table] = (written[table] ?? 0) + n);
 
     /** Runs one step's writes in one transaction with its "done" mark, unless an earlier run did it. */
-    const step = async (service: SubgraphName, name: string, work: (tx: postgres.TransactionSql) => Promise<number>) => {
+    const step = async (
+      service: SubgraphName,
+      name: string,
+      work: (tx: postgres.TransactionSql) => Promise<number>,
+    ) => {
       const sql = sqlOf(service);
       if (done.get(sql)!.has(name)) return;
       const began = performance.now();
@@ -171,13 +203,25 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
     await step('inventory', 'products', async (tx) => {
       await copyInto(tx, 'inventory.products', COLUMNS.products, lines(catalog.products, COLUMNS.products));
       await copyInto(tx, 'inventory.price_history', COLUMNS.priceHistory, lines(catalog.prices, COLUMNS.priceHistory));
-      await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, idMapLines('products', [...planner.products].map(([k, v]) => [k, v.id])));
+      await copyInto(
+        tx,
+        'legacy_import.id_map',
+        COLUMNS.idMap,
+        idMapLines(
+          'products',
+          [...planner.products].map(([k, v]) => [k, v.id]),
+        ),
+      );
       count('inventory.price_history', catalog.prices.length);
       return count('inventory.products', catalog.products.length);
     });
     // Orders keep their own copy of prices (normally fed by ProductCreated events).
     await step('orders', 'product_prices', async (tx) => {
-      const rows = catalog.products.map((p) => ({ product_id: p.id, unit_price: p.unit_price, updated_at: p.updated_at }));
+      const rows = catalog.products.map((p) => ({
+        product_id: p.id,
+        unit_price: p.unit_price,
+        updated_at: p.updated_at,
+      }));
       await copyInto(tx, 'orders.product_prices', COLUMNS.productPrices, lines(rows, COLUMNS.productPrices));
       return count('orders.product_prices', rows.length);
     });
@@ -196,7 +240,11 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
     });
     progress.increment(legacyRows.customers);
 
-    const bounds = (table: string) => legacy.prepare(`select coalesce(min(id), 1) as lo, coalesce(max(id), 0) as hi from ${table}`).get() as { lo: number; hi: number };
+    const bounds = (table: string) =>
+      legacy.prepare(`select coalesce(min(id), 1) as lo, coalesce(max(id), 0) as hi from ${table}`).get() as {
+        lo: number;
+        hi: number;
+      };
     const orderBounds = bounds('orders');
     const ordersSql = sqlOf('orders');
     // While one chunk is being written, the next is read and mapped: SQLite and PostgreSQL work at once.
@@ -233,7 +281,12 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
       await pending;
       pending = (async () => {
         if (!done.get(inventorySql)!.has(name)) {
-          await ensurePartitions(inventorySql, 'inventory', 'stock_movements', new Set(chunk.movements.map((m) => monthOf(new Date(String(m.created_at))))));
+          await ensurePartitions(
+            inventorySql,
+            'inventory',
+            'stock_movements',
+            new Set(chunk.movements.map((m) => monthOf(new Date(String(m.created_at))))),
+          );
         }
         await step('inventory', name, async (tx) => {
           await copyInto(tx, 'inventory.stock_movements', COLUMNS.movements, lines(chunk.movements, COLUMNS.movements));
@@ -247,7 +300,12 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
     await pending;
     const reconciliation = planner.planReconciliation();
     if (!done.get(inventorySql)!.has('reconciliation')) {
-      await ensurePartitions(inventorySql, 'inventory', 'stock_movements', new Set(reconciliation.map((m) => monthOf(new Date(String(m.created_at))))));
+      await ensurePartitions(
+        inventorySql,
+        'inventory',
+        'stock_movements',
+        new Set(reconciliation.map((m) => monthOf(new Date(String(m.created_at))))),
+      );
     }
     await step('inventory', 'reconciliation', async (tx) => {
       await copyInto(tx, 'inventory.stock_movements', COLUMNS.movements, lines(reconciliation, COLUMNS.movements));
@@ -257,7 +315,17 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
     for (const sql of connections.values()) await finishRun(sql);
     const seconds = (Date.now() - started) / 1000;
     const writeSeconds = Math.round(writeMs) / 1000;
-    return { file: options.file, timeZone: options.timeZone, resumed, legacyRows, written, seconds, writeSeconds, rowsPerSecond: Math.round(total / seconds), planner };
+    return {
+      file: options.file,
+      timeZone: options.timeZone,
+      resumed,
+      legacyRows,
+      written,
+      seconds,
+      writeSeconds,
+      rowsPerSecond: Math.round(total / seconds),
+      planner,
+    };
   } finally {
     legacy.close();
     await Promise.all([...connections.values()].map((sql) => sql.end({ timeout: 5 })));

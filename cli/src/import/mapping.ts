@@ -114,7 +114,13 @@ export function mapRole(raw: string): Role | null {
 
 export type MovementReason = 'RECEIPT' | 'SALE' | 'ADJUSTMENT' | 'RETURN';
 /** A stocktake is a correction of the count: an ADJUSTMENT, with the legacy reason kept in the note. */
-const REASON: Record<string, MovementReason> = { purchase: 'RECEIPT', sale: 'SALE', adjust: 'ADJUSTMENT', stocktake: 'ADJUSTMENT', return: 'RETURN' };
+const REASON: Record<string, MovementReason> = {
+  purchase: 'RECEIPT',
+  sale: 'SALE',
+  adjust: 'ADJUSTMENT',
+  stocktake: 'ADJUSTMENT',
+  return: 'RETURN',
+};
 
 export function mapReason(raw: string): MovementReason | null {
   return REASON[raw.trim().toLowerCase()] ?? null;

@@ -70,7 +70,10 @@ export class Planner {
   planUsers(): Row[] {
     const rows: Row[] = [];
     const byEmail = new Map<string, number>();
-    const users = this.legacy.prepare('select * from users order by id').all() as Record<string, string | number | null>[];
+    const users = this.legacy.prepare('select * from users order by id').all() as Record<
+      string,
+      string | number | null
+    >[];
     for (const u of users) {
       const id = Number(u.id);
       const createdAt = this.parse(u.created_at as string | null);
@@ -79,15 +82,27 @@ export class Planner {
       const hash = String(u.password_hash ?? '');
       if (!createdAt) this.reject('users', id, `impossible created_at ${JSON.stringify(u.created_at)}`);
       else if (!role) this.reject('users', id, `unknown role ${JSON.stringify(u.role)}`);
-      else if (!email) this.reject('users', id, `no usable email (${JSON.stringify(u.email)}); Stockgraph signs in by email`);
-      else if (byEmail.has(email)) this.reject('users', id, `email ${email} also belongs to legacy user #${byEmail.get(email)}`);
-      else if (!/^sha256\$[^$]*\$[0-9a-f]{64}$/.test(hash)) this.reject('users', id, 'password hash is not in the legacy sha256$salt$hex format');
+      else if (!email)
+        this.reject('users', id, `no usable email (${JSON.stringify(u.email)}); Stockgraph signs in by email`);
+      else if (byEmail.has(email))
+        this.reject('users', id, `email ${email} also belongs to legacy user #${byEmail.get(email)}`);
+      else if (!/^sha256\$[^$]*\$[0-9a-f]{64}$/.test(hash))
+        this.reject('users', id, 'password hash is not in the legacy sha256$salt$hex format');
       else {
         byEmail.set(email, id);
         const newId = this.uuid(createdAt, 'users', id);
         this.users.set(id, newId);
         const at = createdAt.toISOString();
-        rows.push({ id: newId, email, name: String(u.username), role, active: Number(u.is_active) === 1, password_hash: hash, created_at: at, updated_at: at });
+        rows.push({
+          id: newId,
+          email,
+          name: String(u.username),
+          role,
+          active: Number(u.is_active) === 1,
+          password_hash: hash,
+          created_at: at,
+          updated_at: at,
+        });
       }
     }
     return rows;
@@ -97,7 +112,10 @@ export class Planner {
     const products: Row[] = [];
     const prices: Row[] = [];
     const bySku = new Map<string, number>();
-    const all = this.legacy.prepare('select * from products order by id').all() as Record<string, string | number | null>[];
+    const all = this.legacy.prepare('select * from products order by id').all() as Record<
+      string,
+      string | number | null
+    >[];
     for (const p of all) {
       const id = Number(p.id);
       const createdAt = this.parse(p.created_at as string | null);
@@ -144,14 +162,22 @@ export class Planner {
         created_at: createdAt.toISOString(),
         updated_at: updatedAt.toISOString(),
       });
-      prices.push({ id: this.uuid(createdAt, 'price_history', id), product_id: newId, unit_price: unitPrice, cost_price: costPrice, changed_at: createdAt.toISOString() });
+      prices.push({
+        id: this.uuid(createdAt, 'price_history', id),
+        product_id: newId,
+        unit_price: unitPrice,
+        cost_price: costPrice,
+        changed_at: createdAt.toISOString(),
+      });
     }
     return { products, prices };
   }
 
   planCustomers(): Row[] {
     const rows: Row[] = [];
-    for (const c of this.legacy.prepare('select * from customers order by id').iterate() as Iterable<Record<string, string | number | null>>) {
+    for (const c of this.legacy.prepare('select * from customers order by id').iterate() as Iterable<
+      Record<string, string | number | null>
+    >) {
       const id = Number(c.id);
       const createdAt = this.parse(c.created_at as string | null);
       if (!createdAt) {
@@ -163,12 +189,22 @@ export class Planner {
       const phone = mapPhone(c.phone as string | null);
       if (phone.malformed) {
         notes.push(`Legacy phone: ${c.phone}`);
-        this.quarantine.push({ table: 'customers', id, action: 'field-kept-in-notes', reason: `malformed phone ${JSON.stringify(c.phone)}: not a phone number` });
+        this.quarantine.push({
+          table: 'customers',
+          id,
+          action: 'field-kept-in-notes',
+          reason: `malformed phone ${JSON.stringify(c.phone)}: not a phone number`,
+        });
       }
       const email = mapCustomerEmail(c.email as string | null);
       if (email.malformed) {
         notes.push(`Legacy email: ${c.email}`);
-        this.quarantine.push({ table: 'customers', id, action: 'field-kept-in-notes', reason: `malformed email ${JSON.stringify(c.email)}` });
+        this.quarantine.push({
+          table: 'customers',
+          id,
+          action: 'field-kept-in-notes',
+          reason: `malformed email ${JSON.stringify(c.email)}`,
+        });
       }
       const newId = this.uuid(createdAt, 'customers', id);
       this.customers.set(id, newId);
@@ -190,8 +226,12 @@ export class Planner {
 
   /** One chunk of orders (legacy ids in [from, to]) with their items. */
   planOrders(from: number, to: number): { orders: Row[]; items: Row[]; rows: number } {
-    const orders = this.legacy.prepare('select * from orders where id between ? and ? order by id').all(from, to) as Record<string, string | number | null>[];
-    const items = this.legacy.prepare('select * from order_items where order_id between ? and ? order by order_id, id').all(from, to) as Record<string, number>[];
+    const orders = this.legacy
+      .prepare('select * from orders where id between ? and ? order by id')
+      .all(from, to) as Record<string, string | number | null>[];
+    const items = this.legacy
+      .prepare('select * from order_items where order_id between ? and ? order by order_id, id')
+      .all(from, to) as Record<string, number>[];
     const itemsByOrder = new Map<number, Record<string, number>[]>();
     for (const item of items) {
       const list = itemsByOrder.get(item.order_id!) ?? [];
@@ -253,7 +293,14 @@ export class Planner {
         seen.add(line.product_id!);
         const lineTotal = unit * line.quantity!;
         total += lineTotal;
-        accepted.push({ order_id: newId, created_at: at, product_id: product.id, quantity: line.quantity!, unit_price: centsToDecimal(unit), line_total: centsToDecimal(lineTotal) });
+        accepted.push({
+          order_id: newId,
+          created_at: at,
+          product_id: product.id,
+          quantity: line.quantity!,
+          unit_price: centsToDecimal(unit),
+          line_total: centsToDecimal(lineTotal),
+        });
       }
       if (accepted.length === 0) {
         this.reject('orders', id, 'no importable items (each is quarantined)');
@@ -261,7 +308,11 @@ export class Planner {
       }
       const legacyTotal = toCents(Number(o.total));
       if (legacyTotal !== total) {
-        this.flags.push({ table: 'orders', id, note: `legacy total ${o.total} disagrees with its imported items (${centsToDecimal(total)}); imported with the items' total` });
+        this.flags.push({
+          table: 'orders',
+          id,
+          note: `legacy total ${o.total} disagrees with its imported items (${centsToDecimal(total)}); imported with the items' total`,
+        });
       }
       const updated = this.parse(o.updated_at as string | null);
       this.orders.set(id, newId);
@@ -279,19 +330,24 @@ export class Planner {
       });
     }
     // Items in this id range whose order is gone.
-    for (const [orderId, lines] of itemsByOrder) for (const line of lines) this.reject('order_items', line.id!, `order #${orderId} does not exist (deleted)`);
+    for (const [orderId, lines] of itemsByOrder)
+      for (const line of lines) this.reject('order_items', line.id!, `order #${orderId} does not exist (deleted)`);
     return { orders: outOrders, items: outItems, rows: orders.length + items.length };
   }
 
   /** Items whose order id lies outside every order chunk (beyond the last order, or not positive). */
   planStrayItems(maxOrderId: number): number {
-    const stray = this.legacy.prepare('select id, order_id from order_items where order_id < 1 or order_id > ?').all(maxOrderId) as { id: number; order_id: number }[];
+    const stray = this.legacy
+      .prepare('select id, order_id from order_items where order_id < 1 or order_id > ?')
+      .all(maxOrderId) as { id: number; order_id: number }[];
     for (const s of stray) this.reject('order_items', s.id, `order #${s.order_id} does not exist (deleted)`);
     return stray.length;
   }
 
   planLedger(from: number, to: number): { movements: Row[]; rows: number } {
-    const log = this.legacy.prepare('select * from inventory_log where id between ? and ? order by id').all(from, to) as Record<string, string | number | null>[];
+    const log = this.legacy
+      .prepare('select * from inventory_log where id between ? and ? order by id')
+      .all(from, to) as Record<string, string | number | null>[];
     const movements: Row[] = [];
     for (const l of log) {
       const id = Number(l.id);
@@ -315,7 +371,10 @@ export class Planner {
       const change = Number(l.change);
       this.logged.set(productId, (this.logged.get(productId) ?? 0) + change);
       const legacyReason = String(l.reason).trim().toLowerCase();
-      const note = [l.note as string | null, legacyReason === 'stocktake' ? 'legacy stocktake' : null].filter(Boolean).join('; ') || null;
+      const note =
+        [l.note as string | null, legacyReason === 'stocktake' ? 'legacy stocktake' : null]
+          .filter(Boolean)
+          .join('; ') || null;
       movements.push({
         legacy_id: id,
         id: this.uuid(createdAt, 'inventory_log', id),
@@ -341,7 +400,11 @@ export class Planner {
     for (const [legacyId, product] of this.products) {
       const difference = product.stock - (this.logged.get(legacyId) ?? 0);
       if (difference === 0) continue;
-      this.flags.push({ table: 'products', id: legacyId, note: `stock ${product.stock} disagreed with its imported log by ${difference > 0 ? '+' : ''}${difference}; one ADJUSTMENT reconciles the ledger` });
+      this.flags.push({
+        table: 'products',
+        id: legacyId,
+        note: `stock ${product.stock} disagreed with its imported log by ${difference > 0 ? '+' : ''}${difference}; one ADJUSTMENT reconciles the ledger`,
+      });
       rows.push({
         id: this.uuid(product.at, 'reconciliation', legacyId),
         created_at: product.at.toISOString(),

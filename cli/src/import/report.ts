@@ -18,7 +18,8 @@ export interface ImportReport {
   verification: Verification;
 }
 
-const reasonKind = (q: QuarantineEntry) => `${q.table}: ${q.reason.replace(/#\d+/g, '#N').replace(/".*"|-?\d+(\.\d+)?/g, '…')}`;
+const reasonKind = (q: QuarantineEntry) =>
+  `${q.table}: ${q.reason.replace(/#\d+/g, '#N').replace(/".*"|-?\d+(\.\d+)?/g, '…')}`;
 
 export function buildReport(outcome: ImportOutcome, verification: Verification): ImportReport {
   const q = outcome.planner.quarantine;
@@ -46,14 +47,28 @@ export function buildReport(outcome: ImportOutcome, verification: Verification):
 const MAX_MD_ROWS = 500;
 
 function table(headers: string[], rows: (string | number | null)[][]): string {
-  const esc = (v: string | number | null) => String(v ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const esc = (v: string | number | null) =>
+    String(v ?? '')
+      .replace(/\|/g, '\\|')
+      .replace(/\n/g, ' ');
   const shown = rows.slice(0, MAX_MD_ROWS);
   const more = rows.length > shown.length ? `\n\n…and ${rows.length - shown.length} more (all in the JSON file).` : '';
-  return [`| ${headers.join(' | ')} |`, `| ${headers.map(() => '---').join(' | ')} |`, ...shown.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n') + more;
+  return (
+    [
+      `| ${headers.join(' | ')} |`,
+      `| ${headers.map(() => '---').join(' | ')} |`,
+      ...shown.map((r) => `| ${r.map(esc).join(' | ')} |`),
+    ].join('\n') + more
+  );
 }
 
 /** verification.{json,md} and quarantine.{json,md}: the proof and the rows an operator must look at. */
-export function writeReports(dir: string, report: ImportReport, quarantine: QuarantineEntry[], flags: Flag[]): string[] {
+export function writeReports(
+  dir: string,
+  report: ImportReport,
+  quarantine: QuarantineEntry[],
+  flags: Flag[],
+): string[] {
   mkdirSync(dir, { recursive: true });
   const files = ['verification.json', 'verification.md', 'quarantine.json', 'quarantine.md'].map((f) => join(dir, f));
   writeFileSync(files[0]!, `${JSON.stringify(report, null, 2)}\n`);
@@ -68,9 +83,22 @@ export function writeReports(dir: string, report: ImportReport, quarantine: Quar
         `(${report.rowsPerSecond} rows/s). ${report.quarantine.notImported} row(s) quarantined, ` +
         `${report.quarantine.fieldsKeptInNotes} field(s) kept in notes.`,
       '',
-      table(['check', 'legacy', 'stockgraph', 'agrees'], v.checks.map((c) => [c.name, c.legacy, c.stockgraph, c.ok ? 'yes' : '**NO**'])),
+      table(
+        ['check', 'legacy', 'stockgraph', 'agrees'],
+        v.checks.map((c) => [c.name, c.legacy, c.stockgraph, c.ok ? 'yes' : '**NO**']),
+      ),
       '',
-      ...v.checks.filter((c) => !c.ok).flatMap((c) => [`## Differences: ${c.name}`, '', table(['table', 'legacy id', 'legacy', 'stockgraph'], c.differences.map((d) => [d.table, d.id, d.legacy, d.stockgraph])), '']),
+      ...v.checks
+        .filter((c) => !c.ok)
+        .flatMap((c) => [
+          `## Differences: ${c.name}`,
+          '',
+          table(
+            ['table', 'legacy id', 'legacy', 'stockgraph'],
+            c.differences.map((d) => [d.table, d.id, d.legacy, d.stockgraph]),
+          ),
+          '',
+        ]),
     ].join('\n'),
   );
   writeFileSync(files[2]!, `${JSON.stringify({ quarantine, flags }, null, 2)}\n`);
@@ -83,15 +111,24 @@ export function writeReports(dir: string, report: ImportReport, quarantine: Quar
       '',
       '## By reason',
       '',
-      table(['reason', 'rows'], Object.entries(report.quarantine.byReason).sort((a, b) => b[1] - a[1])),
+      table(
+        ['reason', 'rows'],
+        Object.entries(report.quarantine.byReason).sort((a, b) => b[1] - a[1]),
+      ),
       '',
       '## Rows',
       '',
-      table(['table', 'legacy id', 'action', 'reason'], quarantine.map((q) => [q.table, q.id, q.action, q.reason])),
+      table(
+        ['table', 'legacy id', 'action', 'reason'],
+        quarantine.map((q) => [q.table, q.id, q.action, q.reason]),
+      ),
       '',
       '## Imported with a note',
       '',
-      table(['table', 'legacy id', 'note'], flags.map((f) => [f.table, f.id, f.note])),
+      table(
+        ['table', 'legacy id', 'note'],
+        flags.map((f) => [f.table, f.id, f.note]),
+      ),
       '',
     ].join('\n'),
   );

@@ -6,7 +6,15 @@
  */
 import type Database from 'better-sqlite3';
 import { connect, type Sql } from '../db/import.repository.js';
-import { countImported, idMap, ledgerTotals, orderTotals, ordersPerCustomer, productFigures, unitsPerProduct } from '../db/verify.repository.js';
+import {
+  countImported,
+  idMap,
+  ledgerTotals,
+  orderTotals,
+  ordersPerCustomer,
+  productFigures,
+  unitsPerProduct,
+} from '../db/verify.repository.js';
 import type { SubgraphName } from '../targets.js';
 import type { QuarantineEntry } from './plan.js';
 
@@ -62,14 +70,21 @@ const scalar = (name: string, legacy: number, stockgraph: number): Check => ({
   differences: legacy === stockgraph ? [] : [{ table: '(total)', id: name, legacy, stockgraph }],
 });
 
-export async function verifyImport(legacy: Database.Database, urls: Record<SubgraphName, string>, quarantine: QuarantineEntry[]): Promise<Verification> {
+export async function verifyImport(
+  legacy: Database.Database,
+  urls: Record<SubgraphName, string>,
+  quarantine: QuarantineEntry[],
+): Promise<Verification> {
   legacy.function('legacy_cents', { deterministic: true }, (v: unknown) => legacyCents(v === null ? null : Number(v)));
-  legacy.exec('create temp table if not exists quarantined (tbl text not null, id integer not null, primary key (tbl, id)); delete from quarantined;');
+  legacy.exec(
+    'create temp table if not exists quarantined (tbl text not null, id integer not null, primary key (tbl, id)); delete from quarantined;',
+  );
   const insert = legacy.prepare('insert or ignore into quarantined (tbl, id) values (?, ?)');
   legacy.transaction(() => {
     for (const q of quarantine) if (q.action === 'not-imported') insert.run(q.table, q.id);
   })();
-  const kept = (table: string, alias = table) => `not exists (select 1 from temp.quarantined q where q.tbl = '${table}' and q.id = ${alias}.id)`;
+  const kept = (table: string, alias = table) =>
+    `not exists (select 1 from temp.quarantined q where q.tbl = '${table}' and q.id = ${alias}.id)`;
   const one = (query: string) => Number(Object.values(legacy.prepare(query).get() as Record<string, number>)[0] ?? 0);
 
   const connections = new Map<string, Sql>();
@@ -96,33 +111,83 @@ export async function verifyImport(legacy: Database.Database, urls: Record<Subgr
     accounted('inventory_log', ledger.count);
 
     const items = `from order_items i where ${kept('order_items', 'i')} and ${`not exists (select 1 from temp.quarantined q where q.tbl = 'orders' and q.id = i.order_id)`}`;
-    checks.push(scalar('order items: sum of quantities', one(`select coalesce(sum(quantity), 0) ${items}`), orders.quantity));
-    checks.push(scalar('order items: sum of line totals (cents)', one(`select coalesce(sum(legacy_cents(unit_price) * quantity), 0) ${items}`), orders.lineCents));
-    checks.push(scalar('orders: sum of totals (cents) = their items', one(`select coalesce(sum(legacy_cents(unit_price) * quantity), 0) ${items}`), orders.totalCents));
-    checks.push(scalar('inventory log: sum of changes', one(`select coalesce(sum(change), 0) from inventory_log where ${kept('inventory_log')}`), ledger.delta));
+    checks.push(
+      scalar('order items: sum of quantities', one(`select coalesce(sum(quantity), 0) ${items}`), orders.quantity),
+    );
+    checks.push(
+      scalar(
+        'order items: sum of line totals (cents)',
+        one(`select coalesce(sum(legacy_cents(unit_price) * quantity), 0) ${items}`),
+        orders.lineCents,
+      ),
+    );
+    checks.push(
+      scalar(
+        'orders: sum of totals (cents) = their items',
+        one(`select coalesce(sum(legacy_cents(unit_price) * quantity), 0) ${items}`),
+        orders.totalCents,
+      ),
+    );
+    checks.push(
+      scalar(
+        'inventory log: sum of changes',
+        one(`select coalesce(sum(change), 0) from inventory_log where ${kept('inventory_log')}`),
+        ledger.delta,
+      ),
+    );
 
     const products = await productFigures(sqlOf('inventory'));
     const productIds = await idMap(sqlOf('inventory'), 'products');
-    const legacyProducts = legacy.prepare(`select id, stock, legacy_cents(price) as cents from products where ${kept('products')}`).all() as { id: number; stock: number; cents: number }[];
-    checks.push(scalar('products: sum of prices (cents)', legacyProducts.reduce((a, p) => a + p.cents, 0), products.reduce((a, p) => a + Number(p.price_cents), 0)));
+    const legacyProducts = legacy
+      .prepare(`select id, stock, legacy_cents(price) as cents from products where ${kept('products')}`)
+      .all() as { id: number; stock: number; cents: number }[];
     checks.push(
-      compareMaps('products: stock on hand per product', 'products', new Map(legacyProducts.map((p) => [p.id, p.stock])),
-        new Map(products.map((p) => [productIds.get(p.id)!, p.on_hand]))),
+      scalar(
+        'products: sum of prices (cents)',
+        legacyProducts.reduce((a, p) => a + p.cents, 0),
+        products.reduce((a, p) => a + Number(p.price_cents), 0),
+      ),
     );
     checks.push(
-      compareMaps('products: stock on hand = sum of the ledger', 'products', new Map(products.map((p) => [productIds.get(p.id)!, p.on_hand])),
-        new Map(products.map((p) => [productIds.get(p.id)!, Number(p.ledger)]))),
+      compareMaps(
+        'products: stock on hand per product',
+        'products',
+        new Map(legacyProducts.map((p) => [p.id, p.stock])),
+        new Map(products.map((p) => [productIds.get(p.id)!, p.on_hand])),
+      ),
+    );
+    checks.push(
+      compareMaps(
+        'products: stock on hand = sum of the ledger',
+        'products',
+        new Map(products.map((p) => [productIds.get(p.id)!, p.on_hand])),
+        new Map(products.map((p) => [productIds.get(p.id)!, Number(p.ledger)])),
+      ),
     );
     const customerIds = await idMap(sqlOf('customers'), 'customers');
-    const legacyPerCustomer = legacy.prepare(`select customer_id as id, count(*) as n from orders where ${kept('orders')} group by customer_id`).all() as { id: number; n: number }[];
+    const legacyPerCustomer = legacy
+      .prepare(`select customer_id as id, count(*) as n from orders where ${kept('orders')} group by customer_id`)
+      .all() as { id: number; n: number }[];
     checks.push(
-      compareMaps('orders per customer', 'customers', new Map(legacyPerCustomer.map((r) => [r.id, r.n])),
-        new Map((await ordersPerCustomer(sqlOf('orders'))).map((r) => [customerIds.get(r.customer_id) ?? -1, Number(r.n)]))),
+      compareMaps(
+        'orders per customer',
+        'customers',
+        new Map(legacyPerCustomer.map((r) => [r.id, r.n])),
+        new Map(
+          (await ordersPerCustomer(sqlOf('orders'))).map((r) => [customerIds.get(r.customer_id) ?? -1, Number(r.n)]),
+        ),
+      ),
     );
-    const legacyUnits = legacy.prepare(`select product_id as id, sum(quantity) as n ${items} group by product_id`).all() as { id: number; n: number }[];
+    const legacyUnits = legacy
+      .prepare(`select product_id as id, sum(quantity) as n ${items} group by product_id`)
+      .all() as { id: number; n: number }[];
     checks.push(
-      compareMaps('units ordered per product', 'products', new Map(legacyUnits.map((r) => [r.id, r.n])),
-        new Map((await unitsPerProduct(sqlOf('orders'))).map((r) => [productIds.get(r.product_id) ?? -1, Number(r.n)]))),
+      compareMaps(
+        'units ordered per product',
+        'products',
+        new Map(legacyUnits.map((r) => [r.id, r.n])),
+        new Map((await unitsPerProduct(sqlOf('orders'))).map((r) => [productIds.get(r.product_id) ?? -1, Number(r.n)])),
+      ),
     );
     return { ok: checks.every((c) => c.ok), checks };
   } finally {

@@ -58,14 +58,27 @@ const SPAN_MS = 3 * 365 * 24 * 3600 * 1000;
 function localText(ms: number, slash = false): string {
   const d = new Date(ms);
   const date = `${d.getUTCFullYear()}${slash ? '/' : '-'}${pad(d.getUTCMonth() + 1)}${slash ? '/' : '-'}${pad(d.getUTCDate())}`;
-  return slash ? `${date} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}` : `${date} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+  return slash
+    ? `${date} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`
+    : `${date} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
 }
 
 export function legacyPasswordHash(password: string, salt = randomBytes(8).toString('hex')): string {
-  return `sha256$${salt}$${createHash('sha256').update(Buffer.concat([Buffer.from(salt, 'utf8'), Buffer.from(password, 'utf8')])).digest('hex')}`;
+  return `sha256$${salt}$${createHash('sha256')
+    .update(Buffer.concat([Buffer.from(salt, 'utf8'), Buffer.from(password, 'utf8')]))
+    .digest('hex')}`;
 }
 
-const STATUSES = ['pending', 'paid', 'shipped', 'completed', 'completed', 'completed', 'cancelled', 'refunded'] as const;
+const STATUSES = [
+  'pending',
+  'paid',
+  'shipped',
+  'completed',
+  'completed',
+  'completed',
+  'cancelled',
+  'refunded',
+] as const;
 const ROLES = ['admin', 'manager', 'clerk', 'clerk', 'clerk', 'readonly'] as const;
 const CATEGORIES = ['Tools', 'Garden', 'Kitchen', 'Office', 'Toys', 'Sports', null] as const;
 
@@ -78,7 +91,15 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
   db.pragma('synchronous = OFF');
   db.exec(LEGACY_SCHEMA_SQL);
   const n = Math.max(1, options.orders);
-  const counts: GeneratedCounts = { users: 0, products: 0, customers: 0, orders: 0, order_items: 0, inventory_log: 0, total: 0 };
+  const counts: GeneratedCounts = {
+    users: 0,
+    products: 0,
+    customers: 0,
+    orders: 0,
+    order_items: 0,
+    inventory_log: 0,
+    total: 0,
+  };
   const start = END - SPAN_MS;
   // Dirty quirks at small rates, and forced on the first rows so even a tiny file has each one.
   const odd = (rate: number, index: number, forcedAt: number) => dirty && (index === forcedAt || r.chance(rate));
@@ -94,7 +115,9 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
 
   // Users
   const userCount = Math.max(6, Math.min(300, Math.ceil(n / 2000)));
-  const insertUser = db.prepare('insert into users (id, username, email, password_hash, role, is_active, created_at) values (?, ?, ?, ?, ?, ?, ?)');
+  const insertUser = db.prepare(
+    'insert into users (id, username, email, password_hash, role, is_active, created_at) values (?, ?, ?, ?, ?, ?, ?)',
+  );
   db.transaction(() => {
     for (let i = 1; i <= userCount; i++) {
       const username = i === 1 ? 'admin' : `user${i}`;
@@ -103,7 +126,15 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
       if (i > 1 && odd(0.03, i, 3)) email = null;
       if (i > 2 && odd(0.03, i, 4)) email = `user${i - 1}@shop.example`;
       const role = i === 1 ? 'admin' : odd(0.03, i, 5) ? r.pick(['Manager ', 'superuser']) : r.pick(ROLES);
-      insertUser.run(i, username, email, legacyPasswordHash(`pw-${username}`, `salt${i}`), role, r.chance(0.9) ? 1 : 0, localText(start - 86_400_000 * (userCount - i)));
+      insertUser.run(
+        i,
+        username,
+        email,
+        legacyPasswordHash(`pw-${username}`, `salt${i}`),
+        role,
+        r.chance(0.9) ? 1 : 0,
+        localText(start - 86_400_000 * (userCount - i)),
+      );
     }
   })();
   counts.users = userCount;
@@ -125,9 +156,19 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
       const price = r.pick([19.9, 2.675, 0.1, 1.005]) + r.int(0, 200);
       prices.push(price);
       const created = start - 86_400_000 * r.int(1, 300);
-      insertProduct.run(i, sku, `Product ${i}`, r.pick(CATEGORIES), r.chance(0.5) ? `About product ${i}` : null, price,
-        r.chance(0.8) ? Math.round(price * 0.6 * 1000) / 1000 : null, 0, r.chance(0.9) ? r.int(0, 20) : null,
-        timeText(created, i, 11), r.chance(0.7) ? localText(created + 86_400_000) : null);
+      insertProduct.run(
+        i,
+        sku,
+        `Product ${i}`,
+        r.pick(CATEGORIES),
+        r.chance(0.5) ? `About product ${i}` : null,
+        price,
+        r.chance(0.8) ? Math.round(price * 0.6 * 1000) / 1000 : null,
+        0,
+        r.chance(0.9) ? r.int(0, 20) : null,
+        timeText(created, i, 11),
+        r.chance(0.7) ? localText(created + 86_400_000) : null,
+      );
     }
   })();
   counts.products = productCount;
@@ -135,8 +176,14 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
 
   // Customers
   const customerCount = Math.max(10, Math.min(200_000, Math.ceil(n / 5)));
-  const insertCustomer = db.prepare('insert into customers (id, name, phone, email, address, created_at) values (?, ?, ?, ?, ?, ?)');
-  const phoneShapes = [(d: string) => `${d.slice(0, 3)} ${d.slice(3, 7)} ${d.slice(7)}`, (d: string) => `+86-${d.slice(0, 3)}-${d.slice(3, 7)}-${d.slice(7)}`, (d: string) => d];
+  const insertCustomer = db.prepare(
+    'insert into customers (id, name, phone, email, address, created_at) values (?, ?, ?, ?, ?, ?)',
+  );
+  const phoneShapes = [
+    (d: string) => `${d.slice(0, 3)} ${d.slice(3, 7)} ${d.slice(7)}`,
+    (d: string) => `+86-${d.slice(0, 3)}-${d.slice(3, 7)}-${d.slice(7)}`,
+    (d: string) => d,
+  ];
   db.transaction(() => {
     for (let i = 1; i <= customerCount; i++) {
       const digits = `13${pad(r.int(0, 999_999_999), 9)}`;
@@ -146,7 +193,14 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
       if (odd(0.01, i, 4)) phone = r.pick(['n/a', '12', 'call the shop']);
       if (odd(0.01, i, 5) && i > 1) phone = `13${pad(i - 1, 9)}`;
       const email = odd(0.05, i, 6) ? '' : r.chance(0.6) ? `Customer${i}@Mail.example` : null;
-      insertCustomer.run(i, `Customer ${i}`, phone, email, r.chance(0.5) ? `${i} Long Road` : null, timeText(start + r.int(0, 86_400_000 * 30), i, 8));
+      insertCustomer.run(
+        i,
+        `Customer ${i}`,
+        phone,
+        email,
+        r.chance(0.5) ? `${i} Long Road` : null,
+        timeText(start + r.int(0, 86_400_000 * 30), i, 8),
+      );
     }
   })();
   counts.customers = customerCount;
@@ -154,9 +208,15 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
 
   // Orders, their items and the log; stock follows the log unless dirty says otherwise.
   const stock = new Array<number>(productCount + 1).fill(0);
-  const insertOrder = db.prepare('insert into orders (id, customer_id, status, total, created_by, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)');
-  const insertItem = db.prepare('insert into order_items (order_id, product_id, quantity, unit_price) values (?, ?, ?, ?)');
-  const insertLog = db.prepare('insert into inventory_log (product_id, change, reason, ref_order_id, note, created_at) values (?, ?, ?, ?, ?, ?)');
+  const insertOrder = db.prepare(
+    'insert into orders (id, customer_id, status, total, created_by, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const insertItem = db.prepare(
+    'insert into order_items (order_id, product_id, quantity, unit_price) values (?, ?, ?, ?)',
+  );
+  const insertLog = db.prepare(
+    'insert into inventory_log (product_id, change, reason, ref_order_id, note, created_at) values (?, ?, ?, ?, ?, ?)',
+  );
   const log = (productId: number, change: number, reason: string, orderId: number | null, ms: number) => {
     insertLog.run(productId, change, reason, orderId, null, localText(ms));
     if (productId <= productCount) stock[productId]! += change;
@@ -194,14 +254,23 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
           const trimmed = status.trim().toLowerCase();
           if (quantity > 0 && ['paid', 'shipped', 'completed', 'refunded'].includes(trimmed)) {
             // The shop restocks before it runs out: the log never takes a product below zero by itself.
-            if (product <= productCount && stock[product]! < quantity) log(product, r.int(100, 400), 'purchase', null, ms);
+            if (product <= productCount && stock[product]! < quantity)
+              log(product, r.int(100, 400), 'purchase', null, ms);
             log(product, -quantity, 'sale', o, ms + 1000);
             if (trimmed === 'refunded') log(product, quantity, 'return', o, ms + 86_400_000);
           }
         }
         if (odd(0.01, o, 12)) total += r.pick([0.01, 1, -0.5]);
         const createdBy = r.chance(0.2) ? null : r.int(1, userCount);
-        insertOrder.run(o, customer, status, total, createdBy, timeText(ms, o, 13), r.chance(0.5) ? localText(ms + 3_600_000) : null);
+        insertOrder.run(
+          o,
+          customer,
+          status,
+          total,
+          createdBy,
+          timeText(ms, o, 13),
+          r.chance(0.5) ? localText(ms + 3_600_000) : null,
+        );
         counts.orders++;
         if (o % 97 === 0) log(r.int(1, productCount), r.int(10, 100), 'purchase', null, ms);
       }
@@ -219,7 +288,8 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
       counts.inventory_log++;
       stock[1]! += 3;
     }
-    for (let p = 1; p <= productCount; p += 7) log(p, -r.int(0, 3), r.pick(['adjust', 'stocktake']), null, END - 86_400_000);
+    for (let p = 1; p <= productCount; p += 7)
+      log(p, -r.int(0, 3), r.pick(['adjust', 'stocktake']), null, END - 86_400_000);
   })();
   const setStock = db.prepare('update products set stock = ? where id = ?');
   db.transaction(() => {
@@ -240,6 +310,7 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
     }
   })();
   db.close();
-  counts.total = counts.users + counts.products + counts.customers + counts.orders + counts.order_items + counts.inventory_log;
+  counts.total =
+    counts.users + counts.products + counts.customers + counts.orders + counts.order_items + counts.inventory_log;
   return counts;
 }

@@ -6,7 +6,19 @@ import { CliError, misuse } from '../errors.js';
 export type LegacyTable = 'users' | 'products' | 'customers' | 'orders' | 'order_items' | 'inventory_log';
 export const LEGACY_COLUMNS: Record<LegacyTable, string[]> = {
   users: ['id', 'username', 'email', 'password_hash', 'role', 'is_active', 'created_at'],
-  products: ['id', 'sku', 'name', 'category', 'description', 'price', 'cost', 'stock', 'reorder_level', 'created_at', 'updated_at'],
+  products: [
+    'id',
+    'sku',
+    'name',
+    'category',
+    'description',
+    'price',
+    'cost',
+    'stock',
+    'reorder_level',
+    'created_at',
+    'updated_at',
+  ],
   customers: ['id', 'name', 'phone', 'email', 'address', 'created_at'],
   orders: ['id', 'customer_id', 'status', 'total', 'created_by', 'created_at', 'updated_at'],
   order_items: ['id', 'order_id', 'product_id', 'quantity', 'unit_price'],
@@ -38,7 +50,9 @@ export function openLegacy(file: string): Database.Database {
   try {
     const problems: string[] = [];
     for (const [table, columns] of Object.entries(LEGACY_COLUMNS)) {
-      const present = new Set((db.prepare(`select name from pragma_table_info(?)`).all(table) as { name: string }[]).map((c) => c.name));
+      const present = new Set(
+        (db.prepare(`select name from pragma_table_info(?)`).all(table) as { name: string }[]).map((c) => c.name),
+      );
       if (present.size === 0) problems.push(`table ${table} is missing`);
       else for (const c of columns) if (!present.has(c)) problems.push(`${table}.${c} is missing`);
     }
@@ -52,7 +66,8 @@ export function openLegacy(file: string): Database.Database {
     if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
       throw new CliError(`${file}: locked by another process (stop the legacy application and retry)`);
     }
-    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw misuse(`${file}: not a readable SQLite database (${code})`);
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT')
+      throw misuse(`${file}: not a readable SQLite database (${code})`);
     throw error;
   }
   return db;

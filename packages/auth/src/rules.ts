@@ -67,6 +67,7 @@ export function decide(
   if (isPublic && !rule.authenticated && !rule.scopes) return 'allow';
   if (!identity) return 'unauthenticated';
   if (rule.scopes && !rule.scopes.some((all) => all.every((s) => identity.scopes.includes(s)))) return 'forbidden';
-  if (rule.policies && !isPublic && !rule.policies.some((all) => all.every((p) => dataPolicies.has(p)))) return 'forbidden';
+  if (rule.policies && !isPublic && !rule.policies.some((all) => all.every((p) => dataPolicies.has(p))))
+    return 'forbidden';
   return 'allow';
 }

@@ -25,23 +25,25 @@ function denial(identity: Identity | null, field: string): Error {
 function toShieldRule<C extends AuthContext>(field: string, fieldRule: FieldRule, policies: Record<string, Policy<C>>) {
   const dataPolicies = new Set(Object.keys(policies));
   const needsData = fieldRule.policies?.some((all) => all.some((p) => dataPolicies.has(p))) ?? false;
-  return rule(`auth:${field}`, { cache: needsData ? 'no_cache' : 'contextual' })(async (parent, args, context: C, info) => {
-    const decision = decide(fieldRule, context.identity, dataPolicies);
-    if (decision !== 'allow') return denial(decision === 'unauthenticated' ? null : context.identity, field);
-    if (!needsData) return true;
-    for (const all of fieldRule.policies ?? []) {
-      let passed = true;
-      for (const name of all) {
-        const policy = policies[name];
-        if (!policy || !(await policy(parent, args, context, info))) {
-          passed = false;
-          break;
+  return rule(`auth:${field}`, { cache: needsData ? 'no_cache' : 'contextual' })(
+    async (parent, args, context: C, info) => {
+      const decision = decide(fieldRule, context.identity, dataPolicies);
+      if (decision !== 'allow') return denial(decision === 'unauthenticated' ? null : context.identity, field);
+      if (!needsData) return true;
+      for (const all of fieldRule.policies ?? []) {
+        let passed = true;
+        for (const name of all) {
+          const policy = policies[name];
+          if (!policy || !(await policy(parent, args, context, info))) {
+            passed = false;
+            break;
+          }
         }
+        if (passed) return true;
       }
-      if (passed) return true;
-    }
-    return new ForbiddenError(`Not allowed to use ${field} here`, { field });
-  });
+      return new ForbiddenError(`Not allowed to use ${field} here`, { field });
+    },
+  );
 }
 
 /**
@@ -49,7 +51,10 @@ function toShieldRule<C extends AuthContext>(field: string, fieldRule: FieldRule
  * are enforced again inside the subgraph: default deny, `_service` and `_entities` open to the gateway
  * and composition tools, and every field inside an `_entities` answer checked by its own rule.
  */
-export function shieldFromSchema<C extends AuthContext>(typeDefs: DocumentNode, policies: Record<string, Policy<C>> = {}) {
+export function shieldFromSchema<C extends AuthContext>(
+  typeDefs: DocumentNode,
+  policies: Record<string, Policy<C>> = {},
+) {
   // `_entities` needs a signed-in caller: anonymous, it would tell whether an id exists (null or not).
   const entities = rule('auth:_entities', { cache: 'contextual' })(async (_parent, _args, context: AuthContext) =>
     context.identity ? true : new UnauthenticatedError('Sign in to use _entities', { field: 'Query._entities' }),

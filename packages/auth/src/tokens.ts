@@ -1,5 +1,13 @@
 import { ServiceUnavailableError, UnauthenticatedError } from '@stockgraph/graphql-kit';
-import { createLocalJWKSet, errors, jwtVerify, type CryptoKey, type JSONWebKeySet, type JWTVerifyGetKey, type KeyObject } from 'jose';
+import {
+  createLocalJWKSet,
+  errors,
+  jwtVerify,
+  type CryptoKey,
+  type JSONWebKeySet,
+  type JWTVerifyGetKey,
+  type KeyObject,
+} from 'jose';
 import { isRole, scopesFor, type Identity } from './roles.js';
 
 /** The only signature algorithm accepted: asymmetric, so "HS256 signed with the public key" and `none` fail. */
@@ -80,9 +88,12 @@ export function createTokenVerifier(key: VerificationKey, settings: TokenSetting
       }));
     } catch (error) {
       if (error instanceof UnauthenticatedError) throw error;
-      if (error instanceof KeySetUnavailableError) throw new ServiceUnavailableError('Sign-in cannot be checked right now; try again');
+      if (error instanceof KeySetUnavailableError)
+        throw new ServiceUnavailableError('Sign-in cannot be checked right now; try again');
       const reason = reasonOf(error);
-      throw new UnauthenticatedError(reason === 'TOKEN_EXPIRED' ? 'Access token expired' : 'Invalid access token', { reason });
+      throw new UnauthenticatedError(reason === 'TOKEN_EXPIRED' ? 'Access token expired' : 'Invalid access token', {
+        reason,
+      });
     }
     if (!isRole(payload.role) || typeof payload.sid !== 'string' || typeof payload.sub !== 'string') {
       throw new UnauthenticatedError('Invalid access token', { reason: 'TOKEN_CLAIM_INVALID:role' });
@@ -97,6 +108,9 @@ export type TokenVerifier = ReturnType<typeof createTokenVerifier>;
 export function bearerToken(header: string | undefined | null): string | null {
   if (!header) return null;
   const match = /^Bearer ([A-Za-z0-9_\-.]{10,4096})$/.exec(header.trim());
-  if (!match) throw new UnauthenticatedError('Authorization header must be "Bearer <access token>"', { reason: 'TOKEN_MALFORMED' });
+  if (!match)
+    throw new UnauthenticatedError('Authorization header must be "Bearer <access token>"', {
+      reason: 'TOKEN_MALFORMED',
+    });
   return match[1]!;
 }

@@ -6,7 +6,12 @@ describe('environment validation', () => {
   it('reports every bad variable at once, naming each', () => {
     let error: unknown;
     try {
-      parseSubgraphEnv('orders', 4003, { PORT: 'eighty', DATABASE_URL: 'mysql://db/x', LOG_LEVEL: 'loud', SEED_DEMO_DATA: 'maybe' });
+      parseSubgraphEnv('orders', 4003, {
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://db/x',
+        LOG_LEVEL: 'loud',
+        SEED_DEMO_DATA: 'maybe',
+      });
     } catch (e) {
       error = e;
     }
@@ -21,14 +26,24 @@ describe('environment validation', () => {
   });
 
   it('refuses the embedded database and demo data in production', () => {
-    expect(() => parseSubgraphEnv('orders', 4003, { NODE_ENV: 'production' })).toThrow(/DATABASE_URL: required in production/);
+    expect(() => parseSubgraphEnv('orders', 4003, { NODE_ENV: 'production' })).toThrow(
+      /DATABASE_URL: required in production/,
+    );
     expect(() =>
-      parseSubgraphEnv('orders', 4003, { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/x', SEED_DEMO_DATA: 'true' }),
+      parseSubgraphEnv('orders', 4003, {
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgres://db/x',
+        SEED_DEMO_DATA: 'true',
+      }),
     ).toThrow(/SEED_DEMO_DATA/);
   });
 
   it('stops a service at start with one clear message and no stack trace', async () => {
-    const result = await run('subgraphs/orders/src/server.ts', { PORT: '99999', DATABASE_URL: 'not a url', NODE_ENV: 'test' });
+    const result = await run('subgraphs/orders/src/server.ts', {
+      PORT: '99999',
+      DATABASE_URL: 'not a url',
+      NODE_ENV: 'test',
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^orders: invalid configuration/);
     expect(result.stderr).toContain('PORT="99999"');
@@ -37,10 +52,16 @@ describe('environment validation', () => {
   });
 
   it('refuses to start the users service in production without a signing key', async () => {
-    const result = await run('subgraphs/users/src/server.ts', { NODE_ENV: 'production', DATABASE_URL: 'postgres://127.0.0.1:1/x' });
+    const result = await run('subgraphs/users/src/server.ts', {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://127.0.0.1:1/x',
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('JWT_PRIVATE_KEY: required in production');
-    const bad = await run('subgraphs/users/src/server.ts', { NODE_ENV: 'test', JWT_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\\nnot a key\\n-----END PRIVATE KEY-----' });
+    const bad = await run('subgraphs/users/src/server.ts', {
+      NODE_ENV: 'test',
+      JWT_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\\nnot a key\\n-----END PRIVATE KEY-----',
+    });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('JWT_PRIVATE_KEY: not a readable private key');
   });

@@ -26,7 +26,10 @@ export const baseEnvShape = {
    */
   TRUST_PROXY: z
     .string()
-    .regex(/^(\d{1,2}|[0-9a-fA-F:./,\s]+|loopback|linklocal|uniquelocal)(\s*,\s*([0-9a-fA-F:./]+|loopback|linklocal|uniquelocal))*$/, 'a hop count, or addresses/subnets and loopback, linklocal, uniquelocal')
+    .regex(
+      /^(\d{1,2}|[0-9a-fA-F:./,\s]+|loopback|linklocal|uniquelocal)(\s*,\s*([0-9a-fA-F:./]+|loopback|linklocal|uniquelocal))*$/,
+      'a hop count, or addresses/subnets and loopback, linklocal, uniquelocal',
+    )
     .default('loopback')
     .transform((value) => (/^\d+$/.test(value) ? Number(value) : value)),
   /** On SIGTERM: how long in-flight requests and the event being applied may take before the process exits anyway. */
@@ -52,9 +55,7 @@ export function parseEnv<Shape extends z.ZodRawShape>(
   shape: Shape,
   source: NodeJS.ProcessEnv = process.env,
 ): Readonly<z.infer<z.ZodObject<Shape>>> {
-  const cleaned = Object.fromEntries(
-    Object.entries(source).filter(([, value]) => value !== undefined && value !== ''),
-  );
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
   const result = z.object(shape).safeParse(cleaned);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
@@ -93,7 +94,10 @@ export const trustEnvShape = {
   /** Serve /metrics on this port only (not on the service port), for a scrape-only network path. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** Redis key of the revoked sessions (a sorted set written by the users service, read by every process). */
-  SESSION_REVOCATION_KEY: z.string().regex(/^[A-Za-z0-9:_-]{1,100}$/, 'letters, digits, : _ - only').default('stockgraph:revoked-sessions'),
+  SESSION_REVOCATION_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,100}$/, 'letters, digits, : _ - only')
+    .default('stockgraph:revoked-sessions'),
   /** How often each process re-reads that list: revocation takes effect within this time (plus a Redis round trip). */
   REVOCATION_REFRESH_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
   /** How long a fetched JWKS is used before it is fetched again (the last good one is kept while that fails). */
@@ -103,7 +107,9 @@ export const trustEnvShape = {
 /** Production requires the gateway-to-subgraph credential: without it a subgraph answers anyone who reaches it. */
 export function trustProblems(env: { NODE_ENV: string; SUBGRAPH_SHARED_SECRET?: string }): string[] {
   if (env.NODE_ENV !== 'production' || env.SUBGRAPH_SHARED_SECRET) return [];
-  return ['SUBGRAPH_SHARED_SECRET: required in production (at least 32 characters; the same value for the gateway and every subgraph)'];
+  return [
+    'SUBGRAPH_SHARED_SECRET: required in production (at least 32 characters; the same value for the gateway and every subgraph)',
+  ];
 }
 
 /** What every subgraph process reads from its environment. */
@@ -118,9 +124,16 @@ export function subgraphEnvShape(defaultPort: number) {
     ...tokenEnvShape,
     ...trustEnvShape,
     /** Redis for the event bus; unset: the in-process bus, which only links services in one process. */
-    REDIS_URL: z.string().url().refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL').optional(),
+    REDIS_URL: z
+      .string()
+      .url()
+      .refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL')
+      .optional(),
     /** Key prefix of the event streams, so several deployments (or test runs) can share one Redis. */
-    EVENTS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, : _ - only').default('stockgraph:'),
+    EVENTS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, : _ - only')
+      .default('stockgraph:'),
     /** A delivery pending this long belongs to a dead consumer and is taken over. */
     EVENTS_CLAIM_IDLE_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
   };
@@ -134,7 +147,8 @@ export function productionProblems(env: SubgraphEnv): string[] {
   const problems: string[] = [];
   if (!env.DATABASE_URL) problems.push('DATABASE_URL: required in production (the embedded PGlite is for development)');
   if (env.SEED_DEMO_DATA) problems.push('SEED_DEMO_DATA: demo data and demo passwords are never seeded in production');
-  if (!env.REDIS_URL) problems.push('REDIS_URL: required in production (the in-process event bus cannot reach other services)');
+  if (!env.REDIS_URL)
+    problems.push('REDIS_URL: required in production (the in-process event bus cannot reach other services)');
   problems.push(...trustProblems(env));
   return problems;
 }
@@ -146,7 +160,8 @@ export function parseSubgraphEnv<Extra extends z.ZodRawShape = {}>(
   extra: Extra = {} as Extra,
   extraProblems: (env: SubgraphEnv & z.infer<z.ZodObject<Extra>>) => string[] = () => [],
 ): Readonly<SubgraphEnv & z.infer<z.ZodObject<Extra>>> {
-  const env = parseEnv(service, { ...subgraphEnvShape(defaultPort), ...extra }, source) as SubgraphEnv & z.infer<z.ZodObject<Extra>>;
+  const env = parseEnv(service, { ...subgraphEnvShape(defaultPort), ...extra }, source) as SubgraphEnv &
+    z.infer<z.ZodObject<Extra>>;
   const problems = [...productionProblems(env), ...extraProblems(env)];
   if (problems.length > 0) throw new ConfigError(service, problems);
   return env;

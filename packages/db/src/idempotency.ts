@@ -41,11 +41,17 @@ export async function once(
     .onConflictDoNothing()
     .returning({ key: table.key });
   if (claimed.length === 0) {
-    const [earlier] = await tx.select().from(table).where(and(eq(table.userId, claim.userId), eq(table.key, claim.key)));
+    const [earlier] = await tx
+      .select()
+      .from(table)
+      .where(and(eq(table.userId, claim.userId), eq(table.key, claim.key)));
     if (!earlier || earlier.requestHash !== requestHash || !earlier.resultId) return { outcome: 'conflict' };
     return { outcome: 'replayed', id: earlier.resultId };
   }
   const id = await create();
-  await tx.update(table).set({ resultId: id }).where(and(eq(table.userId, claim.userId), eq(table.key, claim.key)));
+  await tx
+    .update(table)
+    .set({ resultId: id })
+    .where(and(eq(table.userId, claim.userId), eq(table.key, claim.key)));
   return { outcome: 'created', id };
 }

@@ -68,8 +68,13 @@ export async function ensureMonthlyPartitions(
 }
 
 /** Rows in DEFAULT partitions mean a month was not created ahead in time: an operator should know. */
-export async function defaultPartitionRows(db: Database<never> | Database<Record<string, unknown>>, target: PartitionedTable) {
-  const result = await db.execute(sql.raw(`select count(*)::int as n from "${target.schema}"."${target.table}_default"`));
+export async function defaultPartitionRows(
+  db: Database<never> | Database<Record<string, unknown>>,
+  target: PartitionedTable,
+) {
+  const result = await db.execute(
+    sql.raw(`select count(*)::int as n from "${target.schema}"."${target.table}_default"`),
+  );
   return rowsOf<{ n: number }>(result)[0]?.n ?? 0;
 }
 
@@ -94,7 +99,8 @@ export function maintainPartitions(
     for (const table of tables) {
       const { created, failed } = await ensureMonthlyPartitions(db, table, now, addMonths(now, monthsAhead));
       if (created.length > 0) logger.info({ table: `${table.schema}.${table.table}`, created }, 'partitions created');
-      for (const f of failed) logger.error({ table: `${table.schema}.${table.table}`, ...f }, 'partition creation failed');
+      for (const f of failed)
+        logger.error({ table: `${table.schema}.${table.table}`, ...f }, 'partition creation failed');
       const stray = await defaultPartitionRows(db, table);
       if (stray > 0) logger.warn({ table: `${table.schema}.${table.table}`, rows: stray }, 'rows in DEFAULT partition');
     }

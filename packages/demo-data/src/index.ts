@@ -85,8 +85,37 @@ const CATEGORIES: Record<string, string[]> = {
   Sports: ['Yoga Mat', 'Water Bottle', 'Resistance Band', 'Jump Rope', 'Dumbbell 5kg'],
 };
 const VARIANTS = ['Basic', 'Pro', 'Plus', 'Mini', 'XL'];
-const FIRST = ['Li', 'Wang', 'Zhang', 'Liu', 'Chen', 'Anna', 'Ben', 'Chloe', 'David', 'Emma', 'Felix', 'Grace', 'Hugo', 'Iris', 'Jon'];
-const LAST = ['Wei', 'Fang', 'Min', 'Schmidt', 'Garcia', 'Okafor', 'Silva', 'Novak', 'Tanaka', 'Haddad', 'Kowalski', 'Berg'];
+const FIRST = [
+  'Li',
+  'Wang',
+  'Zhang',
+  'Liu',
+  'Chen',
+  'Anna',
+  'Ben',
+  'Chloe',
+  'David',
+  'Emma',
+  'Felix',
+  'Grace',
+  'Hugo',
+  'Iris',
+  'Jon',
+];
+const LAST = [
+  'Wei',
+  'Fang',
+  'Min',
+  'Schmidt',
+  'Garcia',
+  'Okafor',
+  'Silva',
+  'Novak',
+  'Tanaka',
+  'Haddad',
+  'Kowalski',
+  'Berg',
+];
 const STREETS = ['Harbour Rd', 'Market St', 'Station Ave', 'Lake View', 'Hill Lane', 'Mill Way'];
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -171,7 +200,17 @@ export function generateDemoData(options: DemoOptions = {}): DemoData {
       const items = [...picked].map((p) => ({ productId: p.id, quantity: random.int(1, 5), unitPrice: p.unitPrice }));
       const roll = random.next();
       const status: DemoOrder['status'] =
-        age <= 3 ? (roll < 0.6 ? 'CONFIRMED' : roll < 0.9 ? 'FULFILLED' : 'CANCELLED') : roll < 0.86 ? 'FULFILLED' : roll < 0.95 ? 'CANCELLED' : 'REJECTED';
+        age <= 3
+          ? roll < 0.6
+            ? 'CONFIRMED'
+            : roll < 0.9
+              ? 'FULFILLED'
+              : 'CANCELLED'
+          : roll < 0.86
+            ? 'FULFILLED'
+            : roll < 0.95
+              ? 'CANCELLED'
+              : 'REJECTED';
       if (status === 'FULFILLED' || status === 'CONFIRMED') {
         for (const item of items) sold.set(item.productId, (sold.get(item.productId) ?? 0) + item.quantity);
       }

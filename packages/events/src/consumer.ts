@@ -44,7 +44,11 @@ export function startConsumer(options: ConsumerOptions): Consumer {
   const apply = async (delivery: Delivery) => {
     const { envelope } = delivery;
     await db.transaction(async (tx) => {
-      const fresh = await tx.insert(processed).values({ eventId: envelope.id, type: envelope.type }).onConflictDoNothing().returning({ id: processed.eventId });
+      const fresh = await tx
+        .insert(processed)
+        .values({ eventId: envelope.id, type: envelope.type })
+        .onConflictDoNothing()
+        .returning({ id: processed.eventId });
       if (fresh.length > 0) await handle(envelope, tx as AnyDatabase);
     });
     await options.afterCommit?.(delivery);
@@ -71,7 +75,10 @@ export function startConsumer(options: ConsumerOptions): Consumer {
             await apply(delivery);
           } catch (error) {
             // Left pending: claimed and retried once it has been idle for claimIdleMs.
-            logger.error({ err: error, event: delivery.envelope.type, eventId: delivery.envelope.id }, 'event not applied; will retry');
+            logger.error(
+              { err: error, event: delivery.envelope.type, eventId: delivery.envelope.id },
+              'event not applied; will retry',
+            );
           }
         }
         if (failures > 0) logger.info({ stream, group }, 'event consumer recovered');
@@ -79,7 +86,8 @@ export function startConsumer(options: ConsumerOptions): Consumer {
       } catch (error) {
         if (isMissingGroup(error)) grouped = false;
         failures++;
-        if (failures === 1 || failures % 50 === 0) logger.warn({ err: error, stream, group, failures }, 'event consumer cannot read; retrying');
+        if (failures === 1 || failures % 50 === 0)
+          logger.warn({ err: error, stream, group, failures }, 'event consumer cannot read; retrying');
         await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** failures, 5000)));
       }
     }

@@ -40,7 +40,12 @@ export function startHousekeeping(options: {
     if (options.outbox) {
       const rows = await options.db
         .delete(options.outbox)
-        .where(and(isNotNull(options.outbox.publishedAt), lt(options.outbox.publishedAt, new Date(now - retention.eventsMs))))
+        .where(
+          and(
+            isNotNull(options.outbox.publishedAt),
+            lt(options.outbox.publishedAt, new Date(now - retention.eventsMs)),
+          ),
+        )
         .returning({ id: options.outbox.id });
       removed.outbox = rows.length;
     }
@@ -58,10 +63,12 @@ export function startHousekeeping(options: {
         .returning();
       removed.idempotencyKeys = rows.length;
     }
-    for (const stream of options.streams) removed[`stream:${stream}`] = await options.bus.trim(stream, retention.eventsMs);
+    for (const stream of options.streams)
+      removed[`stream:${stream}`] = await options.bus.trim(stream, retention.eventsMs);
     if (Object.values(removed).some((n) => n > 0)) options.logger.info(removed, 'event housekeeping');
   };
-  const guarded = () => run().catch((error) => options.logger.warn({ err: error }, 'event housekeeping failed; will retry'));
+  const guarded = () =>
+    run().catch((error) => options.logger.warn({ err: error }, 'event housekeeping failed; will retry'));
   void guarded();
   const timer = setInterval(guarded, options.intervalMs ?? 3_600_000);
   timer.unref();

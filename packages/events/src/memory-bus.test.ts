@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { Envelope } from './bus.js';
 import { createMemoryBus } from './memory-bus.js';
 
-const event = (n: number): Envelope => ({ id: `e${n}`, type: 'T', occurredAt: new Date().toISOString(), payload: { n } });
+const event = (n: number): Envelope => ({
+  id: `e${n}`,
+  type: 'T',
+  occurredAt: new Date().toISOString(),
+  payload: { n },
+});
 
 describe('in-process bus (the embedded stand-in for Redis Streams)', () => {
   it('gives every group every event, each to one consumer of the group', async () => {

@@ -8,7 +8,12 @@ import type { OutboxTable } from './tables.js';
 type AnyDatabase = Database<any>;
 
 /** Adds events to the outbox inside the caller's transaction. */
-export async function enqueue(tx: AnyDatabase, outbox: OutboxTable, stream: string, events: { type: string; payload: unknown }[]): Promise<void> {
+export async function enqueue(
+  tx: AnyDatabase,
+  outbox: OutboxTable,
+  stream: string,
+  events: { type: string; payload: unknown }[],
+): Promise<void> {
   if (events.length === 0) return;
   await tx.insert(outbox).values(events.map((e) => ({ id: newId(), stream, type: e.type, payload: e.payload })));
 }
@@ -26,7 +31,14 @@ export interface Relay {
  * a row is marked published only after the bus took it, so a crash or an unreachable Redis means the
  * row is published again later (consumers deduplicate), never lost.
  */
-export function startRelay(options: { db: AnyDatabase; outbox: OutboxTable; bus: EventBus; logger: Logger; intervalMs?: number; batch?: number }): Relay {
+export function startRelay(options: {
+  db: AnyDatabase;
+  outbox: OutboxTable;
+  bus: EventBus;
+  logger: Logger;
+  intervalMs?: number;
+  batch?: number;
+}): Relay {
   const { db, outbox, bus, logger } = options;
   const intervalMs = options.intervalMs ?? 200;
   const batch = options.batch ?? 100;
@@ -36,12 +48,32 @@ export function startRelay(options: { db: AnyDatabase; outbox: OutboxTable; bus:
 
   const publishBatch = () =>
     db.transaction(async (tx) => {
-      const rows = await tx.select().from(outbox).where(isNull(outbox.publishedAt)).orderBy(asc(outbox.id)).limit(batch).for('update', { skipLocked: true });
+      const rows = await tx
+        .select()
+        .from(outbox)
+        .where(isNull(outbox.publishedAt))
+        .orderBy(asc(outbox.id))
+        .limit(batch)
+        .for('update', { skipLocked: true });
       for (const row of rows) {
-        const envelope: Envelope = { id: row.id, type: row.type, occurredAt: row.createdAt.toISOString(), payload: row.payload };
+        const envelope: Envelope = {
+          id: row.id,
+          type: row.type,
+          occurredAt: row.createdAt.toISOString(),
+          payload: row.payload,
+        };
         await bus.publish(row.stream, envelope);
       }
-      if (rows.length > 0) await tx.update(outbox).set({ publishedAt: new Date() }).where(inArray(outbox.id, rows.map((r) => r.id)));
+      if (rows.length > 0)
+        await tx
+          .update(outbox)
+          .set({ publishedAt: new Date() })
+          .where(
+            inArray(
+              outbox.id,
+              rows.map((r) => r.id),
+            ),
+          );
       return rows.length;
     });
 
@@ -54,7 +86,8 @@ export function startRelay(options: { db: AnyDatabase; outbox: OutboxTable; bus:
         failures = 0;
       } catch (error) {
         failures++;
-        if (failures === 1 || failures % 50 === 0) logger.warn({ err: error, failures }, 'event relay cannot publish; events wait in the outbox');
+        if (failures === 1 || failures % 50 === 0)
+          logger.warn({ err: error, failures }, 'event relay cannot publish; events wait in the outbox');
       }
       if (published === batch) continue;
       const wait = failures > 0 ? Math.min(intervalMs * 2 ** failures, 5000) : intervalMs;

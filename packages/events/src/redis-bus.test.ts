@@ -32,7 +32,11 @@ describe('Redis Streams bus', () => {
     expect(await bus.read('claims', 'g', 'other', 10, 100)).toEqual([]);
     const claimed = await bus.claim('claims', 'g', 'other', 0, 10);
     expect(claimed.map((d) => d.envelope.id)).toEqual(['e1']);
-    await bus.ack('claims', 'g', claimed.map((d) => d.deliveryId));
+    await bus.ack(
+      'claims',
+      'g',
+      claimed.map((d) => d.deliveryId),
+    );
     expect(await bus.claim('claims', 'g', 'other', 0, 10)).toEqual([]);
   });
 
@@ -41,9 +45,17 @@ describe('Redis Streams bus', () => {
     await bus.ensureGroup('trim', 'slow');
     for (let n = 0; n < 6; n++) await bus.publish('trim', event(n));
     const fast = await bus.read('trim', 'fast', 'c', 10, 100);
-    await bus.ack('trim', 'fast', fast.map((d) => d.deliveryId));
+    await bus.ack(
+      'trim',
+      'fast',
+      fast.map((d) => d.deliveryId),
+    );
     const slow = await bus.read('trim', 'slow', 'c', 4, 100);
-    await bus.ack('trim', 'slow', slow.slice(0, 2).map((d) => d.deliveryId)); // e2, e3 stay pending
+    await bus.ack(
+      'trim',
+      'slow',
+      slow.slice(0, 2).map((d) => d.deliveryId),
+    ); // e2, e3 stay pending
     expect(await bus.trim('trim', 3_600_000)).toBe(0); // nothing is an hour old
     expect(await bus.trim('trim', 0)).toBe(2); // e0, e1: acknowledged by both groups
     // What is still pending for "slow" survives, and so does what it has not read yet.

@@ -25,7 +25,9 @@ export async function createRedisBus(url: string, prefix: string, logger: Logger
     const client = createClient(options) as Client;
     client.on('error', (error: Error) => logger.debug({ err: error }, 'redis connection error'));
     clients.push(client);
-    await client.connect().catch((error: Error) => logger.warn({ err: error }, 'redis not reachable yet; retrying in the background'));
+    await client
+      .connect()
+      .catch((error: Error) => logger.warn({ err: error }, 'redis not reachable yet; retrying in the background'));
     return client;
   };
   const main = await connect();
@@ -53,9 +55,10 @@ export async function createRedisBus(url: string, prefix: string, logger: Logger
     },
     async read(stream, group, consumer, count, blockMs) {
       const client = await reader(`${stream}/${group}/${consumer}`);
-      const result = (await client.xReadGroup(group, consumer, [{ key: key(stream), id: '>' }], { COUNT: count, BLOCK: blockMs })) as
-        | { name: string; messages: { id: string; message: Record<string, string> }[] }[]
-        | null;
+      const result = (await client.xReadGroup(group, consumer, [{ key: key(stream), id: '>' }], {
+        COUNT: count,
+        BLOCK: blockMs,
+      })) as { name: string; messages: { id: string; message: Record<string, string> }[] }[] | null;
       return (result ?? []).flatMap((s) => s.messages.map(toDelivery)).filter((d): d is Delivery => d !== null);
     },
     async claim(stream, group, consumer, minIdleMs, count) {
@@ -75,7 +78,11 @@ export async function createRedisBus(url: string, prefix: string, logger: Logger
         const [bm, bs] = b.split('-').map(BigInt) as [bigint, bigint];
         return am < bm || (am === bm && as < bs);
       };
-      const groups = (await main.xInfoGroups(streamKey).catch(() => [])) as { name: string; 'last-delivered-id': string; pending: number }[];
+      const groups = (await main.xInfoGroups(streamKey).catch(() => [])) as {
+        name: string;
+        'last-delivered-id': string;
+        pending: number;
+      }[];
       for (const group of groups) {
         const lastDelivered = group['last-delivered-id'];
         if (below(lastDelivered, floor)) floor = lastDelivered;

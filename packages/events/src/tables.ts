@@ -17,7 +17,11 @@ export function outboxTable(schema: PgSchema) {
       createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
       publishedAt: timestamp('published_at', { withTimezone: true, mode: 'date' }),
     },
-    (t) => [index('outbox_unpublished_idx').on(t.id).where(sql`published_at is null`)],
+    (t) => [
+      index('outbox_unpublished_idx')
+        .on(t.id)
+        .where(sql`published_at is null`),
+    ],
   );
 }
 

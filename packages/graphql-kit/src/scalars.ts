@@ -43,7 +43,8 @@ const DATE_TIME_INPUT = 'DateTime must be an ISO-8601 string from year 1000 to 9
 
 function inputDate(value: unknown): Date {
   const date = toDate(value);
-  if (!date || date.getTime() < EARLIEST_INPUT || date.getUTCFullYear() > 9999) throw new BadUserInputError(DATE_TIME_INPUT);
+  if (!date || date.getTime() < EARLIEST_INPUT || date.getUTCFullYear() > 9999)
+    throw new BadUserInputError(DATE_TIME_INPUT);
   return date;
 }
 

@@ -12,9 +12,11 @@ export interface DatabaseErrorSummary {
 
 export function databaseError(error: unknown): DatabaseErrorSummary | null {
   const wrapped = error as { params?: unknown; cause?: unknown } | null;
-  const cause = (wrapped && typeof wrapped === 'object' && 'params' in wrapped ? wrapped.cause : error) as
-    | { code?: unknown; message?: unknown; severity?: unknown }
-    | null;
+  const cause = (wrapped && typeof wrapped === 'object' && 'params' in wrapped ? wrapped.cause : error) as {
+    code?: unknown;
+    message?: unknown;
+    severity?: unknown;
+  } | null;
   if (!cause || typeof cause !== 'object' || typeof cause.code !== 'string' || !('severity' in cause)) return null;
   return { code: cause.code, message: String(cause.message), badInput: cause.code.startsWith('22') };
 }

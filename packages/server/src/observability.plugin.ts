@@ -26,7 +26,13 @@ export function observabilityPlugin<TContext extends BaseContext>(
           metrics.duration.observe({ operation: label }, seconds);
           const status = response.http.status ?? 200;
           logger.info(
-            { operation: label, operationName: capForLog(name), ms: Math.round(seconds * 1000), status, errors: codes.length ? codes : undefined },
+            {
+              operation: label,
+              operationName: capForLog(name),
+              ms: Math.round(seconds * 1000),
+              status,
+              errors: codes.length ? codes : undefined,
+            },
             'graphql',
           );
         },

@@ -27,19 +27,21 @@ export async function revocationCheck(env: Readonly<SubgraphEnv>, given: Revocat
   let warnedAt = 0;
   return {
     list,
-    wrap: (verify: TokenVerifier): TokenVerifier => async (token) => {
-      const identity = await verify(token);
-      const age = list.ageMs();
-      if (age > 10 * env.REVOCATION_REFRESH_MS && Date.now() - warnedAt > 60_000) {
-        warnedAt = Date.now();
-        const ageMs = Number.isFinite(age) ? age : null;
-        logger.warn({ ageMs }, 'revocation list is stale; refusing only the sessions it knew of');
-      }
-      if (list.isRevoked(identity.sessionId)) {
-        throw new UnauthenticatedError('Session ended; sign in again', { reason: 'SESSION_REVOKED' });
-      }
-      return identity;
-    },
+    wrap:
+      (verify: TokenVerifier): TokenVerifier =>
+      async (token) => {
+        const identity = await verify(token);
+        const age = list.ageMs();
+        if (age > 10 * env.REVOCATION_REFRESH_MS && Date.now() - warnedAt > 60_000) {
+          warnedAt = Date.now();
+          const ageMs = Number.isFinite(age) ? age : null;
+          logger.warn({ ageMs }, 'revocation list is stale; refusing only the sessions it knew of');
+        }
+        if (list.isRevoked(identity.sessionId)) {
+          throw new UnauthenticatedError('Session ended; sign in again', { reason: 'SESSION_REVOKED' });
+        }
+        return identity;
+      },
     stop: async () => {
       if (owned) await list.close();
     },

@@ -28,7 +28,8 @@ export interface ServiceOptions<TContext extends BaseContext> {
   logger: Logger;
   metrics: ServiceMetrics;
   /** A subgraph passes its schema; the gateway passes its own Apollo options. */
-  apollo: Pick<ApolloServerOptionsWithSchema<TContext>, 'schema'> | Pick<ApolloServerOptionsWithGateway<TContext>, 'gateway'>;
+  apollo:
+    Pick<ApolloServerOptionsWithSchema<TContext>, 'schema'> | Pick<ApolloServerOptionsWithGateway<TContext>, 'gateway'>;
   context: (req: Request) => Promise<TContext>;
   /** Dependencies that must answer for /ready (database, subgraphs, Redis). */
   readiness: Record<string, ReadinessCheck>;
@@ -83,7 +84,9 @@ async function checkAll(readiness: Record<string, ReadinessCheck>) {
 }
 
 /** Starts the HTTP server of one process: /graphql, /health, /ready and /metrics. */
-export async function startService<TContext extends BaseContext>(options: ServiceOptions<TContext>): Promise<RunningService> {
+export async function startService<TContext extends BaseContext>(
+  options: ServiceOptions<TContext>,
+): Promise<RunningService> {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', options.trustProxy ?? 'loopback');
@@ -138,13 +141,30 @@ export async function startService<TContext extends BaseContext>(options: Servic
     expressMiddleware(apollo, { context: ({ req }) => options.context(req) }),
   );
   // Malformed JSON bodies and oversized payloads: answer in GraphQL's error shape, never a stack trace.
-  app.use((error: Error & { status?: number; type?: string }, _req: Request, res: express.Response, _next: express.NextFunction) => {
-    const status = error.status && error.status < 500 ? error.status : 500;
-    if (status === 500) options.logger.error({ err: error }, 'http error');
-    res.status(status).json({
-      errors: [{ message: status === 413 ? 'Request body too large' : status === 500 ? 'Internal server error' : 'Malformed request body', extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' } }],
-    });
-  });
+  app.use(
+    (
+      error: Error & { status?: number; type?: string },
+      _req: Request,
+      res: express.Response,
+      _next: express.NextFunction,
+    ) => {
+      const status = error.status && error.status < 500 ? error.status : 500;
+      if (status === 500) options.logger.error({ err: error }, 'http error');
+      res.status(status).json({
+        errors: [
+          {
+            message:
+              status === 413
+                ? 'Request body too large'
+                : status === 500
+                  ? 'Internal server error'
+                  : 'Malformed request body',
+            extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' },
+          },
+        ],
+      });
+    },
+  );
 
   httpServer.listen(options.port, options.host);
   await once(httpServer, 'listening');

@@ -4,12 +4,31 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { SubgraphEnv } from '@stockgraph/config';
 import { maintainPartitions, openDatabase, type Database, type PartitionedTable } from '@stockgraph/db';
 import { createLogger, type Logger } from '@stockgraph/logger';
-import { bearerToken, createTokenVerifier, remoteKeySet, shieldFromSchema, type AuthContext, type Identity, type Policy, type TokenVerifier } from '@stockgraph/auth';
+import {
+  bearerToken,
+  createTokenVerifier,
+  remoteKeySet,
+  shieldFromSchema,
+  type AuthContext,
+  type Identity,
+  type Policy,
+  type TokenVerifier,
+} from '@stockgraph/auth';
 import { type RevocationList } from '@stockgraph/auth';
 import type { Express, Request } from 'express';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { applyMiddleware } from 'graphql-middleware';
-import { createMemoryBus, createRedisBus, startConsumer, startHousekeeping, startRelay, type Envelope, type EventBus, type OutboxTable, type ProcessedEventsTable } from '@stockgraph/events';
+import {
+  createMemoryBus,
+  createRedisBus,
+  startConsumer,
+  startHousekeeping,
+  startRelay,
+  type Envelope,
+  type EventBus,
+  type OutboxTable,
+  type ProcessedEventsTable,
+} from '@stockgraph/events';
 import { GraphQLError, type DocumentNode } from 'graphql';
 import { Gauge, type Registry } from 'prom-client';
 import { createMetrics, requestScope } from './metrics.js';
@@ -30,7 +49,12 @@ export interface SubgraphDefinition<TSchema extends Record<string, unknown>, TCo
   partitionedTables?: PartitionedTable[];
   /** Inserts the demo data when the service's tables are empty; must be a no-op otherwise. */
   seed?: (db: Database<TSchema>, logger: Logger) => Promise<void>;
-  createContext: (db: Database<TSchema>, identity: Identity | null, req: Request, services: SubgraphServices) => TContext;
+  createContext: (
+    db: Database<TSchema>,
+    identity: Identity | null,
+    req: Request,
+    services: SubgraphServices,
+  ) => TContext;
   /** Background work started with the service and stopped with it (the saga's retries). */
   background?: (db: Database<TSchema>, services: SubgraphServices) => { stop(): void };
   /** Data-dependent authorization policies named by `@policy` in the SDL (ownership rules). */
@@ -107,7 +131,8 @@ async function startEvents<TSchema extends Record<string, unknown>, TContext ext
   metrics: ReturnType<typeof createMetrics>,
 ): Promise<{ services: SubgraphServices; stop(): Promise<void> }> {
   const events = definition.events;
-  const bus = sharedBus ?? (env.REDIS_URL ? await createRedisBus(env.REDIS_URL, env.EVENTS_PREFIX, logger) : createMemoryBus());
+  const bus =
+    sharedBus ?? (env.REDIS_URL ? await createRedisBus(env.REDIS_URL, env.EVENTS_PREFIX, logger) : createMemoryBus());
   if (!sharedBus && !env.REDIS_URL && events) logger.warn('no REDIS_URL: events reach only services in this process');
   const relay = events?.outbox ? startRelay({ db, outbox: events.outbox, bus, logger }) : null;
   const services: SubgraphServices = { wakeRelay: () => relay?.wake(), logger };
@@ -139,7 +164,15 @@ async function startEvents<TSchema extends Record<string, unknown>, TContext ext
   );
   const task = definition.background?.(db, services);
   const housekeeping = events
-    ? startHousekeeping({ db, bus, outbox: events.outbox, processed: events.processed, streams: events.streams ?? [], idempotency: events.idempotency, logger })
+    ? startHousekeeping({
+        db,
+        bus,
+        outbox: events.outbox,
+        processed: events.processed,
+        streams: events.streams ?? [],
+        idempotency: events.idempotency,
+        logger,
+      })
     : null;
   return {
     services,
@@ -199,7 +232,10 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
     cleanup.push(revocations.stop);
     const verify = revocations.wrap(
       runtime.verifier ??
-        createTokenVerifier(remoteKeySet(env.JWKS_URL, env.JWKS_CACHE_MS), { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE }),
+        createTokenVerifier(remoteKeySet(env.JWKS_URL, env.JWKS_CACHE_MS), {
+          issuer: env.JWT_ISSUER,
+          audience: env.JWT_AUDIENCE,
+        }),
     );
     const service = await startService<TContext>({
       name: definition.name,

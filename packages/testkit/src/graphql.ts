@@ -5,7 +5,11 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
 }
 
 /** POSTs a GraphQL request body as JSON and returns status, data and errors. */
-export async function post<T = any>(url: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> {
+export async function post<T = any>(
+  url: string,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse<T>> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },

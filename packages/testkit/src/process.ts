@@ -16,7 +16,11 @@ export interface ServiceProcess {
  * Runs one service entry point (a TypeScript file under the repo root) as its own Node process,
  * the way it runs in production, and resolves with the URL it logged once it listens.
  */
-export function startProcess(entry: string, env: Record<string, string>, timeoutMs = Number(process.env.START_TIMEOUT_MS ?? 180_000)): Promise<ServiceProcess> {
+export function startProcess(
+  entry: string,
+  env: Record<string, string>,
+  timeoutMs = Number(process.env.START_TIMEOUT_MS ?? 180_000),
+): Promise<ServiceProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', NODE_ENV: 'test', ...env },
@@ -54,9 +58,17 @@ export function startProcess(entry: string, env: Record<string, string>, timeout
 }
 
 /** Runs a command to completion and returns its exit code and output. */
-export function run(entry: string, env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function run(
+  entry: string,
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -4,7 +4,12 @@ import { startProcess, type ServiceProcess } from './process.js';
  * Kills a service process (SIGKILL: a crash, not a goodbye) and starts the same entry point again on
  * the same port, as a supervisor would, so everything that calls it finds it where it was.
  */
-export async function restartProcess(service: ServiceProcess, entry: string, env: Record<string, string>, timeoutMs = 120_000): Promise<ServiceProcess> {
+export async function restartProcess(
+  service: ServiceProcess,
+  entry: string,
+  env: Record<string, string>,
+  timeoutMs = 120_000,
+): Promise<ServiceProcess> {
   await killProcess(service);
   return startProcess(entry, { ...env, PORT: new URL(service.url).port }, timeoutMs);
 }

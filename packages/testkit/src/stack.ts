@@ -35,17 +35,33 @@ export interface StackOptions {
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const database = options.database ?? (await createTestDatabase('stack'));
-  const signingKeyPem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const common = { DATABASE_URL: database.url, SEED_DEMO_DATA: 'true', DATABASE_POOL_MAX: '4', PORT: '0', ...options.env };
+  const signingKeyPem = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString();
+  const common = {
+    DATABASE_URL: database.url,
+    SEED_DEMO_DATA: 'true',
+    DATABASE_POOL_MAX: '4',
+    PORT: '0',
+    ...options.env,
+  };
   const started: ServiceProcess[] = [];
   try {
-    const users = await startProcess('subgraphs/users/src/server.ts', { ...common, JWT_PRIVATE_KEY: signingKeyPem, JWT_KEY_ID: 'test-key' });
+    const users = await startProcess('subgraphs/users/src/server.ts', {
+      ...common,
+      JWT_PRIVATE_KEY: signingKeyPem,
+      JWT_KEY_ID: 'test-key',
+    });
     started.push(users);
     const JWKS_URL = new URL('/.well-known/jwks.json', users.url).toString();
     const others = await Promise.all(
-      SUBGRAPHS.slice(1).map((name) => startProcess(`subgraphs/${name}/src/server.ts`, { ...common, JWKS_URL }).then((s) => (started.push(s), s))),
+      SUBGRAPHS.slice(1).map((name) =>
+        startProcess(`subgraphs/${name}/src/server.ts`, { ...common, JWKS_URL }).then((s) => (started.push(s), s)),
+      ),
     );
-    const subgraphs = Object.fromEntries(SUBGRAPHS.map((name, i) => [name, i === 0 ? users : others[i - 1]!])) as Record<SubgraphName, ServiceProcess>;
+    const subgraphs = Object.fromEntries(
+      SUBGRAPHS.map((name, i) => [name, i === 0 ? users : others[i - 1]!]),
+    ) as Record<SubgraphName, ServiceProcess>;
     const startGateway = async (env: Record<string, string> = {}) => {
       const gateway = await startProcess('gateway/src/server.ts', {
         PORT: '0',
@@ -61,10 +77,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const gateway = await startGateway(options.gatewayEnv);
     const tokens = new Map<string, Record<string, string>>();
     const login = async (email: string, password = 'stockgraph') => {
-      const result = await graphql(gateway.url, 'mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken } }', {
-        e: email,
-        p: password,
-      });
+      const result = await graphql(
+        gateway.url,
+        'mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken } }',
+        {
+          e: email,
+          p: password,
+        },
+      );
       if (!result.data?.login) throw new Error(`login ${email} failed: ${JSON.stringify(result.errors)}`);
       return result.data.login as { accessToken: string; refreshToken: string };
     };
@@ -75,7 +95,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       signingKeyPem,
       login,
       as: async (role) => {
-        if (!tokens.has(role)) tokens.set(role, { authorization: `Bearer ${(await login(`${role.toLowerCase()}@stockgraph.local`)).accessToken}` });
+        if (!tokens.has(role))
+          tokens.set(role, {
+            authorization: `Bearer ${(await login(`${role.toLowerCase()}@stockgraph.local`)).accessToken}`,
+          });
         return tokens.get(role)!;
       },
       startGateway,

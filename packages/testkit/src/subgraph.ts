@@ -10,7 +10,9 @@ export const TEST_AUDIENCE = 'stockgraph';
 
 /** A signing key for one test file: services verify with its public half, tests sign with it. */
 export function createTestKeys() {
-  const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString();
   const privateKey = createPrivateKey(pem);
   const verifier = createTokenVerifier(createPublicKey(privateKey), { issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
   /** `Authorization` headers of a valid access token for this user and role. */
@@ -33,7 +35,10 @@ export function createTestKeys() {
  * the whole test file, and removes both afterwards. Read `.current` inside tests; `.as(role)` gives
  * headers with a token the subgraph accepts.
  */
-export function useSubgraph<S extends { url: string; stop(): Promise<void> }, E extends Readonly<SubgraphEnv> = Readonly<SubgraphEnv>>(
+export function useSubgraph<
+  S extends { url: string; stop(): Promise<void> },
+  E extends Readonly<SubgraphEnv> = Readonly<SubgraphEnv>,
+>(
   name: string,
   start: (runtime: { env: E; verifier?: TokenVerifier }) => Promise<S>,
   parse: (source: Record<string, string>) => E = (source) => parseSubgraphEnv(name, 0, source) as E,
@@ -43,7 +48,13 @@ export function useSubgraph<S extends { url: string; stop(): Promise<void> }, E 
   let database: TestDatabase | undefined;
   beforeAll(async () => {
     database = await createTestDatabase(name);
-    const env = parse({ DATABASE_URL: database.url, SEED_DEMO_DATA: 'true', LOG_LEVEL: 'silent', PORT: '0', JWT_PRIVATE_KEY: keys.pem });
+    const env = parse({
+      DATABASE_URL: database.url,
+      SEED_DEMO_DATA: 'true',
+      LOG_LEVEL: 'silent',
+      PORT: '0',
+      JWT_PRIVATE_KEY: keys.pem,
+    });
     holder.current = await start({ env, verifier: keys.verifier });
   });
   afterAll(async () => {

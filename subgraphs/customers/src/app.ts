@@ -20,7 +20,11 @@ export const customersSubgraph: SubgraphDefinition<typeof dbSchema, Context> = {
   migrationsFolder: fileURLToPath(new URL('./db/migrations', import.meta.url)),
   seed: seedDemoData,
   createContext: (db, identity, _req, services) => createContext(db, identity, services),
-  events: { streams: [CUSTOMERS_STREAM], outbox, idempotency: { table: idempotencyKeys, createdAt: idempotencyKeys.createdAt } },
+  events: {
+    streams: [CUSTOMERS_STREAM],
+    outbox,
+    idempotency: { table: idempotencyKeys, createdAt: idempotencyKeys.createdAt },
+  },
 };
 
 export const DEFAULT_PORT = 4004;

@@ -6,12 +6,14 @@ import { startCustomers } from './app.js';
 const demo = generateDemoData();
 const service = useSubgraph('customers', startCustomers);
 /** Calls the subgraph with a manager's token (this file tests data, not rules). */
-const call = async (query: string, variables: Record<string, unknown> = {}) => graphql(service.current.url, query, variables, await service.as('MANAGER'));
+const call = async (query: string, variables: Record<string, unknown> = {}) =>
+  graphql(service.current.url, query, variables, await service.as('MANAGER'));
 
 describe('customers subgraph', () => {
   it('resolves Customer entities by @key(fields: "id"), null for unknown ids', async () => {
     const [first, second] = demo.customers;
-    const result = await call(`query ($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id name tier } } }`,
+    const result = await call(
+      `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id name tier } } }`,
       {
         r: [
           { __typename: 'Customer', id: second!.id },
@@ -40,7 +42,8 @@ describe('customers subgraph', () => {
     let after: string | null = null;
     let totalCount = 0;
     for (let guard = 0; guard < 20; guard++) {
-      const page: any = await call(`query ($after: String) { customers(first: 100, after: $after) { totalCount edges { node { id name } } pageInfo { hasNextPage endCursor } } }`,
+      const page: any = await call(
+        `query ($after: String) { customers(first: 100, after: $after) { totalCount edges { node { id name } } pageInfo { hasNextPage endCursor } } }`,
         { after },
       );
       expect(page.errors).toBeUndefined();

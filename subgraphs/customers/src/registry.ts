@@ -20,14 +20,22 @@ export class CustomerRegistry {
       const repository = new CustomerRepository(tx as never);
       const insert = async () => {
         const customer = await repository.insert(row);
-        await enqueue(tx as never, outbox, CUSTOMERS_STREAM, [{ type: 'CustomerCreated', payload: { customerId: customer.id } }]);
+        await enqueue(tx as never, outbox, CUSTOMERS_STREAM, [
+          { type: 'CustomerCreated', payload: { customerId: customer.id } },
+        ]);
         return customer;
       };
       if (!retry) return insert();
       const { id: _id, createdAt: _c, updatedAt: _u, ...request } = row;
       let customer: CustomerRow | null = null;
-      const result = await once(tx as never, idempotencyKeys, { ...retry, request }, async () => (customer = await insert()).id);
-      if (result.outcome === 'conflict') throw new ConflictError('idempotencyKey was already used for a different customer');
+      const result = await once(
+        tx as never,
+        idempotencyKeys,
+        { ...retry, request },
+        async () => (customer = await insert()).id,
+      );
+      if (result.outcome === 'conflict')
+        throw new ConflictError('idempotencyKey was already used for a different customer');
       return customer ?? (await repository.findByIds([result.id]))[0]!;
     });
     this.wakeRelay();

@@ -27,7 +27,13 @@ export const inventorySubgraph: SubgraphDefinition<typeof dbSchema, Context> = {
     idempotency: { table: idempotencyKeys, createdAt: idempotencyKeys.createdAt },
     outbox,
     processed: processedEvents,
-    consumers: [{ stream: ORDERS_STREAM, group: 'inventory', handle: (envelope, tx, services) => inventorySaga(services.logger)(envelope, tx) }],
+    consumers: [
+      {
+        stream: ORDERS_STREAM,
+        group: 'inventory',
+        handle: (envelope, tx, services) => inventorySaga(services.logger)(envelope, tx),
+      },
+    ],
   },
 };
 

@@ -1,7 +1,13 @@
 import type { Identity } from '@stockgraph/auth';
 import { once, type Database } from '@stockgraph/db';
 import { enqueue } from '@stockgraph/events';
-import { BadUserInputError, CodedError, ConflictError, NotFoundError, parseIdempotencyKey } from '@stockgraph/graphql-kit';
+import {
+  BadUserInputError,
+  CodedError,
+  ConflictError,
+  NotFoundError,
+  parseIdempotencyKey,
+} from '@stockgraph/graphql-kit';
 import { newId } from '@stockgraph/ids';
 import type * as schema from './db/schema.js';
 import { idempotencyKeys, outbox, type ProductRow } from './db/schema.js';
@@ -13,23 +19,33 @@ const MAX_UNITS = 1_000_000;
 
 function money(value: string | null | undefined, argument: string): string | null | undefined {
   if (value == null) return value;
-  if (!MONEY.test(value)) throw new BadUserInputError(`${argument} must be a non-negative amount with at most 2 decimals`, argument);
+  if (!MONEY.test(value))
+    throw new BadUserInputError(`${argument} must be a non-negative amount with at most 2 decimals`, argument);
   return value;
 }
 
-function text(value: string | null | undefined, argument: string, max: number, required = false): string | null | undefined {
+function text(
+  value: string | null | undefined,
+  argument: string,
+  max: number,
+  required = false,
+): string | null | undefined {
   if (value == null) {
     if (required && value === null) throw new BadUserInputError(`${argument} cannot be null`, argument);
     return value;
   }
   const trimmed = value.trim();
-  if ((required && trimmed.length === 0) || trimmed.length > max) throw new BadUserInputError(`${argument} must have 1 to ${max} characters`, argument);
+  if ((required && trimmed.length === 0) || trimmed.length > max)
+    throw new BadUserInputError(`${argument} must have 1 to ${max} characters`, argument);
   return trimmed;
 }
 
 function units(value: number, argument: string, allowNegative = false): number {
   if (!Number.isInteger(value) || value === 0 || Math.abs(value) > MAX_UNITS || (!allowNegative && value < 0)) {
-    throw new BadUserInputError(`${argument} must be a whole number of units, ${allowNegative ? 'not 0' : 'at least 1'}, at most ${MAX_UNITS} in size`, argument);
+    throw new BadUserInputError(
+      `${argument} must be a whole number of units, ${allowNegative ? 'not 0' : 'at least 1'}, at most ${MAX_UNITS} in size`,
+      argument,
+    );
   }
   return value;
 }
@@ -78,16 +94,19 @@ export class Catalog {
         created = await work(stock, tx);
         return created.id;
       });
-      if (result.outcome === 'conflict') throw new ConflictError('idempotencyKey was already used for a different request');
+      if (result.outcome === 'conflict')
+        throw new ConflictError('idempotencyKey was already used for a different request');
       return created ?? (await stock.lockProduct(result.id))!;
     });
   }
 
   async createProduct(input: ProductInput & { idempotencyKey?: string | null }, actor: Identity): Promise<ProductRow> {
     const sku = text(input.sku, 'sku', 64, true)!;
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(sku)) throw new BadUserInputError('sku may contain letters, digits, . _ - only', 'sku');
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(sku))
+      throw new BadUserInputError('sku may contain letters, digits, . _ - only', 'sku');
     const reorderLevel = input.reorderLevel ?? 10;
-    if (!Number.isInteger(reorderLevel) || reorderLevel < 0 || reorderLevel > MAX_UNITS) throw new BadUserInputError('reorderLevel must be 0 or more', 'reorderLevel');
+    if (!Number.isInteger(reorderLevel) || reorderLevel < 0 || reorderLevel > MAX_UNITS)
+      throw new BadUserInputError('reorderLevel must be 0 or more', 'reorderLevel');
     const now = new Date();
     const row = {
       id: newId(now),
@@ -105,7 +124,17 @@ export class Catalog {
     return this.writeOnce(actor, input.idempotencyKey, { op: 'createProduct', ...request }, async (stock, tx) => {
       const created = await stock.insertProduct(row, actor.userId);
       if (!created) throw new ConflictError(`A product with SKU ${sku} already exists`);
-      await enqueue(tx, outbox, INVENTORY_STREAM, [{ type: 'ProductCreated', payload: { productId: created.id, sku: created.sku, unitPrice: created.unitPrice, priceSince: created.updatedAt.toISOString() } }]);
+      await enqueue(tx, outbox, INVENTORY_STREAM, [
+        {
+          type: 'ProductCreated',
+          payload: {
+            productId: created.id,
+            sku: created.sku,
+            unitPrice: created.unitPrice,
+            priceSince: created.updatedAt.toISOString(),
+          },
+        },
+      ]);
       return created;
     });
   }
@@ -122,7 +151,8 @@ export class Catalog {
     }
     if (input.costPrice !== undefined) changes.costPrice = money(input.costPrice, 'costPrice') ?? null;
     if (input.reorderLevel != null) {
-      if (!Number.isInteger(input.reorderLevel) || input.reorderLevel < 0) throw new BadUserInputError('reorderLevel must be 0 or more', 'reorderLevel');
+      if (!Number.isInteger(input.reorderLevel) || input.reorderLevel < 0)
+        throw new BadUserInputError('reorderLevel must be 0 or more', 'reorderLevel');
       changes.reorderLevel = input.reorderLevel;
     }
     return this.write(async (stock, tx) => {
@@ -132,21 +162,37 @@ export class Catalog {
       const priceChanged = updated.unitPrice !== current.unitPrice || updated.costPrice !== current.costPrice;
       if (priceChanged) {
         await stock.recordPrice(id, updated.unitPrice, updated.costPrice, actor.userId);
-        await enqueue(tx, outbox, INVENTORY_STREAM, [{ type: 'ProductPriceChanged', payload: { productId: id, unitPrice: updated.unitPrice, priceSince: updated.updatedAt.toISOString() } }]);
+        await enqueue(tx, outbox, INVENTORY_STREAM, [
+          {
+            type: 'ProductPriceChanged',
+            payload: { productId: id, unitPrice: updated.unitPrice, priceSince: updated.updatedAt.toISOString() },
+          },
+        ]);
       }
       return updated;
     });
   }
 
-  async receiveStock(productId: string, quantity: number, note: string | null | undefined, actor: Identity, idempotencyKey?: string | null): Promise<ProductRow> {
+  async receiveStock(
+    productId: string,
+    quantity: number,
+    note: string | null | undefined,
+    actor: Identity,
+    idempotencyKey?: string | null,
+  ): Promise<ProductRow> {
     units(quantity, 'quantity');
     const cleanNote = text(note, 'note', 1000) ?? null;
-    return this.writeOnce(actor, idempotencyKey, { op: 'receiveStock', productId, quantity, note: cleanNote }, async (stock) => {
-      const updated = await stock.changeOnHand(productId, quantity);
-      if (!updated) throw new NotFoundError('Product', productId);
-      await stock.ledger([{ productId, delta: quantity, reason: 'RECEIPT', note: cleanNote, actorId: actor.userId }]);
-      return updated;
-    });
+    return this.writeOnce(
+      actor,
+      idempotencyKey,
+      { op: 'receiveStock', productId, quantity, note: cleanNote },
+      async (stock) => {
+        const updated = await stock.changeOnHand(productId, quantity);
+        if (!updated) throw new NotFoundError('Product', productId);
+        await stock.ledger([{ productId, delta: quantity, reason: 'RECEIPT', note: cleanNote, actorId: actor.userId }]);
+        return updated;
+      },
+    );
   }
 
   /** Manual corrections of on-hand stock; never below what confirmed orders have reserved. */
@@ -160,21 +206,34 @@ export class Catalog {
   ): Promise<ProductRow> {
     units(delta, 'delta', true);
     if (reason !== 'ADJUSTMENT' && reason !== 'RETURN') {
-      throw new BadUserInputError('reason must be ADJUSTMENT or RETURN; receipts, sales and reservations have their own operations', 'reason');
+      throw new BadUserInputError(
+        'reason must be ADJUSTMENT or RETURN; receipts, sales and reservations have their own operations',
+        'reason',
+      );
     }
-    if (reason === 'RETURN' && delta < 0) throw new BadUserInputError('a RETURN adds stock: delta must be positive', 'delta');
+    if (reason === 'RETURN' && delta < 0)
+      throw new BadUserInputError('a RETURN adds stock: delta must be positive', 'delta');
     const cleanNote = text(note, 'note', 1000) ?? null;
-    return this.writeOnce(actor, idempotencyKey, { op: 'adjustStock', productId, delta, reason, note: cleanNote }, async (stock) => {
-      const current = await stock.lockProduct(productId);
-      if (!current) throw new NotFoundError('Product', productId);
-      const updated = await stock.changeOnHand(productId, delta);
-      if (!updated) {
-        throw new CodedError(`Only ${current.onHand - current.reserved} unreserved units of ${current.sku} are on hand`, 'INSUFFICIENT_STOCK', {
-          products: [{ productId, sku: current.sku, available: current.available }],
-        });
-      }
-      await stock.ledger([{ productId, delta, reason, note: cleanNote, actorId: actor.userId }]);
-      return updated;
-    });
+    return this.writeOnce(
+      actor,
+      idempotencyKey,
+      { op: 'adjustStock', productId, delta, reason, note: cleanNote },
+      async (stock) => {
+        const current = await stock.lockProduct(productId);
+        if (!current) throw new NotFoundError('Product', productId);
+        const updated = await stock.changeOnHand(productId, delta);
+        if (!updated) {
+          throw new CodedError(
+            `Only ${current.onHand - current.reserved} unreserved units of ${current.sku} are on hand`,
+            'INSUFFICIENT_STOCK',
+            {
+              products: [{ productId, sku: current.sku, available: current.available }],
+            },
+          );
+        }
+        await stock.ledger([{ productId, delta, reason, note: cleanNote, actorId: actor.userId }]);
+        return updated;
+      },
+    );
   }
 }

@@ -10,6 +10,10 @@ export interface Context extends AuthContext {
   catalog: Catalog;
 }
 
-export function createContext(db: Database<typeof schema>, identity: Identity | null, services: SubgraphServices): Context {
+export function createContext(
+  db: Database<typeof schema>,
+  identity: Identity | null,
+  services: SubgraphServices,
+): Context {
   return { loaders: createLoaders(db), identity, catalog: new Catalog(db, services.wakeRelay) };
 }

@@ -10,12 +10,14 @@ import { stockMovements } from './db/schema.js';
 const demo = generateDemoData();
 const service = useSubgraph('inventory', startInventory);
 /** Calls the subgraph with a manager's token (this file tests data, not rules). */
-const call = async (query: string, variables: Record<string, unknown> = {}) => graphql(service.current.url, query, variables, await service.as('MANAGER'));
+const call = async (query: string, variables: Record<string, unknown> = {}) =>
+  graphql(service.current.url, query, variables, await service.as('MANAGER'));
 
 describe('inventory subgraph', () => {
   it('resolves Product entities by both keys, id and sku', async () => {
     const [a, b] = demo.products;
-    const result = await call(`query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id sku name unitPrice } } }`,
+    const result = await call(
+      `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id sku name unitPrice } } }`,
       {
         r: [
           { __typename: 'Product', id: a!.id },
@@ -39,7 +41,13 @@ describe('inventory subgraph', () => {
         coalesce(sum(m.delta) filter (where m.reason in ('RESERVATION','RELEASE')), 0)::int as ledger_reserved
       from inventory.products p left join inventory.stock_movements m on m.product_id = p.id
       group by p.id`);
-    const rows = rowsOf<{ sku: string; on_hand: number; reserved: number; ledger_on_hand: number; ledger_reserved: number }>(result);
+    const rows = rowsOf<{
+      sku: string;
+      on_hand: number;
+      reserved: number;
+      ledger_on_hand: number;
+      ledger_reserved: number;
+    }>(result);
     expect(rows.length).toBe(demo.products.length);
     for (const row of rows) {
       expect([row.on_hand, row.reserved], row.sku).toEqual([row.ledger_on_hand, row.ledger_reserved]);
@@ -47,7 +55,8 @@ describe('inventory subgraph', () => {
   });
 
   it('filters low-stock products and pages them by SKU', async () => {
-    const result = await call(`{ products(filter: { lowStock: true }, first: 100) { totalCount edges { node { sku available reorderLevel lowStock } } } }`,
+    const result = await call(
+      `{ products(filter: { lowStock: true }, first: 100) { totalCount edges { node { sku available reorderLevel lowStock } } } }`,
     );
     const nodes = result.data.products.edges.map((e: any) => e.node);
     expect(nodes.length).toBeGreaterThan(0);
@@ -58,14 +67,16 @@ describe('inventory subgraph', () => {
 
   it('pages a product ledger newest first with price history', async () => {
     const product = demo.products[0]!;
-    const first = await call(`query ($id: ID!) { product(id: $id) { priceHistory { unitPrice } movements(first: 2) { totalCount edges { node { id createdAt reason } } pageInfo { hasNextPage endCursor } } } }`,
+    const first = await call(
+      `query ($id: ID!) { product(id: $id) { priceHistory { unitPrice } movements(first: 2) { totalCount edges { node { id createdAt reason } } pageInfo { hasNextPage endCursor } } } }`,
       { id: product.id },
     );
     expect(first.errors).toBeUndefined();
     expect(first.data.product.priceHistory).toEqual([{ unitPrice: product.unitPrice }]);
     const moves = first.data.product.movements;
     expect(moves.edges).toHaveLength(2);
-    const next = await call(`query ($id: ID!, $after: String) { product(id: $id) { movements(first: 100, after: $after) { edges { node { id createdAt } } } } }`,
+    const next = await call(
+      `query ($id: ID!, $after: String) { product(id: $id) { movements(first: 100, after: $after) { edges { node { id createdAt } } } } }`,
       { id: product.id, after: moves.pageInfo.endCursor },
     );
     const all = [...moves.edges, ...next.data.product.movements.edges].map((e: any) => e.node);
@@ -78,17 +89,28 @@ describe('inventory subgraph', () => {
     const product = demo.products[0]!;
     const now = new Date();
     const far = new Date(Date.UTC(now.getUTCFullYear() + 5, 0, 15));
-    const rows = [now, far].map((at) => ({ id: newId(at), createdAt: at, productId: product.id, delta: 0, reason: 'ADJUSTMENT' as const, note: 'partition probe' }));
+    const rows = [now, far].map((at) => ({
+      id: newId(at),
+      createdAt: at,
+      productId: product.id,
+      delta: 0,
+      reason: 'ADJUSTMENT' as const,
+      note: 'partition probe',
+    }));
     await service.current.db.insert(stockMovements).values(rows);
     const placed = rowsOf<{ id: string; partition: string }>(
-      await service.current.db.execute(sql`select id, tableoid::regclass::text as partition from inventory.stock_movements where note = 'partition probe'`),
+      await service.current.db.execute(
+        sql`select id, tableoid::regclass::text as partition from inventory.stock_movements where note = 'partition probe'`,
+      ),
     );
     const byId = new Map(placed.map((p) => [p.id, p.partition]));
     expect(byId.get(rows[0]!.id)).toBe(`inventory.${partitionName('stock_movements', now)}`);
     expect(byId.get(rows[1]!.id)).toBe('inventory.stock_movements_default');
     // Seeded history sits in monthly partitions, none of it in DEFAULT.
     const inDefault = rowsOf<{ n: number }>(
-      await service.current.db.execute(sql`select count(*)::int as n from inventory.stock_movements_default where note is distinct from 'partition probe'`),
+      await service.current.db.execute(
+        sql`select count(*)::int as n from inventory.stock_movements_default where note is distinct from 'partition probe'`,
+      ),
     );
     expect(inDefault[0]!.n).toBe(0);
   });
@@ -97,7 +119,9 @@ describe('inventory subgraph', () => {
     const ahead = new Date();
     ahead.setUTCMonth(ahead.getUTCMonth() + 3, 1);
     const result = rowsOf<{ n: number }>(
-      await service.current.db.execute(sql`select count(*)::int as n from pg_class where relname = ${partitionName('stock_movements', ahead)}`),
+      await service.current.db.execute(
+        sql`select count(*)::int as n from pg_class where relname = ${partitionName('stock_movements', ahead)}`,
+      ),
     );
     expect(result[0]!.n).toBe(1);
   });

@@ -15,7 +15,9 @@ export function createLoaders(db: Database<typeof schema>) {
     productBySku: new DataLoader((skus: readonly string[]) => products.findBySkus(skus)),
     priceHistory: new DataLoader((ids: readonly string[]) => products.priceHistoryOf(ids)),
     movementCount: new DataLoader((ids: readonly string[]) => movements.countByProducts(ids)),
-    movementsPage: loaderPerArguments((page: Page) => new DataLoader((ids: readonly string[]) => movements.latestByProducts(ids, page))),
+    movementsPage: loaderPerArguments(
+      (page: Page) => new DataLoader((ids: readonly string[]) => movements.latestByProducts(ids, page)),
+    ),
   };
 }
 

@@ -18,8 +18,12 @@ export function inventorySaga(logger: Logger) {
     const earlier = await stock.lockReservation(event.orderId);
     if (earlier) {
       // Decided before: orders asks again when it never heard the answer (a lost message), so repeat it.
-      if (earlier.status === 'RESERVED') await enqueue(tx, outbox, INVENTORY_STREAM, [{ type: 'StockReserved', payload: { orderId: event.orderId } }]);
-      if (earlier.status === 'REJECTED') await enqueue(tx, outbox, INVENTORY_STREAM, [{ type: 'StockRejected', payload: { orderId: event.orderId, products: [] } }]);
+      if (earlier.status === 'RESERVED')
+        await enqueue(tx, outbox, INVENTORY_STREAM, [{ type: 'StockReserved', payload: { orderId: event.orderId } }]);
+      if (earlier.status === 'REJECTED')
+        await enqueue(tx, outbox, INVENTORY_STREAM, [
+          { type: 'StockRejected', payload: { orderId: event.orderId, products: [] } },
+        ]);
       return;
     }
     // Same product order in every transaction, so concurrent reservations cannot deadlock.
@@ -28,23 +32,41 @@ export function inventorySaga(logger: Logger) {
       await tx.transaction(async (savepoint) => {
         const inner = new StockRepository(savepoint as never);
         for (const line of lines) if (!(await inner.reserve(line))) throw new Insufficient();
-        await inner.ledger(lines.map((l) => ({ productId: l.productId, delta: l.quantity, reason: 'RESERVATION' as const, orderId: event.orderId })));
+        await inner.ledger(
+          lines.map((l) => ({
+            productId: l.productId,
+            delta: l.quantity,
+            reason: 'RESERVATION' as const,
+            orderId: event.orderId,
+          })),
+        );
       });
     } catch (error) {
       if (!(error instanceof Insufficient)) throw error;
       const available = await stock.availability(lines.map((l) => l.productId));
       const short: ShortProduct[] = lines
         .filter((l) => (available.get(l.productId) ?? 0) < l.quantity)
-        .map((l) => ({ productId: l.productId, requested: l.quantity, available: Math.max(0, available.get(l.productId) ?? 0) }));
+        .map((l) => ({
+          productId: l.productId,
+          requested: l.quantity,
+          available: Math.max(0, available.get(l.productId) ?? 0),
+        }));
       await stock.saveReservation(event.orderId, 'REJECTED', lines);
-      await enqueue(tx, outbox, INVENTORY_STREAM, [{ type: 'StockRejected', payload: { orderId: event.orderId, products: short } }]);
+      await enqueue(tx, outbox, INVENTORY_STREAM, [
+        { type: 'StockRejected', payload: { orderId: event.orderId, products: short } },
+      ]);
       return;
     }
     await stock.saveReservation(event.orderId, 'RESERVED', lines);
     await enqueue(tx, outbox, INVENTORY_STREAM, [{ type: 'StockReserved', payload: { orderId: event.orderId } }]);
   }
 
-  async function ended(stock: StockRepository, tx: Database<typeof schema>, event: OrderRef, sold: boolean): Promise<void> {
+  async function ended(
+    stock: StockRepository,
+    tx: Database<typeof schema>,
+    event: OrderRef,
+    sold: boolean,
+  ): Promise<void> {
     const reservation = await stock.lockReservation(event.orderId);
     if (!reservation) {
       if (!sold) await stock.saveReservation(event.orderId, 'CANCELLED', []);
@@ -57,11 +79,15 @@ export function inventorySaga(logger: Logger) {
     await stock.ledger(
       lines.flatMap((l) => [
         { productId: l.productId, delta: -l.quantity, reason: 'RELEASE' as const, orderId: event.orderId },
-        ...(sold ? [{ productId: l.productId, delta: -l.quantity, reason: 'SALE' as const, orderId: event.orderId }] : []),
+        ...(sold
+          ? [{ productId: l.productId, delta: -l.quantity, reason: 'SALE' as const, orderId: event.orderId }]
+          : []),
       ]),
     );
     await stock.saveReservation(event.orderId, sold ? 'SOLD' : 'RELEASED', lines);
-    await enqueue(tx, outbox, INVENTORY_STREAM, [{ type: sold ? 'StockSold' : 'StockReleased', payload: { orderId: event.orderId } }]);
+    await enqueue(tx, outbox, INVENTORY_STREAM, [
+      { type: sold ? 'StockSold' : 'StockReleased', payload: { orderId: event.orderId } },
+    ]);
   }
 
   return async (envelope: Envelope, tx: Database<typeof schema>): Promise<void> => {

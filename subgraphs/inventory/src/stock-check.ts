@@ -18,14 +18,27 @@ export interface StockCheckResult {
 }
 
 /** Compares (and with `rebuild` first rewrites) the stock columns against the ledger. */
-export async function checkStock(options: { rebuild?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<StockCheckResult> {
-  const env = parseEnv('stock:check', { INVENTORY_DATABASE_URL: postgresUrl.optional(), DATABASE_URL: postgresUrl }, options.env);
-  const handle = await openDatabase({ url: env.INVENTORY_DATABASE_URL ?? env.DATABASE_URL, schema, logger: createLogger('stock-check', 'warn'), poolMax: 1 });
+export async function checkStock(
+  options: { rebuild?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Promise<StockCheckResult> {
+  const env = parseEnv(
+    'stock:check',
+    { INVENTORY_DATABASE_URL: postgresUrl.optional(), DATABASE_URL: postgresUrl },
+    options.env,
+  );
+  const handle = await openDatabase({
+    url: env.INVENTORY_DATABASE_URL ?? env.DATABASE_URL,
+    schema,
+    logger: createLogger('stock-check', 'warn'),
+    poolMax: 1,
+  });
   try {
     const stock = new StockRepository(handle.db);
     let rebuilt = 0;
     if (options.rebuild) {
-      rebuilt = await handle.db.transaction((tx) => new StockRepository(tx as unknown as Database<typeof schema>).rebuildFromLedger());
+      rebuilt = await handle.db.transaction((tx) =>
+        new StockRepository(tx as unknown as Database<typeof schema>).rebuildFromLedger(),
+      );
     }
     return { rebuilt, mismatches: await stock.ledgerMismatches() };
   } finally {
@@ -41,7 +54,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     if (mismatches.length > 0) {
       process.stderr.write(`Stock disagrees with the ledger for ${mismatches.length} product(s):\n`);
       for (const m of mismatches) {
-        process.stderr.write(`  ${m.sku} (${m.productId}): on hand ${m.onHand} vs ledger ${m.ledgerOnHand}, reserved ${m.reserved} vs ledger ${m.ledgerReserved}\n`);
+        process.stderr.write(
+          `  ${m.sku} (${m.productId}): on hand ${m.onHand} vs ledger ${m.ledgerOnHand}, reserved ${m.reserved} vs ledger ${m.ledgerReserved}\n`,
+        );
       }
       process.exitCode = 1;
     } else {

@@ -48,7 +48,12 @@ function definition(placeOrderWaitMs: number, sagaRetryMs: number): SubgraphDefi
       outbox,
       processed: processedEvents,
       consumers: [
-        { stream: INVENTORY_STREAM, group: 'orders', handle: (envelope, tx) => applyEvent(envelope, tx), afterCommit: announceOutcome },
+        {
+          stream: INVENTORY_STREAM,
+          group: 'orders',
+          handle: (envelope, tx) => applyEvent(envelope, tx),
+          afterCommit: announceOutcome,
+        },
         { stream: CUSTOMERS_STREAM, group: 'orders', handle: (envelope, tx) => applyEvent(envelope, tx) },
       ],
     },

@@ -10,6 +10,11 @@ export interface Context extends AuthContext {
   desk: OrderDesk;
 }
 
-export function createContext(db: Database<typeof schema>, identity: Identity | null, services: SubgraphServices, placeOrderWaitMs: number): Context {
+export function createContext(
+  db: Database<typeof schema>,
+  identity: Identity | null,
+  services: SubgraphServices,
+  placeOrderWaitMs: number,
+): Context {
   return { loaders: createLoaders(db), identity, desk: new OrderDesk(db, services.wakeRelay, placeOrderWaitMs) };
 }

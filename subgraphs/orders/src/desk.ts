@@ -3,7 +3,13 @@ import { EventEmitter } from 'node:events';
 import { atLeast, type Identity } from '@stockgraph/auth';
 import type { Database } from '@stockgraph/db';
 import { enqueue } from '@stockgraph/events';
-import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, parseIdempotencyKey } from '@stockgraph/graphql-kit';
+import {
+  BadUserInputError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  parseIdempotencyKey,
+} from '@stockgraph/graphql-kit';
 import { isUuid, isUuidV7, newId } from '@stockgraph/ids';
 import { OrderRepository } from './db/order.repository.js';
 import { OrderWriter } from './db/order-writer.repository.js';
@@ -51,7 +57,9 @@ function validate(input: PlaceOrderInput) {
   }
   return {
     customerId: input.customerId.toLowerCase(),
-    items: input.items.map((i) => ({ productId: i.productId.toLowerCase(), quantity: i.quantity })).sort((a, b) => a.productId.localeCompare(b.productId)),
+    items: input.items
+      .map((i) => ({ productId: i.productId.toLowerCase(), quantity: i.quantity }))
+      .sort((a, b) => a.productId.localeCompare(b.productId)),
   };
 }
 
@@ -82,20 +90,38 @@ export class OrderDesk {
       const orderId = newId(createdAt);
       if (!(await writer.claimKey(identity.userId, input.idempotencyKey, requestHash, orderId))) {
         const earlier = (await writer.findKey(identity.userId, input.idempotencyKey))!;
-        if (earlier.requestHash !== requestHash) throw new ConflictError('idempotencyKey was already used for a different order');
+        if (earlier.requestHash !== requestHash)
+          throw new ConflictError('idempotencyKey was already used for a different order');
         return (await writer.lock(earlier.orderId))!;
       }
-      if (!(await writer.customerKnown(request.customerId))) throw new BadUserInputError(`customer ${request.customerId} does not exist`, 'customerId');
+      if (!(await writer.customerKnown(request.customerId)))
+        throw new BadUserInputError(`customer ${request.customerId} does not exist`, 'customerId');
       const prices = await writer.prices(request.items.map((i) => i.productId));
       const unknown = request.items.filter((i) => !prices.has(i.productId)).map((i) => i.productId);
       if (unknown.length > 0) throw new BadUserInputError(`unknown product(s): ${unknown.join(', ')}`, 'items');
       const lines = request.items.map((i) => {
         const unitPrice = prices.get(i.productId)!;
-        return { orderId, createdAt, productId: i.productId, quantity: i.quantity, unitPrice, lineTotal: decimalOf(centsOf(unitPrice) * BigInt(i.quantity)) };
+        return {
+          orderId,
+          createdAt,
+          productId: i.productId,
+          quantity: i.quantity,
+          unitPrice,
+          lineTotal: decimalOf(centsOf(unitPrice) * BigInt(i.quantity)),
+        };
       });
       const total = decimalOf(lines.reduce((sum, l) => sum + centsOf(l.lineTotal), 0n));
       const created = await writer.insert(
-        { id: orderId, createdAt, updatedAt: createdAt, number: await writer.nextNumber(), customerId: request.customerId, status: 'PENDING', total, createdBy: identity.userId },
+        {
+          id: orderId,
+          createdAt,
+          updatedAt: createdAt,
+          number: await writer.nextNumber(),
+          customerId: request.customerId,
+          status: 'PENDING',
+          total,
+          createdBy: identity.userId,
+        },
         lines,
       );
       await enqueue(tx, outbox, ORDERS_STREAM, [{ type: 'OrderPlaced', payload: { orderId, items: request.items } }]);
@@ -132,9 +158,11 @@ export class OrderDesk {
     return this.write(async (writer, tx) => {
       const order = await writer.lock(id);
       if (!order) throw new NotFoundError('Order', id);
-      if (order.createdBy !== identity.userId && !atLeast(identity.role, 'MANAGER')) throw new ForbiddenError('Staff may cancel only the orders they placed');
+      if (order.createdBy !== identity.userId && !atLeast(identity.role, 'MANAGER'))
+        throw new ForbiddenError('Staff may cancel only the orders they placed');
       if (order.status === 'CANCELLED') return order;
-      if (order.status === 'FULFILLED' || order.status === 'REJECTED') throw new ConflictError(`A ${order.status.toLowerCase()} order cannot be cancelled`);
+      if (order.status === 'FULFILLED' || order.status === 'REJECTED')
+        throw new ConflictError(`A ${order.status.toLowerCase()} order cannot be cancelled`);
       const cancelled = (await writer.transition(id, ['PENDING', 'CONFIRMED'], 'CANCELLED'))!;
       await enqueue(tx, outbox, ORDERS_STREAM, [{ type: 'OrderCancelled', payload: { orderId: id } }]);
       return cancelled;
@@ -148,7 +176,10 @@ export class OrderDesk {
       const order = await writer.lock(id);
       if (!order) throw new NotFoundError('Order', id);
       if (order.status === 'FULFILLED') return order;
-      if (order.status !== 'CONFIRMED') throw new ConflictError(`A ${order.status.toLowerCase()} order cannot be fulfilled; only confirmed orders ship`);
+      if (order.status !== 'CONFIRMED')
+        throw new ConflictError(
+          `A ${order.status.toLowerCase()} order cannot be fulfilled; only confirmed orders ship`,
+        );
       const fulfilled = (await writer.transition(id, ['CONFIRMED'], 'FULFILLED'))!;
       await enqueue(tx, outbox, ORDERS_STREAM, [{ type: 'OrderFulfilled', payload: { orderId: id } }]);
       return fulfilled;

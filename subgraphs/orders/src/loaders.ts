@@ -17,10 +17,12 @@ export function createLoaders(db: Database<typeof schema>) {
         new DataLoader<string, OrderRow[]>((ids) => orders.pageByCustomers(ids, status, page)),
     ),
     customerTotals: loaderPerArguments(
-      ({ status }: { status: OrderStatus | null }) => new DataLoader((ids: readonly string[]) => orders.totalsByCustomers(ids, status)),
+      ({ status }: { status: OrderStatus | null }) =>
+        new DataLoader((ids: readonly string[]) => orders.totalsByCustomers(ids, status)),
     ),
     unitsSold: loaderPerArguments(
-      ({ from, to }: { from: Date | null; to: Date | null }) => new DataLoader((ids: readonly string[]) => orders.unitsSold(ids, from, to)),
+      ({ from, to }: { from: Date | null; to: Date | null }) =>
+        new DataLoader((ids: readonly string[]) => orders.unitsSold(ids, from, to)),
     ),
   };
 }

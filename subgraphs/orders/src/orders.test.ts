@@ -12,27 +12,45 @@ import { parseOrdersEnv, startOrders } from './app.js';
 const demo = generateDemoData();
 const service = useSubgraph('orders', startOrders, parseOrdersEnv);
 /** Calls the subgraph with a manager's token (this file tests data, not rules). */
-const call = async (query: string, variables: Record<string, unknown> = {}) => graphql(service.current.url, query, variables, await service.as('MANAGER'));
+const call = async (query: string, variables: Record<string, unknown> = {}) =>
+  graphql(service.current.url, query, variables, await service.as('MANAGER'));
 
 const revenue = (orders: typeof demo.orders) =>
-  (orders.filter((o) => o.status === 'CONFIRMED' || o.status === 'FULFILLED').reduce((s, o) => s + Math.round(Number(o.total) * 100), 0) / 100).toFixed(2);
+  (
+    orders
+      .filter((o) => o.status === 'CONFIRMED' || o.status === 'FULFILLED')
+      .reduce((s, o) => s + Math.round(Number(o.total) * 100), 0) / 100
+  ).toFixed(2);
 
 describe('orders subgraph', () => {
   it('resolves Order entities by @key(fields: "id") with their items', async () => {
     const order = demo.orders[100]!;
-    const result = await call(`query ($r: [_Any!]!) { _entities(representations: $r) { ... on Order { id number status total items { quantity unitPrice product { id } } customer { id } } } }`,
-      { r: [{ __typename: 'Order', id: order.id }, { __typename: 'Order', id: '0190b3c4-0000-7000-8000-000000000000' }] },
+    const result = await call(
+      `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Order { id number status total items { quantity unitPrice product { id } } customer { id } } } }`,
+      {
+        r: [
+          { __typename: 'Order', id: order.id },
+          { __typename: 'Order', id: '0190b3c4-0000-7000-8000-000000000000' },
+        ],
+      },
     );
     expect(result.errors).toBeUndefined();
     expect(result.data._entities[1]).toBeNull();
     const got = result.data._entities[0];
-    expect(got).toMatchObject({ id: order.id, number: order.number, status: order.status, total: order.total, customer: { id: order.customerId } });
+    expect(got).toMatchObject({
+      id: order.id,
+      number: order.number,
+      status: order.status,
+      total: order.total,
+      customer: { id: order.customerId },
+    });
     expect(got.items.map((i: any) => i.product.id).sort()).toEqual(order.items.map((i) => i.productId).sort());
   });
 
   it('resolves the Customer fields it contributes, batched across customers', async () => {
     const customers = demo.customers.slice(0, 3);
-    const result = await call(`query ($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id orderCount lifetimeValue orders(first: 2) { totalCount edges { node { id createdAt } } } } } }`,
+    const result = await call(
+      `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id orderCount lifetimeValue orders(first: 2) { totalCount edges { node { id createdAt } } } } } }`,
       { r: customers.map((c) => ({ __typename: 'Customer', id: c.id })) },
     );
     expect(result.errors).toBeUndefined();
@@ -54,7 +72,8 @@ describe('orders subgraph', () => {
       .flatMap((o) => o.items)
       .filter((i) => i.productId === product.id)
       .reduce((s, i) => s + i.quantity, 0);
-    const result = await call(`query ($r: [_Any!]!, $from: DateTime) { _entities(representations: $r) { ... on Product { id unitsSold(from: $from) } } }`,
+    const result = await call(
+      `query ($r: [_Any!]!, $from: DateTime) { _entities(representations: $r) { ... on Product { id unitsSold(from: $from) } } }`,
       { r: [{ __typename: 'Product', id: product.id }], from: from.toISOString() },
     );
     expect(result.errors).toBeUndefined();
@@ -70,7 +89,8 @@ describe('orders subgraph', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let guard = 0; guard < 50; guard++) {
-      const page: any = await call(`query ($f: OrderFilter, $after: String) { orders(filter: $f, first: 100, after: $after) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }`,
+      const page: any = await call(
+        `query ($f: OrderFilter, $after: String) { orders(filter: $f, first: 100, after: $after) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }`,
         { f: { createdFrom: from.toISOString(), createdTo: to.toISOString() }, after },
       );
       expect(page.errors).toBeUndefined();
@@ -80,14 +100,19 @@ describe('orders subgraph', () => {
       after = page.data.orders.pageInfo.endCursor;
     }
     expect(expected.length).toBeGreaterThan(100);
-    expect(seen).toEqual([...expected].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1)).map((o) => o.id));
+    expect(seen).toEqual(
+      [...expected]
+        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1))
+        .map((o) => o.id),
+    );
   });
 
   it('sums orders and revenue per month', async () => {
     const now = new Date();
     const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 6, 1));
     const to = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 3, 1));
-    const result = await call(`query ($from: DateTime!, $to: DateTime!) { orderStats(from: $from, to: $to, interval: MONTH) { start orderCount revenue } }`,
+    const result = await call(
+      `query ($from: DateTime!, $to: DateTime!) { orderStats(from: $from, to: $to, interval: MONTH) { start orderCount revenue } }`,
       { from: from.toISOString(), to: to.toISOString() },
     );
     expect(result.errors).toBeUndefined();
@@ -105,7 +130,10 @@ describe('orders subgraph', () => {
         (select tableoid::regclass::text from orders.orders where id = ${order.id}) as o,
         (select distinct tableoid::regclass::text from orders.order_items where order_id = ${order.id}) as i`),
     )[0]!;
-    expect(placed).toEqual({ o: `orders.${partitionName('orders', order.createdAt)}`, i: `orders.${partitionName('order_items', order.createdAt)}` });
+    expect(placed).toEqual({
+      o: `orders.${partitionName('orders', order.createdAt)}`,
+      i: `orders.${partitionName('order_items', order.createdAt)}`,
+    });
     const plan = rowsOf<Record<string, string>>(
       await service.current.db.execute(
         sql`explain (costs off) select * from orders.orders where id = ${order.id}::uuid and created_at = ${idTime(order.id).toISOString()}::timestamptz`,
@@ -146,11 +174,26 @@ describe('orders subgraph', () => {
     });
     await housekeeping.run();
     housekeeping.stop();
-    const ids = (await db.select({ id: outbox.id }).from(outbox).where(inArray(outbox.id, [stale, fresh, unpublished]))).map((r) => r.id);
+    const ids = (
+      await db
+        .select({ id: outbox.id })
+        .from(outbox)
+        .where(inArray(outbox.id, [stale, fresh, unpublished]))
+    ).map((r) => r.id);
     expect(ids.sort()).toEqual([fresh, unpublished].sort());
-    const processed = (await db.select({ id: processedEvents.eventId }).from(processedEvents).where(inArray(processedEvents.eventId, [stale, fresh]))).map((r) => r.id);
+    const processed = (
+      await db
+        .select({ id: processedEvents.eventId })
+        .from(processedEvents)
+        .where(inArray(processedEvents.eventId, [stale, fresh]))
+    ).map((r) => r.id);
     expect(processed).toEqual([fresh]);
-    const keys = (await db.select({ key: idempotencyKeys.key }).from(idempotencyKeys).where(inArray(idempotencyKeys.userId, [stale, fresh]))).map((r) => r.key);
+    const keys = (
+      await db
+        .select({ key: idempotencyKeys.key })
+        .from(idempotencyKeys)
+        .where(inArray(idempotencyKeys.userId, [stale, fresh]))
+    ).map((r) => r.key);
     expect(keys).toEqual(['new-key-0001']);
   });
 
@@ -167,7 +210,9 @@ describe('orders subgraph', () => {
       expect(result.errors?.[0]?.extensions?.code, query).toBe('BAD_USER_INPUT');
     }
     // A malformed DateTime in a variable is bad input; written inline in the document it fails validation.
-    const variable = await call(`query ($f: OrderFilter) { orders(filter: $f) { totalCount } }`, { f: { createdFrom: 'yesterday' } });
+    const variable = await call(`query ($f: OrderFilter) { orders(filter: $f) { totalCount } }`, {
+      f: { createdFrom: 'yesterday' },
+    });
     expect(variable.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     const inline = await call(`{ orders(filter: { createdFrom: "yesterday" }) { totalCount } }`);
     expect(inline.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');

@@ -8,7 +8,8 @@ import { outcomes } from './desk.js';
 
 /** After the outcome is committed, wake the placeOrder call waiting for it in this process. */
 export function announceOutcome(envelope: Envelope): void {
-  if (envelope.type === 'StockReserved' || envelope.type === 'StockRejected') outcomes.emit((envelope.payload as { orderId: string }).orderId);
+  if (envelope.type === 'StockReserved' || envelope.type === 'StockRejected')
+    outcomes.emit((envelope.payload as { orderId: string }).orderId);
 }
 
 /**
@@ -31,7 +32,11 @@ export async function applyEvent(envelope: Envelope, tx: Database<typeof schema>
     }
     case 'ProductCreated':
     case 'ProductPriceChanged':
-      return writer.upsertPrice(payload.productId, payload.unitPrice, new Date(payload.priceSince ?? envelope.occurredAt));
+      return writer.upsertPrice(
+        payload.productId,
+        payload.unitPrice,
+        new Date(payload.priceSince ?? envelope.occurredAt),
+      );
     case 'CustomerCreated':
       return writer.rememberCustomer(payload.customerId);
     default:
@@ -44,11 +49,20 @@ export async function applyEvent(envelope: Envelope, tx: Database<typeof schema>
  * each order once and repeats its decision, so asking twice is safe; it makes a lost message (Redis
  * restarted without its data) cost a delay, never a stuck order.
  */
-export function retryStalePending(db: Database<typeof schema>, services: { wakeRelay(): void; logger: { warn: (o: object, m: string) => void } }, afterMs: number) {
+export function retryStalePending(
+  db: Database<typeof schema>,
+  services: { wakeRelay(): void; logger: { warn: (o: object, m: string) => void } },
+  afterMs: number,
+) {
   const sweep = async () => {
     const retried = await db.transaction(async (tx) => {
       const stale = await new OrderWriter(tx as never).claimStalePending(afterMs, 100);
-      await enqueue(tx as never, outbox, ORDERS_STREAM, stale.map((o) => ({ type: 'OrderPlaced', payload: { orderId: o.id, items: o.items } })));
+      await enqueue(
+        tx as never,
+        outbox,
+        ORDERS_STREAM,
+        stale.map((o) => ({ type: 'OrderPlaced', payload: { orderId: o.id, items: o.items } })),
+      );
       return stale.length;
     });
     if (retried > 0) {

@@ -1,7 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Identity } from '@stockgraph/auth';
 import type { Database } from '@stockgraph/db';
-import { BadUserInputError, ConflictError, NotFoundError, RateLimitedError, UnauthenticatedError } from '@stockgraph/graphql-kit';
+import {
+  BadUserInputError,
+  ConflictError,
+  NotFoundError,
+  RateLimitedError,
+  UnauthenticatedError,
+} from '@stockgraph/graphql-kit';
 import { newId } from '@stockgraph/ids';
 import type { UserRow } from './db/schema.js';
 import type * as schema from './db/schema.js';
@@ -42,7 +48,8 @@ const newRefreshToken = () => randomBytes(32).toString('base64url');
 
 export function normalizeEmail(email: string): string {
   const trimmed = email.trim().toLowerCase();
-  if (trimmed.length > 254 || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(trimmed)) throw new BadUserInputError('email is not a valid address', 'email');
+  if (trimmed.length > 254 || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(trimmed))
+    throw new BadUserInputError('email is not a valid address', 'email');
   return trimmed;
 }
 
@@ -54,7 +61,8 @@ export function validatePassword(password: string, argument = 'password'): strin
 
 function validateName(name: string): string {
   const trimmed = name.trim();
-  if (trimmed.length < 1 || trimmed.length > 200) throw new BadUserInputError('name must have 1 to 200 characters', 'name');
+  if (trimmed.length < 1 || trimmed.length > 200)
+    throw new BadUserInputError('name must have 1 to 200 characters', 'name');
   return trimmed;
 }
 
@@ -71,7 +79,10 @@ export class Accounts {
     private readonly hooks: AccountHooks = {},
   ) {
     this.dummyHash = hashPassword(randomBytes(16).toString('hex'));
-    this.throttle = new SignInThrottle(db, { maxFailures: settings.loginMaxFailures, lockSeconds: settings.loginLockSeconds });
+    this.throttle = new SignInThrottle(db, {
+      maxFailures: settings.loginMaxFailures,
+      lockSeconds: settings.loginLockSeconds,
+    });
   }
 
   /** Publishes ended sessions after their transaction committed. */
@@ -105,7 +116,11 @@ export class Accounts {
     const { token, expiresAt } = await signAccessToken(
       this.keys,
       { userId: user.id, role: user.role, sessionId },
-      { issuer: this.settings.issuer, audience: this.settings.audience, ttlSeconds: this.settings.accessTokenTtlSeconds },
+      {
+        issuer: this.settings.issuer,
+        audience: this.settings.audience,
+        ttlSeconds: this.settings.accessTokenTtlSeconds,
+      },
     );
     return { accessToken: token, refreshToken, expiresAt, user };
   }
@@ -131,7 +146,10 @@ export class Accounts {
     // Attempts count before the password is checked (see SignInThrottle): parallel guesses get no more tries.
     await this.throttle.beforeSignIn(email, clientAddress);
     const user = email ? await writer.findByEmail(email) : null;
-    const { valid, upgrade } = await verifyStoredPassword(user?.passwordHash ?? (await this.dummyHash), password.slice(0, 256));
+    const { valid, upgrade } = await verifyStoredPassword(
+      user?.passwordHash ?? (await this.dummyHash),
+      password.slice(0, 256),
+    );
     if (!user || !valid || !user.active) {
       await this.throttle.signInFailed(email, clientAddress);
       throw new UnauthenticatedError(INVALID_LOGIN, { reason: 'INVALID_CREDENTIALS' });
@@ -150,7 +168,8 @@ export class Accounts {
    * was copied, so the whole session (the token family) is revoked, the thief's tokens included.
    */
   async refresh(refreshToken: string): Promise<AuthPayload> {
-    if (refreshToken.length < 20 || refreshToken.length > 200) throw new UnauthenticatedError('Invalid refresh token', { reason: 'REFRESH_TOKEN_INVALID' });
+    if (refreshToken.length < 20 || refreshToken.length > 200)
+      throw new UnauthenticatedError('Invalid refresh token', { reason: 'REFRESH_TOKEN_INVALID' });
     const outcome = await this.inTransaction(async (sessions, users) => {
       const state = await sessions.lockRefreshToken(sha256(refreshToken));
       if (!state) return { error: 'REFRESH_TOKEN_INVALID' as const };
@@ -168,9 +187,14 @@ export class Accounts {
     });
     if ('error' in outcome) {
       if ('ended' in outcome && outcome.ended) await this.ended([outcome.ended]);
-      throw new UnauthenticatedError(outcome.error === 'REFRESH_TOKEN_REUSED' ? 'Refresh token already used; the session is revoked' : 'Invalid refresh token', {
-        reason: outcome.error,
-      });
+      throw new UnauthenticatedError(
+        outcome.error === 'REFRESH_TOKEN_REUSED'
+          ? 'Refresh token already used; the session is revoked'
+          : 'Invalid refresh token',
+        {
+          reason: outcome.error,
+        },
+      );
     }
     return this.issue(outcome.user, outcome.sessionId, outcome.next);
   }
@@ -195,13 +219,24 @@ export class Accounts {
     const email = normalizeEmail(input.email);
     const passwordHash = await hashPassword(validatePassword(input.password));
     const now = new Date();
-    const created = await new UserWriter(this.db).insert({ id: newId(now), email, name: validateName(input.name), role: input.role, passwordHash, createdAt: now, updatedAt: now });
+    const created = await new UserWriter(this.db).insert({
+      id: newId(now),
+      email,
+      name: validateName(input.name),
+      role: input.role,
+      passwordHash,
+      createdAt: now,
+      updatedAt: now,
+    });
     if (!created) throw new ConflictError(`A user with email ${email} already exists`);
     return created;
   }
 
   /** Role changes and deactivation end the user's sessions: their tokens carry the old rights. */
-  async updateUser(id: string, input: { name?: string | null; role?: UserRow['role'] | null; active?: boolean | null }): Promise<UserRow> {
+  async updateUser(
+    id: string,
+    input: { name?: string | null; role?: UserRow['role'] | null; active?: boolean | null },
+  ): Promise<UserRow> {
     const ended: string[] = [];
     const updated = await this.inTransaction(async (sessions, users) => {
       const current = await users.findById(id);
@@ -211,8 +246,10 @@ export class Accounts {
       if (input.role != null) changes.role = input.role;
       if (input.active != null) changes.active = input.active;
       const updated = (await users.update(id, changes))!;
-      if (changes.active === false && current.active) ended.push(...(await sessions.revokeAllOf(id, 'user deactivated')));
-      if (changes.role && changes.role !== current.role) ended.push(...(await sessions.revokeAllOf(id, 'role changed')));
+      if (changes.active === false && current.active)
+        ended.push(...(await sessions.revokeAllOf(id, 'user deactivated')));
+      if (changes.role && changes.role !== current.role)
+        ended.push(...(await sessions.revokeAllOf(id, 'role changed')));
       return updated;
     });
     await this.ended(ended);

@@ -29,7 +29,8 @@ function clientAddress(req: Request): string {
 }
 
 const policies: Record<string, Policy<Context>> = {
-  'self-or-admin': (user: { id: string }, _args, { identity }) => !!identity && (identity.userId === user.id || atLeast(identity.role, 'ADMIN')),
+  'self-or-admin': (user: { id: string }, _args, { identity }) =>
+    !!identity && (identity.userId === user.id || atLeast(identity.role, 'ADMIN')),
 };
 
 function definition(accounts: () => Accounts): SubgraphDefinition<typeof dbSchema, Context> {
@@ -68,8 +69,7 @@ export async function startUsers(runtime: Omit<SubgraphRuntime, 'env'> & { env: 
   const logger = runtime.logger ?? createLogger('users', env.LOG_LEVEL);
   // The users service writes the revocation list every other service reads (see README, Security).
   const revocations =
-    runtime.revocations ??
-    (env.REDIS_URL ? await redisRevocations(env, env.REDIS_URL, logger) : localRevocations());
+    runtime.revocations ?? (env.REDIS_URL ? await redisRevocations(env, env.REDIS_URL, logger) : localRevocations());
   const revoked = (ids: readonly string[]) => revocations.revoke(ids, env.ACCESS_TOKEN_TTL_SECONDS);
   const running = await startSubgraph(
     definition(() => accounts!),
@@ -101,7 +101,8 @@ export async function startUsers(runtime: Omit<SubgraphRuntime, 'env'> & { env: 
       },
       verifier: async (token) => {
         const identity = await verify(token);
-        if (!(await accounts!.isSessionLive(identity))) throw new UnauthenticatedError('Session ended; sign in again', { reason: 'SESSION_REVOKED' });
+        if (!(await accounts!.isSessionLive(identity)))
+          throw new UnauthenticatedError('Session ended; sign in again', { reason: 'SESSION_REVOKED' });
         return identity;
       },
       routes: (app) => {
@@ -116,7 +117,9 @@ export async function startUsers(runtime: Omit<SubgraphRuntime, 'env'> & { env: 
             if (!token) throw new UnauthenticatedError();
             const identity = await verify(token);
             const live = await accounts!.isSessionLive(identity);
-            res.status(live ? 200 : 401).json(live ? { active: true, userId: identity.userId, role: identity.role } : { active: false });
+            res
+              .status(live ? 200 : 401)
+              .json(live ? { active: true, userId: identity.userId, role: identity.role } : { active: false });
           } catch {
             res.status(401).json({ active: false });
           }

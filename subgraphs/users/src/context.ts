@@ -11,6 +11,11 @@ export interface Context extends AuthContext {
   clientAddress: string;
 }
 
-export function createContext(db: Database<typeof schema>, identity: Identity | null, accounts: Accounts, clientAddress: string): Context {
+export function createContext(
+  db: Database<typeof schema>,
+  identity: Identity | null,
+  accounts: Accounts,
+  clientAddress: string,
+): Context {
   return { loaders: createLoaders(db), identity, accounts, clientAddress };
 }

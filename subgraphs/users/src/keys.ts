@@ -27,7 +27,10 @@ export async function loadSigningKeys(pem: string | undefined, kid: string | und
   }
   const publicKey = createPublicKey(privateKey);
   const jwk = await exportJWK(publicKey);
-  const thumbprint = createHash('sha256').update(JSON.stringify([jwk.crv, jwk.x, jwk.y])).digest('base64url').slice(0, 16);
+  const thumbprint = createHash('sha256')
+    .update(JSON.stringify([jwk.crv, jwk.x, jwk.y]))
+    .digest('base64url')
+    .slice(0, 16);
   const keyId = kid ?? thumbprint;
   return { kid: keyId, privateKey, publicKey, jwk: { ...jwk, kid: keyId, alg: TOKEN_ALGORITHM, use: 'sig' } };
 }

@@ -10,13 +10,24 @@ const service = useSubgraph('users', startUsers, (source) => parseUsersEnv(sourc
 const LOGIN = 'mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }';
 
 // The legacy store's format, written out here rather than taken from the code under test.
-const legacyHash = (salt: string, password: string) => `sha256$${salt}$${createHash('sha256').update(salt + password, 'utf8').digest('hex')}`;
+const legacyHash = (salt: string, password: string) =>
+  `sha256$${salt}$${createHash('sha256')
+    .update(salt + password, 'utf8')
+    .digest('hex')}`;
 
 describe('passwords imported from the legacy store', () => {
   it('sign in with the old password and are upgraded to argon2id at the first successful sign-in', async () => {
     const id = newId();
     const now = new Date();
-    await service.current.db.insert(users).values({ id, email: 'legacy.clerk@shop.example', name: 'clerk', role: 'STAFF', passwordHash: legacyHash('s4lt', 'old-secret-1'), createdAt: now, updatedAt: now });
+    await service.current.db.insert(users).values({
+      id,
+      email: 'legacy.clerk@shop.example',
+      name: 'clerk',
+      role: 'STAFF',
+      passwordHash: legacyHash('s4lt', 'old-secret-1'),
+      createdAt: now,
+      updatedAt: now,
+    });
     const stored = async () => (await service.current.db.select().from(users).where(eq(users.id, id)))[0]!.passwordHash;
 
     const wrong = await graphql(service.current.url, LOGIN, { e: 'legacy.clerk@shop.example', p: 'old-secret-2' });

@@ -14,7 +14,9 @@ export function isLegacyHash(passwordHash: string): boolean {
 
 function verifyLegacy(passwordHash: string, password: string): boolean {
   const [, salt = '', hex = ''] = LEGACY.exec(passwordHash) ?? [];
-  const computed = createHash('sha256').update(Buffer.concat([Buffer.from(salt, 'utf8'), Buffer.from(password, 'utf8')])).digest();
+  const computed = createHash('sha256')
+    .update(Buffer.concat([Buffer.from(salt, 'utf8'), Buffer.from(password, 'utf8')]))
+    .digest();
   return timingSafeEqual(computed, Buffer.from(hex, 'hex'));
 }
 
@@ -22,7 +24,10 @@ function verifyLegacy(passwordHash: string, password: string): boolean {
  * Verifies against either kind of stored hash. `upgrade` is the argon2id hash to store when the
  * password was right and the stored hash was a legacy one.
  */
-export async function verifyStoredPassword(passwordHash: string, password: string): Promise<{ valid: boolean; upgrade?: string }> {
+export async function verifyStoredPassword(
+  passwordHash: string,
+  password: string,
+): Promise<{ valid: boolean; upgrade?: string }> {
   if (!isLegacyHash(passwordHash)) return { valid: await verifyPassword(passwordHash, password) };
   if (!verifyLegacy(passwordHash, password)) return { valid: false };
   return { valid: true, upgrade: await hashPassword(password) };

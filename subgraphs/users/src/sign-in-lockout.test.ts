@@ -9,7 +9,9 @@ import { parseUsersEnv, startUsers } from './app.js';
  * access token must not buy unlimited guesses of the current password. The client address is the one
  * in X-Forwarded-For, believed here because the test calls from loopback (TRUST_PROXY's default).
  */
-const service = useSubgraph('users', startUsers, (source) => parseUsersEnv({ ...source, LOGIN_MAX_FAILURES: '3', LOGIN_LOCK_SECONDS: '60' }));
+const service = useSubgraph('users', startUsers, (source) =>
+  parseUsersEnv({ ...source, LOGIN_MAX_FAILURES: '3', LOGIN_LOCK_SECONDS: '60' }),
+);
 
 const LOGIN = 'mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }';
 
@@ -62,7 +64,8 @@ describe('sign-in lockout an attacker cannot turn against the victim', () => {
     // The user signs in from the office once: that address becomes known good.
     expect(codeOf(await login(email, DEMO_PASSWORD, '192.0.2.10'))).toBe('OK');
     // Twelve attacker addresses, one guess each: the account is now under attack.
-    for (let i = 0; i < 12; i++) expect(codeOf(await login(email, `spray-${i}`, `198.18.0.${i + 1}`))).toBe('UNAUTHENTICATED');
+    for (let i = 0; i < 12; i++)
+      expect(codeOf(await login(email, `spray-${i}`, `198.18.0.${i + 1}`))).toBe('UNAUTHENTICATED');
     // An attacker address that failed is refused even with the right password...
     expect(codeOf(await login(email, DEMO_PASSWORD, '198.18.0.1'))).toBe('RATE_LIMITED');
     // ...the user's known address is not, even after a typo, and neither is a new one.
@@ -85,7 +88,12 @@ describe('sign-in lockout an attacker cannot turn against the victim', () => {
     expect(codeOf(await login(email, 'the right password', '203.0.113.9'))).toBe('RATE_LIMITED');
     const UNLOCK = 'mutation ($e: String!) { unlockSignIn(email: $e) }';
     const staff = await login(email, 'the right password', '192.0.2.50');
-    const denied = await graphql(service.current.url, UNLOCK, { e: email }, { authorization: `Bearer ${staff.data.login.accessToken}` });
+    const denied = await graphql(
+      service.current.url,
+      UNLOCK,
+      { e: email },
+      { authorization: `Bearer ${staff.data.login.accessToken}` },
+    );
     expect(denied.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const unlocked = await graphql(service.current.url, UNLOCK, { e: email }, admin);
     expect(unlocked.data).toEqual({ unlockSignIn: true });
@@ -94,7 +102,10 @@ describe('sign-in lockout an attacker cannot turn against the victim', () => {
 
   it('counts attempts in metrics by outcome only, never by email', async () => {
     const text = await (await fetch(new URL('/metrics', service.current.url))).text();
-    const value = (outcome: string) => Number(new RegExp(`stockgraph_sign_in_attempts_total\\{[^}]*outcome="${outcome}"[^}]*\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    const value = (outcome: string) =>
+      Number(
+        new RegExp(`stockgraph_sign_in_attempts_total\\{[^}]*outcome="${outcome}"[^}]*\\} (\\d+)`).exec(text)?.[1] ?? 0,
+      );
     expect(value('success')).toBeGreaterThan(0);
     expect(value('invalid')).toBeGreaterThan(0);
     expect(value('locked')).toBeGreaterThan(0);
@@ -111,7 +122,12 @@ describe('changePassword guess limit', () => {
       const wrong = await graphql(service.current.url, CHANGE, { c: `guess-${i}`, n: 'a brand new password' }, headers);
       expect(wrong.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     }
-    const limited = await graphql(service.current.url, CHANGE, { c: DEMO_PASSWORD, n: 'a brand new password' }, headers);
+    const limited = await graphql(
+      service.current.url,
+      CHANGE,
+      { c: DEMO_PASSWORD, n: 'a brand new password' },
+      headers,
+    );
     expect(limited.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
     expect(limited.errors?.[0]?.extensions?.retryAfterSeconds).toBeGreaterThan(0);
     const text = await (await fetch(new URL('/metrics', service.current.url))).text();

@@ -8,7 +8,8 @@ import { verifyPassword } from './passwords.js';
 const demo = generateDemoData();
 const service = useSubgraph('users', startUsers, (source) => parseUsersEnv({ ...source, LOGIN_MAX_FAILURES: '3' }));
 
-const LOGIN = 'mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken expiresAt } }';
+const LOGIN =
+  'mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken expiresAt } }';
 const REFRESH = 'mutation ($t: String!) { refreshSession(refreshToken: $t) { accessToken refreshToken } }';
 
 async function login(email: string, password = DEMO_PASSWORD) {
@@ -29,12 +30,31 @@ describe('users subgraph', () => {
     const { headers } = await signIn('admin');
     const result = await graphql(
       service.current.url,
-      `query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id email role active } } }`,
-      { r: [{ __typename: 'User', id: admin.id }, { __typename: 'User', id: '0190b3c4-0000-7000-8000-000000000000' }] },
+      `
+        query ($r: [_Any!]!) {
+          _entities(representations: $r) {
+            ... on User {
+              id
+              email
+              role
+              active
+            }
+          }
+        }
+      `,
+      {
+        r: [
+          { __typename: 'User', id: admin.id },
+          { __typename: 'User', id: '0190b3c4-0000-7000-8000-000000000000' },
+        ],
+      },
       headers,
     );
     expect(result.errors).toBeUndefined();
-    expect(result.data._entities).toEqual([{ id: admin.id, email: 'admin@stockgraph.local', role: 'ADMIN', active: true }, null]);
+    expect(result.data._entities).toEqual([
+      { id: admin.id, email: 'admin@stockgraph.local', role: 'ADMIN', active: true },
+      null,
+    ]);
   });
 
   it('seeds one demo user per role with an argon2id hash of the demo password', async () => {
@@ -48,15 +68,41 @@ describe('users subgraph', () => {
 
   it('pages users by email for an admin', async () => {
     const { headers } = await signIn('admin');
-    const first = await graphql(service.current.url, `{ users(first: 3) { totalCount edges { node { email } } pageInfo { endCursor } } }`, {}, headers);
+    const first = await graphql(
+      service.current.url,
+      `
+        {
+          users(first: 3) {
+            totalCount
+            edges {
+              node {
+                email
+              }
+            }
+            pageInfo {
+              endCursor
+            }
+          }
+        }
+      `,
+      {},
+      headers,
+    );
     expect(first.data.users.totalCount).toBeGreaterThanOrEqual(4);
-    expect(first.data.users.edges.map((e: any) => e.node.email)).toEqual(['admin@stockgraph.local', 'manager@stockgraph.local', 'staff@stockgraph.local']);
+    expect(first.data.users.edges.map((e: any) => e.node.email)).toEqual([
+      'admin@stockgraph.local',
+      'manager@stockgraph.local',
+      'staff@stockgraph.local',
+    ]);
   });
 
   it('answers a wrong password and an unknown email the same way', async () => {
     const wrong = await login('viewer@stockgraph.local', 'not-the-password');
     const unknown = await login('nobody@stockgraph.local', 'not-the-password');
-    expect(wrong.errors?.[0]).toMatchObject({ message: 'Invalid email or password', extensions: { code: 'UNAUTHENTICATED' } });
+    expect(wrong.errors?.[0]).toMatchObject({
+      message: 'Invalid email or password',
+      extensions: { code: 'UNAUTHENTICATED' },
+    });
     expect(unknown.errors?.[0]).toEqual(wrong.errors?.[0]);
   });
 
@@ -68,7 +114,9 @@ describe('users subgraph', () => {
   });
 
   it('counts parallel guesses before checking them: a burst gets no more tries than the limit', async () => {
-    const guesses = await Promise.all(Array.from({ length: 12 }, (_, i) => login('burst.target@stockgraph.local', `parallel-guess-${i}`)));
+    const guesses = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => login('burst.target@stockgraph.local', `parallel-guess-${i}`)),
+    );
     const codes = guesses.map((g) => g.errors?.[0]?.extensions?.reason ?? g.errors?.[0]?.extensions?.code);
     expect(codes.filter((c) => c === 'INVALID_CREDENTIALS').length).toBeLessThanOrEqual(3);
     expect(codes.filter((c) => c === 'RATE_LIMITED').length).toBeGreaterThanOrEqual(9);
@@ -83,13 +131,23 @@ describe('users subgraph', () => {
     // The legitimate holder's newer token and access token die with the session.
     const newer = await graphql(service.current.url, REFRESH, { t: first.data.refreshSession.refreshToken });
     expect(newer.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'REFRESH_TOKEN_REVOKED' });
-    const me = await graphql(service.current.url, '{ me { id } }', {}, { authorization: `Bearer ${first.data.refreshSession.accessToken}` });
+    const me = await graphql(
+      service.current.url,
+      '{ me { id } }',
+      {},
+      { authorization: `Bearer ${first.data.refreshSession.accessToken}` },
+    );
     expect(me.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'SESSION_REVOKED' });
   });
 
   it('ends a session on logout', async () => {
     const { refreshToken, headers } = await signIn('viewer');
-    const out = await graphql(service.current.url, 'mutation ($t: String!) { logout(refreshToken: $t) }', { t: refreshToken }, headers);
+    const out = await graphql(
+      service.current.url,
+      'mutation ($t: String!) { logout(refreshToken: $t) }',
+      { t: refreshToken },
+      headers,
+    );
     expect(out.data).toEqual({ logout: true });
     const again = await graphql(service.current.url, REFRESH, { t: refreshToken });
     expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'REFRESH_TOKEN_REVOKED' });
@@ -113,7 +171,9 @@ describe('users subgraph', () => {
     expect(duplicate.errors?.[0]?.extensions?.code).toBe('CONFLICT');
     const clerk = await login('new.clerk@example.com', 'correct horse battery');
     const clerkHeaders = { authorization: `Bearer ${clerk.data.login.accessToken}` };
-    expect((await graphql(service.current.url, '{ me { email } }', {}, clerkHeaders)).data.me.email).toBe('new.clerk@example.com');
+    expect((await graphql(service.current.url, '{ me { email } }', {}, clerkHeaders)).data.me.email).toBe(
+      'new.clerk@example.com',
+    );
     const off = await graphql(
       service.current.url,
       'mutation ($id: ID!) { updateUser(id: $id, input: { active: false }) { active } }',
@@ -123,8 +183,12 @@ describe('users subgraph', () => {
     expect(off.data.updateUser.active).toBe(false);
     const after = await graphql(service.current.url, '{ me { email } }', {}, clerkHeaders);
     expect(after.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'SESSION_REVOKED' });
-    expect((await graphql(service.current.url, REFRESH, { t: clerk.data.login.refreshToken })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-    expect((await login('new.clerk@example.com', 'correct horse battery')).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(
+      (await graphql(service.current.url, REFRESH, { t: clerk.data.login.refreshToken })).errors?.[0]?.extensions?.code,
+    ).toBe('UNAUTHENTICATED');
+    expect((await login('new.clerk@example.com', 'correct horse battery')).errors?.[0]?.extensions?.code).toBe(
+      'UNAUTHENTICATED',
+    );
   });
 
   it('shows an email only to its owner and to admins', async () => {
@@ -132,7 +196,16 @@ describe('users subgraph', () => {
     const viewer = await signIn('viewer');
     const other = await graphql(
       service.current.url,
-      `query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { name email } } }`,
+      `
+        query ($r: [_Any!]!) {
+          _entities(representations: $r) {
+            ... on User {
+              name
+              email
+            }
+          }
+        }
+      `,
       { r: [{ __typename: 'User', id: staff.id }] },
       viewer.headers,
     );
@@ -151,13 +224,17 @@ describe('users subgraph', () => {
       here.headers,
     );
     expect(changed.data).toEqual({ changePassword: true });
-    expect((await graphql(service.current.url, '{ me { id } }', {}, elsewhere.headers)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(
+      (await graphql(service.current.url, '{ me { id } }', {}, elsewhere.headers)).errors?.[0]?.extensions?.code,
+    ).toBe('UNAUTHENTICATED');
     expect((await graphql(service.current.url, '{ me { id } }', {}, here.headers)).errors).toBeUndefined();
     expect((await login('staff@stockgraph.local', 'a much longer secret')).errors).toBeUndefined();
   });
 
   it('publishes its public key as a JWKS and introspects sessions', async () => {
-    const jwks = (await (await fetch(new URL('/.well-known/jwks.json', service.current.url))).json()) as { keys: Record<string, string>[] };
+    const jwks = (await (await fetch(new URL('/.well-known/jwks.json', service.current.url))).json()) as {
+      keys: Record<string, string>[];
+    };
     expect(jwks.keys).toHaveLength(1);
     expect(jwks.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
     expect(jwks.keys[0]).not.toHaveProperty('d');

@@ -18,7 +18,14 @@ export class CustomerRepository {
 
   /** Rows in the order of `ids`, null where none exists: the shape DataLoader wants. */
   async findByIds(ids: readonly string[]): Promise<(CustomerRow | null)[]> {
-    return inKeyOrder(ids, await this.db.select().from(customers).where(inArray(customers.id, [...ids])), (r) => r.id);
+    return inKeyOrder(
+      ids,
+      await this.db
+        .select()
+        .from(customers)
+        .where(inArray(customers.id, [...ids])),
+      (r) => r.id,
+    );
   }
 
   async findByPhone(phone: string): Promise<CustomerRow | null> {
@@ -47,7 +54,9 @@ export class CustomerRepository {
 
   /** Sorted by name then id; the cursor is that pair. Fetches one extra row to tell if a next page exists. */
   async list(search: string | null | undefined, withContact: boolean, page: Page): Promise<CustomerRow[]> {
-    const after = page.after ? sql`(${customers.name}, ${customers.id}) > (${page.after[0]}, ${page.after[1]}::uuid)` : undefined;
+    const after = page.after
+      ? sql`(${customers.name}, ${customers.id}) > (${page.after[0]}, ${page.after[1]}::uuid)`
+      : undefined;
     return this.db
       .select()
       .from(customers)

@@ -18,9 +18,11 @@ function clean(input: Partial<Record<keyof typeof LIMITS, string | null | undefi
       continue;
     }
     const trimmed = value.trim();
-    if (trimmed.length > LIMITS[key]) throw new BadUserInputError(`${key} is limited to ${LIMITS[key]} characters`, key);
+    if (trimmed.length > LIMITS[key])
+      throw new BadUserInputError(`${key} is limited to ${LIMITS[key]} characters`, key);
     if (key === 'name' && trimmed.length === 0) throw new BadUserInputError('name must not be empty', 'name');
-    if (key === 'email' && trimmed && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(trimmed)) throw new BadUserInputError('email is not a valid address', 'email');
+    if (key === 'email' && trimmed && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(trimmed))
+      throw new BadUserInputError('email is not a valid address', 'email');
     if (key === 'phone') {
       const phone = normalizePhone(trimmed);
       if (phone && !/^\+?\d{5,20}$/.test(phone)) throw new BadUserInputError('phone must have 5 to 20 digits', 'phone');
@@ -37,8 +39,14 @@ export const Mutation: MutationResolvers = {
     const now = new Date();
     const { idempotencyKey, ...rest } = input;
     const fields = clean(rest);
-    const retry = idempotencyKey != null && identity ? { userId: identity.userId, key: parseIdempotencyKey(idempotencyKey) } : undefined;
-    return registry.create({ ...fields, name: fields.name!, tier: input.tier ?? 'STANDARD', id: newId(now), createdAt: now, updatedAt: now }, retry);
+    const retry =
+      idempotencyKey != null && identity
+        ? { userId: identity.userId, key: parseIdempotencyKey(idempotencyKey) }
+        : undefined;
+    return registry.create(
+      { ...fields, name: fields.name!, tier: input.tier ?? 'STANDARD', id: newId(now), createdAt: now, updatedAt: now },
+      retry,
+    );
   },
 
   updateCustomer: async (_parent, { id, input }, { loaders }) => {

@@ -14,7 +14,8 @@ export const Query: QueryResolvers = {
   },
 
   customers: async (_parent, { search, first, after }, { loaders, identity }) => {
-    if (search && search.length > MAX_SEARCH) throw new BadUserInputError(`search is limited to ${MAX_SEARCH} characters`, 'search');
+    if (search && search.length > MAX_SEARCH)
+      throw new BadUserInputError(`search is limited to ${MAX_SEARCH} characters`, 'search');
     const page = toPage({ first, after }, 2, ([, id]) => isUuid(id ?? ''));
     const withContact = !!identity && atLeast(identity.role, 'STAFF');
     const rows = await loaders.repository.list(search, withContact, page);

@@ -18,12 +18,18 @@ export class ProductRepository {
   constructor(private readonly db: Database<typeof schema>) {}
 
   async findByIds(ids: readonly string[]): Promise<(ProductRow | null)[]> {
-    const rows = await this.db.select().from(products).where(inArray(products.id, [...ids]));
+    const rows = await this.db
+      .select()
+      .from(products)
+      .where(inArray(products.id, [...ids]));
     return inKeyOrder(ids, rows, (r) => r.id);
   }
 
   async findBySkus(skus: readonly string[]): Promise<(ProductRow | null)[]> {
-    const rows = await this.db.select().from(products).where(inArray(products.sku, [...skus]));
+    const rows = await this.db
+      .select()
+      .from(products)
+      .where(inArray(products.sku, [...skus]));
     return inKeyOrder(skus, rows, (r) => r.sku);
   }
 

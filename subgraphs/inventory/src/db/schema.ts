@@ -1,7 +1,19 @@
 import { idColumn, idempotencyKeysTable, timestamps } from '@stockgraph/db';
 import { sql } from 'drizzle-orm';
 import { outboxTable, processedEventsTable } from '@stockgraph/events';
-import { check, index, integer, jsonb, numeric, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  check,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 export const inventorySchema = pgSchema('inventory');
 
@@ -22,7 +34,9 @@ export const products = inventorySchema.table(
     /** Units promised to confirmed orders that are not yet fulfilled. */
     reserved: integer('reserved').notNull().default(0),
     /** Derived by Postgres so a reservation can be one conditional update on `available`. */
-    available: integer('available').generatedAlwaysAs(sql`on_hand - reserved`).notNull(),
+    available: integer('available')
+      .generatedAlwaysAs(sql`on_hand - reserved`)
+      .notNull(),
     reorderLevel: integer('reorder_level').notNull().default(10),
     ...timestamps,
   },
@@ -51,7 +65,14 @@ export const priceHistory = inventorySchema.table(
   (t) => [index('price_history_product_changed_idx').on(t.productId, t.changedAt)],
 );
 
-export const movementReason = inventorySchema.enum('movement_reason', ['RECEIPT', 'SALE', 'ADJUSTMENT', 'RETURN', 'RESERVATION', 'RELEASE']);
+export const movementReason = inventorySchema.enum('movement_reason', [
+  'RECEIPT',
+  'SALE',
+  'ADJUSTMENT',
+  'RETURN',
+  'RESERVATION',
+  'RELEASE',
+]);
 
 /**
  * The append-only stock ledger, range-partitioned by month on created_at (see the custom migration).
@@ -90,7 +111,13 @@ export const partitionedTables = [{ schema: 'inventory', table: 'stock_movements
 export const outbox = outboxTable(inventorySchema);
 export const processedEvents = processedEventsTable(inventorySchema);
 
-export const reservationStatus = inventorySchema.enum('reservation_status', ['RESERVED', 'REJECTED', 'RELEASED', 'SOLD', 'CANCELLED']);
+export const reservationStatus = inventorySchema.enum('reservation_status', [
+  'RESERVED',
+  'REJECTED',
+  'RELEASED',
+  'SOLD',
+  'CANCELLED',
+]);
 
 /**
  * What inventory decided for each order: the saga's state on this side. It makes every order event

@@ -4,7 +4,14 @@ import { newId } from '@stockgraph/ids';
 import type { Logger } from '@stockgraph/logger';
 import { ProductRepository } from './product.repository.js';
 import type * as schema from './schema.js';
-import { partitionedTables, priceHistory, products, reservations, stockMovements, type NewStockMovementRow } from './schema.js';
+import {
+  partitionedTables,
+  priceHistory,
+  products,
+  reservations,
+  stockMovements,
+  type NewStockMovementRow,
+} from './schema.js';
 
 const BATCH = 1000;
 
@@ -24,7 +31,13 @@ export async function seedDemoData(db: Database<typeof schema>, logger: Logger):
       movements.push({ id: newId(at, random.bytes(16)), createdAt: at, ...row });
 
     for (const p of demo.products) {
-      move(p.createdAt, { productId: p.id, delta: p.initialStock, reason: 'RECEIPT', note: 'Opening stock', actorId: demo.users[1]!.id });
+      move(p.createdAt, {
+        productId: p.id,
+        delta: p.initialStock,
+        reason: 'RECEIPT',
+        note: 'Opening stock',
+        actorId: demo.users[1]!.id,
+      });
     }
     for (const order of demo.orders) {
       if (order.status === 'REJECTED') continue;
@@ -32,7 +45,8 @@ export async function seedDemoData(db: Database<typeof schema>, logger: Logger):
       for (const item of order.items) {
         const ref = { productId: item.productId, orderId: order.id, actorId: order.createdBy };
         move(order.createdAt, { ...ref, delta: item.quantity, reason: 'RESERVATION' });
-        if (order.status === 'FULFILLED' || order.status === 'CANCELLED') move(closed, { ...ref, delta: -item.quantity, reason: 'RELEASE' });
+        if (order.status === 'FULFILLED' || order.status === 'CANCELLED')
+          move(closed, { ...ref, delta: -item.quantity, reason: 'RELEASE' });
         if (order.status === 'FULFILLED') move(closed, { ...ref, delta: -item.quantity, reason: 'SALE' });
       }
     }
@@ -71,7 +85,9 @@ export async function seedDemoData(db: Database<typeof schema>, logger: Logger):
     // The saga's state for the demo orders, so cancelling or fulfilling one releases or sells its stock.
     const decided = demo.orders.map((o) => ({
       orderId: o.id,
-      status: ({ CONFIRMED: 'RESERVED', FULFILLED: 'SOLD', CANCELLED: 'RELEASED', REJECTED: 'REJECTED' } as const)[o.status],
+      status: ({ CONFIRMED: 'RESERVED', FULFILLED: 'SOLD', CANCELLED: 'RELEASED', REJECTED: 'REJECTED' } as const)[
+        o.status
+      ],
       items: o.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
       createdAt: o.createdAt,
       updatedAt: o.updatedAt,

@@ -2,7 +2,16 @@ import { rowsOf, type Database } from '@stockgraph/db';
 import { newId } from '@stockgraph/ids';
 import { and, eq, gte, inArray, sql } from 'drizzle-orm';
 import type * as schema from './schema.js';
-import { priceHistory, products, reservations, stockMovements, type NewProductRow, type NewStockMovementRow, type ProductRow, type ReservationRow } from './schema.js';
+import {
+  priceHistory,
+  products,
+  reservations,
+  stockMovements,
+  type NewProductRow,
+  type NewStockMovementRow,
+  type ProductRow,
+  type ReservationRow,
+} from './schema.js';
 
 export interface OrderLine {
   productId: string;
@@ -31,9 +40,19 @@ export class StockRepository {
   constructor(private readonly db: Database<typeof schema>) {}
 
   async insertProduct(row: NewProductRow, actorId: string | null): Promise<ProductRow | null> {
-    const [created] = await this.db.insert(products).values(row).onConflictDoNothing({ target: products.sku }).returning();
+    const [created] = await this.db
+      .insert(products)
+      .values(row)
+      .onConflictDoNothing({ target: products.sku })
+      .returning();
     if (!created) return null;
-    await this.db.insert(priceHistory).values({ id: newId(), productId: created.id, unitPrice: created.unitPrice, costPrice: created.costPrice, changedBy: actorId });
+    await this.db.insert(priceHistory).values({
+      id: newId(),
+      productId: created.id,
+      unitPrice: created.unitPrice,
+      costPrice: created.costPrice,
+      changedBy: actorId,
+    });
     return created;
   }
 
@@ -43,11 +62,20 @@ export class StockRepository {
   }
 
   async updateProduct(id: string, changes: Partial<NewProductRow>): Promise<ProductRow> {
-    const [row] = await this.db.update(products).set({ ...changes, updatedAt: new Date() }).where(eq(products.id, id)).returning();
+    const [row] = await this.db
+      .update(products)
+      .set({ ...changes, updatedAt: new Date() })
+      .where(eq(products.id, id))
+      .returning();
     return row!;
   }
 
-  async recordPrice(productId: string, unitPrice: string, costPrice: string | null, actorId: string | null): Promise<void> {
+  async recordPrice(
+    productId: string,
+    unitPrice: string,
+    costPrice: string | null,
+    actorId: string | null,
+  ): Promise<void> {
     await this.db.insert(priceHistory).values({ id: newId(), productId, unitPrice, costPrice, changedBy: actorId });
   }
 
@@ -90,7 +118,10 @@ export class StockRepository {
   }
 
   async availability(productIds: string[]): Promise<Map<string, number>> {
-    const rows = await this.db.select({ id: products.id, available: products.available }).from(products).where(inArray(products.id, productIds));
+    const rows = await this.db
+      .select({ id: products.id, available: products.available })
+      .from(products)
+      .where(inArray(products.id, productIds));
     return new Map(rows.map((r) => [r.id, r.available]));
   }
 

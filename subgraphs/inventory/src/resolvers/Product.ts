@@ -6,7 +6,8 @@ export const Product: ProductResolvers = {
   // The gateway may reference a product by either key. A malformed key in a batch of representations
   // is null for that one, not an error for the whole batch.
   __resolveReference: (reference, { loaders }) => {
-    if ('id' in reference && typeof reference.id === 'string') return isUuid(reference.id) ? loaders.productById.load(reference.id) : null;
+    if ('id' in reference && typeof reference.id === 'string')
+      return isUuid(reference.id) ? loaders.productById.load(reference.id) : null;
     const sku = String((reference as { sku: string }).sku);
     return /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(sku) ? loaders.productBySku.load(sku) : null;
   },

@@ -4,7 +4,8 @@ import type { QueryResolvers } from '../generated/resolvers.js';
 const MAX_TEXT = 200;
 
 function limitText(value: string | null | undefined, argument: string): void {
-  if (value && value.length > MAX_TEXT) throw new BadUserInputError(`${argument} is limited to ${MAX_TEXT} characters`, argument);
+  if (value && value.length > MAX_TEXT)
+    throw new BadUserInputError(`${argument} is limited to ${MAX_TEXT} characters`, argument);
 }
 
 export const Query: QueryResolvers = {
@@ -19,7 +20,11 @@ export const Query: QueryResolvers = {
     limitText(filter?.search, 'filter.search');
     limitText(filter?.category, 'filter.category');
     const page = toPage({ first, after }, 1);
-    const normalized = { search: filter?.search ?? null, category: filter?.category ?? null, lowStock: filter?.lowStock ?? null };
+    const normalized = {
+      search: filter?.search ?? null,
+      category: filter?.category ?? null,
+      lowStock: filter?.lowStock ?? null,
+    };
     const rows = await loaders.products.list(normalized, page);
     return { ...toConnection(rows, page, (p) => [p.sku]), filter: normalized };
   },

@@ -22,17 +22,31 @@ export class OrderWriter {
 
   /** Claims an idempotency key; false when it is taken (by a concurrent or earlier attempt). */
   async claimKey(userId: string, key: string, requestHash: string, orderId: string): Promise<boolean> {
-    const rows = await this.db.insert(idempotencyKeys).values({ userId, key, requestHash, orderId }).onConflictDoNothing().returning({ key: idempotencyKeys.key });
+    const rows = await this.db
+      .insert(idempotencyKeys)
+      .values({ userId, key, requestHash, orderId })
+      .onConflictDoNothing()
+      .returning({ key: idempotencyKeys.key });
     return rows.length === 1;
   }
 
   async findKey(userId: string, key: string) {
-    const [row] = await this.db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)));
+    const [row] = await this.db
+      .select()
+      .from(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)));
     return row ?? null;
   }
 
   async customerKnown(customerId: string): Promise<boolean> {
-    return (await this.db.select({ id: knownCustomers.customerId }).from(knownCustomers).where(eq(knownCustomers.customerId, customerId))).length === 1;
+    return (
+      (
+        await this.db
+          .select({ id: knownCustomers.customerId })
+          .from(knownCustomers)
+          .where(eq(knownCustomers.customerId, customerId))
+      ).length === 1
+    );
   }
 
   async prices(productIds: string[]): Promise<Map<string, string>> {
@@ -41,7 +55,9 @@ export class OrderWriter {
   }
 
   async nextNumber(): Promise<string> {
-    const [row] = rowsOf<{ n: string | number }>(await this.db.execute(sql`select nextval('orders.order_number_seq') as n`));
+    const [row] = rowsOf<{ n: string | number }>(
+      await this.db.execute(sql`select nextval('orders.order_number_seq') as n`),
+    );
     return `SG-${String(row!.n).padStart(7, '0')}`;
   }
 
@@ -82,7 +98,10 @@ export class OrderWriter {
    * PENDING orders not touched for `olderThanMs`: their OrderPlaced or its answer may have been lost
    * (Redis lost data, a consumer was stuck). Touches them so the next sweep waits again.
    */
-  async claimStalePending(olderThanMs: number, limit: number): Promise<{ id: string; items: { productId: string; quantity: number }[] }[]> {
+  async claimStalePending(
+    olderThanMs: number,
+    limit: number,
+  ): Promise<{ id: string; items: { productId: string; quantity: number }[] }[]> {
     const result = await this.db.execute(sql`
       with stale as (
         select id, created_at from orders.orders

@@ -96,10 +96,18 @@ export class OrderRepository {
     const ranked = this.db
       .select({
         ...getTableColumns(orders),
-        rank: sql<number>`row_number() over (partition by ${orders.customerId} order by ${orders.createdAt} desc, ${orders.id} desc)`.as('rank'),
+        rank: sql<number>`row_number() over (partition by ${orders.customerId} order by ${orders.createdAt} desc, ${orders.id} desc)`.as(
+          'rank',
+        ),
       })
       .from(orders)
-      .where(and(inArray(orders.customerId, [...customerIds]), status ? eq(orders.status, status) : undefined, this.keyset(page)))
+      .where(
+        and(
+          inArray(orders.customerId, [...customerIds]),
+          status ? eq(orders.status, status) : undefined,
+          this.keyset(page),
+        ),
+      )
       .as('ranked');
     const rows = await this.db
       .select()
@@ -124,7 +132,9 @@ export class OrderRepository {
       .from(orders)
       .where(and(inArray(orders.customerId, [...customerIds]), status ? eq(orders.status, status) : undefined))
       .groupBy(orders.customerId);
-    return inKeyOrder(customerIds, rows, (r) => r.customerId).map((r, i) => r ?? { customerId: customerIds[i]!, orderCount: 0, lifetimeValue: '0.00' });
+    return inKeyOrder(customerIds, rows, (r) => r.customerId).map(
+      (r, i) => r ?? { customerId: customerIds[i]!, orderCount: 0, lifetimeValue: '0.00' },
+    );
   }
 
   /** Units of each product in fulfilled orders created in [from, to): the range prunes partitions. */
@@ -138,7 +148,9 @@ export class OrderRepository {
         ${from ? sql`and i.created_at >= ${from.toISOString()}::timestamptz and o.created_at >= ${from.toISOString()}::timestamptz` : sql``}
         ${to ? sql`and i.created_at < ${to.toISOString()}::timestamptz and o.created_at < ${to.toISOString()}::timestamptz` : sql``}
       group by i.product_id`);
-    const units = new Map(rowsOf<{ product_id: string; units: number }>(result).map((r) => [r.product_id, Number(r.units)]));
+    const units = new Map(
+      rowsOf<{ product_id: string; units: number }>(result).map((r) => [r.product_id, Number(r.units)]),
+    );
     return productIds.map((id) => units.get(id) ?? 0);
   }
 

@@ -1,10 +1,28 @@
 import { sql } from 'drizzle-orm';
 import { outboxTable, processedEventsTable } from '@stockgraph/events';
-import { check, foreignKey, index, integer, jsonb, numeric, pgSchema, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import {
+  check,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 export const ordersSchema = pgSchema('orders');
 
-export const orderStatus = ordersSchema.enum('order_status', ['PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED', 'FULFILLED']);
+export const orderStatus = ordersSchema.enum('order_status', [
+  'PENDING',
+  'CONFIRMED',
+  'REJECTED',
+  'CANCELLED',
+  'FULFILLED',
+]);
 
 /** Human-facing order numbers; a sequence, because a unique index on a partitioned table must include created_at. */
 export const orderNumberSeq = ordersSchema.sequence('order_number_seq', { startWith: 1 });
@@ -51,7 +69,9 @@ export const orderItems = ordersSchema.table(
   },
   (t) => [
     primaryKey({ columns: [t.orderId, t.productId, t.createdAt] }),
-    foreignKey({ columns: [t.orderId, t.createdAt], foreignColumns: [orders.id, orders.createdAt] }).onDelete('cascade'),
+    foreignKey({ columns: [t.orderId, t.createdAt], foreignColumns: [orders.id, orders.createdAt] }).onDelete(
+      'cascade',
+    ),
     index('order_items_product_created_idx').on(t.productId, t.createdAt),
     check('order_items_quantity_positive', sql`quantity > 0`),
   ],

@@ -4,7 +4,14 @@ import type { Logger } from '@stockgraph/logger';
 import { sql } from 'drizzle-orm';
 import { OrderRepository } from './order.repository.js';
 import type * as schema from './schema.js';
-import { knownCustomers, orderItems, orders, partitionedTables, productPrices, type NewOrderItemRow } from './schema.js';
+import {
+  knownCustomers,
+  orderItems,
+  orders,
+  partitionedTables,
+  productPrices,
+  type NewOrderItemRow,
+} from './schema.js';
 
 const BATCH = 1000;
 
@@ -27,7 +34,7 @@ export async function seedDemoData(db: Database<typeof schema>, logger: Logger):
         productId: item.productId,
         quantity: item.quantity,
         unitPrice: item.unitPrice,
-        lineTotal: (Math.round(Number(item.unitPrice) * 100) * item.quantity / 100).toFixed(2),
+        lineTotal: ((Math.round(Number(item.unitPrice) * 100) * item.quantity) / 100).toFixed(2),
       })),
     );
     for (let i = 0; i < items.length; i += BATCH) await t.insert(orderItems).values(items.slice(i, i + BATCH));

@@ -12,7 +12,9 @@ export const Customer: CustomerResolvers = {
     return { ...toConnection(rows, page, (o) => [o.id]), customerId: customer.id, status: status ?? null };
   },
 
-  orderCount: async (customer, _args, { loaders }) => (await loaders.customerTotals({ status: null }).load(customer.id)).orderCount,
+  orderCount: async (customer, _args, { loaders }) =>
+    (await loaders.customerTotals({ status: null }).load(customer.id)).orderCount,
 
-  lifetimeValue: async (customer, _args, { loaders }) => (await loaders.customerTotals({ status: null }).load(customer.id)).lifetimeValue,
+  lifetimeValue: async (customer, _args, { loaders }) =>
+    (await loaders.customerTotals({ status: null }).load(customer.id)).lifetimeValue,
 };

@@ -33,7 +33,10 @@ export const Query: QueryResolvers = {
     const width = interval ?? 'DAY';
     if (from >= to) throw new BadUserInputError('from must be before to', 'from');
     if ((to.getTime() - from.getTime()) / BUCKET_MS[width] > MAX_BUCKETS) {
-      throw new BadUserInputError(`the range spans more than ${MAX_BUCKETS} ${width.toLowerCase()} buckets`, 'interval');
+      throw new BadUserInputError(
+        `the range spans more than ${MAX_BUCKETS} ${width.toLowerCase()} buckets`,
+        'interval',
+      );
     }
     return loaders.orders.stats(from, to, width);
   },

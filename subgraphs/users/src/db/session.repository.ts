@@ -30,7 +30,13 @@ export class SessionRepository {
       // Locks the joined session and user rows too (drizzle qualifies `of` with the schema, which Postgres refuses).
       .for('update');
     if (!row) return null;
-    return { tokenHash: row.token.tokenHash, usedAt: row.token.usedAt, session: row.session, userActive: row.userActive, userRole: row.userRole };
+    return {
+      tokenHash: row.token.tokenHash,
+      usedAt: row.token.usedAt,
+      session: row.session,
+      userActive: row.userActive,
+      userRole: row.userRole,
+    };
   }
 
   async rotate(oldHash: string, newHash: string, sessionId: string, expiresAt: Date): Promise<void> {
@@ -52,7 +58,13 @@ export class SessionRepository {
     const ended = await this.db
       .update(sessions)
       .set({ revokedAt: new Date(), revokedReason: reason })
-      .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), except ? sql`${sessions.id} <> ${except}::uuid` : undefined))
+      .where(
+        and(
+          eq(sessions.userId, userId),
+          isNull(sessions.revokedAt),
+          except ? sql`${sessions.id} <> ${except}::uuid` : undefined,
+        ),
+      )
       .returning({ id: sessions.id });
     return ended.map((s) => s.id);
   }
@@ -69,7 +81,15 @@ export class SessionRepository {
       .select({ id: sessions.id })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
-      .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date()), eq(users.active, true)))
+      .where(
+        and(
+          eq(sessions.id, sessionId),
+          eq(sessions.userId, userId),
+          isNull(sessions.revokedAt),
+          gt(sessions.expiresAt, new Date()),
+          eq(users.active, true),
+        ),
+      )
       .limit(1);
     return rows.length > 0;
   }

@@ -8,7 +8,14 @@ export class UserRepository {
   constructor(private readonly db: Database<typeof schema>) {}
 
   async findByIds(ids: readonly string[]): Promise<(UserRow | null)[]> {
-    return inKeyOrder(ids, await this.db.select().from(users).where(inArray(users.id, [...ids])), (r) => r.id);
+    return inKeyOrder(
+      ids,
+      await this.db
+        .select()
+        .from(users)
+        .where(inArray(users.id, [...ids])),
+      (r) => r.id,
+    );
   }
 
   /** Sorted by email (unique), so the cursor is the email alone. */
