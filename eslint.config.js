@@ -1,0 +1,84 @@
+// @ts-check
+import js from '@eslint/js';
+import prettier from 'eslint-config-prettier';
+import tseslint from 'typescript-eslint';
+
+const services = ['users', 'inventory', 'orders', 'customers'];
+
+/** A subgraph is deployed on its own: it may use packages/, never another service's code. */
+const subgraphBoundary = (name) => ({
+  files: [`subgraphs/${name}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            group: [
+              ...services.filter((other) => other !== name).map((other) => `@stockgraph/${other}`),
+              '@stockgraph/gateway',
+            ],
+            message: 'A subgraph never imports another service: share through packages/ or an event contract.',
+          },
+          {
+            group: ['../../*/src/**', '../../../*/src/**', '**/subgraphs/**', '**/gateway/src/**'],
+            message: 'A subgraph never reaches into another service by path.',
+          },
+        ],
+      },
+    ],
+  },
+});
+
+export default tseslint.config(
+  {
+    ignores: ['**/node_modules/**', '**/generated/**', '**/dist/**', 'gateway/src/supergraph.ts', '.data/**'],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.strict,
+  {
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      // noUncheckedIndexedAccess makes `rows[0]!` the honest way to say "the query returns one row".
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'TSAsExpression > TSNeverKeyword', message: '`as never` switches the type checker off.' },
+        {
+          selector: 'TSAsExpression > TSAsExpression > TSUnknownKeyword',
+          message: '`as unknown as` switches the type checker off.',
+        },
+      ],
+    },
+  },
+  ...services.map(subgraphBoundary),
+  {
+    files: ['packages/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                ...services.map((name) => `@stockgraph/${name}`),
+                '@stockgraph/gateway',
+                '**/subgraphs/**',
+                '**/gateway/src/**',
+              ],
+              message: 'Shared code never depends on a service.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Plain JavaScript entry points run on Node.
+    files: ['**/*.js'],
+    languageOptions: { globals: { URL: 'readonly', process: 'readonly', console: 'readonly' } },
+  },
+  prettier,
+);
