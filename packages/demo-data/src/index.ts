@@ -3,12 +3,15 @@ export { createRandom, type Random } from './random.js';
 import { createRandom, type Random } from './random.js';
 
 /**
- * The demo dataset, generated from a seed and an anchor day. Every service derives its own slice
- * from the same call, so ids line up across services without any service reading another's data.
+ * The demo dataset, generated from a seed. Every service derives its own slice from the same call, so
+ * ids line up across services without any service reading another's data — also when the services
+ * were seeded on different days: the users, products and customers are anchored to a fixed day, and
+ * each day's orders come from a generator seeded by that day alone, so a later seeding only adds the
+ * days since (and drops the oldest), never changes what an earlier one wrote.
  */
 export interface DemoOptions {
   seed?: number;
-  /** Orders run up to this day (UTC); defaults to today. */
+  /** Orders run up to this day (UTC, exclusive); defaults to today, so the partitions reach the present. */
   until?: Date;
   /** Days of order history. */
   days?: number;
@@ -119,6 +122,8 @@ const LAST = [
 const STREETS = ['Harbour Rd', 'Market St', 'Station Ave', 'Lake View', 'Hill Lane', 'Mill Way'];
 
 const DAY = 24 * 60 * 60 * 1000;
+/** The catalogue, customers and users exist from this day on, whatever day the data is generated. */
+export const DEMO_EPOCH = new Date(Date.UTC(2024, 0, 1));
 
 function money(cents: number): string {
   return (cents / 100).toFixed(2);
@@ -129,12 +134,14 @@ function id(random: Random, at: Date): string {
 }
 
 export function generateDemoData(options: DemoOptions = {}): DemoData {
-  const random = createRandom(options.seed ?? 20_261_127);
+  const seed = options.seed ?? 20_261_127;
+  const random = createRandom(seed);
   const until = options.until ?? new Date();
   const end = Date.UTC(until.getUTCFullYear(), until.getUTCMonth(), until.getUTCDate());
-  const days = options.days ?? 730;
-  const start = end - days * DAY;
-  const epoch = new Date(start - 30 * DAY);
+  const epoch = DEMO_EPOCH;
+  // Orders start once the catalogue and customers exist, and cover at most `days` days.
+  const start = Math.max(end - (options.days ?? 730) * DAY, epoch.getTime() + 3 * DAY);
+  const days = Math.max(0, Math.round((end - start) / DAY));
 
   const users: DemoUser[] = DEMO_ROLES.map((role, i) => ({
     id: id(random, new Date(epoch.getTime() + i)),
@@ -189,48 +196,45 @@ export function generateDemoData(options: DemoOptions = {}): DemoData {
   const orders: DemoOrder[] = [];
   const perDay = options.ordersPerDay ?? 10;
   for (let day = 0; day < days; day++) {
-    const count = random.int(Math.max(1, perDay - 5), perDay + 5);
     const dayStart = start + day * DAY;
-    const age = days - day;
+    // Seeded by the calendar day, not by its place in the window: the same day always gets the same orders.
+    const daily = createRandom(seed ^ Math.imul(dayStart / DAY, 0x9e3779b1));
+    const count = daily.int(Math.max(1, perDay - 5), perDay + 5);
     for (let n = 0; n < count; n++) {
-      const createdAt = new Date(dayStart + Math.floor(((n + random.next()) / count) * DAY));
+      const createdAt = new Date(dayStart + Math.floor(((n + daily.next()) / count) * DAY));
       const picked = new Set<DemoProduct>();
-      const lines = random.int(1, 4);
-      while (picked.size < lines) picked.add(random.pick(products));
-      const items = [...picked].map((p) => ({ productId: p.id, quantity: random.int(1, 5), unitPrice: p.unitPrice }));
-      const roll = random.next();
+      const lines = daily.int(1, 4);
+      while (picked.size < lines) picked.add(daily.pick(products));
+      const items = [...picked].map((p) => ({ productId: p.id, quantity: daily.int(1, 5), unitPrice: p.unitPrice }));
+      const roll = daily.next();
+      // No rule relative to today (such as "recent orders are still open"): services seeded on
+      // different days must agree on every order's state.
       const status: DemoOrder['status'] =
-        age <= 3
-          ? roll < 0.6
-            ? 'CONFIRMED'
-            : roll < 0.9
-              ? 'FULFILLED'
-              : 'CANCELLED'
-          : roll < 0.86
-            ? 'FULFILLED'
-            : roll < 0.95
-              ? 'CANCELLED'
-              : 'REJECTED';
+        roll < 0.04 ? 'CONFIRMED' : roll < 0.86 ? 'FULFILLED' : roll < 0.95 ? 'CANCELLED' : 'REJECTED';
       if (status === 'FULFILLED' || status === 'CONFIRMED') {
         for (const item of items) sold.set(item.productId, (sold.get(item.productId) ?? 0) + item.quantity);
       }
       const totalCents = items.reduce((sum, i) => sum + Math.round(Number(i.unitPrice) * 100) * i.quantity, 0);
       orders.push({
-        id: id(random, createdAt),
+        id: id(daily, createdAt),
         number: `SG-${String(orders.length + 1).padStart(7, '0')}`,
-        customerId: random.pick(customers).id,
+        customerId: daily.pick(customers).id,
         status,
         createdAt,
-        updatedAt: status === 'CONFIRMED' ? createdAt : new Date(Math.min(createdAt.getTime() + DAY, end)),
-        createdBy: random.pick(staff).id,
+        updatedAt:
+          status === 'CONFIRMED'
+            ? createdAt
+            : new Date(Math.min(createdAt.getTime() + daily.int(1, 12) * 3_600_000, until.getTime())),
+        createdBy: daily.pick(staff).id,
         items,
         total: money(totalCents),
       });
     }
   }
   // Enough stock that the history was possible, leaving some products below their reorder level.
+  const stock = createRandom(seed + 1);
   for (const product of products) {
-    const left = random.next() < 0.15 ? random.int(0, product.reorderLevel) : random.int(product.reorderLevel + 1, 400);
+    const left = stock.next() < 0.15 ? stock.int(0, product.reorderLevel) : stock.int(product.reorderLevel + 1, 400);
     product.initialStock = (sold.get(product.id) ?? 0) + left;
   }
   return { users, products, customers, orders };

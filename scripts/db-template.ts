@@ -1,0 +1,66 @@
+/**
+ * `pnpm db:template` (also run by `pnpm install` through `prepare`): builds the migrated, seeded PGlite
+ * data directory that `pnpm start` and `pnpm dev` unpack on first start. Exactly what the services do
+ * on an empty database — their migrations, partitions and demo seed — only once, ahead of time.
+ * Never fails the install: without a template the first start seeds as it always did.
+ */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { maintainPartitions, openDatabase, type Database, type PartitionedTable } from '@stockgraph/db';
+import { createLogger, type Logger } from '@stockgraph/logger';
+import { readTemplate, TEMPLATE_DIR, TEMPLATE_FILE, TEMPLATE_KEY_FILE, templateKey } from './launcher/template.js';
+
+/** What startSubgraph does to an empty database before it serves: migrate, partition, seed. */
+async function prepare<TSchema extends Record<string, unknown>>(
+  pglite: PGlite,
+  definition: {
+    dbSchema: TSchema;
+    pgSchema: string;
+    migrationsFolder: string;
+    partitionedTables?: PartitionedTable[];
+    seed?: (db: Database<TSchema>, logger: Logger) => Promise<void>;
+  },
+  logger: Logger,
+): Promise<void> {
+  const handle = await openDatabase({ pglite, schema: definition.dbSchema, logger });
+  await handle.migrate(definition.migrationsFolder, definition.pgSchema);
+  const partitions = maintainPartitions(handle.db, definition.partitionedTables ?? [], logger);
+  await partitions.ready;
+  partitions.stop();
+  await definition.seed?.(handle.db, logger);
+}
+
+const started = performance.now();
+try {
+  if (process.env.NODE_ENV === 'production') process.exit(0);
+  if (!process.argv.includes('--force') && readTemplate()) {
+    process.stdout.write('Demo database template is up to date.\n');
+    process.exit(0);
+  }
+  const key = templateKey();
+  const logger = createLogger('db-template', process.env.LOG_LEVEL ?? 'warn');
+  const [{ usersSubgraph }, { inventorySubgraph }, { ordersSubgraph }, { customersSubgraph }] = await Promise.all([
+    import('@stockgraph/users'),
+    import('@stockgraph/inventory'),
+    import('@stockgraph/orders'),
+    import('@stockgraph/customers'),
+  ]);
+  const pglite = await PGlite.create('memory://');
+  await prepare(pglite, usersSubgraph, logger);
+  await prepare(pglite, inventorySubgraph, logger);
+  await prepare(pglite, ordersSubgraph, logger);
+  await prepare(pglite, customersSubgraph, logger);
+  const dump = await pglite.dumpDataDir('gzip');
+  await pglite.close();
+  mkdirSync(TEMPLATE_DIR, { recursive: true });
+  // Written aside and renamed, so a start running meanwhile never reads half a file.
+  writeFileSync(`${TEMPLATE_FILE}.partial`, Buffer.from(await dump.arrayBuffer()));
+  renameSync(`${TEMPLATE_FILE}.partial`, TEMPLATE_FILE);
+  writeFileSync(TEMPLATE_KEY_FILE, `${key}\n`);
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  process.stdout.write(`Demo database template built in ${seconds}s (${TEMPLATE_FILE}).\n`);
+} catch (error) {
+  process.stderr.write(
+    `Could not build the demo database template (the first start will seed instead): ${(error as Error).message}\n`,
+  );
+}

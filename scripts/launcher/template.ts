@@ -1,0 +1,56 @@
+/**
+ * A migrated, seeded PGlite data directory, built once (at `pnpm install`, by the root's `prepare`
+ * script) and unpacked into an empty PGLITE_DIR on first start: unpacking takes about a second where
+ * initdb, the migrations and seeding the two years of demo history take well over ten.
+ *
+ * The file is keyed by everything that decides its contents (the migrations, the seed modules, the
+ * demo-data package and the PGlite version); a stale key means the first start seeds as before.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** Under node_modules: made by install, not committed, kept when `.data/` is deleted. */
+export const TEMPLATE_DIR = join(ROOT, 'node_modules/.cache/stockgraph');
+export const TEMPLATE_FILE = join(TEMPLATE_DIR, 'pglite-demo.tar.gz');
+export const TEMPLATE_KEY_FILE = join(TEMPLATE_DIR, 'pglite-demo.key');
+
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((name) => join(dir, name))
+    .filter((path) => statSync(path).isFile())
+    .sort();
+}
+
+/** A hash of what the template's contents follow from. */
+export function templateKey(): string {
+  const hash = createHash('sha256');
+  const inputs = [
+    ...['users', 'inventory', 'orders', 'customers'].flatMap((name) => [
+      ...filesUnder(join(ROOT, 'subgraphs', name, 'src/db/migrations')),
+      join(ROOT, 'subgraphs', name, 'src/db/seed.ts'),
+    ]),
+    ...filesUnder(join(ROOT, 'packages/demo-data/src')),
+    join(ROOT, 'node_modules/@electric-sql/pglite/package.json'),
+  ];
+  for (const path of inputs) {
+    hash.update(relative(ROOT, path));
+    hash.update(existsSync(path) ? readFileSync(path) : '');
+  }
+  return hash.digest('hex');
+}
+
+/** The template's bytes when it matches the working tree, else undefined. */
+export function readTemplate(): Buffer | undefined {
+  if (!existsSync(TEMPLATE_FILE) || !existsSync(TEMPLATE_KEY_FILE)) return undefined;
+  if (readFileSync(TEMPLATE_KEY_FILE, 'utf8').trim() !== templateKey()) return undefined;
+  return readFileSync(TEMPLATE_FILE);
+}
+
+/** A data directory that PostgreSQL has not initialised yet. */
+export function isFreshDataDir(dir: string): boolean {
+  return !existsSync(join(dir, 'PG_VERSION'));
+}
