@@ -1,0 +1,19 @@
+import { register } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Load, SubgraphName } from '../launcher/stack.js';
+
+register(new URL('./fresh-modules.mjs', import.meta.url));
+
+/**
+ * Loads a subgraph's code, the N-th time with fresh copies of its own files (see fresh-modules.mjs).
+ * Each reload leaves the previous copies in memory: fine for a development session.
+ */
+export function freshLoader(root: string, name: SubgraphName, generation: number): Load {
+  return (specifier) => {
+    if (specifier !== `@stockgraph/${name}`) return import(specifier);
+    const entry = pathToFileURL(join(root, 'subgraphs', name, 'src/app.ts'));
+    entry.searchParams.set('dev', String(generation));
+    return import(entry.href);
+  };
+}
