@@ -54,7 +54,7 @@ try {
 
   const generations = new Map<SubgraphName, number>();
   /** Restarts one subgraph on freshly imported code; the old one serves until the new code has loaded. */
-  async function reload(name: SubgraphName): Promise<boolean> {
+  async function reload(name: SubgraphName, loaded?: () => void): Promise<boolean> {
     const generation = (generations.get(name) ?? 0) + 1;
     generations.set(name, generation);
     const load = freshLoader(ROOT, name, generation);
@@ -64,6 +64,8 @@ try {
       process.stderr.write(`dev: ${name} did not load; the previous code keeps serving:\n${errorText(error)}\n`);
       return false;
     }
+    // The gateway may take the new supergraph while the subgraph restarts: the old one stops now anyway.
+    loaded?.();
     await running.get(name)?.stop();
     running.delete(name);
     try {
@@ -87,10 +89,10 @@ try {
     }
     if (lastFailure) say('composition fixed');
     lastFailure = '';
-    if (!(await reload(name))) return;
-    const written = writeSupergraph(ROOT, composed.sdl);
+    let written = false;
+    if (!(await reload(name, () => (written = writeSupergraph(ROOT, composed.sdl))))) return;
     say(
-      `${name}: SDL ${written ? 'recomposed, supergraph written' : 'changed, supergraph unchanged'} in ${seconds(since)}`,
+      `${name}: SDL ${written ? 'recomposed, supergraph written' : 'changed, supergraph unchanged'}, restarted in ${seconds(since)}`,
     );
     try {
       await regenerateTypes(ROOT, name);
