@@ -6,11 +6,11 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { graphql, ROOT } from '@stockgraph/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freeBasePort, launcherEnv } from './launcher-support.js';
 
 const SDL = 'subgraphs/customers/src/schema.graphql';
 const ORIGINAL = '"Full name as the customer gave it."';
@@ -22,20 +22,6 @@ let dataDir: string;
 let child: ChildProcess;
 let output = '';
 let url = '';
-
-async function freeBasePort(): Promise<number> {
-  const tryPort = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    if ((await Promise.all([0, 1, 2, 3, 4].map((i) => tryPort(base + i)))).every(Boolean)) return base;
-  }
-  throw new Error('no free port range');
-}
 
 /** The tracked files as they are now, and node_modules as links into this checkout's store. */
 function copyRepository(target: string): void {
@@ -105,14 +91,7 @@ beforeAll(async () => {
   const port = await freeBasePort();
   child = spawn('pnpm', ['dev'], {
     cwd: copy,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      PGLITE_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'development',
-      DATABASE_URL: '',
-    },
+    env: launcherEnv(port, dataDir),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

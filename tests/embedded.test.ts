@@ -1,26 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { graphql, ROOT } from '@stockgraph/testkit';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-/** Finds a base port with the four after it free too (the launcher uses PORT..PORT+4). */
-async function freeBasePort(): Promise<number> {
-  const tryPort = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const free = await Promise.all([0, 1, 2, 3, 4].map((i) => tryPort(base + i)));
-    if (free.every(Boolean)) return base;
-  }
-  throw new Error('no free port range');
-}
+import { freeBasePort, launcherEnv } from './launcher-support.js';
 
 let child: ChildProcess;
 let dataDir: string;
@@ -36,14 +20,7 @@ beforeAll(async () => {
   // Exactly what `pnpm start` runs, on a fresh embedded database.
   child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      PGLITE_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'development',
-      DATABASE_URL: '',
-    },
+    env: launcherEnv(port, dataDir),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stderr!.on('data', (d) => (banner += d));
