@@ -3,8 +3,8 @@
  * script) and unpacked into an empty PGLITE_DIR on first start: unpacking takes about a second where
  * initdb, the migrations and seeding the two years of demo history take well over ten.
  *
- * The file is keyed by everything that decides its contents (the migrations, the seed modules, the
- * demo-data package and the PGlite version); a stale key means the first start seeds as before.
+ * The file is keyed by everything that decides its contents (each subgraph's src/db: migrations,
+ * tables, repositories and seed; the demo-data package; the PGlite version); a stale key means the first start seeds as before.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -29,10 +29,10 @@ function filesUnder(dir: string): string[] {
 export function templateKey(): string {
   const hash = createHash('sha256');
   const inputs = [
-    ...['users', 'inventory', 'orders', 'customers'].flatMap((name) => [
-      ...filesUnder(join(ROOT, 'subgraphs', name, 'src/db/migrations')),
-      join(ROOT, 'subgraphs', name, 'src/db/seed.ts'),
-    ]),
+    // Migrations, tables, repositories and seed of each subgraph.
+    ...['users', 'inventory', 'orders', 'customers'].flatMap((name) =>
+      filesUnder(join(ROOT, 'subgraphs', name, 'src/db')),
+    ),
     ...filesUnder(join(ROOT, 'packages/demo-data/src')),
     join(ROOT, 'node_modules/@electric-sql/pglite/package.json'),
   ];
