@@ -72,7 +72,9 @@ export const SCENARIOS: Record<string, Scenario> = {
     }),
     check: (status, body, target) => {
       const codes = body.errors?.map((e) => e.extensions?.code) ?? [];
-      if (!codes.includes('FORBIDDEN')) throw new Error(`${target} did not deny: ${status} ${JSON.stringify(body)}`);
+      // Refused for the field, not for something else (a missing subgraph credential is FORBIDDEN too).
+      if (!codes.includes('FORBIDDEN') || !JSON.stringify(body.errors).includes('costPrice'))
+        throw new Error(`${target} did not deny: ${status} ${JSON.stringify(body)}`);
     },
     non2xxExpected: true,
   },

@@ -174,7 +174,7 @@ try {
           users.url,
           'mutation ($e: String!) { login(email: $e, password: "stockgraph") { accessToken } }',
           { e: email },
-          { SUBGRAPH_SECRET_HEADER: secret },
+          { [SUBGRAPH_SECRET_HEADER]: secret },
         );
     const token = (result.data as { login?: { accessToken: string } } | null)?.login?.accessToken;
     if (!token) throw new Error(`login ${email}: ${JSON.stringify(result.errors)}`);
@@ -201,7 +201,7 @@ try {
       'content-type': 'application/json',
       authorization: tokens[scenario.role],
       // The floor is called as the gateway calls it.
-      ...(target === 'floor' ? { SUBGRAPH_SECRET_HEADER: secret } : {}),
+      ...(target === 'floor' ? { [SUBGRAPH_SECRET_HEADER]: secret } : {}),
     };
     const cpuBefore = cpuMs(pid);
     const result = await autocannon({
@@ -242,7 +242,7 @@ try {
         headers: {
           'content-type': 'application/json',
           authorization: tokens[scenario.role],
-          ...(t === 'floor' ? { SUBGRAPH_SECRET_HEADER: secret } : {}),
+          ...(t === 'floor' ? { [SUBGRAPH_SECRET_HEADER]: secret } : {}),
         },
         body: JSON.stringify(body),
       });
