@@ -13,6 +13,7 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
+import { authorizationCache } from './authorization-cache.js';
 
 /** Policies the subgraphs check with data (ownership); here they only require a signed-in caller. */
 export const DATA_POLICIES: ReadonlySet<string> = new Set(['self-or-admin', 'order-owner-or-manager']);
@@ -146,11 +147,13 @@ export interface AuthorizationContext {
  */
 export function authorizationPlugin<C extends AuthorizationContext>(): ApolloServerPlugin<C> {
   let rules = new Map<string, FieldRule>();
+  const decisions = authorizationCache();
   return {
     async serverWillStart() {
       return {
         schemaDidLoadOrUpdate({ coreSupergraphSdl }) {
           if (coreSupergraphSdl) rules = readFieldRules(parse(coreSupergraphSdl));
+          decisions.clear();
         },
       };
     },
@@ -161,13 +164,9 @@ export function authorizationPlugin<C extends AuthorizationContext>(): ApolloSer
             (d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION,
           );
           if (!operation) return; // graphql-js has already refused a document without a runnable operation
-          const { denied, unauthenticated } = deniedFields(
-            schema,
-            rules,
-            operation,
-            fragments,
-            request.variables ?? {},
-            contextValue.identity,
+          const { identity } = contextValue;
+          const { denied, unauthenticated } = decisions.decide(document, operation, identity?.scopes ?? null, () =>
+            deniedFields(schema, rules, operation, fragments, request.variables ?? {}, identity),
           );
           if (denied.length === 0) return;
           if (contextValue.tokenError) throw contextValue.tokenError;

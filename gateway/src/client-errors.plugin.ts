@@ -36,6 +36,19 @@ function classify(error: GraphQLError): GraphQLError {
   return error;
 }
 
+/** The request errors the GraphQL-over-HTTP spec answers with 200 to a client that accepts only `application/json`. */
+const LEGACY_OK_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT']);
+
+/**
+ * A client that asks for `application/json` and not `application/graphql-response+json` may sit behind
+ * proxies that swallow a 4xx body, so the spec has it read a document's parse, validation or variable
+ * errors from a 200 (its "SHOULD use 200" audits). Everyone else, including a client that sends no
+ * preference, keeps the 400.
+ */
+function acceptsOnlyLegacyJson(accept: string | undefined): boolean {
+  return !!accept && accept.includes('application/json') && !accept.includes('application/graphql-response+json');
+}
+
 /**
  * A client's mistake is a 4xx with a client code (DESIGN: never a 5xx). Apollo answers 500 for errors
  * it does not recognise — graphql-armor's refusals, an operation name the document does not hold (the
@@ -45,8 +58,9 @@ function classify(error: GraphQLError): GraphQLError {
  */
 export function clientErrorsPlugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
   return {
-    async requestDidStart() {
+    async requestDidStart({ request }) {
       let executing = false;
+      const legacyJson = acceptsOnlyLegacyJson(request.http?.headers.get('accept'));
       return {
         // A document that parsed and validated but holds no operation by the name asked for: refused
         // here, before the gateway's planner would fail on it as an internal error.
@@ -68,6 +82,17 @@ export function clientErrorsPlugin<TContext extends BaseContext>(): ApolloServer
           // Apollo formats this very array once the plugins have seen it.
           const errors = context.errors as GraphQLError[];
           for (const [i, error] of errors.entries()) errors[i] = classify(error);
+        },
+        async willSendResponse({ response }) {
+          if (!legacyJson || response.http.status !== 400 || response.body.kind !== 'single') return;
+          const { errors, data } = response.body.singleResult;
+          if (
+            data === undefined &&
+            errors?.length &&
+            errors.every((e) => LEGACY_OK_CODES.has(String(e.extensions?.code)))
+          ) {
+            response.http.status = 200;
+          }
         },
       };
     },

@@ -1,5 +1,6 @@
 export * from './roles.js';
 export * from './rules.js';
 export * from './tokens.js';
+export * from './verified-tokens.js';
 export * from './shield.js';
 export * from './revocation.js';

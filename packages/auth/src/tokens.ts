@@ -9,6 +9,7 @@ import {
   type KeyObject,
 } from 'jose';
 import { isRole, scopesFor, type Identity } from './roles.js';
+import { cacheVerifiedTokens, type VerifiedTokenCacheOptions } from './verified-tokens.js';
 
 /** The only signature algorithm accepted: asymmetric, so "HS256 signed with the public key" and `none` fail. */
 export const TOKEN_ALGORITHM = 'ES256';
@@ -74,9 +75,15 @@ function reasonOf(error: unknown): string {
   return 'TOKEN_INVALID';
 }
 
-/** Verifies an access token and returns who it proves the caller is, or throws UNAUTHENTICATED. */
-export function createTokenVerifier(key: VerificationKey, settings: TokenSettings) {
-  return async (token: string): Promise<Identity> => {
+/**
+ * Verifies an access token and returns who it proves the caller is, or throws UNAUTHENTICATED. A token
+ * verified once is remembered until it expires (see verified-tokens.ts); `cache: false` checks every call.
+ */
+export function createTokenVerifier(
+  key: VerificationKey,
+  settings: TokenSettings & { cache?: VerifiedTokenCacheOptions | false },
+) {
+  const verifyOnce = async (token: string): Promise<Identity> => {
     let payload;
     try {
       ({ payload } = await jwtVerify(token, key as JWTVerifyGetKey, {
@@ -100,6 +107,7 @@ export function createTokenVerifier(key: VerificationKey, settings: TokenSetting
     }
     return { userId: payload.sub, role: payload.role, scopes: scopesFor(payload.role), sessionId: payload.sid };
   };
+  return settings.cache === false ? verifyOnce : cacheVerifiedTokens(verifyOnce, settings.cache);
 }
 
 export type TokenVerifier = ReturnType<typeof createTokenVerifier>;

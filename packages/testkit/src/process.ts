@@ -13,15 +13,17 @@ export interface ServiceProcess {
 }
 
 /**
- * Runs one service entry point (a TypeScript file under the repo root) as its own Node process,
- * the way it runs in production, and resolves with the URL it logged once it listens.
+ * Runs one service entry point (a TypeScript file under the repo root, through tsx, or a built `.js`
+ * bundle, as is) as its own Node process, the way it runs in production, and resolves with the URL it
+ * logged once it listens.
  */
 export function startProcess(
   entry: string,
   env: Record<string, string>,
   timeoutMs = Number(process.env.START_TIMEOUT_MS ?? 180_000),
 ): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const [file, ...args] = entry.split(' ');
+  const child = spawn(process.execPath, [...(file!.endsWith('.ts') ? ['--import', 'tsx'] : []), file!, ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -35,6 +37,7 @@ export function startProcess(
       child.once('exit', () => resolve(clearTimeout(timer)));
     });
   };
+  let listening = false;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       void stop();
@@ -43,10 +46,11 @@ export function startProcess(
     createInterface({ input: child.stderr! }).on('line', (line) => output.push(line));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       output.push(line);
-      if (!line.startsWith('{')) return;
+      if (listening || !line.startsWith('{')) return;
       const record = JSON.parse(line) as { msg?: string; url?: string };
       if (record.url && record.msg?.endsWith('listening')) {
         clearTimeout(timer);
+        listening = true;
         resolve({ url: record.url, child, output, stop });
       }
     });

@@ -1,0 +1,321 @@
+/**
+ * Gateways side by side on one supergraph: the Stockgraph gateway with every feature on, stock
+ * @apollo/gateway with only header forwarding, Hive Gateway with and without the Rust query planner, and
+ * the inventory subgraph called directly (the floor). Every service is its own process in production
+ * mode on the machine's PostgreSQL (demo data) and Redis. Targets are loaded interleaved, one after
+ * another, round after round, with randomised variables so no gateway can answer from a deduplication
+ * cache; CPU per request is the target process's own CPU time (/proc/<pid>/stat) over the round.
+ *
+ *   pnpm bench:gateway [--seconds 10] [--rounds 3] [--warmup 3] [--connections 10]
+ *                      [--scenarios trivial,fanout,persisted,denied]
+ *                      [--targets stockgraph,apollo,hive,hive-rust,floor] [--tsx] [--json out.json]
+ *                      [--baseline DIR]
+ *
+ * By default services run from `pnpm build`'s output (built first); `--tsx` runs the sources instead.
+ * `--baseline DIR` adds the built gateway of another checkout (run `pnpm install && pnpm build` there),
+ * so a change is measured before and after in one run.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateDemoData } from '@stockgraph/demo-data';
+import { graphql, ROOT, startProcess, startStack, SUBGRAPHS, type ServiceProcess } from '@stockgraph/testkit';
+import { SUBGRAPH_SECRET_HEADER } from '@stockgraph/server';
+import autocannon from 'autocannon';
+import { dropRedisKeys, REDIS_URL } from '../tests/saga-support.js';
+import { cpuMs, rssMb } from './proc-stats.js';
+import { APQ_REGISTRATION, SCENARIOS, type Scenario } from './gateway-scenarios.js';
+
+const TARGETS = ['stockgraph', 'baseline', 'apollo', 'hive', 'hive-rust', 'floor'] as const;
+type TargetName = (typeof TARGETS)[number];
+const LABELS: Record<TargetName, string> = {
+  stockgraph: 'Stockgraph gateway',
+  baseline: 'Stockgraph gateway (--baseline)',
+  apollo: 'stock @apollo/gateway',
+  hive: 'Hive Gateway',
+  'hive-rust': 'Hive Gateway + Rust planner',
+  floor: 'inventory subgraph direct',
+};
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '10' },
+    scenarios: { type: 'string', default: Object.keys(SCENARIOS).join(',') },
+    targets: { type: 'string', default: TARGETS.join(',') },
+    tsx: { type: 'boolean', default: false },
+    json: { type: 'string' },
+    baseline: { type: 'string' },
+  },
+  strict: true,
+});
+const seconds = Number(values.seconds);
+const rounds = Number(values.rounds);
+const warmup = Number(values.warmup);
+const connections = Number(values.connections);
+const scenarioNames = values.scenarios.split(',');
+const targetNames = values.targets.split(',') as TargetName[];
+// Another checkout's built gateway (e.g. main, `pnpm build` run there) measured in the same run: before/after.
+if (values.baseline && !targetNames.includes('baseline')) targetNames.splice(1, 0, 'baseline');
+if (!values.baseline && targetNames.includes('baseline')) targetNames.splice(targetNames.indexOf('baseline'), 1);
+if (
+  ![seconds, rounds, connections].every((n) => Number.isInteger(n) && n >= 1) ||
+  !Number.isInteger(warmup) ||
+  warmup < 0 ||
+  scenarioNames.some((s) => !(s in SCENARIOS)) ||
+  targetNames.some((t) => !TARGETS.includes(t))
+) {
+  process.stderr.write(
+    `usage: pnpm bench:gateway [--seconds N] [--rounds N] [--warmup N] [--connections N] ` +
+      `[--scenarios ${Object.keys(SCENARIOS).join(',')}] [--targets ${TARGETS.join(',')}] [--tsx] [--json FILE]\n`,
+  );
+  process.exit(2);
+}
+
+/** A service's entry: its built bundle (`pnpm build`), or its source through tsx with `--tsx`. */
+const entry = (dir: string) => (values.tsx ? `${dir}/src/server.ts` : `${dir}/dist/${dir}/src/server.js`);
+if (!values.tsx) execFileSync('pnpm', ['build'], { cwd: ROOT, stdio: 'inherit' });
+
+const secret = randomBytes(32).toString('base64url');
+const prefix = `sgbench:${randomBytes(6).toString('hex')}:`;
+const demo = generateDemoData();
+const production = {
+  NODE_ENV: 'production',
+  REDIS_URL,
+  REDIS_KEY_PREFIX: prefix,
+  EVENTS_PREFIX: prefix,
+  SUBGRAPH_SHARED_SECRET: secret,
+  SEED_DEMO_DATA: 'false',
+  DATABASE_POOL_MAX: '10',
+  PORT: '0',
+};
+
+// The test stack seeds the demo data (development only); then every service restarts in production.
+const seeded = await startStack({ env: { SUBGRAPH_SHARED_SECRET: secret } });
+const { database, signingKeyPem } = seeded;
+await Promise.all([...Object.values(seeded.subgraphs), seeded.gateway].map((s) => s.stop()));
+
+const started: ServiceProcess[] = [];
+const start = async (file: string, env: Record<string, string>) => {
+  const service = await startProcess(file, env);
+  started.push(service);
+  return service;
+};
+
+try {
+  const users = await start(entry('subgraphs/users'), {
+    ...production,
+    DATABASE_URL: database.url,
+    JWT_PRIVATE_KEY: signingKeyPem,
+    JWT_KEY_ID: 'bench-key',
+    // Long enough that no token expires during a run.
+    ACCESS_TOKEN_TTL_SECONDS: '3600',
+  });
+  const JWKS_URL = new URL('/.well-known/jwks.json', users.url).toString();
+  const subgraphs: Record<string, ServiceProcess> = { users };
+  for (const name of SUBGRAPHS.slice(1)) {
+    subgraphs[name] = await start(entry(`subgraphs/${name}`), { ...production, DATABASE_URL: database.url, JWKS_URL });
+  }
+  const urls = Object.fromEntries(SUBGRAPHS.map((name) => [`${name.toUpperCase()}_URL`, subgraphs[name]!.url]));
+  // Every gateway gets the same supergraph, pointing at these processes.
+  const dir = await mkdtemp(path.join(tmpdir(), 'sgbench-'));
+  const supergraphPath = path.join(dir, 'supergraph.graphql');
+  let sdl = readFileSync(path.join(ROOT, 'schema/supergraph.graphql'), 'utf8');
+  for (const name of SUBGRAPHS)
+    sdl = sdl.replace(new RegExp(`(name: "${name}", url: ")[^"]+`), `$1${subgraphs[name]!.url}`);
+  writeFileSync(supergraphPath, sdl);
+  const targetEnv = {
+    BENCH_SUPERGRAPH_PATH: supergraphPath,
+    BENCH_SUBGRAPH_SECRET: secret,
+    BENCH_SECRET_HEADER: SUBGRAPH_SECRET_HEADER,
+    BENCH_PERSISTED_PATH: path.join(ROOT, 'schema/generated/persisted-documents.json'),
+    NODE_ENV: 'production',
+  };
+  const targets: Partial<Record<TargetName, ServiceProcess>> = {};
+  for (const name of targetNames) {
+    if (name === 'floor') targets.floor = subgraphs.inventory;
+    // Every feature on: authentication, authorization, limits, rate limits, persisted operations, metrics.
+    const ours = {
+      ...production,
+      ...urls,
+      JWKS_URL,
+      SUPERGRAPH_PATH: supergraphPath,
+      RATE_LIMIT_ENABLED: 'true',
+      METRICS_PORT: '0',
+    };
+    if (name === 'stockgraph') targets.stockgraph = await start(entry('gateway'), ours);
+    if (name === 'baseline')
+      targets.baseline = await start(path.resolve(values.baseline!, 'gateway/dist/gateway/src/server.js'), {
+        ...ours,
+        PERSISTED_OPERATIONS_PATH: path.join(ROOT, 'schema/generated/persisted-documents.json'),
+      });
+    if (name === 'apollo') targets.apollo = await start('bench/gateways/apollo-gateway.ts', targetEnv);
+    if (name === 'hive') targets.hive = await start('bench/gateways/hive-gateway.ts', targetEnv);
+    if (name === 'hive-rust') targets['hive-rust'] = await start('bench/gateways/hive-gateway.ts --rust', targetEnv);
+  }
+
+  const login = async (email: string) => {
+    const gatewayUrl = (targets.stockgraph ?? targets.apollo ?? targets.hive ?? targets['hive-rust'])?.url;
+    const result = gatewayUrl
+      ? await graphql(
+          gatewayUrl,
+          'mutation ($e: String!) { login(email: $e, password: "stockgraph") { accessToken } }',
+          {
+            e: email,
+          },
+        )
+      : await graphql(
+          users.url,
+          'mutation ($e: String!) { login(email: $e, password: "stockgraph") { accessToken } }',
+          { e: email },
+          { [SUBGRAPH_SECRET_HEADER]: secret },
+        );
+    const token = (result.data as { login?: { accessToken: string } } | null)?.login?.accessToken;
+    if (!token) throw new Error(`login ${email}: ${JSON.stringify(result.errors)}`);
+    return `Bearer ${token}`;
+  };
+  const tokens = { manager: await login('manager@stockgraph.local'), viewer: await login('viewer@stockgraph.local') };
+
+  interface Round {
+    requests: number;
+    errors: number;
+    non2xx: number;
+    seconds: number;
+    cpuMs: number;
+    p50: number;
+    p99: number;
+    rssMb: number;
+  }
+  const results = new Map<string, Round[]>();
+
+  const load = async (scenario: Scenario, target: TargetName, duration: number): Promise<Round> => {
+    const service = targets[target]!;
+    const pid = service.child.pid!;
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      authorization: tokens[scenario.role],
+      // The floor is called as the gateway calls it.
+      ...(target === 'floor' ? { [SUBGRAPH_SECRET_HEADER]: secret } : {}),
+    };
+    const cpuBefore = cpuMs(pid);
+    const result = await autocannon({
+      url: service.url,
+      method: 'POST',
+      connections,
+      duration,
+      headers,
+      requests: [{ setupRequest: (request) => ({ ...request, body: JSON.stringify(scenario.body(demo)) }) }],
+    });
+    const cpu = cpuMs(pid) - cpuBefore;
+    // Each service logs a line per operation, as in production; the bench keeps none of them.
+    for (const s of started) s.output.length = 0;
+    const requests = result.requests.total;
+    return {
+      requests,
+      errors: result.errors + result.timeouts,
+      non2xx: result.non2xx,
+      seconds: duration,
+      cpuMs: cpu,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      rssMb: rssMb(pid),
+    };
+  };
+
+  const pairs = scenarioNames.flatMap((s) =>
+    targetNames.filter((t) => SCENARIOS[s]!.targets.includes(t)).map((t) => [s, t] as const),
+  );
+  // One probe per pair: a target whose answer shows it is not doing the scenario's work is left out.
+  const runnable: (readonly [string, TargetName])[] = [];
+  const skipped: string[] = [];
+  for (const [s, t] of pairs) {
+    const scenario = SCENARIOS[s]!;
+    const send = (body: Record<string, unknown>) =>
+      fetch(targets[t]!.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: tokens[scenario.role],
+          ...(t === 'floor' ? { [SUBGRAPH_SECRET_HEADER]: secret } : {}),
+        },
+        body: JSON.stringify(body),
+      });
+    if (s === 'persisted' && t === 'apollo')
+      await send({ ...APQ_REGISTRATION, variables: scenario.body(demo).variables });
+    const probe = await send(scenario.body(demo));
+    const body = (await probe.json()) as { errors?: { extensions?: { code?: string } }[] };
+    try {
+      scenario.check(probe.status, body, t);
+    } catch (error) {
+      // Reported, not measured: a target that cannot run a scenario has no figure for it.
+      skipped.push(`${s} on ${LABELS[t]}: ${(error as Error).message}`);
+      continue;
+    }
+    runnable.push([s, t]);
+    if (warmup > 0) await load(scenario, t, warmup);
+  }
+  for (let round = 1; round <= rounds; round++) {
+    for (const [s, t] of runnable) {
+      const r = await load(SCENARIOS[s]!, t, seconds);
+      results.set(`${s}/${t}`, [...(results.get(`${s}/${t}`) ?? []), r]);
+      process.stderr.write(
+        `round ${round} ${s} ${t}: ${(r.requests / r.seconds).toFixed(0)} req/s, ` +
+          `${(r.cpuMs / Math.max(1, r.requests)).toFixed(2)} ms CPU/req\n`,
+      );
+    }
+  }
+
+  const load1 = execFileSync('uptime', { encoding: 'utf8' }).trim();
+  const summary = runnable.map(([s, t]) => {
+    const rs = results.get(`${s}/${t}`)!;
+    const requests = rs.reduce((n, r) => n + r.requests, 0);
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    return {
+      scenario: s,
+      target: t,
+      reqPerSec: requests / rs.reduce((n, r) => n + r.seconds, 0),
+      p50Ms: median(rs.map((r) => r.p50)),
+      p99Ms: median(rs.map((r) => r.p99)),
+      cpuMsPerRequest: rs.reduce((n, r) => n + r.cpuMs, 0) / Math.max(1, requests),
+      rssMb: Math.max(...rs.map((r) => r.rssMb)),
+      errors: rs.reduce((n, r) => n + r.errors, 0),
+      non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
+    };
+  });
+  const lines = [
+    `${connections} connections, ${rounds} interleaved rounds of ${seconds} s per target, ` +
+      `${values.tsx ? 'sources through tsx' : 'built output'}; load: ${load1}`,
+    '',
+    '| scenario | target | req/s | p50 ms | p99 ms | CPU ms/req | RSS MB | × stock @apollo/gateway req/s | × floor req/s |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const row of summary) {
+    const of = (t: TargetName) => summary.find((r) => r.scenario === row.scenario && r.target === t);
+    const ratio = (base: typeof row | undefined) => (base ? (row.reqPerSec / base.reqPerSec).toFixed(2) : '–');
+    const flagged = row.errors + row.non2xx > 0 && !SCENARIOS[row.scenario]!.non2xxExpected;
+    lines.push(
+      `| ${row.scenario} | ${LABELS[row.target]}${flagged ? ` (${row.errors} errors, ${row.non2xx} non-2xx)` : ''} | ` +
+        `${row.reqPerSec.toFixed(0)} | ${row.p50Ms} | ${row.p99Ms} | ${row.cpuMsPerRequest.toFixed(2)} | ` +
+        `${row.rssMb.toFixed(0)} | ${ratio(of('apollo'))} | ${ratio(of('floor'))} |`,
+    );
+  }
+  for (const note of skipped) lines.push('', `not measured: ${note}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  const json = JSON.stringify(
+    { connections, rounds, seconds, built: !values.tsx, load: load1, results: summary, skipped },
+    null,
+    2,
+  );
+  if (values.json) writeFileSync(values.json, json);
+  else process.stdout.write(`${json}\n`);
+} finally {
+  await Promise.all(started.map((s) => s.stop()));
+  await database.drop();
+  await dropRedisKeys(prefix);
+}
