@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { createTestDatabase, graphql, startStack, type Stack } from '@stockgraph/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stockgraph } from './cli-support.js';
+import { query, stockgraph } from './cli-support.js';
 
 const ANSWERS = `{
   products(first: 5) { totalCount edges { node { id sku unitPrice onHand } } }
@@ -56,11 +57,55 @@ describe('stockgraph backup', () => {
     await stack.stop();
     stack = undefined;
     const target = await createTestDatabase('restored');
+
+    // A restore that fails halfway (the orders dump, third of four, ends early; its checksum is
+    // recorded again so that only pg_restore notices) leaves the target as it was, in one line, and
+    // the same target then takes the whole backup without --force.
+    const broken = join(dir, 'broken');
+    cpSync(join(backups, id), join(broken, id), { recursive: true });
+    const brokenDump = join(broken, id, 'orders.dump');
+    const whole = readFileSync(brokenDump);
+    const cut = whole.subarray(0, Math.floor(whole.length * 0.6));
+    writeFileSync(brokenDump, cut);
+    writeFileSync(
+      join(broken, id, 'manifest.json'),
+      JSON.stringify({
+        ...manifest,
+        files: manifest.files.map((f: { file: string }) =>
+          f.file === 'orders.dump'
+            ? { ...f, sha256: createHash('sha256').update(cut).digest('hex'), bytes: cut.length }
+            : f,
+        ),
+      }),
+    );
+    const failed = await stockgraph(['backup', 'restore', id], {
+      ...env,
+      BACKUP_DIR: broken,
+      DATABASE_URL: target.url,
+    });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr.trim()).toMatch(/^stockgraph: restore failed, nothing was changed: /);
+    expect(failed.stderr.trim().split('\n')).toHaveLength(1);
+    const left = await query<{ n: string }>(
+      target.url,
+      `select count(*)::text as n from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       where n.nspname in ('users', 'inventory', 'orders', 'customers')`,
+    );
+    expect(left[0]!.n).toBe('0');
+
     const restored = await stockgraph(['backup', 'restore', id], { ...env, DATABASE_URL: target.url });
     expect(restored.code, restored.stderr).toBe(0);
-    const refused = await stockgraph(['backup', 'restore', id], { ...env, DATABASE_URL: target.url });
+    // Run again, the same backup is already in: nothing to do, nothing refused.
+    const rerun = await stockgraph(['--json', 'backup', 'restore', id], { ...env, DATABASE_URL: target.url });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(JSON.parse(rerun.stdout).restored).toEqual([]);
+    const other = await createTestDatabase('restored_other');
+    // A target holding other data is refused: restore does not mix a backup into it.
+    await query(other.url, 'create schema users; create table users.kept (id int)');
+    const refused = await stockgraph(['backup', 'restore', id], { ...env, DATABASE_URL: other.url });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/not empty.*--force/);
+    await other.drop();
 
     stack = await startStack({ database: target, env: { SEED_DEMO_DATA: 'false' } });
     const after = await graphql(stack.gateway.url, ANSWERS, {}, await stack.as('MANAGER'));
@@ -84,6 +129,15 @@ describe('stockgraph backup', () => {
     );
     writeFileSync(manifestPath, JSON.stringify(manifest));
 
+    // An unreachable database: one line, exit 1, and no backup left behind.
+    const unreachable = await stockgraph(['backup', 'create'], {
+      ...env,
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere',
+    });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr.trim()).toMatch(/^stockgraph: .*cannot reach/);
+    expect(unreachable.stderr.trim().split('\n')).toHaveLength(1);
+
     // One flipped byte in one dump: verify says which file, exits 1, and restore will not use it.
     const dump = join(backups, id, 'orders.dump');
     const bytes = readFileSync(dump);
@@ -106,7 +160,7 @@ describe('stockgraph backup', () => {
       (b: { id: string }) => b.id,
     );
     expect(remaining).toEqual([JSON.parse(next.stdout).id]);
-  }, 400000);
+  }, 600000);
 
   it('backs up and restores embedded PGlite data', async () => {
     const source = join(dir, 'pglite-source');
@@ -148,5 +202,5 @@ describe('stockgraph backup', () => {
     } finally {
       await check.close();
     }
-  }, 400000);
+  }, 600000);
 });
