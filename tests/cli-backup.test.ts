@@ -47,10 +47,12 @@ describe('stockgraph backup', () => {
       before.data.orders.totalCount,
     );
 
-    const verified = await stockgraph(['backup', 'verify', id], env);
+    const [verified, listed] = await Promise.all([
+      stockgraph(['backup', 'verify', id], env),
+      stockgraph(['--json', 'backup', 'list'], env),
+    ]);
     expect(verified.code, verified.stderr).toBe(0);
     expect(verified.stdout).toMatch(/is whole/);
-    const listed = await stockgraph(['--json', 'backup', 'list'], env);
     expect(JSON.parse(listed.stdout).backups.map((b: { id: string }) => b.id)).toEqual([id]);
 
     // Disaster: the whole database is gone.
@@ -95,59 +97,75 @@ describe('stockgraph backup', () => {
 
     const restored = await stockgraph(['backup', 'restore', id], { ...env, DATABASE_URL: target.url });
     expect(restored.code, restored.stderr).toBe(0);
-    // Run again, the same backup is already in: nothing to do, nothing refused.
-    const rerun = await stockgraph(['--json', 'backup', 'restore', id], { ...env, DATABASE_URL: target.url });
-    expect(rerun.code, rerun.stderr).toBe(0);
-    expect(JSON.parse(rerun.stdout).restored).toEqual([]);
-    const other = await createTestDatabase('restored_other');
-    // A target holding other data is refused: restore does not mix a backup into it.
-    await query(other.url, 'create schema users; create table users.kept (id int)');
-    const refused = await stockgraph(['backup', 'restore', id], { ...env, DATABASE_URL: other.url });
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/not empty.*--force/);
-    await other.drop();
-
-    stack = await startStack({ database: target, env: { SEED_DEMO_DATA: 'false' } });
-    const after = await graphql(stack.gateway.url, ANSWERS, {}, await stack.as('MANAGER'));
-    expect(after.errors).toBeUndefined();
-    expect(after.data).toEqual(before.data);
-
-    // A backup made by a newer Stockgraph (a migration this code does not know) is refused, in one line.
-    const manifestPath = join(backups, id, 'manifest.json');
-    const newer = {
-      ...manifest,
-      subgraphs: manifest.subgraphs.map((s: { latestMigration: number }) => ({
-        ...s,
-        latestMigration: s.latestMigration + 1,
-      })),
+    // The restored stack starts while the refusals below run: none of them writes to its database,
+    // and the two that change a backup work on copies of it.
+    const copyOf = (name: string) => {
+      const copy = join(dir, name);
+      cpSync(join(backups, id), join(copy, id), { recursive: true });
+      return copy;
     };
-    writeFileSync(manifestPath, JSON.stringify(newer));
-    const tooNew = await stockgraph(['backup', 'restore', id, '--force'], env);
-    expect(tooNew.code).toBe(1);
-    expect(tooNew.stderr.trim()).toMatch(
-      /^stockgraph: backup .* is from a newer schema version: users's migration .* unknown to this Stockgraph/,
+    const other = await createTestDatabase('restored_other');
+    await query(other.url, 'create schema users; create table users.kept (id int)');
+    // A backup made by a newer Stockgraph (a migration this code does not know).
+    const newerDir = copyOf('newer');
+    writeFileSync(
+      join(newerDir, id, 'manifest.json'),
+      JSON.stringify({
+        ...manifest,
+        subgraphs: manifest.subgraphs.map((s: { latestMigration: number }) => ({
+          ...s,
+          latestMigration: s.latestMigration + 1,
+        })),
+      }),
     );
-    writeFileSync(manifestPath, JSON.stringify(manifest));
-
-    // An unreachable database: one line, exit 1, and no backup left behind.
-    const unreachable = await stockgraph(['backup', 'create'], {
-      ...env,
-      DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere',
-    });
-    expect(unreachable.code).toBe(1);
-    expect(unreachable.stderr.trim()).toMatch(/^stockgraph: .*cannot reach/);
-    expect(unreachable.stderr.trim().split('\n')).toHaveLength(1);
-
-    // One flipped byte in one dump: verify says which file, exits 1, and restore will not use it.
-    const dump = join(backups, id, 'orders.dump');
+    // One flipped byte in one dump.
+    const corruptDir = copyOf('corrupt');
+    const dump = join(corruptDir, id, 'orders.dump');
     const bytes = readFileSync(dump);
     const middle = Math.floor(bytes.length / 2);
     bytes[middle] = bytes[middle]! ^ 0xff;
     writeFileSync(dump, bytes);
-    const corrupt = await stockgraph(['backup', 'verify', id], env);
+    const nowhere = join(dir, 'nowhere');
+    const [started, rerun, refused, tooNew, corrupt, unreachable] = await Promise.all([
+      startStack({ database: target, env: { SEED_DEMO_DATA: 'false' } }),
+      stockgraph(['--json', 'backup', 'restore', id], { ...env, DATABASE_URL: target.url }),
+      stockgraph(['backup', 'restore', id], { ...env, DATABASE_URL: other.url }),
+      stockgraph(['backup', 'restore', id, '--force'], { ...env, BACKUP_DIR: newerDir }),
+      stockgraph(['backup', 'verify', id], { ...env, BACKUP_DIR: corruptDir }),
+      stockgraph(['backup', 'create'], {
+        ...env,
+        BACKUP_DIR: nowhere,
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere',
+      }),
+    ]);
+    stack = started;
+    await other.drop();
+
+    // Run again, the same backup is already in: nothing to do, nothing refused.
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(JSON.parse(rerun.stdout).restored).toEqual([]);
+    // A target holding other data is refused: restore does not mix a backup into it.
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/not empty.*--force/);
+    // The newer backup is refused, in one line, even with --force.
+    expect(tooNew.code).toBe(1);
+    expect(tooNew.stderr.trim()).toMatch(
+      /^stockgraph: backup .* is from a newer schema version: users's migration .* unknown to this Stockgraph/,
+    );
+    // The flipped byte: verify says which file and exits 1, in one line.
     expect(corrupt.code).toBe(1);
     expect(corrupt.stderr.trim()).toMatch(/^stockgraph: backup .*: orders\.dump is corrupted \(SHA-256/);
     expect(corrupt.stderr.trim().split('\n')).toHaveLength(1);
+    // An unreachable database: one line, exit 1, and no backup left behind.
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr.trim()).toMatch(/^stockgraph: .*cannot reach/);
+    expect(unreachable.stderr.trim().split('\n')).toHaveLength(1);
+    const nothing = await stockgraph(['--json', 'backup', 'list'], { ...env, BACKUP_DIR: nowhere });
+    expect(JSON.parse(nothing.stdout).backups).toEqual([]);
+
+    const after = await graphql(stack.gateway.url, ANSWERS, {}, await stack.as('MANAGER'));
+    expect(after.errors).toBeUndefined();
+    expect(after.data).toEqual(before.data);
 
     // Retention: with --keep 1 a new backup removes the older one.
     const next = await stockgraph(['--json', 'backup', 'create', '--keep', '1'], {
