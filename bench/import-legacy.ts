@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTestDatabase } from '@stockgraph/testkit';
 
+// `pnpm bench:import -- --rows N` passes the `--` on to the script.
 const { values } = parseArgs({
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
   options: { rows: { type: 'string', default: '2000000' }, keep: { type: 'boolean', default: false } },
 });
 const rows = Number(values.rows);

@@ -196,6 +196,14 @@ describe('stockgraph import sqlite', () => {
       'select count(*)::text as n from legacy_import.deferred_index',
     );
     expect(deferred!.n).toBe('0');
+    // The id map's key, dropped for the load as well, guards it again.
+    for (const url of [resumed.url, whole.url]) {
+      const [key] = await query<{ n: string }>(
+        url,
+        "select count(*)::text as n from pg_constraint where conrelid = 'legacy_import.id_map'::regclass and contype = 'p'",
+      );
+      expect(key!.n).toBe('1');
+    }
   }, 400000);
 
   it('answers bad input with one line and exit code 2 (misuse) or 1 (failure)', async () => {

@@ -171,7 +171,22 @@ export async function deferIndexes(tx: Tx, tables: string[]): Promise<string[]> 
     await tx`insert into legacy_import.deferred_index (name, definition) values (${index.name}, ${index.definition})`;
     await tx.unsafe(`drop index ${index.name}`);
   }
-  return indexes.map((i) => i.name);
+  return [...indexes.map((i) => i.name), ...(await deferIdMapKey(tx))];
+}
+
+/**
+ * The id map's key is only a guard (each chunk's rows commit once, with its "done" mark), yet kept
+ * during the load it costs a tree insert per mapped row; it is added back after the load, kept in
+ * `deferred_index` like the secondary indexes so a killed import still adds it.
+ */
+async function deferIdMapKey(tx: Tx): Promise<string[]> {
+  const [key] = await tx<{ name: string }[]>`
+    select conname as name from pg_constraint where conrelid = 'legacy_import.id_map'::regclass and contype = 'p'`;
+  if (!key) return [];
+  await tx`insert into legacy_import.deferred_index (name, definition)
+    values ('legacy_import.id_map_pkey', 'ALTER TABLE legacy_import.id_map ADD PRIMARY KEY (legacy_table, legacy_id)')`;
+  await tx.unsafe(`alter table legacy_import.id_map drop constraint ${key.name}`);
+  return ['legacy_import.id_map_pkey'];
 }
 
 /** Builds the deferred indexes again, each with its bookkeeping row in one transaction (resumable). */
@@ -183,6 +198,7 @@ export async function rebuildDeferredIndexes(sql: Sql): Promise<number> {
     deferred.map((index) =>
       sql.begin(async (tx) => {
         // pg_get_indexdef says ON ONLY for a partitioned parent; built without ONLY it reaches every partition.
+        // Each definition runs in the transaction that deletes its row, so it never runs twice.
         await tx.unsafe(
           index.definition.replace(/^CREATE INDEX /, 'CREATE INDEX IF NOT EXISTS ').replace(' ON ONLY ', ' ON '),
         );
