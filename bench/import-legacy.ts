@@ -5,15 +5,22 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTestDatabase } from '@stockgraph/testkit';
 
+// `pnpm bench:import -- --rows N` passes the `--` on to the script.
 const { values } = parseArgs({
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
   options: { rows: { type: 'string', default: '2000000' }, keep: { type: 'boolean', default: false } },
 });
 const rows = Number(values.rows);
+const load = () =>
+  loadavg()
+    .map((n) => n.toFixed(1))
+    .join(' ');
+console.log(`load at start (1/5/15 min): ${load()}`);
 const dir = mkdtempSync(join(tmpdir(), 'sg-bench-import-'));
 const file = join(dir, 'legacy.db');
 const cli = (args: string[], env: Record<string, string> = {}) => {
@@ -55,13 +62,31 @@ try {
     ok: boolean;
     seconds: number;
     rowsPerSecond: number;
+    phases: Record<string, number>;
     written: Record<string, number>;
+    legacyRows: Record<string, number>;
     quarantine: { notImported: number; fieldsKeptInNotes: number };
     verification: { checks: { name: string; legacy: number; stockgraph: number; ok: boolean }[] };
   };
   console.log(
     `import: exit ${run.status}, ${counts.total} legacy rows in ${result.seconds.toFixed(1)} s = ${result.rowsPerSecond} rows/s (whole command ${(run.ms / 1000).toFixed(1)} s)`,
   );
+  // Orders and the ledger are written at once: their phases overlap.
+  const phaseRows: Record<string, number> = {
+    'users, products, customers':
+      (result.legacyRows.users ?? 0) + (result.legacyRows.products ?? 0) + (result.legacyRows.customers ?? 0),
+    orders: (result.legacyRows.orders ?? 0) + (result.legacyRows.order_items ?? 0),
+    ledger: result.legacyRows.inventory_log ?? 0,
+  };
+  for (const [name, seconds] of Object.entries(result.phases)) {
+    const n = phaseRows[name];
+    console.log(`  ${name}: ${seconds.toFixed(1)} s${n ? ` (${n} rows, ${Math.round(n / seconds)} rows/s)` : ''}`);
+  }
+  const withVerification = result.seconds + (result.phases.verification ?? 0);
+  console.log(
+    `import + verification: ${withVerification.toFixed(1)} s = ${Math.round(counts.total / withVerification)} rows/s`,
+  );
+  console.log(`load after the import (1/5/15 min): ${load()}`);
   console.log(`written: ${JSON.stringify(result.written)}`);
   console.log(
     `quarantined ${result.quarantine.notImported} rows, ${result.quarantine.fieldsKeptInNotes} fields kept in notes`,

@@ -7,22 +7,18 @@
 import { mkdirSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import { exitOnConfigError, parseEnv, postgresUrl, z } from '@stockgraph/config';
+import { exitOnConfigError, parseEnv, z } from '@stockgraph/config';
 import { customersSubgraph } from '@stockgraph/customers';
 import { maintainPartitions, openDatabase } from '@stockgraph/db';
 import { inventorySubgraph } from '@stockgraph/inventory';
 import { createLogger } from '@stockgraph/logger';
 import { ordersSubgraph } from '@stockgraph/orders';
 import { usersSubgraph } from '@stockgraph/users';
+import { targetsEnvShape, targetUrls } from '../cli/src/targets.js';
 import { createServiceRoles, serviceRolesEnvShape, wantsRoles } from './db-roles.js';
 
 export const migrateEnvShape = {
-  DATABASE_URL: postgresUrl.optional(),
-  USERS_DATABASE_URL: postgresUrl.optional(),
-  INVENTORY_DATABASE_URL: postgresUrl.optional(),
-  ORDERS_DATABASE_URL: postgresUrl.optional(),
-  CUSTOMERS_DATABASE_URL: postgresUrl.optional(),
-  PGLITE_DIR: z.string().min(1).default('.data/pglite'),
+  ...targetsEnvShape,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ...serviceRolesEnvShape,
 };
@@ -33,12 +29,7 @@ export const subgraphDefinitions = [usersSubgraph, inventorySubgraph, ordersSubg
 export async function migrateDatabases(source: NodeJS.ProcessEnv = process.env) {
   const env = parseEnv('db:migrate', migrateEnvShape, source);
   const logger = createLogger('db-migrate', env.LOG_LEVEL);
-  const urls: Record<string, string | undefined> = {
-    users: env.USERS_DATABASE_URL ?? env.DATABASE_URL,
-    inventory: env.INVENTORY_DATABASE_URL ?? env.DATABASE_URL,
-    orders: env.ORDERS_DATABASE_URL ?? env.DATABASE_URL,
-    customers: env.CUSTOMERS_DATABASE_URL ?? env.DATABASE_URL,
-  };
+  const urls: Record<string, string | undefined> = targetUrls(env);
   const migrated: { subgraph: string; driver: string }[] = [];
   let pglite: PGlite | undefined;
   try {

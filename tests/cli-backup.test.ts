@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { createTestDatabase, graphql, startStack, type Stack } from '@stockgraph/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stockgraph } from './cli-support.js';
+import { query, stockgraph } from './cli-support.js';
 
 const ANSWERS = `{
   products(first: 5) { totalCount edges { node { id sku unitPrice onHand } } }
@@ -46,54 +47,125 @@ describe('stockgraph backup', () => {
       before.data.orders.totalCount,
     );
 
-    const verified = await stockgraph(['backup', 'verify', id], env);
+    const [verified, listed] = await Promise.all([
+      stockgraph(['backup', 'verify', id], env),
+      stockgraph(['--json', 'backup', 'list'], env),
+    ]);
     expect(verified.code, verified.stderr).toBe(0);
     expect(verified.stdout).toMatch(/is whole/);
-    const listed = await stockgraph(['--json', 'backup', 'list'], env);
     expect(JSON.parse(listed.stdout).backups.map((b: { id: string }) => b.id)).toEqual([id]);
 
     // Disaster: the whole database is gone.
     await stack.stop();
     stack = undefined;
     const target = await createTestDatabase('restored');
+
+    // A restore that fails halfway (the orders dump, third of four, ends early; its checksum is
+    // recorded again so that only pg_restore notices) leaves the target as it was, in one line, and
+    // the same target then takes the whole backup without --force.
+    const broken = join(dir, 'broken');
+    cpSync(join(backups, id), join(broken, id), { recursive: true });
+    const brokenDump = join(broken, id, 'orders.dump');
+    const whole = readFileSync(brokenDump);
+    const cut = whole.subarray(0, Math.floor(whole.length * 0.6));
+    writeFileSync(brokenDump, cut);
+    writeFileSync(
+      join(broken, id, 'manifest.json'),
+      JSON.stringify({
+        ...manifest,
+        files: manifest.files.map((f: { file: string }) =>
+          f.file === 'orders.dump'
+            ? { ...f, sha256: createHash('sha256').update(cut).digest('hex'), bytes: cut.length }
+            : f,
+        ),
+      }),
+    );
+    const failed = await stockgraph(['backup', 'restore', id], {
+      ...env,
+      BACKUP_DIR: broken,
+      DATABASE_URL: target.url,
+    });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr.trim()).toMatch(/^stockgraph: restore failed, nothing was changed: /);
+    expect(failed.stderr.trim().split('\n')).toHaveLength(1);
+    const left = await query<{ n: string }>(
+      target.url,
+      `select count(*)::text as n from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       where n.nspname in ('users', 'inventory', 'orders', 'customers')`,
+    );
+    expect(left[0]!.n).toBe('0');
+
     const restored = await stockgraph(['backup', 'restore', id], { ...env, DATABASE_URL: target.url });
     expect(restored.code, restored.stderr).toBe(0);
-    const refused = await stockgraph(['backup', 'restore', id], { ...env, DATABASE_URL: target.url });
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/not empty.*--force/);
-
-    stack = await startStack({ database: target, env: { SEED_DEMO_DATA: 'false' } });
-    const after = await graphql(stack.gateway.url, ANSWERS, {}, await stack.as('MANAGER'));
-    expect(after.errors).toBeUndefined();
-    expect(after.data).toEqual(before.data);
-
-    // A backup made by a newer Stockgraph (a migration this code does not know) is refused, in one line.
-    const manifestPath = join(backups, id, 'manifest.json');
-    const newer = {
-      ...manifest,
-      subgraphs: manifest.subgraphs.map((s: { latestMigration: number }) => ({
-        ...s,
-        latestMigration: s.latestMigration + 1,
-      })),
+    // The restored stack starts while the refusals below run: none of them writes to its database,
+    // and the two that change a backup work on copies of it.
+    const copyOf = (name: string) => {
+      const copy = join(dir, name);
+      cpSync(join(backups, id), join(copy, id), { recursive: true });
+      return copy;
     };
-    writeFileSync(manifestPath, JSON.stringify(newer));
-    const tooNew = await stockgraph(['backup', 'restore', id, '--force'], env);
-    expect(tooNew.code).toBe(1);
-    expect(tooNew.stderr.trim()).toMatch(
-      /^stockgraph: backup .* is from a newer schema version: users's migration .* unknown to this Stockgraph/,
+    const other = await createTestDatabase('restored_other');
+    await query(other.url, 'create schema users; create table users.kept (id int)');
+    // A backup made by a newer Stockgraph (a migration this code does not know).
+    const newerDir = copyOf('newer');
+    writeFileSync(
+      join(newerDir, id, 'manifest.json'),
+      JSON.stringify({
+        ...manifest,
+        subgraphs: manifest.subgraphs.map((s: { latestMigration: number }) => ({
+          ...s,
+          latestMigration: s.latestMigration + 1,
+        })),
+      }),
     );
-    writeFileSync(manifestPath, JSON.stringify(manifest));
-
-    // One flipped byte in one dump: verify says which file, exits 1, and restore will not use it.
-    const dump = join(backups, id, 'orders.dump');
+    // One flipped byte in one dump.
+    const corruptDir = copyOf('corrupt');
+    const dump = join(corruptDir, id, 'orders.dump');
     const bytes = readFileSync(dump);
     const middle = Math.floor(bytes.length / 2);
     bytes[middle] = bytes[middle]! ^ 0xff;
     writeFileSync(dump, bytes);
-    const corrupt = await stockgraph(['backup', 'verify', id], env);
+    const nowhere = join(dir, 'nowhere');
+    const [started, rerun, refused, tooNew, corrupt, unreachable] = await Promise.all([
+      startStack({ database: target, env: { SEED_DEMO_DATA: 'false' } }),
+      stockgraph(['--json', 'backup', 'restore', id], { ...env, DATABASE_URL: target.url }),
+      stockgraph(['backup', 'restore', id], { ...env, DATABASE_URL: other.url }),
+      stockgraph(['backup', 'restore', id, '--force'], { ...env, BACKUP_DIR: newerDir }),
+      stockgraph(['backup', 'verify', id], { ...env, BACKUP_DIR: corruptDir }),
+      stockgraph(['backup', 'create'], {
+        ...env,
+        BACKUP_DIR: nowhere,
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere',
+      }),
+    ]);
+    stack = started;
+    await other.drop();
+
+    // Run again, the same backup is already in: nothing to do, nothing refused.
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(JSON.parse(rerun.stdout).restored).toEqual([]);
+    // A target holding other data is refused: restore does not mix a backup into it.
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/not empty.*--force/);
+    // The newer backup is refused, in one line, even with --force.
+    expect(tooNew.code).toBe(1);
+    expect(tooNew.stderr.trim()).toMatch(
+      /^stockgraph: backup .* is from a newer schema version: users's migration .* unknown to this Stockgraph/,
+    );
+    // The flipped byte: verify says which file and exits 1, in one line.
     expect(corrupt.code).toBe(1);
     expect(corrupt.stderr.trim()).toMatch(/^stockgraph: backup .*: orders\.dump is corrupted \(SHA-256/);
     expect(corrupt.stderr.trim().split('\n')).toHaveLength(1);
+    // An unreachable database: one line, exit 1, and no backup left behind.
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr.trim()).toMatch(/^stockgraph: .*cannot reach/);
+    expect(unreachable.stderr.trim().split('\n')).toHaveLength(1);
+    const nothing = await stockgraph(['--json', 'backup', 'list'], { ...env, BACKUP_DIR: nowhere });
+    expect(JSON.parse(nothing.stdout).backups).toEqual([]);
+
+    const after = await graphql(stack.gateway.url, ANSWERS, {}, await stack.as('MANAGER'));
+    expect(after.errors).toBeUndefined();
+    expect(after.data).toEqual(before.data);
 
     // Retention: with --keep 1 a new backup removes the older one.
     const next = await stockgraph(['--json', 'backup', 'create', '--keep', '1'], {
@@ -106,7 +178,7 @@ describe('stockgraph backup', () => {
       (b: { id: string }) => b.id,
     );
     expect(remaining).toEqual([JSON.parse(next.stdout).id]);
-  }, 400000);
+  }, 600000);
 
   it('backs up and restores embedded PGlite data', async () => {
     const source = join(dir, 'pglite-source');
@@ -148,5 +220,5 @@ describe('stockgraph backup', () => {
     } finally {
       await check.close();
     }
-  }, 400000);
+  }, 600000);
 });

@@ -23,25 +23,31 @@ let dir: string;
 let file: string;
 let whole: TestDatabase;
 let resumed: TestDatabase;
+/** Every index of the four services' schemas of a freshly migrated database. */
+let migratedIndexes: string;
+
+const indexes = (url: string) =>
+  query<{ i: string }>(
+    url,
+    `select string_agg(tablename || ':' || indexname, ',' order by tablename, indexname) as i from pg_indexes
+     where schemaname in ('users', 'inventory', 'orders', 'customers')`,
+  );
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sg-cli-import-'));
   file = join(dir, 'legacy.db');
-  const made = await stockgraph([
-    '--json',
-    'import',
-    'make-legacy',
-    file,
-    '--orders',
-    '1500',
-    '--seed',
-    '3',
-    '--dirty',
+  // The file and the two databases are made at once: each is its own process or server work.
+  const [made, dbs] = await Promise.all([
+    stockgraph(['--json', 'import', 'make-legacy', file, '--orders', '1500', '--seed', '3', '--dirty']),
+    Promise.all([createTestDatabase('cli_import'), createTestDatabase('cli_resume')]).then(async (created) => {
+      const migrated = await Promise.all(created.map((db) => stockgraph(['db', 'migrate'], { DATABASE_URL: db.url })));
+      for (const m of migrated) expect(m.code, m.stderr).toBe(0);
+      return created;
+    }),
   ]);
   expect(made.code, made.stderr).toBe(0);
-  [whole, resumed] = await Promise.all([createTestDatabase('cli_import'), createTestDatabase('cli_resume')]);
-  for (const db of [whole, resumed])
-    expect((await stockgraph(['db', 'migrate'], { DATABASE_URL: db.url })).code).toBe(0);
+  [whole, resumed] = dbs;
+  migratedIndexes = (await indexes(whole.url))[0]!.i;
 });
 
 afterAll(async () => {
@@ -153,7 +159,8 @@ describe('stockgraph import sqlite', () => {
     });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     let steps = 0;
-    for (let i = 0; i < 600 && steps < 4; i++) {
+    // Past the dropped secondary indexes and the small tables, into the orders chunks.
+    for (let i = 0; i < 600 && steps < 12; i++) {
       await new Promise((r) => setTimeout(r, 50));
       steps =
         Number(
@@ -179,6 +186,24 @@ describe('stockgraph import sqlite', () => {
     });
     expect(rerun.code, rerun.stderr + rerun.stdout).toBe(0);
     expect(await tableDigests(resumed.url, TABLES)).toEqual(await tableDigests(whole.url, TABLES));
+    // The secondary indexes dropped for the load are all back, on every partition.
+    const [after] = await indexes(resumed.url);
+    for (const name of migratedIndexes.split(',').filter((n) => !/_\d{4}_\d{2}:/.test(n)))
+      expect(after!.i.split(',')).toContain(name);
+    expect(after!.i).toEqual((await indexes(whole.url))[0]!.i);
+    const [deferred] = await query<{ n: string }>(
+      resumed.url,
+      'select count(*)::text as n from legacy_import.deferred_index',
+    );
+    expect(deferred!.n).toBe('0');
+    // The id map's key, dropped for the load as well, guards it again.
+    for (const url of [resumed.url, whole.url]) {
+      const [key] = await query<{ n: string }>(
+        url,
+        "select count(*)::text as n from pg_constraint where conrelid = 'legacy_import.id_map'::regclass and contype = 'p'",
+      );
+      expect(key!.n).toBe('1');
+    }
   }, 400000);
 
   it('answers bad input with one line and exit code 2 (misuse) or 1 (failure)', async () => {
@@ -189,11 +214,14 @@ describe('stockgraph import sqlite', () => {
     otherDb.exec('create table things (id integer primary key)');
     otherDb.close();
     const locked = join(dir, 'locked.db');
-    const made = await stockgraph(['import', 'make-legacy', locked, '--orders', '5']);
+    const [made, empty, occupied] = await Promise.all([
+      stockgraph(['import', 'make-legacy', locked, '--orders', '5']),
+      createTestDatabase('cli_bad'),
+      createTestDatabase('cli_occupied'),
+    ]);
     expect(made.code).toBe(0);
     const holder = new Database(locked);
     holder.exec('begin exclusive');
-    const empty = await createTestDatabase('cli_bad');
     try {
       const cases: [string[], Record<string, string>, number, RegExp][] = [
         [['import', 'sqlite', join(dir, 'missing.db')], { DATABASE_URL: empty.url }, 2, /missing\.db: no such file/],
@@ -215,27 +243,33 @@ describe('stockgraph import sqlite', () => {
         ],
         [['import', 'nothing'], {}, 2, /unknown command/],
       ];
-      for (const [args, env, code, message] of cases) {
-        const result = await stockgraph(args, env);
+      // Each case is its own process and none writes anything: they run at once.
+      const [results, occupiedRun, help] = await Promise.all([
+        Promise.all(cases.map(([args, env]) => stockgraph(args, env))),
+        // A database that already holds other data is never imported into.
+        (async () => {
+          expect((await stockgraph(['db', 'migrate'], { DATABASE_URL: occupied.url })).code).toBe(0);
+          await query(
+            occupied.url,
+            "insert into customers.customers (id, name) values ('0190b3c4-0000-7000-8000-00000000c0de', 'Already here')",
+          );
+          return stockgraph(['import', 'sqlite', file], { DATABASE_URL: occupied.url });
+        })(),
+        stockgraph(['import', 'sqlite', '--help']),
+      ]);
+      cases.forEach(([args, , code, message], i) => {
+        const result = results[i]!;
         const out = code === 0 ? result.stdout : result.stderr;
         expect({ args, code: result.code, out }).toMatchObject({ args, code, out: expect.stringMatching(message) });
         if (code === 1) expect(result.stderr.trim().split('\n')).toHaveLength(1);
-      }
-      // A database that already holds other data is never imported into.
-      expect((await stockgraph(['db', 'migrate'], { DATABASE_URL: empty.url })).code).toBe(0);
-      await query(
-        empty.url,
-        "insert into customers.customers (id, name) values ('0190b3c4-0000-7000-8000-00000000c0de', 'Already here')",
-      );
-      const occupied = await stockgraph(['import', 'sqlite', file], { DATABASE_URL: empty.url });
-      expect(occupied.code).toBe(1);
-      expect(occupied.stderr).toMatch(/is not empty \(customers\.customers hold rows\)/);
-      const help = await stockgraph(['import', 'sqlite', '--help']);
+      });
+      expect(occupiedRun.code).toBe(1);
+      expect(occupiedRun.stderr).toMatch(/is not empty \(customers\.customers hold rows\)/);
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(/--time-zone/);
     } finally {
       holder.close();
-      await empty.drop();
+      await Promise.all([empty.drop(), occupied.drop()]);
     }
   }, 400000);
 });

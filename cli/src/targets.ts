@@ -10,28 +10,35 @@ export interface Targets {
   pgliteDir: string;
 }
 
-export function resolveTargets(source: NodeJS.ProcessEnv = process.env): Targets {
-  const env = parseEnv(
-    'stockgraph',
-    {
-      DATABASE_URL: postgresUrl.optional(),
-      USERS_DATABASE_URL: postgresUrl.optional(),
-      INVENTORY_DATABASE_URL: postgresUrl.optional(),
-      ORDERS_DATABASE_URL: postgresUrl.optional(),
-      CUSTOMERS_DATABASE_URL: postgresUrl.optional(),
-      PGLITE_DIR: z.string().min(1).default('.data/pglite'),
-    },
-    source,
-  );
+/** The one env shape of the migration targets: `db migrate` here and scripts/db-migrate.ts both read it. */
+export const targetsEnvShape = {
+  DATABASE_URL: postgresUrl.optional(),
+  USERS_DATABASE_URL: postgresUrl.optional(),
+  INVENTORY_DATABASE_URL: postgresUrl.optional(),
+  ORDERS_DATABASE_URL: postgresUrl.optional(),
+  CUSTOMERS_DATABASE_URL: postgresUrl.optional(),
+  PGLITE_DIR: z.string().min(1).default('.data/pglite'),
+};
+
+type TargetsEnv = Partial<
+  Record<
+    'DATABASE_URL' | 'USERS_DATABASE_URL' | 'INVENTORY_DATABASE_URL' | 'ORDERS_DATABASE_URL' | 'CUSTOMERS_DATABASE_URL',
+    string
+  >
+>;
+
+export function targetUrls(env: TargetsEnv): Record<SubgraphName, string | undefined> {
   return {
-    urls: {
-      users: env.USERS_DATABASE_URL ?? env.DATABASE_URL,
-      inventory: env.INVENTORY_DATABASE_URL ?? env.DATABASE_URL,
-      orders: env.ORDERS_DATABASE_URL ?? env.DATABASE_URL,
-      customers: env.CUSTOMERS_DATABASE_URL ?? env.DATABASE_URL,
-    },
-    pgliteDir: env.PGLITE_DIR,
+    users: env.USERS_DATABASE_URL ?? env.DATABASE_URL,
+    inventory: env.INVENTORY_DATABASE_URL ?? env.DATABASE_URL,
+    orders: env.ORDERS_DATABASE_URL ?? env.DATABASE_URL,
+    customers: env.CUSTOMERS_DATABASE_URL ?? env.DATABASE_URL,
   };
+}
+
+export function resolveTargets(source: NodeJS.ProcessEnv = process.env): Targets {
+  const env = parseEnv('stockgraph', targetsEnvShape, source);
+  return { urls: targetUrls(env), pgliteDir: env.PGLITE_DIR };
 }
 
 /** Commands that bulk-load or dump need a real server: say so once, clearly. */

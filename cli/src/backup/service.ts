@@ -11,8 +11,9 @@ import { subgraphDefinitions } from '../../../scripts/db-migrate.js';
 import {
   createDatabase,
   dropDatabase,
-  dropSchema,
+  dropSchemaSql,
   latestMigration,
+  schemaComment,
   schemaRowCounts,
   schemaTables,
   type Query,
@@ -29,17 +30,19 @@ import {
   type Manifest,
   type SubgraphEntry,
 } from './manifest.js';
-import { connectionArgs, runTool } from './tools.js';
+import { connectionArgs, restoreAtomically, runTool } from './tools.js';
 
 const PGLITE_FILE = 'pglite.tar.gz';
+/** Set on each restored schema in the restore's transaction: a re-run knows this backup is already in. */
+const restoreMark = (id: string) => `stockgraph backup ${id.replace(/[^0-9A-Za-z-]/g, '')}`;
 const schemaOf = (name: string) => subgraphDefinitions.find((d) => d.name === name)!.pgSchema;
 
 function postgresQuery(url: string): { query: Query; close: () => Promise<void> } {
   const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
   return {
-    query: async <T>(text: string) => {
+    query: async <T extends object>(text: string) => {
       try {
-        return (await sql.unsafe(text)) as unknown as T[];
+        return [...(await sql.unsafe<T[]>(text))];
       } catch (error) {
         throw describeDatabaseError(error, redactUrl(url)) ?? error;
       }
@@ -49,7 +52,7 @@ function postgresQuery(url: string): { query: Query; close: () => Promise<void> 
 }
 
 function pgliteQuery(pg: PGlite): Query {
-  return async <T>(text: string) => (await pg.query<T>(text)).rows;
+  return async <T extends object>(text: string) => (await pg.query<T>(text)).rows;
 }
 
 async function describeSubgraphs(queryFor: (name: SubgraphName) => Query): Promise<SubgraphEntry[]> {
@@ -334,45 +337,37 @@ export async function restoreBackup(
       return [s.name, url];
     }),
   );
-  // Look at every target before touching any: a refusal leaves everything as it was.
+  // Look at every target before touching any: a refusal leaves everything as it was. A schema this
+  // very backup already restored (an earlier run that got that far) is done, not in the way.
+  const pending: SubgraphEntry[] = [];
   for (const s of manifest.subgraphs) {
     const client = postgresQuery(urls[s.name]!);
     try {
       const tables = await schemaTables(client.query, s.schema);
       if (tables > 0 && !force) {
+        if ((await schemaComment(client.query, s.schema)) === restoreMark(manifest.id)) continue;
         throw new CliError(
           `${redactUrl(urls[s.name]!)}: schema ${s.schema} is not empty (${tables} tables); restore into an empty database or pass --force to replace it`,
         );
       }
+      pending.push(s);
     } finally {
       await client.close();
     }
   }
+  // One transaction per database, holding every subgraph that lives there, the --force drop and the
+  // mark: a restore that fails anywhere leaves that database as it was, so a re-run starts clean.
+  const byDatabase = new Map<string, SubgraphEntry[]>();
+  for (const s of pending) byDatabase.set(urls[s.name]!, [...(byDatabase.get(urls[s.name]!) ?? []), s]);
   const restored: string[] = [];
-  for (const s of manifest.subgraphs) {
-    if (force) {
-      const client = postgresQuery(urls[s.name]!);
-      try {
-        await dropSchema(client.query, s.schema);
-      } finally {
-        await client.close();
-      }
-    }
-    const { dbname, env } = connectionArgs(urls[s.name]!);
-    // One transaction per subgraph: a failed restore leaves that schema absent, and a re-run finishes it.
-    await runTool(
-      'pg_restore',
-      [
-        '--no-owner',
-        '--no-privileges',
-        '--exit-on-error',
-        '--single-transaction',
-        `--dbname=${dbname}`,
-        join(dir, `${s.name}.dump`),
-      ],
-      env,
+  for (const [url, subgraphs] of byDatabase) {
+    await restoreAtomically(
+      url,
+      subgraphs.map((s) => join(dir, `${s.name}.dump`)),
+      force ? subgraphs.map((s) => dropSchemaSql(s.schema)) : [],
+      subgraphs.map((s) => `comment on schema "${s.schema}" is '${restoreMark(manifest.id)}'`),
     );
-    restored.push(s.name);
+    restored.push(...subgraphs.map((s) => s.name));
   }
   return { id: manifest.id, restored };
 }

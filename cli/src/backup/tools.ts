@@ -28,3 +28,61 @@ export function runTool(tool: string, args: string[], env: NodeJS.ProcessEnv): P
     });
   });
 }
+
+/**
+ * Restores dumps into one database in ONE transaction: each dump becomes SQL (pg_restore -f -) piped
+ * into a single `psql --single-transaction`, between the statements given before and after. If any
+ * dump cannot be read or any statement fails, psql is stopped before it commits, so the database is
+ * left exactly as it was.
+ */
+export function restoreAtomically(url: string, dumps: string[], before: string[], after: string[]): Promise<void> {
+  const { dbname, env } = connectionArgs(url);
+  return new Promise((resolve, reject) => {
+    const psql = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', `--dbname=${dbname}`], {
+      env,
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    let psqlErr = '';
+    let failure: CliError | undefined;
+    psql.stderr.on('data', (chunk: Buffer) => (psqlErr += chunk.toString()));
+    psql.stdin.on('error', () => {}); // psql gone: its exit says why
+    psql.on('error', (error) =>
+      reject(new CliError(`psql could not run (${error.message}); install the PostgreSQL client tools`)),
+    );
+    psql.on('exit', (code) => {
+      if (failure) return reject(failure);
+      if (code === 0) return resolve();
+      const first = psqlErr.split('\n').find((l) => l.trim()) ?? `exit code ${code}`;
+      reject(new CliError(`restore failed, nothing was changed: ${first.replace(/^psql:[^ ]* /, '')}`));
+    });
+    const abort = (why: CliError) => {
+      failure = why;
+      psql.kill('SIGTERM');
+    };
+    const pipeDump = (dump: string) =>
+      new Promise<boolean>((done) => {
+        const child = spawn('pg_restore', ['--no-owner', '--no-privileges', '-f', '-', dump], {
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.stdout.pipe(psql.stdin, { end: false });
+        child.on('error', (error) => {
+          abort(new CliError(`pg_restore could not run (${error.message}); install the PostgreSQL client tools`));
+          done(false);
+        });
+        child.on('close', (code) => {
+          if (code === 0) return done(true);
+          const first = stderr.split('\n').find((l) => l.trim()) ?? `exit code ${code}`;
+          abort(new CliError(`restore failed, nothing was changed: ${first.replace(/^pg_restore: /, '')}`));
+          done(false);
+        });
+      });
+    void (async () => {
+      psql.stdin.write(before.map((s) => `${s};\n`).join(''));
+      for (const dump of dumps) if (!(await pipeDump(dump))) return;
+      psql.stdin.end(after.map((s) => `${s};\n`).join(''));
+    })();
+  });
+}

@@ -101,6 +101,10 @@ export function registerBackupCommands(program: Command, output: () => Output): 
         resolveTargets(),
         options.force,
       );
-      output().result(result, (r) => `Restored backup ${r.id}: ${r.restored.join(', ')}.`);
+      output().result(result, (r) =>
+        r.restored.length > 0
+          ? `Restored backup ${r.id}: ${r.restored.join(', ')}.`
+          : `Backup ${r.id} is already restored here (an earlier run finished it): nothing to do.`,
+      );
     });
 }

@@ -51,7 +51,7 @@ export function registerImportCommands(program: Command, output: () => Output): 
     .argument('<file>', 'the legacy SQLite database')
     .option('--time-zone <zone>', "the shop's IANA time zone the legacy timestamps are in", 'Asia/Shanghai')
     .option('--report <dir>', 'where to write verification.{json,md} and quarantine.{json,md}', 'legacy-import-report')
-    .option('--chunk-size <n>', 'legacy orders (and log rows) per transaction', positiveInt, 50_000)
+    .option('--chunk-size <n>', 'legacy orders (and log rows) per transaction', positiveInt, 10_000)
     .addHelpText(
       'after',
       '\nExit 0 only when every legacy row is imported or quarantined with a reason and the verification agrees.',
@@ -68,11 +68,13 @@ export function registerImportCommands(program: Command, output: () => Output): 
       });
       const legacy = openLegacy(file);
       let verification;
+      const verifyStart = performance.now();
       try {
         verification = await verifyImport(legacy, urls, outcome.planner.quarantine);
       } finally {
         legacy.close();
       }
+      outcome.phases.verification = Math.round(performance.now() - verifyStart) / 1000;
       const report = buildReport(outcome, verification);
       const files = writeReports(options.report, report, outcome.planner.quarantine, outcome.planner.flags);
       out.result({ ...report, reports: files }, (r) =>

@@ -2,7 +2,7 @@
 import { IDENT } from './status.repository.js';
 
 /** Any client that runs a query and answers rows: postgres.js and PGlite both fit behind this. */
-export type Query = <T>(text: string) => Promise<T[]>;
+export type Query = <T extends object>(text: string) => Promise<T[]>;
 
 /**
  * Exact row counts of every table of a schema (partitioned parents counted whole, their partitions
@@ -32,9 +32,17 @@ export async function schemaTables(query: Query, schema: string): Promise<number
   return Number(row?.n ?? 0);
 }
 
-export async function dropSchema(query: Query, schema: string): Promise<void> {
+export function dropSchemaSql(schema: string): string {
   if (!IDENT.test(schema)) throw new Error('invalid schema name');
-  await query(`drop schema if exists "${schema}" cascade`);
+  return `drop schema if exists "${schema}" cascade`;
+}
+
+export async function schemaComment(query: Query, schema: string): Promise<string | null> {
+  if (!IDENT.test(schema)) throw new Error('invalid schema name');
+  const [row] = await query<{ c: string | null }>(
+    `select obj_description(oid, 'pg_namespace') as c from pg_namespace where nspname = '${schema}'`,
+  );
+  return row?.c ?? null;
 }
 
 /** The newest migration recorded in a schema (drizzle's created_at is the journal's `when`). */

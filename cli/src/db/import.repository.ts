@@ -10,7 +10,15 @@ export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
 
 export function connect(url: string): Sql {
-  return postgres(url, { max: 2, onnotice: () => {}, connect_timeout: 10, idle_timeout: 10 });
+  // Each chunk commits with its "done" mark, so a commit lost in a crash is a chunk redone on resume:
+  // waiting for the WAL flush at each commit buys nothing here.
+  return postgres(url, {
+    max: 2,
+    onnotice: () => {},
+    connect_timeout: 10,
+    idle_timeout: 10,
+    connection: { synchronous_commit: 'off' },
+  });
 }
 
 export async function ensureBookkeeping(sql: Sql): Promise<void> {
@@ -24,7 +32,9 @@ export async function ensureBookkeeping(sql: Sql): Promise<void> {
       step text primary key, rows integer not null, done_at timestamptz not null default now());
     create table if not exists legacy_import.id_map (
       legacy_table text not null, legacy_id bigint not null, new_id uuid not null,
-      primary key (legacy_table, legacy_id));`);
+      primary key (legacy_table, legacy_id));
+    create table if not exists legacy_import.deferred_index (
+      name text primary key, definition text not null);`);
 }
 
 export interface RunRecord {
@@ -143,4 +153,58 @@ export async function isSuperuser(sql: Sql): Promise<boolean> {
 /** For this transaction only: foreign-key triggers do not fire (needs a superuser). */
 export async function skipReferenceChecks(tx: Tx): Promise<void> {
   await tx`set local session_replication_role = replica`;
+}
+
+/**
+ * Secondary indexes (not unique, not behind a constraint) of the bulk-loaded tables are dropped for
+ * the load and built again after it: one sort per index instead of millions of tree inserts. Each
+ * definition is kept in the same transaction as its drop, so a killed import still knows what to
+ * rebuild; unique indexes and primary keys stay, they guard the data.
+ */
+export async function deferIndexes(tx: Tx, tables: string[]): Promise<string[]> {
+  const indexes = await tx<{ name: string; definition: string }[]>`
+    select quote_ident(n.nspname) || '.' || quote_ident(c.relname) as name, pg_get_indexdef(i.indexrelid) as definition
+    from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
+    where i.indrelid = any(${tables}::regclass[]) and not i.indisunique and not i.indisprimary
+      and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)`;
+  for (const index of indexes) {
+    await tx`insert into legacy_import.deferred_index (name, definition) values (${index.name}, ${index.definition})`;
+    await tx.unsafe(`drop index ${index.name}`);
+  }
+  return [...indexes.map((i) => i.name), ...(await deferIdMapKey(tx))];
+}
+
+/**
+ * The id map's key is only a guard (each chunk's rows commit once, with its "done" mark), yet kept
+ * during the load it costs a tree insert per mapped row; it is added back after the load, kept in
+ * `deferred_index` like the secondary indexes so a killed import still adds it.
+ */
+async function deferIdMapKey(tx: Tx): Promise<string[]> {
+  const [key] = await tx<{ name: string }[]>`
+    select conname as name from pg_constraint where conrelid = 'legacy_import.id_map'::regclass and contype = 'p'`;
+  if (!key) return [];
+  await tx`insert into legacy_import.deferred_index (name, definition)
+    values ('legacy_import.id_map_pkey', 'ALTER TABLE legacy_import.id_map ADD PRIMARY KEY (legacy_table, legacy_id)')`;
+  await tx.unsafe(`alter table legacy_import.id_map drop constraint ${key.name}`);
+  return ['legacy_import.id_map_pkey'];
+}
+
+/** Builds the deferred indexes again, each with its bookkeeping row in one transaction (resumable). */
+export async function rebuildDeferredIndexes(sql: Sql): Promise<number> {
+  const deferred = await sql<{ name: string; definition: string }[]>`
+    select name, definition from legacy_import.deferred_index order by name`;
+  // In parallel over the pool: each build is one sort, and they share no lock but the table's.
+  await Promise.all(
+    deferred.map((index) =>
+      sql.begin(async (tx) => {
+        // pg_get_indexdef says ON ONLY for a partitioned parent; built without ONLY it reaches every partition.
+        // Each definition runs in the transaction that deletes its row, so it never runs twice.
+        await tx.unsafe(
+          index.definition.replace(/^CREATE INDEX /, 'CREATE INDEX IF NOT EXISTS ').replace(' ON ONLY ', ' ON '),
+        );
+        await tx`delete from legacy_import.deferred_index where name = ${index.name}`;
+      }),
+    ),
+  );
+  return deferred.length;
 }

@@ -53,7 +53,8 @@ export function createTimeParser(timeZone: string) {
     minute: 'numeric',
     second: 'numeric',
   });
-  // Offsets change at most a few times a year: one Intl call per local hour seen is plenty.
+  // Offsets change at most a few times a year: one Intl call per local hour seen is plenty, and a
+  // day whose first and last hour share an offset takes it for every hour (two calls per day).
   const offsets = new Map<number, number>();
   const offsetFor = (localMs: number) => {
     const hour = Math.floor(localMs / 3_600_000);
@@ -66,6 +67,17 @@ export function createTimeParser(timeZone: string) {
     }
     return offset;
   };
+  const days = new Map<number, number | null>();
+  const dayOffsetFor = (localMs: number) => {
+    const day = Math.floor(localMs / 86_400_000);
+    let offset = days.get(day);
+    if (offset === undefined) {
+      const start = offsetFor(day * 86_400_000);
+      offset = start === offsetFor(day * 86_400_000 + 86_399_000) ? start : null;
+      days.set(day, offset);
+    }
+    return offset ?? offsetFor(localMs);
+  };
   return (text: string | null): Date | null => {
     if (!text) return null;
     const m = DASHED.exec(text) ?? SLASHED.exec(text);
@@ -75,7 +87,7 @@ export function createTimeParser(timeZone: string) {
     if (year < 1970 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return null;
     const localMs = Date.UTC(year, month - 1, day, hour, minute, second);
     if (new Date(localMs).getUTCDate() !== day) return null;
-    return new Date(localMs - offsetFor(localMs));
+    return new Date(localMs - dayOffsetFor(localMs));
   };
 }
 

@@ -12,6 +12,8 @@ export interface ImportReport {
   seconds: number;
   writeSeconds: number;
   rowsPerSecond: number;
+  /** Seconds per phase of the import, then of the verification. */
+  phases: Record<string, number>;
   legacyRows: Record<string, number>;
   written: Record<string, number>;
   quarantine: { notImported: number; fieldsKeptInNotes: number; byReason: Record<string, number> };
@@ -33,6 +35,7 @@ export function buildReport(outcome: ImportOutcome, verification: Verification):
     seconds: outcome.seconds,
     writeSeconds: outcome.writeSeconds,
     rowsPerSecond: outcome.rowsPerSecond,
+    phases: outcome.phases,
     legacyRows: outcome.legacyRows,
     written: outcome.written,
     quarantine: {

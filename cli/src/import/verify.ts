@@ -93,6 +93,22 @@ export async function verifyImport(
     return connections.get(urls[name])!;
   };
   try {
+    // The Stockgraph side's queries go out first: the server works on them while SQLite, which
+    // blocks this thread, computes the legacy side.
+    const stockgraph = {
+      users: countImported(sqlOf('users'), 'users.users', 'users'),
+      products: countImported(sqlOf('inventory'), 'inventory.products', 'products'),
+      customers: countImported(sqlOf('customers'), 'customers.customers', 'customers'),
+      orders: orderTotals(sqlOf('orders')),
+      ledger: ledgerTotals(sqlOf('inventory')),
+      productFigures: productFigures(sqlOf('inventory')),
+      productIds: idMap(sqlOf('inventory'), 'products'),
+      customerIds: idMap(sqlOf('customers'), 'customers'),
+      ordersPerCustomer: ordersPerCustomer(sqlOf('orders')),
+      unitsPerProduct: unitsPerProduct(sqlOf('orders')),
+    };
+    // Settled below one by one; a failure must not go unhandled in the meantime.
+    for (const pending of Object.values(stockgraph)) (pending as Promise<unknown>).catch(() => {});
     const checks: Check[] = [];
     // Nothing vanished: each legacy row is imported or quarantined, never both, never neither.
     const accounted = (table: string, target: number) => {
@@ -101,33 +117,22 @@ export async function verifyImport(
       checks.push(scalar(`${table}: legacy rows = imported + quarantined`, total, target + quarantined));
       checks.push(scalar(`${table}: rows imported`, one(`select count(*) from ${table} where ${kept(table)}`), target));
     };
-    accounted('users', await countImported(sqlOf('users'), 'users.users', 'users'));
-    accounted('products', await countImported(sqlOf('inventory'), 'inventory.products', 'products'));
-    accounted('customers', await countImported(sqlOf('customers'), 'customers.customers', 'customers'));
-    const orders = await orderTotals(sqlOf('orders'));
+    accounted('users', await stockgraph.users);
+    accounted('products', await stockgraph.products);
+    accounted('customers', await stockgraph.customers);
+    const orders = await stockgraph.orders;
     accounted('orders', orders.orders);
     accounted('order_items', orders.items);
-    const ledger = await ledgerTotals(sqlOf('inventory'));
+    const ledger = await stockgraph.ledger;
     accounted('inventory_log', ledger.count);
 
     const items = `from order_items i where ${kept('order_items', 'i')} and ${`not exists (select 1 from temp.quarantined q where q.tbl = 'orders' and q.id = i.order_id)`}`;
     checks.push(
       scalar('order items: sum of quantities', one(`select coalesce(sum(quantity), 0) ${items}`), orders.quantity),
     );
-    checks.push(
-      scalar(
-        'order items: sum of line totals (cents)',
-        one(`select coalesce(sum(legacy_cents(unit_price) * quantity), 0) ${items}`),
-        orders.lineCents,
-      ),
-    );
-    checks.push(
-      scalar(
-        'orders: sum of totals (cents) = their items',
-        one(`select coalesce(sum(legacy_cents(unit_price) * quantity), 0) ${items}`),
-        orders.totalCents,
-      ),
-    );
+    const legacyLineCents = one(`select coalesce(sum(legacy_cents(unit_price) * quantity), 0) ${items}`);
+    checks.push(scalar('order items: sum of line totals (cents)', legacyLineCents, orders.lineCents));
+    checks.push(scalar('orders: sum of totals (cents) = their items', legacyLineCents, orders.totalCents));
     checks.push(
       scalar(
         'inventory log: sum of changes',
@@ -136,8 +141,8 @@ export async function verifyImport(
       ),
     );
 
-    const products = await productFigures(sqlOf('inventory'));
-    const productIds = await idMap(sqlOf('inventory'), 'products');
+    const products = await stockgraph.productFigures;
+    const productIds = await stockgraph.productIds;
     const legacyProducts = legacy
       .prepare(`select id, stock, legacy_cents(price) as cents from products where ${kept('products')}`)
       .all() as { id: number; stock: number; cents: number }[];
@@ -164,7 +169,7 @@ export async function verifyImport(
         new Map(products.map((p) => [productIds.get(p.id)!, Number(p.ledger)])),
       ),
     );
-    const customerIds = await idMap(sqlOf('customers'), 'customers');
+    const customerIds = await stockgraph.customerIds;
     const legacyPerCustomer = legacy
       .prepare(`select customer_id as id, count(*) as n from orders where ${kept('orders')} group by customer_id`)
       .all() as { id: number; n: number }[];
@@ -173,9 +178,7 @@ export async function verifyImport(
         'orders per customer',
         'customers',
         new Map(legacyPerCustomer.map((r) => [r.id, r.n])),
-        new Map(
-          (await ordersPerCustomer(sqlOf('orders'))).map((r) => [customerIds.get(r.customer_id) ?? -1, Number(r.n)]),
-        ),
+        new Map((await stockgraph.ordersPerCustomer).map((r) => [customerIds.get(r.customer_id) ?? -1, Number(r.n)])),
       ),
     );
     const legacyUnits = legacy
@@ -186,7 +189,7 @@ export async function verifyImport(
         'units ordered per product',
         'products',
         new Map(legacyUnits.map((r) => [r.id, r.n])),
-        new Map((await unitsPerProduct(sqlOf('orders'))).map((r) => [productIds.get(r.product_id) ?? -1, Number(r.n)])),
+        new Map((await stockgraph.unitsPerProduct).map((r) => [productIds.get(r.product_id) ?? -1, Number(r.n)])),
       ),
     );
     return { ok: checks.every((c) => c.ok), checks };

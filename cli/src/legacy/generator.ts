@@ -10,6 +10,7 @@
  * Every user's password is `pw-<username>`, so tests can sign in as an imported user.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { createRandom } from '@stockgraph/demo-data';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 
@@ -32,24 +33,6 @@ export interface GeneratedCounts {
 }
 
 export const LEGACY_SCHEMA_SQL = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
-
-/** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),
-    pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!,
-    chance: (p: number) => next() < p,
-  };
-}
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 const END = Date.UTC(2026, 9, 31, 12, 0, 0);
@@ -84,7 +67,8 @@ const CATEGORIES = ['Tools', 'Garden', 'Kitchen', 'Office', 'Toys', 'Sports', nu
 
 export function generateLegacyFile(file: string, options: GeneratorOptions): GeneratedCounts {
   if (existsSync(file)) rmSync(file);
-  const r = prng(options.seed);
+  const r = createRandom(options.seed);
+  const chance = (p: number) => r.next() < p;
   const dirty = options.dirty;
   const db = new Database(file);
   db.pragma('journal_mode = OFF');
@@ -102,7 +86,7 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
   };
   const start = END - SPAN_MS;
   // Dirty quirks at small rates, and forced on the first rows so even a tiny file has each one.
-  const odd = (rate: number, index: number, forcedAt: number) => dirty && (index === forcedAt || r.chance(rate));
+  const odd = (rate: number, index: number, forcedAt: number) => dirty && (index === forcedAt || chance(rate));
   const timeText = (ms: number, index: number, forcedAt: number) => {
     if (odd(0.002, index, forcedAt)) return r.pick(['', '0000-00-00 00:00:00', '2023-02-30 10:00:00']);
     return localText(ms, odd(0.02, index, forcedAt + 1));
@@ -132,7 +116,7 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
         email,
         legacyPasswordHash(`pw-${username}`, `salt${i}`),
         role,
-        r.chance(0.9) ? 1 : 0,
+        chance(0.9) ? 1 : 0,
         localText(start - 86_400_000 * (userCount - i)),
       );
     }
@@ -161,13 +145,13 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
         sku,
         `Product ${i}`,
         r.pick(CATEGORIES),
-        r.chance(0.5) ? `About product ${i}` : null,
+        chance(0.5) ? `About product ${i}` : null,
         price,
-        r.chance(0.8) ? Math.round(price * 0.6 * 1000) / 1000 : null,
+        chance(0.8) ? Math.round(price * 0.6 * 1000) / 1000 : null,
         0,
-        r.chance(0.9) ? r.int(0, 20) : null,
+        chance(0.9) ? r.int(0, 20) : null,
         timeText(created, i, 11),
-        r.chance(0.7) ? localText(created + 86_400_000) : null,
+        chance(0.7) ? localText(created + 86_400_000) : null,
       );
     }
   })();
@@ -192,13 +176,13 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
       if (odd(0.02, i, 3)) phone = null;
       if (odd(0.01, i, 4)) phone = r.pick(['n/a', '12', 'call the shop']);
       if (odd(0.01, i, 5) && i > 1) phone = `13${pad(i - 1, 9)}`;
-      const email = odd(0.05, i, 6) ? '' : r.chance(0.6) ? `Customer${i}@Mail.example` : null;
+      const email = odd(0.05, i, 6) ? '' : chance(0.6) ? `Customer${i}@Mail.example` : null;
       insertCustomer.run(
         i,
         `Customer ${i}`,
         phone,
         email,
-        r.chance(0.5) ? `${i} Long Road` : null,
+        chance(0.5) ? `${i} Long Road` : null,
         timeText(start + r.int(0, 86_400_000 * 30), i, 8),
       );
     }
@@ -232,7 +216,7 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
       for (let o = first; o < Math.min(n + 1, first + batch); o++) {
         const ms = start + 86_400_000 * 31 + Math.floor(o * step * 0.97);
         let status: string = r.pick(STATUSES);
-        if (odd(0.03, o, 3)) status = r.chance(0.5) ? status.toUpperCase() : `${status} `;
+        if (odd(0.03, o, 3)) status = chance(0.5) ? status.toUpperCase() : `${status} `;
         if (odd(0.001, o, 4)) status = 'on_hold';
         let customer: number | null = r.int(1, customerCount);
         if (odd(0.002, o, 5)) customer = customerCount + 1000 + o;
@@ -261,7 +245,7 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
           }
         }
         if (odd(0.01, o, 12)) total += r.pick([0.01, 1, -0.5]);
-        const createdBy = r.chance(0.2) ? null : r.int(1, userCount);
+        const createdBy = chance(0.2) ? null : r.int(1, userCount);
         insertOrder.run(
           o,
           customer,
@@ -269,7 +253,7 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
           total,
           createdBy,
           timeText(ms, o, 13),
-          r.chance(0.5) ? localText(ms + 3_600_000) : null,
+          chance(0.5) ? localText(ms + 3_600_000) : null,
         );
         counts.orders++;
         if (o % 97 === 0) log(r.int(1, productCount), r.int(10, 100), 'purchase', null, ms);
