@@ -39,7 +39,7 @@ function postgresQuery(url: string): { query: Query; close: () => Promise<void> 
   return {
     query: async <T>(text: string) => {
       try {
-        return (await sql.unsafe(text)) as unknown as T[];
+        return await sql.unsafe<T[]>(text);
       } catch (error) {
         throw describeDatabaseError(error, redactUrl(url)) ?? error;
       }

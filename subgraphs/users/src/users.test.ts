@@ -68,7 +68,7 @@ describe('users subgraph', () => {
 
   it('pages users by email for an admin', async () => {
     const { headers } = await signIn('admin');
-    const first = await graphql(
+    const first = await graphql<{ users: { totalCount: number; edges: { node: { email: string } }[] } }>(
       service.current.url,
       `
         {
@@ -88,8 +88,8 @@ describe('users subgraph', () => {
       {},
       headers,
     );
-    expect(first.data.users.totalCount).toBeGreaterThanOrEqual(4);
-    expect(first.data.users.edges.map((e: any) => e.node.email)).toEqual([
+    expect(first.data!.users.totalCount).toBeGreaterThanOrEqual(4);
+    expect(first.data!.users.edges.map((e) => e.node.email)).toEqual([
       'admin@stockgraph.local',
       'manager@stockgraph.local',
       'staff@stockgraph.local',
