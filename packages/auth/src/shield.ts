@@ -2,7 +2,7 @@ import { ForbiddenError, UnauthenticatedError } from '@stockgraph/graphql-kit';
 import type { DocumentNode, GraphQLResolveInfo } from 'graphql';
 import { allow, deny, rule, shield, type IRule } from 'graphql-shield';
 import type { Identity } from './roles.js';
-import { decide, readFieldRules, type FieldRule } from './rules.js';
+import { dataPolicies, decide, readFieldRules, type FieldRule } from './rules.js';
 
 export interface AuthContext {
   identity: Identity | null;
@@ -69,7 +69,13 @@ export function shieldFromSchema<C extends AuthContext>(
     Query: { _service: allow, _entities: entities },
     _Service: { sdl: allow },
   };
-  for (const [key, fieldRule] of readFieldRules(typeDefs)) {
+  const rules = readFieldRules(typeDefs);
+  // The gateway lets a signed-in caller through every policy the SDL names; one without code here
+  // would deny every such request, so the service refuses to start instead.
+  const missing = [...dataPolicies(rules.values())].filter((name) => !Object.hasOwn(policies, name));
+  if (missing.length > 0)
+    throw new Error(`@policy names ${missing.join(', ')}, which this service does not implement (policies.ts)`);
+  for (const [key, fieldRule] of rules) {
     const [type, field] = key.split('.') as [string, string];
     tree[type] ??= {};
     tree[type][field] = toShieldRule(key, fieldRule, policies);
