@@ -1,14 +1,12 @@
 import { hostname } from 'node:os';
-import type { Database } from '@stockgraph/db';
+import type { Database, Tx } from '@stockgraph/db';
 import type { Logger } from '@stockgraph/logger';
 import type { Delivery, Envelope, EventBus } from './bus.js';
 import { isMissingGroup } from './missing-group.js';
 import type { ProcessedEventsTable } from './tables.js';
 
-type AnyDatabase = Database<any>;
-
-export interface ConsumerOptions {
-  db: AnyDatabase;
+export interface ConsumerOptions<TSchema extends Record<string, unknown>> {
+  db: Database<TSchema>;
   bus: EventBus;
   processed: ProcessedEventsTable;
   stream: string;
@@ -16,7 +14,7 @@ export interface ConsumerOptions {
   /** Unique per process; defaults to host and pid. */
   consumer?: string;
   /** Applies one event inside the transaction that records it as processed. */
-  handle: (envelope: Envelope, tx: AnyDatabase) => Promise<void>;
+  handle: (envelope: Envelope, tx: Tx<TSchema>) => Promise<void>;
   logger: Logger;
   /** Pending deliveries idle this long belong to a dead consumer and are taken over. */
   claimIdleMs?: number;
@@ -33,7 +31,7 @@ export interface Consumer {
  * transaction that applies it (a redelivery finds the record and changes nothing), acknowledged only
  * after that commit, and re-claimed from a consumer that died before acknowledging.
  */
-export function startConsumer(options: ConsumerOptions): Consumer {
+export function startConsumer<TSchema extends Record<string, unknown>>(options: ConsumerOptions<TSchema>): Consumer {
   const { db, bus, processed, stream, group, handle, logger } = options;
   const consumer = options.consumer ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const claimIdleMs = options.claimIdleMs ?? 15_000;
@@ -49,7 +47,7 @@ export function startConsumer(options: ConsumerOptions): Consumer {
         .values({ eventId: envelope.id, type: envelope.type })
         .onConflictDoNothing()
         .returning({ id: processed.eventId });
-      if (fresh.length > 0) await handle(envelope, tx as AnyDatabase);
+      if (fresh.length > 0) await handle(envelope, tx);
     });
     await options.afterCommit?.(delivery);
     await bus.ack(stream, group, [delivery.deliveryId]);

@@ -2,7 +2,15 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { PGlite } from '@electric-sql/pglite';
 import type { SubgraphEnv } from '@stockgraph/config';
-import { maintainPartitions, openDatabase, type Database, type PartitionedTable } from '@stockgraph/db';
+import {
+  maintainPartitions,
+  openDatabase,
+  transact,
+  type Database,
+  type PartitionedTable,
+  type Transact,
+  type Tx,
+} from '@stockgraph/db';
 import { createLogger, type Logger } from '@stockgraph/logger';
 import {
   bearerToken,
@@ -38,6 +46,26 @@ import { revocationCheck } from './revocation-check.js';
 import { startService, type RunningService } from './service.js';
 import { unreachableDatabase } from './startup.js';
 
+/** One stream a subgraph consumes: each event is applied inside the transaction that records it processed. */
+export interface ConsumerDefinition<TSchema extends Record<string, unknown>> {
+  stream: string;
+  group: string;
+  handle: (envelope: Envelope, tx: Tx<TSchema>, services: SubgraphServices<TSchema>) => Promise<void>;
+  /** Runs once the event's effect is committed. */
+  afterCommit?: (envelope: Envelope) => void;
+}
+
+/**
+ * What a subgraph's bootstrap hook hands back: the per-request context factory, closing over the
+ * long-lived services the hook created once (so nothing lives in module-level state), the consumers
+ * that need those services, and how to stop them.
+ */
+export interface Bootstrapped<TSchema extends Record<string, unknown>, TContext extends AuthContext> {
+  context: (identity: Identity | null, req: Request) => TContext;
+  consumers?: ConsumerDefinition<TSchema>[];
+  stop?: () => void | Promise<void>;
+}
+
 export interface SubgraphDefinition<TSchema extends Record<string, unknown>, TContext extends AuthContext> {
   name: string;
   typeDefs: DocumentNode;
@@ -49,14 +77,23 @@ export interface SubgraphDefinition<TSchema extends Record<string, unknown>, TCo
   partitionedTables?: PartitionedTable[];
   /** Inserts the demo data when the service's tables are empty; must be a no-op otherwise. */
   seed?: (db: Database<TSchema>, logger: Logger) => Promise<void>;
-  createContext: (
+  /**
+   * Runs once the database is ready and the relay runs, before consumers and requests: creates the
+   * service's long-lived parts and returns the context factory every request goes through.
+   */
+  bootstrap?: (
+    db: Database<TSchema>,
+    services: SubgraphServices<TSchema>,
+  ) => Bootstrapped<TSchema, TContext> | Promise<Bootstrapped<TSchema, TContext>>;
+  /** The context factory of a subgraph without `bootstrap` (superseded by it). */
+  createContext?: (
     db: Database<TSchema>,
     identity: Identity | null,
     req: Request,
-    services: SubgraphServices,
+    services: SubgraphServices<TSchema>,
   ) => TContext;
-  /** Background work started with the service and stopped with it (the saga's retries). */
-  background?: (db: Database<TSchema>, services: SubgraphServices) => { stop(): void };
+  /** Background work started with the service and stopped with it (superseded by `bootstrap`). */
+  background?: (db: Database<TSchema>, services: SubgraphServices<TSchema>) => { stop(): void };
   /** Data-dependent authorization policies named by `@policy` in the SDL (ownership rules). */
   policies?: Record<string, Policy<TContext>>;
   /** The service's side of the event bus: its outbox, and the streams it consumes. */
@@ -67,18 +104,14 @@ export interface SubgraphDefinition<TSchema extends Record<string, unknown>, TCo
     idempotency?: { table: PgTable; createdAt: PgColumn };
     outbox?: OutboxTable;
     processed?: ProcessedEventsTable;
-    consumers?: {
-      stream: string;
-      group: string;
-      handle: (envelope: Envelope, tx: Database<TSchema>, services: SubgraphServices) => Promise<void>;
-      /** Runs once the event's effect is committed. */
-      afterCommit?: (envelope: Envelope) => void;
-    }[];
+    consumers?: ConsumerDefinition<TSchema>[];
   };
 }
 
 /** What a request or an event handler may use beyond the database. */
-export interface SubgraphServices {
+export interface SubgraphServices<TSchema extends Record<string, unknown> = Record<string, never>> {
+  /** Runs a write and its outbox rows in one transaction, then publishes them without waiting for the relay's tick. */
+  transact: Transact<TSchema>;
   /** Publish outbox rows now instead of at the relay's next tick; call after committing them. */
   wakeRelay(): void;
   logger: Logger;
@@ -119,8 +152,8 @@ export async function withStatus<T>(status: number, work: () => Promise<T>): Pro
 }
 
 /**
- * The service's side of the event bus: the relay publishing its outbox, the consumers of the streams
- * it follows, its background work and the housekeeping of it all.
+ * The service's side of the event bus: the relay publishing its outbox, the bootstrap hook's services,
+ * the consumers of the streams it follows, its background work and the housekeeping of it all.
  */
 async function startEvents<TSchema extends Record<string, unknown>, TContext extends AuthContext>(
   definition: SubgraphDefinition<TSchema, TContext>,
@@ -129,13 +162,22 @@ async function startEvents<TSchema extends Record<string, unknown>, TContext ext
   env: Readonly<SubgraphEnv>,
   logger: Logger,
   metrics: ReturnType<typeof createMetrics>,
-): Promise<{ services: SubgraphServices; stop(): Promise<void> }> {
+): Promise<{
+  services: SubgraphServices<TSchema>;
+  context: Bootstrapped<TSchema, TContext>['context'];
+  stop(): Promise<void>;
+}> {
   const events = definition.events;
   const bus =
     sharedBus ?? (env.REDIS_URL ? await createRedisBus(env.REDIS_URL, env.EVENTS_PREFIX, logger) : createMemoryBus());
   if (!sharedBus && !env.REDIS_URL && events) logger.warn('no REDIS_URL: events reach only services in this process');
   const relay = events?.outbox ? startRelay({ db, outbox: events.outbox, bus, logger }) : null;
-  const services: SubgraphServices = { wakeRelay: () => relay?.wake(), logger };
+  const wakeRelay = () => relay?.wake();
+  const services: SubgraphServices<TSchema> = {
+    transact: (work) => transact(db, work, wakeRelay),
+    wakeRelay,
+    logger,
+  };
   if (relay) {
     new Gauge({
       name: 'stockgraph_outbox_lag',
@@ -146,22 +188,29 @@ async function startEvents<TSchema extends Record<string, unknown>, TContext ext
       },
     });
   }
-  const consumers = (events?.consumers ?? []).map((c) =>
-    startConsumer({
-      db,
-      bus,
-      processed: events!.processed!,
-      stream: c.stream,
-      group: c.group,
-      logger,
-      claimIdleMs: env.EVENTS_CLAIM_IDLE_MS,
-      handle: (envelope, tx) => c.handle(envelope, tx as Database<TSchema>, services),
-      afterCommit: (delivery) => {
-        relay?.wake();
-        c.afterCommit?.(delivery.envelope);
-      },
-    }),
-  );
+  const booted = await bootstrap(definition, db, services);
+  const processed = events?.processed;
+  const definitions = [...(events?.consumers ?? []), ...(booted.consumers ?? [])];
+  if (definitions.length > 0 && !processed)
+    throw new Error(`${definition.name} consumes events without a processed-events table`);
+  const consumers = processed
+    ? definitions.map((c) =>
+        startConsumer({
+          db,
+          bus,
+          processed,
+          stream: c.stream,
+          group: c.group,
+          logger,
+          claimIdleMs: env.EVENTS_CLAIM_IDLE_MS,
+          handle: (envelope, tx) => c.handle(envelope, tx, services),
+          afterCommit: (delivery) => {
+            relay?.wake();
+            c.afterCommit?.(delivery.envelope);
+          },
+        }),
+      )
+    : [];
   const task = definition.background?.(db, services);
   const housekeeping = events
     ? startHousekeeping({
@@ -176,14 +225,28 @@ async function startEvents<TSchema extends Record<string, unknown>, TContext ext
     : null;
   return {
     services,
+    context: booted.context,
     stop: async () => {
       task?.stop();
       housekeeping?.stop();
       await Promise.all(consumers.map((c) => c.stop()));
+      await booted.stop?.();
       await relay?.stop();
       if (!sharedBus) await bus.close();
     },
   };
+}
+
+/** The subgraph's bootstrap hook, or for a subgraph without one its plain context factory. */
+async function bootstrap<TSchema extends Record<string, unknown>, TContext extends AuthContext>(
+  definition: SubgraphDefinition<TSchema, TContext>,
+  db: Database<TSchema>,
+  services: SubgraphServices<TSchema>,
+): Promise<Bootstrapped<TSchema, TContext>> {
+  if (definition.bootstrap) return definition.bootstrap(db, services);
+  const { createContext } = definition;
+  if (!createContext) throw new Error(`${definition.name} defines neither bootstrap nor createContext`);
+  return { context: (identity, req) => createContext(db, identity, req, services) };
 }
 
 /** Opens the database, migrates, keeps partitions ahead, seeds (development), and serves. */
@@ -219,7 +282,6 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
     await runtime.prepare?.(handle.db, metrics.registry);
     const events = await startEvents(definition, handle.db, runtime.bus, env, logger, metrics);
     cleanup.push(events.stop);
-    const { services } = events;
     const schema = applyMiddleware(
       buildSubgraphSchema({
         typeDefs: definition.typeDefs,
@@ -250,7 +312,7 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
           const token = bearerToken(req.headers.authorization);
           return token ? verify(token) : null;
         });
-        return definition.createContext(handle.db, identity, req, services);
+        return events.context(identity, req);
       },
       readiness: { database: () => handle.ping() },
       introspection: env.NODE_ENV !== 'production',

@@ -13,7 +13,7 @@ export interface Context extends AuthContext {
 export function createContext(
   db: Database<typeof schema>,
   identity: Identity | null,
-  services: SubgraphServices,
+  services: SubgraphServices<typeof schema>,
 ): Context {
   return { loaders: createLoaders(db), identity, registry: new CustomerRegistry(db, services.wakeRelay) };
 }

@@ -1,5 +1,5 @@
 import type { Identity } from '@stockgraph/auth';
-import { once, type Database } from '@stockgraph/db';
+import { once, type Transact, type Tx } from '@stockgraph/db';
 import { enqueue } from '@stockgraph/events';
 import {
   BadUserInputError,
@@ -65,15 +65,10 @@ export interface ProductInput {
  * ledger and queues the events other services rely on (prices for orders), or changes nothing.
  */
 export class Catalog {
-  constructor(
-    private readonly db: Database<typeof schema>,
-    private readonly wakeRelay: () => void,
-  ) {}
+  constructor(private readonly transact: Transact<typeof schema>) {}
 
-  private async write<T>(work: (stock: StockRepository, tx: Database<typeof schema>) => Promise<T>): Promise<T> {
-    const result = await this.db.transaction((tx) => work(new StockRepository(tx as never), tx as never));
-    this.wakeRelay();
-    return result;
+  private write<T>(work: (stock: StockRepository, tx: Tx<typeof schema>) => Promise<T>): Promise<T> {
+    return this.transact((tx) => work(new StockRepository(tx), tx));
   }
 
   /**
@@ -84,7 +79,7 @@ export class Catalog {
     actor: Identity,
     idempotencyKey: string | null | undefined,
     request: unknown,
-    work: (stock: StockRepository, tx: Database<typeof schema>) => Promise<ProductRow>,
+    work: (stock: StockRepository, tx: Tx<typeof schema>) => Promise<ProductRow>,
   ): Promise<ProductRow> {
     if (idempotencyKey == null) return this.write(work);
     const key = parseIdempotencyKey(idempotencyKey);

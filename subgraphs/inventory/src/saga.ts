@@ -1,4 +1,4 @@
-import type { Database } from '@stockgraph/db';
+import type { Tx } from '@stockgraph/db';
 import { enqueue, type Envelope } from '@stockgraph/events';
 import type { Logger } from '@stockgraph/logger';
 import type * as schema from './db/schema.js';
@@ -14,7 +14,7 @@ class Insufficient extends Error {}
  * event arriving twice or out of order changes nothing it should not.
  */
 export function inventorySaga(logger: Logger) {
-  async function placed(stock: StockRepository, tx: Database<typeof schema>, event: OrderPlaced): Promise<void> {
+  async function placed(stock: StockRepository, tx: Tx<typeof schema>, event: OrderPlaced): Promise<void> {
     const earlier = await stock.lockReservation(event.orderId);
     if (earlier) {
       // Decided before: orders asks again when it never heard the answer (a lost message), so repeat it.
@@ -30,7 +30,7 @@ export function inventorySaga(logger: Logger) {
     const lines = [...event.items].sort((a, b) => a.productId.localeCompare(b.productId));
     try {
       await tx.transaction(async (savepoint) => {
-        const inner = new StockRepository(savepoint as never);
+        const inner = new StockRepository(savepoint);
         for (const line of lines) if (!(await inner.reserve(line))) throw new Insufficient();
         await inner.ledger(
           lines.map((l) => ({
@@ -61,12 +61,7 @@ export function inventorySaga(logger: Logger) {
     await enqueue(tx, outbox, INVENTORY_STREAM, [{ type: 'StockReserved', payload: { orderId: event.orderId } }]);
   }
 
-  async function ended(
-    stock: StockRepository,
-    tx: Database<typeof schema>,
-    event: OrderRef,
-    sold: boolean,
-  ): Promise<void> {
+  async function ended(stock: StockRepository, tx: Tx<typeof schema>, event: OrderRef, sold: boolean): Promise<void> {
     const reservation = await stock.lockReservation(event.orderId);
     if (!reservation) {
       if (!sold) await stock.saveReservation(event.orderId, 'CANCELLED', []);
@@ -90,7 +85,7 @@ export function inventorySaga(logger: Logger) {
     ]);
   }
 
-  return async (envelope: Envelope, tx: Database<typeof schema>): Promise<void> => {
+  return async (envelope: Envelope, tx: Tx<typeof schema>): Promise<void> => {
     const stock = new StockRepository(tx);
     switch (envelope.type) {
       case 'OrderPlaced':

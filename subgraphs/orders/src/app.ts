@@ -41,7 +41,7 @@ function definition(placeOrderWaitMs: number, sagaRetryMs: number): SubgraphDefi
     seed: seedDemoData,
     createContext: (db, identity, _req, services) => createContext(db, identity, services, placeOrderWaitMs),
     policies,
-    background: (db, services) => retryStalePending(db, services, sagaRetryMs),
+    background: (_db, services) => retryStalePending(services, sagaRetryMs),
     events: {
       streams: [ORDERS_STREAM],
       idempotency: { table: idempotencyKeys, createdAt: idempotencyKeys.createdAt },

@@ -13,8 +13,8 @@ export interface Context extends AuthContext {
 export function createContext(
   db: Database<typeof schema>,
   identity: Identity | null,
-  services: SubgraphServices,
+  services: SubgraphServices<typeof schema>,
   placeOrderWaitMs: number,
 ): Context {
-  return { loaders: createLoaders(db), identity, desk: new OrderDesk(db, services.wakeRelay, placeOrderWaitMs) };
+  return { loaders: createLoaders(db), identity, desk: new OrderDesk(db, services.transact, placeOrderWaitMs) };
 }

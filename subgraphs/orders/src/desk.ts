@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { atLeast, type Identity } from '@stockgraph/auth';
-import type { Database } from '@stockgraph/db';
+import type { Database, Transact, Tx } from '@stockgraph/db';
 import { enqueue } from '@stockgraph/events';
 import {
   BadUserInputError,
@@ -67,14 +67,12 @@ function validate(input: PlaceOrderInput) {
 export class OrderDesk {
   constructor(
     private readonly db: Database<typeof schema>,
-    private readonly wakeRelay: () => void,
+    private readonly transact: Transact<typeof schema>,
     private readonly waitMs: number,
   ) {}
 
-  private async write<T>(work: (writer: OrderWriter, tx: Database<typeof schema>) => Promise<T>): Promise<T> {
-    const result = await this.db.transaction((tx) => work(new OrderWriter(tx as never), tx as never));
-    this.wakeRelay();
-    return result;
+  private write<T>(work: (writer: OrderWriter, tx: Tx<typeof schema>) => Promise<T>): Promise<T> {
+    return this.transact((tx) => work(new OrderWriter(tx), tx));
   }
 
   /**

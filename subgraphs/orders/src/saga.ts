@@ -1,4 +1,5 @@
-import type { Database } from '@stockgraph/db';
+import type { Tx } from '@stockgraph/db';
+import type { SubgraphServices } from '@stockgraph/server';
 import { enqueue, type Envelope } from '@stockgraph/events';
 import { OrderWriter } from './db/order-writer.repository.js';
 import type * as schema from './db/schema.js';
@@ -17,7 +18,7 @@ export function announceOutcome(envelope: Envelope): void {
  * reservation, and the prices and customers placing an order relies on. Outcomes only move PENDING
  * orders, so a late answer for an order cancelled meanwhile changes nothing.
  */
-export async function applyEvent(envelope: Envelope, tx: Database<typeof schema>): Promise<void> {
+export async function applyEvent(envelope: Envelope, tx: Tx<typeof schema>): Promise<void> {
   const writer = new OrderWriter(tx);
   const payload = envelope.payload as Record<string, any>;
   switch (envelope.type) {
@@ -49,16 +50,12 @@ export async function applyEvent(envelope: Envelope, tx: Database<typeof schema>
  * each order once and repeats its decision, so asking twice is safe; it makes a lost message (Redis
  * restarted without its data) cost a delay, never a stuck order.
  */
-export function retryStalePending(
-  db: Database<typeof schema>,
-  services: { wakeRelay(): void; logger: { warn: (o: object, m: string) => void } },
-  afterMs: number,
-) {
+export function retryStalePending(services: SubgraphServices<typeof schema>, afterMs: number) {
   const sweep = async () => {
-    const retried = await db.transaction(async (tx) => {
-      const stale = await new OrderWriter(tx as never).claimStalePending(afterMs, 100);
+    const retried = await services.transact(async (tx) => {
+      const stale = await new OrderWriter(tx).claimStalePending(afterMs, 100);
       await enqueue(
-        tx as never,
+        tx,
         outbox,
         ORDERS_STREAM,
         stale.map((o) => ({ type: 'OrderPlaced', payload: { orderId: o.id, items: o.items } })),
@@ -67,7 +64,6 @@ export function retryStalePending(
     });
     if (retried > 0) {
       services.logger.warn({ orders: retried }, 'orders still pending; asked inventory again');
-      services.wakeRelay();
     }
   };
   const timer = setInterval(
