@@ -3,7 +3,7 @@ import { graphql, useSubgraph } from '@stockgraph/testkit';
 import { describe, expect, it } from 'vitest';
 import { parseUsersEnv, startUsers } from './app.js';
 import { users } from './db/schema.js';
-import { verifyPassword } from './passwords.js';
+import { verifyPassword } from './domain/passwords.js';
 
 const demo = generateDemoData();
 const service = useSubgraph('users', startUsers, (source) => parseUsersEnv({ ...source, LOGIN_MAX_FAILURES: '3' }));

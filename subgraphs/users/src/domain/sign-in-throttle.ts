@@ -1,8 +1,8 @@
 import { rowsOf, type Database } from '@stockgraph/db';
 import { RateLimitedError } from '@stockgraph/graphql-kit';
 import { eq, inArray, like, or, sql } from 'drizzle-orm';
-import type * as schema from './db/schema.js';
-import { loginThrottle } from './db/schema.js';
+import type * as schema from '../db/schema.js';
+import { loginThrottle } from '../db/schema.js';
 
 export interface ThrottleSettings {
   /** Failures of one account from one source before that source is locked out of it. */
