@@ -67,12 +67,12 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
       // Notices (e.g. "schema already exists, skipping") are expected during migrations.
       onnotice: () => {},
     });
-    const db = drizzlePostgres({ client, schema, logger }) as unknown as Database<TSchema>;
+    const db = drizzlePostgres({ client, schema, logger });
     return {
       db,
       driver: 'postgres',
       migrate: (migrationsFolder, migrationsSchema) =>
-        migratePostgres(db as never, { migrationsFolder, migrationsSchema, migrationsTable: '__drizzle_migrations' }),
+        migratePostgres(db, { migrationsFolder, migrationsSchema, migrationsTable: '__drizzle_migrations' }),
       ping: async () => {
         await client`select 1`;
       },
@@ -82,12 +82,12 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
 
   const owned = !options.pglite;
   const client = options.pglite ?? (await PGlite.create(options.pgliteDir ?? 'memory://'));
-  const db = drizzlePglite({ client, schema, logger }) as unknown as Database<TSchema>;
+  const db = drizzlePglite({ client, schema, logger });
   return {
     db,
     driver: 'pglite',
     migrate: (migrationsFolder, migrationsSchema) =>
-      migratePglite(db as never, { migrationsFolder, migrationsSchema, migrationsTable: '__drizzle_migrations' }),
+      migratePglite(db, { migrationsFolder, migrationsSchema, migrationsTable: '__drizzle_migrations' }),
     ping: async () => {
       await db.execute(sql`select 1`);
     },

@@ -4,6 +4,8 @@ import type { Logger } from '@stockgraph/logger';
 import type { Delivery, Envelope, EventBus } from './bus.js';
 import { isMissingGroup } from './missing-group.js';
 import type { ProcessedEventsTable } from './tables.js';
+import { deadLetterStream, UnprocessableEvent, type ParkedEvent } from './unprocessable.js';
+import { newId } from '@stockgraph/ids';
 
 export interface ConsumerOptions<TSchema extends Record<string, unknown>> {
   db: Database<TSchema>;
@@ -20,6 +22,8 @@ export interface ConsumerOptions<TSchema extends Record<string, unknown>> {
   claimIdleMs?: number;
   /** Called after each commit, before the acknowledgement (relay wake-ups; crash tests). */
   afterCommit?: (delivery: Delivery) => void | Promise<void>;
+  /** Called for each event parked on the dead-letter stream (the parked-events metric). */
+  onParked?: (parked: ParkedEvent) => void;
 }
 
 export interface Consumer {
@@ -39,16 +43,41 @@ export function startConsumer<TSchema extends Record<string, unknown>>(options: 
   let lastClaim = 0;
   let failures = 0;
 
+  /**
+   * Parks an event no retry can apply, then lets it be acknowledged: the stream moves on, and the
+   * event with its reason waits on the dead-letter stream. If that publish fails the delivery stays
+   * pending and is parked on a later claim.
+   */
+  const park = async (delivery: Delivery, error: UnprocessableEvent) => {
+    const parked: ParkedEvent = { stream, group, kind: error.kind, reason: error.reason, envelope: delivery.envelope };
+    await bus.publish(deadLetterStream(stream), {
+      id: newId(),
+      type: 'EventParked',
+      occurredAt: new Date().toISOString(),
+      payload: parked,
+    });
+    logger.warn(
+      { stream, group, event: delivery.envelope.type, eventId: delivery.envelope.id, reason: error.reason },
+      'event cannot be applied; parked on the dead-letter stream',
+    );
+    options.onParked?.(parked);
+  };
+
   const apply = async (delivery: Delivery) => {
     const { envelope } = delivery;
-    await db.transaction(async (tx) => {
-      const fresh = await tx
-        .insert(processed)
-        .values({ eventId: envelope.id, type: envelope.type })
-        .onConflictDoNothing()
-        .returning({ id: processed.eventId });
-      if (fresh.length > 0) await handle(envelope, tx);
-    });
+    try {
+      await db.transaction(async (tx) => {
+        const fresh = await tx
+          .insert(processed)
+          .values({ eventId: envelope.id, type: envelope.type })
+          .onConflictDoNothing()
+          .returning({ id: processed.eventId });
+        if (fresh.length > 0) await handle(envelope, tx);
+      });
+    } catch (error) {
+      if (!(error instanceof UnprocessableEvent)) throw error;
+      await park(delivery, error);
+    }
     await options.afterCommit?.(delivery);
     await bus.ack(stream, group, [delivery.deliveryId]);
   };

@@ -1,5 +1,6 @@
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import type { PGlite } from '@electric-sql/pglite';
 import type { SubgraphEnv } from '@stockgraph/config';
 import {
@@ -69,7 +70,7 @@ export interface Bootstrapped<TSchema extends Record<string, unknown>, TContext 
 export interface SubgraphDefinition<TSchema extends Record<string, unknown>, TContext extends AuthContext> {
   name: string;
   typeDefs: DocumentNode;
-  resolvers: unknown;
+  resolvers: GraphQLResolverMap<TContext>;
   dbSchema: TSchema;
   /** The Postgres schema the service owns; its migrations are recorded there too. */
   pgSchema: string;
@@ -126,8 +127,6 @@ export interface SubgraphRuntime {
   verifier?: TokenVerifier;
   /** Extra HTTP routes (the users service's JWKS and session check). */
   routes?: (app: Express) => void;
-  /** Runs once the database is migrated and seeded, before the first request is served. */
-  prepare?: (db: Database<any>, registry: Registry) => void | Promise<void>;
   /** Ended sessions; by default the list in Redis (REDIS_URL), else this process's own. */
   revocations?: RevocationList;
   /** The embedded launcher shares one in-process bus; otherwise REDIS_URL or a private in-process bus. */
@@ -252,7 +251,10 @@ async function bootstrap<TSchema extends Record<string, unknown>, TContext exten
 /** Opens the database, migrates, keeps partitions ahead, seeds (development), and serves. */
 export async function startSubgraph<TSchema extends Record<string, unknown>, TContext extends AuthContext>(
   definition: SubgraphDefinition<TSchema, TContext>,
-  runtime: SubgraphRuntime,
+  runtime: SubgraphRuntime & {
+    /** Runs once the database is migrated and seeded, before the first request is served. */
+    prepare?: (db: Database<NoInfer<TSchema>>, registry: Registry) => void | Promise<void>;
+  },
 ): Promise<RunningSubgraph<TSchema>> {
   const { env } = runtime;
   const logger = runtime.logger ?? createLogger(definition.name, env.LOG_LEVEL);
@@ -283,11 +285,7 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
     const events = await startEvents(definition, handle.db, runtime.bus, env, logger, metrics);
     cleanup.push(events.stop);
     const schema = applyMiddleware(
-      buildSubgraphSchema({
-        typeDefs: definition.typeDefs,
-        // Codegen's resolver types are stricter than Apollo's map type; buildSubgraphSchema checks them against the SDL.
-        resolvers: definition.resolvers as never,
-      }),
+      buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: definition.resolvers }]),
       shieldFromSchema(definition.typeDefs, definition.policies ?? {}),
     );
     const revocations = await revocationCheck(env, runtime.revocations, logger);

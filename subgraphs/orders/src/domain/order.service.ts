@@ -1,73 +1,25 @@
 import { createHash } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { atLeast, type Identity } from '@stockgraph/auth';
+import { ordersStream, publish } from '@stockgraph/contracts';
 import type { Database, Transact, Tx } from '@stockgraph/db';
-import { enqueue } from '@stockgraph/events';
-import {
-  BadUserInputError,
-  ConflictError,
-  ForbiddenError,
-  NotFoundError,
-  parseIdempotencyKey,
-} from '@stockgraph/graphql-kit';
-import { isUuid, isUuidV7, newId } from '@stockgraph/ids';
-import { OrderRepository } from './db/order.repository.js';
-import { OrderWriter } from './db/order-writer.repository.js';
-import type * as schema from './db/schema.js';
-import { outbox, type OrderRow } from './db/schema.js';
-import { ORDERS_STREAM } from './events.js';
+import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '@stockgraph/graphql-kit';
+import { isUuidV7, newId } from '@stockgraph/ids';
+import { OrderRepository } from '../db/order.repository.js';
+import { OrderWriter } from '../db/order-writer.repository.js';
+import type * as schema from '../db/schema.js';
+import { outbox, type OrderRow } from '../db/schema.js';
+import { lineTotal, sum } from './money.js';
+import { validateOrder, type PlaceOrderInput } from './order-input.js';
+import type { OutcomeWaiter } from './outcome-waiter.js';
 
-const MAX_LINES = 50;
-const MAX_QUANTITY = 10_000;
-
-export interface PlaceOrderInput {
-  customerId: string;
-  items: { productId: string; quantity: number }[];
-  idempotencyKey: string;
-}
-
-/** Tells waiting placeOrder calls in this process that an order's outcome was recorded. */
-export const outcomes = new EventEmitter().setMaxListeners(0);
-
-function centsOf(decimal: string): bigint {
-  const [whole, fraction = ''] = decimal.split('.');
-  return BigInt(whole!) * 100n + BigInt(fraction.padEnd(2, '0').slice(0, 2));
-}
-
-function decimalOf(cents: bigint): string {
-  const sign = cents < 0n ? '-' : '';
-  const abs = cents < 0n ? -cents : cents;
-  return `${sign}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
-}
-
-function validate(input: PlaceOrderInput) {
-  parseIdempotencyKey(input.idempotencyKey);
-  if (!isUuid(input.customerId)) throw new BadUserInputError('customerId must be a UUID', 'customerId');
-  if (input.items.length === 0) throw new BadUserInputError('an order needs at least one item', 'items');
-  if (input.items.length > MAX_LINES) throw new BadUserInputError(`an order has at most ${MAX_LINES} items`, 'items');
-  const seen = new Set<string>();
-  for (const [i, item] of input.items.entries()) {
-    if (!isUuid(item.productId)) throw new BadUserInputError(`items[${i}].productId must be a UUID`, 'items');
-    const id = item.productId.toLowerCase();
-    if (seen.has(id)) throw new BadUserInputError(`product ${id} appears twice; give one line per product`, 'items');
-    seen.add(id);
-    if (!Number.isInteger(item.quantity) || item.quantity < 1 || item.quantity > MAX_QUANTITY) {
-      throw new BadUserInputError(`items[${i}].quantity must be between 1 and ${MAX_QUANTITY}`, 'items');
-    }
-  }
-  return {
-    customerId: input.customerId.toLowerCase(),
-    items: input.items
-      .map((i) => ({ productId: i.productId.toLowerCase(), quantity: i.quantity }))
-      .sort((a, b) => a.productId.localeCompare(b.productId)),
-  };
-}
+export type { PlaceOrderInput } from './order-input.js';
 
 /** Placing, cancelling and fulfilling orders: the orders side of the saga. */
-export class OrderDesk {
+export class OrderService {
   constructor(
     private readonly db: Database<typeof schema>,
     private readonly transact: Transact<typeof schema>,
+    private readonly outcomes: OutcomeWaiter,
     private readonly waitMs: number,
   ) {}
 
@@ -81,7 +33,7 @@ export class OrderDesk {
    * the first attempt's order; the same key with a different order is a CONFLICT.
    */
   async place(identity: Identity, input: PlaceOrderInput): Promise<OrderRow> {
-    const request = validate(input);
+    const request = validateOrder(input);
     const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
     const order = await this.write(async (writer, tx) => {
       const createdAt = new Date();
@@ -105,10 +57,10 @@ export class OrderDesk {
           productId: i.productId,
           quantity: i.quantity,
           unitPrice,
-          lineTotal: decimalOf(centsOf(unitPrice) * BigInt(i.quantity)),
+          lineTotal: lineTotal(unitPrice, i.quantity),
         };
       });
-      const total = decimalOf(lines.reduce((sum, l) => sum + centsOf(l.lineTotal), 0n));
+      const total = sum(lines.map((l) => l.lineTotal));
       const created = await writer.insert(
         {
           id: orderId,
@@ -122,31 +74,20 @@ export class OrderDesk {
         },
         lines,
       );
-      await enqueue(tx, outbox, ORDERS_STREAM, [{ type: 'OrderPlaced', payload: { orderId, items: request.items } }]);
+      await publish(tx, outbox, ordersStream, 'OrderPlaced', { orderId, items: request.items });
       return created;
     });
     return order.status === 'PENDING' ? this.awaitOutcome(order) : order;
   }
 
+  /**
+   * Waits for the outcome event this process applies (the waiter wakes us at once); the bounded wait
+   * covers an outcome another replica applied, read once more when the time is up.
+   */
   private async awaitOutcome(order: OrderRow): Promise<OrderRow> {
-    const deadline = Date.now() + this.waitMs;
-    const reader = new OrderRepository(this.db);
-    let current = order;
-    while (current.status === 'PENDING' && Date.now() < deadline) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          outcomes.off(order.id, done);
-          resolve();
-        };
-        // The outcome event wakes us at once when this process applies it; the timer covers another
-        // replica applying it, without every waiting request polling the database ten times a second.
-        const timer = setTimeout(done, Math.min(250, Math.max(0, deadline - Date.now())));
-        outcomes.on(order.id, done);
-      });
-      current = (await reader.findByIds([order.id]))[0] ?? current;
-    }
-    return current;
+    if (this.waitMs <= 0) return order;
+    await this.outcomes.wait(order.id, this.waitMs);
+    return (await new OrderRepository(this.db).findByIds([order.id]))[0] ?? order;
   }
 
   /** PENDING or CONFIRMED orders can be cancelled (their reservation is released); cancelling twice is harmless. */
@@ -162,7 +103,7 @@ export class OrderDesk {
       if (order.status === 'FULFILLED' || order.status === 'REJECTED')
         throw new ConflictError(`A ${order.status.toLowerCase()} order cannot be cancelled`);
       const cancelled = (await writer.transition(id, ['PENDING', 'CONFIRMED'], 'CANCELLED'))!;
-      await enqueue(tx, outbox, ORDERS_STREAM, [{ type: 'OrderCancelled', payload: { orderId: id } }]);
+      await publish(tx, outbox, ordersStream, 'OrderCancelled', { orderId: id });
       return cancelled;
     });
   }
@@ -179,7 +120,7 @@ export class OrderDesk {
           `A ${order.status.toLowerCase()} order cannot be fulfilled; only confirmed orders ship`,
         );
       const fulfilled = (await writer.transition(id, ['CONFIRMED'], 'FULFILLED'))!;
-      await enqueue(tx, outbox, ORDERS_STREAM, [{ type: 'OrderFulfilled', payload: { orderId: id } }]);
+      await publish(tx, outbox, ordersStream, 'OrderFulfilled', { orderId: id });
       return fulfilled;
     });
   }
