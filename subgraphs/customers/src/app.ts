@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { customersStream } from '@stockgraph/contracts';
 import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '@stockgraph/server';
 import { parse } from 'graphql';
 import { createContext, type Context } from './context.js';
 import * as dbSchema from './db/schema.js';
 import { idempotencyKeys, outbox } from './db/schema.js';
 import { seedDemoData } from './db/seed.js';
-import { CUSTOMERS_STREAM, CustomerService } from './domain/customer.service.js';
+import { CustomerService } from './domain/customer.service.js';
 import { resolvers } from './resolvers/index.js';
 
 export { DEFAULT_PORT, parseCustomersEnv } from './env.js';
@@ -26,7 +27,7 @@ export const customersSubgraph: SubgraphDefinition<typeof dbSchema, Context> = {
     return { context: (identity) => createContext(db, identity, customers) };
   },
   events: {
-    streams: [CUSTOMERS_STREAM],
+    streams: [customersStream.name],
     outbox,
     idempotency: { table: idempotencyKeys, createdAt: idempotencyKeys.createdAt },
   },

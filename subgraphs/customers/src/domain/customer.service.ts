@@ -1,6 +1,6 @@
 import type { Identity } from '@stockgraph/auth';
+import { customersStream, publish } from '@stockgraph/contracts';
 import { once, type Database, type Transact, type Tx } from '@stockgraph/db';
-import { enqueue } from '@stockgraph/events';
 import { BadUserInputError, ConflictError, NotFoundError, parseIdempotencyKey } from '@stockgraph/graphql-kit';
 import { newId } from '@stockgraph/ids';
 import { CustomerRepository } from '../db/customer.repository.js';
@@ -8,8 +8,6 @@ import type * as schema from '../db/schema.js';
 import { idempotencyKeys, outbox, type CustomerRow, type NewCustomerRow } from '../db/schema.js';
 import type { CreateCustomerInput, UpdateCustomerInput } from '../generated/resolvers.js';
 import { customerFields } from './customer-input.js';
-
-export const CUSTOMERS_STREAM = 'customers';
 
 /**
  * Creating and changing customers. Creating one announces it in the same transaction (so orders can
@@ -59,7 +57,7 @@ export class CustomerService {
 
   private async insert(tx: Tx<typeof schema>, row: NewCustomerRow): Promise<CustomerRow> {
     const customer = await new CustomerRepository(tx).insert(row);
-    await enqueue(tx, outbox, CUSTOMERS_STREAM, [{ type: 'CustomerCreated', payload: { customerId: customer.id } }]);
+    await publish(tx, outbox, customersStream, 'CustomerCreated', { customerId: customer.id });
     return customer;
   }
 }
