@@ -39,7 +39,7 @@ import {
   type ProcessedEventsTable,
 } from '@stockgraph/events';
 import { GraphQLError, type DocumentNode } from 'graphql';
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { createMetrics, requestScope } from './metrics.js';
 import { gatewayOnly } from './gateway-only.js';
 import { inputGuardPlugin } from './input-guard.plugin.js';
@@ -187,6 +187,12 @@ async function startEvents<TSchema extends Record<string, unknown>, TContext ext
       },
     });
   }
+  const parked = new Counter({
+    name: 'stockgraph_events_parked_total',
+    help: 'Events no retry could apply (unknown type, payload refused by its contract), parked on <stream>.dead-letter',
+    labelNames: ['stream', 'group', 'kind'] as const,
+    registers: [metrics.registry],
+  });
   const booted = await bootstrap(definition, db, services);
   const processed = events?.processed;
   const definitions = [...(events?.consumers ?? []), ...(booted.consumers ?? [])];
@@ -207,6 +213,7 @@ async function startEvents<TSchema extends Record<string, unknown>, TContext ext
             relay?.wake();
             c.afterCommit?.(delivery.envelope);
           },
+          onParked: (event) => parked.inc({ stream: event.stream, group: event.group, kind: event.kind }),
         }),
       )
     : [];
