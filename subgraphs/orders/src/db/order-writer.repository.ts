@@ -19,7 +19,6 @@ type Status = OrderRow['status'];
 export class OrderWriter {
   constructor(private readonly db: Database<typeof schema>) {}
 
-  /** Claims an idempotency key; false when it is taken (by a concurrent or earlier attempt). */
   async customerKnown(customerId: string): Promise<boolean> {
     return (
       (
