@@ -39,7 +39,7 @@ import {
   type ProcessedEventsTable,
 } from '@stockgraph/events';
 import { GraphQLError, type DocumentNode } from 'graphql';
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { createMetrics, requestScope } from './metrics.js';
 import { gatewayOnly } from './gateway-only.js';
 import { inputGuardPlugin } from './input-guard.plugin.js';
@@ -93,8 +93,6 @@ export interface SubgraphDefinition<TSchema extends Record<string, unknown>, TCo
     req: Request,
     services: SubgraphServices<TSchema>,
   ) => TContext;
-  /** Background work started with the service and stopped with it (superseded by `bootstrap`). */
-  background?: (db: Database<TSchema>, services: SubgraphServices<TSchema>) => { stop(): void };
   /** Data-dependent authorization policies named by `@policy` in the SDL (ownership rules). */
   policies?: Record<string, Policy<TContext>>;
   /** The service's side of the event bus: its outbox, and the streams it consumes. */
@@ -152,7 +150,7 @@ export async function withStatus<T>(status: number, work: () => Promise<T>): Pro
 
 /**
  * The service's side of the event bus: the relay publishing its outbox, the bootstrap hook's services,
- * the consumers of the streams it follows, its background work and the housekeeping of it all.
+ * the consumers of the streams it follows and the housekeeping of it all.
  */
 async function startEvents<TSchema extends Record<string, unknown>, TContext extends AuthContext>(
   definition: SubgraphDefinition<TSchema, TContext>,
@@ -187,6 +185,12 @@ async function startEvents<TSchema extends Record<string, unknown>, TContext ext
       },
     });
   }
+  const parked = new Counter({
+    name: 'stockgraph_events_parked_total',
+    help: 'Events no retry could apply (unknown type, payload refused by its contract), parked on <stream>.dead-letter',
+    labelNames: ['stream', 'group', 'kind'] as const,
+    registers: [metrics.registry],
+  });
   const booted = await bootstrap(definition, db, services);
   const processed = events?.processed;
   const definitions = [...(events?.consumers ?? []), ...(booted.consumers ?? [])];
@@ -207,10 +211,10 @@ async function startEvents<TSchema extends Record<string, unknown>, TContext ext
             relay?.wake();
             c.afterCommit?.(delivery.envelope);
           },
+          onParked: (event) => parked.inc({ stream: event.stream, group: event.group, kind: event.kind }),
         }),
       )
     : [];
-  const task = definition.background?.(db, services);
   const housekeeping = events
     ? startHousekeeping({
         db,
@@ -226,7 +230,6 @@ async function startEvents<TSchema extends Record<string, unknown>, TContext ext
     services,
     context: booted.context,
     stop: async () => {
-      task?.stop();
       housekeeping?.stop();
       await Promise.all(consumers.map((c) => c.stop()));
       await booted.stop?.();

@@ -164,8 +164,8 @@ describe('orders subgraph', () => {
       { eventId: fresh, type: 'T' },
     ]);
     await db.insert(idempotencyKeys).values([
-      { userId: stale, key: 'old-key-0001', requestHash: 'h', orderId: stale, createdAt: old },
-      { userId: fresh, key: 'new-key-0001', requestHash: 'h', orderId: fresh },
+      { userId: stale, key: 'old-key-0001', requestHash: 'h', resultId: stale, createdAt: old },
+      { userId: fresh, key: 'new-key-0001', requestHash: 'h', resultId: fresh },
     ]);
     const housekeeping = startHousekeeping({
       db,

@@ -1,15 +1,14 @@
-import { createHash } from 'node:crypto';
 import { atLeast, type Identity } from '@stockgraph/auth';
 import { ordersStream, publish } from '@stockgraph/contracts';
-import type { Database, Transact, Tx } from '@stockgraph/db';
+import { once, type Database, type Transact, type Tx } from '@stockgraph/db';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '@stockgraph/graphql-kit';
 import { isUuidV7, newId } from '@stockgraph/ids';
 import { OrderRepository } from '../db/order.repository.js';
 import { OrderWriter } from '../db/order-writer.repository.js';
 import type * as schema from '../db/schema.js';
-import { outbox, type OrderRow } from '../db/schema.js';
+import { idempotencyKeys, outbox, type OrderRow } from '../db/schema.js';
 import { lineTotal, sum } from './money.js';
-import { validateOrder, type PlaceOrderInput } from './order-input.js';
+import { validateOrder, type OrderRequest, type PlaceOrderInput } from './order-input.js';
 import type { OutcomeWaiter } from './outcome-waiter.js';
 
 export type { PlaceOrderInput } from './order-input.js';
@@ -34,50 +33,61 @@ export class OrderService {
    */
   async place(identity: Identity, input: PlaceOrderInput): Promise<OrderRow> {
     const request = validateOrder(input);
-    const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+    const claim = { userId: identity.userId, key: input.idempotencyKey, request };
     const order = await this.write(async (writer, tx) => {
-      const createdAt = new Date();
-      const orderId = newId(createdAt);
-      if (!(await writer.claimKey(identity.userId, input.idempotencyKey, requestHash, orderId))) {
-        const earlier = (await writer.findKey(identity.userId, input.idempotencyKey))!;
-        if (earlier.requestHash !== requestHash)
-          throw new ConflictError('idempotencyKey was already used for a different order');
-        return (await writer.lock(earlier.orderId))!;
-      }
-      if (!(await writer.customerKnown(request.customerId)))
-        throw new BadUserInputError(`customer ${request.customerId} does not exist`, 'customerId');
-      const prices = await writer.prices(request.items.map((i) => i.productId));
-      const unknown = request.items.filter((i) => !prices.has(i.productId)).map((i) => i.productId);
-      if (unknown.length > 0) throw new BadUserInputError(`unknown product(s): ${unknown.join(', ')}`, 'items');
-      const lines = request.items.map((i) => {
-        const unitPrice = prices.get(i.productId)!;
-        return {
-          orderId,
-          createdAt,
-          productId: i.productId,
-          quantity: i.quantity,
-          unitPrice,
-          lineTotal: lineTotal(unitPrice, i.quantity),
-        };
+      let created: OrderRow | null = null;
+      const result = await once(tx, idempotencyKeys, claim, async () => {
+        created = await this.create(writer, tx, identity, request);
+        return created.id;
       });
-      const total = sum(lines.map((l) => l.lineTotal));
-      const created = await writer.insert(
-        {
-          id: orderId,
-          createdAt,
-          updatedAt: createdAt,
-          number: await writer.nextNumber(),
-          customerId: request.customerId,
-          status: 'PENDING',
-          total,
-          createdBy: identity.userId,
-        },
-        lines,
-      );
-      await publish(tx, outbox, ordersStream, 'OrderPlaced', { orderId, items: request.items });
-      return created;
+      if (result.outcome === 'conflict')
+        throw new ConflictError('idempotencyKey was already used for a different order');
+      return created ?? (await writer.lock(result.id))!;
     });
     return order.status === 'PENDING' ? this.awaitOutcome(order) : order;
+  }
+
+  /** The order and its OrderPlaced event, written once its customer and prices are known. */
+  private async create(
+    writer: OrderWriter,
+    tx: Tx<typeof schema>,
+    identity: Identity,
+    request: OrderRequest,
+  ): Promise<OrderRow> {
+    const createdAt = new Date();
+    const orderId = newId(createdAt);
+    if (!(await writer.customerKnown(request.customerId)))
+      throw new BadUserInputError(`customer ${request.customerId} does not exist`, 'customerId');
+    const prices = await writer.prices(request.items.map((i) => i.productId));
+    const unknown = request.items.filter((i) => !prices.has(i.productId)).map((i) => i.productId);
+    if (unknown.length > 0) throw new BadUserInputError(`unknown product(s): ${unknown.join(', ')}`, 'items');
+    const lines = request.items.map((i) => {
+      const unitPrice = prices.get(i.productId)!;
+      return {
+        orderId,
+        createdAt,
+        productId: i.productId,
+        quantity: i.quantity,
+        unitPrice,
+        lineTotal: lineTotal(unitPrice, i.quantity),
+      };
+    });
+    const total = sum(lines.map((l) => l.lineTotal));
+    const created = await writer.insert(
+      {
+        id: orderId,
+        createdAt,
+        updatedAt: createdAt,
+        number: await writer.nextNumber(),
+        customerId: request.customerId,
+        status: 'PENDING',
+        total,
+        createdBy: identity.userId,
+      },
+      lines,
+    );
+    await publish(tx, outbox, ordersStream, 'OrderPlaced', { orderId, items: request.items });
+    return created;
   }
 
   /**
