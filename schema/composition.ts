@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { composeServices } from '@apollo/composition';
-import { type ASTNode, type DocumentNode, GraphQLError, parse, Source } from 'graphql';
+import { type ASTNode, type DocumentNode, type GraphQLError, parse, Source } from 'graphql';
 
 export interface SubgraphSource {
   name: string;

@@ -163,7 +163,7 @@ export function operationUsage(schema: GraphQLSchema, operation: ClientOperation
       definition,
       visitWithTypeInfo(typeInfo, {
         VariableDefinition(node) {
-          const type = typeFromAST(schema, node.type as never);
+          const type = typeFromAST(schema, node.type);
           if (type) inputCoordinates(getNamedType(type), used);
         },
         Field() {

@@ -1,5 +1,5 @@
 import { generateDemoData } from '@stockgraph/demo-data';
-import { graphql, startStack, type Stack } from '@stockgraph/testkit';
+import { graphql, startStack, type GraphQLResponse, type Stack } from '@stockgraph/testkit';
 import {
   buildClientSchema,
   getIntrospectionQuery,
@@ -166,18 +166,19 @@ function operation(root: 'query' | 'mutation', steps: Step[], leaf: Step, leafIs
 }
 
 /** A denial by the gateway's check (it lists the denied paths); the subgraphs' own shields are tested separately. */
-const isDenial = (errors: any[] | undefined) =>
-  (errors ?? []).some((e) => ['UNAUTHENTICATED', 'FORBIDDEN'].includes(e.extensions?.code) && e.extensions?.denied);
+type Errors = GraphQLResponse['errors'];
+const DENIAL_CODES = ['UNAUTHENTICATED', 'FORBIDDEN'];
+const isDenial = (errors: Errors) =>
+  (errors ?? []).some((e) => DENIAL_CODES.includes(e.extensions?.code ?? '') && e.extensions?.denied);
 /** Any denial, the gateway's or a subgraph shield's. */
-const isAnyDenial = (errors: any[] | undefined) =>
+const isAnyDenial = (errors: Errors) =>
   (errors ?? []).some(
-    (e) =>
-      ['UNAUTHENTICATED', 'FORBIDDEN'].includes(e.extensions?.code) && (e.extensions?.denied || e.extensions?.field),
+    (e) => DENIAL_CODES.includes(e.extensions?.code ?? '') && (e.extensions?.denied || e.extensions?.field),
   );
 
 let stack: Stack;
 let schema: GraphQLSchema;
-const headers: Record<Who, Record<string, string>> = {} as never;
+const headers = {} as Record<Who, Record<string, string>>;
 
 beforeAll(async () => {
   stack = await startStack({ env: { LOGIN_MAX_FAILURES: '100' } });

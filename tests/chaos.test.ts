@@ -103,7 +103,7 @@ function startTraffic(productId: string, staff: Record<string, string>, manager:
         signal: AbortSignal.timeout(15_000),
       });
       const body = (await response.json()) as {
-        data?: Record<string, any> | null;
+        data?: { placeOrder?: { id: string } | null } | null;
         errors?: { extensions?: { code?: string } }[];
       };
       const codes = (body.errors ?? []).map((e) => String(e.extensions?.code));
@@ -118,7 +118,7 @@ function startTraffic(productId: string, staff: Record<string, string>, manager:
   const place = async (key: string) => {
     const input = { customerId: demo.customers[0]!.id, items: [{ productId, quantity: 1 }], idempotencyKey: key };
     const body = await call(PLACE, { input }, staff);
-    const id = body.data?.placeOrder?.id as string | undefined;
+    const id = body.data?.placeOrder?.id;
     if (id) {
       orderIds.add(id);
       unplaced.delete(key);

@@ -4,8 +4,12 @@ import postgres from 'postgres';
 
 /** The operator CLI as an operator runs it: its own process, its exit code, its two streams. */
 export function stockgraph(args: string[], env: Record<string, string | undefined> = {}) {
-  const clean = { ...process.env, LOG_LEVEL: 'warn', ...env } as Record<string, string>;
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete clean[k];
+  // A variable given as undefined is removed from the inherited environment.
+  const clean = Object.fromEntries(
+    Object.entries({ ...process.env, LOG_LEVEL: 'warn', ...env }).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined,
+    ),
+  );
   return run('cli/src/main.ts', clean, args);
 }
 
@@ -37,7 +41,7 @@ export async function tableDigests(url: string, tables: string[]): Promise<Recor
 export async function query<T>(url: string, text: string): Promise<T[]> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
-    return (await sql.unsafe(text)) as unknown as T[];
+    return await sql.unsafe<T[]>(text);
   } finally {
     await sql.end();
   }

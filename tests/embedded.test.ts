@@ -62,7 +62,12 @@ describe('pnpm start on embedded defaults (PGlite, one process)', () => {
   });
 
   it('serves seeded orders with their customer and products', async () => {
-    const result = await graphql(
+    const result = await graphql<{
+      orders: {
+        totalCount: number;
+        edges: { node: { customer: { name: string }; items: { product: { name: string } }[] } }[];
+      };
+    }>(
       url,
       `
         {
@@ -92,8 +97,8 @@ describe('pnpm start on embedded defaults (PGlite, one process)', () => {
       auth,
     );
     expect(result.errors).toBeUndefined();
-    expect(result.data.orders.totalCount).toBeGreaterThan(5000);
-    const orders = result.data.orders.edges.map((e: any) => e.node);
+    expect(result.data!.orders.totalCount).toBeGreaterThan(5000);
+    const orders = result.data!.orders.edges.map((e) => e.node);
     expect(orders).toHaveLength(10);
     for (const order of orders) {
       expect(order.customer.name).toEqual(expect.any(String));
@@ -158,7 +163,7 @@ describe('pnpm start on embedded defaults (PGlite, one process)', () => {
   it('keeps two years of orders in monthly partitions', async () => {
     const to = new Date();
     const from = new Date(Date.UTC(to.getUTCFullYear() - 2, to.getUTCMonth(), 1));
-    const result = await graphql(
+    const result = await graphql<{ orderStats: { start: string; orderCount: number }[] }>(
       url,
       `
         query ($from: DateTime!, $to: DateTime!) {
@@ -172,7 +177,7 @@ describe('pnpm start on embedded defaults (PGlite, one process)', () => {
       auth,
     );
     expect(result.errors).toBeUndefined();
-    const busy = result.data.orderStats.filter((b: any) => b.orderCount > 0);
+    const busy = result.data!.orderStats.filter((b) => b.orderCount > 0);
     expect(busy.length).toBeGreaterThanOrEqual(23);
   });
 });

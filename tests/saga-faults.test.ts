@@ -1,7 +1,7 @@
 import { createLogger } from '@stockgraph/logger';
 import { openDatabase } from '@stockgraph/db';
 import { createRedisBus, startConsumer } from '@stockgraph/events';
-import { inventorySaga, inventoryTables } from '@stockgraph/inventory';
+import { applyOrdersEvent, inventoryTables } from '@stockgraph/inventory';
 import { graphql, startProcess, type ServiceProcess, type Stack } from '@stockgraph/testkit';
 import postgres from 'postgres';
 import { createClient } from 'redis';
@@ -275,7 +275,7 @@ describe('faults in the saga', () => {
       consumer: 'doomed',
       logger,
       claimIdleMs: 600_000,
-      handle: (envelope, tx) => inventorySaga(logger)(envelope, tx as never),
+      handle: (envelope, tx) => applyOrdersEvent(envelope, { tx, logger }),
       afterCommit: () => {
         committed++;
         throw new Error('process died before XACK');

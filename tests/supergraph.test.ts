@@ -35,6 +35,14 @@ const ORDERS_QUERY = `query Orders($first: Int!) {
   }
 }`;
 
+interface OrdersPage {
+  orders: {
+    edges: {
+      node: { id: string; number: number; customer: { name: string }; items: { product: { sku: string } }[] };
+    }[];
+  };
+}
+
 async function sqlStatements(): Promise<number> {
   const counts = await Promise.all(
     Object.values(subgraphs).map((s) =>
@@ -46,10 +54,10 @@ async function sqlStatements(): Promise<number> {
 
 async function statementsFor(first: number) {
   const before = await sqlStatements();
-  const result = await graphql(gateway.url, ORDERS_QUERY, { first }, auth);
+  const result = await graphql<OrdersPage>(gateway.url, ORDERS_QUERY, { first }, auth);
   const after = await sqlStatements();
   expect(result.errors).toBeUndefined();
-  return { statements: after - before, orders: result.data.orders.edges.map((e: any) => e.node) };
+  return { statements: after - before, orders: result.data!.orders.edges.map((e) => e.node) };
 }
 
 describe('the supergraph through the gateway, every service its own process on PostgreSQL', () => {
@@ -66,7 +74,7 @@ describe('the supergraph through the gateway, every service its own process on P
   it('sends the same number of SQL statements for 5 orders as for 50', async () => {
     const small = await statementsFor(5);
     const large = await statementsFor(50);
-    const items = large.orders.reduce((n: number, o: any) => n + o.items.length, 0);
+    const items = large.orders.reduce((n, o) => n + o.items.length, 0);
     expect(items).toBeGreaterThan(50);
     // Orders page, their items, the customers, the products: one statement each; plus the users
     // service's session check (SESSION_CACHE_MS=0 here, so every request makes it).

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { decide, readFieldRules, type FieldRule, type Identity } from '@stockgraph/auth';
+import { dataPolicies, decide, readFieldRules, type FieldRule, type Identity } from '@stockgraph/auth';
 import { ForbiddenError, UnauthenticatedError } from '@stockgraph/graphql-kit';
 import {
   getNamedType,
@@ -15,9 +15,6 @@ import {
 } from 'graphql';
 import { authorizationCache } from './authorization-cache.js';
 
-/** Policies the subgraphs check with data (ownership); here they only require a signed-in caller. */
-export const DATA_POLICIES: ReadonlySet<string> = new Set(['self-or-admin', 'order-owner-or-manager']);
-
 export interface Denial {
   /** Response path, aliases included, e.g. "orders.edges.node.customer.phone". */
   path: string;
@@ -31,6 +28,8 @@ interface Walk {
   /** Coerced variables, defaults applied; null when they do not coerce. */
   variables: Record<string, unknown> | null;
   rules: Map<string, FieldRule>;
+  /** Policies the subgraphs check with data (ownership); here they only require a signed-in caller. */
+  dataPolicies: ReadonlySet<string>;
   identity: Identity | null;
   denied: Denial[];
   unauthenticated: boolean;
@@ -90,7 +89,7 @@ function walk(state: Walk, typeName: string, selectionSet: SelectionSetNode, pat
     const responsePath = [...path, selection.alias?.value ?? name];
     if (!isObjectType(type)) continue;
     const coordinate = `${typeName}.${name}`;
-    const decision = decide(state.rules.get(coordinate), state.identity, DATA_POLICIES);
+    const decision = decide(state.rules.get(coordinate), state.identity, state.dataPolicies);
     if (decision !== 'allow') {
       state.denied.push({ path: responsePath.join('.'), field: coordinate });
       if (decision === 'unauthenticated') state.unauthenticated = true;
@@ -106,6 +105,7 @@ function walk(state: Walk, typeName: string, selectionSet: SelectionSetNode, pat
 export function deniedFields(
   schema: GraphQLSchema,
   rules: Map<string, FieldRule>,
+  policies: ReadonlySet<string>,
   operation: OperationDefinitionNode,
   fragments: FragmentDefinitionNode[],
   rawVariables: Record<string, unknown>,
@@ -125,6 +125,7 @@ export function deniedFields(
     fragments: new Map(fragments.map((f) => [f.name.value, f])),
     variables,
     rules,
+    dataPolicies: policies,
     identity,
     denied: [],
     unauthenticated: false,
@@ -148,11 +149,14 @@ export interface AuthorizationContext {
 export function authorizationPlugin<C extends AuthorizationContext>(): ApolloServerPlugin<C> {
   let rules = new Map<string, FieldRule>();
   const decisions = authorizationCache();
+  let policies: ReadonlySet<string> = new Set();
   return {
     async serverWillStart() {
       return {
         schemaDidLoadOrUpdate({ coreSupergraphSdl }) {
-          if (coreSupergraphSdl) rules = readFieldRules(parse(coreSupergraphSdl));
+          if (!coreSupergraphSdl) return;
+          rules = readFieldRules(parse(coreSupergraphSdl));
+          policies = dataPolicies(rules.values());
           decisions.clear();
         },
       };
@@ -166,7 +170,7 @@ export function authorizationPlugin<C extends AuthorizationContext>(): ApolloSer
           if (!operation) return; // graphql-js has already refused a document without a runnable operation
           const { identity } = contextValue;
           const { denied, unauthenticated } = decisions.decide(document, operation, identity?.scopes ?? null, () =>
-            deniedFields(schema, rules, operation, fragments, request.variables ?? {}, identity),
+            deniedFields(schema, rules, policies, operation, fragments, request.variables ?? {}, identity),
           );
           if (denied.length === 0) return;
           if (contextValue.tokenError) throw contextValue.tokenError;

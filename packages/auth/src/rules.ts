@@ -50,12 +50,25 @@ export function readFieldRules(document: DocumentNode): Map<string, FieldRule> {
   return rules;
 }
 
+/**
+ * The policies an identity alone cannot decide: every policy the rules name except `public`. Each is
+ * implemented by the subgraph whose SDL names it (its `policies.ts`), which checks it with data; the
+ * gateway, reading them from the supergraph, only requires a signed-in caller for them. So a new
+ * `@policy` in a subgraph needs no gateway change.
+ */
+export function dataPolicies(rules: Iterable<FieldRule>): Set<string> {
+  const names = new Set<string>();
+  for (const rule of rules) for (const all of rule.policies ?? []) for (const name of all) names.add(name);
+  names.delete(PUBLIC_POLICY);
+  return names;
+}
+
 export type Decision = 'allow' | 'unauthenticated' | 'forbidden';
 
 /**
  * Decides what can be decided from the caller's identity alone. Policies other than `public` need
- * data (who created an order, whose email it is); `dataPolicies` names those the caller's service
- * checks later, so here they only require a signed-in caller. Unknown policies deny: fail closed.
+ * data (who created an order, whose email it is); `dataPolicies` names those the owning service
+ * checks later, so here they only require a signed-in caller. Any other policy denies: fail closed.
  */
 export function decide(
   rule: FieldRule | undefined,

@@ -1,23 +1,29 @@
 import { ForbiddenError, UnauthenticatedError } from '@stockgraph/graphql-kit';
 import type { DocumentNode, GraphQLResolveInfo } from 'graphql';
-import { allow, deny, rule, shield } from 'graphql-shield';
+import { allow, deny, rule, shield, type IRule } from 'graphql-shield';
 import type { Identity } from './roles.js';
-import { decide, readFieldRules, type FieldRule } from './rules.js';
+import { dataPolicies, decide, readFieldRules, type FieldRule } from './rules.js';
 
 export interface AuthContext {
   identity: Identity | null;
 }
 
-/** A data-dependent policy: true when the caller may use this field on this parent. */
-export type Policy<C extends AuthContext = AuthContext> = (
-  parent: any,
-  args: Record<string, unknown>,
-  context: C,
-  info: GraphQLResolveInfo,
-) => boolean | Promise<boolean>;
+interface PolicyCheck<C extends AuthContext> {
+  // Written as a method so a policy may declare the parent its field lives on (`(order: OrderRow) =>`):
+  // the shield only calls it on fields that name it, whose parent the schema fixes.
+  check(
+    parent: unknown,
+    args: Record<string, unknown>,
+    context: C,
+    info: GraphQLResolveInfo,
+  ): boolean | Promise<boolean>;
+}
 
-function denial(identity: Identity | null, field: string): Error {
-  return identity
+/** A data-dependent policy: true when the caller may use this field on this parent. */
+export type Policy<C extends AuthContext = AuthContext> = PolicyCheck<C>['check'];
+
+function denial(signedIn: boolean, field: string): Error {
+  return signedIn
     ? new ForbiddenError(`Your role may not use ${field}`, { field })
     : new UnauthenticatedError(`Sign in to use ${field}`, { field });
 }
@@ -28,7 +34,7 @@ function toShieldRule<C extends AuthContext>(field: string, fieldRule: FieldRule
   return rule(`auth:${field}`, { cache: needsData ? 'no_cache' : 'contextual' })(
     async (parent, args, context: C, info) => {
       const decision = decide(fieldRule, context.identity, dataPolicies);
-      if (decision !== 'allow') return denial(decision === 'unauthenticated' ? null : context.identity, field);
+      if (decision !== 'allow') return denial(decision !== 'unauthenticated' && !!context.identity, field);
       if (!needsData) return true;
       for (const all of fieldRule.policies ?? []) {
         let passed = true;
@@ -59,19 +65,25 @@ export function shieldFromSchema<C extends AuthContext>(
   const entities = rule('auth:_entities', { cache: 'contextual' })(async (_parent, _args, context: AuthContext) =>
     context.identity ? true : new UnauthenticatedError('Sign in to use _entities', { field: 'Query._entities' }),
   );
-  const tree: Record<string, Record<string, unknown>> = {
+  const tree: Record<string, Record<string, IRule | typeof allow>> = {
     Query: { _service: allow, _entities: entities },
     _Service: { sdl: allow },
   };
-  for (const [key, fieldRule] of readFieldRules(typeDefs)) {
+  const rules = readFieldRules(typeDefs);
+  // The gateway lets a signed-in caller through every policy the SDL names; one without code here
+  // would deny every such request, so the service refuses to start instead.
+  const missing = [...dataPolicies(rules.values())].filter((name) => !Object.hasOwn(policies, name));
+  if (missing.length > 0)
+    throw new Error(`@policy names ${missing.join(', ')}, which this service does not implement (policies.ts)`);
+  for (const [key, fieldRule] of rules) {
     const [type, field] = key.split('.') as [string, string];
     tree[type] ??= {};
     tree[type][field] = toShieldRule(key, fieldRule, policies);
   }
-  return shield(tree as never, {
+  return shield(tree, {
     fallbackRule: deny,
     allowExternalErrors: true,
     fallbackError: async (_thrown, _parent, _args, context, info) =>
-      denial((context as unknown as AuthContext).identity, `${info.parentType.name}.${info.fieldName}`),
+      denial('identity' in context && !!context.identity, `${info.parentType.name}.${info.fieldName}`),
   });
 }

@@ -153,7 +153,7 @@ export function productionProblems(env: SubgraphEnv): string[] {
   return problems;
 }
 
-export function parseSubgraphEnv<Extra extends z.ZodRawShape = {}>(
+export function parseSubgraphEnv<Extra extends z.ZodRawShape = Record<never, never>>(
   service: string,
   defaultPort: number,
   source: NodeJS.ProcessEnv = process.env,

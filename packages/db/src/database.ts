@@ -1,16 +1,28 @@
 import { PGlite } from '@electric-sql/pglite';
 import type { Logger } from '@stockgraph/logger';
 import { sql } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 
+/** Anything that runs queries: the pool or a transaction (a `Tx` is a `Database` too). */
 export type Database<TSchema extends Record<string, unknown> = Record<string, never>> = PgDatabase<
   PgQueryResultHKT,
   TSchema
+>;
+
+/**
+ * An open transaction. Write paths whose changes must commit together with their outbox rows take a
+ * `Tx`, so handing them the pool (which would commit each statement on its own) does not compile.
+ */
+export type Tx<TSchema extends Record<string, unknown> = Record<string, never>> = PgTransaction<
+  PgQueryResultHKT,
+  TSchema,
+  ExtractTablesWithRelations<TSchema>
 >;
 
 export interface DatabaseOptions<TSchema extends Record<string, unknown>> {
@@ -55,12 +67,12 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
       // Notices (e.g. "schema already exists, skipping") are expected during migrations.
       onnotice: () => {},
     });
-    const db = drizzlePostgres({ client, schema, logger }) as unknown as Database<TSchema>;
+    const db = drizzlePostgres({ client, schema, logger });
     return {
       db,
       driver: 'postgres',
       migrate: (migrationsFolder, migrationsSchema) =>
-        migratePostgres(db as never, { migrationsFolder, migrationsSchema, migrationsTable: '__drizzle_migrations' }),
+        migratePostgres(db, { migrationsFolder, migrationsSchema, migrationsTable: '__drizzle_migrations' }),
       ping: async () => {
         await client`select 1`;
       },
@@ -70,12 +82,12 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
 
   const owned = !options.pglite;
   const client = options.pglite ?? (await PGlite.create(options.pgliteDir ?? 'memory://'));
-  const db = drizzlePglite({ client, schema, logger }) as unknown as Database<TSchema>;
+  const db = drizzlePglite({ client, schema, logger });
   return {
     db,
     driver: 'pglite',
     migrate: (migrationsFolder, migrationsSchema) =>
-      migratePglite(db as never, { migrationsFolder, migrationsSchema, migrationsTable: '__drizzle_migrations' }),
+      migratePglite(db, { migrationsFolder, migrationsSchema, migrationsTable: '__drizzle_migrations' }),
     ping: async () => {
       await db.execute(sql`select 1`);
     },

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { primaryKey, text, timestamp, uuid, type PgSchema } from 'drizzle-orm/pg-core';
-import type { Database } from './database.js';
+import type { Tx } from './database.js';
 
 /** Keys clients send with a creating mutation so that a retry returns the first attempt's result. */
 export function idempotencyKeysTable(schema: PgSchema) {
@@ -28,8 +28,8 @@ export type Once = { outcome: 'created' | 'replayed'; id: string } | { outcome: 
  * with the same key waits on the key's row until the first commits, then replays its result; the same
  * key with a different request is a conflict; if the first attempt rolls back, the key is free again.
  */
-export async function once(
-  tx: Database<any>,
+export async function once<TSchema extends Record<string, unknown>>(
+  tx: Tx<TSchema>,
   table: IdempotencyKeysTable,
   claim: { userId: string; key: string; request: unknown },
   create: () => Promise<string>,

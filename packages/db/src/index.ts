@@ -4,3 +4,4 @@ export * from './columns.js';
 export * from './arrays.js';
 export * from './idempotency.js';
 export * from './roles.js';
+export * from './transact.js';

@@ -36,7 +36,7 @@ const quoteIdent = (value: string) => `"${value.replace(/"/g, '""')}"`;
 export async function grantServiceRoles(adminUrl: string, roles: ServiceRole[]): Promise<void> {
   const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
   try {
-    const [{ db }] = (await sql`select current_database() as db`) as unknown as [{ db: string }];
+    const [{ db }] = await sql<[{ db: string }]>`select current_database() as db`;
     for (const { schema, role, password } of roles) {
       const exists = await sql`select 1 from pg_roles where rolname = ${role}`;
       if (exists.length === 0) await sql`create role ${sql(role)} login`;

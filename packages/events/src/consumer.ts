@@ -1,14 +1,14 @@
 import { hostname } from 'node:os';
-import type { Database } from '@stockgraph/db';
+import type { Database, Tx } from '@stockgraph/db';
 import type { Logger } from '@stockgraph/logger';
 import type { Delivery, Envelope, EventBus } from './bus.js';
 import { isMissingGroup } from './missing-group.js';
 import type { ProcessedEventsTable } from './tables.js';
+import { deadLetterStream, UnprocessableEvent, type ParkedEvent } from './unprocessable.js';
+import { newId } from '@stockgraph/ids';
 
-type AnyDatabase = Database<any>;
-
-export interface ConsumerOptions {
-  db: AnyDatabase;
+export interface ConsumerOptions<TSchema extends Record<string, unknown>> {
+  db: Database<TSchema>;
   bus: EventBus;
   processed: ProcessedEventsTable;
   stream: string;
@@ -16,12 +16,14 @@ export interface ConsumerOptions {
   /** Unique per process; defaults to host and pid. */
   consumer?: string;
   /** Applies one event inside the transaction that records it as processed. */
-  handle: (envelope: Envelope, tx: AnyDatabase) => Promise<void>;
+  handle: (envelope: Envelope, tx: Tx<TSchema>) => Promise<void>;
   logger: Logger;
   /** Pending deliveries idle this long belong to a dead consumer and are taken over. */
   claimIdleMs?: number;
   /** Called after each commit, before the acknowledgement (relay wake-ups; crash tests). */
   afterCommit?: (delivery: Delivery) => void | Promise<void>;
+  /** Called for each event parked on the dead-letter stream (the parked-events metric). */
+  onParked?: (parked: ParkedEvent) => void;
 }
 
 export interface Consumer {
@@ -33,7 +35,7 @@ export interface Consumer {
  * transaction that applies it (a redelivery finds the record and changes nothing), acknowledged only
  * after that commit, and re-claimed from a consumer that died before acknowledging.
  */
-export function startConsumer(options: ConsumerOptions): Consumer {
+export function startConsumer<TSchema extends Record<string, unknown>>(options: ConsumerOptions<TSchema>): Consumer {
   const { db, bus, processed, stream, group, handle, logger } = options;
   const consumer = options.consumer ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const claimIdleMs = options.claimIdleMs ?? 15_000;
@@ -41,16 +43,41 @@ export function startConsumer(options: ConsumerOptions): Consumer {
   let lastClaim = 0;
   let failures = 0;
 
+  /**
+   * Parks an event no retry can apply, then lets it be acknowledged: the stream moves on, and the
+   * event with its reason waits on the dead-letter stream. If that publish fails the delivery stays
+   * pending and is parked on a later claim.
+   */
+  const park = async (delivery: Delivery, error: UnprocessableEvent) => {
+    const parked: ParkedEvent = { stream, group, kind: error.kind, reason: error.reason, envelope: delivery.envelope };
+    await bus.publish(deadLetterStream(stream), {
+      id: newId(),
+      type: 'EventParked',
+      occurredAt: new Date().toISOString(),
+      payload: parked,
+    });
+    logger.warn(
+      { stream, group, event: delivery.envelope.type, eventId: delivery.envelope.id, reason: error.reason },
+      'event cannot be applied; parked on the dead-letter stream',
+    );
+    options.onParked?.(parked);
+  };
+
   const apply = async (delivery: Delivery) => {
     const { envelope } = delivery;
-    await db.transaction(async (tx) => {
-      const fresh = await tx
-        .insert(processed)
-        .values({ eventId: envelope.id, type: envelope.type })
-        .onConflictDoNothing()
-        .returning({ id: processed.eventId });
-      if (fresh.length > 0) await handle(envelope, tx as AnyDatabase);
-    });
+    try {
+      await db.transaction(async (tx) => {
+        const fresh = await tx
+          .insert(processed)
+          .values({ eventId: envelope.id, type: envelope.type })
+          .onConflictDoNothing()
+          .returning({ id: processed.eventId });
+        if (fresh.length > 0) await handle(envelope, tx);
+      });
+    } catch (error) {
+      if (!(error instanceof UnprocessableEvent)) throw error;
+      await park(delivery, error);
+    }
     await options.afterCommit?.(delivery);
     await bus.ack(stream, group, [delivery.deliveryId]);
   };

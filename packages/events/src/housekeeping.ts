@@ -21,8 +21,8 @@ export const DEFAULT_RETENTION: Retention = { eventsMs: 7 * 86_400_000, processe
  * Keeps the event machinery from growing without bound: trims the service's own streams, deletes
  * published outbox rows and old processed-event records. Runs at start and then hourly.
  */
-export function startHousekeeping(options: {
-  db: Database<any>;
+export function startHousekeeping<TSchema extends Record<string, unknown>>(options: {
+  db: Database<TSchema>;
   bus: EventBus;
   outbox?: OutboxTable;
   processed?: ProcessedEventsTable;

@@ -1,15 +1,13 @@
-import type { Database } from '@stockgraph/db';
+import type { Database, Tx } from '@stockgraph/db';
 import { newId } from '@stockgraph/ids';
 import type { Logger } from '@stockgraph/logger';
 import { asc, count, inArray, isNull } from 'drizzle-orm';
 import type { Envelope, EventBus } from './bus.js';
 import type { OutboxTable } from './tables.js';
 
-type AnyDatabase = Database<any>;
-
-/** Adds events to the outbox inside the caller's transaction. */
-export async function enqueue(
-  tx: AnyDatabase,
+/** Adds events to the outbox inside the caller's transaction (a `Tx`: the pool would commit them alone). */
+export async function enqueue<TSchema extends Record<string, unknown>>(
+  tx: Tx<TSchema>,
   outbox: OutboxTable,
   stream: string,
   events: { type: string; payload: unknown }[],
@@ -31,8 +29,8 @@ export interface Relay {
  * a row is marked published only after the bus took it, so a crash or an unreachable Redis means the
  * row is published again later (consumers deduplicate), never lost.
  */
-export function startRelay(options: {
-  db: AnyDatabase;
+export function startRelay<TSchema extends Record<string, unknown>>(options: {
+  db: Database<TSchema>;
   outbox: OutboxTable;
   bus: EventBus;
   logger: Logger;

@@ -1,8 +1,17 @@
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import type { PGlite } from '@electric-sql/pglite';
 import type { SubgraphEnv } from '@stockgraph/config';
-import { maintainPartitions, openDatabase, type Database, type PartitionedTable } from '@stockgraph/db';
+import {
+  maintainPartitions,
+  openDatabase,
+  transact,
+  type Database,
+  type PartitionedTable,
+  type Transact,
+  type Tx,
+} from '@stockgraph/db';
 import { createLogger, type Logger } from '@stockgraph/logger';
 import {
   bearerToken,
@@ -30,7 +39,7 @@ import {
   type ProcessedEventsTable,
 } from '@stockgraph/events';
 import { GraphQLError, type DocumentNode } from 'graphql';
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { createMetrics, requestScope } from './metrics.js';
 import { gatewayOnly } from './gateway-only.js';
 import { inputGuardPlugin } from './input-guard.plugin.js';
@@ -38,10 +47,30 @@ import { revocationCheck } from './revocation-check.js';
 import { startService, type RunningService } from './service.js';
 import { unreachableDatabase } from './startup.js';
 
+/** One stream a subgraph consumes: each event is applied inside the transaction that records it processed. */
+export interface ConsumerDefinition<TSchema extends Record<string, unknown>> {
+  stream: string;
+  group: string;
+  handle: (envelope: Envelope, tx: Tx<TSchema>, services: SubgraphServices<TSchema>) => Promise<void>;
+  /** Runs once the event's effect is committed. */
+  afterCommit?: (envelope: Envelope) => void;
+}
+
+/**
+ * What a subgraph's bootstrap hook hands back: the per-request context factory, closing over the
+ * long-lived services the hook created once (so nothing lives in module-level state), the consumers
+ * that need those services, and how to stop them.
+ */
+export interface Bootstrapped<TSchema extends Record<string, unknown>, TContext extends AuthContext> {
+  context: (identity: Identity | null, req: Request) => TContext;
+  consumers?: ConsumerDefinition<TSchema>[];
+  stop?: () => void | Promise<void>;
+}
+
 export interface SubgraphDefinition<TSchema extends Record<string, unknown>, TContext extends AuthContext> {
   name: string;
   typeDefs: DocumentNode;
-  resolvers: unknown;
+  resolvers: GraphQLResolverMap<TContext>;
   dbSchema: TSchema;
   /** The Postgres schema the service owns; its migrations are recorded there too. */
   pgSchema: string;
@@ -49,14 +78,21 @@ export interface SubgraphDefinition<TSchema extends Record<string, unknown>, TCo
   partitionedTables?: PartitionedTable[];
   /** Inserts the demo data when the service's tables are empty; must be a no-op otherwise. */
   seed?: (db: Database<TSchema>, logger: Logger) => Promise<void>;
-  createContext: (
+  /**
+   * Runs once the database is ready and the relay runs, before consumers and requests: creates the
+   * service's long-lived parts and returns the context factory every request goes through.
+   */
+  bootstrap?: (
+    db: Database<TSchema>,
+    services: SubgraphServices<TSchema>,
+  ) => Bootstrapped<TSchema, TContext> | Promise<Bootstrapped<TSchema, TContext>>;
+  /** The context factory of a subgraph without `bootstrap` (superseded by it). */
+  createContext?: (
     db: Database<TSchema>,
     identity: Identity | null,
     req: Request,
-    services: SubgraphServices,
+    services: SubgraphServices<TSchema>,
   ) => TContext;
-  /** Background work started with the service and stopped with it (the saga's retries). */
-  background?: (db: Database<TSchema>, services: SubgraphServices) => { stop(): void };
   /** Data-dependent authorization policies named by `@policy` in the SDL (ownership rules). */
   policies?: Record<string, Policy<TContext>>;
   /** The service's side of the event bus: its outbox, and the streams it consumes. */
@@ -67,18 +103,14 @@ export interface SubgraphDefinition<TSchema extends Record<string, unknown>, TCo
     idempotency?: { table: PgTable; createdAt: PgColumn };
     outbox?: OutboxTable;
     processed?: ProcessedEventsTable;
-    consumers?: {
-      stream: string;
-      group: string;
-      handle: (envelope: Envelope, tx: Database<TSchema>, services: SubgraphServices) => Promise<void>;
-      /** Runs once the event's effect is committed. */
-      afterCommit?: (envelope: Envelope) => void;
-    }[];
+    consumers?: ConsumerDefinition<TSchema>[];
   };
 }
 
 /** What a request or an event handler may use beyond the database. */
-export interface SubgraphServices {
+export interface SubgraphServices<TSchema extends Record<string, unknown> = Record<string, never>> {
+  /** Runs a write and its outbox rows in one transaction, then publishes them without waiting for the relay's tick. */
+  transact: Transact<TSchema>;
   /** Publish outbox rows now instead of at the relay's next tick; call after committing them. */
   wakeRelay(): void;
   logger: Logger;
@@ -93,8 +125,6 @@ export interface SubgraphRuntime {
   verifier?: TokenVerifier;
   /** Extra HTTP routes (the users service's JWKS and session check). */
   routes?: (app: Express) => void;
-  /** Runs once the database is migrated and seeded, before the first request is served. */
-  prepare?: (db: Database<any>, registry: Registry) => void | Promise<void>;
   /** Ended sessions; by default the list in Redis (REDIS_URL), else this process's own. */
   revocations?: RevocationList;
   /** The embedded launcher shares one in-process bus; otherwise REDIS_URL or a private in-process bus. */
@@ -119,8 +149,8 @@ export async function withStatus<T>(status: number, work: () => Promise<T>): Pro
 }
 
 /**
- * The service's side of the event bus: the relay publishing its outbox, the consumers of the streams
- * it follows, its background work and the housekeeping of it all.
+ * The service's side of the event bus: the relay publishing its outbox, the bootstrap hook's services,
+ * the consumers of the streams it follows and the housekeeping of it all.
  */
 async function startEvents<TSchema extends Record<string, unknown>, TContext extends AuthContext>(
   definition: SubgraphDefinition<TSchema, TContext>,
@@ -129,13 +159,22 @@ async function startEvents<TSchema extends Record<string, unknown>, TContext ext
   env: Readonly<SubgraphEnv>,
   logger: Logger,
   metrics: ReturnType<typeof createMetrics>,
-): Promise<{ services: SubgraphServices; stop(): Promise<void> }> {
+): Promise<{
+  services: SubgraphServices<TSchema>;
+  context: Bootstrapped<TSchema, TContext>['context'];
+  stop(): Promise<void>;
+}> {
   const events = definition.events;
   const bus =
     sharedBus ?? (env.REDIS_URL ? await createRedisBus(env.REDIS_URL, env.EVENTS_PREFIX, logger) : createMemoryBus());
   if (!sharedBus && !env.REDIS_URL && events) logger.warn('no REDIS_URL: events reach only services in this process');
   const relay = events?.outbox ? startRelay({ db, outbox: events.outbox, bus, logger }) : null;
-  const services: SubgraphServices = { wakeRelay: () => relay?.wake(), logger };
+  const wakeRelay = () => relay?.wake();
+  const services: SubgraphServices<TSchema> = {
+    transact: (work) => transact(db, work, wakeRelay),
+    wakeRelay,
+    logger,
+  };
   if (relay) {
     new Gauge({
       name: 'stockgraph_outbox_lag',
@@ -146,23 +185,36 @@ async function startEvents<TSchema extends Record<string, unknown>, TContext ext
       },
     });
   }
-  const consumers = (events?.consumers ?? []).map((c) =>
-    startConsumer({
-      db,
-      bus,
-      processed: events!.processed!,
-      stream: c.stream,
-      group: c.group,
-      logger,
-      claimIdleMs: env.EVENTS_CLAIM_IDLE_MS,
-      handle: (envelope, tx) => c.handle(envelope, tx as Database<TSchema>, services),
-      afterCommit: (delivery) => {
-        relay?.wake();
-        c.afterCommit?.(delivery.envelope);
-      },
-    }),
-  );
-  const task = definition.background?.(db, services);
+  const parked = new Counter({
+    name: 'stockgraph_events_parked_total',
+    help: 'Events no retry could apply (unknown type, payload refused by its contract), parked on <stream>.dead-letter',
+    labelNames: ['stream', 'group', 'kind'] as const,
+    registers: [metrics.registry],
+  });
+  const booted = await bootstrap(definition, db, services);
+  const processed = events?.processed;
+  const definitions = [...(events?.consumers ?? []), ...(booted.consumers ?? [])];
+  if (definitions.length > 0 && !processed)
+    throw new Error(`${definition.name} consumes events without a processed-events table`);
+  const consumers = processed
+    ? definitions.map((c) =>
+        startConsumer({
+          db,
+          bus,
+          processed,
+          stream: c.stream,
+          group: c.group,
+          logger,
+          claimIdleMs: env.EVENTS_CLAIM_IDLE_MS,
+          handle: (envelope, tx) => c.handle(envelope, tx, services),
+          afterCommit: (delivery) => {
+            relay?.wake();
+            c.afterCommit?.(delivery.envelope);
+          },
+          onParked: (event) => parked.inc({ stream: event.stream, group: event.group, kind: event.kind }),
+        }),
+      )
+    : [];
   const housekeeping = events
     ? startHousekeeping({
         db,
@@ -176,20 +228,36 @@ async function startEvents<TSchema extends Record<string, unknown>, TContext ext
     : null;
   return {
     services,
+    context: booted.context,
     stop: async () => {
-      task?.stop();
       housekeeping?.stop();
       await Promise.all(consumers.map((c) => c.stop()));
+      await booted.stop?.();
       await relay?.stop();
       if (!sharedBus) await bus.close();
     },
   };
 }
 
+/** The subgraph's bootstrap hook, or for a subgraph without one its plain context factory. */
+async function bootstrap<TSchema extends Record<string, unknown>, TContext extends AuthContext>(
+  definition: SubgraphDefinition<TSchema, TContext>,
+  db: Database<TSchema>,
+  services: SubgraphServices<TSchema>,
+): Promise<Bootstrapped<TSchema, TContext>> {
+  if (definition.bootstrap) return definition.bootstrap(db, services);
+  const { createContext } = definition;
+  if (!createContext) throw new Error(`${definition.name} defines neither bootstrap nor createContext`);
+  return { context: (identity, req) => createContext(db, identity, req, services) };
+}
+
 /** Opens the database, migrates, keeps partitions ahead, seeds (development), and serves. */
 export async function startSubgraph<TSchema extends Record<string, unknown>, TContext extends AuthContext>(
   definition: SubgraphDefinition<TSchema, TContext>,
-  runtime: SubgraphRuntime,
+  runtime: SubgraphRuntime & {
+    /** Runs once the database is migrated and seeded, before the first request is served. */
+    prepare?: (db: Database<NoInfer<TSchema>>, registry: Registry) => void | Promise<void>;
+  },
 ): Promise<RunningSubgraph<TSchema>> {
   const { env } = runtime;
   const logger = runtime.logger ?? createLogger(definition.name, env.LOG_LEVEL);
@@ -219,13 +287,8 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
     await runtime.prepare?.(handle.db, metrics.registry);
     const events = await startEvents(definition, handle.db, runtime.bus, env, logger, metrics);
     cleanup.push(events.stop);
-    const { services } = events;
     const schema = applyMiddleware(
-      buildSubgraphSchema({
-        typeDefs: definition.typeDefs,
-        // Codegen's resolver types are stricter than Apollo's map type; buildSubgraphSchema checks them against the SDL.
-        resolvers: definition.resolvers as never,
-      }),
+      buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: definition.resolvers }]),
       shieldFromSchema(definition.typeDefs, definition.policies ?? {}),
     );
     const revocations = await revocationCheck(env, runtime.revocations, logger);
@@ -250,7 +313,7 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
           const token = bearerToken(req.headers.authorization);
           return token ? verify(token) : null;
         });
-        return definition.createContext(handle.db, identity, req, services);
+        return events.context(identity, req);
       },
       readiness: { database: () => handle.ping() },
       introspection: env.NODE_ENV !== 'production',

@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { customersStream } from '@stockgraph/contracts';
 import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '@stockgraph/server';
 import { parse } from 'graphql';
 import { createContext, type Context } from './context.js';
 import * as dbSchema from './db/schema.js';
 import { idempotencyKeys, outbox } from './db/schema.js';
-import { CUSTOMERS_STREAM } from './registry.js';
 import { seedDemoData } from './db/seed.js';
+import { CustomerService } from './domain/customer.service.js';
 import { resolvers } from './resolvers/index.js';
+
+export { DEFAULT_PORT, parseCustomersEnv } from './env.js';
 
 export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
 
@@ -19,15 +22,16 @@ export const customersSubgraph: SubgraphDefinition<typeof dbSchema, Context> = {
   pgSchema: 'customers',
   migrationsFolder: fileURLToPath(new URL('./db/migrations', import.meta.url)),
   seed: seedDemoData,
-  createContext: (db, identity, _req, services) => createContext(db, identity, services),
+  bootstrap: (db, services) => {
+    const customers = new CustomerService(db, services.transact);
+    return { context: (identity) => createContext(db, identity, customers) };
+  },
   events: {
-    streams: [CUSTOMERS_STREAM],
+    streams: [customersStream.name],
     outbox,
     idempotency: { table: idempotencyKeys, createdAt: idempotencyKeys.createdAt },
   },
 };
-
-export const DEFAULT_PORT = 4004;
 
 export function startCustomers(runtime: SubgraphRuntime) {
   return startSubgraph(customersSubgraph, runtime);

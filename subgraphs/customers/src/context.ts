@@ -1,19 +1,19 @@
 import type { AuthContext, Identity } from '@stockgraph/auth';
 import type { Database } from '@stockgraph/db';
-import type { SubgraphServices } from '@stockgraph/server';
 import type * as schema from './db/schema.js';
+import type { CustomerService } from './domain/customer.service.js';
 import { createLoaders, type Loaders } from './loaders.js';
-import { CustomerRegistry } from './registry.js';
 
 export interface Context extends AuthContext {
   loaders: Loaders;
-  registry: CustomerRegistry;
+  customers: CustomerService;
 }
 
+/** One request's context: fresh loaders, the service created once at bootstrap. */
 export function createContext(
   db: Database<typeof schema>,
   identity: Identity | null,
-  services: SubgraphServices,
+  customers: CustomerService,
 ): Context {
-  return { loaders: createLoaders(db), identity, registry: new CustomerRegistry(db, services.wakeRelay) };
+  return { loaders: createLoaders(db), identity, customers };
 }

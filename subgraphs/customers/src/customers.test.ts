@@ -1,13 +1,21 @@
 import { generateDemoData } from '@stockgraph/demo-data';
-import { graphql, useSubgraph } from '@stockgraph/testkit';
+import { graphql, useSubgraph, type GraphQLResponse, type UntypedData } from '@stockgraph/testkit';
 import { describe, expect, it } from 'vitest';
 import { startCustomers } from './app.js';
 
 const demo = generateDemoData();
 const service = useSubgraph('customers', startCustomers);
 /** Calls the subgraph with a manager's token (this file tests data, not rules). */
-const call = async (query: string, variables: Record<string, unknown> = {}) =>
-  graphql(service.current.url, query, variables, await service.as('MANAGER'));
+const call = async <T = UntypedData>(query: string, variables: Record<string, unknown> = {}) =>
+  graphql<T>(service.current.url, query, variables, await service.as('MANAGER'));
+
+interface CustomersPage {
+  customers: {
+    totalCount: number;
+    edges: { node: { id: string; name: string } }[];
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  };
+}
 
 describe('customers subgraph', () => {
   it('resolves Customer entities by @key(fields: "id"), null for unknown ids', async () => {
@@ -42,15 +50,16 @@ describe('customers subgraph', () => {
     let after: string | null = null;
     let totalCount = 0;
     for (let guard = 0; guard < 20; guard++) {
-      const page: any = await call(
+      const page: GraphQLResponse<CustomersPage> = await call<CustomersPage>(
         `query ($after: String) { customers(first: 100, after: $after) { totalCount edges { node { id name } } pageInfo { hasNextPage endCursor } } }`,
         { after },
       );
       expect(page.errors).toBeUndefined();
-      totalCount = page.data.customers.totalCount;
-      seen.push(...page.data.customers.edges.map((e: any) => e.node.id));
-      if (!page.data.customers.pageInfo.hasNextPage) break;
-      after = page.data.customers.pageInfo.endCursor;
+      const customers = page.data!.customers;
+      totalCount = customers.totalCount;
+      seen.push(...customers.edges.map((e) => e.node.id));
+      if (!customers.pageInfo.hasNextPage) break;
+      after = customers.pageInfo.endCursor;
     }
     expect(totalCount).toBe(demo.customers.length);
     expect(new Set(seen).size).toBe(demo.customers.length);

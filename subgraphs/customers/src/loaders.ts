@@ -7,7 +7,7 @@ import type * as schema from './db/schema.js';
 export function createLoaders(db: Database<typeof schema>) {
   const customers = new CustomerRepository(db);
   return {
-    repository: customers,
+    customers,
     customerById: new DataLoader((ids: readonly string[]) => customers.findByIds(ids)),
   };
 }

@@ -1,5 +1,5 @@
-import { parseSubgraphEnv } from '@stockgraph/config';
 import { runMain } from '@stockgraph/server';
-import { DEFAULT_PORT, startCustomers } from './app.js';
+import { startCustomers } from './app.js';
+import { parseCustomersEnv } from './env.js';
 
-await runMain(() => startCustomers({ env: parseSubgraphEnv('customers', DEFAULT_PORT) }));
+await runMain(() => startCustomers({ env: parseCustomersEnv() }));

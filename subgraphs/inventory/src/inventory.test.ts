@@ -58,11 +58,12 @@ describe('inventory subgraph', () => {
     const result = await call(
       `{ products(filter: { lowStock: true }, first: 100) { totalCount edges { node { sku available reorderLevel lowStock } } } }`,
     );
-    const nodes = result.data.products.edges.map((e: any) => e.node);
+    type Node = { sku: string; available: number; reorderLevel: number; lowStock: boolean };
+    const nodes: Node[] = result.data.products.edges.map((e: { node: Node }) => e.node);
     expect(nodes.length).toBeGreaterThan(0);
     expect(result.data.products.totalCount).toBe(nodes.length);
     for (const node of nodes) expect(node.available <= node.reorderLevel && node.lowStock).toBe(true);
-    expect(nodes.map((n: any) => n.sku)).toEqual([...nodes.map((n: any) => n.sku)].sort());
+    expect(nodes.map((n) => n.sku)).toEqual([...nodes.map((n) => n.sku)].sort());
   });
 
   it('pages a product ledger newest first with price history', async () => {
@@ -79,9 +80,9 @@ describe('inventory subgraph', () => {
       `query ($id: ID!, $after: String) { product(id: $id) { movements(first: 100, after: $after) { edges { node { id createdAt } } } } }`,
       { id: product.id, after: moves.pageInfo.endCursor },
     );
-    const all = [...moves.edges, ...next.data.product.movements.edges].map((e: any) => e.node);
-    expect(new Set(all.map((m: any) => m.id)).size).toBe(all.length);
-    const times = all.map((m: any) => Date.parse(m.createdAt));
+    const all = [...moves.edges, ...next.data.product.movements.edges].map((e) => e.node);
+    expect(new Set(all.map((m) => m.id)).size).toBe(all.length);
+    const times = all.map((m) => Date.parse(m.createdAt));
     expect(times).toEqual([...times].sort((x, y) => y - x));
   });
 

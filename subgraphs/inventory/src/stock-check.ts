@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { exitOnConfigError, parseEnv, postgresUrl } from '@stockgraph/config';
-import { openDatabase, type Database } from '@stockgraph/db';
+import { openDatabase } from '@stockgraph/db';
 import { createLogger } from '@stockgraph/logger';
 import * as schema from './db/schema.js';
 import { StockRepository, type LedgerMismatch } from './db/stock.repository.js';
@@ -36,9 +36,7 @@ export async function checkStock(
     const stock = new StockRepository(handle.db);
     let rebuilt = 0;
     if (options.rebuild) {
-      rebuilt = await handle.db.transaction((tx) =>
-        new StockRepository(tx as unknown as Database<typeof schema>).rebuildFromLedger(),
-      );
+      rebuilt = await handle.db.transaction((tx) => new StockRepository(tx).rebuildFromLedger());
     }
     return { rebuilt, mismatches: await stock.ledgerMismatches() };
   } finally {

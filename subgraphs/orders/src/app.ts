@@ -1,33 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { atLeast, type Policy } from '@stockgraph/auth';
-import { isUuidV7 } from '@stockgraph/ids';
+import { customersStream, inventoryStream, ordersStream } from '@stockgraph/contracts';
 import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '@stockgraph/server';
 import { parse } from 'graphql';
 import { createContext, type Context } from './context.js';
 import * as dbSchema from './db/schema.js';
 import { idempotencyKeys, outbox, partitionedTables, processedEvents } from './db/schema.js';
 import { seedDemoData } from './db/seed.js';
+import { OutcomeWaiter } from './domain/outcome-waiter.js';
+import { retryStalePending } from './domain/pending-orders.js';
 import type { OrdersEnv } from './env.js';
-import { CUSTOMERS_STREAM, INVENTORY_STREAM, ORDERS_STREAM } from './events.js';
+import { applyCustomersEvent } from './events/customers.handler.js';
+import { announceOutcome, applyInventoryEvent } from './events/inventory.handler.js';
+import { policies } from './policies.js';
 import { resolvers } from './resolvers/index.js';
-import { announceOutcome, applyEvent, retryStalePending } from './saga.js';
 
 export { DEFAULT_PORT, parseOrdersEnv } from './env.js';
+export { policies } from './policies.js';
 
 export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
-
-const policies: Record<string, Policy<Context>> = {
-  // Staff may cancel the orders they placed; managers and admins any. An unknown id passes here and
-  // is answered NOT_FOUND by the resolver.
-  'order-owner-or-manager': async (_parent, args, { identity, loaders }) => {
-    if (!identity) return false;
-    if (atLeast(identity.role, 'MANAGER')) return true;
-    const id = String(args.id ?? '').toLowerCase();
-    const order = isUuidV7(id) ? await loaders.orderById.load(id) : null;
-    return !order || order.createdBy === identity.userId;
-  },
-};
 
 function definition(placeOrderWaitMs: number, sagaRetryMs: number): SubgraphDefinition<typeof dbSchema, Context> {
   return {
@@ -39,23 +30,36 @@ function definition(placeOrderWaitMs: number, sagaRetryMs: number): SubgraphDefi
     migrationsFolder: fileURLToPath(new URL('./db/migrations', import.meta.url)),
     partitionedTables,
     seed: seedDemoData,
-    createContext: (db, identity, _req, services) => createContext(db, identity, services, placeOrderWaitMs),
+    // The waiter lives as long as the process: requests wait on it, the inventory handler wakes them.
+    bootstrap: (db, services) => {
+      const outcomes = new OutcomeWaiter();
+      const announce = announceOutcome(outcomes);
+      const sweep = retryStalePending(services, sagaRetryMs);
+      return {
+        context: (identity) => createContext(db, identity, { ...services, outcomes, placeOrderWaitMs }),
+        consumers: [
+          {
+            stream: inventoryStream.name,
+            group: 'orders',
+            handle: (envelope, tx) => applyInventoryEvent(envelope, tx),
+            // An event the handler could not read was parked by the consumer already.
+            afterCommit: (envelope) => void announce(envelope, null).catch(() => undefined),
+          },
+          {
+            stream: customersStream.name,
+            group: 'orders',
+            handle: (envelope, tx) => applyCustomersEvent(envelope, tx),
+          },
+        ],
+        stop: () => sweep.stop(),
+      };
+    },
     policies,
-    background: (db, services) => retryStalePending(db, services, sagaRetryMs),
     events: {
-      streams: [ORDERS_STREAM],
+      streams: [ordersStream.name],
       idempotency: { table: idempotencyKeys, createdAt: idempotencyKeys.createdAt },
       outbox,
       processed: processedEvents,
-      consumers: [
-        {
-          stream: INVENTORY_STREAM,
-          group: 'orders',
-          handle: (envelope, tx) => applyEvent(envelope, tx),
-          afterCommit: announceOutcome,
-        },
-        { stream: CUSTOMERS_STREAM, group: 'orders', handle: (envelope, tx) => applyEvent(envelope, tx) },
-      ],
     },
   };
 }

@@ -15,6 +15,8 @@ const service = useSubgraph('orders', startOrders, parseOrdersEnv);
 const call = async (query: string, variables: Record<string, unknown> = {}) =>
   graphql(service.current.url, query, variables, await service.as('MANAGER'));
 
+type Edge = { node: { id: string } };
+
 const revenue = (orders: typeof demo.orders) =>
   (
     orders
@@ -44,7 +46,9 @@ describe('orders subgraph', () => {
       total: order.total,
       customer: { id: order.customerId },
     });
-    expect(got.items.map((i: any) => i.product.id).sort()).toEqual(order.items.map((i) => i.productId).sort());
+    expect(got.items.map((i: { product: { id: string } }) => i.product.id).sort()).toEqual(
+      order.items.map((i) => i.productId).sort(),
+    );
   });
 
   it('resolves the Customer fields it contributes, batched across customers', async () => {
@@ -54,13 +58,14 @@ describe('orders subgraph', () => {
       { r: customers.map((c) => ({ __typename: 'Customer', id: c.id })) },
     );
     expect(result.errors).toBeUndefined();
-    result.data._entities.forEach((entity: any, i: number) => {
+    type Entity = { orderCount: number; lifetimeValue: string; orders: { totalCount: number; edges: Edge[] } };
+    result.data._entities.forEach((entity: Entity, i: number) => {
       const mine = demo.orders.filter((o) => o.customerId === customers[i]!.id);
       const newest = [...mine].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()).slice(0, 2);
       expect(entity.orderCount).toBe(mine.length);
       expect(entity.lifetimeValue).toBe(revenue(mine));
       expect(entity.orders.totalCount).toBe(mine.length);
-      expect(entity.orders.edges.map((e: any) => e.node.id)).toEqual(newest.map((o) => o.id));
+      expect(entity.orders.edges.map((e) => e.node.id)).toEqual(newest.map((o) => o.id));
     });
   });
 
@@ -89,13 +94,13 @@ describe('orders subgraph', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let guard = 0; guard < 50; guard++) {
-      const page: any = await call(
+      const page: Awaited<ReturnType<typeof call>> = await call(
         `query ($f: OrderFilter, $after: String) { orders(filter: $f, first: 100, after: $after) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }`,
         { f: { createdFrom: from.toISOString(), createdTo: to.toISOString() }, after },
       );
       expect(page.errors).toBeUndefined();
       expect(page.data.orders.totalCount).toBe(expected.length);
-      seen.push(...page.data.orders.edges.map((e: any) => e.node.id));
+      seen.push(...page.data.orders.edges.map((e: Edge) => e.node.id));
       if (!page.data.orders.pageInfo.hasNextPage) break;
       after = page.data.orders.pageInfo.endCursor;
     }
@@ -117,7 +122,7 @@ describe('orders subgraph', () => {
     );
     expect(result.errors).toBeUndefined();
     const months = [0, 1, 2].map((i) => new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + i, 1)));
-    expect(result.data.orderStats.map((b: any) => b.start)).toEqual(months.map((m) => m.toISOString()));
+    expect(result.data.orderStats.map((b: { start: string }) => b.start)).toEqual(months.map((m) => m.toISOString()));
     const first = demo.orders.filter((o) => o.createdAt >= months[0]! && o.createdAt < months[1]!);
     expect(first.length).toBeGreaterThan(100);
     expect(result.data.orderStats[0]).toMatchObject({ orderCount: first.length, revenue: revenue(first) });
@@ -159,8 +164,8 @@ describe('orders subgraph', () => {
       { eventId: fresh, type: 'T' },
     ]);
     await db.insert(idempotencyKeys).values([
-      { userId: stale, key: 'old-key-0001', requestHash: 'h', orderId: stale, createdAt: old },
-      { userId: fresh, key: 'new-key-0001', requestHash: 'h', orderId: fresh },
+      { userId: stale, key: 'old-key-0001', requestHash: 'h', resultId: stale, createdAt: old },
+      { userId: fresh, key: 'new-key-0001', requestHash: 'h', resultId: fresh },
     ]);
     const housekeeping = startHousekeeping({
       db,

@@ -1,24 +1,28 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { atLeast, bearerToken, createTokenVerifier, localRevocations, type Policy } from '@stockgraph/auth';
+import { bearerToken, createTokenVerifier, localRevocations } from '@stockgraph/auth';
 import { UnauthenticatedError } from '@stockgraph/graphql-kit';
-import { redisRevocations, startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '@stockgraph/server';
 import { createLogger } from '@stockgraph/logger';
-import { Counter } from 'prom-client';
+import { redisRevocations, startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '@stockgraph/server';
 import type { Request } from 'express';
 import { parse } from 'graphql';
-import { Accounts } from './accounts.js';
-import { SessionRepository } from './db/session.repository.js';
+import { Counter, type Registry } from 'prom-client';
 import { createContext, type Context } from './context.js';
 import * as dbSchema from './db/schema.js';
 import { seedDemoData } from './db/seed.js';
+import { SessionRepository } from './db/session.repository.js';
+import type { AttemptOutcome } from './domain/sign-in-throttle.js';
+import { loadSigningKeys } from './domain/signing-keys.js';
+import { UserService } from './domain/user.service.js';
 import type { UsersEnv } from './env.js';
-import { loadSigningKeys } from './keys.js';
+import { policies } from './policies.js';
 import { resolvers } from './resolvers/index.js';
 
 export { DEFAULT_PORT, parseUsersEnv } from './env.js';
 
 export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
+
+type Bootstrap = NonNullable<SubgraphDefinition<typeof dbSchema, Context>['bootstrap']>;
 
 /**
  * The end client's address: the gateway forwards it in X-Forwarded-For, which Express believes only
@@ -28,12 +32,7 @@ function clientAddress(req: Request): string {
   return req.ip ?? req.socket.remoteAddress ?? 'unknown';
 }
 
-const policies: Record<string, Policy<Context>> = {
-  'self-or-admin': (user: { id: string }, _args, { identity }) =>
-    !!identity && (identity.userId === user.id || atLeast(identity.role, 'ADMIN')),
-};
-
-function definition(accounts: () => Accounts): SubgraphDefinition<typeof dbSchema, Context> {
+function definition(bootstrap?: Bootstrap): SubgraphDefinition<typeof dbSchema, Context> {
   return {
     name: 'users',
     typeDefs,
@@ -42,15 +41,44 @@ function definition(accounts: () => Accounts): SubgraphDefinition<typeof dbSchem
     pgSchema: 'users',
     migrationsFolder: fileURLToPath(new URL('./db/migrations', import.meta.url)),
     seed: seedDemoData,
-    createContext: (db, identity, req) => createContext(db, identity, accounts(), clientAddress(req)),
     policies,
+    ...(bootstrap ? { bootstrap } : {}),
   };
 }
 
-/** For tools that only migrate (db:migrate): no keys needed. */
-export const usersSubgraph = definition(() => {
-  throw new Error('usersSubgraph is for migrations; use startUsers to serve');
-});
+/** For tools that only migrate (db:migrate, create-admin): no keys, nothing to serve. */
+export const usersSubgraph = definition();
+
+/** Sign-in and password-check outcomes, registered on the service's own registry once it exists. */
+function attemptCounters() {
+  const counter = (name: string, help: string) =>
+    new Counter({ name, help, labelNames: ['outcome'] as const, registers: [] });
+  const counters = {
+    sign_in: counter(
+      'stockgraph_sign_in_attempts_total',
+      'Sign-in attempts by outcome (success, invalid credentials, refused while locked out)',
+    ),
+    password_change: counter(
+      'stockgraph_password_change_attempts_total',
+      'Checks of the current password by changePassword, by outcome',
+    ),
+  };
+  return {
+    count: (kind: keyof typeof counters, outcome: AttemptOutcome) => counters[kind].inc({ outcome }),
+    register: (registry: Registry) => Object.values(counters).forEach((c) => registry.registerMetric(c)),
+  };
+}
+
+/**
+ * The service the bootstrap hook creates, for the two HTTP entry points that sit outside GraphQL (the
+ * token verifier and the gateway's session check). They are wired before the database exists and
+ * called only after the hook ran, so they wait on this promise instead of reading a variable set later.
+ */
+function startedService() {
+  let resolve: (service: UserService) => void = () => {};
+  const promise = new Promise<UserService>((r) => (resolve = r));
+  return { promise, resolve: (service: UserService) => resolve(service) };
+}
 
 export async function startUsers(runtime: Omit<SubgraphRuntime, 'env'> & { env: UsersEnv }) {
   const { env } = runtime;
@@ -58,7 +86,6 @@ export async function startUsers(runtime: Omit<SubgraphRuntime, 'env'> & { env: 
   const tokenSettings = { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE };
   // The users service signs the tokens, so it verifies them with its own key instead of its JWKS.
   const verify = createTokenVerifier(keys.publicKey, tokenSettings);
-  let accounts: Accounts | undefined;
   const settings = {
     ...tokenSettings,
     accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
@@ -71,29 +98,20 @@ export async function startUsers(runtime: Omit<SubgraphRuntime, 'env'> & { env: 
   const revocations =
     runtime.revocations ?? (env.REDIS_URL ? await redisRevocations(env, env.REDIS_URL, logger) : localRevocations());
   const revoked = (ids: readonly string[]) => revocations.revoke(ids, env.ACCESS_TOKEN_TTL_SECONDS);
+  const attempts = attemptCounters();
+  const started = startedService();
   const running = await startSubgraph(
-    definition(() => accounts!),
+    definition((db, services) => {
+      const users = new UserService(db, services.transact, keys, settings, { revoked, attempt: attempts.count });
+      started.resolve(users);
+      return { context: (identity, req) => createContext(db, identity, users, clientAddress(req)) };
+    }),
     {
       ...runtime,
       logger,
       revocations,
       prepare: async (db, registry) => {
-        const attempts = {
-          sign_in: new Counter({
-            name: 'stockgraph_sign_in_attempts_total',
-            help: 'Sign-in attempts by outcome (success, invalid credentials, refused while locked out)',
-            labelNames: ['outcome'] as const,
-            registers: [registry],
-          }),
-          password_change: new Counter({
-            name: 'stockgraph_password_change_attempts_total',
-            help: 'Checks of the current password by changePassword, by outcome',
-            labelNames: ['outcome'] as const,
-            registers: [registry],
-          }),
-        };
-        const attempt = (kind: keyof typeof attempts, outcome: string) => attempts[kind].inc({ outcome });
-        accounts = new Accounts(db, keys, settings, { revoked, attempt });
+        attempts.register(registry);
         // A revocation committed just before a crash may never have reached the list: publish again
         // every session ended within an access token's lifetime (the list ignores duplicates).
         const since = new Date(Date.now() - env.ACCESS_TOKEN_TTL_SECONDS * 1000);
@@ -101,7 +119,7 @@ export async function startUsers(runtime: Omit<SubgraphRuntime, 'env'> & { env: 
       },
       verifier: async (token) => {
         const identity = await verify(token);
-        if (!(await accounts!.isSessionLive(identity)))
+        if (!(await (await started.promise).isSessionLive(identity)))
           throw new UnauthenticatedError('Session ended; sign in again', { reason: 'SESSION_REVOKED' });
         return identity;
       },
@@ -116,7 +134,7 @@ export async function startUsers(runtime: Omit<SubgraphRuntime, 'env'> & { env: 
             const token = bearerToken(req.headers.authorization);
             if (!token) throw new UnauthenticatedError();
             const identity = await verify(token);
-            const live = await accounts!.isSessionLive(identity);
+            const live = await (await started.promise).isSessionLive(identity);
             res
               .status(live ? 200 : 401)
               .json(live ? { active: true, userId: identity.userId, role: identity.role } : { active: false });

@@ -12,8 +12,8 @@ import { newId } from '@stockgraph/ids';
 import { createLogger } from '@stockgraph/logger';
 import { usersSubgraph } from './app.js';
 import * as dbSchema from './db/schema.js';
-import { UserWriter } from './db/user.repository.js';
-import { hashPassword } from './passwords.js';
+import { UserRepository } from './db/user.repository.js';
+import { hashPassword } from './domain/passwords.js';
 
 try {
   const env = parseEnv('create-admin', {
@@ -31,7 +31,7 @@ try {
   try {
     await handle.migrate(usersSubgraph.migrationsFolder, usersSubgraph.pgSchema);
     const now = new Date();
-    const created = await new UserWriter(handle.db).insert({
+    const created = await new UserRepository(handle.db).insert({
       id: newId(now),
       email: env.ADMIN_EMAIL,
       name: env.ADMIN_NAME,

@@ -7,7 +7,7 @@ import { UserRepository } from './db/user.repository.js';
 export function createLoaders(db: Database<typeof schema>) {
   const users = new UserRepository(db);
   return {
-    repository: users,
+    users,
     userById: new DataLoader((ids: readonly string[]) => users.findByIds(ids)),
   };
 }

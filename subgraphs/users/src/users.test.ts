@@ -3,7 +3,7 @@ import { graphql, useSubgraph } from '@stockgraph/testkit';
 import { describe, expect, it } from 'vitest';
 import { parseUsersEnv, startUsers } from './app.js';
 import { users } from './db/schema.js';
-import { verifyPassword } from './passwords.js';
+import { verifyPassword } from './domain/passwords.js';
 
 const demo = generateDemoData();
 const service = useSubgraph('users', startUsers, (source) => parseUsersEnv({ ...source, LOGIN_MAX_FAILURES: '3' }));
@@ -68,7 +68,7 @@ describe('users subgraph', () => {
 
   it('pages users by email for an admin', async () => {
     const { headers } = await signIn('admin');
-    const first = await graphql(
+    const first = await graphql<{ users: { totalCount: number; edges: { node: { email: string } }[] } }>(
       service.current.url,
       `
         {
@@ -88,8 +88,8 @@ describe('users subgraph', () => {
       {},
       headers,
     );
-    expect(first.data.users.totalCount).toBeGreaterThanOrEqual(4);
-    expect(first.data.users.edges.map((e: any) => e.node.email)).toEqual([
+    expect(first.data!.users.totalCount).toBeGreaterThanOrEqual(4);
+    expect(first.data!.users.edges.map((e) => e.node.email)).toEqual([
       'admin@stockgraph.local',
       'manager@stockgraph.local',
       'staff@stockgraph.local',

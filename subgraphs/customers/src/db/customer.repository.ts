@@ -1,13 +1,9 @@
 import { inKeyOrder, type Database } from '@stockgraph/db';
 import type { Page } from '@stockgraph/graphql-kit';
 import { and, asc, count, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { normalizePhone } from '../domain/customer-input.js';
 import type * as schema from './schema.js';
 import { customers, type CustomerRow, type NewCustomerRow } from './schema.js';
-
-/** Keeps + and digits: "+86 138-0000 0000" and "+8613800000000" are the same phone. */
-export function normalizePhone(phone: string): string {
-  return phone.replace(/[^\d+]/g, '');
-}
 
 function escapeLike(term: string): string {
   return term.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -28,11 +24,12 @@ export class CustomerRepository {
     );
   }
 
+  /** `phone` normalised as stored (see normalizePhone). */
   async findByPhone(phone: string): Promise<CustomerRow | null> {
     const [row] = await this.db
       .select()
       .from(customers)
-      .where(eq(customers.phone, normalizePhone(phone)))
+      .where(eq(customers.phone, phone))
       .orderBy(asc(customers.createdAt))
       .limit(1);
     return row ?? null;

@@ -1,5 +1,5 @@
 import type { CustomerConnectionResolvers } from '../generated/resolvers.js';
 
 export const CustomerConnection: CustomerConnectionResolvers = {
-  totalCount: (connection, _args, { loaders }) => loaders.repository.count(connection.search, connection.withContact),
+  totalCount: (connection, _args, { loaders }) => loaders.customers.count(connection.search, connection.withContact),
 };

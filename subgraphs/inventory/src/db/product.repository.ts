@@ -2,7 +2,8 @@ import { inKeyOrder, type Database } from '@stockgraph/db';
 import type { Page } from '@stockgraph/graphql-kit';
 import { and, asc, count, eq, ilike, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
 import type * as schema from './schema.js';
-import { priceHistory, products, type PriceChangeRow, type ProductRow } from './schema.js';
+import { newId } from '@stockgraph/ids';
+import { priceHistory, products, type NewProductRow, type PriceChangeRow, type ProductRow } from './schema.js';
 
 export interface ProductFilter {
   search?: string | null;
@@ -14,8 +15,49 @@ function escapeLike(term: string): string {
   return term.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/** The product catalogue: its reads, and its writes (each with its price history) inside the caller's transaction. */
 export class ProductRepository {
   constructor(private readonly db: Database<typeof schema>) {}
+
+  async insertProduct(row: NewProductRow, actorId: string | null): Promise<ProductRow | null> {
+    const [created] = await this.db
+      .insert(products)
+      .values(row)
+      .onConflictDoNothing({ target: products.sku })
+      .returning();
+    if (!created) return null;
+    await this.db.insert(priceHistory).values({
+      id: newId(),
+      productId: created.id,
+      unitPrice: created.unitPrice,
+      costPrice: created.costPrice,
+      changedBy: actorId,
+    });
+    return created;
+  }
+
+  async lockProduct(id: string): Promise<ProductRow | null> {
+    const [row] = await this.db.select().from(products).where(eq(products.id, id)).for('update');
+    return row ?? null;
+  }
+
+  async updateProduct(id: string, changes: Partial<NewProductRow>): Promise<ProductRow> {
+    const [row] = await this.db
+      .update(products)
+      .set({ ...changes, updatedAt: new Date() })
+      .where(eq(products.id, id))
+      .returning();
+    return row!;
+  }
+
+  async recordPrice(
+    productId: string,
+    unitPrice: string,
+    costPrice: string | null,
+    actorId: string | null,
+  ): Promise<void> {
+    await this.db.insert(priceHistory).values({ id: newId(), productId, unitPrice, costPrice, changedBy: actorId });
+  }
 
   async findByIds(ids: readonly string[]): Promise<(ProductRow | null)[]> {
     const rows = await this.db

@@ -21,8 +21,7 @@ const BATCH = 1000;
  * Stock columns are the ledger's sums, so the ledger check agrees from the first start.
  */
 export async function seedDemoData(db: Database<typeof schema>, logger: Logger): Promise<void> {
-  await db.transaction(async (tx) => {
-    const t = tx as unknown as Database<typeof schema>;
+  await db.transaction(async (t) => {
     if (!(await new ProductRepository(t).isEmpty())) return;
     const demo = generateDemoData();
     const random = createRandom(7);

@@ -3,11 +3,9 @@ import { newId } from '@stockgraph/ids';
 import { and, eq, gte, inArray, sql } from 'drizzle-orm';
 import type * as schema from './schema.js';
 import {
-  priceHistory,
   products,
   reservations,
   stockMovements,
-  type NewProductRow,
   type NewStockMovementRow,
   type ProductRow,
   type ReservationRow,
@@ -35,49 +33,9 @@ const LEDGER_TOTALS = sql`with ledger as (
   from inventory.stock_movements group by product_id
 )`;
 
-/** Every write to stock: the columns and their ledger rows always change in the same transaction. */
+/** Every write to stock levels: the columns and their ledger rows always change in the same transaction. */
 export class StockRepository {
   constructor(private readonly db: Database<typeof schema>) {}
-
-  async insertProduct(row: NewProductRow, actorId: string | null): Promise<ProductRow | null> {
-    const [created] = await this.db
-      .insert(products)
-      .values(row)
-      .onConflictDoNothing({ target: products.sku })
-      .returning();
-    if (!created) return null;
-    await this.db.insert(priceHistory).values({
-      id: newId(),
-      productId: created.id,
-      unitPrice: created.unitPrice,
-      costPrice: created.costPrice,
-      changedBy: actorId,
-    });
-    return created;
-  }
-
-  async lockProduct(id: string): Promise<ProductRow | null> {
-    const [row] = await this.db.select().from(products).where(eq(products.id, id)).for('update');
-    return row ?? null;
-  }
-
-  async updateProduct(id: string, changes: Partial<NewProductRow>): Promise<ProductRow> {
-    const [row] = await this.db
-      .update(products)
-      .set({ ...changes, updatedAt: new Date() })
-      .where(eq(products.id, id))
-      .returning();
-    return row!;
-  }
-
-  async recordPrice(
-    productId: string,
-    unitPrice: string,
-    costPrice: string | null,
-    actorId: string | null,
-  ): Promise<void> {
-    await this.db.insert(priceHistory).values({ id: newId(), productId, unitPrice, costPrice, changedBy: actorId });
-  }
 
   async ledger(rows: Omit<NewStockMovementRow, 'id' | 'createdAt'>[]): Promise<void> {
     if (rows.length === 0) return;

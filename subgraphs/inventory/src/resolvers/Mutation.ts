@@ -8,10 +8,11 @@ function actor(context: Context) {
 }
 
 export const Mutation: MutationResolvers = {
-  createProduct: (_parent, { input }, context) => context.catalog.createProduct(input, actor(context)),
-  updateProduct: (_parent, { id, input }, context) => context.catalog.updateProduct(parseId(id), input, actor(context)),
+  createProduct: (_parent, { input }, context) => context.products.createProduct(input, actor(context)),
+  updateProduct: (_parent, { id, input }, context) =>
+    context.products.updateProduct(parseId(id), input, actor(context)),
   receiveStock: (_parent, { productId, quantity, note, idempotencyKey }, context) =>
-    context.catalog.receiveStock(parseId(productId, 'productId'), quantity, note, actor(context), idempotencyKey),
+    context.products.receiveStock(parseId(productId, 'productId'), quantity, note, actor(context), idempotencyKey),
   adjustStock: (_parent, { productId, delta, reason, note, idempotencyKey }, context) =>
-    context.catalog.adjustStock(parseId(productId, 'productId'), delta, reason, note, actor(context), idempotencyKey),
+    context.products.adjustStock(parseId(productId, 'productId'), delta, reason, note, actor(context), idempotencyKey),
 };

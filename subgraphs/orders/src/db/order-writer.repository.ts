@@ -3,7 +3,6 @@ import { idTime } from '@stockgraph/ids';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type * as schema from './schema.js';
 import {
-  idempotencyKeys,
   knownCustomers,
   orderItems,
   orders,
@@ -19,24 +18,6 @@ type Status = OrderRow['status'];
 /** The write side of orders: one statement per method, always inside the caller's transaction. */
 export class OrderWriter {
   constructor(private readonly db: Database<typeof schema>) {}
-
-  /** Claims an idempotency key; false when it is taken (by a concurrent or earlier attempt). */
-  async claimKey(userId: string, key: string, requestHash: string, orderId: string): Promise<boolean> {
-    const rows = await this.db
-      .insert(idempotencyKeys)
-      .values({ userId, key, requestHash, orderId })
-      .onConflictDoNothing()
-      .returning({ key: idempotencyKeys.key });
-    return rows.length === 1;
-  }
-
-  async findKey(userId: string, key: string) {
-    const [row] = await this.db
-      .select()
-      .from(idempotencyKeys)
-      .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)));
-    return row ?? null;
-  }
 
   async customerKnown(customerId: string): Promise<boolean> {
     return (

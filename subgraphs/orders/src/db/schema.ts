@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { idempotencyKeysTable } from '@stockgraph/db';
 import { outboxTable, processedEventsTable } from '@stockgraph/events';
 import {
   check,
@@ -86,20 +87,10 @@ export const outbox = outboxTable(ordersSchema);
 export const processedEvents = processedEventsTable(ordersSchema);
 
 /**
- * A client's retry of placeOrder finds the order its first attempt created. Keyed per user, so one
- * user's key never collides with another's; the request hash tells a retry from a reused key.
+ * A client's retry of placeOrder finds the order its first attempt created (`result_id`), through the
+ * shared `once()`. Keyed per user, so one user's key never collides with another's.
  */
-export const idempotencyKeys = ordersSchema.table(
-  'idempotency_keys',
-  {
-    userId: uuid('user_id').notNull(),
-    key: text('key').notNull(),
-    requestHash: text('request_hash').notNull(),
-    orderId: uuid('order_id').notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-  },
-  (t) => [primaryKey({ columns: [t.userId, t.key] })],
-);
+export const idempotencyKeys = idempotencyKeysTable(ordersSchema);
 
 /** Current selling prices, kept from inventory's events: placing an order needs no call to inventory. */
 export const productPrices = ordersSchema.table('product_prices', {

@@ -17,8 +17,7 @@ const BATCH = 1000;
 
 /** Two years of demo orders, in one transaction, only into an empty table. */
 export async function seedDemoData(db: Database<typeof schema>, logger: Logger): Promise<void> {
-  await db.transaction(async (tx) => {
-    const t = tx as unknown as Database<typeof schema>;
+  await db.transaction(async (t) => {
     if (!(await new OrderRepository(t).isEmpty())) return;
     const demo = generateDemoData();
     const first = demo.orders[0]!.createdAt;

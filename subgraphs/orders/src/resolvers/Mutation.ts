@@ -8,7 +8,7 @@ function actor(context: Context) {
 }
 
 export const Mutation: MutationResolvers = {
-  placeOrder: (_parent, { input }, context) => context.desk.place(actor(context), input),
-  cancelOrder: (_parent, { id }, context) => context.desk.cancel(actor(context), parseId(id)),
-  fulfillOrder: (_parent, { id }, context) => context.desk.fulfil(parseId(id)),
+  placeOrder: (_parent, { input }, context) => context.orders.place(actor(context), input),
+  cancelOrder: (_parent, { id }, context) => context.orders.cancel(actor(context), parseId(id)),
+  fulfillOrder: (_parent, { id }, context) => context.orders.fulfil(parseId(id)),
 };

@@ -1,7 +1,7 @@
-import type { Database } from '@stockgraph/db';
+import { transact, type Database } from '@stockgraph/db';
 import { DEMO_PASSWORD, generateDemoData } from '@stockgraph/demo-data';
 import type { Logger } from '@stockgraph/logger';
-import { hashPassword } from '../passwords.js';
+import { hashPassword } from '../domain/passwords.js';
 import type * as schema from './schema.js';
 import { UserRepository } from './user.repository.js';
 
@@ -9,8 +9,8 @@ import { UserRepository } from './user.repository.js';
 export async function seedDemoData(db: Database<typeof schema>, logger: Logger): Promise<void> {
   const { users } = generateDemoData();
   const passwordHash = await hashPassword(DEMO_PASSWORD);
-  await db.transaction(async (tx) => {
-    const repository = new UserRepository(tx as unknown as Database<typeof schema>);
+  await transact(db, async (tx) => {
+    const repository = new UserRepository(tx);
     if (!(await repository.isEmpty())) return;
     await repository.insertMany(users.map((u) => ({ ...u, passwordHash, updatedAt: u.createdAt })));
     logger.info({ users: users.map((u) => u.email) }, 'demo users seeded');

@@ -4,6 +4,13 @@ import { asc, count, eq, inArray, sql } from 'drizzle-orm';
 import type * as schema from './schema.js';
 import { users, type NewUserRow, type UserRow } from './schema.js';
 
+export interface UserChanges {
+  name?: string;
+  role?: UserRow['role'];
+  active?: boolean;
+  passwordHash?: string;
+}
+
 export class UserRepository {
   constructor(private readonly db: Database<typeof schema>) {}
 
@@ -40,17 +47,6 @@ export class UserRepository {
   async insertMany(rows: NewUserRow[]): Promise<void> {
     if (rows.length > 0) await this.db.insert(users).values(rows);
   }
-}
-
-export interface UserChanges {
-  name?: string;
-  role?: UserRow['role'];
-  active?: boolean;
-  passwordHash?: string;
-}
-
-export class UserWriter {
-  constructor(private readonly db: Database<typeof schema>) {}
 
   async findByEmail(email: string): Promise<UserRow | null> {
     const [row] = await this.db.select().from(users).where(eq(users.email, email)).limit(1);

@@ -1,24 +1,25 @@
+import type { Identity } from '@stockgraph/auth';
 import { parseId, UnauthenticatedError } from '@stockgraph/graphql-kit';
 import type { MutationResolvers } from '../generated/resolvers.js';
 
-const signedIn = <T extends { identity: unknown }>(context: T) => {
-  if (!context.identity) throw new UnauthenticatedError();
-  return context.identity as NonNullable<T['identity']>;
+const signedIn = ({ identity }: { identity: Identity | null }): Identity => {
+  if (!identity) throw new UnauthenticatedError();
+  return identity;
 };
 
 export const Mutation: MutationResolvers = {
-  login: (_parent, { email, password }, { accounts, clientAddress }) => accounts.login(email, password, clientAddress),
+  login: (_parent, { email, password }, { users, clientAddress }) => users.login(email, password, clientAddress),
 
-  refreshSession: (_parent, { refreshToken }, { accounts }) => accounts.refresh(refreshToken),
+  refreshSession: (_parent, { refreshToken }, { users }) => users.refresh(refreshToken),
 
-  logout: (_parent, { refreshToken }, context) => context.accounts.logout(signedIn(context), refreshToken),
+  logout: (_parent, { refreshToken }, context) => context.users.logout(signedIn(context), refreshToken),
 
-  createUser: (_parent, { input }, { accounts }) => accounts.createUser(input),
+  createUser: (_parent, { input }, { users }) => users.createUser(input),
 
-  updateUser: (_parent, { id, input }, { accounts }) => accounts.updateUser(parseId(id), input),
+  updateUser: (_parent, { id, input }, { users }) => users.updateUser(parseId(id), input),
 
   changePassword: (_parent, { currentPassword, newPassword }, context) =>
-    context.accounts.changePassword(signedIn(context), currentPassword, newPassword),
+    context.users.changePassword(signedIn(context), currentPassword, newPassword),
 
-  unlockSignIn: (_parent, { email }, { accounts }) => accounts.unlockSignIn(email),
+  unlockSignIn: (_parent, { email }, { users }) => users.unlockSignIn(email),
 };

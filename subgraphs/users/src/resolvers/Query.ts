@@ -8,7 +8,7 @@ export const Query: QueryResolvers = {
 
   users: async (_parent, { first, after }, { loaders }) => {
     const page = toPage({ first, after }, 1);
-    const rows = await loaders.repository.list(page);
+    const rows = await loaders.users.list(page);
     return toConnection(rows, page, (u) => [u.email]);
   },
 };

@@ -1,8 +1,7 @@
-import { rowsOf, type Database } from '@stockgraph/db';
+import type { Database } from '@stockgraph/db';
 import { RateLimitedError } from '@stockgraph/graphql-kit';
-import { eq, inArray, like, or, sql } from 'drizzle-orm';
-import type * as schema from './db/schema.js';
-import { loginThrottle } from './db/schema.js';
+import { LoginThrottleRepository, type LockShape } from '../db/login-throttle.repository.js';
+import type * as schema from '../db/schema.js';
 
 export interface ThrottleSettings {
   /** Failures of one account from one source before that source is locked out of it. */
@@ -45,14 +44,14 @@ const keys = (email: string, source: string) => ({
  * - An admin clears an account's locks with `unlockSignIn(email)`.
  */
 export class SignInThrottle {
-  constructor(
-    private readonly db: Database<typeof schema>,
-    private readonly settings: ThrottleSettings,
-  ) {}
+  private readonly settings: ThrottleSettings;
+  private readonly store: LoginThrottleRepository;
+  private readonly shape: LockShape;
 
-  private async states(wanted: string[]) {
-    const rows = await this.db.select().from(loginThrottle).where(inArray(loginThrottle.key, wanted));
-    return new Map(rows.map((row) => [row.key, row]));
+  constructor(db: Database<typeof schema>, settings: ThrottleSettings) {
+    this.settings = settings;
+    this.store = new LoginThrottleRepository(db);
+    this.shape = { windowMs: WINDOW_MS, baseLockMs: settings.lockSeconds * 1000, maxLockMs: MAX_LOCK_MS };
   }
 
   private refuse(lockedUntil: Date): never {
@@ -60,39 +59,15 @@ export class SignInThrottle {
     throw new RateLimitedError(`Too many failed attempts; try again in ${seconds} s`, seconds);
   }
 
-  /**
-   * Counts an attempt in one statement (concurrent attempts are all counted) and locks the key once it
-   * reaches `threshold`: lockSeconds × 2^(count − threshold), capped. With `gate`, a key that is locked
-   * right now is left alone and null comes back: that attempt is refused. So exactly `threshold`
-   * parallel attempts get through, and after each lock one more, whose failure doubles the next lock.
-   */
-  private async hit(key: string, threshold: number, gate: boolean): Promise<{ failures: number } | null> {
-    const window = `${WINDOW_MS} milliseconds`;
-    const base = this.settings.lockSeconds * 1000;
-    // Every expression reads the row as it is when this statement gets its lock (a CTE or a read
-    // before would see an older snapshot and lose concurrent attempts).
-    const next = sql`(case when t.window_started_at < now() - ${window}::interval then 1 else t.failures + 1 end)`;
-    const result = await this.db.execute(sql`
-      insert into users.login_throttle as t (key, failures, window_started_at, locked_until)
-      values (${key}, 1, now(), case when ${threshold}::int <= 1 then now() + ${`${base} milliseconds`}::interval end)
-      on conflict (key) do update set
-        failures = ${next},
-        window_started_at =
-          case when t.window_started_at < now() - ${window}::interval then now() else t.window_started_at end,
-        locked_until = case when ${next} >= ${threshold}::int
-          then now() + least(${base}::float8 * power(2, least(${next} - ${threshold}::int, 20)), ${MAX_LOCK_MS}::float8)
-            * interval '1 millisecond'
-          else t.locked_until end
-      where ${gate ? sql`t.locked_until is null or t.locked_until <= now()` : sql`true`}
-      returning failures`);
-    const row = rowsOf<{ failures: number }>(result)[0];
-    return row ? { failures: Number(row.failures) } : null;
+  /** Counts an attempt, locking the key at `threshold` (see LoginThrottleRepository.hit). */
+  private hit(key: string, threshold: number, gate: boolean) {
+    return this.store.hit(key, threshold, gate, this.shape);
   }
 
   /** Counts a gated attempt; refuses it when the key is locked. */
   private async admit(key: string, threshold: number): Promise<void> {
     if (await this.hit(key, threshold, true)) return;
-    const lockedUntil = (await this.states([key])).get(key)?.lockedUntil;
+    const lockedUntil = (await this.store.states([key])).get(key)?.lockedUntil;
     this.refuse(lockedUntil ?? new Date(Date.now() + this.settings.lockSeconds * 1000));
   }
 
@@ -103,7 +78,7 @@ export class SignInThrottle {
   async beforeSignIn(email: string, source: string): Promise<void> {
     const k = keys(email, source);
     const now = new Date();
-    const states = await this.states([k.source, k.pair, k.account, k.known]);
+    const states = await this.store.states([k.source, k.pair, k.account, k.known]);
     const lockOf = (key: string) => {
       const until = states.get(key)?.lockedUntil;
       return until && until > now ? until : null;
@@ -126,12 +101,8 @@ export class SignInThrottle {
   /** The user is in: this source's failures on the account are forgiven and it becomes known good. */
   async signInSucceeded(email: string, source: string): Promise<void> {
     const k = keys(email, source);
-    await this.db.delete(loginThrottle).where(eq(loginThrottle.key, k.pair));
-    const until = new Date(Date.now() + KNOWN_SOURCE_MS);
-    await this.db
-      .insert(loginThrottle)
-      .values({ key: k.known, failures: 0, windowStartedAt: new Date(), lockedUntil: until })
-      .onConflictDoUpdate({ target: loginThrottle.key, set: { lockedUntil: until } });
+    await this.store.remove(k.pair);
+    await this.store.mark(k.known, new Date(Date.now() + KNOWN_SOURCE_MS));
   }
 
   /** Before `changePassword` checks the current password: a stolen access token gets few guesses. */
@@ -141,16 +112,11 @@ export class SignInThrottle {
   }
 
   async passwordCheckSucceeded(userId: string): Promise<void> {
-    await this.db.delete(loginThrottle).where(eq(loginThrottle.key, `password:${userId}`));
+    await this.store.remove(`password:${userId}`);
   }
 
   /** Clears every sign-in lock and count of an account (not its known-good sources). */
   async unlock(email: string): Promise<boolean> {
-    const escaped = email.replace(/[\\%_]/g, (c) => `\\${c}`);
-    const removed = await this.db
-      .delete(loginThrottle)
-      .where(or(eq(loginThrottle.key, `account:${email}`), like(loginThrottle.key, `pair:${escaped}|%`)))
-      .returning({ key: loginThrottle.key });
-    return removed.length > 0;
+    return this.store.removeWithPrefix(`account:${email}`, `pair:${email}|`);
   }
 }

@@ -1,6 +1,6 @@
 import type { Identity } from '@stockgraph/auth';
-import { once, type Database } from '@stockgraph/db';
-import { enqueue } from '@stockgraph/events';
+import { inventoryStream, publish } from '@stockgraph/contracts';
+import { once, type Transact, type Tx } from '@stockgraph/db';
 import {
   BadUserInputError,
   CodedError,
@@ -9,45 +9,15 @@ import {
   parseIdempotencyKey,
 } from '@stockgraph/graphql-kit';
 import { newId } from '@stockgraph/ids';
-import type * as schema from './db/schema.js';
-import { idempotencyKeys, outbox, type ProductRow } from './db/schema.js';
-import { StockRepository } from './db/stock.repository.js';
-import { INVENTORY_STREAM } from './events.js';
+import { ProductRepository } from '../db/product.repository.js';
+import type * as schema from '../db/schema.js';
+import { idempotencyKeys, outbox, type ProductRow } from '../db/schema.js';
+import { StockRepository } from '../db/stock.repository.js';
+import { MAX_UNITS, money, text, units } from './product-input.js';
 
-const MONEY = /^\d{1,10}(\.\d{1,2})?$/;
-const MAX_UNITS = 1_000_000;
-
-function money(value: string | null | undefined, argument: string): string | null | undefined {
-  if (value == null) return value;
-  if (!MONEY.test(value))
-    throw new BadUserInputError(`${argument} must be a non-negative amount with at most 2 decimals`, argument);
-  return value;
-}
-
-function text(
-  value: string | null | undefined,
-  argument: string,
-  max: number,
-  required = false,
-): string | null | undefined {
-  if (value == null) {
-    if (required && value === null) throw new BadUserInputError(`${argument} cannot be null`, argument);
-    return value;
-  }
-  const trimmed = value.trim();
-  if ((required && trimmed.length === 0) || trimmed.length > max)
-    throw new BadUserInputError(`${argument} must have 1 to ${max} characters`, argument);
-  return trimmed;
-}
-
-function units(value: number, argument: string, allowNegative = false): number {
-  if (!Number.isInteger(value) || value === 0 || Math.abs(value) > MAX_UNITS || (!allowNegative && value < 0)) {
-    throw new BadUserInputError(
-      `${argument} must be a whole number of units, ${allowNegative ? 'not 0' : 'at least 1'}, at most ${MAX_UNITS} in size`,
-      argument,
-    );
-  }
-  return value;
+interface Repositories {
+  products: ProductRepository;
+  stock: StockRepository;
 }
 
 export interface ProductInput {
@@ -64,16 +34,11 @@ export interface ProductInput {
  * The catalogue and stock writes. Each runs in one transaction that changes the product, appends the
  * ledger and queues the events other services rely on (prices for orders), or changes nothing.
  */
-export class Catalog {
-  constructor(
-    private readonly db: Database<typeof schema>,
-    private readonly wakeRelay: () => void,
-  ) {}
+export class ProductService {
+  constructor(private readonly transact: Transact<typeof schema>) {}
 
-  private async write<T>(work: (stock: StockRepository, tx: Database<typeof schema>) => Promise<T>): Promise<T> {
-    const result = await this.db.transaction((tx) => work(new StockRepository(tx as never), tx as never));
-    this.wakeRelay();
-    return result;
+  private write<T>(work: (repositories: Repositories, tx: Tx<typeof schema>) => Promise<T>): Promise<T> {
+    return this.transact((tx) => work({ products: new ProductRepository(tx), stock: new StockRepository(tx) }, tx));
   }
 
   /**
@@ -84,19 +49,19 @@ export class Catalog {
     actor: Identity,
     idempotencyKey: string | null | undefined,
     request: unknown,
-    work: (stock: StockRepository, tx: Database<typeof schema>) => Promise<ProductRow>,
+    work: (repositories: Repositories, tx: Tx<typeof schema>) => Promise<ProductRow>,
   ): Promise<ProductRow> {
     if (idempotencyKey == null) return this.write(work);
     const key = parseIdempotencyKey(idempotencyKey);
-    return this.write(async (stock, tx) => {
+    return this.write(async (repositories, tx) => {
       let created: ProductRow | null = null;
       const result = await once(tx, idempotencyKeys, { userId: actor.userId, key, request }, async () => {
-        created = await work(stock, tx);
+        created = await work(repositories, tx);
         return created.id;
       });
       if (result.outcome === 'conflict')
         throw new ConflictError('idempotencyKey was already used for a different request');
-      return created ?? (await stock.lockProduct(result.id))!;
+      return created ?? (await repositories.products.lockProduct(result.id))!;
     });
   }
 
@@ -121,22 +86,22 @@ export class Catalog {
       updatedAt: now,
     };
     const { id: _id, createdAt: _c, updatedAt: _u, ...request } = row;
-    return this.writeOnce(actor, input.idempotencyKey, { op: 'createProduct', ...request }, async (stock, tx) => {
-      const created = await stock.insertProduct(row, actor.userId);
-      if (!created) throw new ConflictError(`A product with SKU ${sku} already exists`);
-      await enqueue(tx, outbox, INVENTORY_STREAM, [
-        {
-          type: 'ProductCreated',
-          payload: {
-            productId: created.id,
-            sku: created.sku,
-            unitPrice: created.unitPrice,
-            priceSince: created.updatedAt.toISOString(),
-          },
-        },
-      ]);
-      return created;
-    });
+    return this.writeOnce(
+      actor,
+      input.idempotencyKey,
+      { op: 'createProduct', ...request },
+      async ({ products }, tx) => {
+        const created = await products.insertProduct(row, actor.userId);
+        if (!created) throw new ConflictError(`A product with SKU ${sku} already exists`);
+        await publish(tx, outbox, inventoryStream, 'ProductCreated', {
+          productId: created.id,
+          sku: created.sku,
+          unitPrice: created.unitPrice,
+          priceSince: created.updatedAt.toISOString(),
+        });
+        return created;
+      },
+    );
   }
 
   async updateProduct(id: string, input: ProductInput, actor: Identity): Promise<ProductRow> {
@@ -155,19 +120,18 @@ export class Catalog {
         throw new BadUserInputError('reorderLevel must be 0 or more', 'reorderLevel');
       changes.reorderLevel = input.reorderLevel;
     }
-    return this.write(async (stock, tx) => {
-      const current = await stock.lockProduct(id);
+    return this.write(async ({ products }, tx) => {
+      const current = await products.lockProduct(id);
       if (!current) throw new NotFoundError('Product', id);
-      const updated = await stock.updateProduct(id, changes);
+      const updated = await products.updateProduct(id, changes);
       const priceChanged = updated.unitPrice !== current.unitPrice || updated.costPrice !== current.costPrice;
       if (priceChanged) {
-        await stock.recordPrice(id, updated.unitPrice, updated.costPrice, actor.userId);
-        await enqueue(tx, outbox, INVENTORY_STREAM, [
-          {
-            type: 'ProductPriceChanged',
-            payload: { productId: id, unitPrice: updated.unitPrice, priceSince: updated.updatedAt.toISOString() },
-          },
-        ]);
+        await products.recordPrice(id, updated.unitPrice, updated.costPrice, actor.userId);
+        await publish(tx, outbox, inventoryStream, 'ProductPriceChanged', {
+          productId: id,
+          unitPrice: updated.unitPrice,
+          priceSince: updated.updatedAt.toISOString(),
+        });
       }
       return updated;
     });
@@ -186,7 +150,7 @@ export class Catalog {
       actor,
       idempotencyKey,
       { op: 'receiveStock', productId, quantity, note: cleanNote },
-      async (stock) => {
+      async ({ stock }) => {
         const updated = await stock.changeOnHand(productId, quantity);
         if (!updated) throw new NotFoundError('Product', productId);
         await stock.ledger([{ productId, delta: quantity, reason: 'RECEIPT', note: cleanNote, actorId: actor.userId }]);
@@ -218,8 +182,8 @@ export class Catalog {
       actor,
       idempotencyKey,
       { op: 'adjustStock', productId, delta, reason, note: cleanNote },
-      async (stock) => {
-        const current = await stock.lockProduct(productId);
+      async ({ products, stock }) => {
+        const current = await products.lockProduct(productId);
         if (!current) throw new NotFoundError('Product', productId);
         const updated = await stock.changeOnHand(productId, delta);
         if (!updated) {

@@ -1,22 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Identity } from '@stockgraph/auth';
-import type { Database } from '@stockgraph/db';
-import {
-  BadUserInputError,
-  ConflictError,
-  NotFoundError,
-  RateLimitedError,
-  UnauthenticatedError,
-} from '@stockgraph/graphql-kit';
+import type { Database, Transact } from '@stockgraph/db';
+import { BadUserInputError, ConflictError, NotFoundError, UnauthenticatedError } from '@stockgraph/graphql-kit';
 import { newId } from '@stockgraph/ids';
-import type { UserRow } from './db/schema.js';
-import type * as schema from './db/schema.js';
-import { SessionRepository } from './db/session.repository.js';
-import { UserWriter, type UserChanges } from './db/user.repository.js';
-import { signAccessToken, type SigningKeys } from './keys.js';
+import type { UserRow } from '../db/schema.js';
+import type * as schema from '../db/schema.js';
+import { SessionRepository } from '../db/session.repository.js';
+import { UserRepository, type UserChanges } from '../db/user.repository.js';
 import { verifyStoredPassword } from './legacy-password.js';
 import { hashPassword } from './passwords.js';
 import { SignInThrottle, type AttemptOutcome } from './sign-in-throttle.js';
+import { signAccessToken, type SigningKeys } from './signing-keys.js';
+import { normalizeEmail, validateName, validatePassword } from './user-input.js';
 
 /** What sign-in needs besides the database: where ended sessions go, and the attempt metrics. */
 export interface AccountHooks {
@@ -46,34 +41,18 @@ const INVALID_LOGIN = 'Invalid email or password';
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 const newRefreshToken = () => randomBytes(32).toString('base64url');
 
-export function normalizeEmail(email: string): string {
-  const trimmed = email.trim().toLowerCase();
-  if (trimmed.length > 254 || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(trimmed))
-    throw new BadUserInputError('email is not a valid address', 'email');
-  return trimmed;
-}
-
-export function validatePassword(password: string, argument = 'password'): string {
-  if (password.length < 10) throw new BadUserInputError(`${argument} must have at least 10 characters`, argument);
-  if (password.length > 256) throw new BadUserInputError(`${argument} must have at most 256 characters`, argument);
-  return password;
-}
-
-function validateName(name: string): string {
-  const trimmed = name.trim();
-  if (trimmed.length < 1 || trimmed.length > 200)
-    throw new BadUserInputError('name must have 1 to 200 characters', 'name');
-  return trimmed;
-}
-
-/** Sign-in, token refresh and account management of the users service. */
-export class Accounts {
+/**
+ * The user aggregate: accounts and their sessions. Sign-in, token refresh, sign-out and account
+ * management; created once per process by the bootstrap hook.
+ */
+export class UserService {
   /** Verified against when the email is unknown, so both failures cost one argon2 verification. */
   private readonly dummyHash: Promise<string>;
   readonly throttle: SignInThrottle;
 
   constructor(
     private readonly db: Database<typeof schema>,
+    private readonly transact: Transact<typeof schema>,
     private readonly keys: SigningKeys,
     private readonly settings: AccountSettings,
     private readonly hooks: AccountHooks = {},
@@ -105,11 +84,8 @@ export class Accounts {
     }
   }
 
-  private inTransaction<T>(work: (sessions: SessionRepository, users: UserWriter) => Promise<T>): Promise<T> {
-    return this.db.transaction(async (tx) => {
-      const db = tx as unknown as Database<typeof schema>;
-      return work(new SessionRepository(db), new UserWriter(db));
-    });
+  private inTransaction<T>(work: (sessions: SessionRepository, users: UserRepository) => Promise<T>): Promise<T> {
+    return this.transact((tx) => work(new SessionRepository(tx), new UserRepository(tx)));
   }
 
   private async issue(user: UserRow, sessionId: string, refreshToken: string): Promise<AuthPayload> {
@@ -135,7 +111,7 @@ export class Accounts {
 
   private async checkedLogin(emailInput: string, password: string, clientAddress: string): Promise<AuthPayload> {
     const sessions = new SessionRepository(this.db);
-    const writer = new UserWriter(this.db);
+    const users = new UserRepository(this.db);
     let email: string;
     try {
       email = normalizeEmail(emailInput);
@@ -145,7 +121,7 @@ export class Accounts {
     }
     // Attempts count before the password is checked (see SignInThrottle): parallel guesses get no more tries.
     await this.throttle.beforeSignIn(email, clientAddress);
-    const user = email ? await writer.findByEmail(email) : null;
+    const user = email ? await users.findByEmail(email) : null;
     const { valid, upgrade } = await verifyStoredPassword(
       user?.passwordHash ?? (await this.dummyHash),
       password.slice(0, 256),
@@ -156,7 +132,7 @@ export class Accounts {
     }
     await this.throttle.signInSucceeded(email, clientAddress);
     // A legacy (imported) hash is replaced by argon2id now that we know the password.
-    if (upgrade) await writer.update(user.id, { passwordHash: upgrade });
+    if (upgrade) await users.update(user.id, { passwordHash: upgrade });
     const refreshToken = newRefreshToken();
     const sessionId = newId();
     await sessions.create({ id: sessionId, userId: user.id, expiresAt: this.refreshExpiry() }, sha256(refreshToken));
@@ -219,7 +195,7 @@ export class Accounts {
     const email = normalizeEmail(input.email);
     const passwordHash = await hashPassword(validatePassword(input.password));
     const now = new Date();
-    const created = await new UserWriter(this.db).insert({
+    const created = await new UserRepository(this.db).insert({
       id: newId(now),
       email,
       name: validateName(input.name),
@@ -262,7 +238,7 @@ export class Accounts {
     // A stolen access token must not buy unlimited guesses of the current password (then a takeover).
     await this.counted('password_change', async () => {
       await this.throttle.beforePasswordCheck(identity.userId);
-      const user = await new UserWriter(this.db).findById(identity.userId);
+      const user = await new UserRepository(this.db).findById(identity.userId);
       if (!user || !(await verifyStoredPassword(user.passwordHash, currentPassword.slice(0, 256))).valid) {
         throw new BadUserInputError('currentPassword is not correct', 'currentPassword');
       }

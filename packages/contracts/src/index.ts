@@ -1,0 +1,4 @@
+export * from './contract.js';
+export * from './streams.js';
+export * from './publish.js';
+export * from './handle.js';

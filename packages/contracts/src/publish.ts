@@ -1,0 +1,31 @@
+import type { Tx } from '@stockgraph/db';
+import { enqueue, type OutboxTable } from '@stockgraph/events';
+import type { EventType, PayloadIn, StreamContract } from './contract.js';
+
+/** The payload key carrying the schema version the producer wrote (absent: version 1). */
+export const VERSION_KEY = '$v';
+
+/** The stored payload of an event: checked against the contract and stamped with its version. */
+export function encode<S extends StreamContract, T extends EventType<S>>(
+  stream: S,
+  type: T,
+  payload: PayloadIn<S, T>,
+): Record<string, unknown> {
+  const contract = stream.events[type];
+  if (!contract) throw new Error(`stream ${stream.name} declares no event type ${type}`);
+  return { ...contract.schema.parse(payload), [VERSION_KEY]: contract.version };
+}
+
+/**
+ * Queues one event in the caller's transaction. The payload must satisfy the contract's schema, at
+ * compile time and again here: a producer bug rolls the whole write back instead of reaching Redis.
+ */
+export async function publish<TDb extends Record<string, unknown>, S extends StreamContract, T extends EventType<S>>(
+  tx: Tx<TDb>,
+  outbox: OutboxTable,
+  stream: S,
+  type: T,
+  payload: PayloadIn<S, T>,
+): Promise<void> {
+  await enqueue(tx, outbox, stream.name, [{ type, payload: encode(stream, type, payload) }]);
+}

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { event, stream } from './contract.js';
+
+// Ids are compared as 8-4-4-4-12 hex strings: seeded ids need not carry a RFC 9562 version.
+const id = z.guid();
+const amount = z.string().regex(/^-?\d+(\.\d+)?$/, 'a decimal amount');
+const units = z.number().int();
+const orderRef = z.object({ orderId: id });
+
+/** Orders' stream: the saga's requests to inventory. */
+export const ordersStream = stream('orders', {
+  OrderPlaced: event(
+    1,
+    z.object({
+      orderId: id,
+      items: z.array(z.object({ productId: id, quantity: units.positive() })).min(1),
+    }),
+  ),
+  OrderCancelled: event(1, orderRef),
+  OrderFulfilled: event(1, orderRef),
+});
+
+/** Inventory's stream: its answers to the saga, and the prices orders copies. */
+export const inventoryStream = stream('inventory', {
+  StockReserved: event(1, orderRef),
+  StockRejected: event(
+    1,
+    z.object({
+      orderId: id,
+      /** Empty when inventory repeats an earlier rejection it no longer has the details of. */
+      products: z.array(z.object({ productId: id, requested: units, available: units })),
+    }),
+  ),
+  StockReleased: event(1, orderRef),
+  StockSold: event(1, orderRef),
+  ProductCreated: event(1, z.object({ productId: id, sku: z.string(), unitPrice: amount, priceSince: z.string() })),
+  ProductPriceChanged: event(1, z.object({ productId: id, unitPrice: amount, priceSince: z.string() })),
+});
+
+/** Customers' stream: which customers exist, for orders to accept orders for them. */
+export const customersStream = stream('customers', {
+  CustomerCreated: event(1, z.object({ customerId: id })),
+});
+
+/** Every stream, for tools that list or check them all. */
+export const streams = [ordersStream, inventoryStream, customersStream] as const;

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { OutcomeWaiter } from './outcome-waiter.js';
+
+describe('OutcomeWaiter', () => {
+  it('wakes every call waiting for an order when its outcome is announced, and only those', async () => {
+    const waiter = new OutcomeWaiter();
+    const woken: string[] = [];
+    const a1 = waiter.wait('a', 60_000).then(() => woken.push('a1'));
+    const a2 = waiter.wait('a', 60_000).then(() => woken.push('a2'));
+    void waiter.wait('b', 60_000).then(() => woken.push('b'));
+    waiter.announce('a');
+    await Promise.all([a1, a2]);
+    expect(woken.sort()).toEqual(['a1', 'a2']);
+    expect(waiter.size).toBe(1);
+    waiter.announce('b');
+  });
+
+  it('gives up after the bounded wait when no outcome comes', async () => {
+    const waiter = new OutcomeWaiter();
+    await waiter.wait('never', 5);
+    expect(waiter.size).toBe(0);
+  });
+
+  it('ignores an announcement nobody waits for', () => {
+    expect(() => new OutcomeWaiter().announce('nobody')).not.toThrow();
+  });
+});

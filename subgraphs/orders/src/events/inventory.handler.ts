@@ -1,0 +1,30 @@
+import { consume, inventoryStream } from '@stockgraph/contracts';
+import type { Tx } from '@stockgraph/db';
+import { OrderWriter } from '../db/order-writer.repository.js';
+import type * as schema from '../db/schema.js';
+import type { OutcomeWaiter } from '../domain/outcome-waiter.js';
+
+/**
+ * Inventory's answers and prices, applied inside the consumer's transaction. Outcomes only move
+ * PENDING orders, so a late answer for an order cancelled meanwhile changes nothing.
+ */
+export const applyInventoryEvent = consume<typeof inventoryStream, Tx<typeof schema>>(inventoryStream, {
+  StockReserved: async ({ orderId }, _meta, tx) => {
+    await new OrderWriter(tx).transition(orderId, ['PENDING'], 'CONFIRMED');
+  },
+  StockRejected: async ({ orderId, products }, _meta, tx) => {
+    await new OrderWriter(tx).transition(orderId, ['PENDING'], 'REJECTED', { code: 'INSUFFICIENT_STOCK', products });
+  },
+  ProductCreated: ({ productId, unitPrice, priceSince }, _meta, tx) =>
+    new OrderWriter(tx).upsertPrice(productId, unitPrice, new Date(priceSince)),
+  ProductPriceChanged: ({ productId, unitPrice, priceSince }, _meta, tx) =>
+    new OrderWriter(tx).upsertPrice(productId, unitPrice, new Date(priceSince)),
+});
+
+/** After an outcome is committed, wakes the placeOrder call waiting for it in this process. */
+export function announceOutcome(waiter: OutcomeWaiter) {
+  return consume<typeof inventoryStream, null>(inventoryStream, {
+    StockReserved: async ({ orderId }) => waiter.announce(orderId),
+    StockRejected: async ({ orderId }) => waiter.announce(orderId),
+  });
+}
