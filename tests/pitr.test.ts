@@ -97,6 +97,9 @@ describe('point-in-time recovery with pgBackRest', () => {
     backrest('check');
     backrest('--type=full', 'backup');
     expect(backrest('info')).toMatch(/full backup/);
+    // pgBackRest records a backup's stop time in whole seconds (after the last WAL it needs is archived),
+    // and a time target must lie after it: writes in the same second as the backup's end are unreachable.
+    await new Promise((r) => setTimeout(r, 2100));
 
     psql('create table ledger (note text not null)');
     psql("insert into ledger values ('before the mistake')");
