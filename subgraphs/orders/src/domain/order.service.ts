@@ -13,6 +13,9 @@ import type { OutcomeWaiter } from './outcome-waiter.js';
 
 export type { PlaceOrderInput } from './order-input.js';
 
+/** How often a waiting placeOrder re-reads its order when no local outcome wakes it. */
+const RECHECK_MS = 250;
+
 /** Placing, cancelling and fulfilling orders: the orders side of the saga. */
 export class OrderService {
   constructor(
@@ -91,13 +94,21 @@ export class OrderService {
   }
 
   /**
-   * Waits for the outcome event this process applies (the waiter wakes us at once); the bounded wait
-   * covers an outcome another replica applied, read once more when the time is up.
+   * Waits for the outcome: an outcome this process applies wakes the call at once. One applied by
+   * another replica (the consumer group hands each event to one of them) wakes no one here, so the
+   * order is also re-read every RECHECK_MS until it is final or `waitMs` is up.
    */
   private async awaitOutcome(order: OrderRow): Promise<OrderRow> {
     if (this.waitMs <= 0) return order;
-    await this.outcomes.wait(order.id, this.waitMs);
-    return (await new OrderRepository(this.db).findByIds([order.id]))[0] ?? order;
+    const deadline = performance.now() + this.waitMs;
+    let current = order;
+    for (;;) {
+      const left = deadline - performance.now();
+      if (left <= 0) return current;
+      await this.outcomes.wait(order.id, Math.min(left, RECHECK_MS));
+      current = (await new OrderRepository(this.db).findByIds([order.id]))[0] ?? current;
+      if (current.status !== 'PENDING') return current;
+    }
   }
 
   /** PENDING or CONFIRMED orders can be cancelled (their reservation is released); cancelling twice is harmless. */

@@ -1,7 +1,7 @@
 /**
  * Lets a placeOrder call wait for its order's outcome. The inventory-stream handler announces each
- * outcome this process commits, which wakes the waiting call at once; a bounded timer covers an
- * outcome applied by another replica (the caller then reads the order once more) and the deadline.
+ * outcome this process commits, which wakes the waiting call at once; the caller's bounded waits
+ * between re-reads cover an outcome applied by another replica.
  * One per process, created by the bootstrap hook.
  */
 export class OutcomeWaiter {
