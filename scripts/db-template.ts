@@ -32,7 +32,8 @@ async function prepare<TSchema extends Record<string, unknown>>(
 
 const started = performance.now();
 try {
-  if (process.env.NODE_ENV === 'production') process.exit(0);
+  // Production and image builds never start the embedded demo: building its template there is wasted time.
+  if (process.env.NODE_ENV === 'production' || process.env.DEMO_TEMPLATE === 'off') process.exit(0);
   if (!process.argv.includes('--force') && readTemplate()) {
     process.stdout.write('Demo database template is up to date.\n');
     process.exit(0);

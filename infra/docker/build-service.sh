@@ -12,7 +12,8 @@ cd "$(dirname "$0")/../.."
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-pnpm install --frozen-lockfile
+# The demo database template is for `pnpm start` on a workstation; no deployable package holds it.
+DEMO_TEMPLATE=off pnpm install --frozen-lockfile
 pnpm build "$@"
 # pnpm deploy copies the package's "files" (dist) and installs its production dependencies from the
 # lockfile; the workspace packages it was compiled from are devDependencies, bundled into dist.
