@@ -86,13 +86,6 @@ export interface SubgraphDefinition<TSchema extends Record<string, unknown>, TCo
     db: Database<TSchema>,
     services: SubgraphServices<TSchema>,
   ) => Bootstrapped<TSchema, TContext> | Promise<Bootstrapped<TSchema, TContext>>;
-  /** The context factory of a subgraph without `bootstrap` (superseded by it). */
-  createContext?: (
-    db: Database<TSchema>,
-    identity: Identity | null,
-    req: Request,
-    services: SubgraphServices<TSchema>,
-  ) => TContext;
   /** Data-dependent authorization policies named by `@policy` in the SDL (ownership rules). */
   policies?: Record<string, Policy<TContext>>;
   /** The service's side of the event bus: its outbox, and the streams it consumes. */
@@ -239,16 +232,15 @@ async function startEvents<TSchema extends Record<string, unknown>, TContext ext
   };
 }
 
-/** The subgraph's bootstrap hook, or for a subgraph without one its plain context factory. */
+/** The subgraph's bootstrap hook; a definition without one (migrate-only tools) cannot serve. */
 async function bootstrap<TSchema extends Record<string, unknown>, TContext extends AuthContext>(
   definition: SubgraphDefinition<TSchema, TContext>,
   db: Database<TSchema>,
   services: SubgraphServices<TSchema>,
 ): Promise<Bootstrapped<TSchema, TContext>> {
-  if (definition.bootstrap) return definition.bootstrap(db, services);
-  const { createContext } = definition;
-  if (!createContext) throw new Error(`${definition.name} defines neither bootstrap nor createContext`);
-  return { context: (identity, req) => createContext(db, identity, req, services) };
+  if (!definition.bootstrap)
+    throw new Error(`${definition.name} has no bootstrap hook: it can be migrated, not served`);
+  return definition.bootstrap(db, services);
 }
 
 /** Opens the database, migrates, keeps partitions ahead, seeds (development), and serves. */
