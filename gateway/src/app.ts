@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '@stockgraph/logger';
 import {
   createMetrics,
   inputGuardPlugin,
+  noteRequestUser,
   redisRevocations,
   startService,
   withStatus,
@@ -76,6 +77,9 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
         env.SUBGRAPH_SHARED_SECRET,
       ),
     logger,
+    // Its spans (plan, fetch, postprocessing) record every error; the document stays out of them,
+    // since literals in it may be personal data.
+    telemetry: { includeDocument: false, recordExceptions: true },
   });
   checkScalarsOf(gateway);
   // With Redis the revocation list answers "is this session live" without a call to the users service;
@@ -122,6 +126,7 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
       const clientAddress = req.ip ?? req.socket.remoteAddress ?? '';
       try {
         const session = await withStatus(401, () => authenticate(req.headers.authorization));
+        noteRequestUser(session?.identity.userId);
         return { identity: session?.identity ?? null, token: session?.token ?? null, tokenError: null, clientAddress };
       } catch (error) {
         if (!(error instanceof GraphQLError) || error.extensions.code !== 'UNAUTHENTICATED') throw error;

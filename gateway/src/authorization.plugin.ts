@@ -13,6 +13,7 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
+import { inSpan } from '@stockgraph/telemetry';
 import { authorizationCache } from './authorization-cache.js';
 
 export interface Denial {
@@ -163,23 +164,27 @@ export function authorizationPlugin<C extends AuthorizationContext>(): ApolloSer
     },
     async requestDidStart() {
       return {
-        async didResolveOperation({ operation, document, schema, request, contextValue }) {
-          const fragments = document.definitions.filter(
-            (d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION,
-          );
-          if (!operation) return; // graphql-js has already refused a document without a runnable operation
-          const { identity } = contextValue;
-          const { denied, unauthenticated } = decisions.decide(document, operation, identity?.scopes ?? null, () =>
-            deniedFields(schema, rules, policies, operation, fragments, request.variables ?? {}, identity),
-          );
-          if (denied.length === 0) return;
-          if (contextValue.tokenError) throw contextValue.tokenError;
-          const fields = [...new Set(denied.map((d) => d.field))].join(', ');
-          if (unauthenticated && !contextValue.identity) {
-            throw new UnauthenticatedError(`Sign in to use ${fields}`, { denied, http: { status: 401 } });
-          }
-          throw new ForbiddenError(`Your role may not use ${fields}`, { denied, http: { status: 403 } });
-        },
+        // A span of its own, so a trace shows the decision and, for a denial, the fields and the error.
+        didResolveOperation: ({ operation, document, schema, request, contextValue }) =>
+          inSpan('gateway.authorize', {}, async (span) => {
+            const fragments = document.definitions.filter(
+              (d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION,
+            );
+            if (!operation) return; // graphql-js has already refused a document without a runnable operation
+            const { identity } = contextValue;
+            const { denied, unauthenticated } = decisions.decide(document, operation, identity?.scopes ?? null, () =>
+              deniedFields(schema, rules, policies, operation, fragments, request.variables ?? {}, identity),
+            );
+            span.setAttribute('stockgraph.authorization.outcome', denied.length === 0 ? 'allowed' : 'denied');
+            if (denied.length === 0) return;
+            if (contextValue.tokenError) throw contextValue.tokenError;
+            const fields = [...new Set(denied.map((d) => d.field))];
+            span.setAttribute('stockgraph.authorization.denied_fields', fields);
+            if (unauthenticated && !contextValue.identity) {
+              throw new UnauthenticatedError(`Sign in to use ${fields.join(', ')}`, { denied, http: { status: 401 } });
+            }
+            throw new ForbiddenError(`Your role may not use ${fields.join(', ')}`, { denied, http: { status: 403 } });
+          }),
       };
     },
   };

@@ -1,5 +1,8 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { context, propagation, SpanKind } from '@opentelemetry/api';
 import type { Logger } from '@stockgraph/logger';
+import { currentRequestId } from '@stockgraph/server';
+import { inSpan, isTracing } from '@stockgraph/telemetry';
 import { parse } from 'graphql';
 import CircuitBreaker from 'opossum';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -151,10 +154,16 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     this.breaker.on('close', state(0, 'closed'));
   }
 
-  override willSendRequest({ request, context }: ProcessOptions): void {
-    for (const [name, value] of Object.entries(subgraphHeaders(context, { SUBGRAPH_SHARED_SECRET: this.secret }))) {
-      request.http?.headers.set(name, value);
-    }
+  override willSendRequest({ request, context: gatewayContext }: ProcessOptions): void {
+    const headers = subgraphHeaders(gatewayContext, { SUBGRAPH_SHARED_SECRET: this.secret });
+    for (const [name, value] of Object.entries(headers)) request.http?.headers.set(name, value);
+    // One request id and one trace through every hop: the subgraph keeps the id of the gateway (a
+    // trusted proxy to it) and continues the trace from the W3C traceparent of this request's span.
+    const requestId = currentRequestId();
+    if (requestId) request.http?.headers.set('x-request-id', requestId);
+    propagation.inject(context.active(), request.http?.headers, {
+      set: (carrier, key, value) => carrier?.set(key, value),
+    });
   }
 
   override async process(options: ProcessOptions): Promise<GatewayGraphQLResponse> {
@@ -180,7 +189,21 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     }
   }
 
-  private async once(options: ProcessOptions): Promise<GatewayGraphQLResponse> {
+  /** One HTTP request to the subgraph, a client span of its own when tracing (each retry one more). */
+  private once(options: ProcessOptions): Promise<GatewayGraphQLResponse> {
+    if (!isTracing()) return this.send(options);
+    const url = new URL(this.url ?? '');
+    const attributes = {
+      'http.request.method': 'POST',
+      'server.address': url.hostname,
+      'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+      'url.full': url.toString(),
+      'stockgraph.subgraph': this.name,
+    };
+    return inSpan('POST', { kind: SpanKind.CLIENT, attributes }, () => this.send(options));
+  }
+
+  private async send(options: ProcessOptions): Promise<GatewayGraphQLResponse> {
     try {
       return await super.process(options);
     } catch (error) {

@@ -13,6 +13,46 @@ export class ConfigError extends Error {
   }
 }
 
+/** Environment variables are strings; treat "true"/"1"/"yes" as true and refuse anything ambiguous. */
+export const booleanFromEnv = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
+
+/**
+ * OpenTelemetry's standard variables, the subset Stockgraph honours. Tracing is off unless an OTLP
+ * endpoint is set (and OTEL_SDK_DISABLED is not true); only the HTTP protocols ship (no gRPC client).
+ */
+export const telemetryEnvShape = {
+  OTEL_SDK_DISABLED: booleanFromEnv.optional(),
+  /** Collector base URL; traces go to <endpoint>/v1/traces. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+  /** The full traces URL, used as is (overrides the endpoint above for traces). */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: httpUrl.optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json']).default('http/protobuf'),
+  OTEL_TRACES_SAMPLER: z
+    .enum([
+      'always_on',
+      'always_off',
+      'traceidratio',
+      'parentbased_always_on',
+      'parentbased_always_off',
+      'parentbased_traceidratio',
+    ])
+    .default('parentbased_always_on'),
+  /** The ratio of the *traceidratio samplers, 0..1. */
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
+  /** Default: the process's own name (gateway, users, inventory, orders, customers). */
+  OTEL_SERVICE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, . _ - only')
+    .optional(),
+};
+
 /** Settings every Stockgraph process shares; each process extends this with its own. */
 export const baseEnvShape = {
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -34,12 +74,10 @@ export const baseEnvShape = {
     .transform((value) => (/^\d+$/.test(value) ? Number(value) : value)),
   /** On SIGTERM: how long in-flight requests and the event being applied may take before the process exits anyway. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
+  /** pretty: pino-pretty's coloured lines (default in development); json: one JSON object a line (elsewhere). */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  ...telemetryEnvShape,
 };
-
-/** Environment variables are strings; treat "true"/"1"/"yes" as true and refuse anything ambiguous. */
-export const booleanFromEnv = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 export const postgresUrl = z
   .string()

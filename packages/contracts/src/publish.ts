@@ -1,11 +1,14 @@
 import type { Tx } from '@stockgraph/db';
-import { enqueue, type OutboxTable } from '@stockgraph/events';
+import { enqueue, traceFields, type OutboxTable } from '@stockgraph/events';
 import type { EventType, PayloadIn, StreamContract } from './contract.js';
 
 /** The payload key carrying the schema version the producer wrote (absent: version 1). */
 export const VERSION_KEY = '$v';
 
-/** The stored payload of an event: checked against the contract and stamped with its version. */
+/**
+ * The stored payload of an event: checked against the contract, stamped with its version and with the
+ * trace context it was written in (TRACE_KEYS), which the consumer's span continues.
+ */
 export function encode<S extends StreamContract, T extends EventType<S>>(
   stream: S,
   type: T,
@@ -13,7 +16,7 @@ export function encode<S extends StreamContract, T extends EventType<S>>(
 ): Record<string, unknown> {
   const contract = stream.events[type];
   if (!contract) throw new Error(`stream ${stream.name} declares no event type ${type}`);
-  return { ...contract.schema.parse(payload), [VERSION_KEY]: contract.version };
+  return { ...contract.schema.parse(payload), [VERSION_KEY]: contract.version, ...traceFields() };
 }
 
 /**

@@ -7,7 +7,9 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import { isTracing } from '@stockgraph/telemetry';
 import { openRecyclablePool } from './pool.js';
+import { traceStatements } from './statement-spans.js';
 
 /** Anything that runs queries: the pool or a transaction (a `Tx` is a `Database` too). */
 export type Database<TSchema extends Record<string, unknown> = Record<string, never>> = PgDatabase<
@@ -86,7 +88,9 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
       (client) => void drizzlePostgres({ client }),
       options.logger,
     );
-    const db = drizzlePostgres({ client: pool.client, schema, logger });
+    // Without a tracer provider the client is used as is: no wrapper on the path of every statement.
+    const client = isTracing() ? traceStatements(pool.client, connectionAttributes(options.url)) : pool.client;
+    const db = drizzlePostgres({ client, schema, logger });
     return {
       db,
       driver: 'postgres',
@@ -111,6 +115,16 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
     close: async () => {
       if (owned) await client.close();
     },
+  };
+}
+
+/** Where statements go, for their spans; never the credentials. */
+function connectionAttributes(url: string) {
+  const parsed = new URL(url);
+  return {
+    'db.namespace': decodeURIComponent(parsed.pathname.slice(1)) || undefined,
+    'server.address': parsed.hostname,
+    'server.port': Number(parsed.port || 5432),
   };
 }
 

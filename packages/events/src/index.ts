@@ -6,3 +6,4 @@ export * from './outbox.js';
 export * from './consumer.js';
 export * from './housekeeping.js';
 export * from './unprocessable.js';
+export * from './tracing.js';

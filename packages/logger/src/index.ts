@@ -1,32 +1,99 @@
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { context, trace } from '@opentelemetry/api';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
-/** Paths never written to logs, whatever level: credentials and personal contact data. */
-const redact = [
+/** What every log line written while serving one request carries (set by the HTTP layer). */
+export interface RequestLogFields {
+  requestId: string;
+  /** Filled in once the request's token is verified. */
+  userId?: string;
+}
+
+/**
+ * The request being served, across awaits: the HTTP layer runs each request inside it and the
+ * context factory adds the user, so a line logged anywhere below (a resolver, the data layer, an error
+ * formatter) names its request without anyone passing it along.
+ */
+export const requestLogContext = new AsyncLocalStorage<RequestLogFields>();
+
+/**
+ * Paths never written to logs, whatever level: credentials and personal contact data. pino's paths
+ * are exact, so each field is listed at the depths our log calls put it (top level, one object down,
+ * inside GraphQL variables and their input object).
+ */
+const SECRET_FIELDS = [
   'password',
-  '*.password',
-  '*.currentPassword',
-  '*.newPassword',
+  'currentPassword',
+  'newPassword',
   'token',
-  '*.token',
-  '*.accessToken',
-  '*.refreshToken',
+  'accessToken',
+  'refreshToken',
+  'secret',
+  'email',
+  'phone',
+  'address',
+  'street',
+  'postalCode',
+];
+export const REDACTED_PATHS = [
+  ...SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `variables.${f}`, `variables.input.${f}`, `*.variables.input.${f}`]),
   'req.headers.authorization',
   'req.headers.cookie',
+  'req.headers["x-subgraph-secret"]',
   'headers.authorization',
-  'variables.password',
-  'variables.input.password',
+  'headers.cookie',
+  'headers["x-subgraph-secret"]',
   'databaseUrl',
 ];
 
-export function createLogger(service: string, level = 'info', options: LoggerOptions = {}): Logger {
-  return pino({
-    name: service,
+/** Request and trace ids of the current async context, merged into every line (pino's mixin). */
+function requestFields(): Record<string, string> {
+  const fields: Record<string, string> = {};
+  const request = requestLogContext.getStore();
+  if (request) {
+    fields.requestId = request.requestId;
+    if (request.userId) fields.userId = request.userId;
+  }
+  const span = trace.getSpan(context.active());
+  if (span) {
+    const { traceId, spanId } = span.spanContext();
+    fields.traceId = traceId;
+    fields.spanId = spanId;
+  }
+  return fields;
+}
+
+export interface CreateLoggerOptions extends LoggerOptions {
+  /** pretty: pino-pretty lines for a person at a terminal; json (default outside development): one object a line. */
+  format?: 'json' | 'pretty';
+  /** Where JSON lines go instead of stdout (tests). */
+  destination?: DestinationStream;
+}
+
+/**
+ * One logger per service. Lines name the service once (`service`; pino's `name` would repeat it) and
+ * are JSON unless `format` (LOG_FORMAT) asks for pretty output, the default in development at a terminal.
+ */
+export function createLogger(service: string, level = 'info', options: CreateLoggerOptions = {}): Logger {
+  const { format = defaultFormat(), destination, ...pinoOptions } = options;
+  const settings: LoggerOptions = {
     level,
     base: { service },
-    redact: { paths: redact, censor: '[redacted]' },
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
-    ...options,
-  });
+    mixin: requestFields,
+    ...pinoOptions,
+  };
+  if (format === 'pretty') return pino(settings, pretty({ sync: true, ignore: 'pid,hostname' }));
+  return destination ? pino(settings, destination) : pino(settings);
+}
+
+function defaultFormat(): 'json' | 'pretty' {
+  if (process.env.LOG_FORMAT === 'json' || process.env.LOG_FORMAT === 'pretty') return process.env.LOG_FORMAT;
+  // A terminal only: a development process whose output a launcher or a test reads stays JSON.
+  const development = (process.env.NODE_ENV ?? 'development') === 'development';
+  return development && process.stdout.isTTY ? 'pretty' : 'json';
 }

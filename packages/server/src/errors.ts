@@ -4,6 +4,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import type { Logger } from '@stockgraph/logger';
 import { BadUserInputError } from '@stockgraph/graphql-kit';
 import { databaseError } from './database-errors.js';
+import { currentRequestId } from './request-tracing.js';
 import { isDependencyUnavailable } from './unavailable.js';
 
 /**
@@ -12,6 +13,16 @@ import { isDependencyUnavailable } from './unavailable.js';
  * no SQL, stack trace or internal name leaks to a client.
  */
 export function createErrorFormatter(logger: Logger) {
+  const format = formatter(logger);
+  // Every error names its request (X-Request-Id), so a support ticket quoting it finds the log lines.
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const result = format(formatted, error);
+    const requestId = currentRequestId();
+    return requestId ? { ...result, extensions: { ...result.extensions, requestId } } : result;
+  };
+}
+
+function formatter(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     const code = refusedValue(formatted, error) ? 'BAD_USER_INPUT' : formatted.extensions?.code;

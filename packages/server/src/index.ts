@@ -9,3 +9,4 @@ export * from './metrics-server.js';
 export * from './input-guard.plugin.js';
 export * from './revocation-check.js';
 export * from './metric-labels.js';
+export * from './request-tracing.js';

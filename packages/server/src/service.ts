@@ -17,6 +17,8 @@ import { createErrorFormatter } from './errors.js';
 import { requestScope, type ServiceMetrics } from './metrics.js';
 import { startMetricsServer } from './metrics-server.js';
 import { observabilityPlugin } from './observability.plugin.js';
+import { assignRequestId, requestScopeMiddleware } from './request-tracing.js';
+import { tracingPlugin } from './tracing.plugin.js';
 import { drainMillis, trackShutdown } from './shutdown.js';
 
 export type ReadinessCheck = () => Promise<unknown>;
@@ -110,6 +112,7 @@ export async function startService<TContext extends BaseContext>(
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: drainMillis(options.shutdownTimeoutMs) }),
       observabilityPlugin<TContext>(options.logger, options.metrics, options.knownOperations),
+      tracingPlugin<TContext>(),
       ...(options.plugins ?? []),
     ],
   } as ApolloServerOptions<TContext>);
@@ -137,7 +140,9 @@ export async function startService<TContext extends BaseContext>(
   options.routes?.(app);
   app.use(
     '/graphql',
+    assignRequestId,
     express.json({ limit: '1mb' }),
+    requestScopeMiddleware,
     expressMiddleware(apollo, { context: ({ req }) => options.context(req) }),
   );
   // Malformed JSON bodies and oversized payloads: answer in GraphQL's error shape, never a stack trace.
@@ -149,7 +154,8 @@ export async function startService<TContext extends BaseContext>(
       _next: express.NextFunction,
     ) => {
       const status = error.status && error.status < 500 ? error.status : 500;
-      if (status === 500) options.logger.error({ err: error }, 'http error');
+      const requestId = res.locals.requestId as string | undefined;
+      if (status === 500) options.logger.error({ err: error, requestId }, 'http error');
       res.status(status).json({
         errors: [
           {
@@ -159,7 +165,7 @@ export async function startService<TContext extends BaseContext>(
                 : status === 500
                   ? 'Internal server error'
                   : 'Malformed request body',
-            extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' },
+            extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST', requestId },
           },
         ],
       });

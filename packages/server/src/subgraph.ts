@@ -30,9 +30,11 @@ import { applyMiddleware } from 'graphql-middleware';
 import {
   createMemoryBus,
   createRedisBus,
+  inConsumerSpan,
   startConsumer,
   startHousekeeping,
   startRelay,
+  traceBus,
   type Envelope,
   type EventBus,
   type OutboxTable,
@@ -46,6 +48,9 @@ import { inputGuardPlugin } from './input-guard.plugin.js';
 import { revocationCheck } from './revocation-check.js';
 import { startService, type RunningService } from './service.js';
 import { unreachableDatabase } from './startup.js';
+import { noteRequestUser } from './request-tracing.js';
+import { resolverSpans } from './resolver-spans.js';
+import { isTracing } from '@stockgraph/telemetry';
 
 /** One stream a subgraph consumes: each event is applied inside the transaction that records it processed. */
 export interface ConsumerDefinition<TSchema extends Record<string, unknown>> {
@@ -158,8 +163,9 @@ async function startEvents<TSchema extends Record<string, unknown>, TContext ext
   stop(): Promise<void>;
 }> {
   const events = definition.events;
-  const bus =
-    sharedBus ?? (env.REDIS_URL ? await createRedisBus(env.REDIS_URL, env.EVENTS_PREFIX, logger) : createMemoryBus());
+  const bus = traceBus(
+    sharedBus ?? (env.REDIS_URL ? await createRedisBus(env.REDIS_URL, env.EVENTS_PREFIX, logger) : createMemoryBus()),
+  );
   if (!sharedBus && !env.REDIS_URL && events) logger.warn('no REDIS_URL: events reach only services in this process');
   const relay = events?.outbox ? startRelay({ db, outbox: events.outbox, bus, logger }) : null;
   const wakeRelay = () => relay?.wake();
@@ -199,7 +205,7 @@ async function startEvents<TSchema extends Record<string, unknown>, TContext ext
           group: c.group,
           logger,
           claimIdleMs: env.EVENTS_CLAIM_IDLE_MS,
-          handle: (envelope, tx) => c.handle(envelope, tx, services),
+          handle: (envelope, tx) => inConsumerSpan(c.stream, c.group, envelope, () => c.handle(envelope, tx, services)),
           afterCommit: (delivery) => {
             relay?.wake();
             c.afterCommit?.(delivery.envelope);
@@ -279,8 +285,10 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
     await runtime.prepare?.(handle.db, metrics.registry);
     const events = await startEvents(definition, handle.db, runtime.bus, env, logger, metrics);
     cleanup.push(events.stop);
+    // Resolver spans first, so a field's authorization policies (and their SQL) sit under its span.
     const schema = applyMiddleware(
       buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: definition.resolvers }]),
+      ...(isTracing() ? [resolverSpans] : []),
       shieldFromSchema(definition.typeDefs, definition.policies ?? {}),
     );
     const revocations = await revocationCheck(env, runtime.revocations, logger);
@@ -305,6 +313,7 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
           const token = bearerToken(req.headers.authorization);
           return token ? verify(token) : null;
         });
+        noteRequestUser(identity?.userId);
         return events.context(identity, req);
       },
       readiness: { database: () => handle.ping() },

@@ -6,3 +6,4 @@ export * from './own-postgres.js';
 export * from './restart.js';
 export * from './subgraph.js';
 export * from './stack.js';
+export * from './otlp-receiver.js';

@@ -1,0 +1,2 @@
+export * from './start.js';
+export * from './spans.js';
