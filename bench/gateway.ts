@@ -9,13 +9,15 @@
  *   pnpm bench:gateway [--seconds 10] [--rounds 3] [--warmup 3] [--connections 10]
  *                      [--scenarios trivial,fanout,persisted,denied]
  *                      [--targets stockgraph,apollo,hive,hive-rust,floor] [--tsx] [--json out.json]
- *                      [--baseline DIR] [--profile DIR]
+ *                      [--baseline DIR] [--profile DIR] [--tracing]
  *
  * By default services run from `pnpm build`'s output (built first); `--tsx` runs the sources instead.
  * `--baseline DIR` adds the built gateway of another checkout (run `pnpm install && pnpm build` there),
  * so a change is measured before and after in one run. `--profile DIR` runs our gateway and the floor with
  * V8's CPU profiler over the same load and prints where their time went (the .cpuprofile files stay in DIR
- * for Chrome DevTools or speedscope).
+ * for Chrome DevTools or speedscope). `--tracing` measures the Stockgraph gateway three times instead:
+ * tracing off, sampling 10% and 100% of operations, exporting OTLP (http/protobuf) to a sink in this
+ * process; the subgraphs run the SDK too and follow the gateway's sampling decision.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -25,7 +27,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateDemoData } from '@stockgraph/demo-data';
-import { graphql, ROOT, startProcess, startStack, SUBGRAPHS, type ServiceProcess } from '@stockgraph/testkit';
+import {
+  graphql,
+  ROOT,
+  startOtlpReceiver,
+  startProcess,
+  startStack,
+  SUBGRAPHS,
+  type ServiceProcess,
+} from '@stockgraph/testkit';
 import { SUBGRAPH_SECRET_HEADER } from '@stockgraph/server';
 import autocannon from 'autocannon';
 import { dropRedisKeys, REDIS_URL } from '../tests/saga-support.js';
@@ -33,10 +43,14 @@ import { cpuMs, rssMb } from './proc-stats.js';
 import { summariseProfiles } from './profile-summary.js';
 import { APQ_REGISTRATION, SCENARIOS, type Scenario } from './gateway-scenarios.js';
 
-const TARGETS = ['stockgraph', 'baseline', 'apollo', 'hive', 'hive-rust', 'floor'] as const;
+const TARGETS = ['stockgraph', 'traced-10', 'traced-100', 'baseline', 'apollo', 'hive', 'hive-rust', 'floor'] as const;
 type TargetName = (typeof TARGETS)[number];
+/** The traced variants run the scenarios the Stockgraph gateway runs. */
+const kindOf = (t: TargetName) => (t === 'traced-10' || t === 'traced-100' ? 'stockgraph' : t);
 const LABELS: Record<TargetName, string> = {
   stockgraph: 'Stockgraph gateway',
+  'traced-10': 'Stockgraph gateway, tracing 10%',
+  'traced-100': 'Stockgraph gateway, tracing 100%',
   baseline: 'Stockgraph gateway (--baseline)',
   apollo: 'stock @apollo/gateway',
   hive: 'Hive Gateway',
@@ -56,6 +70,7 @@ const { values } = parseArgs({
     json: { type: 'string' },
     baseline: { type: 'string' },
     profile: { type: 'string' },
+    tracing: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -64,7 +79,7 @@ const rounds = Number(values.rounds);
 const warmup = Number(values.warmup);
 const connections = Number(values.connections);
 const scenarioNames = values.scenarios.split(',');
-const targetNames = values.targets.split(',') as TargetName[];
+const targetNames = (values.tracing ? 'stockgraph,traced-10,traced-100' : values.targets).split(',') as TargetName[];
 // Another checkout's built gateway (e.g. main, `pnpm build` run there) measured in the same run: before/after.
 if (values.baseline && !targetNames.includes('baseline')) targetNames.splice(1, 0, 'baseline');
 if (!values.baseline && targetNames.includes('baseline')) targetNames.splice(targetNames.indexOf('baseline'), 1);
@@ -89,6 +104,21 @@ if (!values.tsx) execFileSync('pnpm', ['build'], { cwd: ROOT, stdio: 'inherit' }
 const secret = randomBytes(32).toString('base64url');
 const prefix = `sgbench:${randomBytes(6).toString('hex')}:`;
 const demo = generateDemoData();
+// --tracing: every service exports to this sink; off, no OTEL_* variable is set anywhere.
+const sink = values.tracing ? await startOtlpReceiver() : null;
+const subgraphTracing: Record<string, string> = sink
+  ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OTEL_TRACES_SAMPLER: 'parentbased_always_off' }
+  : {};
+const gatewayTracing: Partial<Record<TargetName, Record<string, string>>> = sink
+  ? {
+      'traced-10': {
+        OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.1',
+      },
+      'traced-100': { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OTEL_TRACES_SAMPLER: 'parentbased_always_on' },
+    }
+  : {};
 const production = {
   NODE_ENV: 'production',
   REDIS_URL,
@@ -118,6 +148,7 @@ const start = async (file: string, env: Record<string, string>, nodeArgs: string
 try {
   const users = await start(entry('subgraphs/users'), {
     ...production,
+    ...subgraphTracing,
     DATABASE_URL: database.url,
     JWT_PRIVATE_KEY: signingKeyPem,
     JWT_KEY_ID: 'bench-key',
@@ -129,7 +160,7 @@ try {
   for (const name of SUBGRAPHS.slice(1)) {
     subgraphs[name] = await start(
       entry(`subgraphs/${name}`),
-      { ...production, DATABASE_URL: database.url, JWKS_URL },
+      { ...production, ...subgraphTracing, DATABASE_URL: database.url, JWKS_URL },
       profileDir && name === 'inventory' ? profiled(path.join(profileDir, 'inventory')) : [],
     );
   }
@@ -166,6 +197,8 @@ try {
         ours,
         profileDir ? profiled(path.join(profileDir, 'gateway')) : [],
       );
+    if (name === 'traced-10' || name === 'traced-100')
+      targets[name] = await start(entry('gateway'), { ...ours, ...gatewayTracing[name] });
     if (name === 'baseline')
       targets.baseline = await start(path.resolve(values.baseline!, 'gateway/dist/gateway/src/server.js'), {
         ...ours,
@@ -245,7 +278,7 @@ try {
   };
 
   const pairs = scenarioNames.flatMap((s) =>
-    targetNames.filter((t) => SCENARIOS[s]!.targets.includes(t)).map((t) => [s, t] as const),
+    targetNames.filter((t) => SCENARIOS[s]!.targets.includes(kindOf(t))).map((t) => [s, t] as const),
   );
   // One probe per pair: a target whose answer shows it is not doing the scenario's work is left out.
   const runnable: (readonly [string, TargetName])[] = [];
@@ -267,7 +300,7 @@ try {
     const probe = await send(scenario.body(demo));
     const body = (await probe.json()) as { errors?: { extensions?: { code?: string } }[] };
     try {
-      scenario.check(probe.status, body, t);
+      scenario.check(probe.status, body, kindOf(t));
     } catch (error) {
       // Reported, not measured: a target that cannot run a scenario has no figure for it.
       skipped.push(`${s} on ${LABELS[t]}: ${(error as Error).message}`);
@@ -321,6 +354,20 @@ try {
         `${row.rssMb.toFixed(0)} | ${ratio(of('apollo'))} | ${ratio(of('floor'))} |`,
     );
   }
+  if (sink) {
+    // CPU per request is the gateway's own and moves less than req/s on a machine shared with other load.
+    lines.push('', 'Tracing cost, off / 10% / 100%:');
+    for (const s of scenarioNames) {
+      const row = (t: TargetName) => summary.find((r) => r.scenario === s && r.target === t);
+      const figures = (f: (r: NonNullable<ReturnType<typeof row>>) => string) =>
+        (['stockgraph', 'traced-10', 'traced-100'] as const).map((t) => (row(t) ? f(row(t)!) : '–')).join(' / ');
+      lines.push(
+        `- ${s}: ${figures((r) => r.reqPerSec.toFixed(0))} req/s; ` +
+          `${figures((r) => r.cpuMsPerRequest.toFixed(2))} gateway CPU ms/request`,
+      );
+    }
+    lines.push(`(${sink.requests()} OTLP export requests received)`);
+  }
   for (const note of skipped) lines.push('', `not measured: ${note}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   const json = JSON.stringify(
@@ -339,4 +386,5 @@ try {
   await Promise.all(started.map((s) => s.stop()));
   await database.drop();
   await dropRedisKeys(prefix);
+  await sink?.close();
 }

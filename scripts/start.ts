@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { exitOnConfigError } from '@stockgraph/config';
 import { DEMO_PASSWORD, DEMO_ROLES } from '@stockgraph/demo-data';
+import { startTelemetry } from '@stockgraph/telemetry';
 import { openEmbedded, parseLauncherEnv } from './launcher/embedded.js';
 import { startGatewayOf, startSubgraphs, type Running } from './launcher/stack.js';
 import { createTimings } from './launcher/timings.js';
@@ -17,6 +18,8 @@ const timings = createTimings();
 timings.mark('modules imported');
 try {
   const env = parseLauncherEnv('start');
+  // One process, one tracer provider: every service's spans come from "stockgraph" (OTEL_SERVICE_NAME).
+  const telemetry = await startTelemetry(env, 'stockgraph');
   const { pglite, bus, logger, source } = await openEmbedded(env, timings);
   const context = { port: env.PORT, pglite, bus, logger, timings };
   const subgraphs = await startSubgraphs(context);
@@ -40,6 +43,7 @@ try {
   const stop = async () => {
     for (const service of services) await service.stop();
     await pglite?.close();
+    await telemetry.shutdown();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());

@@ -115,6 +115,7 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     port: env.PORT,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     trustProxy: env.TRUST_PROXY,
+    requestIdsInErrors: true,
     logger,
     metrics,
     metricsPort: env.METRICS_PORT,

@@ -20,6 +20,20 @@ describe('environment validation', () => {
     for (const name of ['PORT', 'DATABASE_URL', 'LOG_LEVEL', 'SEED_DEMO_DATA']) expect(message).toContain(name);
   });
 
+  it('checks the OpenTelemetry variables with the rest, and leaves tracing off by default', () => {
+    expect(() =>
+      parseSubgraphEnv('orders', 4003, {
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+        OTEL_TRACES_SAMPLER: 'sometimes',
+        OTEL_TRACES_SAMPLER_ARG: '2',
+      }),
+    ).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT[\s\S]*OTEL_EXPORTER_OTLP_PROTOCOL[\s\S]*OTEL_TRACES_SAMPLER=[\s\S]*_ARG/);
+    const env = parseSubgraphEnv('orders', 4003, {});
+    expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
+    expect(env.OTEL_TRACES_SAMPLER).toBe('parentbased_always_on');
+  });
+
   it('applies defaults and coerces types', () => {
     const env = parseSubgraphEnv('orders', 4003, { DATABASE_POOL_MAX: '7', SEED_DEMO_DATA: 'false' });
     expect(env).toMatchObject({ PORT: 4003, DATABASE_POOL_MAX: 7, SEED_DEMO_DATA: false, NODE_ENV: 'development' });

@@ -12,9 +12,11 @@ import { isDependencyUnavailable } from './unavailable.js';
  * else — a driver error, a bug — is logged in full and answered with a bare INTERNAL_SERVER_ERROR so
  * no SQL, stack trace or internal name leaks to a client.
  */
-export function createErrorFormatter(logger: Logger) {
+export function createErrorFormatter(logger: Logger, options: { requestIds?: boolean } = {}) {
   const format = formatter(logger);
-  // Every error names its request (X-Request-Id), so a support ticket quoting it finds the log lines.
+  if (!options.requestIds) return format;
+  // Every error a client gets names its request (X-Request-Id), so a support ticket quoting it finds
+  // the log lines. Only the gateway's: a subgraph's errors reach clients through it.
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const result = format(formatted, error);
     const requestId = currentRequestId();

@@ -51,6 +51,8 @@ export interface ServiceOptions<TContext extends BaseContext> {
   knownOperations?: ReadonlySet<string>;
   /** Extra HTTP routes (the gateway's explorer), mounted before /graphql. */
   routes?: (app: express.Express) => void;
+  /** The client-facing process (the gateway): every error carries extensions.requestId. */
+  requestIdsInErrors?: boolean;
   /** SHUTDOWN_TIMEOUT_MS: how long stop() lets in-flight requests finish before it cuts connections. */
   shutdownTimeoutMs?: number;
 }
@@ -108,7 +110,7 @@ export async function startService<TContext extends BaseContext>(
     stopOnTerminationSignals: false,
     validationRules: options.validationRules ?? [],
     parseOptions: options.parseOptions,
-    formatError: createErrorFormatter(options.logger),
+    formatError: createErrorFormatter(options.logger, { requestIds: options.requestIdsInErrors }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: drainMillis(options.shutdownTimeoutMs) }),
       observabilityPlugin<TContext>(options.logger, options.metrics, options.knownOperations),
