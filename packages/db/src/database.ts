@@ -8,6 +8,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { countPoolUsage, type PoolUsage } from './pool-usage.js';
 
 /** Anything that runs queries: the pool or a transaction (a `Tx` is a `Database` too). */
 export type Database<TSchema extends Record<string, unknown> = Record<string, never>> = PgDatabase<
@@ -45,6 +46,8 @@ export interface DatabaseHandle<TSchema extends Record<string, unknown>> {
   /** Applies the service's Drizzle migrations, recorded in `<migrationsSchema>.__drizzle_migrations`. */
   migrate(migrationsFolder: string, migrationsSchema: string): Promise<void>;
   ping(): Promise<void>;
+  /** Work in flight against the pool and its size (PGlite: one connection). */
+  poolUsage(): PoolUsage;
   close(): Promise<void>;
 }
 
@@ -60,23 +63,26 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
   };
 
   if (options.url) {
-    const client = postgres(options.url, {
-      max: options.poolMax ?? 10,
+    const max = options.poolMax ?? 10;
+    const pool = postgres(options.url, {
+      max,
       idle_timeout: 30,
       connect_timeout: 10,
       // Notices (e.g. "schema already exists, skipping") are expected during migrations.
       onnotice: () => {},
     });
+    const { client, usage } = countPoolUsage(pool, max);
     const db = drizzlePostgres({ client, schema, logger });
     return {
       db,
       driver: 'postgres',
+      poolUsage: usage,
       migrate: (migrationsFolder, migrationsSchema) =>
         migratePostgres(db, { migrationsFolder, migrationsSchema, migrationsTable: '__drizzle_migrations' }),
       ping: async () => {
-        await client`select 1`;
+        await pool`select 1`;
       },
-      close: () => client.end({ timeout: 5 }),
+      close: () => pool.end({ timeout: 5 }),
     };
   }
 
@@ -86,6 +92,7 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
   return {
     db,
     driver: 'pglite',
+    poolUsage: () => ({ inFlight: 0, max: 1 }),
     migrate: (migrationsFolder, migrationsSchema) =>
       migratePglite(db, { migrationsFolder, migrationsSchema, migrationsTable: '__drizzle_migrations' }),
     ping: async () => {
