@@ -13,6 +13,7 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
+import type { ServiceMetrics } from '@stockgraph/server';
 import { authorizationCache } from './authorization-cache.js';
 
 export interface Denial {
@@ -146,9 +147,11 @@ export interface AuthorizationContext {
  * whenever the supergraph changes. We reject the operation rather than null the denied fields:
  * a client gets one clear answer naming every denied path instead of data with holes.
  */
-export function authorizationPlugin<C extends AuthorizationContext>(): ApolloServerPlugin<C> {
+export function authorizationPlugin<C extends AuthorizationContext>(
+  metrics?: Pick<ServiceMetrics, 'denials' | 'cacheLookup'>,
+): ApolloServerPlugin<C> {
   let rules = new Map<string, FieldRule>();
-  const decisions = authorizationCache();
+  const decisions = authorizationCache((hit) => metrics?.cacheLookup('authorization_decision', hit));
   let policies: ReadonlySet<string> = new Set();
   return {
     async serverWillStart() {
@@ -173,8 +176,12 @@ export function authorizationPlugin<C extends AuthorizationContext>(): ApolloSer
             deniedFields(schema, rules, policies, operation, fragments, request.variables ?? {}, identity),
           );
           if (denied.length === 0) return;
+          const coordinates = [...new Set(denied.map((d) => d.field))];
+          // Coordinates are the schema's (the operation validated), so the label stays bounded.
+          const decision = contextValue.tokenError || (unauthenticated && !identity) ? 'unauthenticated' : 'forbidden';
+          for (const rule of coordinates) metrics?.denials.inc({ rule, decision });
           if (contextValue.tokenError) throw contextValue.tokenError;
-          const fields = [...new Set(denied.map((d) => d.field))].join(', ');
+          const fields = coordinates.join(', ');
           if (unauthenticated && !contextValue.identity) {
             throw new UnauthenticatedError(`Sign in to use ${fields}`, { denied, http: { status: 401 } });
           }
