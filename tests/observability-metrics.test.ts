@@ -148,6 +148,12 @@ describe('metrics', () => {
     const anonymousBefore = await read(stack.gateway, 'stockgraph_authorization_denials_total', anonymous);
     await graphql(stack.gateway.url, '{ orders(first: 1) { edges { node { id } } } }');
     expect(await read(stack.gateway, 'stockgraph_authorization_denials_total', anonymous)).toBe(anonymousBefore + 1);
+
+    // A subgraph's own shield counts too (this stack sets no SUBGRAPH_SHARED_SECRET, so it can be called).
+    const orders = stack.subgraphs.orders;
+    const inSubgraph = await read(orders, 'stockgraph_authorization_denials_total', anonymous);
+    await graphql(orders.url, '{ orders(first: 1) { edges { node { id } } } }');
+    expect(await read(orders, 'stockgraph_authorization_denials_total', anonymous)).toBe(inSubgraph + 1);
   });
 
   it('counts hits and misses of the token, authorization and persisted-operation caches', async () => {

@@ -69,7 +69,7 @@ export function createMetrics(service: string, { database = false }: { database?
     observeStatements: database,
     denials: new Counter({
       name: 'stockgraph_authorization_denials_total',
-      help: 'Fields refused by authorization, by the schema coordinate whose rule refused them and the decision',
+      help: 'Fields refused by authorization, by the schema coordinate whose rule refused them and the decision (forbidden, unauthenticated, or policy: a data policy such as ownership)',
       labelNames: ['rule', 'decision'] as const,
       registers: [registry],
     }),

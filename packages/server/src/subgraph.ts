@@ -283,7 +283,9 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
     cleanup.push(events.stop);
     const schema = applyMiddleware(
       buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: definition.resolvers }]),
-      shieldFromSchema(definition.typeDefs, definition.policies ?? {}),
+      shieldFromSchema(definition.typeDefs, definition.policies ?? {}, (rule, decision) =>
+        metrics.denials.inc({ rule, decision }),
+      ),
     );
     const revocations = await revocationCheck(env, runtime.revocations, logger);
     cleanup.push(revocations.stop);
