@@ -94,8 +94,9 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     sessionCheckUrl: sessionCheckUrl(env),
     sessionCacheMs: env.SESSION_CACHE_MS,
     logger,
+    onTokenCacheLookup: (hit) => metrics.cacheLookup('verified_token', hit),
   });
-  const edge = await startEdge<GatewayContext>(env, logger);
+  const edge = await startEdge<GatewayContext>(env, logger, metrics);
   const explorer = explorerEnabled(env);
   // Operations too deep, too aliased, too long or too costly are refused before they are planned:
   // one request must not be able to fan out into millions of subgraph rows.
@@ -142,7 +143,7 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
       ...edge.plugins,
       ApolloServerPluginLandingPageDisabled(),
       ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
-      authorizationPlugin<GatewayContext>(),
+      authorizationPlugin<GatewayContext>(metrics),
       inputGuardPlugin<GatewayContext>(),
       outagePlugin<GatewayContext>(Math.ceil(env.SUBGRAPH_BREAKER_RESET_MS / 1000)),
     ],

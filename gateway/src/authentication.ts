@@ -23,6 +23,8 @@ export interface AuthenticationSettings {
    */
   revocations?: RevocationList;
   logger: Logger;
+  /** Told whether each token was found in the verified-token cache. */
+  onTokenCacheLookup?: (hit: boolean) => void;
 }
 
 /** If the users service cannot be asked, a session seen live this recently is still trusted. */
@@ -35,7 +37,10 @@ const STALE_GRACE_MS = 60_000;
  * takes effect within that time without a call per request.
  */
 export function createAuthenticator(settings: AuthenticationSettings) {
-  const verify = createTokenVerifier(remoteKeySet(settings.jwksUrl, settings.jwksCacheMs), settings);
+  const verify = createTokenVerifier(remoteKeySet(settings.jwksUrl, settings.jwksCacheMs), {
+    ...settings,
+    cache: { onLookup: settings.onTokenCacheLookup },
+  });
   const { revocations } = settings;
   const local = localRevocations();
   const sessions = new Map<string, { live: boolean; checkedAt: number }>();

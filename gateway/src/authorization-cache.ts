@@ -31,7 +31,7 @@ function conditionsReadVariables(document: DocumentNode): boolean {
  * Apollo's document cache drops it). Documents whose @skip/@include read variables are decided per
  * request, and `clear()` runs whenever the rules change.
  */
-export function authorizationCache() {
+export function authorizationCache(onLookup: (hit: boolean) => void = () => {}) {
   let byDocument = new WeakMap<DocumentNode, { variableConditions: boolean; decisions: Map<string, Decision> }>();
   return {
     clear: () => {
@@ -48,9 +48,13 @@ export function authorizationCache() {
         entry = { variableConditions: conditionsReadVariables(document), decisions: new Map() };
         byDocument.set(document, entry);
       }
-      if (entry.variableConditions) return compute();
+      if (entry.variableConditions) {
+        onLookup(false);
+        return compute();
+      }
       const key = `${operation.name?.value ?? ''}\n${scopes ? scopes.join(' ') : '(anonymous)'}`;
       let decision = entry.decisions.get(key);
+      onLookup(decision !== undefined);
       if (!decision) {
         decision = compute();
         // A document holds a few operations and there are four roles: this stays small.

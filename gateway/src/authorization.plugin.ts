@@ -13,6 +13,7 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
+import type { ServiceMetrics } from '@stockgraph/server';
 import { inSpan } from '@stockgraph/telemetry';
 import { authorizationCache } from './authorization-cache.js';
 
@@ -147,9 +148,11 @@ export interface AuthorizationContext {
  * whenever the supergraph changes. We reject the operation rather than null the denied fields:
  * a client gets one clear answer naming every denied path instead of data with holes.
  */
-export function authorizationPlugin<C extends AuthorizationContext>(): ApolloServerPlugin<C> {
+export function authorizationPlugin<C extends AuthorizationContext>(
+  metrics?: Pick<ServiceMetrics, 'denials' | 'cacheLookup'>,
+): ApolloServerPlugin<C> {
   let rules = new Map<string, FieldRule>();
-  const decisions = authorizationCache();
+  const decisions = authorizationCache((hit) => metrics?.cacheLookup('authorization_decision', hit));
   let policies: ReadonlySet<string> = new Set();
   return {
     async serverWillStart() {
@@ -177,13 +180,18 @@ export function authorizationPlugin<C extends AuthorizationContext>(): ApolloSer
             );
             span.setAttribute('stockgraph.authorization.outcome', denied.length === 0 ? 'allowed' : 'denied');
             if (denied.length === 0) return;
+            const coordinates = [...new Set(denied.map((d) => d.field))];
+            span.setAttribute('stockgraph.authorization.denied_fields', coordinates);
+            // Coordinates are the schema's (the operation validated), so the label stays bounded.
+            const decision =
+              contextValue.tokenError || (unauthenticated && !identity) ? 'unauthenticated' : 'forbidden';
+            for (const rule of coordinates) metrics?.denials.inc({ rule, decision });
             if (contextValue.tokenError) throw contextValue.tokenError;
-            const fields = [...new Set(denied.map((d) => d.field))];
-            span.setAttribute('stockgraph.authorization.denied_fields', fields);
+            const fields = coordinates.join(', ');
             if (unauthenticated && !contextValue.identity) {
-              throw new UnauthenticatedError(`Sign in to use ${fields.join(', ')}`, { denied, http: { status: 401 } });
+              throw new UnauthenticatedError(`Sign in to use ${fields}`, { denied, http: { status: 401 } });
             }
-            throw new ForbiddenError(`Your role may not use ${fields.join(', ')}`, { denied, http: { status: 403 } });
+            throw new ForbiddenError(`Your role may not use ${fields}`, { denied, http: { status: 403 } });
           }),
       };
     },

@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { Logger } from '@stockgraph/logger';
+import type { ServiceMetrics } from '@stockgraph/server';
 import { clientErrorsPlugin } from './client-errors.plugin.js';
 import type { GatewayEnv } from './env.js';
 import { persistedOperationsFromEnv } from './persisted-operations.js';
@@ -28,11 +29,18 @@ export interface Edge<TContext extends EdgeContext> {
 export async function startEdge<TContext extends EdgeContext>(
   env: GatewayEnv,
   logger: Logger,
+  metrics?: Pick<ServiceMetrics, 'cacheLookup'>,
 ): Promise<Edge<TContext>> {
   const url = env.CACHE_REDIS_URL ?? env.REDIS_URL;
   const redis = url ? await connectRedis(url, logger) : undefined;
   // Only a signed-in caller's registrations are stored, and only once every check has passed.
-  const persisted = persistedOperationsFromEnv<TContext>(env, logger, redis, (context) => context.identity !== null);
+  const persisted = persistedOperationsFromEnv<TContext>(
+    env,
+    logger,
+    redis,
+    (context) => context.identity !== null,
+    (hit) => metrics?.cacheLookup('persisted_operation', hit),
+  );
   const rateLimit = rateLimitPlugin<TContext>({
     redis,
     keyPrefix: env.REDIS_KEY_PREFIX,

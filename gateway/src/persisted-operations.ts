@@ -94,6 +94,8 @@ export interface PersistedOperationsOptions<TContext extends BaseContext> {
    */
   mayRegister: (context: TContext) => boolean;
   logger: Logger;
+  /** Told, for each request that names a hash (or every request when trusted-only), whether its document was found. */
+  onLookup?: (hit: boolean) => void;
 }
 
 function persistedHash(request: GraphQLRequest): string | undefined {
@@ -116,12 +118,15 @@ export function persistedOperationsPlugin<TContext extends BaseContext>(
   options: PersistedOperationsOptions<TContext>,
 ): ApolloServerPlugin<TContext> {
   const { manifest, store, trustedOnly, maxDocumentBytes, mayRegister, logger } = options;
+  const onLookup = options.onLookup ?? (() => {});
   return {
     async requestDidStart({ request }) {
       const hash = persistedHash(request);
       if (trustedOnly) {
         const key = request.query === undefined ? hash : operationHash(request.query);
-        if (key !== undefined && manifest.has(key)) {
+        const trusted = key !== undefined && manifest.has(key);
+        onLookup(trusted);
+        if (trusted) {
           request.query ??= manifest.get(key);
           return {};
         }
@@ -144,6 +149,7 @@ export function persistedOperationsPlugin<TContext extends BaseContext>(
       if (hash === undefined) return {};
       if (request.query === undefined) {
         request.query = manifest.get(hash) ?? (await store.get(hash));
+        onLookup(request.query !== undefined);
         return {};
       }
       if (manifest.has(hash)) return {};
@@ -174,6 +180,7 @@ export function persistedOperationsFromEnv<TContext extends BaseContext>(
   logger: Logger,
   redis: RedisClient | undefined,
   mayRegister: (context: TContext) => boolean,
+  onLookup?: (hit: boolean) => void,
 ): PersistedOperationsRuntime<TContext> {
   const manifest = readManifest(env.PERSISTED_OPERATIONS_PATH);
   const store = redis
@@ -194,6 +201,7 @@ export function persistedOperationsFromEnv<TContext extends BaseContext>(
     maxDocumentBytes: env.APQ_MAX_DOCUMENT_BYTES,
     mayRegister,
     logger,
+    onLookup,
   });
   return { plugin, operationNames: manifestOperationNames(manifest) };
 }

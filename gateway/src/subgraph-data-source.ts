@@ -5,7 +5,8 @@ import { currentRequestId } from '@stockgraph/server';
 import { inSpan, isTracing } from '@stockgraph/telemetry';
 import { parse } from 'graphql';
 import CircuitBreaker from 'opossum';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { errorCodeLabel } from '@stockgraph/server';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { GatewayContext } from './app.js';
 import { subgraphHeaders } from './subgraph-headers.js';
 
@@ -27,6 +28,25 @@ export type SubgraphCallMetrics = ReturnType<typeof createSubgraphCallMetrics>;
 /** Labels are subgraph names from the supergraph: a fixed, small set. */
 export function createSubgraphCallMetrics(registry: Registry) {
   return {
+    requests: new Counter({
+      name: 'stockgraph_subgraph_requests_total',
+      help: 'Subgraph fetches the gateway made, by outcome: ok, error (answered with errors) or unavailable',
+      labelNames: ['subgraph', 'outcome'] as const,
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: 'stockgraph_subgraph_errors_total',
+      help: 'GraphQL errors in subgraph answers (SUBGRAPH_UNAVAILABLE included), by extensions.code',
+      labelNames: ['subgraph', 'code'] as const,
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'stockgraph_subgraph_request_duration_seconds',
+      help: 'Time for one subgraph fetch, retries and breaker included',
+      labelNames: ['subgraph'] as const,
+      buckets: [0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
     timeouts: new Counter({
       name: 'stockgraph_subgraph_timeouts_total',
       help: 'Subgraph requests abandoned after SUBGRAPH_TIMEOUT_MS',
@@ -167,6 +187,24 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   }
 
   override async process(options: ProcessOptions): Promise<GatewayGraphQLResponse> {
+    const started = process.hrtime.bigint();
+    const record = (codes: string[]) => {
+      this.metrics.duration.observe({ subgraph: this.name }, Number(process.hrtime.bigint() - started) / 1e9);
+      for (const code of codes) this.metrics.errors.inc({ subgraph: this.name, code });
+      const outcome = codes.length === 0 ? 'ok' : codes.includes('SUBGRAPH_UNAVAILABLE') ? 'unavailable' : 'error';
+      this.metrics.requests.inc({ subgraph: this.name, outcome });
+    };
+    try {
+      const response = await this.guarded(options);
+      record((response.errors ?? []).map((e) => errorCodeLabel(e.extensions?.code)));
+      return response;
+    } catch (error) {
+      record(['INTERNAL_SERVER_ERROR']);
+      throw error;
+    }
+  }
+
+  private async guarded(options: ProcessOptions): Promise<GatewayGraphQLResponse> {
     try {
       return await this.breaker.fire(() => this.attempt(options));
     } catch (error) {

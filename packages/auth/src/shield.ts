@@ -28,13 +28,25 @@ function denial(signedIn: boolean, field: string): Error {
     : new UnauthenticatedError(`Sign in to use ${field}`, { field });
 }
 
-function toShieldRule<C extends AuthContext>(field: string, fieldRule: FieldRule, policies: Record<string, Policy<C>>) {
+/** Told of each field a subgraph refuses: its coordinate, and whether the caller's role or a data policy refused it. */
+export type DenialListener = (rule: string, decision: 'unauthenticated' | 'forbidden' | 'policy') => void;
+
+function toShieldRule<C extends AuthContext>(
+  field: string,
+  fieldRule: FieldRule,
+  policies: Record<string, Policy<C>>,
+  onDenied: DenialListener,
+) {
   const dataPolicies = new Set(Object.keys(policies));
   const needsData = fieldRule.policies?.some((all) => all.some((p) => dataPolicies.has(p))) ?? false;
   return rule(`auth:${field}`, { cache: needsData ? 'no_cache' : 'contextual' })(
     async (parent, args, context: C, info) => {
       const decision = decide(fieldRule, context.identity, dataPolicies);
-      if (decision !== 'allow') return denial(decision !== 'unauthenticated' && !!context.identity, field);
+      if (decision !== 'allow') {
+        const forbidden = decision !== 'unauthenticated' && !!context.identity;
+        onDenied(field, forbidden ? 'forbidden' : 'unauthenticated');
+        return denial(forbidden, field);
+      }
       if (!needsData) return true;
       for (const all of fieldRule.policies ?? []) {
         let passed = true;
@@ -47,6 +59,7 @@ function toShieldRule<C extends AuthContext>(field: string, fieldRule: FieldRule
         }
         if (passed) return true;
       }
+      onDenied(field, 'policy');
       return new ForbiddenError(`Not allowed to use ${field} here`, { field });
     },
   );
@@ -60,6 +73,7 @@ function toShieldRule<C extends AuthContext>(field: string, fieldRule: FieldRule
 export function shieldFromSchema<C extends AuthContext>(
   typeDefs: DocumentNode,
   policies: Record<string, Policy<C>> = {},
+  onDenied: DenialListener = () => {},
 ) {
   // `_entities` needs a signed-in caller: anonymous, it would tell whether an id exists (null or not).
   const entities = rule('auth:_entities', { cache: 'contextual' })(async (_parent, _args, context: AuthContext) =>
@@ -78,12 +92,16 @@ export function shieldFromSchema<C extends AuthContext>(
   for (const [key, fieldRule] of rules) {
     const [type, field] = key.split('.') as [string, string];
     tree[type] ??= {};
-    tree[type][field] = toShieldRule(key, fieldRule, policies);
+    tree[type][field] = toShieldRule(key, fieldRule, policies, onDenied);
   }
   return shield(tree, {
     fallbackRule: deny,
     allowExternalErrors: true,
-    fallbackError: async (_thrown, _parent, _args, context, info) =>
-      denial('identity' in context && !!context.identity, `${info.parentType.name}.${info.fieldName}`),
+    fallbackError: async (_thrown, _parent, _args, context, info) => {
+      const signedIn = 'identity' in context && !!context.identity;
+      const field = `${info.parentType.name}.${info.fieldName}`;
+      onDenied(field, signedIn ? 'forbidden' : 'unauthenticated');
+      return denial(signedIn, field);
+    },
   });
 }

@@ -9,6 +9,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import { isTracing } from '@stockgraph/telemetry';
 import { openRecyclablePool } from './pool.js';
+import { countPoolUsage, type PoolUsage } from './pool-usage.js';
 import { traceStatements } from './statement-spans.js';
 
 /** Anything that runs queries: the pool or a transaction (a `Tx` is a `Database` too). */
@@ -56,6 +57,8 @@ export interface DatabaseHandle<TSchema extends Record<string, unknown>> {
   /** Applies the service's Drizzle migrations, recorded in `<migrationsSchema>.__drizzle_migrations`. */
   migrate(migrationsFolder: string, migrationsSchema: string): Promise<void>;
   ping(): Promise<void>;
+  /** Work in flight against the pool and its size (PGlite: one connection). */
+  poolUsage(): PoolUsage;
   close(): Promise<void>;
 }
 
@@ -71,10 +74,11 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
   };
 
   if (options.url) {
+    const max = options.poolMax ?? 10;
     const pool = openRecyclablePool(
       options.url,
       {
-        max: options.poolMax ?? 10,
+        max,
         idle_timeout: 30,
         connect_timeout: 10,
         // Notices (e.g. "schema already exists, skipping") are expected during migrations.
@@ -89,11 +93,13 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
       options.logger,
     );
     // Without a tracer provider the client is used as is: no wrapper on the path of every statement.
-    const client = isTracing() ? traceStatements(pool.client, connectionAttributes(options.url)) : pool.client;
+    const traced = isTracing() ? traceStatements(pool.client, connectionAttributes(options.url)) : pool.client;
+    const { client, usage } = countPoolUsage(traced, max);
     const db = drizzlePostgres({ client, schema, logger });
     return {
       db,
       driver: 'postgres',
+      poolUsage: usage,
       migrate: (migrationsFolder, migrationsSchema) =>
         migratePostgres(db, { migrationsFolder, migrationsSchema, migrationsTable: '__drizzle_migrations' }),
       ping: pool.ping,
@@ -107,6 +113,7 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
   return {
     db,
     driver: 'pglite',
+    poolUsage: () => ({ inFlight: 0, max: 1 }),
     migrate: (migrationsFolder, migrationsSchema) =>
       migratePglite(db, { migrationsFolder, migrationsSchema, migrationsTable: '__drizzle_migrations' }),
     ping: async () => {

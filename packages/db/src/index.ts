@@ -5,3 +5,4 @@ export * from './arrays.js';
 export * from './idempotency.js';
 export * from './roles.js';
 export * from './transact.js';
+export * from './pool-usage.js';

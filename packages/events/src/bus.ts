@@ -26,6 +26,8 @@ export interface EventBus {
   /** Deliveries pending longer than `minIdleMs` (their consumer likely died), now owned by `consumer`. */
   claim(stream: string, group: string, consumer: string, minIdleMs: number, count: number): Promise<Delivery[]>;
   ack(stream: string, group: string, deliveryIds: string[]): Promise<void>;
+  /** Deliveries the group has handed out and not yet acknowledged (XPENDING), for /metrics. */
+  pending(stream: string, group: string): Promise<number>;
   /**
    * Drops entries older than `olderThanMs` that every existing group has acknowledged; returns how
    * many. The age floor keeps history for a consumer group that has not been created yet.

@@ -87,6 +87,9 @@ export function createMemoryBus(): EventBus {
       const g = group(name, groupName);
       for (const id of deliveryIds) g.pending.delete(Number(id));
     },
+    async pending(name, groupName) {
+      return group(name, groupName).pending.size;
+    },
     // Entries are addressed by their index here, so they stay; the embedded bus lives as long as the process.
     async trim() {
       return 0;

@@ -1,7 +1,7 @@
 import type { Database, Tx } from '@stockgraph/db';
 import { newId } from '@stockgraph/ids';
 import type { Logger } from '@stockgraph/logger';
-import { asc, count, inArray, isNull } from 'drizzle-orm';
+import { asc, count, inArray, isNull, min } from 'drizzle-orm';
 import type { Envelope, EventBus } from './bus.js';
 import type { OutboxTable } from './tables.js';
 
@@ -21,6 +21,8 @@ export interface Relay {
   wake(): void;
   /** Events written but not yet published. */
   lag(): Promise<number>;
+  /** Events written but not yet published, and how long the oldest of them has waited. */
+  backlog(): Promise<{ rows: number; oldestSeconds: number }>;
   stop(): Promise<void>;
 }
 
@@ -105,6 +107,17 @@ export function startRelay<TSchema extends Record<string, unknown>>(options: {
     lag: async () => {
       const [row] = await db.select({ n: count() }).from(outbox).where(isNull(outbox.publishedAt));
       return Number(row?.n ?? 0);
+    },
+    backlog: async () => {
+      const [row] = await db
+        .select({ n: count(), oldest: min(outbox.createdAt) })
+        .from(outbox)
+        .where(isNull(outbox.publishedAt));
+      const oldest = row?.oldest ? new Date(row.oldest).getTime() : null;
+      return {
+        rows: Number(row?.n ?? 0),
+        oldestSeconds: oldest === null ? 0 : Math.max(0, (Date.now() - oldest) / 1000),
+      };
     },
     stop: async () => {
       running = false;

@@ -70,6 +70,10 @@ export async function createRedisBus(url: string, prefix: string, logger: Logger
     async ack(stream, group, deliveryIds) {
       if (deliveryIds.length > 0) await main.xAck(key(stream), group, deliveryIds);
     },
+    async pending(stream, group) {
+      const summary = (await main.xPending(key(stream), group)) as { pending: number };
+      return summary.pending;
+    },
     async trim(stream, olderThanMs) {
       const streamKey = key(stream);
       let floor = `${Date.now() - olderThanMs}-0`;

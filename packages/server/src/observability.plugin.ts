@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { Logger } from '@stockgraph/logger';
 import { capForLog, errorCodeLabel, operationLabel } from './metric-labels.js';
-import type { ServiceMetrics } from './metrics.js';
+import { requestScope, type ServiceMetrics } from './metrics.js';
 
 /**
  * Logs one line per operation and feeds the request, latency and error metrics. Labels come from a
@@ -24,6 +24,9 @@ export function observabilityPlugin<TContext extends BaseContext>(
           for (const code of codes) metrics.errors.inc({ code });
           metrics.requests.inc({ operation: label, outcome: codes.length > 0 ? 'error' : 'ok' });
           metrics.duration.observe({ operation: label }, seconds);
+          const stats = requestScope.getStore();
+          if (metrics.observeStatements && stats)
+            metrics.statementsPerOperation.observe({ operation: label }, stats.statements);
           const status = response.http.status ?? 200;
           logger.info(
             {

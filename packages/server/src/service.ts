@@ -138,7 +138,7 @@ export async function startService<TContext extends BaseContext>(
     options.metricsPort === undefined
       ? null
       : await startMetricsServer(options.metrics.registry, options.host, options.metricsPort, options.logger);
-  app.use((_req, _res, next) => requestScope.run(true, next));
+  app.use((_req, _res, next) => requestScope.run({ statements: 0 }, next));
   options.routes?.(app);
   app.use(
     '/graphql',

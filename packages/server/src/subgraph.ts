@@ -41,8 +41,9 @@ import {
   type ProcessedEventsTable,
 } from '@stockgraph/events';
 import { GraphQLError, type DocumentNode } from 'graphql';
-import { Counter, Gauge, type Registry } from 'prom-client';
-import { createMetrics, requestScope } from './metrics.js';
+import { Counter, type Registry } from 'prom-client';
+import { registerOutboxMetrics, registerPartitionMetrics, registerPendingMetrics } from './saga-metrics.js';
+import { createMetrics, registerPoolMetrics, requestScope } from './metrics.js';
 import { gatewayOnly } from './gateway-only.js';
 import { inputGuardPlugin } from './input-guard.plugin.js';
 import { revocationCheck } from './revocation-check.js';
@@ -112,6 +113,8 @@ export interface SubgraphServices<TSchema extends Record<string, unknown> = Reco
   /** Publish outbox rows now instead of at the relay's next tick; call after committing them. */
   wakeRelay(): void;
   logger: Logger;
+  /** The service's /metrics registry, for figures only the service knows (the saga's). */
+  registry: Registry;
 }
 
 export interface SubgraphRuntime {
@@ -173,17 +176,9 @@ async function startEvents<TSchema extends Record<string, unknown>, TContext ext
     transact: (work) => transact(db, work, wakeRelay),
     wakeRelay,
     logger,
+    registry: metrics.registry,
   };
-  if (relay) {
-    new Gauge({
-      name: 'stockgraph_outbox_lag',
-      help: 'Events written to the outbox and not yet published (grows while Redis is unreachable)',
-      registers: [metrics.registry],
-      async collect() {
-        this.set(await relay.lag().catch(() => -1));
-      },
-    });
-  }
+  if (relay) registerOutboxMetrics(metrics.registry, relay);
   const parked = new Counter({
     name: 'stockgraph_events_parked_total',
     help: 'Events no retry could apply (unknown type, payload refused by its contract), parked on <stream>.dead-letter',
@@ -214,6 +209,7 @@ async function startEvents<TSchema extends Record<string, unknown>, TContext ext
         }),
       )
     : [];
+  registerPendingMetrics(metrics.registry, bus, definitions);
   const housekeeping = events
     ? startHousekeeping({
         db,
@@ -259,7 +255,7 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
 ): Promise<RunningSubgraph<TSchema>> {
   const { env } = runtime;
   const logger = runtime.logger ?? createLogger(definition.name, env.LOG_LEVEL);
-  const metrics = createMetrics(definition.name);
+  const metrics = createMetrics(definition.name, { database: true });
   const handle = await openDatabase({
     url: env.DATABASE_URL,
     pglite: runtime.pglite,
@@ -267,8 +263,13 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
     poolMax: env.DATABASE_POOL_MAX,
     schema: definition.dbSchema,
     logger,
-    onQuery: () => metrics.sqlStatements.inc({ source: requestScope.getStore() ? 'request' : 'background' }),
+    onQuery: () => {
+      const request = requestScope.getStore();
+      if (request) request.statements++;
+      metrics.sqlStatements.inc({ source: request ? 'request' : 'background' });
+    },
   });
+  registerPoolMetrics(metrics.registry, handle.poolUsage);
   const cleanup: (() => Promise<void>)[] = [];
   try {
     await handle.ping().catch((error: unknown) => {
@@ -276,6 +277,7 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
     });
     await handle.migrate(definition.migrationsFolder, definition.pgSchema);
     const partitions = maintainPartitions(handle.db, definition.partitionedTables ?? [], logger);
+    registerPartitionMetrics(metrics.registry, handle.db, definition.partitionedTables ?? []);
     cleanup.push(async () => partitions.stop());
     await partitions.ready;
     logger.info({ driver: handle.driver, schema: definition.pgSchema }, 'database migrated');
@@ -289,7 +291,9 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
     const schema = applyMiddleware(
       buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: definition.resolvers }]),
       ...(isTracing() ? [resolverSpans] : []),
-      shieldFromSchema(definition.typeDefs, definition.policies ?? {}),
+      shieldFromSchema(definition.typeDefs, definition.policies ?? {}, (rule, decision) =>
+        metrics.denials.inc({ rule, decision }),
+      ),
     );
     const revocations = await revocationCheck(env, runtime.revocations, logger);
     cleanup.push(revocations.stop);
@@ -298,6 +302,7 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
         createTokenVerifier(remoteKeySet(env.JWKS_URL, env.JWKS_CACHE_MS), {
           issuer: env.JWT_ISSUER,
           audience: env.JWT_AUDIENCE,
+          cache: { onLookup: (hit) => metrics.cacheLookup('verified_token', hit) },
         }),
     );
     const service = await startService<TContext>({

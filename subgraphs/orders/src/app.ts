@@ -9,6 +9,7 @@ import { idempotencyKeys, outbox, partitionedTables, processedEvents } from './d
 import { seedDemoData } from './db/seed.js';
 import { OutcomeWaiter } from './domain/outcome-waiter.js';
 import { retryStalePending } from './domain/pending-orders.js';
+import { sagaMetrics } from './domain/saga-metrics.js';
 import type { OrdersEnv } from './env.js';
 import { applyCustomersEvent } from './events/customers.handler.js';
 import { announceOutcome, applyInventoryEvent } from './events/inventory.handler.js';
@@ -35,15 +36,24 @@ function definition(placeOrderWaitMs: number, sagaRetryMs: number): SubgraphDefi
       const outcomes = new OutcomeWaiter();
       const announce = announceOutcome(outcomes);
       const sweep = retryStalePending(services, sagaRetryMs);
+      const saga = sagaMetrics(services.registry, db, sagaRetryMs);
       return {
-        context: (identity) => createContext(db, identity, { ...services, outcomes, placeOrderWaitMs }),
+        context: (identity) =>
+          createContext(db, identity, { ...services, outcomes, placeOrderWaitMs, onOrderPlaced: saga.placed }),
         consumers: [
           {
             stream: inventoryStream.name,
             group: 'orders',
-            handle: (envelope, tx) => applyInventoryEvent(envelope, tx),
+            handle: (envelope, tx) =>
+              applyInventoryEvent(envelope, {
+                tx,
+                decided: (outcome, order) => saga.decided(envelope.id, outcome, order),
+              }),
             // An event the handler could not read was parked by the consumer already.
-            afterCommit: (envelope) => void announce(envelope, null).catch(() => undefined),
+            afterCommit: (envelope) => {
+              saga.committed(envelope.id);
+              void announce(envelope, null).catch(() => undefined);
+            },
           },
           {
             stream: customersStream.name,

@@ -15,6 +15,8 @@ export interface Context extends AuthContext {
 export interface OrdersServices extends SubgraphServices<typeof schema> {
   outcomes: OutcomeWaiter;
   placeOrderWaitMs: number;
+  /** Told of each order created (the saga's metrics). */
+  onOrderPlaced?: () => void;
 }
 
 export function createContext(
@@ -25,6 +27,12 @@ export function createContext(
   return {
     loaders: createLoaders(db),
     identity,
-    orders: new OrderService(db, services.transact, services.outcomes, services.placeOrderWaitMs),
+    orders: new OrderService(
+      db,
+      services.transact,
+      services.outcomes,
+      services.placeOrderWaitMs,
+      services.onOrderPlaced,
+    ),
   };
 }

@@ -23,6 +23,7 @@ export class OrderService {
     private readonly transact: Transact<typeof schema>,
     private readonly outcomes: OutcomeWaiter,
     private readonly waitMs: number,
+    private readonly onPlaced: () => void = () => {},
   ) {}
 
   private write<T>(work: (writer: OrderWriter, tx: Tx<typeof schema>) => Promise<T>): Promise<T> {
@@ -37,6 +38,7 @@ export class OrderService {
   async place(identity: Identity, input: PlaceOrderInput): Promise<OrderRow> {
     const request = validateOrder(input);
     const claim = { userId: identity.userId, key: input.idempotencyKey, request };
+    let placed = false;
     const order = await this.write(async (writer, tx) => {
       let created: OrderRow | null = null;
       const result = await once(tx, idempotencyKeys, claim, async () => {
@@ -45,8 +47,10 @@ export class OrderService {
       });
       if (result.outcome === 'conflict')
         throw new ConflictError('idempotencyKey was already used for a different order');
+      placed = created !== null;
       return created ?? (await writer.lock(result.id))!;
     });
+    if (placed) this.onPlaced();
     return order.status === 'PENDING' ? this.awaitOutcome(order) : order;
   }
 

@@ -2,22 +2,33 @@ import { consume, inventoryStream } from '@stockgraph/contracts';
 import type { Tx } from '@stockgraph/db';
 import { OrderWriter } from '../db/order-writer.repository.js';
 import type * as schema from '../db/schema.js';
+import type { OrderRow } from '../db/schema.js';
 import type { OutcomeWaiter } from '../domain/outcome-waiter.js';
+import type { Decision } from '../domain/saga-metrics.js';
+
+/** The consumer's transaction, and who hears of each order it decides (the saga's metrics). */
+export interface InventoryEventContext {
+  tx: Tx<typeof schema>;
+  decided?: (outcome: Decision, order: OrderRow) => void;
+}
 
 /**
  * Inventory's answers and prices, applied inside the consumer's transaction. Outcomes only move
  * PENDING orders, so a late answer for an order cancelled meanwhile changes nothing.
  */
-export const applyInventoryEvent = consume<typeof inventoryStream, Tx<typeof schema>>(inventoryStream, {
-  StockReserved: async ({ orderId }, _meta, tx) => {
-    await new OrderWriter(tx).transition(orderId, ['PENDING'], 'CONFIRMED');
+export const applyInventoryEvent = consume<typeof inventoryStream, InventoryEventContext>(inventoryStream, {
+  StockReserved: async ({ orderId }, _meta, { tx, decided }) => {
+    const order = await new OrderWriter(tx).transition(orderId, ['PENDING'], 'CONFIRMED');
+    if (order) decided?.('confirmed', order);
   },
-  StockRejected: async ({ orderId, products }, _meta, tx) => {
-    await new OrderWriter(tx).transition(orderId, ['PENDING'], 'REJECTED', { code: 'INSUFFICIENT_STOCK', products });
+  StockRejected: async ({ orderId, products }, _meta, { tx, decided }) => {
+    const rejection = { code: 'INSUFFICIENT_STOCK' as const, products };
+    const order = await new OrderWriter(tx).transition(orderId, ['PENDING'], 'REJECTED', rejection);
+    if (order) decided?.('rejected', order);
   },
-  ProductCreated: ({ productId, unitPrice, priceSince }, _meta, tx) =>
+  ProductCreated: ({ productId, unitPrice, priceSince }, _meta, { tx }) =>
     new OrderWriter(tx).upsertPrice(productId, unitPrice, new Date(priceSince)),
-  ProductPriceChanged: ({ productId, unitPrice, priceSince }, _meta, tx) =>
+  ProductPriceChanged: ({ productId, unitPrice, priceSince }, _meta, { tx }) =>
     new OrderWriter(tx).upsertPrice(productId, unitPrice, new Date(priceSince)),
 });
 

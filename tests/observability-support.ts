@@ -1,0 +1,86 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+export const OBSERVABILITY = 'infra/observability';
+export const DASHBOARDS = join(OBSERVABILITY, 'dashboards');
+
+export interface DashboardTarget {
+  refId?: string;
+  expr?: string;
+}
+
+export interface DashboardPanel {
+  id?: number;
+  type?: string;
+  title?: string;
+  gridPos?: { x: number; y: number; w: number; h: number };
+  targets?: DashboardTarget[];
+}
+
+export interface Dashboard {
+  uid?: string;
+  title?: string;
+  schemaVersion?: number;
+  templating?: { list?: { name: string }[] };
+  panels?: DashboardPanel[];
+}
+
+export function dashboards(): { file: string; dashboard: Dashboard }[] {
+  return readdirSync(DASHBOARDS)
+    .filter((f) => f.endsWith('.json'))
+    .map((file) => ({ file, dashboard: JSON.parse(readFileSync(join(DASHBOARDS, file), 'utf8')) as Dashboard }));
+}
+
+interface AlertRule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export function alertRules(): AlertRule[] {
+  const file = parse(readFileSync(join(OBSERVABILITY, 'alerts.yml'), 'utf8')) as { groups: { rules: AlertRule[] }[] };
+  return file.groups.flatMap((g) => g.rules);
+}
+
+/** Grafana's variables replaced by values Prometheus accepts, so a dashboard query can be parsed by promtool. */
+export function asPromQL(expr: string): string {
+  return expr
+    .replaceAll('$__rate_interval', '5m')
+    .replaceAll('$__interval', '1m')
+    .replaceAll(/\$\{?([a-z_]+)\}?/gi, 'x');
+}
+
+/** Every PromQL expression of the dashboards and the alert rules. */
+export function allExpressions(): { where: string; expr: string }[] {
+  const fromDashboards = dashboards().flatMap(({ file, dashboard }) =>
+    (dashboard.panels ?? []).flatMap((p) =>
+      (p.targets ?? []).map((t) => ({ where: `${file} / ${p.title} / ${t.refId}`, expr: t.expr ?? '' })),
+    ),
+  );
+  const fromAlerts = alertRules().map((r) => ({ where: `alerts.yml / ${r.alert}`, expr: r.expr }));
+  return [...fromDashboards, ...fromAlerts];
+}
+
+/** Metric names an expression reads: ours, Node's and the process's (label names and functions are not these). */
+export function metricNames(expr: string): string[] {
+  const names = expr.match(/\b(?:stockgraph|process|nodejs)_[a-z0-9_]+\b/g) ?? [];
+  return [...new Set(names)];
+}
+
+/** Names a /metrics page exposes, histogram and summary series included. */
+export function exposedNames(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of text.split('\n')) {
+    const typed = /^# TYPE (\S+) (\S+)/.exec(line);
+    if (!typed) continue;
+    const name = typed[1]!;
+    const type = typed[2];
+    names.add(name);
+    if (type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) names.add(name + s);
+    if (type === 'summary') for (const s of ['_sum', '_count']) names.add(name + s);
+  }
+  return names;
+}
