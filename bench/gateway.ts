@@ -9,11 +9,13 @@
  *   pnpm bench:gateway [--seconds 10] [--rounds 3] [--warmup 3] [--connections 10]
  *                      [--scenarios trivial,fanout,persisted,denied]
  *                      [--targets stockgraph,apollo,hive,hive-rust,floor] [--tsx] [--json out.json]
- *                      [--baseline DIR]
+ *                      [--baseline DIR] [--profile DIR]
  *
  * By default services run from `pnpm build`'s output (built first); `--tsx` runs the sources instead.
  * `--baseline DIR` adds the built gateway of another checkout (run `pnpm install && pnpm build` there),
- * so a change is measured before and after in one run.
+ * so a change is measured before and after in one run. `--profile DIR` runs our gateway and the floor with
+ * V8's CPU profiler over the same load and prints where their time went (the .cpuprofile files stay in DIR
+ * for Chrome DevTools or speedscope).
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,6 +30,7 @@ import { SUBGRAPH_SECRET_HEADER } from '@stockgraph/server';
 import autocannon from 'autocannon';
 import { dropRedisKeys, REDIS_URL } from '../tests/saga-support.js';
 import { cpuMs, rssMb } from './proc-stats.js';
+import { summariseProfiles } from './profile-summary.js';
 import { APQ_REGISTRATION, SCENARIOS, type Scenario } from './gateway-scenarios.js';
 
 const TARGETS = ['stockgraph', 'baseline', 'apollo', 'hive', 'hive-rust', 'floor'] as const;
@@ -52,6 +55,7 @@ const { values } = parseArgs({
     tsx: { type: 'boolean', default: false },
     json: { type: 'string' },
     baseline: { type: 'string' },
+    profile: { type: 'string' },
   },
   strict: true,
 });
@@ -102,8 +106,11 @@ const { database, signingKeyPem } = seeded;
 await Promise.all([...Object.values(seeded.subgraphs), seeded.gateway].map((s) => s.stop()));
 
 const started: ServiceProcess[] = [];
-const start = async (file: string, env: Record<string, string>) => {
-  const service = await startProcess(file, env);
+const profileDir = values.profile ? path.resolve(values.profile) : undefined;
+/** V8 writes the profile when the process exits, so a profiled process is stopped before the summary. */
+const profiled = (dir: string) => ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+const start = async (file: string, env: Record<string, string>, nodeArgs: string[] = []) => {
+  const service = await startProcess(file, env, undefined, nodeArgs);
   started.push(service);
   return service;
 };
@@ -120,7 +127,11 @@ try {
   const JWKS_URL = new URL('/.well-known/jwks.json', users.url).toString();
   const subgraphs: Record<string, ServiceProcess> = { users };
   for (const name of SUBGRAPHS.slice(1)) {
-    subgraphs[name] = await start(entry(`subgraphs/${name}`), { ...production, DATABASE_URL: database.url, JWKS_URL });
+    subgraphs[name] = await start(
+      entry(`subgraphs/${name}`),
+      { ...production, DATABASE_URL: database.url, JWKS_URL },
+      profileDir && name === 'inventory' ? profiled(path.join(profileDir, 'inventory')) : [],
+    );
   }
   const urls = Object.fromEntries(SUBGRAPHS.map((name) => [`${name.toUpperCase()}_URL`, subgraphs[name]!.url]));
   // Every gateway gets the same supergraph, pointing at these processes.
@@ -149,7 +160,12 @@ try {
       RATE_LIMIT_ENABLED: 'true',
       METRICS_PORT: '0',
     };
-    if (name === 'stockgraph') targets.stockgraph = await start(entry('gateway'), ours);
+    if (name === 'stockgraph')
+      targets.stockgraph = await start(
+        entry('gateway'),
+        ours,
+        profileDir ? profiled(path.join(profileDir, 'gateway')) : [],
+      );
     if (name === 'baseline')
       targets.baseline = await start(path.resolve(values.baseline!, 'gateway/dist/gateway/src/server.js'), {
         ...ours,
@@ -314,6 +330,11 @@ try {
   );
   if (values.json) writeFileSync(values.json, json);
   else process.stdout.write(`${json}\n`);
+  if (profileDir) {
+    await Promise.all(started.map((s) => s.stop()));
+    for (const name of ['gateway', 'inventory'])
+      process.stdout.write(`\n${summariseProfiles(path.join(profileDir, name), `${name} CPU profile`)}\n`);
+  }
 } finally {
   await Promise.all(started.map((s) => s.stop()));
   await database.drop();

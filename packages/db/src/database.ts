@@ -7,7 +7,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
-import postgres from 'postgres';
+import { openRecyclablePool } from './pool.js';
 import { countPoolUsage, type PoolUsage } from './pool-usage.js';
 
 /** Anything that runs queries: the pool or a transaction (a `Tx` is a `Database` too). */
@@ -38,7 +38,16 @@ export interface DatabaseOptions<TSchema extends Record<string, unknown>> {
   logger: Logger;
   /** Called once per SQL statement sent; feeds the statement counter in /metrics. */
   onQuery?: (statement: string) => void;
+  /**
+   * PostgreSQL ends a session left idle inside a transaction this long (milliseconds; 0: never).
+   * Every transaction here runs its statements back to back, so one that idles has lost its client:
+   * ending it frees its row locks and its pool connection instead of blocking writers indefinitely.
+   */
+  idleInTransactionTimeoutMs?: number;
 }
+
+/** Longer than any transaction of ours pauses between statements, short enough to unblock writers. */
+const IDLE_IN_TRANSACTION_TIMEOUT_MS = 15_000;
 
 export interface DatabaseHandle<TSchema extends Record<string, unknown>> {
   db: Database<TSchema>;
@@ -64,14 +73,24 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
 
   if (options.url) {
     const max = options.poolMax ?? 10;
-    const pool = postgres(options.url, {
-      max,
-      idle_timeout: 30,
-      connect_timeout: 10,
-      // Notices (e.g. "schema already exists, skipping") are expected during migrations.
-      onnotice: () => {},
-    });
-    const { client, usage } = countPoolUsage(pool, max);
+    const pool = openRecyclablePool(
+      options.url,
+      {
+        max,
+        idle_timeout: 30,
+        connect_timeout: 10,
+        // Notices (e.g. "schema already exists, skipping") are expected during migrations.
+        onnotice: () => {},
+        // Sent as a startup parameter, so it holds on every connection, reconnects included.
+        connection: {
+          idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? IDLE_IN_TRANSACTION_TIMEOUT_MS,
+        },
+      },
+      // Drizzle sets its type parsers on the client it wraps: a replacement pool gets them too.
+      (client) => void drizzlePostgres({ client }),
+      options.logger,
+    );
+    const { client, usage } = countPoolUsage(pool.client, max);
     const db = drizzlePostgres({ client, schema, logger });
     return {
       db,
@@ -79,10 +98,8 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
       poolUsage: usage,
       migrate: (migrationsFolder, migrationsSchema) =>
         migratePostgres(db, { migrationsFolder, migrationsSchema, migrationsTable: '__drizzle_migrations' }),
-      ping: async () => {
-        await pool`select 1`;
-      },
-      close: () => pool.end({ timeout: 5 }),
+      ping: pool.ping,
+      close: pool.close,
     };
   }
 

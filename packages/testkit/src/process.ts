@@ -15,15 +15,17 @@ export interface ServiceProcess {
 /**
  * Runs one service entry point (a TypeScript file under the repo root, through tsx, or a built `.js`
  * bundle, as is) as its own Node process, the way it runs in production, and resolves with the URL it
- * logged once it listens.
+ * logged once it listens. `nodeArgs` go to Node itself (e.g. `--cpu-prof`, which NODE_OPTIONS refuses).
  */
 export function startProcess(
   entry: string,
   env: Record<string, string>,
   timeoutMs = Number(process.env.START_TIMEOUT_MS ?? 180_000),
+  nodeArgs: string[] = [],
 ): Promise<ServiceProcess> {
   const [file, ...args] = entry.split(' ');
-  const child = spawn(process.execPath, [...(file!.endsWith('.ts') ? ['--import', 'tsx'] : []), file!, ...args], {
+  const loader = file!.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...nodeArgs, ...loader, file!, ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
