@@ -22,7 +22,8 @@ interface CpuProfile {
 /** A package name for a script URL: `pnpm`'s store path, our folder, or Node's own. */
 export function ownerOf(url: string): string {
   if (!url) return '(native/V8)';
-  if (url.startsWith('node:')) return 'node internals';
+  // Node's own modules, by module: its fetch (undici), http, streams and the module loader differ a lot.
+  if (url.startsWith('node:')) return `node: ${url.slice('node:'.length).replace(/^internal\/(deps\/)?/, '')}`;
   const store = url.match(/node_modules\/\.pnpm\/[^/]+\/node_modules\/((?:@[^/]+\/)?[^/]+)/);
   if (store) return store[1]!;
   const plain = url.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/);
