@@ -45,6 +45,12 @@ export interface DatabaseHandle<TSchema extends Record<string, unknown>> {
   /** Applies the service's Drizzle migrations, recorded in `<migrationsSchema>.__drizzle_migrations`. */
   migrate(migrationsFolder: string, migrationsSchema: string): Promise<void>;
   ping(): Promise<void>;
+  /**
+   * Calls `onMessage` with the payload of every NOTIFY on `channel`, from any connection of any
+   * process on this database; resolves once listening. Notifications are sent at commit, so a
+   * listener hears only what committed.
+   */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<{ stop(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -76,6 +82,11 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
       ping: async () => {
         await client`select 1`;
       },
+      // postgres.js listens on a connection of its own and listens again after reconnecting.
+      listen: async (channel, onMessage) => {
+        const listening = await client.listen(channel, onMessage);
+        return { stop: () => listening.unlisten() };
+      },
       close: () => client.end({ timeout: 5 }),
     };
   }
@@ -90,6 +101,10 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
       migratePglite(db, { migrationsFolder, migrationsSchema, migrationsTable: '__drizzle_migrations' }),
     ping: async () => {
       await db.execute(sql`select 1`);
+    },
+    listen: async (channel, onMessage) => {
+      const unsubscribe = await client.listen(channel, onMessage);
+      return { stop: () => unsubscribe() };
     },
     close: async () => {
       if (owned) await client.close();

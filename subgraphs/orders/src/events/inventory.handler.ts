@@ -10,10 +10,13 @@ import type { OutcomeWaiter } from '../domain/outcome-waiter.js';
  */
 export const applyInventoryEvent = consume<typeof inventoryStream, Tx<typeof schema>>(inventoryStream, {
   StockReserved: async ({ orderId }, _meta, tx) => {
-    await new OrderWriter(tx).transition(orderId, ['PENDING'], 'CONFIRMED');
+    const writer = new OrderWriter(tx);
+    if (await writer.transition(orderId, ['PENDING'], 'CONFIRMED')) await writer.announceOutcome(orderId);
   },
   StockRejected: async ({ orderId, products }, _meta, tx) => {
-    await new OrderWriter(tx).transition(orderId, ['PENDING'], 'REJECTED', { code: 'INSUFFICIENT_STOCK', products });
+    const writer = new OrderWriter(tx);
+    const rejection = { code: 'INSUFFICIENT_STOCK' as const, products };
+    if (await writer.transition(orderId, ['PENDING'], 'REJECTED', rejection)) await writer.announceOutcome(orderId);
   },
   ProductCreated: ({ productId, unitPrice, priceSince }, _meta, tx) =>
     new OrderWriter(tx).upsertPrice(productId, unitPrice, new Date(priceSince)),
@@ -21,7 +24,10 @@ export const applyInventoryEvent = consume<typeof inventoryStream, Tx<typeof sch
     new OrderWriter(tx).upsertPrice(productId, unitPrice, new Date(priceSince)),
 });
 
-/** After an outcome is committed, wakes the placeOrder call waiting for it in this process. */
+/**
+ * After an outcome is committed, wakes the placeOrder call waiting for it in this process at once;
+ * other replicas hear of it through the NOTIFY the handler sent (see app.ts).
+ */
 export function announceOutcome(waiter: OutcomeWaiter) {
   return consume<typeof inventoryStream, null>(inventoryStream, {
     StockReserved: async ({ orderId }) => waiter.announce(orderId),
