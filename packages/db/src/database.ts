@@ -59,6 +59,12 @@ export interface DatabaseHandle<TSchema extends Record<string, unknown>> {
   ping(): Promise<void>;
   /** Work in flight against the pool and its size (PGlite: one connection). */
   poolUsage(): PoolUsage;
+  /**
+   * Calls `onMessage` with the payload of every NOTIFY on `channel`, from any connection of any
+   * process on this database; resolves once listening. Notifications are sent at commit, so a
+   * listener hears only what committed.
+   */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<{ stop(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -103,6 +109,13 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
       migrate: (migrationsFolder, migrationsSchema) =>
         migratePostgres(db, { migrationsFolder, migrationsSchema, migrationsTable: '__drizzle_migrations' }),
       ping: pool.ping,
+      // postgres.js listens on a connection of its own and listens again after reconnecting. A pool
+      // replaced after it stopped answering takes its listeners with it; waiters then fall back to
+      // their periodic re-read.
+      listen: async (channel, onMessage) => {
+        const listening = await pool.client.listen(channel, onMessage);
+        return { stop: () => listening.unlisten() };
+      },
       close: pool.close,
     };
   }
@@ -118,6 +131,10 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
       migratePglite(db, { migrationsFolder, migrationsSchema, migrationsTable: '__drizzle_migrations' }),
     ping: async () => {
       await db.execute(sql`select 1`);
+    },
+    listen: async (channel, onMessage) => {
+      const unsubscribe = await client.listen(channel, onMessage);
+      return { stop: () => unsubscribe() };
     },
     close: async () => {
       if (owned) await client.close();

@@ -19,6 +19,11 @@ export interface Delivery {
  */
 export interface EventBus {
   publish(stream: string, envelope: Envelope): Promise<void>;
+  /**
+   * Publishes several events in one round trip, in order (the relay's batches). All of them or, on
+   * failure, possibly some: callers treat a failure as none published and publish again.
+   */
+  publishMany(entries: { stream: string; envelope: Envelope }[]): Promise<void>;
   /** Creates the group if it does not exist; it starts at the beginning of the stream. */
   ensureGroup(stream: string, group: string): Promise<void>;
   /** New deliveries for this consumer, waiting up to `blockMs` for one. */

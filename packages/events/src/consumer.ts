@@ -63,23 +63,84 @@ export function startConsumer<TSchema extends Record<string, unknown>>(options: 
     options.onParked?.(parked);
   };
 
-  const apply = async (delivery: Delivery) => {
-    const { envelope } = delivery;
+  /** Records `envelope` as processed and applies it, unless an earlier delivery already did. */
+  const applyIn = async (tx: Tx<TSchema>, envelope: Envelope) => {
+    const fresh = await tx
+      .insert(processed)
+      .values({ eventId: envelope.id, type: envelope.type })
+      .onConflictDoNothing()
+      .returning({ id: processed.eventId });
+    if (fresh.length > 0) await handle(envelope, tx);
+  };
+
+  /** After the commit: park what could not be read, run the hook, then acknowledge. */
+  const settle = async (delivery: Delivery, unprocessable: UnprocessableEvent | null) => {
+    if (unprocessable) await park(delivery, unprocessable);
+    await options.afterCommit?.(delivery);
+  };
+
+  /** One event in its own transaction: the fallback when a batch could not apply it. */
+  const applyOne = async (delivery: Delivery) => {
+    let unprocessable: UnprocessableEvent | null = null;
     try {
-      await db.transaction(async (tx) => {
-        const fresh = await tx
-          .insert(processed)
-          .values({ eventId: envelope.id, type: envelope.type })
-          .onConflictDoNothing()
-          .returning({ id: processed.eventId });
-        if (fresh.length > 0) await handle(envelope, tx);
-      });
+      await db.transaction((tx) => applyIn(tx, delivery.envelope));
     } catch (error) {
       if (!(error instanceof UnprocessableEvent)) throw error;
-      await park(delivery, error);
+      unprocessable = error;
     }
-    await options.afterCommit?.(delivery);
+    await settle(delivery, unprocessable);
     await bus.ack(stream, group, [delivery.deliveryId]);
+  };
+
+  const leavePending = (delivery: Delivery, error: unknown) =>
+    // Left pending: claimed and retried once it has been idle for claimIdleMs.
+    logger.error(
+      { err: error, event: delivery.envelope.type, eventId: delivery.envelope.id },
+      'event not applied; will retry',
+    );
+
+  /**
+   * Applies a read's worth of events in one transaction (one commit, one fsync, for the lot), each
+   * under a savepoint of its own: an event that fails rolls back to its savepoint and the others
+   * still commit. Unreadable events are parked after the commit; an event that failed for another
+   * reason (a deadlock, a bug) is retried alone. Acknowledgements follow the commit, so a crash in
+   * between redelivers events whose records make the second application a no-op.
+   */
+  const applyBatch = async (deliveries: Delivery[]) => {
+    const outcome = new Map<Delivery, UnprocessableEvent | Error | null>();
+    try {
+      await db.transaction(async (tx) => {
+        for (const delivery of deliveries) {
+          if (!running) break;
+          try {
+            await tx.transaction((savepoint) => applyIn(savepoint as Tx<TSchema>, delivery.envelope));
+            outcome.set(delivery, null);
+          } catch (error) {
+            outcome.set(delivery, error instanceof Error ? error : new Error(String(error)));
+          }
+        }
+      });
+    } catch (error) {
+      // The transaction itself failed (the connection, the commit): nothing of it counts; one at a time instead.
+      logger.warn({ err: error, stream, group, events: deliveries.length }, 'event batch failed; applying one by one');
+      outcome.clear();
+    }
+    const acknowledged: string[] = [];
+    for (const delivery of deliveries) {
+      if (!running && !outcome.has(delivery)) break;
+      const result = outcome.get(delivery);
+      try {
+        if (result === undefined || (result !== null && !(result instanceof UnprocessableEvent))) {
+          await applyOne(delivery);
+          continue;
+        }
+        await settle(delivery, result);
+        acknowledged.push(delivery.deliveryId);
+      } catch (error) {
+        leavePending(delivery, error);
+      }
+    }
+    await bus.ack(stream, group, acknowledged);
   };
 
   const loop = (async () => {
@@ -96,18 +157,7 @@ export function startConsumer<TSchema extends Record<string, unknown>>(options: 
           deliveries.push(...(await bus.claim(stream, group, consumer, claimIdleMs, 50)));
         }
         if (deliveries.length === 0) deliveries.push(...(await bus.read(stream, group, consumer, 50, 1000)));
-        for (const delivery of deliveries) {
-          if (!running) break;
-          try {
-            await apply(delivery);
-          } catch (error) {
-            // Left pending: claimed and retried once it has been idle for claimIdleMs.
-            logger.error(
-              { err: error, event: delivery.envelope.type, eventId: delivery.envelope.id },
-              'event not applied; will retry',
-            );
-          }
-        }
+        if (deliveries.length > 0 && running) await applyBatch(deliveries);
         if (failures > 0) logger.info({ stream, group }, 'event consumer recovered');
         failures = 0;
       } catch (error) {

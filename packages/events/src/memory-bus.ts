@@ -46,11 +46,17 @@ export function createMemoryBus(): EventBus {
     }
     return out;
   };
+  const append = (name: string, envelope: Envelope) => {
+    const s = stream(name);
+    s.entries.push(envelope);
+    for (const g of s.groups.values()) for (const wake of g.waiters) wake();
+  };
   return {
     async publish(name, envelope) {
-      const s = stream(name);
-      s.entries.push(envelope);
-      for (const g of s.groups.values()) for (const wake of g.waiters) wake();
+      append(name, envelope);
+    },
+    async publishMany(entries) {
+      for (const { stream: name, envelope } of entries) append(name, envelope);
     },
     async ensureGroup(name, groupName) {
       group(name, groupName);

@@ -46,6 +46,13 @@ export async function createRedisBus(url: string, prefix: string, logger: Logger
     async publish(stream, envelope) {
       await main.xAdd(key(stream), '*', { envelope: JSON.stringify(envelope) });
     },
+    // MULTI/EXEC: one round trip for the batch, and Redis runs the XADDs back to back, in order.
+    async publishMany(entries) {
+      if (entries.length === 0) return;
+      const batch = main.multi();
+      for (const { stream, envelope } of entries) batch.xAdd(key(stream), '*', { envelope: JSON.stringify(envelope) });
+      await batch.exec();
+    },
     async ensureGroup(stream, group) {
       try {
         await main.xGroupCreate(key(stream), group, '0', { MKSTREAM: true });

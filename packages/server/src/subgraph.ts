@@ -8,6 +8,7 @@ import {
   openDatabase,
   transact,
   type Database,
+  type DatabaseHandle,
   type PartitionedTable,
   type Transact,
   type Tx,
@@ -112,6 +113,8 @@ export interface SubgraphServices<TSchema extends Record<string, unknown> = Reco
   transact: Transact<TSchema>;
   /** Publish outbox rows now instead of at the relay's next tick; call after committing them. */
   wakeRelay(): void;
+  /** Hears committed NOTIFYs on `channel` from every replica (wakes that must cross processes). */
+  listen: DatabaseHandle<TSchema>['listen'];
   logger: Logger;
   /** The service's /metrics registry, for figures only the service knows (the saga's). */
   registry: Registry;
@@ -156,6 +159,7 @@ export async function withStatus<T>(status: number, work: () => Promise<T>): Pro
 async function startEvents<TSchema extends Record<string, unknown>, TContext extends AuthContext>(
   definition: SubgraphDefinition<TSchema, TContext>,
   db: Database<TSchema>,
+  listen: DatabaseHandle<TSchema>['listen'],
   sharedBus: EventBus | undefined,
   env: Readonly<SubgraphEnv>,
   logger: Logger,
@@ -175,6 +179,7 @@ async function startEvents<TSchema extends Record<string, unknown>, TContext ext
   const services: SubgraphServices<TSchema> = {
     transact: (work) => transact(db, work, wakeRelay),
     wakeRelay,
+    listen,
     logger,
     registry: metrics.registry,
   };
@@ -285,7 +290,7 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
       await definition.seed(handle.db, logger);
     }
     await runtime.prepare?.(handle.db, metrics.registry);
-    const events = await startEvents(definition, handle.db, runtime.bus, env, logger, metrics);
+    const events = await startEvents(definition, handle.db, handle.listen, runtime.bus, env, logger, metrics);
     cleanup.push(events.stop);
     // Resolver spans first, so a field's authorization policies (and their SQL) sit under its span.
     const schema = applyMiddleware(

@@ -6,6 +6,7 @@ import { parse } from 'graphql';
 import { createContext, type Context } from './context.js';
 import * as dbSchema from './db/schema.js';
 import { idempotencyKeys, outbox, partitionedTables, processedEvents } from './db/schema.js';
+import { ORDER_OUTCOME_CHANNEL } from './db/order-writer.repository.js';
 import { seedDemoData } from './db/seed.js';
 import { OutcomeWaiter } from './domain/outcome-waiter.js';
 import { retryStalePending } from './domain/pending-orders.js';
@@ -31,10 +32,12 @@ function definition(placeOrderWaitMs: number, sagaRetryMs: number): SubgraphDefi
     migrationsFolder: fileURLToPath(new URL('./db/migrations', import.meta.url)),
     partitionedTables,
     seed: seedDemoData,
-    // The waiter lives as long as the process: requests wait on it, the inventory handler wakes them.
-    bootstrap: (db, services) => {
+    // The waiter lives as long as the process: requests wait on it; the inventory handler wakes them,
+    // here directly and on every other replica through the outcome NOTIFY it sends.
+    bootstrap: async (db, services) => {
       const outcomes = new OutcomeWaiter();
       const announce = announceOutcome(outcomes);
+      const listening = await services.listen(ORDER_OUTCOME_CHANNEL, (orderId) => outcomes.announce(orderId));
       const sweep = retryStalePending(services, sagaRetryMs);
       const saga = sagaMetrics(services.registry, db, sagaRetryMs);
       return {
@@ -61,7 +64,10 @@ function definition(placeOrderWaitMs: number, sagaRetryMs: number): SubgraphDefi
             handle: (envelope, tx) => applyCustomersEvent(envelope, tx),
           },
         ],
-        stop: () => sweep.stop(),
+        stop: async () => {
+          sweep.stop();
+          await listening.stop();
+        },
       };
     },
     policies,

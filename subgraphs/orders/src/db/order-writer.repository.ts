@@ -13,6 +13,9 @@ import {
   type OrderRow,
 } from './schema.js';
 
+/** The NOTIFY channel on which committed order outcomes are announced (payload: the order id). */
+export const ORDER_OUTCOME_CHANNEL = 'orders_outcome';
+
 type Status = OrderRow['status'];
 
 /** The write side of orders: one statement per method, always inside the caller's transaction. */
@@ -73,6 +76,14 @@ export class OrderWriter {
       .where(and(eq(orders.id, id), eq(orders.createdAt, idTime(id)), inArray(orders.status, from)))
       .returning();
     return row ?? null;
+  }
+
+  /**
+   * Tells every orders replica, once this transaction commits, that the order has its outcome: the
+   * placeOrder call waiting for it may be on any of them.
+   */
+  async announceOutcome(id: string): Promise<void> {
+    await this.db.execute(sql`select pg_notify(${ORDER_OUTCOME_CHANNEL}, ${id})`);
   }
 
   /**

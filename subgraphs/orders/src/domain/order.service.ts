@@ -13,8 +13,11 @@ import type { OutcomeWaiter } from './outcome-waiter.js';
 
 export type { PlaceOrderInput } from './order-input.js';
 
-/** How often a waiting placeOrder re-reads its order when no local outcome wakes it. */
-const RECHECK_MS = 250;
+/**
+ * How often a waiting placeOrder re-reads its order when no wake-up came: the outcome NOTIFY reaches
+ * every replica, so this only covers a notification lost while the listening connection reconnected.
+ */
+const RECHECK_MS = 1000;
 
 /** Placing, cancelling and fulfilling orders: the orders side of the saga. */
 export class OrderService {
@@ -98,9 +101,9 @@ export class OrderService {
   }
 
   /**
-   * Waits for the outcome: an outcome this process applies wakes the call at once. One applied by
-   * another replica (the consumer group hands each event to one of them) wakes no one here, so the
-   * order is also re-read every RECHECK_MS until it is final or `waitMs` is up.
+   * Waits for the outcome: the commit that records it wakes the call at once, whichever replica's
+   * consumer applied it (the consumer group hands each event to one of them; the outcome NOTIFY
+   * reaches all). The order is also re-read every RECHECK_MS until it is final or `waitMs` is up.
    */
   private async awaitOutcome(order: OrderRow): Promise<OrderRow> {
     if (this.waitMs <= 0) return order;

@@ -18,13 +18,19 @@ export interface InventoryEventContext {
  */
 export const applyInventoryEvent = consume<typeof inventoryStream, InventoryEventContext>(inventoryStream, {
   StockReserved: async ({ orderId }, _meta, { tx, decided }) => {
-    const order = await new OrderWriter(tx).transition(orderId, ['PENDING'], 'CONFIRMED');
-    if (order) decided?.('confirmed', order);
+    const writer = new OrderWriter(tx);
+    const order = await writer.transition(orderId, ['PENDING'], 'CONFIRMED');
+    if (!order) return;
+    await writer.announceOutcome(orderId);
+    decided?.('confirmed', order);
   },
   StockRejected: async ({ orderId, products }, _meta, { tx, decided }) => {
+    const writer = new OrderWriter(tx);
     const rejection = { code: 'INSUFFICIENT_STOCK' as const, products };
-    const order = await new OrderWriter(tx).transition(orderId, ['PENDING'], 'REJECTED', rejection);
-    if (order) decided?.('rejected', order);
+    const order = await writer.transition(orderId, ['PENDING'], 'REJECTED', rejection);
+    if (!order) return;
+    await writer.announceOutcome(orderId);
+    decided?.('rejected', order);
   },
   ProductCreated: ({ productId, unitPrice, priceSince }, _meta, { tx }) =>
     new OrderWriter(tx).upsertPrice(productId, unitPrice, new Date(priceSince)),
@@ -32,7 +38,10 @@ export const applyInventoryEvent = consume<typeof inventoryStream, InventoryEven
     new OrderWriter(tx).upsertPrice(productId, unitPrice, new Date(priceSince)),
 });
 
-/** After an outcome is committed, wakes the placeOrder call waiting for it in this process. */
+/**
+ * After an outcome is committed, wakes the placeOrder call waiting for it in this process at once;
+ * other replicas hear of it through the NOTIFY the handler sent (see app.ts).
+ */
 export function announceOutcome(waiter: OutcomeWaiter) {
   return consume<typeof inventoryStream, null>(inventoryStream, {
     StockReserved: async ({ orderId }) => waiter.announce(orderId),

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { consume, encode, inventoryStream } from '@stockgraph/contracts';
+import { openDatabase, type DatabaseHandle } from '@stockgraph/db';
+import { createRedisBus, deadLetterStream, startConsumer, type Envelope, type EventBus } from '@stockgraph/events';
+import { newId } from '@stockgraph/ids';
+import { inventoryTables } from '@stockgraph/inventory';
+import { createLogger } from '@stockgraph/logger';
+import { createTestDatabase, type TestDatabase } from '@stockgraph/testkit';
+import postgres from 'postgres';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropRedisKeys, eventually, REDIS_URL } from './saga-support.js';
+
+// Any service's processed-events table will do; this one needs only its own schema created.
+const processed = inventoryTables.processedEvents;
+const tables = { processed };
+const prefix = `sgtest:${randomUUID().slice(0, 8)}:`;
+const logger = createLogger('test', 'silent');
+
+let database: TestDatabase;
+let handle: DatabaseHandle<typeof tables>;
+let bus: EventBus;
+
+beforeAll(async () => {
+  database = await createTestDatabase('event_batch');
+  handle = await openDatabase({ url: database.url, schema: tables, logger });
+  await handle.db.execute(`create schema inventory;
+    create table inventory.processed_events (event_id uuid primary key, type text not null,
+      processed_at timestamptz not null default now());
+    create table inventory.applied (order_id uuid not null)`);
+  bus = await createRedisBus(REDIS_URL, prefix, logger);
+});
+
+afterAll(async () => {
+  await bus?.close();
+  await handle?.close();
+  await database?.drop();
+  await dropRedisKeys(prefix);
+});
+
+const reserved = (orderId: string): Envelope => ({
+  id: newId(),
+  type: 'StockReserved',
+  occurredAt: new Date().toISOString(),
+  payload: encode(inventoryStream, 'StockReserved', { orderId }),
+});
+
+describe('a consumer applying a batch of events', () => {
+  it('applies the good events of a batch with a poisoned one, parks the poisoned one with its reason, and retries a failed one alone', async () => {
+    const [first, flaky, last] = [newId(), newId(), newId()];
+    const poisoned: Envelope = { ...reserved(newId()), payload: { order: 'renamed field' } };
+    const events = [reserved(first), poisoned, reserved(flaky), reserved(last)];
+    // All four wait in the stream before the consumer starts, so its first read takes them together.
+    await bus.ensureGroup(inventoryStream.name, 'orders');
+    await bus.publishMany(events.map((envelope) => ({ stream: inventoryStream.name, envelope })));
+
+    let flakyAttempts = 0;
+    const apply = consume<typeof inventoryStream, DatabaseHandle<typeof tables>['db']>(inventoryStream, {
+      StockReserved: async ({ orderId }, _meta, tx) => {
+        // orderId passed its contract's uuid check, so it can sit in the statement as it is.
+        await tx.execute(`insert into inventory.applied (order_id) values ('${orderId}')`);
+        // Fails after writing, the first time only: its write must roll back with its savepoint.
+        if (orderId === flaky && flakyAttempts++ === 0) throw new Error('deadlock detected (simulated)');
+      },
+    });
+    const consumer = startConsumer({
+      db: handle.db,
+      bus,
+      processed,
+      stream: inventoryStream.name,
+      group: 'orders',
+      logger,
+      claimIdleMs: 600_000,
+      handle: (envelope, tx) => apply(envelope, tx),
+    });
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    const sql = postgres(database.url, { max: 1 });
+    try {
+      await eventually(
+        async () =>
+          (await redis.xPending(`${prefix}${inventoryStream.name}`, 'orders')).pending === 0 && flakyAttempts > 1,
+        15_000,
+        'every event applied or parked and acknowledged',
+      );
+
+      // Each good event applied exactly once; the flaky one's first, failed write left nothing behind.
+      const applied = await sql<{ order_id: string }[]>`select order_id from inventory.applied`;
+      expect(applied.map((r) => r.order_id).sort()).toEqual([first, flaky, last].sort());
+
+      // The poisoned event is not recorded as processed; the two good ones of the batch share one commit.
+      const records = await sql<
+        { event_id: string; processed_at: Date }[]
+      >`select event_id, processed_at from inventory.processed_events`;
+      const at = new Map(records.map((r) => [r.event_id, r.processed_at.toISOString()]));
+      expect([...at.keys()].sort()).toEqual([events[0]!.id, events[2]!.id, events[3]!.id].sort());
+      expect(at.get(events[0]!.id)).toBe(at.get(events[3]!.id));
+
+      // Parked on the dead-letter stream with the event as delivered and why it cannot be applied.
+      const letters = await redis.xRange(`${prefix}${deadLetterStream(inventoryStream.name)}`, '-', '+');
+      expect(letters).toHaveLength(1);
+      const letter = JSON.parse(letters![0]!.message.envelope!) as Envelope<{
+        kind: string;
+        reason: string;
+        envelope: Envelope;
+      }>;
+      expect(letter.payload.kind).toBe('invalid-payload');
+      expect(letter.payload.reason).toMatch(/orderId/);
+      expect(letter.payload.envelope.id).toBe(poisoned.id);
+    } finally {
+      await consumer.stop();
+      await redis.quit();
+      await sql.end();
+    }
+  });
+});
