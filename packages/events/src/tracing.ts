@@ -1,5 +1,5 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, trace, type Context } from '@opentelemetry/api';
-import { inSpan } from '@stockgraph/telemetry';
+import { inSpan, recordFailure, tracer } from '@stockgraph/telemetry';
 import type { Envelope, EventBus } from './bus.js';
 
 /**
@@ -59,6 +59,24 @@ export function traceBus(bus: EventBus): EventBus {
         () => bus.publish(stream, envelope),
         parent,
       );
+    },
+    // The relay sends a batch in one round trip: each event still gets its producer span, in its own
+    // trace, and every one of them covers that round trip.
+    async publishMany(entries) {
+      const spans = entries.flatMap(({ stream, envelope }) => {
+        const parent = eventContext(envelope);
+        if (!trace.getSpan(parent)) return [];
+        const attributes = messaging(stream, envelope, 'send');
+        return [tracer.startSpan(`send ${stream}`, { kind: SpanKind.PRODUCER, attributes }, parent)];
+      });
+      try {
+        await bus.publishMany(entries);
+      } catch (error) {
+        for (const span of spans) recordFailure(span, error);
+        throw error;
+      } finally {
+        for (const span of spans) span.end();
+      }
     },
   };
 }
