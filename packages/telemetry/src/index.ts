@@ -1,2 +1,3 @@
 export * from './start.js';
 export * from './spans.js';
+export * from './redis-spans.js';

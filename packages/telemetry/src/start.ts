@@ -1,4 +1,5 @@
 import type { Sampler } from '@opentelemetry/sdk-trace-base';
+import { traceRedisCalls } from './redis-spans.js';
 
 /** The OTEL_* variables as packages/config validated them (telemetryEnvShape). */
 export interface TelemetryEnv {
@@ -69,6 +70,7 @@ export async function startTelemetry(env: TelemetryEnv, defaultServiceName: stri
     spanProcessors: [new base.BatchSpanProcessor(exporter, { scheduledDelayMillis: 1000 })],
   });
   provider.register();
+  traceRedisCalls();
   tracing = true;
   return {
     enabled: true,
