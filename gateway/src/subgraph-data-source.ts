@@ -8,6 +8,7 @@ import CircuitBreaker from 'opossum';
 import { errorCodeLabel } from '@stockgraph/server';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { GatewayContext } from './app.js';
+import { createSubgraphFetcher } from './subgraph-fetcher.js';
 import { subgraphHeaders } from './subgraph-headers.js';
 
 export interface SubgraphCallSettings {
@@ -94,6 +95,7 @@ const CONNECTION_CODES = new Set([
   'EPIPE',
   'UND_ERR_SOCKET',
   'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
   'EHOSTUNREACH',
   'ENOTFOUND',
   'EAI_AGAIN',
@@ -150,11 +152,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     /** The gateway's credential for subgraphs (SUBGRAPH_SHARED_SECRET), if this deployment sets one. */
     private readonly secret?: string,
   ) {
-    // Node's fetch keeps connections alive; the signal bounds the whole exchange, body included.
-    super({
-      url,
-      fetcher: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(settings.timeoutMs) }),
-    });
+    super({ url, fetcher: createSubgraphFetcher({ timeoutMs: settings.timeoutMs }).fetcher });
     this.breaker = new CircuitBreaker((attempt: () => Promise<GatewayGraphQLResponse>) => attempt(), {
       timeout: false,
       volumeThreshold: settings.breakerMinRequests,
