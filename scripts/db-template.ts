@@ -1,14 +1,20 @@
 /**
  * `pnpm db:template` (also run by `pnpm install` through `prepare`): builds the migrated, seeded PGlite
- * data directory that `pnpm start` and `pnpm dev` unpack on first start. Exactly what the services do
+ * data directory that `pnpm start` and `pnpm dev` copy on first start. Exactly what the services do
  * on an empty database — their migrations, partitions and demo seed — only once, ahead of time.
  * Never fails the install: without a template the first start seeds as it always did.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { maintainPartitions, openDatabase, type Database, type PartitionedTable } from '@stockgraph/db';
 import { createLogger, type Logger } from '@stockgraph/logger';
-import { readTemplate, TEMPLATE_DIR, TEMPLATE_FILE, TEMPLATE_KEY_FILE, templateKey } from './launcher/template.js';
+import {
+  currentTemplate,
+  TEMPLATE_DATA_DIR,
+  TEMPLATE_DIR,
+  TEMPLATE_KEY_FILE,
+  templateKey,
+} from './launcher/template.js';
 
 /** What startSubgraph does to an empty database before it serves: migrate, partition, seed. */
 async function prepare<TSchema extends Record<string, unknown>>(
@@ -34,7 +40,7 @@ const started = performance.now();
 try {
   // Production and image builds never start the embedded demo: building its template there is wasted time.
   if (process.env.NODE_ENV === 'production' || process.env.DEMO_TEMPLATE === 'off') process.exit(0);
-  if (!process.argv.includes('--force') && readTemplate()) {
+  if (!process.argv.includes('--force') && currentTemplate()) {
     process.stdout.write('Demo database template is up to date.\n');
     process.exit(0);
   }
@@ -46,20 +52,27 @@ try {
     import('@stockgraph/orders'),
     import('@stockgraph/customers'),
   ]);
-  const pglite = await PGlite.create('memory://');
+  // Built aside and renamed into place, and the key written last, so a start running meanwhile
+  // either finds no current template or a whole one.
+  const partial = `${TEMPLATE_DATA_DIR}.partial`;
+  mkdirSync(TEMPLATE_DIR, { recursive: true });
+  rmSync(TEMPLATE_KEY_FILE, { force: true });
+  rmSync(partial, { recursive: true, force: true });
+  const pglite = await PGlite.create(partial);
   await prepare(pglite, usersSubgraph, logger);
   await prepare(pglite, inventorySubgraph, logger);
   await prepare(pglite, ordersSubgraph, logger);
   await prepare(pglite, customersSubgraph, logger);
-  const dump = await pglite.dumpDataDir('gzip');
+  // A checkpoint leaves the copies nothing to replay from the WAL on their first open.
+  await pglite.exec('CHECKPOINT');
   await pglite.close();
-  mkdirSync(TEMPLATE_DIR, { recursive: true });
-  // Written aside and renamed, so a start running meanwhile never reads half a file.
-  writeFileSync(`${TEMPLATE_FILE}.partial`, Buffer.from(await dump.arrayBuffer()));
-  renameSync(`${TEMPLATE_FILE}.partial`, TEMPLATE_FILE);
+  rmSync(TEMPLATE_DATA_DIR, { recursive: true, force: true });
+  renameSync(partial, TEMPLATE_DATA_DIR);
   writeFileSync(TEMPLATE_KEY_FILE, `${key}\n`);
+  // The gzipped dump earlier versions made, no longer read.
+  rmSync(`${TEMPLATE_DIR}/pglite-demo.tar.gz`, { force: true });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  process.stdout.write(`Demo database template built in ${seconds}s (${TEMPLATE_FILE}).\n`);
+  process.stdout.write(`Demo database template built in ${seconds}s (${TEMPLATE_DATA_DIR}).\n`);
 } catch (error) {
   process.stderr.write(
     `Could not build the demo database template (the first start will seed instead): ${(error as Error).message}\n`,

@@ -18,7 +18,7 @@ beforeAll(async () => {
   const port = await freeBasePort();
   basePort = port;
   // Exactly what `pnpm start` runs, on a fresh embedded database.
-  child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+  child = spawn(process.execPath, ['scripts/start.mjs'], {
     cwd: ROOT,
     env: launcherEnv(port, dataDir),
     stdio: ['ignore', 'pipe', 'pipe'],

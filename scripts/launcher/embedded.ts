@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { baseEnvShape, parseEnv, postgresUrl, z } from '@stockgraph/config';
 import { createMemoryBus, type EventBus } from '@stockgraph/events';
 import { createLogger, type Logger } from '@stockgraph/logger';
-import { isFreshDataDir, readTemplate } from './template.js';
+import { currentTemplate, isFreshDataDir } from './template.js';
 import type { Timings } from './timings.js';
 
 export function parseLauncherEnv(name: string) {
@@ -35,17 +35,19 @@ export async function openEmbedded(env: ReturnType<typeof parseLauncherEnv>, tim
   if (!env.DATABASE_URL) {
     // An empty directory gets the seeded template instead of initdb, migrations and seeding.
     const template =
-      isFreshDataDir(env.PGLITE_DIR) && process.env.SEED_DEMO_DATA !== 'false' ? readTemplate() : undefined;
+      isFreshDataDir(env.PGLITE_DIR) && process.env.SEED_DEMO_DATA !== 'false' ? currentTemplate() : undefined;
     mkdirSync(env.PGLITE_DIR, { recursive: true });
     loaded = template !== undefined;
-    pglite = await timings.phase(loaded ? 'database unpacked from the template' : 'database opened', () =>
-      PGlite.create(env.PGLITE_DIR, template ? { loadDataDir: new Blob([template]) } : {}),
-    );
+    if (template)
+      await timings.phase('database copied from the template', async () =>
+        cpSync(template, env.PGLITE_DIR, { recursive: true }),
+      );
+    pglite = await timings.phase('database opened', () => PGlite.create(env.PGLITE_DIR));
   }
   // One in-process event bus links the services unless REDIS_URL names a real one.
   const bus = process.env.REDIS_URL ? undefined : createMemoryBus();
   const source = pglite
-    ? `embedded PGlite in ${env.PGLITE_DIR}${loaded ? ', unpacked from the seeded template' : ''}`
+    ? `embedded PGlite in ${env.PGLITE_DIR}${loaded ? ', copied from the seeded template' : ''}`
     : 'PostgreSQL from DATABASE_URL';
   return { pglite, bus, logger, source };
 }

@@ -24,7 +24,18 @@ export interface Running {
 /** Imports a module by specifier; the dev loop's loader bypasses the module cache. */
 export type Load = <T>(specifier: string) => Promise<T>;
 
-export const importFresh: Load = (specifier) => import(specifier);
+// Literal specifiers, so the bundle `pnpm start` runs from contains the subgraphs.
+const subgraphPackages: Record<string, () => Promise<unknown>> = {
+  '@stockgraph/users': () => import('@stockgraph/users'),
+  '@stockgraph/inventory': () => import('@stockgraph/inventory'),
+  '@stockgraph/orders': () => import('@stockgraph/orders'),
+  '@stockgraph/customers': () => import('@stockgraph/customers'),
+};
+
+export const importPackage: Load = async <T>(specifier: string) => {
+  const load = subgraphPackages[specifier];
+  return (load ? load() : import(specifier)) as Promise<T>;
+};
 
 export interface StackContext {
   /** The gateway's port; subgraph N (1-based, in SUBGRAPHS order) listens on PORT + N. */
@@ -51,7 +62,7 @@ function usersEnv(context: StackContext) {
 export async function startSubgraph(
   name: SubgraphName,
   context: StackContext,
-  load: Load = importFresh,
+  load: Load = importPackage,
 ): Promise<Running> {
   const { pglite, bus } = context;
   const env = { ...process.env, PORT: String(context.port + offset(name)), JWKS_URL: jwksUrl(context) };
