@@ -1,6 +1,6 @@
 /**
- * `pnpm start`: scripts/start.ts, run from a bundle (see launcher/bundle.mjs) rather than through tsx.
+ * `pnpm start`: scripts/start.ts, run from a bundle (see packages/bundle) rather than through tsx.
  */
-import { bundled } from './launcher/bundle.mjs';
+import { bundled } from '@stockgraph/bundle';
 
 await import(await bundled('scripts/start.ts'));

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { bundled } from '@stockgraph/bundle';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -13,19 +14,21 @@ export interface ServiceProcess {
 }
 
 /**
- * Runs one service entry point (a TypeScript file under the repo root, through tsx, or a built `.js`
- * bundle, as is) as its own Node process, the way it runs in production, and resolves with the URL it
- * logged once it listens. `nodeArgs` go to Node itself (e.g. `--cpu-prof`, which NODE_OPTIONS refuses).
+ * Runs one service entry point (a TypeScript file under the repo root, from an esbuild bundle of it,
+ * or a built `.js` bundle, as is) as its own Node process, the way it runs in production, and resolves
+ * with the URL it logged once it listens. A bundle rather than tsx: every test file starts a stack of
+ * five services, and each started in about 0.6 of the time (README, Deploy). `nodeArgs` go to Node
+ * itself (e.g. `--cpu-prof`, which NODE_OPTIONS refuses).
  */
-export function startProcess(
+export async function startProcess(
   entry: string,
   env: Record<string, string>,
   timeoutMs = Number(process.env.START_TIMEOUT_MS ?? 180_000),
   nodeArgs: string[] = [],
 ): Promise<ServiceProcess> {
   const [file, ...args] = entry.split(' ');
-  const loader = file!.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const child = spawn(process.execPath, [...nodeArgs, ...loader, file!, ...args], {
+  const script = file!.endsWith('.ts') ? await bundled(file!) : file!;
+  const child = spawn(process.execPath, ['--enable-source-maps', ...nodeArgs, script, ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
