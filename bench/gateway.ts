@@ -140,7 +140,8 @@ const profileDir = values.profile ? path.resolve(values.profile) : undefined;
 /** V8 writes the profile when the process exits, so a profiled process is stopped before the summary. */
 const profiled = (dir: string) => ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 const start = async (file: string, env: Record<string, string>, nodeArgs: string[] = []) => {
-  const service = await startProcess(file, env, undefined, nodeArgs);
+  const loader = values.tsx && file.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const service = await startProcess(file, env, undefined, [...nodeArgs, ...loader]);
   started.push(service);
   return service;
 };

@@ -18,7 +18,8 @@ export interface ServiceProcess {
  * or a built `.js` bundle, as is) as its own Node process, the way it runs in production, and resolves
  * with the URL it logged once it listens. A bundle rather than tsx: every test file starts a stack of
  * five services, and each started in about 0.6 of the time (README, Deploy). `nodeArgs` go to Node
- * itself (e.g. `--cpu-prof`, which NODE_OPTIONS refuses).
+ * itself (e.g. `--cpu-prof`, which NODE_OPTIONS refuses); with `--import tsx` among them the
+ * TypeScript source runs through tsx instead of a bundle.
  */
 export async function startProcess(
   entry: string,
@@ -27,7 +28,7 @@ export async function startProcess(
   nodeArgs: string[] = [],
 ): Promise<ServiceProcess> {
   const [file, ...args] = entry.split(' ');
-  const script = file!.endsWith('.ts') ? await bundled(file!) : file!;
+  const script = file!.endsWith('.ts') && !nodeArgs.includes('tsx') ? await bundled(file!) : file!;
   const child = spawn(process.execPath, ['--enable-source-maps', ...nodeArgs, script, ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', NODE_ENV: 'test', ...env },
