@@ -10,7 +10,7 @@ import { exitOnConfigError } from '@stockgraph/config';
 import { DEMO_PASSWORD, DEMO_ROLES } from '@stockgraph/demo-data';
 import { startTelemetry } from '@stockgraph/telemetry';
 import { openEmbedded, parseLauncherEnv } from './launcher/embedded.js';
-import { startGatewayOf, startSubgraphs, type Running } from './launcher/stack.js';
+import { preloadServices, startGatewayOf, startSubgraphs, type Running } from './launcher/stack.js';
 import { createTimings } from './launcher/timings.js';
 
 const { values: args } = parseArgs({ options: { timings: { type: 'boolean', default: false } }, strict: true });
@@ -18,6 +18,7 @@ const timings = createTimings();
 timings.mark('modules imported');
 try {
   const env = parseLauncherEnv('start');
+  preloadServices();
   // One process, one tracer provider: every service's spans come from "stockgraph" (OTEL_SERVICE_NAME).
   const telemetry = await startTelemetry(env, 'stockgraph');
   const { pglite, bus, logger, source } = await openEmbedded(env, timings);

@@ -10,7 +10,8 @@
  * file it was built from is newer than it, so editing the code and starting again just works.
  * Plain JavaScript on purpose: it runs before anything can compile TypeScript.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { builtinModules } from 'node:module';
 import process from 'node:process';
 import { join } from 'node:path';
@@ -64,15 +65,20 @@ function upToDate(outFile, inputsFile) {
 /** The bundle of `entry` (a path from the repository root), built first when missing or stale. */
 export async function bundled(entry) {
   const name = entry.replace(/[^a-z0-9]+/gi, '-').replace(/-ts$/, '');
-  const outFile = join(OUT_DIR, `${name}.mjs`);
-  const inputsFile = join(OUT_DIR, `${name}.inputs.json`);
+  const dir = join(OUT_DIR, name);
+  const outFile = join(dir, 'main.mjs');
+  const inputsFile = join(dir, 'inputs.json');
   if (upToDate(outFile, inputsFile)) return outFile;
   const result = await build({
     absWorkingDir: ROOT,
-    entryPoints: [join(ROOT, entry)],
-    outfile: outFile,
+    entryPoints: { main: join(ROOT, entry) },
+    outdir: dir,
     write: false,
     bundle: true,
+    // Modules the entry imports dynamically become chunks of their own, so their npm packages load
+    // when they are asked for: `pnpm start` compiles PGlite's WebAssembly while the services load.
+    splitting: true,
+    outExtension: { '.js': '.mjs' },
     platform: 'node',
     format: 'esm',
     target: 'node20.19',
@@ -84,13 +90,26 @@ export async function bundled(entry) {
     plugins: [workspaceBundle],
   });
   const files = [...Object.keys(result.metafile.inputs), 'pnpm-lock.yaml'].map((file) => join(ROOT, file));
-  // Written aside and renamed: test workers build the same bundle at once, and none may read half of one.
-  mkdirSync(OUT_DIR, { recursive: true });
-  const aside = `.${process.pid}.partial`;
-  writeFileSync(inputsFile + aside, JSON.stringify({ root: ROOT, files }));
-  writeFileSync(outFile + aside, result.outputFiles[0].contents);
-  renameSync(inputsFile + aside, inputsFile);
-  renameSync(outFile + aside, outFile);
+  // Written aside and moved into place: test workers build the same bundle at once, and none may
+  // read half of one. Whoever moves theirs last wins; the bundles are the same.
+  const aside = `${dir}.${process.pid}.partial`;
+  rmSync(aside, { recursive: true, force: true });
+  for (const file of result.outputFiles) {
+    const target = join(aside, file.path.slice(dir.length));
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, file.contents);
+  }
+  writeFileSync(join(aside, 'inputs.json'), JSON.stringify({ root: ROOT, files }));
+  const old = `${dir}.${process.pid}.old`;
+  if (existsSync(dir)) renameSync(dir, old);
+  try {
+    renameSync(aside, dir);
+  } catch (error) {
+    // Another process moved its bundle in between: use that one.
+    if (!existsSync(outFile)) throw error;
+    rmSync(aside, { recursive: true, force: true });
+  }
+  rmSync(old, { recursive: true, force: true });
   return outFile;
 }
 

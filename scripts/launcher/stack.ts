@@ -37,6 +37,15 @@ export const importPackage: Load = async <T>(specifier: string) => {
   return (load ? load() : import(specifier)) as Promise<T>;
 };
 
+/**
+ * Starts loading every service's modules without waiting for them, so the loading overlaps with
+ * opening the database (PGlite compiles its WebAssembly off the main thread). A module that fails to
+ * load fails again, with its error, when its service starts.
+ */
+export function preloadServices(): void {
+  for (const load of [...Object.values(subgraphPackages), () => import('@stockgraph/gateway')]) load().catch(() => {});
+}
+
 export interface StackContext {
   /** The gateway's port; subgraph N (1-based, in SUBGRAPHS order) listens on PORT + N. */
   port: number;
