@@ -47,6 +47,12 @@ const shape = {
     .optional(),
   /** Prepended to every Redis key, so deployments (and test runs) can share one Redis. */
   REDIS_KEY_PREFIX: z.string().min(1).max(100).default('stockgraph:'),
+  /**
+   * How long a caller's last write steers its reads to database replicas that have replayed it (or to
+   * the primary). Keep it above every subgraph's DATABASE_REPLICA_MAX_LAG_MS: a replica lagging more
+   * than that is out of rotation anyway.
+   */
+  READ_YOUR_WRITES_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   /** The codegen manifest of trusted operations (hash → document). */
   PERSISTED_OPERATIONS_PATH: z
     .string()
