@@ -166,7 +166,9 @@ export class ReadReplicas {
         if (property !== 'unsafe') return Reflect.get(target, property, receiver) as unknown;
         return (...args: unknown[]) => {
           const index = route();
-          if (index === undefined || !replicas[index]) return (target.unsafe as (...a: unknown[]) => unknown)(...args);
+          // A replica that left the rotation since the request was routed is not tried again.
+          if (index === undefined || !replicas[index]?.inRotation)
+            return (target.unsafe as (...a: unknown[]) => unknown)(...args);
           return onReplica(index, args);
         };
       },
