@@ -26,6 +26,8 @@ let stack: Stack;
 let prefix: string;
 let secondGateway: ServiceProcess;
 const DATABASE = 'stockgraph';
+/** The gateways' cache keys (rate limits, callers' last writes), removed with the stack. */
+const cachePrefix = `sgtest:${randomUUID().slice(0, 8)}:`;
 
 const urlOf = (server: OwnPostgres) => server.url.replace(/\/postgres$/, `/${DATABASE}`);
 
@@ -62,7 +64,7 @@ beforeAll(async () => {
       // Long enough that the paused replica stays in rotation while the test proves read-your-writes.
       DATABASE_REPLICA_MAX_LAG_MS: '120000',
       READ_YOUR_WRITES_TTL_SECONDS: '600',
-      REDIS_KEY_PREFIX: `sgtest:${randomUUID().slice(0, 8)}:`,
+      REDIS_KEY_PREFIX: cachePrefix,
     },
     { database: { url: urlOf(primary), name: DATABASE, drop: async () => {} } },
   ));
@@ -72,6 +74,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   if (prefix) await dropRedisKeys(prefix);
+  await dropRedisKeys(cachePrefix);
   await replica?.remove();
   await primary?.remove();
 });
