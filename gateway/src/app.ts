@@ -19,6 +19,7 @@ import { authorizationPlugin } from './authorization.plugin.js';
 import { explorerEnabled, sessionCheckUrl, subgraphUrls, type GatewayEnv } from './env.js';
 import { explorerRoutes } from './explorer.js';
 import { outagePlugin } from './outage.plugin.js';
+import { WriteMarks, type LastWrites } from './read-your-writes.js';
 import { checkScalarsOf } from './scalars.js';
 import { subgraphCallSettings } from './subgraph-call-env.js';
 import { createSubgraphCallMetrics, SubgraphDataSource } from './subgraph-data-source.js';
@@ -32,6 +33,8 @@ export interface GatewayContext {
   /** The verified bearer token, forwarded so every subgraph checks it again (zero trust). */
   token: string | null;
   clientAddress: string;
+  /** The caller's last writes per subgraph, read once per request when a subgraph query first needs them. */
+  lastWrites?: Promise<LastWrites>;
 }
 
 export interface GatewayRuntime {
@@ -60,6 +63,10 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
   const metrics = createMetrics('gateway');
   const callMetrics = createSubgraphCallMetrics(metrics.registry);
   const callSettings = subgraphCallSettings(env);
+  const edge = await startEdge<GatewayContext>(env, logger, metrics);
+  const writeMarks = env.READ_YOUR_WRITES
+    ? new WriteMarks(edge.redis, env.REDIS_KEY_PREFIX, env.READ_YOUR_WRITES_TTL_SECONDS * 1000, logger)
+    : undefined;
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphFromFile(
       env.SUPERGRAPH_PATH,
@@ -75,6 +82,7 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
         callMetrics,
         logger,
         env.SUBGRAPH_SHARED_SECRET,
+        writeMarks,
       ),
     logger,
     // Its spans (plan, fetch, postprocessing) record every error; the document stays out of them,
@@ -96,7 +104,6 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     logger,
     onTokenCacheLookup: (hit) => metrics.cacheLookup('verified_token', hit),
   });
-  const edge = await startEdge<GatewayContext>(env, logger, metrics);
   const explorer = explorerEnabled(env);
   // Operations too deep, too aliased, too long or too costly are refused before they are planned:
   // one request must not be able to fan out into millions of subgraph rows.

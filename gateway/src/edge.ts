@@ -5,7 +5,7 @@ import { clientErrorsPlugin } from './client-errors.plugin.js';
 import type { GatewayEnv } from './env.js';
 import { persistedOperationsFromEnv } from './persisted-operations.js';
 import { rateLimitPlugin } from './rate-limit.plugin.js';
-import { closeRedis, connectRedis } from './redis.js';
+import { closeRedis, connectRedis, type RedisClient } from './redis.js';
 
 /** What the edge needs to know of a request's context. */
 export interface EdgeContext extends BaseContext {
@@ -18,6 +18,8 @@ export interface Edge<TContext extends EdgeContext> {
   plugins: ApolloServerPlugin<TContext>[];
   /** The manifest's operation names, the only names given their own metric series. */
   knownOperations: ReadonlySet<string>;
+  /** The cache Redis, for the gateway's other shared state that may be lost (callers' last writes). */
+  redis: RedisClient | undefined;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ export async function startEdge<TContext extends EdgeContext>(
     // The rate limiter first: it reads the request as the client sent it.
     plugins: [...(env.RATE_LIMIT_ENABLED ? [rateLimit] : []), persisted.plugin, clientErrorsPlugin<TContext>()],
     knownOperations: persisted.operationNames,
+    redis,
     close: async () => {
       if (redis) await closeRedis(redis);
     },

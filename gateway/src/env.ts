@@ -47,6 +47,18 @@ const shape = {
     .optional(),
   /** Prepended to every Redis key, so deployments (and test runs) can share one Redis. */
   REDIS_KEY_PREFIX: z.string().min(1).max(100).default('stockgraph:'),
+  /**
+   * Read-your-writes for subgraphs with read replicas (their DATABASE_REPLICA_URLS): each signed-in
+   * request reads the caller's last writes from the cache Redis, one round trip a request. Off by
+   * default, since without replicas there is nothing to steer; turn it on wherever a subgraph has one.
+   */
+  READ_YOUR_WRITES: booleanFromEnv.default(false),
+  /**
+   * How long a caller's last write steers its reads to database replicas that have replayed it (or to
+   * the primary). Keep it above every subgraph's DATABASE_REPLICA_MAX_LAG_MS: a replica lagging more
+   * than that is out of rotation anyway.
+   */
+  READ_YOUR_WRITES_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   /** The codegen manifest of trusted operations (hash → document). */
   PERSISTED_OPERATIONS_PATH: z
     .string()

@@ -1,13 +1,14 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { context, propagation, SpanKind } from '@opentelemetry/api';
 import type { Logger } from '@stockgraph/logger';
-import { currentRequestId } from '@stockgraph/server';
+import { currentRequestId, READ_AFTER_HEADER, WRITTEN_LSN_HEADER } from '@stockgraph/server';
 import { inSpan, isTracing } from '@stockgraph/telemetry';
 import { parse } from 'graphql';
 import CircuitBreaker from 'opossum';
 import { errorCodeLabel } from '@stockgraph/server';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { GatewayContext } from './app.js';
+import type { WriteMarks } from './read-your-writes.js';
 import { createSubgraphFetcher } from './subgraph-fetcher.js';
 import { subgraphHeaders } from './subgraph-headers.js';
 
@@ -151,6 +152,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     private readonly logger: Logger,
     /** The gateway's credential for subgraphs (SUBGRAPH_SHARED_SECRET), if this deployment sets one. */
     private readonly secret?: string,
+    /** Callers' last writes, so a caller's reads go where its writes are (read replicas). */
+    private readonly writeMarks?: WriteMarks,
   ) {
     super({ url, fetcher: createSubgraphFetcher({ timeoutMs: settings.timeoutMs }).fetcher });
     this.breaker = new CircuitBreaker((attempt: () => Promise<GatewayGraphQLResponse>) => attempt(), {
@@ -172,7 +175,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     this.breaker.on('close', state(0, 'closed'));
   }
 
-  override willSendRequest({ request, context: gatewayContext }: ProcessOptions): void {
+  override async willSendRequest({ request, context: gatewayContext }: ProcessOptions): Promise<void> {
     const headers = subgraphHeaders(gatewayContext, { SUBGRAPH_SHARED_SECRET: this.secret });
     for (const [name, value] of Object.entries(headers)) request.http?.headers.set(name, value);
     // One request id and one trace through every hop: the subgraph keeps the id of the gateway (a
@@ -182,6 +185,34 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     propagation.inject(context.active(), request.http?.headers, {
       set: (carrier, key, value) => carrier?.set(key, value),
     });
+    const readAfter = await this.readAfter(gatewayContext, request.query);
+    if (readAfter) request.http?.headers.set(READ_AFTER_HEADER, readAfter);
+  }
+
+  /** The caller's last write to this subgraph, for a query: a replica serves it only once it has replayed it. */
+  private async readAfter(
+    gatewayContext: Partial<Pick<GatewayContext, 'identity' | 'lastWrites'>>,
+    query: string | undefined,
+  ): Promise<string | undefined> {
+    const userId = gatewayContext.identity?.userId;
+    if (!this.writeMarks || !userId || operationKind(query) !== 'query') return undefined;
+    const lastWrites = await (gatewayContext.lastWrites ??= this.writeMarks.lastWrites(userId));
+    return lastWrites === 'unknown' ? 'primary' : lastWrites[this.name];
+  }
+
+  /** A mutation's answer carries the primary's WAL position after it: the caller's reads must wait for it. */
+  override async didReceiveResponse({
+    response,
+    context: gatewayContext,
+  }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['didReceiveResponse']>>[0]) {
+    const lsn = response.http?.headers.get(WRITTEN_LSN_HEADER);
+    const userId = gatewayContext.identity?.userId;
+    if (lsn && userId && this.writeMarks) {
+      // Stored before the client has the answer, so its very next request finds it on any gateway.
+      await this.writeMarks.wrote(userId, this.name, lsn);
+      gatewayContext.lastWrites = undefined;
+    }
+    return response;
   }
 
   override async process(options: ProcessOptions): Promise<GatewayGraphQLResponse> {

@@ -52,6 +52,7 @@ const ENV_PARSERS: Record<string, (source: NodeJS.ProcessEnv) => Record<string, 
 /** Stand-ins for Secret values, valid for the schemas, so a production parse can run offline. */
 const SECRET_PLACEHOLDERS: Record<string, string> = {
   DATABASE_URL: 'postgres://service:secret@postgres.example:5432/stockgraph',
+  DATABASE_REPLICA_URLS: 'postgres://service:secret@postgres-replica.example:5432/stockgraph',
   REDIS_URL: 'redis://redis.example:6379',
   JWT_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' })
     .privateKey.export({ type: 'pkcs8', format: 'pem' })
@@ -126,7 +127,7 @@ interface Container {
   env?: {
     name: string;
     value?: string;
-    valueFrom?: { secretKeyRef?: { name: string; key: string }; configMapKeyRef?: unknown };
+    valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean }; configMapKeyRef?: unknown };
   }[];
   readinessProbe?: Probe;
   livenessProbe?: Probe;

@@ -39,6 +39,21 @@ describe('environment validation', () => {
     expect(env).toMatchObject({ PORT: 4003, DATABASE_POOL_MAX: 7, SEED_DEMO_DATA: false, NODE_ENV: 'development' });
   });
 
+  it('reads replica URLs as a list of postgres URLs, and only beside a primary', () => {
+    const env = parseSubgraphEnv('orders', 4003, {
+      DATABASE_URL: 'postgres://primary/x',
+      DATABASE_REPLICA_URLS: 'postgres://r1/x, postgresql://r2/x',
+    });
+    expect(env.DATABASE_REPLICA_URLS).toEqual(['postgres://r1/x', 'postgresql://r2/x']);
+    expect(parseSubgraphEnv('orders', 4003, {}).DATABASE_REPLICA_URLS).toEqual([]);
+    expect(() =>
+      parseSubgraphEnv('orders', 4003, { DATABASE_URL: 'postgres://primary/x', DATABASE_REPLICA_URLS: 'http://r1/x' }),
+    ).toThrow(/DATABASE_REPLICA_URLS/);
+    expect(() => parseSubgraphEnv('orders', 4003, { DATABASE_REPLICA_URLS: 'postgres://r1/x' })).toThrow(
+      /DATABASE_REPLICA_URLS: needs DATABASE_URL/,
+    );
+  });
+
   it('refuses the embedded database and demo data in production', () => {
     expect(() => parseSubgraphEnv('orders', 4003, { NODE_ENV: 'production' })).toThrow(
       /DATABASE_URL: required in production/,

@@ -157,6 +157,24 @@ export function subgraphEnvShape(defaultPort: number) {
     PORT: z.coerce.number().int().min(0).max(65535).default(defaultPort),
     DATABASE_URL: postgresUrl.optional(),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    /**
+     * Streaming replicas of DATABASE_URL, comma-separated: read-only operations go to them, writes and
+     * transactions to DATABASE_URL. Each gets a pool of DATABASE_POOL_MAX.
+     */
+    DATABASE_REPLICA_URLS: z
+      .string()
+      .default('')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((url) => url.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(postgresUrl).max(16)),
+    /** A replica further behind than this is out of rotation until it catches up (keep it below the gateway's READ_YOUR_WRITES_TTL_SECONDS). */
+    DATABASE_REPLICA_MAX_LAG_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+    /** How often each replica's health and replay position are checked. */
+    DATABASE_REPLICA_CHECK_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
     PGLITE_DIR: z.string().min(1).optional(),
     SEED_DEMO_DATA: booleanFromEnv.optional(),
     ...tokenEnvShape,
@@ -191,6 +209,12 @@ export function productionProblems(env: SubgraphEnv): string[] {
   return problems;
 }
 
+/** Replicas are replicas of a server: without DATABASE_URL (the embedded PGlite) there is none to follow. */
+export function replicaProblems(env: SubgraphEnv): string[] {
+  if (env.DATABASE_URL || env.DATABASE_REPLICA_URLS.length === 0) return [];
+  return ['DATABASE_REPLICA_URLS: needs DATABASE_URL (the primary they replicate); PGlite has no replicas'];
+}
+
 export function parseSubgraphEnv<Extra extends z.ZodRawShape = Record<never, never>>(
   service: string,
   defaultPort: number,
@@ -200,7 +224,7 @@ export function parseSubgraphEnv<Extra extends z.ZodRawShape = Record<never, nev
 ): Readonly<SubgraphEnv & z.infer<z.ZodObject<Extra>>> {
   const env = parseEnv(service, { ...subgraphEnvShape(defaultPort), ...extra }, source) as SubgraphEnv &
     z.infer<z.ZodObject<Extra>>;
-  const problems = [...productionProblems(env), ...extraProblems(env)];
+  const problems = [...productionProblems(env), ...replicaProblems(env), ...extraProblems(env)];
   if (problems.length > 0) throw new ConfigError(service, problems);
   return env;
 }

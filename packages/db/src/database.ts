@@ -8,7 +8,9 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import { isTracing } from '@stockgraph/telemetry';
+import postgres from 'postgres';
 import { openRecyclablePool } from './pool.js';
+import { ReadReplicas, type ReplicaSettings } from './read-replicas.js';
 import { countPoolUsage, type PoolUsage } from './pool-usage.js';
 import { traceStatements } from './statement-spans.js';
 
@@ -46,6 +48,14 @@ export interface DatabaseOptions<TSchema extends Record<string, unknown>> {
    * ending it frees its row locks and its pool connection instead of blocking writers indefinitely.
    */
   idleInTransactionTimeoutMs?: number;
+  /** Streaming replicas of `url` that may serve reads (postgres.js only; PGlite has none). */
+  replicas?: ReplicaSettings & {
+    urls: string[];
+    /** The replica the current request reads from (an index into `urls`), or undefined for the primary. */
+    route: () => number | undefined;
+    /** Called when a statement a replica could not run was run on the primary instead. */
+    onRetried?: (index: number) => void;
+  };
 }
 
 /** Longer than any transaction of ours pauses between statements, short enough to unblock writers. */
@@ -65,6 +75,8 @@ export interface DatabaseHandle<TSchema extends Record<string, unknown>> {
    * listener hears only what committed.
    */
   listen(channel: string, onMessage: (payload: string) => void): Promise<{ stop(): Promise<void> }>;
+  /** The read replicas, when the service has any. */
+  replicas?: ReadReplicas;
   close(): Promise<void>;
 }
 
@@ -81,26 +93,42 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
 
   if (options.url) {
     const max = options.poolMax ?? 10;
+    const poolOptions = {
+      max,
+      idle_timeout: 30,
+      connect_timeout: 10,
+      // Notices (e.g. "schema already exists, skipping") are expected during migrations.
+      onnotice: () => {},
+      // Sent as a startup parameter, so it holds on every connection, reconnects included.
+      connection: {
+        idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      },
+    };
     const pool = openRecyclablePool(
       options.url,
-      {
-        max,
-        idle_timeout: 30,
-        connect_timeout: 10,
-        // Notices (e.g. "schema already exists, skipping") are expected during migrations.
-        onnotice: () => {},
-        // Sent as a startup parameter, so it holds on every connection, reconnects included.
-        connection: {
-          idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? IDLE_IN_TRANSACTION_TIMEOUT_MS,
-        },
-      },
+      poolOptions,
       // Drizzle sets its type parsers on the client it wraps: a replacement pool gets them too.
       (client) => void drizzlePostgres({ client }),
       options.logger,
     );
     // Without a tracer provider the client is used as is: no wrapper on the path of every statement.
     const traced = isTracing() ? traceStatements(pool.client, connectionAttributes(options.url)) : pool.client;
-    const { client, usage } = countPoolUsage(traced, max);
+    const { client: counted, usage } = countPoolUsage(traced, max);
+    const replicaPools = (options.replicas?.urls ?? []).map((url) => {
+      const replica = postgres(url, poolOptions);
+      drizzlePostgres({ client: replica });
+      return { replica, traced: isTracing() ? traceStatements(replica, connectionAttributes(url)) : replica };
+    });
+    const replicas =
+      options.replicas && replicaPools.length > 0
+        ? new ReadReplicas(
+            counted,
+            replicaPools.map((r) => r.traced),
+            options.replicas,
+            options.logger,
+          )
+        : undefined;
+    const client = replicas ? replicas.router(options.replicas!.route, options.replicas!.onRetried) : counted;
     const db = drizzlePostgres({ client, schema, logger });
     return {
       db,
@@ -116,7 +144,12 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
         const listening = await pool.client.listen(channel, onMessage);
         return { stop: () => listening.unlisten() };
       },
-      close: pool.close,
+      replicas,
+      close: async () => {
+        replicas?.stop();
+        await Promise.all(replicaPools.map((r) => r.replica.end({ timeout: 5 })));
+        await pool.close();
+      },
     };
   }
 

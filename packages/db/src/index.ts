@@ -6,3 +6,4 @@ export * from './idempotency.js';
 export * from './roles.js';
 export * from './transact.js';
 export * from './pool-usage.js';
+export * from './read-replicas.js';

@@ -10,3 +10,4 @@ export * from './input-guard.plugin.js';
 export * from './revocation-check.js';
 export * from './metric-labels.js';
 export * from './request-tracing.js';
+export * from './read-routing.plugin.js';

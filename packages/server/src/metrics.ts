@@ -5,6 +5,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export interface RequestStats {
   /** SQL statements sent while serving it. */
   statements: number;
+  /** The read replica this request's statements outside transactions go to; unset: the primary. */
+  readReplica?: number;
 }
 
 /**

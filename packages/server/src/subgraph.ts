@@ -45,6 +45,7 @@ import { GraphQLError, type DocumentNode } from 'graphql';
 import { Counter, type Registry } from 'prom-client';
 import { registerOutboxMetrics, registerPartitionMetrics, registerPendingMetrics } from './saga-metrics.js';
 import { createMetrics, registerPoolMetrics, requestScope } from './metrics.js';
+import { createReplicaMetrics, readRoutingPlugin } from './read-routing.plugin.js';
 import { gatewayOnly } from './gateway-only.js';
 import { inputGuardPlugin } from './input-guard.plugin.js';
 import { revocationCheck } from './revocation-check.js';
@@ -261,11 +262,19 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
   const { env } = runtime;
   const logger = runtime.logger ?? createLogger(definition.name, env.LOG_LEVEL);
   const metrics = createMetrics(definition.name, { database: true });
+  const replicaMetrics = env.DATABASE_REPLICA_URLS.length > 0 ? createReplicaMetrics(metrics.registry) : undefined;
   const handle = await openDatabase({
     url: env.DATABASE_URL,
     pglite: runtime.pglite,
     pgliteDir: env.PGLITE_DIR ?? `.data/pglite-${definition.name}`,
     poolMax: env.DATABASE_POOL_MAX,
+    replicas: replicaMetrics && {
+      urls: env.DATABASE_REPLICA_URLS,
+      maxLagMs: env.DATABASE_REPLICA_MAX_LAG_MS,
+      checkIntervalMs: env.DATABASE_REPLICA_CHECK_MS,
+      route: () => requestScope.getStore()?.readReplica,
+      onRetried: (index) => replicaMetrics.retries.inc({ replica: String(index) }),
+    },
     schema: definition.dbSchema,
     logger,
     onQuery: () => {
@@ -275,6 +284,7 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
     },
   });
   registerPoolMetrics(metrics.registry, handle.poolUsage);
+  if (handle.replicas) replicaMetrics?.watch(handle.replicas);
   const cleanup: (() => Promise<void>)[] = [];
   try {
     await handle.ping().catch((error: unknown) => {
@@ -290,6 +300,8 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
       await definition.seed(handle.db, logger);
     }
     await runtime.prepare?.(handle.db, metrics.registry);
+    // Replicas enter the rotation once a first probe found them well; until then reads go to the primary.
+    await handle.replicas?.probe();
     const events = await startEvents(definition, handle.db, handle.listen, runtime.bus, env, logger, metrics);
     cleanup.push(events.stop);
     // Resolver spans first, so a field's authorization policies (and their SQL) sit under its span.
@@ -332,7 +344,13 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
       metricsPort: env.METRICS_PORT,
       trustProxy: env.TRUST_PROXY,
       // Inline traces feed Apollo Studio, which we do not use.
-      plugins: [ApolloServerPluginInlineTraceDisabled(), inputGuardPlugin<TContext>()],
+      plugins: [
+        ApolloServerPluginInlineTraceDisabled(),
+        inputGuardPlugin<TContext>(),
+        ...(handle.replicas && replicaMetrics
+          ? [readRoutingPlugin<TContext>(handle.replicas, replicaMetrics, logger)]
+          : []),
+      ],
       routes: (app) => {
         // In production only the gateway may call /graphql (SUBGRAPH_SHARED_SECRET).
         if (env.SUBGRAPH_SHARED_SECRET) app.use('/graphql', gatewayOnly(env.SUBGRAPH_SHARED_SECRET));

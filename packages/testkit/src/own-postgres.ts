@@ -22,20 +22,16 @@ export function freePort(): Promise<number> {
 export interface OwnPostgres {
   /** postgres://postgres@127.0.0.1:<port>/postgres (trust authentication). */
   url: string;
+  port: number;
   start(): Promise<void>;
   /** A fast shutdown: connections are cut, as when the server goes away. */
   stop(): Promise<void>;
   remove(): Promise<void>;
 }
 
-/**
- * A PostgreSQL server of the test's own on a free port (initdb + pg_ctl), for tests that stop the
- * database under a service; the machine's shared server is never touched. Run as root, the server
- * runs as the `postgres` user, which PostgreSQL requires.
- */
-export async function startOwnPostgres(): Promise<OwnPostgres> {
+/** A private directory the server may own: run as root, PostgreSQL runs as the `postgres` user. */
+async function serverDirectory() {
   const dir = mkdtempSync(join(tmpdir(), 'pg-'));
-  const data = join(dir, 'data');
   const root = userInfo().uid === 0;
   if (root)
     chownSync(
@@ -45,9 +41,16 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
     );
   const pg = (tool: string, args: string[]) =>
     root ? run('runuser', ['-u', 'postgres', '--', join(BIN, tool), ...args]) : run(join(BIN, tool), args);
-  const port = await freePort();
-  await pg('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50`;
+  return { dir, data: join(dir, 'data'), pg };
+}
+
+/** pg_ctl start/stop for a data directory on `port`; `remove` also deletes the directory. */
+async function serve(
+  { dir, data, pg }: Awaited<ReturnType<typeof serverDirectory>>,
+  port: number,
+  extra = '',
+): Promise<OwnPostgres> {
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50 ${extra}`;
   const start = async () => {
     await pg('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start']);
   };
@@ -57,6 +60,7 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
   await start();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
     start,
     stop,
     remove: async () => {
@@ -64,4 +68,39 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A PostgreSQL server of the test's own on a free port (initdb + pg_ctl), for tests that stop the
+ * database under a service; the machine's shared server is never touched.
+ */
+export async function startOwnPostgres(): Promise<OwnPostgres> {
+  const server = await serverDirectory();
+  await server.pg('initdb', ['-D', server.data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
+  return serve(server, await freePort());
+}
+
+/**
+ * A hot standby of `primary` on a free port: a pg_basebackup of it (with the standby settings, `-R`)
+ * that streams and replays its WAL, answering reads only. initdb's default pg_hba.conf already lets
+ * local connections replicate, and PostgreSQL 15's defaults (wal_level replica, 10 WAL senders) allow it.
+ * A short wal_receiver_status_interval makes the primary's view of the standby's progress prompt.
+ */
+export async function startOwnReplica(primary: OwnPostgres): Promise<OwnPostgres> {
+  const server = await serverDirectory();
+  await server.pg('pg_basebackup', [
+    '-D',
+    server.data,
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(primary.port),
+    '-U',
+    'postgres',
+    '-X',
+    'stream',
+    '-R',
+    '--no-sync',
+  ]);
+  return serve(server, await freePort(), '-c hot_standby=on -c wal_receiver_status_interval=1');
 }
