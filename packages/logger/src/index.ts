@@ -88,7 +88,21 @@ export function createLogger(service: string, level = 'info', options: CreateLog
     ...pinoOptions,
   };
   if (format === 'pretty') return pino(settings, pretty({ sync: true, ignore: 'pid,hostname' }));
-  return destination ? pino(settings, destination) : pino(settings);
+  return pino(settings, destination ?? stdoutDestination());
+}
+
+let stdout: DestinationStream | undefined;
+
+/**
+ * Every logger of the process writes to stdout through one asynchronous writer: a synchronous write
+ * per line was 4% of the gateway's CPU under load (one syscall per operation's log line), while this
+ * one writes whatever lines gathered during the previous write in one go, and at idle at once. pino
+ * flushes it when the process exits. One writer, not one per logger, so lines never interleave. A
+ * reader that stops reading costs at most 16 MiB of waiting lines, then lines are dropped rather than
+ * the service stalling (a synchronous writer would block every request) or growing without bound.
+ */
+function stdoutDestination(): DestinationStream {
+  return (stdout ??= pino.destination({ dest: 1, sync: false, maxLength: 16 * 1024 * 1024 }));
 }
 
 function defaultFormat(): 'json' | 'pretty' {
