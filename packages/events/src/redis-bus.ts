@@ -1,6 +1,6 @@
 import type { Logger } from '@stockgraph/logger';
 import { createClient } from 'redis';
-import type { Delivery, Envelope, EventBus } from './bus.js';
+import type { Delivery, Envelope, EventBus, StreamEntry } from './bus.js';
 
 type Client = ReturnType<typeof createClient>;
 
@@ -103,6 +103,34 @@ export async function createRedisBus(url: string, prefix: string, logger: Logger
         }
       }
       return Number(await main.xTrim(streamKey, 'MINID', floor));
+    },
+    async tail(stream, afterId, count, blockMs) {
+      type Entries = { id: string; message: Record<string, string> }[];
+      let messages: Entries;
+      if (blockMs > 0) {
+        // A blocking read holds its connection: one per stream, shared by whoever follows it here.
+        const client = await reader(`${stream}/tail`);
+        const result = (await client.xRead([{ key: key(stream), id: afterId }], { COUNT: count, BLOCK: blockMs })) as
+          { messages: Entries }[] | null;
+        messages = result?.[0]?.messages ?? [];
+      } else {
+        if (afterId === '$') return [];
+        messages = (await main.xRange(key(stream), `(${afterId}`, '+', { COUNT: count })) as Entries;
+      }
+      return messages
+        .map((m) => toDelivery(m))
+        .filter((d): d is Delivery => d !== null)
+        .map((d): StreamEntry => ({ id: d.deliveryId, envelope: d.envelope }));
+    },
+    async position(stream) {
+      // XINFO STREAM answers ERR for a stream never written to: it has nothing to resume from yet.
+      const info = (await main.sendCommand(['XINFO', 'STREAM', key(stream)]).catch(() => null)) as unknown[] | null;
+      if (!info) return { lastId: '0-0', trimmedThrough: '0-0' };
+      const field = (name: string) => {
+        const at = info.indexOf(name);
+        return at >= 0 ? String(info[at + 1]) : '0-0';
+      };
+      return { lastId: field('last-generated-id'), trimmedThrough: field('max-deleted-entry-id') };
     },
     async ping() {
       await main.ping();
