@@ -124,9 +124,12 @@ export async function createRedisBus(url: string, prefix: string, logger: Logger
     },
     async position(stream) {
       // XINFO STREAM answers ERR for a stream never written to: it has nothing to resume from yet.
-      const info = (await main.sendCommand(['XINFO', 'STREAM', key(stream)]).catch(() => null)) as unknown[] | null;
+      const info = (await main.sendCommand(['XINFO', 'STREAM', key(stream)]).catch(() => null)) as
+        Record<string, unknown> | unknown[] | null;
       if (!info) return { lastId: '0-0', trimmedThrough: '0-0' };
+      // node-redis maps the reply to an object; a flat [name, value, …] list is read the same way.
       const field = (name: string) => {
+        if (!Array.isArray(info)) return String(info[name] ?? '0-0');
         const at = info.indexOf(name);
         return at >= 0 ? String(info[at + 1]) : '0-0';
       };
