@@ -19,11 +19,10 @@ export async function startingPoint(bus: EventBus, stream: string, lastEventId: 
   const [ms] = lastEventId.split('-');
   if (Number(ms) > Date.now() + FUTURE_SLACK_MS && compareStreamIds(lastEventId, position.lastId) > 0)
     throw new BadUserInputError('lastEventId is later than any event of this stream', 'lastEventId');
-  if (compareStreamIds(lastEventId, position.trimmedThrough) < 0) {
+  if (!(await bus.retainsAfter(stream, lastEventId))) {
     throw new CodedError(
-      `Events after ${lastEventId} are no longer kept (the stream holds them after ${position.trimmedThrough}); reload and subscribe again`,
+      `Some events after ${lastEventId} are no longer kept; reload the data and subscribe again`,
       'RESUME_EXPIRED',
-      { retainedAfter: position.trimmedThrough },
     );
   }
   return lastEventId;

@@ -18,10 +18,9 @@ export interface StreamEntry {
   envelope: Envelope;
 }
 
-/** Where a stream stands: its newest id, and the newest id trimmed away ("0-0" when none was). */
+/** Where a stream stands: its newest id ("0-0" before its first entry). */
 export interface StreamPosition {
   lastId: string;
-  trimmedThrough: string;
 }
 
 /** Stream ids ("<ms>-<seq>") in order: negative when a is before b. */
@@ -67,6 +66,8 @@ export interface EventBus {
    */
   tail(stream: string, afterId: string, count: number, blockMs: number): Promise<StreamEntry[]>;
   position(stream: string): Promise<StreamPosition>;
+  /** Whether every entry added after `afterId` is still held (none was trimmed away since). */
+  retainsAfter(stream: string, afterId: string): Promise<boolean>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -126,7 +126,11 @@ export function createMemoryBus(): EventBus {
       return after(name, start, count);
     },
     async position(name) {
-      return { lastId: entryId(stream(name).entries.length - 1), trimmedThrough: '0-0' };
+      return { lastId: entryId(stream(name).entries.length - 1) };
+    },
+    // Nothing is ever trimmed here (see trim).
+    async retainsAfter() {
+      return true;
     },
     async ping() {},
     async close() {
