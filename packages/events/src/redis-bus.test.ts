@@ -23,6 +23,28 @@ afterAll(async () => {
 });
 
 describe('Redis Streams bus', () => {
+  it('is followed outside any group from an id, and knows when entries after an id were trimmed away', async () => {
+    expect(await bus.position('tail')).toEqual({ lastId: '0-0' });
+    await bus.publish('tail', event(1));
+    const { lastId: first } = await bus.position('tail');
+    await bus.publish('tail', event(2));
+    await bus.publish('tail', event(3));
+    const after = await bus.tail('tail', first, 10, 0);
+    expect(after.map((e) => e.envelope.id)).toEqual(['e2', 'e3']);
+    expect(await bus.retainsAfter('tail', first)).toBe(true);
+    const waiting = bus.tail('tail', '$', 10, 2000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await bus.publish('tail', event(4));
+    expect((await waiting).map((e) => e.envelope.id)).toEqual(['e4']);
+    const client = createClient({ url: URL });
+    await client.connect();
+    await client.xTrim(`${prefix}tail`, 'MAXLEN', 2);
+    await client.quit();
+    // e1 and e2 are gone: after e1 something is missing; after e3, still held, nothing is.
+    expect(await bus.retainsAfter('tail', first)).toBe(false);
+    expect(await bus.retainsAfter('tail', after[1]!.id)).toBe(true);
+  });
+
   it('delivers each event once per group, keeps it pending until acknowledged, and lets another consumer claim it', async () => {
     await bus.ensureGroup('claims', 'g');
     await bus.ensureGroup('claims', 'g'); // idempotent
