@@ -84,17 +84,17 @@ function raw(
   });
 }
 
-/** Replaces the whole text of a Monaco editor, the way a person pastes into it. */
-async function paste(editor: ReturnType<Page['locator']>, text: string) {
-  await editor.click();
-  await page.keyboard.press('ControlOrMeta+A');
-  // Deleting first: text typed over a selection would be wrapped in brackets (Monaco's auto-surround).
-  await page.keyboard.press('Delete');
-  await page.keyboard.insertText(text);
+/** Signs in through the explorer's panel and waits until it says who is signed in. */
+async function signIn(email: string, role: string) {
+  const panel = page.locator('#sign-in');
+  await panel.getByLabel('Email').fill(email);
+  await panel.getByLabel('Password').fill('stockgraph');
+  await panel.getByRole('button', { name: 'Sign in' }).click();
+  await expect.poll(() => panel.locator('#sign-in-status').innerText()).toBe(`Signed in as ${email} (${role})`);
 }
 
 describe('the schema explorer in Chromium', () => {
-  it('runs a typed query with a bearer token, shows the docs, and requests nothing outside the gateway', async () => {
+  it('signs in from its panel, runs a typed query with that token, shows who may read each field, and requests nothing outside the gateway', async () => {
     const response = await page.goto(`${origin}/`);
     expect(response?.status()).toBe(200);
     expect(response?.headers()['content-security-policy']).toContain("default-src 'none'");
@@ -103,8 +103,19 @@ describe('the schema explorer in Chromium', () => {
 
     const editors = page.locator('.graphiql-editor:not(.hidden) .monaco-editor');
     const [queryEditor, headersEditor] = [editors.nth(0), editors.nth(1)];
-    await expect.poll(() => shown(headersEditor)).toContain('"Authorization": "Bearer <accessToken>"');
-    await paste(headersEditor, JSON.stringify(await stack.as('VIEWER')));
+    await expect.poll(() => shown(headersEditor)).toContain('Sign in above');
+
+    const panel = page.locator('#sign-in');
+    await panel.getByLabel('Email').fill('viewer@stockgraph.local');
+    await panel.getByLabel('Password').fill('wrong password');
+    await panel.getByRole('button', { name: 'Sign in' }).click();
+    await expect
+      .poll(() => panel.locator('#sign-in-status').innerText())
+      .toMatch(/^Sign-in failed: .*\(UNAUTHENTICATED\)/);
+    expect(await shown(headersEditor)).not.toContain('Bearer');
+
+    await signIn('viewer@stockgraph.local', 'VIEWER');
+    await expect.poll(() => shown(headersEditor)).toMatch(/"Authorization": "Bearer [\w-]+\.[\w-]+\.[\w-]+/);
     await queryEditor.click();
     await page.keyboard.press('ControlOrMeta+A');
     await page.keyboard.press('Delete');
@@ -121,6 +132,7 @@ describe('the schema explorer in Chromium', () => {
       ),
       run.click(),
     ]);
+    expect((await answer.request().allHeaders()).authorization).toMatch(/^Bearer /);
     const body = (await answer.json()) as {
       data?: { products: { edges: { node: { sku: string } }[] } };
       errors?: unknown;
@@ -135,11 +147,24 @@ describe('the schema explorer in Chromium', () => {
     const docs = page.locator('.graphiql-doc-explorer');
     await docs.getByText('Product', { exact: true }).click();
     await expect.poll(() => docs.innerText()).toContain('Something we stock and sell.');
-    expect(await docs.innerText()).toContain('Units that can still be promised: onHand - reserved.');
+    const productDocs = await docs.innerText();
+    // Who may read each field, from the supergraph's rules: VIEWER reads stock, only MANAGER and up cost prices.
+    expect(productDocs).toContain('Units that can still be promised: onHand - reserved. Readable by: VIEWER and up.');
+    expect(productDocs).toContain('What one unit costs us. Readable by: MANAGER and up.');
+    // The annotations are the explorer's: introspection at /graphql keeps the subgraphs' descriptions.
+    const introspected = await graphql<{ __type: { fields: { description: string }[] } }>(
+      stack.gateway.url,
+      '{ __type(name: "Product") { fields { description } } }',
+    );
+    expect(introspected.data!.__type.fields.some((f) => f.description.includes('Readable by'))).toBe(false);
 
     await page.getByRole('button', { name: /Prettify query/ }).click();
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'explorer.png') });
+
+    await panel.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => panel.locator('#sign-in-status').innerText()).toBe('Signed out');
+    expect(await shown(headersEditor)).not.toContain('Authorization');
 
     const outside = requested.filter((url) => !url.startsWith(`${origin}/`) && !/^(data|blob):/.test(url));
     expect(outside).toEqual([]);
@@ -147,6 +172,7 @@ describe('the schema explorer in Chromium', () => {
       expect.arrayContaining([
         `${origin}/explorer/graphiql.js`,
         `${origin}/explorer/graphql.worker.js`,
+        `${origin}/explorer/schema.json`,
         `${origin}/graphql`,
       ]),
     );

@@ -18,6 +18,7 @@ import { createAuthenticator } from './authentication.js';
 import { authorizationPlugin } from './authorization.plugin.js';
 import { explorerEnabled, sessionCheckUrl, subgraphUrls, type GatewayEnv } from './env.js';
 import { explorerRoutes } from './explorer.js';
+import { explorerSchemaJson } from './explorer-docs.js';
 import { outagePlugin } from './outage.plugin.js';
 import { checkScalarsOf } from './scalars.js';
 import { subgraphCallSettings } from './subgraph-call-env.js';
@@ -149,7 +150,9 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     ],
     validationRules: armor.validationRules,
     parseOptions: { maxTokens: 4000 },
-    routes: explorer ? explorerRoutes({ demoUsers: env.NODE_ENV !== 'production' }) : undefined,
+    routes: explorer
+      ? explorerRoutes({ demoUsers: env.NODE_ENV !== 'production', schemaJson: explorerSchemaJson(gateway) })
+      : undefined,
     readiness: Object.fromEntries(Object.entries(urls).map(([name, url]) => [name, () => answers(url)])),
     // The explorer's docs are introspection: a production gateway that serves it allows that too.
     introspection: env.NODE_ENV !== 'production' || explorer,
