@@ -37,6 +37,7 @@ const EXPLICIT: Record<string, number> = {
   'Query.me': 1,
   'Query.product': 1,
   'Query.productBySku': 1,
+  'Query.stockMovement': 1,
   'Query.products': 1,
   'Query.order': 1,
   'Query.orders': 1,

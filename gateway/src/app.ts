@@ -3,6 +3,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { Identity } from '@stockgraph/auth';
+import { createRedisBus, type EventBus } from '@stockgraph/events';
 import { GraphQLError } from 'graphql';
 import { createLogger, type Logger } from '@stockgraph/logger';
 import {
@@ -24,6 +25,9 @@ import { checkScalarsOf } from './scalars.js';
 import { subgraphCallSettings } from './subgraph-call-env.js';
 import { createSubgraphCallMetrics, SubgraphDataSource } from './subgraph-data-source.js';
 import { startEdge } from './edge.js';
+import { createSubscriptions } from './subscriptions/engine.js';
+import { sseRoute } from './subscriptions/sse.js';
+import { attachWebSocket } from './subscriptions/ws.js';
 import { supergraphFromFile } from './supergraph.js';
 
 export interface GatewayContext {
@@ -33,11 +37,15 @@ export interface GatewayContext {
   /** The verified bearer token, forwarded so every subgraph checks it again (zero trust). */
   token: string | null;
   clientAddress: string;
+  /** A query the gateway runs itself to resolve a subscription's event (subscriptions/engine.ts). */
+  derived?: boolean;
 }
 
 export interface GatewayRuntime {
   env: Readonly<GatewayEnv>;
   logger?: Logger;
+  /** The services' event bus when they share this process (pnpm start); otherwise REDIS_URL's streams. */
+  bus?: EventBus;
 }
 
 async function answers(url: string): Promise<void> {
@@ -98,7 +106,20 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     onTokenCacheLookup: (hit) => metrics.cacheLookup('verified_token', hit),
   });
   const edge = await startEdge<GatewayContext>(env, logger, metrics);
+  const bus = runtime.bus ?? (env.REDIS_URL ? await createRedisBus(env.REDIS_URL, env.EVENTS_PREFIX, logger) : null);
+  const subscriptions = createSubscriptions({
+    bus,
+    authenticate,
+    logger,
+    perUser: env.SUBSCRIPTIONS_PER_USER,
+    backlogMax: env.SUBSCRIPTION_BACKLOG_MAX,
+    // Half the session cache: a revoked session's subscriptions end within SESSION_CACHE_MS.
+    recheckMs: Math.max(250, Math.floor(env.SESSION_CACHE_MS / 2)),
+  });
+  let webSockets: ReturnType<typeof attachWebSocket> | null = null;
   const explorer = explorerEnabled(env);
+  // Listening before the gateway loads its first schema.
+  const explorerSchema = explorer ? explorerSchemaJson(gateway) : null;
   // Operations too deep, too aliased, too long or too costly are refused before they are planned:
   // one request must not be able to fan out into millions of subgraph rows.
   const armor = new ApolloArmor({
@@ -145,14 +166,25 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
       ApolloServerPluginLandingPageDisabled(),
       ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
       authorizationPlugin<GatewayContext>(metrics),
+      subscriptions.plugin,
       inputGuardPlugin<GatewayContext>(),
       outagePlugin<GatewayContext>(Math.ceil(env.SUBGRAPH_BREAKER_RESET_MS / 1000)),
     ],
     validationRules: armor.validationRules,
     parseOptions: { maxTokens: 4000 },
-    routes: explorer
-      ? explorerRoutes({ demoUsers: env.NODE_ENV !== 'production', schemaJson: explorerSchemaJson(gateway) })
-      : undefined,
+    routes: (app) => {
+      // GraphQL over SSE shares /graphql: requests that accept text/event-stream are taken here first.
+      sseRoute(subscriptions)(app);
+      if (explorerSchema) explorerRoutes({ demoUsers: env.NODE_ENV !== 'production', schemaJson: explorerSchema })(app);
+    },
+    attach: ({ apollo, httpServer }) => {
+      subscriptions.bind(apollo);
+      webSockets = attachWebSocket(httpServer, subscriptions, {
+        perConnection: env.SUBSCRIPTIONS_PER_CONNECTION,
+        heartbeatMs: env.SUBSCRIPTION_HEARTBEAT_MS,
+        schema: subscriptions.schema,
+      });
+    },
     readiness: Object.fromEntries(Object.entries(urls).map(([name, url]) => [name, () => answers(url)])),
     // The explorer's docs are introspection: a production gateway that serves it allows that too.
     introspection: env.NODE_ENV !== 'production' || explorer,
@@ -161,6 +193,10 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     ...service,
     explorerUrl: explorer ? new URL('/', service.url).toString() : undefined,
     stop: async () => {
+      // Subscribers first: their streams end with a complete, and WebSockets close as going away.
+      await webSockets?.close();
+      await subscriptions.close();
+      if (!runtime.bus) await bus?.close();
       await service.stop();
       await edge.close();
       await revocations?.close();

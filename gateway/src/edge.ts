@@ -11,6 +11,19 @@ import { closeRedis, connectRedis } from './redis.js';
 export interface EdgeContext extends BaseContext {
   identity: { userId: string } | null;
   clientAddress: string;
+  /** A query the gateway runs itself for a subscription's event: the subscription was metered and trusted. */
+  derived?: boolean;
+}
+
+/** The plugin, except for the queries the gateway derives from a subscription it already let through. */
+function exceptDerived<TContext extends EdgeContext>(
+  plugin: ApolloServerPlugin<TContext>,
+): ApolloServerPlugin<TContext> {
+  return {
+    ...plugin,
+    requestDidStart: async (requestContext) =>
+      requestContext.contextValue.derived ? undefined : plugin.requestDidStart?.(requestContext),
+  };
 }
 
 export interface Edge<TContext extends EdgeContext> {
@@ -54,7 +67,9 @@ export async function startEdge<TContext extends EdgeContext>(
   });
   return {
     // The rate limiter first: it reads the request as the client sent it.
-    plugins: [...(env.RATE_LIMIT_ENABLED ? [rateLimit] : []), persisted.plugin, clientErrorsPlugin<TContext>()],
+    plugins: [...(env.RATE_LIMIT_ENABLED ? [rateLimit] : []), persisted.plugin, clientErrorsPlugin<TContext>()].map(
+      exceptDerived,
+    ),
     knownOperations: persisted.operationNames,
     close: async () => {
       if (redis) await closeRedis(redis);

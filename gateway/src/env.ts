@@ -11,6 +11,7 @@ import {
   z,
 } from '@stockgraph/config';
 import { edgeEnvShape } from './edge-env.js';
+import { subscriptionEnvShape } from './subscriptions/env.js';
 
 const httpUrl = z
   .string()
@@ -56,6 +57,7 @@ const shape = {
   TRUSTED_DOCUMENTS_ONLY: booleanFromEnv.default(false),
   /** Serve the schema explorer at / ; on by default except in production. */
   EXPLORER_ENABLED: booleanFromEnv.optional(),
+  ...subscriptionEnvShape,
   ...subgraphCallEnvShape,
   ...edgeEnvShape,
 };

@@ -105,6 +105,8 @@ export async function startGatewayOf(
         ...extraEnv,
       }),
       logger: context.logger.child({ service: 'gateway' }),
+      // Subscriptions follow the services' in-process bus when they share it (no REDIS_URL).
+      bus: context.bus,
     });
   });
 }

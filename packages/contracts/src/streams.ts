@@ -18,6 +18,20 @@ export const ordersStream = stream('orders', {
   ),
   OrderCancelled: event(1, orderRef),
   OrderFulfilled: event(1, orderRef),
+  /**
+   * Every status an order takes, in the transaction that sets it: what live subscribers are told.
+   * `createdBy` lets a reader decide who may see it without asking orders.
+   */
+  OrderStatusChanged: event(
+    1,
+    z.object({
+      orderId: id,
+      status: z.enum(['PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED', 'FULFILLED']),
+      previousStatus: z.enum(['PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED', 'FULFILLED']).nullable(),
+      /** Null for orders that came from the legacy import without a known author. */
+      createdBy: id.nullable(),
+    }),
+  ),
 });
 
 /** Inventory's stream: its answers to the saga, and the prices orders copies. */
@@ -35,6 +49,18 @@ export const inventoryStream = stream('inventory', {
   StockSold: event(1, orderRef),
   ProductCreated: event(1, z.object({ productId: id, sku: z.string(), unitPrice: amount, priceSince: z.string() })),
   ProductPriceChanged: event(1, z.object({ productId: id, unitPrice: amount, priceSince: z.string() })),
+  /** One row of the stock ledger, with the product's levels after it: what live stock screens are told. */
+  StockChanged: event(
+    1,
+    z.object({
+      productId: id,
+      movementId: id,
+      reason: z.enum(['RECEIPT', 'SALE', 'ADJUSTMENT', 'RETURN', 'RESERVATION', 'RELEASE']),
+      delta: units,
+      available: units,
+      reorderLevel: units,
+    }),
+  ),
 });
 
 /** Customers' stream: which customers exist, for orders to accept orders for them. */

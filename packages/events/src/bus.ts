@@ -12,6 +12,27 @@ export interface Delivery {
   envelope: Envelope;
 }
 
+/** An entry read outside any consumer group, with the stream's id for it (a Redis Streams entry id). */
+export interface StreamEntry {
+  id: string;
+  envelope: Envelope;
+}
+
+/** Where a stream stands: its newest id ("0-0" before its first entry). */
+export interface StreamPosition {
+  lastId: string;
+}
+
+/** Stream ids ("<ms>-<seq>") in order: negative when a is before b. */
+export function compareStreamIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(BigInt) as [bigint, bigint];
+  const [bm, bs] = b.split('-').map(BigInt) as [bigint, bigint];
+  if (am !== bm) return am < bm ? -1 : 1;
+  return as === bs ? 0 : as < bs ? -1 : 1;
+}
+
+export const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+
 /**
  * An append-only stream per producer with consumer groups: every group sees every event, each event
  * goes to one consumer of the group, stays pending until acknowledged, and can be claimed by another
@@ -38,6 +59,15 @@ export interface EventBus {
    * many. The age floor keeps history for a consumer group that has not been created yet.
    */
   trim(stream: string, olderThanMs: number): Promise<number>;
+  /**
+   * Entries after `afterId` (exclusive), outside any group: for readers that follow a stream without
+   * consuming it (the gateway's subscriptions). `afterId` "$" means only entries added from now on;
+   * with `blockMs` > 0 it waits up to that long for one.
+   */
+  tail(stream: string, afterId: string, count: number, blockMs: number): Promise<StreamEntry[]>;
+  position(stream: string): Promise<StreamPosition>;
+  /** Whether every entry added after `afterId` is still held (none was trimmed away since). */
+  retainsAfter(stream: string, afterId: string): Promise<boolean>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,9 +1,12 @@
-import type { Delivery, Envelope, EventBus } from './bus.js';
+import type { Delivery, Envelope, EventBus, StreamEntry } from './bus.js';
 
 interface Pending {
   consumer: string;
   deliveredAt: number;
 }
+
+/** Entry ids as Redis writes them, so readers treat both buses alike: the index is the sequence. */
+const entryId = (index: number) => `0-${index + 1}`;
 
 interface Group {
   /** Index of the next entry never delivered to this group. */
@@ -17,11 +20,11 @@ interface Group {
  * without REDIS_URL): the same group, pending, acknowledge and claim semantics, kept in memory.
  */
 export function createMemoryBus(): EventBus {
-  const streams = new Map<string, { entries: Envelope[]; groups: Map<string, Group> }>();
+  const streams = new Map<string, { entries: Envelope[]; groups: Map<string, Group>; tailers: Set<() => void> }>();
   const stream = (name: string) => {
     let s = streams.get(name);
     if (!s) {
-      s = { entries: [], groups: new Map() };
+      s = { entries: [], groups: new Map(), tailers: new Set<() => void>() };
       streams.set(name, s);
     }
     return s;
@@ -50,6 +53,12 @@ export function createMemoryBus(): EventBus {
     const s = stream(name);
     s.entries.push(envelope);
     for (const g of s.groups.values()) for (const wake of g.waiters) wake();
+    for (const wake of s.tailers) wake();
+  };
+  const after = (name: string, afterId: string, count: number): StreamEntry[] => {
+    const s = stream(name);
+    const from = afterId === '$' ? s.entries.length : Number(afterId.split('-')[1] ?? 0);
+    return s.entries.slice(from, from + count).map((envelope, i) => ({ id: entryId(from + i), envelope }));
   };
   return {
     async publish(name, envelope) {
@@ -100,8 +109,32 @@ export function createMemoryBus(): EventBus {
     async trim() {
       return 0;
     },
+    async tail(name, afterId, count, blockMs) {
+      const s = stream(name);
+      const start = afterId === '$' ? entryId(s.entries.length - 1) : afterId;
+      const ready = after(name, start, count);
+      if (ready.length > 0 || blockMs <= 0) return ready;
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          s.tailers.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, blockMs);
+        s.tailers.add(wake);
+      });
+      return after(name, start, count);
+    },
+    async position(name) {
+      return { lastId: entryId(stream(name).entries.length - 1) };
+    },
+    // Nothing is ever trimmed here (see trim).
+    async retainsAfter() {
+      return true;
+    },
     async ping() {},
     async close() {
+      for (const s of streams.values()) for (const wake of s.tailers) wake();
       for (const s of streams.values()) for (const g of s.groups.values()) for (const wake of g.waiters) wake();
     },
   };

@@ -1,6 +1,6 @@
 import type { Logger } from '@stockgraph/logger';
 import { createClient } from 'redis';
-import type { Delivery, Envelope, EventBus } from './bus.js';
+import { compareStreamIds, type Delivery, type Envelope, type EventBus, type StreamEntry } from './bus.js';
 
 type Client = ReturnType<typeof createClient>;
 
@@ -41,6 +41,9 @@ export async function createRedisBus(url: string, prefix: string, logger: Logger
     return client;
   };
   const key = (stream: string) => `${prefix}${stream}`;
+  // XINFO STREAM answers ERR for a stream never written to; node-redis maps its reply to an object.
+  const streamInfo = async (stream: string) =>
+    (await main.sendCommand(['XINFO', 'STREAM', key(stream)]).catch(() => null)) as Record<string, unknown> | null;
 
   return {
     async publish(stream, envelope) {
@@ -103,6 +106,43 @@ export async function createRedisBus(url: string, prefix: string, logger: Logger
         }
       }
       return Number(await main.xTrim(streamKey, 'MINID', floor));
+    },
+    async tail(stream, afterId, count, blockMs) {
+      type Entries = { id: string; message: Record<string, string> }[];
+      let messages: Entries;
+      if (blockMs > 0) {
+        // A blocking read holds its connection: one per stream, shared by whoever follows it here.
+        const client = await reader(`${stream}/tail`);
+        const result = (await client.xRead([{ key: key(stream), id: afterId }], { COUNT: count, BLOCK: blockMs })) as
+          { messages: Entries }[] | null;
+        messages = result?.[0]?.messages ?? [];
+      } else {
+        if (afterId === '$') return [];
+        messages = (await main.xRange(key(stream), `(${afterId}`, '+', { COUNT: count })) as Entries;
+      }
+      return messages
+        .map((m) => toDelivery(m))
+        .filter((d): d is Delivery => d !== null)
+        .map((d): StreamEntry => ({ id: d.deliveryId, envelope: d.envelope }));
+    },
+    async position(stream) {
+      const info = await streamInfo(stream);
+      return { lastId: info ? String(info['last-generated-id']) : '0-0' };
+    },
+    async retainsAfter(stream, afterId) {
+      const info = await streamInfo(stream);
+      if (!info) return true;
+      const added = Number(info['entries-added']);
+      const held = Number(info.length);
+      // Trimming removes the oldest entries first: if none was removed, or the client's own last entry
+      // is still here, everything after it is too. Otherwise it is safe only when it is not older than
+      // the oldest entry left (or, with none left, not older than the newest ever added).
+      if (added === held) return true;
+      if (held === 0) return compareStreamIds(afterId, String(info['last-generated-id'])) >= 0;
+      const first = String(info['recorded-first-entry-id']);
+      if (compareStreamIds(afterId, first) >= 0) return true;
+      const own = (await main.xRange(key(stream), afterId, afterId)) as unknown[];
+      return own.length === 1;
     },
     async ping() {
       await main.ping();

@@ -9,7 +9,13 @@ export type ErrorCode =
   | 'INSUFFICIENT_STOCK'
   | 'CONFLICT'
   | 'RATE_LIMITED'
-  | 'INTERNAL_SERVER_ERROR';
+  | 'INTERNAL_SERVER_ERROR'
+  /** A subscription's resume point is older than its stream keeps: subscribe afresh (and reload). */
+  | 'RESUME_EXPIRED'
+  /** A connection or user holds as many live subscriptions as the gateway allows. */
+  | 'TOO_MANY_SUBSCRIPTIONS'
+  /** A subscriber fell too far behind its events and was dropped; reconnect with the last id to resume. */
+  | 'SLOW_CONSUMER';
 
 export class CodedError extends GraphQLError {
   constructor(message: string, code: ErrorCode, extensions: Record<string, unknown> = {}) {

@@ -55,6 +55,11 @@ export interface ServiceOptions<TContext extends BaseContext> {
   requestIdsInErrors?: boolean;
   /** SHUTDOWN_TIMEOUT_MS: how long stop() lets in-flight requests finish before it cuts connections. */
   shutdownTimeoutMs?: number;
+  /**
+   * Called once Apollo has started and before the server listens: the gateway's subscriptions run
+   * their events' queries through this Apollo server and take WebSocket upgrades from the HTTP server.
+   */
+  attach?: (parts: { apollo: ApolloServer<TContext>; httpServer: http.Server }) => void;
 }
 
 export interface RunningService {
@@ -174,6 +179,7 @@ export async function startService<TContext extends BaseContext>(
     },
   );
 
+  options.attach?.({ apollo, httpServer });
   httpServer.listen(options.port, options.host);
   await once(httpServer, 'listening');
   const { port } = httpServer.address() as AddressInfo;

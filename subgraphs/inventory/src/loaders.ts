@@ -14,6 +14,7 @@ export function createLoaders(db: Database<typeof schema>) {
     productById: new DataLoader((ids: readonly string[]) => products.findByIds(ids)),
     productBySku: new DataLoader((skus: readonly string[]) => products.findBySkus(skus)),
     priceHistory: new DataLoader((ids: readonly string[]) => products.priceHistoryOf(ids)),
+    movementById: new DataLoader((ids: readonly string[]) => movements.findByIds(ids)),
     movementCount: new DataLoader((ids: readonly string[]) => movements.countByProducts(ids)),
     movementsPage: loaderPerArguments(
       (page: Page) => new DataLoader((ids: readonly string[]) => movements.latestByProducts(ids, page)),

@@ -16,4 +16,13 @@ export const policies: Record<string, Policy<Context>> = {
     const order = isUuidV7(id) ? await loaders.orderById.load(id) : null;
     return !order || order.createdBy === identity.userId;
   },
+  // Live status of an order: its author, and STAFF and up. The gateway applies the same rule to every
+  // event (it serves subscriptions); here it guards the field should anything resolve it directly.
+  'order-owner-or-staff': async (_parent, args, { identity, loaders }) => {
+    if (!identity) return false;
+    if (atLeast(identity.role, 'STAFF')) return true;
+    const id = String(args.orderId ?? '').toLowerCase();
+    const order = isUuidV7(id) ? await loaders.orderById.load(id) : null;
+    return order?.createdBy === identity.userId;
+  },
 };

@@ -55,6 +55,19 @@ export class StockMovementRepository {
     return productIds.map((id) => groups.get(id) ?? []);
   }
 
+  /**
+   * Movements by id, in the ids' order (null where none). Each id's creation time names its partition,
+   * so the lookup joins on (id, created_at) and Postgres prunes to those partitions.
+   */
+  async findByIds(ids: readonly string[]): Promise<(StockMovementRow | null)[]> {
+    const times = ids.map((id) => idTime(id).toISOString());
+    const result = await this.db.execute(sql`
+      select id, created_at, product_id, delta, reason, order_id, note, actor_id from inventory.stock_movements
+      where (id, created_at) in (select * from unnest(${textArray(ids)}::uuid[], ${textArray(times)}::timestamptz[]))`);
+    const byId = new Map(rowsOf<RawMovement>(result).map((raw) => [raw.id, toRow(raw)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
   async countByProducts(productIds: readonly string[]): Promise<number[]> {
     const result = await this.db.execute(sql`
       select product_id, count(*)::int as n from inventory.stock_movements

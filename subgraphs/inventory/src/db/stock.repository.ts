@@ -16,6 +16,8 @@ export interface OrderLine {
   quantity: number;
 }
 
+export type LedgerRow = Omit<NewStockMovementRow, 'id' | 'createdAt'> & { id: string; createdAt: Date };
+
 export interface LedgerMismatch {
   productId: string;
   sku: string;
@@ -37,10 +39,23 @@ const LEDGER_TOTALS = sql`with ledger as (
 export class StockRepository {
   constructor(private readonly db: Database<typeof schema>) {}
 
-  async ledger(rows: Omit<NewStockMovementRow, 'id' | 'createdAt'>[]): Promise<void> {
-    if (rows.length === 0) return;
+  /** Appends ledger rows; returns them with the ids they were given. */
+  async ledger(rows: Omit<NewStockMovementRow, 'id' | 'createdAt'>[]): Promise<LedgerRow[]> {
+    if (rows.length === 0) return [];
     const at = new Date();
-    await this.db.insert(stockMovements).values(rows.map((r) => ({ ...r, id: newId(at), createdAt: at })));
+    const withIds = rows.map((r) => ({ ...r, id: newId(at), createdAt: at }));
+    await this.db.insert(stockMovements).values(withIds);
+    return withIds;
+  }
+
+  /** Each product's available units and reorder level, as this transaction sees them. */
+  async levels(productIds: string[]): Promise<Map<string, { available: number; reorderLevel: number }>> {
+    if (productIds.length === 0) return new Map();
+    const rows = await this.db
+      .select({ id: products.id, available: products.available, reorderLevel: products.reorderLevel })
+      .from(products)
+      .where(inArray(products.id, productIds));
+    return new Map(rows.map((r) => [r.id, { available: r.available, reorderLevel: r.reorderLevel }]));
   }
 
   /** Changes on-hand stock; null when it would fall below zero or below what is reserved. */

@@ -13,6 +13,7 @@ import { ProductRepository } from '../db/product.repository.js';
 import type * as schema from '../db/schema.js';
 import { idempotencyKeys, outbox, type ProductRow } from '../db/schema.js';
 import { StockRepository } from '../db/stock.repository.js';
+import { bookMovements } from './stock-ledger.js';
 import { MAX_UNITS, money, text, units } from './product-input.js';
 
 interface Repositories {
@@ -150,10 +151,12 @@ export class ProductService {
       actor,
       idempotencyKey,
       { op: 'receiveStock', productId, quantity, note: cleanNote },
-      async ({ stock }) => {
+      async ({ stock }, tx) => {
         const updated = await stock.changeOnHand(productId, quantity);
         if (!updated) throw new NotFoundError('Product', productId);
-        await stock.ledger([{ productId, delta: quantity, reason: 'RECEIPT', note: cleanNote, actorId: actor.userId }]);
+        await bookMovements(tx, [
+          { productId, delta: quantity, reason: 'RECEIPT', note: cleanNote, actorId: actor.userId },
+        ]);
         return updated;
       },
     );
@@ -182,7 +185,7 @@ export class ProductService {
       actor,
       idempotencyKey,
       { op: 'adjustStock', productId, delta, reason, note: cleanNote },
-      async ({ products, stock }) => {
+      async ({ products, stock }, tx) => {
         const current = await products.lockProduct(productId);
         if (!current) throw new NotFoundError('Product', productId);
         const updated = await stock.changeOnHand(productId, delta);
@@ -195,7 +198,7 @@ export class ProductService {
             },
           );
         }
-        await stock.ledger([{ productId, delta, reason, note: cleanNote, actorId: actor.userId }]);
+        await bookMovements(tx, [{ productId, delta, reason, note: cleanNote, actorId: actor.userId }]);
         return updated;
       },
     );

@@ -5,6 +5,7 @@ import type * as schema from '../db/schema.js';
 import { outbox } from '../db/schema.js';
 import { StockRepository, type OrderLine } from '../db/stock.repository.js';
 import { endingMovements, inLockOrder, shortfall } from '../domain/reservation.js';
+import { bookMovements } from '../domain/stock-ledger.js';
 
 class Insufficient extends Error {}
 
@@ -30,7 +31,8 @@ async function placed({ tx }: SagaContext, event: Payload<typeof ordersStream, '
     await tx.transaction(async (savepoint) => {
       const inner = new StockRepository(savepoint);
       for (const line of lines) if (!(await inner.reserve(line))) throw new Insufficient();
-      await inner.ledger(
+      await bookMovements(
+        savepoint,
         lines.map((l) => ({ productId: l.productId, delta: l.quantity, reason: 'RESERVATION' as const, orderId })),
       );
     });
@@ -56,7 +58,7 @@ async function ended({ tx, logger }: SagaContext, orderId: string, sold: boolean
   if (reservation.status !== 'RESERVED') return;
   const lines: OrderLine[] = reservation.items;
   for (const line of lines) await stock.unreserve(line, sold);
-  await stock.ledger(endingMovements(lines, orderId, sold));
+  await bookMovements(tx, endingMovements(lines, orderId, sold));
   await stock.saveReservation(orderId, sold ? 'SOLD' : 'RELEASED', lines);
   await publish(tx, outbox, inventoryStream, sold ? 'StockSold' : 'StockReleased', { orderId });
 }

@@ -197,6 +197,8 @@ export type Query = {
   productBySku?: Maybe<Product>;
   /** Products sorted by SKU. */
   products?: Maybe<ProductConnection>;
+  /** One row of the stock ledger by id, or null when none exists. */
+  stockMovement?: Maybe<StockMovement>;
 };
 
 
@@ -214,6 +216,27 @@ export type QueryProductsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<ProductFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryStockMovementArgs = {
+  id: Scalars['ID']['input'];
+};
+
+/**
+ * One change of a product's stock, as a live subscriber sees it. \`product\` and \`movement\` are read as the
+ * event is delivered, so any field of the supergraph can be selected on them.
+ */
+export type StockChange = {
+  __typename?: 'StockChange';
+  /** Units the product could still promise right after this change. */
+  available: Scalars['Int']['output'];
+  /** The ledger row that changed it. */
+  movement: StockMovement;
+  /** The product, as it is now. */
+  product: Product;
+  /** The event's position in its stream: reconnect with it (SSE Last-Event-ID, WebSocket lastEventId) to resume. */
+  streamId: Scalars['ID']['output'];
 };
 
 /** One row of the append-only stock ledger. */
@@ -271,6 +294,36 @@ export type StockMovementReason =
   | 'RETURN'
   /** Goods shipped for a fulfilled order: on-hand stock down. */
   | 'SALE';
+
+/**
+ * Live events, served by the gateway over GraphQL over SSE or WebSocket on /graphql from the services' event
+ * streams. Every event carries its stream id (extensions.streamId, and the SSE id), so a client can resume.
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Every stock change that leaves a product at or below the threshold (default: the product's reorder level). */
+  lowStock: StockChange;
+  /** Every stock change of these products (1 to 100 ids; an unknown id is NOT_FOUND). */
+  stockChanged: StockChange;
+};
+
+
+/**
+ * Live events, served by the gateway over GraphQL over SSE or WebSocket on /graphql from the services' event
+ * streams. Every event carries its stream id (extensions.streamId, and the SSE id), so a client can resume.
+ */
+export type SubscriptionLowStockArgs = {
+  threshold?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/**
+ * Live events, served by the gateway over GraphQL over SSE or WebSocket on /graphql from the services' event
+ * streams. Every event carries its stream id (extensions.streamId, and the SSE id), so a client can resume.
+ */
+export type SubscriptionStockChangedArgs = {
+  productIds: Array<Scalars['ID']['input']>;
+};
 
 /** Changes to a product; omitted fields stay as they are. Price changes are recorded in priceHistory. */
 export type UpdateProductInput = {
@@ -407,10 +460,12 @@ export type ResolversTypes = ResolversObject<{
   ProductEdge: ResolverTypeWrapper<Omit<ProductEdge, 'node'> & { node: ResolversTypes['Product'] }>;
   ProductFilter: ProductFilter;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  StockChange: ResolverTypeWrapper<Omit<StockChange, 'movement' | 'product'> & { movement: ResolversTypes['StockMovement'], product: ResolversTypes['Product'] }>;
   StockMovement: ResolverTypeWrapper<StockMovementRowModel>;
   StockMovementConnection: ResolverTypeWrapper<StockMovementConnectionModel>;
   StockMovementEdge: ResolverTypeWrapper<Omit<StockMovementEdge, 'node'> & { node: ResolversTypes['StockMovement'] }>;
   StockMovementReason: StockMovementReason;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   UpdateProductInput: UpdateProductInput;
   User: ResolverTypeWrapper<UserReferenceModel>;
 }>;
@@ -432,9 +487,11 @@ export type ResolversParentTypes = ResolversObject<{
   ProductEdge: Omit<ProductEdge, 'node'> & { node: ResolversParentTypes['Product'] };
   ProductFilter: ProductFilter;
   Query: Record<PropertyKey, never>;
+  StockChange: Omit<StockChange, 'movement' | 'product'> & { movement: ResolversParentTypes['StockMovement'], product: ResolversParentTypes['Product'] };
   StockMovement: StockMovementRowModel;
   StockMovementConnection: StockMovementConnectionModel;
   StockMovementEdge: Omit<StockMovementEdge, 'node'> & { node: ResolversParentTypes['StockMovement'] };
+  Subscription: Record<PropertyKey, never>;
   UpdateProductInput: UpdateProductInput;
   User: UserReferenceModel;
 }>;
@@ -503,6 +560,14 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductArgs, 'id'>>;
   productBySku?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductBySkuArgs, 'sku'>>;
   products?: Resolver<Maybe<ResolversTypes['ProductConnection']>, ParentType, ContextType, RequireFields<QueryProductsArgs, 'first'>>;
+  stockMovement?: Resolver<Maybe<ResolversTypes['StockMovement']>, ParentType, ContextType, RequireFields<QueryStockMovementArgs, 'id'>>;
+}>;
+
+export type StockChangeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StockChange'] = ResolversParentTypes['StockChange']> = ResolversObject<{
+  available?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  movement?: Resolver<ResolversTypes['StockMovement'], ParentType, ContextType>;
+  product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
+  streamId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
 export type StockMovementResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StockMovement'] = ResolversParentTypes['StockMovement']> = ResolversObject<{
@@ -527,6 +592,11 @@ export type StockMovementEdgeResolvers<ContextType = Context, ParentType extends
   node?: Resolver<ResolversTypes['StockMovement'], ParentType, ContextType>;
 }>;
 
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  lowStock?: SubscriptionResolver<ResolversTypes['StockChange'], "lowStock", ParentType, ContextType, Partial<SubscriptionLowStockArgs>>;
+  stockChanged?: SubscriptionResolver<ResolversTypes['StockChange'], "stockChanged", ParentType, ContextType, RequireFields<SubscriptionStockChangedArgs, 'productIds'>>;
+}>;
+
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = ResolversObject<{
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
@@ -541,9 +611,11 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   ProductConnection?: ProductConnectionResolvers<ContextType>;
   ProductEdge?: ProductEdgeResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  StockChange?: StockChangeResolvers<ContextType>;
   StockMovement?: StockMovementResolvers<ContextType>;
   StockMovementConnection?: StockMovementConnectionResolvers<ContextType>;
   StockMovementEdge?: StockMovementEdgeResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 }>;
 

@@ -1,4 +1,5 @@
 import { BadUserInputError, parseId, toConnection, toPage } from '@stockgraph/graphql-kit';
+import { isUuidV7 } from '@stockgraph/ids';
 import type { QueryResolvers } from '../generated/resolvers.js';
 
 const MAX_TEXT = 200;
@@ -10,6 +11,12 @@ function limitText(value: string | null | undefined, argument: string): void {
 
 export const Query: QueryResolvers = {
   product: (_parent, { id }, { loaders }) => loaders.productById.load(parseId(id)),
+
+  // Ledger ids are UUIDv7 (their time names the partition); any other id names no movement.
+  stockMovement: (_parent, { id }, { loaders }) => {
+    const movementId = parseId(id);
+    return isUuidV7(movementId) ? loaders.movementById.load(movementId) : null;
+  },
 
   productBySku: (_parent, { sku }, { loaders }) => {
     limitText(sku, 'sku');

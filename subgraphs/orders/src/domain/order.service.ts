@@ -97,6 +97,12 @@ export class OrderService {
       lines,
     );
     await publish(tx, outbox, ordersStream, 'OrderPlaced', { orderId, items: request.items });
+    await publish(tx, outbox, ordersStream, 'OrderStatusChanged', {
+      orderId,
+      status: 'PENDING',
+      previousStatus: null,
+      createdBy: identity.userId,
+    });
     return created;
   }
 
@@ -132,6 +138,12 @@ export class OrderService {
         throw new ConflictError(`A ${order.status.toLowerCase()} order cannot be cancelled`);
       const cancelled = (await writer.transition(id, ['PENDING', 'CONFIRMED'], 'CANCELLED'))!;
       await publish(tx, outbox, ordersStream, 'OrderCancelled', { orderId: id });
+      await publish(tx, outbox, ordersStream, 'OrderStatusChanged', {
+        orderId: id,
+        status: 'CANCELLED',
+        previousStatus: order.status,
+        createdBy: order.createdBy,
+      });
       return cancelled;
     });
   }
@@ -149,6 +161,12 @@ export class OrderService {
         );
       const fulfilled = (await writer.transition(id, ['CONFIRMED'], 'FULFILLED'))!;
       await publish(tx, outbox, ordersStream, 'OrderFulfilled', { orderId: id });
+      await publish(tx, outbox, ordersStream, 'OrderStatusChanged', {
+        orderId: id,
+        status: 'FULFILLED',
+        previousStatus: 'CONFIRMED',
+        createdBy: order.createdBy,
+      });
       return fulfilled;
     });
   }

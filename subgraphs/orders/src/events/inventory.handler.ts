@@ -1,8 +1,8 @@
-import { consume, inventoryStream } from '@stockgraph/contracts';
+import { consume, inventoryStream, ordersStream, publish } from '@stockgraph/contracts';
 import type { Tx } from '@stockgraph/db';
 import { OrderWriter } from '../db/order-writer.repository.js';
 import type * as schema from '../db/schema.js';
-import type { OrderRow } from '../db/schema.js';
+import { outbox, type OrderRow } from '../db/schema.js';
 import type { OutcomeWaiter } from '../domain/outcome-waiter.js';
 import type { Decision } from '../domain/saga-metrics.js';
 
@@ -10,6 +10,16 @@ import type { Decision } from '../domain/saga-metrics.js';
 export interface InventoryEventContext {
   tx: Tx<typeof schema>;
   decided?: (outcome: Decision, order: OrderRow) => void;
+}
+
+/** The status the saga just set, for live subscribers, in the transaction that set it. */
+function announceStatus(tx: Tx<typeof schema>, order: OrderRow, previousStatus: OrderRow['status']) {
+  return publish(tx, outbox, ordersStream, 'OrderStatusChanged', {
+    orderId: order.id,
+    status: order.status,
+    previousStatus,
+    createdBy: order.createdBy,
+  });
 }
 
 /**
@@ -21,6 +31,7 @@ export const applyInventoryEvent = consume<typeof inventoryStream, InventoryEven
     const writer = new OrderWriter(tx);
     const order = await writer.transition(orderId, ['PENDING'], 'CONFIRMED');
     if (!order) return;
+    await announceStatus(tx, order, 'PENDING');
     await writer.announceOutcome(orderId);
     decided?.('confirmed', order);
   },
@@ -29,6 +40,7 @@ export const applyInventoryEvent = consume<typeof inventoryStream, InventoryEven
     const rejection = { code: 'INSUFFICIENT_STOCK' as const, products };
     const order = await writer.transition(orderId, ['PENDING'], 'REJECTED', rejection);
     if (!order) return;
+    await announceStatus(tx, order, 'PENDING');
     await writer.announceOutcome(orderId);
     decided?.('rejected', order);
   },

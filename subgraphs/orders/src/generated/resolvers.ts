@@ -180,6 +180,22 @@ export type OrderStatus =
   /** Inventory could not reserve the stock. */
   | 'REJECTED';
 
+/**
+ * An order moved to another status, as a live subscriber sees it. \`order\` is read as the event is delivered,
+ * so any field of the supergraph can be selected on it.
+ */
+export type OrderStatusChange = {
+  __typename?: 'OrderStatusChange';
+  /** The order, as it is now. */
+  order: Order;
+  /** The status it left; null when the order was just placed. */
+  previousStatus?: Maybe<OrderStatus>;
+  /** The status it moved to. */
+  status: OrderStatus;
+  /** The event's position in its stream: reconnect with it (SSE Last-Event-ID, WebSocket lastEventId) to resume. */
+  streamId: Scalars['ID']['output'];
+};
+
 /** Relay page information. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -264,6 +280,36 @@ export type StatsInterval =
   | 'DAY'
   | 'MONTH'
   | 'WEEK';
+
+/**
+ * Live events, served by the gateway over GraphQL over SSE or WebSocket on /graphql from the services' event
+ * streams. Every event carries its stream id (extensions.streamId, and the SSE id), so a client can resume.
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Every status change of one order: for the user who placed it, and STAFF and up (an unknown id is NOT_FOUND). */
+  orderStatusChanged: OrderStatusChange;
+  /** Every status change of any order, optionally only those into the given statuses. */
+  ordersChanged: OrderStatusChange;
+};
+
+
+/**
+ * Live events, served by the gateway over GraphQL over SSE or WebSocket on /graphql from the services' event
+ * streams. Every event carries its stream id (extensions.streamId, and the SSE id), so a client can resume.
+ */
+export type SubscriptionOrderStatusChangedArgs = {
+  orderId: Scalars['ID']['input'];
+};
+
+
+/**
+ * Live events, served by the gateway over GraphQL over SSE or WebSocket on /graphql from the services' event
+ * streams. Every event carries its stream id (extensions.streamId, and the SSE id), so a client can resume.
+ */
+export type SubscriptionOrdersChangedArgs = {
+  status?: InputMaybe<Array<OrderStatus>>;
+};
 
 /** A person who signs in to Stockgraph. */
 export type User = {
@@ -391,6 +437,7 @@ export type ResolversTypes = ResolversObject<{
   OrderRejection: ResolverTypeWrapper<OrderRejectionModel>;
   OrderStatsBucket: ResolverTypeWrapper<StatsBucketModel>;
   OrderStatus: OrderStatus;
+  OrderStatusChange: ResolverTypeWrapper<Omit<OrderStatusChange, 'order'> & { order: ResolversTypes['Order'] }>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   PlaceOrderInput: PlaceOrderInput;
@@ -398,6 +445,7 @@ export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RejectedProduct: ResolverTypeWrapper<RejectedProductModelModel>;
   StatsInterval: StatsInterval;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   User: ResolverTypeWrapper<UserReferenceModel>;
 }>;
 
@@ -418,12 +466,14 @@ export type ResolversParentTypes = ResolversObject<{
   OrderItemInput: OrderItemInput;
   OrderRejection: OrderRejectionModel;
   OrderStatsBucket: StatsBucketModel;
+  OrderStatusChange: Omit<OrderStatusChange, 'order'> & { order: ResolversParentTypes['Order'] };
   PageInfo: PageInfo;
   Boolean: Scalars['Boolean']['output'];
   PlaceOrderInput: PlaceOrderInput;
   Product: ProductReferenceModel;
   Query: Record<PropertyKey, never>;
   RejectedProduct: RejectedProductModelModel;
+  Subscription: Record<PropertyKey, never>;
   User: UserReferenceModel;
 }>;
 
@@ -492,6 +542,13 @@ export type OrderStatsBucketResolvers<ContextType = Context, ParentType extends 
   start?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 }>;
 
+export type OrderStatusChangeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderStatusChange'] = ResolversParentTypes['OrderStatusChange']> = ResolversObject<{
+  order?: Resolver<ResolversTypes['Order'], ParentType, ContextType>;
+  previousStatus?: Resolver<Maybe<ResolversTypes['OrderStatus']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
+  streamId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -517,6 +574,11 @@ export type RejectedProductResolvers<ContextType = Context, ParentType extends R
   requested?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  orderStatusChanged?: SubscriptionResolver<ResolversTypes['OrderStatusChange'], "orderStatusChanged", ParentType, ContextType, RequireFields<SubscriptionOrderStatusChangedArgs, 'orderId'>>;
+  ordersChanged?: SubscriptionResolver<ResolversTypes['OrderStatusChange'], "ordersChanged", ParentType, ContextType, Partial<SubscriptionOrdersChangedArgs>>;
+}>;
+
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = ResolversObject<{
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
@@ -532,10 +594,12 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   OrderItem?: OrderItemResolvers<ContextType>;
   OrderRejection?: OrderRejectionResolvers<ContextType>;
   OrderStatsBucket?: OrderStatsBucketResolvers<ContextType>;
+  OrderStatusChange?: OrderStatusChangeResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   RejectedProduct?: RejectedProductResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 }>;
 

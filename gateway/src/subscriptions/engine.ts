@@ -1,0 +1,291 @@
+import type { ApolloServer } from '@apollo/server';
+import type { Identity } from '@stockgraph/auth';
+import type { EventBus, StreamEntry } from '@stockgraph/events';
+import { CodedError, ServiceUnavailableError, UnauthenticatedError } from '@stockgraph/graphql-kit';
+import type { Logger } from '@stockgraph/logger';
+import {
+  getArgumentValues,
+  getNamedType,
+  getOperationAST,
+  getVariableValues,
+  GraphQLError,
+  Kind,
+  parse,
+  validate,
+  type DocumentNode,
+  type ExecutionResult,
+  type FieldNode,
+  type GraphQLFormattedError,
+  type SelectionSetNode,
+} from 'graphql';
+import type { Authenticator } from '../authentication.js';
+import { authorizeSubscription, dependsOnUser, supergraphView } from './authorize.js';
+import { buildEventQuery } from './event-query.js';
+import { createStreamFollower } from './events.js';
+import { subscriptionFields, type ServedField } from './fields.js';
+import { liveEvents, type Accepted } from './live.js';
+import { startingPoint } from './resume.js';
+
+/** What a subscription's queries run with: the gateway's request context (see app.ts). */
+export interface SubscriberContext {
+  identity: Identity | null;
+  tokenError: GraphQLError | null;
+  token: string | null;
+  clientAddress: string;
+  /** A query the gateway runs for a subscriber's event: metered and trusted as the subscription was. */
+  derived?: boolean;
+}
+
+export interface SubscriptionRequest {
+  query: string;
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
+  /** The last stream id the client saw: resume after it. */
+  lastEventId?: string | null;
+}
+
+export interface Caller {
+  authorization: string | undefined;
+  clientAddress: string;
+  /** Events handed to the transport and not yet written to the client; omitted when it awaits each write. */
+  unwritten?: () => number;
+}
+
+export interface SubscriptionSettings {
+  bus: EventBus | null;
+  authenticate: Authenticator;
+  logger: Logger;
+  perUser: number;
+  backlogMax: number;
+  /** How often a live subscription re-checks its session (revocation, expiry). */
+  recheckMs: number;
+}
+
+type Execute = (
+  query: string,
+  variables: Record<string, unknown>,
+  context: SubscriberContext,
+  operationName?: string | null,
+) => Promise<ExecutionResult>;
+
+export type Outcome = ExecutionResult | AsyncIterableIterator<ExecutionResult>;
+
+const DENIALS = new Set(['FORBIDDEN', 'UNAUTHENTICATED']);
+
+function coded(message: string, code: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { ...extensions, code } });
+}
+
+function rootFieldOf(set: SelectionSetNode, document: DocumentNode): FieldNode | null {
+  for (const selection of set.selections) {
+    if (selection.kind === Kind.FIELD) return selection;
+    const inner =
+      selection.kind === Kind.INLINE_FRAGMENT
+        ? selection.selectionSet
+        : document.definitions.find(
+            (d) => d.kind === Kind.FRAGMENT_DEFINITION && d.name.value === selection.name.value,
+          );
+    const nested =
+      inner && 'selections' in inner ? inner : inner && 'selectionSet' in inner ? inner.selectionSet : null;
+    const found = nested && rootFieldOf(nested, document);
+    if (found) return found;
+  }
+  return null;
+}
+
+const fromFormatted = (error: GraphQLFormattedError, prefix: string) =>
+  new GraphQLError(error.message, { path: [prefix, ...(error.path ?? [])], extensions: error.extensions });
+
+/**
+ * Subscriptions at the gateway. @apollo/gateway cannot execute them, so each event is resolved here:
+ * the subscription is parsed, validated and authorized like a query, its entity selections become one
+ * query per event (event-query.ts) that the gateway plans and authorizes as the subscriber, and events
+ * come from the services' Redis streams through one shared reader per stream (events.ts).
+ */
+export function createSubscriptions(settings: SubscriptionSettings) {
+  const view = supergraphView<SubscriberContext>();
+  let execute: Execute | null = null;
+  const follower = settings.bus ? createStreamFollower(settings.bus, settings.logger) : null;
+  const perUser = new Map<string, number>();
+  const open = new Set<AsyncIterableIterator<ExecutionResult>>();
+  // Decoded once per entry, and one query per entry and (query, role or user): a thousand subscribers
+  // of one product cost one resolution of each change, not a thousand.
+  const decoded = new WeakMap<StreamEntry, unknown>();
+  const resolved = new WeakMap<StreamEntry, Map<string, Promise<ExecutionResult>>>();
+
+  function decode(field: ServedField, entry: StreamEntry): unknown {
+    if (decoded.has(entry)) return decoded.get(entry);
+    let payload: unknown = null;
+    if (entry.envelope.type === field.eventType) {
+      payload = field.decode(entry.envelope.payload);
+      if (payload === null)
+        settings.logger.warn({ stream: field.stream.name, id: entry.id }, 'event does not match its contract');
+    }
+    decoded.set(entry, payload);
+    return payload;
+  }
+
+  async function begin(request: SubscriptionRequest, caller: Caller): Promise<Outcome> {
+    const current = view.current();
+    if (!current || !execute) throw new ServiceUnavailableError('The gateway is starting; try again');
+    const run = execute;
+    if (typeof request.query !== 'string' || request.query.length === 0)
+      throw coded('Send the operation in "query"', 'BAD_REQUEST');
+    let document: DocumentNode;
+    try {
+      document = parse(request.query, { maxTokens: 4000 });
+    } catch (error) {
+      throw coded((error as Error).message, 'GRAPHQL_PARSE_FAILED');
+    }
+    const invalid = validate(current.schema, document);
+    if (invalid.length > 0) throw coded(invalid.map((e) => e.message).join('; '), 'GRAPHQL_VALIDATION_FAILED');
+    const operation = getOperationAST(document, request.operationName ?? undefined);
+    if (!operation) throw coded('Name the operation to run (operationName)', 'BAD_REQUEST');
+    const session = await settings.authenticate(caller.authorization);
+    const context: SubscriberContext = {
+      identity: session?.identity ?? null,
+      token: session?.token ?? null,
+      tokenError: null,
+      clientAddress: caller.clientAddress,
+    };
+    const rawVariables = request.variables ?? {};
+    // Queries and mutations sent over these transports run as they would over HTTP.
+    if (operation.operation !== 'subscription') return run(request.query, rawVariables, context, request.operationName);
+
+    const coercion = getVariableValues(current.schema, operation.variableDefinitions ?? [], rawVariables);
+    if (coercion.errors) throw coded(coercion.errors.map((e) => e.message).join('; '), 'BAD_USER_INPUT');
+    const variables = coercion.coerced;
+    authorizeSubscription(current, document, operation, variables, context.identity);
+    const identity = context.identity;
+    if (!identity || !follower || !settings.bus) {
+      if (!identity) throw new UnauthenticatedError('Sign in to subscribe');
+      throw new ServiceUnavailableError('Subscriptions need the event bus, which this gateway has not got');
+    }
+    const root = rootFieldOf(operation.selectionSet, document);
+    const field = root && subscriptionFields[root.name.value];
+    const definition = root && current.schema.getSubscriptionType()?.getFields()[root.name.value];
+    if (!root || !field || !definition) throw coded('This subscription is not served here', 'BAD_REQUEST');
+    const bound = field.bind(getArgumentValues(definition, root, variables));
+
+    const held = perUser.get(identity.userId) ?? 0;
+    if (held >= settings.perUser)
+      throw new CodedError(`A user may hold ${settings.perUser} live subscriptions at once`, 'TOO_MANY_SUBSCRIPTIONS');
+    const derived: SubscriberContext = { ...context, derived: true };
+    await bound.check(identity, (query, vars) => run(query, vars, derived));
+    const plan = buildEventQuery(document, operation, variables, root, field);
+    const perUserAnswers = plan.text !== null && dependsOnUser(current, parse(plan.text));
+    const memo = `${plan.text}\n${JSON.stringify(plan.variables)}\n${perUserAnswers ? identity.userId : identity.role}`;
+    const typeName = getNamedType(definition.type).name;
+    const startId = await startingPoint(settings.bus, field.stream.name, request.lastEventId ?? null);
+
+    const accept = (entry: StreamEntry): Accepted | null => {
+      const payload = decode(field, entry);
+      return payload !== null && bound.accepts(payload, identity) ? { entry, payload } : null;
+    };
+
+    async function resolveEvent({ entry, payload }: Accepted): Promise<ExecutionResult | null> {
+      let entities: ExecutionResult | null = null;
+      if (plan.text !== null) {
+        const ids = Object.fromEntries(
+          Object.entries(plan.idVariables).map(([variable, name]) => [variable, bound.entityId(name, payload)]),
+        );
+        const key = `${memo}\n${JSON.stringify(ids)}`;
+        let answers = resolved.get(entry);
+        if (!answers) resolved.set(entry, (answers = new Map()));
+        let pending = answers.get(key);
+        if (!pending) {
+          pending = run(plan.text, { ...plan.variables, ...ids }, derived);
+          answers.set(key, pending);
+        }
+        entities = await pending;
+        // The subscriber may no longer see it (a changed role, an order not theirs): it never reaches them.
+        if (entities.errors?.some((e) => DENIALS.has(String(e.extensions?.code)))) return null;
+      }
+      const data: Record<string, unknown> = {};
+      let missing = false;
+      for (const part of plan.parts) {
+        if (part.kind === 'typename') data[part.key] = typeName;
+        else if (part.kind === 'local') data[part.key] = bound.local(part.field, payload, entry.id);
+        else {
+          data[part.key] = entities?.data?.[part.key] ?? null;
+          if (data[part.key] === null) missing = true;
+        }
+      }
+      const errors = (entities?.errors ?? []).map((e) => fromFormatted(e as GraphQLFormattedError, plan.rootKey));
+      const extensions = { streamId: entry.id };
+      // Every entity field is non-null: one that did not load nulls the whole event, as GraphQL would.
+      if (missing) return { data: null, errors, extensions };
+      return { data: { [plan.rootKey]: data }, ...(errors.length ? { errors } : {}), extensions };
+    }
+
+    perUser.set(identity.userId, held + 1);
+    const events = liveEvents({
+      bus: settings.bus,
+      stream: field.stream.name,
+      startId,
+      listen: (onEntry) =>
+        follower.listen(field.stream.name, (entry) => {
+          const accepted = accept(entry);
+          if (accepted) onEntry(accepted);
+        }),
+      accept,
+      resolve: resolveEvent,
+      unwritten: caller.unwritten ?? (() => 0),
+      backlogMax: settings.backlogMax,
+      recheckMs: settings.recheckMs,
+      recheck: async () => {
+        try {
+          await settings.authenticate(caller.authorization);
+          return null;
+        } catch (error) {
+          // Only a refused token ends it; a users service that cannot be asked right now does not.
+          if (error instanceof GraphQLError && error.extensions.code === 'UNAUTHENTICATED') return error;
+          return null;
+        }
+      },
+      onEnd: () => {
+        const left = (perUser.get(identity.userId) ?? 1) - 1;
+        if (left > 0) perUser.set(identity.userId, left);
+        else perUser.delete(identity.userId);
+        open.delete(events);
+      },
+    });
+    open.add(events);
+    return events;
+  }
+
+  return {
+    /** Add to the gateway's Apollo plugins: it keeps the supergraph the subscriptions validate against. */
+    plugin: view.plugin,
+    /** Runs each event's query through this Apollo server: the gateway's planner and plugins. */
+    bind(apollo: ApolloServer<SubscriberContext>) {
+      execute = async (query, variables, contextValue, operationName) => {
+        const response = await apollo.executeOperation(
+          { query, variables, operationName: operationName ?? undefined },
+          { contextValue },
+        );
+        if (response.body.kind !== 'single') throw new Error('incremental delivery is not used by subscriptions');
+        return response.body.singleResult as ExecutionResult;
+      };
+    },
+    /** Starts one operation: a stream of results, or one result (an error, or a query's answer). */
+    async start(request: SubscriptionRequest, caller: Caller): Promise<Outcome> {
+      try {
+        return await begin(request, caller);
+      } catch (error) {
+        if (error instanceof GraphQLError) return { data: null, errors: [error] };
+        settings.logger.error({ err: error }, 'subscription failed to start');
+        return { data: null, errors: [coded('Internal server error', 'INTERNAL_SERVER_ERROR')] };
+      }
+    },
+    /** The API schema subscriptions validate against; null until the gateway loaded the supergraph. */
+    schema: () => view.current()?.schema ?? null,
+    activeCount: () => open.size,
+    async close() {
+      await Promise.allSettled([...open].map((events) => events.return?.()));
+      await follower?.close();
+    },
+  };
+}
+
+export type Subscriptions = ReturnType<typeof createSubscriptions>;

@@ -1,0 +1,146 @@
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { GraphQLError, parse, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Outcome, Subscriptions } from './engine.js';
+
+export interface WsSettings {
+  perConnection: number;
+  heartbeatMs: number;
+  /** The API schema the operation was validated against (graphql-ws wants one with the arguments). */
+  schema: () => GraphQLSchema | null;
+}
+
+type ConnectionParams = Record<string, unknown> & {
+  authorization?: unknown;
+  Authorization?: unknown;
+  /** The last stream id the client saw, for every subscription it starts on this connection. */
+  lastEventId?: unknown;
+};
+
+/** WebSocket close codes beyond the protocol's own, with the error code in the reason. */
+const CLOSE_UNAUTHENTICATED = 4401;
+const CLOSE_POLICY = 1008;
+
+const isStream = (outcome: Outcome): outcome is AsyncIterableIterator<ExecutionResult> =>
+  Symbol.asyncIterator in outcome;
+
+const closeReason = (code: string, message: string) => `${code}: ${message}`.slice(0, 123);
+
+/** Ends the connection after a subscription ended for a reason that concerns the whole connection. */
+function closeFor(socket: WebSocket, result: ExecutionResult): void {
+  const error = result.errors?.[0];
+  const code = error?.extensions?.code;
+  if (code === 'UNAUTHENTICATED') socket.close(CLOSE_UNAUTHENTICATED, closeReason(code, error!.message));
+  if (code === 'SLOW_CONSUMER') socket.close(CLOSE_POLICY, closeReason(code, 'the client did not keep up'));
+}
+
+/**
+ * GraphQL over WebSocket (the graphql-transport-ws subprotocol of graphql-ws) on /graphql. The token
+ * comes in the connection parameters (`authorization: "Bearer …"`), the resume point in
+ * `lastEventId` (there, or per operation in the subscribe message's `extensions`). A ping every
+ * `heartbeatMs`; a client that misses a pong is cut off. A connection holds at most `perConnection`
+ * subscriptions; one whose session ends, or that cannot keep up, is closed with the reason.
+ */
+export function attachWebSocket(httpServer: http.Server, subscriptions: Subscriptions, settings: WsSettings) {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const active = new WeakMap<object, number>();
+  const server = useServer<ConnectionParams>(
+    {
+      onConnect: async (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const authorization = params.authorization ?? params.Authorization;
+        if (typeof authorization !== 'string' || authorization.length === 0) {
+          ctx.extra.socket.close(
+            CLOSE_UNAUTHENTICATED,
+            closeReason('UNAUTHENTICATED', 'send authorization in the connection parameters'),
+          );
+          return false;
+        }
+        return true;
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const held = active.get(ctx) ?? 0;
+        if (held >= settings.perConnection) {
+          return [
+            new GraphQLError(`A connection may hold ${settings.perConnection} subscriptions at once`, {
+              extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' },
+            }),
+          ];
+        }
+        const params = ctx.connectionParams ?? {};
+        const lastEventId = payload.extensions?.lastEventId ?? params.lastEventId;
+        const outcome = await subscriptions.start(
+          {
+            query: payload.query,
+            operationName: payload.operationName,
+            variables: payload.variables,
+            lastEventId: typeof lastEventId === 'string' ? lastEventId : null,
+          },
+          {
+            authorization: String(params.authorization ?? params.Authorization),
+            clientAddress: ctx.extra.request.socket.remoteAddress ?? '',
+          },
+        );
+        const schema = settings.schema();
+        if (!isStream(outcome) && outcome.errors?.length && outcome.data == null) {
+          if (outcome.errors[0]?.extensions?.code === 'UNAUTHENTICATED') closeFor(ctx.extra.socket, outcome);
+          return outcome.errors;
+        }
+        if (!schema)
+          return [new GraphQLError('The gateway is starting', { extensions: { code: 'SERVICE_UNAVAILABLE' } })];
+        let result: Outcome = outcome;
+        if (isStream(outcome)) {
+          active.set(ctx, held + 1);
+          let released = false;
+          const release = () => {
+            if (released) return;
+            released = true;
+            active.set(ctx, (active.get(ctx) ?? 1) - 1);
+          };
+          const stream: AsyncIterableIterator<ExecutionResult> = {
+            next: async () => {
+              const step = await outcome.next();
+              if (step.done) release();
+              else if (step.value.data == null && step.value.errors?.length) {
+                // The subscription's last word; the close goes out after it.
+                setImmediate(() => closeFor(ctx.extra.socket, step.value));
+              }
+              return step;
+            },
+            return: async (value?: unknown) => {
+              release();
+              return (await outcome.return?.(value)) ?? { done: true, value: undefined };
+            },
+            [Symbol.asyncIterator]() {
+              return this;
+            },
+          };
+          result = stream;
+        }
+        // graphql-ws runs what `subscribe`/`execute` return; the operation already ran or started above.
+        return { schema, document: parse(payload.query), contextValue: result };
+      },
+      subscribe: (args) => args.contextValue as AsyncIterableIterator<ExecutionResult>,
+      execute: (args) => args.contextValue as ExecutionResult,
+    },
+    wss,
+    settings.heartbeatMs,
+  );
+  const upgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (new URL(request.url ?? '/', 'http://gateway').pathname !== '/graphql') {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  };
+  httpServer.on('upgrade', upgrade);
+  return {
+    connections: () => wss.clients.size,
+    async close() {
+      httpServer.off('upgrade', upgrade);
+      await server.dispose();
+    },
+  };
+}

@@ -1,0 +1,255 @@
+import { randomUUID } from 'node:crypto';
+import { graphql, type ServiceProcess, type Stack } from '@stockgraph/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from 'redis';
+import { demo, dropRedisKeys, placeOrder, productWithStock, REDIS_URL, startSagaStack } from './saga-support.js';
+import { openSse, openWs, type WsResult } from './subscription-support.js';
+
+const STOCK = `subscription Stock($ids: [ID!]!) {
+  stockChanged(productIds: $ids) { streamId available product { id sku available } movement { reason delta } }
+}`;
+
+const ORDERS = `subscription Orders {
+  ordersChanged {
+    status previousStatus streamId
+    order { id number customer { name } items { quantity product { sku name } } }
+  }
+}`;
+
+const ORDER = `subscription Order($id: ID!) {
+  orderStatusChanged(orderId: $id) { status previousStatus order { id status } }
+}`;
+
+const receive = (stack: Stack, productId: string, quantity: number, headers: Record<string, string>) =>
+  graphql(
+    stack.gateway.url,
+    'mutation ($id: ID!, $q: Int!) { receiveStock(productId: $id, quantity: $q) { available } }',
+    { id: productId, q: quantity },
+    headers,
+  );
+
+let stack: Stack;
+let prefix: string;
+let second: ServiceProcess;
+let manager: Record<string, string>;
+let staff: Record<string, string>;
+let viewer: Record<string, string>;
+let product: string;
+
+beforeAll(async () => {
+  ({ stack, prefix } = await startSagaStack({ SESSION_CACHE_MS: '1000' }));
+  // A second gateway replica: any replica serves any subscriber, since events come from Redis.
+  second = await stack.startGateway();
+  [manager, staff, viewer] = await Promise.all([stack.as('MANAGER'), stack.as('STAFF'), stack.as('VIEWER')]);
+  product = await productWithStock(stack, 50);
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  if (prefix) await dropRedisKeys(prefix);
+});
+
+describe('subscriptions over SSE', () => {
+  it('delivers each stock change with its stream id as the SSE id and fields from the supergraph', async () => {
+    const stream = await openSse(stack.gateway.url, STOCK, { ids: [product] }, viewer);
+    expect(stream.status).toBe(200);
+    try {
+      expect((await receive(stack, product, 5, staff)).errors).toBeUndefined();
+      const event = await stream.events.next(30_000, 'the receipt');
+      expect(event.event).toBe('next');
+      const payload = event.data;
+      const change = payload.data.stockChanged;
+      expect(change.movement).toEqual({ reason: 'RECEIPT', delta: 5 });
+      expect(change.product.id).toBe(product);
+      expect(change.product.available).toBe(change.available);
+      expect(change.available).toBe(55);
+      expect(event.id).toBe(change.streamId);
+      expect(payload.extensions.streamId).toBe(change.streamId);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('refuses bad subscriptions with coded errors, not a hanging stream', async () => {
+    const cases: [Record<string, string>, string, Record<string, unknown>, number, string][] = [
+      [{}, STOCK, { ids: [product] }, 401, 'UNAUTHENTICATED'],
+      [viewer, 'subscription { lowStock { available } }', {}, 403, 'FORBIDDEN'],
+      [
+        viewer,
+        'subscription ($ids: [ID!]!) { stockChanged(productIds: $ids) { product { costPrice } } }',
+        { ids: [product] },
+        403,
+        'FORBIDDEN',
+      ],
+      [viewer, STOCK, { ids: [randomUUID()] }, 404, 'NOT_FOUND'],
+      [viewer, STOCK, { ids: Array.from({ length: 101 }, () => randomUUID()) }, 400, 'BAD_USER_INPUT'],
+      [viewer, STOCK, { ids: ['not-an-id'] }, 400, 'BAD_USER_INPUT'],
+      [viewer, 'subscription { stockChanged(productIds: []) { nope } }', {}, 400, 'GRAPHQL_VALIDATION_FAILED'],
+    ];
+    for (const [headers, query, variables, status, code] of cases) {
+      const stream = await openSse(stack.gateway.url, query, variables, headers);
+      stream.close();
+      expect({ status: stream.status, code: stream.body?.errors[0]?.extensions?.code }, query).toEqual({
+        status,
+        code,
+      });
+    }
+  });
+});
+
+describe('subscriptions over WebSocket', () => {
+  it('tells a subscriber on one gateway replica of an order placed through the other', async () => {
+    const ws = openWs(second.url, { authorization: manager.authorization });
+    try {
+      // Stream ids are times: resuming from "now" makes the subscription see the order however long it
+      // takes to start, without waiting for it.
+      const { results } = ws.subscribe(ORDERS, {}, { lastEventId: `${Date.now()}-0` });
+      const placed = await placeOrder(stack, staff, [{ productId: product, quantity: 2 }]);
+      expect(placed.errors).toBeUndefined();
+      const orderId = placed.data.placeOrder.id as string;
+      const mine = (r: WsResult) => r.data?.ordersChanged?.order?.id === orderId;
+      const pending = await results.find(mine, 30_000, 'PENDING');
+      expect(pending.data.ordersChanged).toMatchObject({ status: 'PENDING', previousStatus: null });
+      const order = pending.data.ordersChanged.order;
+      expect(order.customer.name).toBe(demo.customers[0]!.name);
+      expect(order.items[0].product.sku).toMatch(/^T-/);
+      const confirmed = await results.find(mine, 30_000, 'CONFIRMED');
+      expect(confirmed.data.ordersChanged).toMatchObject({ status: 'CONFIRMED', previousStatus: 'PENDING' });
+      expect(confirmed.extensions?.streamId).toBe(confirmed.data.ordersChanged.streamId);
+    } finally {
+      await ws.close();
+    }
+  });
+});
+
+describe('authorization of live events', () => {
+  it('follows one order for its author and staff, and refuses it to a viewer who did not place it', async () => {
+    const placed = await placeOrder(stack, staff, [{ productId: product, quantity: 1 }]);
+    const orderId = placed.data.placeOrder.id as string;
+    const refused = await openSse(stack.gateway.url, ORDER, { id: orderId }, viewer);
+    expect(refused.body?.errors[0]?.extensions?.code).toBe('FORBIDDEN');
+    const unknown = await openSse(stack.gateway.url, ORDER, { id: '0190b3c4-0000-7000-8000-000000000001' }, staff);
+    expect(unknown.body?.errors[0]?.extensions?.code).toBe('NOT_FOUND');
+
+    const ws = openWs(stack.gateway.url, { authorization: staff.authorization });
+    try {
+      const { results } = ws.subscribe(ORDER, { id: orderId }, { lastEventId: `${Date.now()}-0` });
+      const cancelled = await graphql(
+        stack.gateway.url,
+        'mutation ($id: ID!) { cancelOrder(id: $id) { status } }',
+        { id: orderId },
+        staff,
+      );
+      expect(cancelled.errors).toBeUndefined();
+      const event = await results.find((r) => r.data?.orderStatusChanged?.status === 'CANCELLED');
+      expect(event.data.orderStatusChanged).toEqual({
+        status: 'CANCELLED',
+        previousStatus: 'CONFIRMED',
+        order: { id: orderId, status: 'CANCELLED' },
+      });
+    } finally {
+      await ws.close();
+    }
+  });
+
+  it('closes a WebSocket without a token, with the reason', async () => {
+    const ws = openWs(stack.gateway.url, {});
+    const closed = await ws.closed.next(30_000, 'the close');
+    expect(closed.code).toBe(4401);
+    expect(closed.reason).toMatch(/^UNAUTHENTICATED/);
+    await ws.close();
+  });
+
+  it('ends the subscriptions of a session that signs out, over both transports', async () => {
+    const session = await stack.login('viewer@stockgraph.local');
+    const authorization = `Bearer ${session.accessToken}`;
+    const sse = await openSse(stack.gateway.url, STOCK, { ids: [product] }, { authorization });
+    const ws = openWs(stack.gateway.url, { authorization });
+    try {
+      const { results } = ws.subscribe(STOCK, { ids: [product] }, { lastEventId: `${Date.now()}-0` });
+      await receive(stack, product, 1, staff);
+      expect((await results.next()).data.stockChanged.movement.reason).toBe('RECEIPT');
+      const out = await graphql(
+        stack.gateway.url,
+        'mutation ($t: String!) { logout(refreshToken: $t) }',
+        {
+          t: session.refreshToken,
+        },
+        { authorization },
+      );
+      expect(out.data?.logout).toBe(true);
+      const last = await results.find((r) => r.errors !== undefined, 30_000, 'the end of the subscription');
+      expect(last.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      expect((await ws.closed.next(30_000, 'the close')).code).toBe(4401);
+      const sseLast = await sse.events.find((e) => e.data?.errors !== undefined, 30_000, 'the SSE end');
+      expect(sseLast.data.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+      expect((await sse.events.next(30_000, 'complete')).event).toBe('complete');
+    } finally {
+      sse.close();
+      await ws.close();
+    }
+  });
+});
+
+describe('resuming', () => {
+  it('delivers what an SSE client missed after its Last-Event-ID, then continues live', async () => {
+    const first = await openSse(stack.gateway.url, STOCK, { ids: [product] }, viewer);
+    await receive(stack, product, 1, staff);
+    const seen = await first.events.next();
+    first.close();
+    await receive(stack, product, 2, staff);
+    await receive(stack, product, 3, staff);
+    const again = await openSse(stack.gateway.url, STOCK, { ids: [product] }, { ...viewer, 'last-event-id': seen.id! });
+    try {
+      const missed = [await again.events.next(), await again.events.next()];
+      expect(missed.map((e) => e.data.data.stockChanged.movement.delta)).toEqual([2, 3]);
+      await receive(stack, product, 4, staff);
+      expect((await again.events.next()).data.data.stockChanged.movement.delta).toBe(4);
+    } finally {
+      again.close();
+    }
+  });
+
+  it('resumes a WebSocket subscription from the lastEventId connection parameter', async () => {
+    const probe = await openSse(stack.gateway.url, STOCK, { ids: [product] }, viewer);
+    await receive(stack, product, 5, staff);
+    const seen = await probe.events.next();
+    probe.close();
+    await receive(stack, product, 6, staff);
+    const ws = openWs(second.url, { authorization: viewer.authorization, lastEventId: seen.id });
+    try {
+      const { results } = ws.subscribe(STOCK, { ids: [product] });
+      expect((await results.next()).data.stockChanged.movement.delta).toBe(6);
+    } finally {
+      await ws.close();
+    }
+  });
+
+  it('says RESUME_EXPIRED when the stream no longer holds what the client missed', async () => {
+    const probe = await openSse(stack.gateway.url, STOCK, { ids: [product] }, viewer);
+    await receive(stack, product, 1, staff);
+    const seen = await probe.events.next();
+    probe.close();
+    await receive(stack, product, 1, staff);
+    // Retention ran (the services trim acknowledged entries by age): here, everything up to now.
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    try {
+      await redis.xTrim(`${prefix}inventory`, 'MAXLEN', 0);
+    } finally {
+      await redis.quit();
+    }
+    const sse = await openSse(stack.gateway.url, STOCK, { ids: [product] }, { ...viewer, 'last-event-id': seen.id! });
+    expect({ status: sse.status, code: sse.body?.errors[0]?.extensions?.code }).toEqual({
+      status: 409,
+      code: 'RESUME_EXPIRED',
+    });
+    const ws = openWs(stack.gateway.url, { authorization: viewer.authorization });
+    try {
+      const { results } = ws.subscribe(STOCK, { ids: [product] }, { lastEventId: seen.id });
+      expect((await results.next()).errors?.[0]?.extensions?.code).toBe('RESUME_EXPIRED');
+    } finally {
+      await ws.close();
+    }
+  });
+});
