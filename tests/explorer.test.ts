@@ -3,19 +3,22 @@ import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { graphql, startStack, type ServiceProcess, type Stack } from '@stockgraph/testkit';
+import { graphql, type ServiceProcess, type Stack } from '@stockgraph/testkit';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropRedisKeys, productWithStock, startSagaStack } from './saga-support.js';
 
 /**
  * The schema explorer in Debian's Chromium, served by a real gateway in front of the four subgraphs:
- * it must render, show the supergraph's docs, run a query with a bearer token, and never reach
- * beyond the gateway's origin (the explorer has to work with no internet).
+ * it must render, sign in from its panel, show the supergraph's docs with who may read each field, run
+ * a query with the panel's token and a live subscription, and never reach beyond the gateway's origin (the explorer has to work with no internet).
  */
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, 'artifacts');
 
 let stack: Stack;
+/** The stack's Redis key prefix: the services' events, which subscriptions follow, go over real Redis Streams. */
+let prefix: string;
 let origin: string;
 let profile: string;
 let browser: BrowserContext;
@@ -26,7 +29,7 @@ const problems: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
-  stack = await startStack();
+  ({ stack, prefix } = await startSagaStack());
   origin = new URL(stack.gateway.url).origin;
   profile = mkdtempSync(join(tmpdir(), 'explorer-chromium-'));
   browser = await chromium.launchPersistentContext(profile, {
@@ -62,6 +65,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
+  if (prefix) await dropRedisKeys(prefix);
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
@@ -82,6 +86,15 @@ function raw(
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
     }).on('error', reject);
   });
+}
+
+/** Replaces the whole text of a Monaco editor, the way a person pastes into it. */
+async function paste(editor: ReturnType<Page['locator']>, text: string) {
+  await editor.click();
+  await page.keyboard.press('ControlOrMeta+A');
+  // Deleting first: text typed over a selection would be wrapped in brackets (Monaco's auto-surround).
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(text);
 }
 
 /** Signs in through the explorer's panel and waits until it says who is signed in. */
@@ -176,6 +189,44 @@ describe('the schema explorer in Chromium', () => {
         `${origin}/graphql`,
       ]),
     );
+    expect(problems).toEqual([]);
+  });
+
+  it('runs a live subscription over SSE: a stock change made elsewhere appears in the result pane', async () => {
+    const product = await productWithStock(stack, 20);
+    await page.goto(`${origin}/`);
+    const run = page.getByRole('button', { name: 'Execute query (Ctrl-Enter)' });
+    await run.waitFor();
+    await signIn('viewer@stockgraph.local', 'VIEWER');
+    const editors = page.locator('.graphiql-editor:not(.hidden) .monaco-editor');
+    await paste(
+      editors.nth(0),
+      `subscription ExplorerLiveStock { stockChanged(productIds: ["${product}"]) { available movement { reason delta } product { sku available } } }`,
+    );
+    await page.locator('.graphiql-tab').filter({ hasText: 'ExplorerLiveStock' }).waitFor();
+    const [stream] = await Promise.all([
+      page.waitForResponse(
+        (r) => r.url().startsWith(`${origin}/graphql`) && r.request().headers().accept === 'text/event-stream',
+      ),
+      run.click(),
+    ]);
+    expect(stream.status()).toBe(200);
+    expect(stream.headers()['content-type']).toMatch(/^text\/event-stream/);
+
+    // A manager receives stock through another client while the explorer's stream is open.
+    const received = await graphql(
+      stack.gateway.url,
+      'mutation ($id: ID!) { receiveStock(productId: $id, quantity: 7) { available } }',
+      { id: product },
+      await stack.as('MANAGER'),
+    );
+    expect(received.errors).toBeUndefined();
+    const result = page.locator('.graphiql-response');
+    await expect.poll(() => shown(result), { timeout: 30_000 }).toContain('"available": 27');
+    expect(await shown(result)).toContain('"delta": 7');
+    // Still streaming: the button stops the subscription.
+    await page.getByRole('button', { name: /Stop/ }).click();
+    await page.getByRole('button', { name: 'Execute query (Ctrl-Enter)' }).waitFor();
     expect(problems).toEqual([]);
   });
 });
