@@ -113,7 +113,7 @@ export const PANEL_CSS = `html, body { height: 100%; margin: 0; overflow: hidden
 body { display: flex; flex-direction: column; }
 #root { flex: 1; min-height: 0; }
 /* Yoga's stylesheet gives GraphiQL the whole viewport; here it shares it with the panel. */
-#root > .graphiql-container { height: 100%; width: 100%; }
+#root .graphiql-container { height: 100%; width: 100%; }
 #sign-in { display: flex; gap: 8px; align-items: center; padding: 6px 12px; font: 14px system-ui, sans-serif;
   border-bottom: 1px solid hsla(219, 28%, 32%, 0.1); background: hsl(219, 28%, 98%); color: hsl(219, 28%, 20%); }
 #sign-in input { font: inherit; padding: 3px 6px; border: 1px solid hsla(219, 28%, 32%, 0.3); border-radius: 4px; }

@@ -148,6 +148,9 @@ export function explorerRoutes(settings: ExplorerSettings): (app: App) => void {
     page({
       title: 'Stockgraph explorer',
       endpoint: 'graphql',
+      // Subscriptions over GraphQL over SSE ("distinct connections": Accept: text/event-stream on the
+      // same endpoint), which needs nothing but fetch, so the page's connect-src 'self' covers it.
+      subscriptionsProtocol: 'GRAPHQL_SSE',
       defaultQuery: defaultQuery(settings.demoUsers),
       headers: HEADERS,
       defaultEditorToolsVisibility: 'headers',
