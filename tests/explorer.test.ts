@@ -103,7 +103,9 @@ async function signIn(email: string, role: string) {
   await panel.getByLabel('Email').fill(email);
   await panel.getByLabel('Password').fill('stockgraph');
   await panel.getByRole('button', { name: 'Sign in' }).click();
-  await expect.poll(() => panel.locator('#sign-in-status').innerText()).toBe(`Signed in as ${email} (${role})`);
+  await expect
+    .poll(() => panel.locator('#sign-in-status').innerText(), { timeout: 20_000 })
+    .toBe(`Signed in as ${email} (${role})`);
 }
 
 describe('the schema explorer in Chromium', () => {
@@ -123,7 +125,7 @@ describe('the schema explorer in Chromium', () => {
     await panel.getByLabel('Password').fill('wrong password');
     await panel.getByRole('button', { name: 'Sign in' }).click();
     await expect
-      .poll(() => panel.locator('#sign-in-status').innerText())
+      .poll(() => panel.locator('#sign-in-status').innerText(), { timeout: 20_000 })
       .toMatch(/^Sign-in failed: .*\(UNAUTHENTICATED\)/);
     expect(await shown(headersEditor)).not.toContain('Bearer');
 
@@ -175,8 +177,12 @@ describe('the schema explorer in Chromium', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'explorer.png') });
 
+    // A tab opened while signed in carries the token too.
+    await page.getByRole('button', { name: 'New tab' }).click();
+    await expect.poll(() => shown(headersEditor)).toMatch(/"Authorization": "Bearer [\w-]+\./);
+
     await panel.getByRole('button', { name: 'Sign out' }).click();
-    await expect.poll(() => panel.locator('#sign-in-status').innerText()).toBe('Signed out');
+    await expect.poll(() => panel.locator('#sign-in-status').innerText(), { timeout: 20_000 }).toBe('Signed out');
     expect(await shown(headersEditor)).not.toContain('Authorization');
 
     const outside = requested.filter((url) => !url.startsWith(`${origin}/`) && !/^(data|blob):/.test(url));
