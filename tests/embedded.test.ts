@@ -5,6 +5,7 @@ import { graphql, ROOT } from '@stockgraph/testkit';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeBasePort, launcherEnv } from './launcher-support.js';
+import { openSse } from './subscription-support.js';
 
 let child: ChildProcess;
 let dataDir: string;
@@ -140,6 +141,40 @@ describe('pnpm start on embedded defaults (PGlite, one process)', () => {
       headers,
     );
     expect(after.data.product.available).toBe(product.available - 1);
+  });
+
+  it('delivers a stock change to a subscriber over SSE, through the in-process bus', async () => {
+    const staff = await graphql(
+      url,
+      'mutation { login(email: "staff@stockgraph.local", password: "stockgraph") { accessToken } }',
+    );
+    const headers = { authorization: `Bearer ${staff.data.login.accessToken}` };
+    const products = await graphql(url, '{ products(first: 1) { edges { node { id } } } }', {}, headers);
+    const productId = products.data.products.edges[0].node.id as string;
+    const stream = await openSse(
+      url,
+      'subscription ($ids: [ID!]!) { stockChanged(productIds: $ids) { movement { reason delta } product { id } } }',
+      { ids: [productId] },
+      headers,
+    );
+    try {
+      expect(stream.status).toBe(200);
+      const received = await graphql(
+        url,
+        'mutation ($id: ID!) { receiveStock(productId: $id, quantity: 3) { id } }',
+        { id: productId },
+        headers,
+      );
+      expect(received.errors).toBeUndefined();
+      const event = await stream.events.next(30_000, 'the receipt');
+      expect(event.data.data.stockChanged).toEqual({
+        movement: { reason: 'RECEIPT', delta: 3 },
+        product: { id: productId },
+      });
+      expect(event.id).toBe(event.data.extensions.streamId);
+    } finally {
+      stream.close();
+    }
   });
 
   it('refuses a logged-out session at a subgraph called directly, through the in-process revocation list', async () => {

@@ -26,6 +26,7 @@ import { subgraphCallSettings } from './subgraph-call-env.js';
 import { createSubgraphCallMetrics, SubgraphDataSource } from './subgraph-data-source.js';
 import { startEdge } from './edge.js';
 import { createSubscriptions } from './subscriptions/engine.js';
+import { registerSubscriptionMetrics } from './subscriptions/metrics.js';
 import { sseRoute } from './subscriptions/sse.js';
 import { attachWebSocket } from './subscriptions/ws.js';
 import { supergraphFromFile } from './supergraph.js';
@@ -117,6 +118,7 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     recheckMs: Math.max(250, Math.floor(env.SESSION_CACHE_MS / 2)),
   });
   let webSockets: ReturnType<typeof attachWebSocket> | null = null;
+  registerSubscriptionMetrics(metrics.registry, subscriptions.activeCount, () => webSockets?.connections() ?? 0);
   const explorer = explorerEnabled(env);
   // Listening before the gateway loads its first schema.
   const explorerSchema = explorer ? explorerSchemaJson(gateway) : null;

@@ -32,3 +32,19 @@ export async function publish<TDb extends Record<string, unknown>, S extends Str
 ): Promise<void> {
   await enqueue(tx, outbox, stream.name, [{ type, payload: encode(stream, type, payload) }]);
 }
+
+/** Queues several events of one type in one statement of the caller's transaction (a ledger's rows). */
+export async function publishAll<TDb extends Record<string, unknown>, S extends StreamContract, T extends EventType<S>>(
+  tx: Tx<TDb>,
+  outbox: OutboxTable,
+  stream: S,
+  type: T,
+  payloads: PayloadIn<S, T>[],
+): Promise<void> {
+  await enqueue(
+    tx,
+    outbox,
+    stream.name,
+    payloads.map((payload) => ({ type, payload: encode(stream, type, payload) })),
+  );
+}

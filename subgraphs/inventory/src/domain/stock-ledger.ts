@@ -1,4 +1,4 @@
-import { inventoryStream, publish } from '@stockgraph/contracts';
+import { inventoryStream, publishAll } from '@stockgraph/contracts';
 import type { Tx } from '@stockgraph/db';
 import type * as schema from '../db/schema.js';
 import { outbox } from '../db/schema.js';
@@ -13,16 +13,19 @@ export async function bookMovements(tx: Tx<typeof schema>, rows: Parameters<Stoc
   const stock = new StockRepository(tx);
   const written: LedgerRow[] = await stock.ledger(rows);
   const levels = await stock.levels([...new Set(written.map((m) => m.productId))]);
-  for (const movement of written) {
+  const events = written.flatMap((movement) => {
     const level = levels.get(movement.productId);
-    if (!level) continue;
-    await publish(tx, outbox, inventoryStream, 'StockChanged', {
-      productId: movement.productId,
-      movementId: movement.id,
-      reason: movement.reason,
-      delta: movement.delta,
-      available: level.available,
-      reorderLevel: level.reorderLevel,
-    });
-  }
+    if (!level) return [];
+    return [
+      {
+        productId: movement.productId,
+        movementId: movement.id,
+        reason: movement.reason,
+        delta: movement.delta,
+        available: level.available,
+        reorderLevel: level.reorderLevel,
+      },
+    ];
+  });
+  await publishAll(tx, outbox, inventoryStream, 'StockChanged', events);
 }
