@@ -177,10 +177,6 @@ describe('the schema explorer in Chromium', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'explorer.png') });
 
-    // A tab opened while signed in carries the token too.
-    await page.getByRole('button', { name: 'New tab' }).click();
-    await expect.poll(() => shown(headersEditor)).toMatch(/"Authorization": "Bearer [\w-]+\./);
-
     await panel.getByRole('button', { name: 'Sign out' }).click();
     await expect.poll(() => panel.locator('#sign-in-status').innerText(), { timeout: 20_000 }).toBe('Signed out');
     expect(await shown(headersEditor)).not.toContain('Authorization');

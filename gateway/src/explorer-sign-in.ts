@@ -31,55 +31,24 @@ export const SIGN_IN_SCRIPT = `'use strict';
     return models.find((model) => model.uri.toString().endsWith('request-headers.json'));
   }
 
-  /** The Headers tab as an object, or null when it is not a JSON object (then the panel leaves it alone). */
-  function readHeaders(model) {
-    // The tab is JSON with comments; whole-line comments are the only kind the explorer writes.
-    const text = model.getValue().split('\\n').filter((line) => !line.trim().startsWith('//')).join('\\n');
-    try {
-      const headers = text.trim() === '' ? {} : JSON.parse(text);
-      return headers && typeof headers === 'object' && !Array.isArray(headers) ? headers : null;
-    } catch {
-      return null;
-    }
-  }
-
-  function authorizationOf(headers) {
-    const name = Object.keys(headers).find((key) => key.toLowerCase() === 'authorization');
-    return name ? headers[name] : undefined;
-  }
-
   /** Sets (or with null removes) Authorization in the Headers tab, keeping every other header there. */
   function setAuthorization(value) {
     const model = headersModel();
     if (!model) throw new Error('the Headers editor is not ready yet');
-    const headers = readHeaders(model);
-    if (!headers) throw new Error('the Headers tab is not a JSON object: fix or clear it, then sign in again');
+    // The tab is JSON with comments; whole-line comments are the only kind the explorer writes.
+    const text = model.getValue().split('\\n').filter((line) => !line.trim().startsWith('//')).join('\\n');
+    let headers;
+    try {
+      headers = text.trim() === '' ? {} : JSON.parse(text);
+    } catch {
+      headers = null;
+    }
+    if (!headers || typeof headers !== 'object' || Array.isArray(headers))
+      throw new Error('the Headers tab is not a JSON object: fix or clear it, then sign in again');
     for (const name of Object.keys(headers)) if (name.toLowerCase() === 'authorization') delete headers[name];
     const next = value ? { Authorization: value, ...headers } : headers;
     model.pushEditOperations([], [{ range: model.getFullModelRange(), text: JSON.stringify(next, null, 2) }], () => null);
   }
-
-  // Each GraphiQL tab has its own headers. A tab opened while signed in gets the token; a tab holding a
-  // token this panel issued gets the current one (or loses it after sign-out). Other values are the user's.
-  const knownTabs = new Set();
-  const issued = new Set();
-  document.addEventListener('explorer:tab', (event) => {
-    const { tabs, activeTabIndex } = event.detail;
-    const active = tabs[activeTabIndex];
-    const isNew = active && !knownTabs.has(active.id);
-    for (const tab of tabs) knownTabs.add(tab.id);
-    // GraphiQL fills the editors for the tab right after telling us.
-    setTimeout(() => {
-      const model = headersModel();
-      const headers = model && readHeaders(model);
-      if (!headers) return;
-      const value = authorizationOf(headers);
-      const ours = typeof value === 'string' && issued.has(value);
-      const current = session && 'Bearer ' + session.accessToken;
-      if (current && ((isNew && value === undefined) || (ours && value !== current))) setAuthorization(current);
-      else if (!current && ours) setAuthorization(null);
-    });
-  });
 
   function show(text, state) {
     status.textContent = text;
@@ -88,7 +57,6 @@ export const SIGN_IN_SCRIPT = `'use strict';
 
   async function begin(tokens) {
     clearTimeout(session && session.timer);
-    issued.add('Bearer ' + tokens.accessToken);
     setAuthorization('Bearer ' + tokens.accessToken);
     const { me } = await call('query ExplorerWhoAmI { me { email role } }', {}, tokens.accessToken);
     // Refreshed a minute before it expires, so a query never goes out with a dead token.

@@ -49,8 +49,6 @@ self.MonacoEnvironment = {
 document.addEventListener('DOMContentLoaded', async () => {
   const options = JSON.parse(document.getElementById('explorer-options').textContent);
   options.endpoint = new URL(options.endpoint, document.baseURI).href;
-  // The sign-in panel keeps each tab's Authorization in step (explorer-sign-in.ts).
-  options.onTabChange = (state) => document.dispatchEvent(new CustomEvent('explorer:tab', { detail: state }));
   // The schema with who may use each field in its docs; without it GraphiQL introspects /graphql itself.
   try {
     const response = await fetch(new URL('explorer/schema.json', document.baseURI));
