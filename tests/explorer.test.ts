@@ -3,19 +3,22 @@ import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { graphql, startStack, type ServiceProcess, type Stack } from '@stockgraph/testkit';
+import { graphql, type ServiceProcess, type Stack } from '@stockgraph/testkit';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropRedisKeys, productWithStock, startSagaStack } from './saga-support.js';
 
 /**
  * The schema explorer in Debian's Chromium, served by a real gateway in front of the four subgraphs:
- * it must render, show the supergraph's docs, run a query with a bearer token, and never reach
- * beyond the gateway's origin (the explorer has to work with no internet).
+ * it must render, sign in from its panel, show the supergraph's docs with who may read each field, run
+ * a query with the panel's token and a live subscription, and never reach beyond the gateway's origin (the explorer has to work with no internet).
  */
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, 'artifacts');
 
 let stack: Stack;
+/** The stack's Redis key prefix: the services' events, which subscriptions follow, go over real Redis Streams. */
+let prefix: string;
 let origin: string;
 let profile: string;
 let browser: BrowserContext;
@@ -26,7 +29,7 @@ const problems: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
-  stack = await startStack();
+  ({ stack, prefix } = await startSagaStack());
   origin = new URL(stack.gateway.url).origin;
   profile = mkdtempSync(join(tmpdir(), 'explorer-chromium-'));
   browser = await chromium.launchPersistentContext(profile, {
@@ -62,6 +65,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
+  if (prefix) await dropRedisKeys(prefix);
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
@@ -93,8 +97,19 @@ async function paste(editor: ReturnType<Page['locator']>, text: string) {
   await page.keyboard.insertText(text);
 }
 
+/** Signs in through the explorer's panel and waits until it says who is signed in. */
+async function signIn(email: string, role: string) {
+  const panel = page.locator('#sign-in');
+  await panel.getByLabel('Email').fill(email);
+  await panel.getByLabel('Password').fill('stockgraph');
+  await panel.getByRole('button', { name: 'Sign in' }).click();
+  await expect
+    .poll(() => panel.locator('#sign-in-status').innerText(), { timeout: 20_000 })
+    .toBe(`Signed in as ${email} (${role})`);
+}
+
 describe('the schema explorer in Chromium', () => {
-  it('runs a typed query with a bearer token, shows the docs, and requests nothing outside the gateway', async () => {
+  it('signs in from its panel, runs a typed query with that token, shows who may read each field, and requests nothing outside the gateway', async () => {
     const response = await page.goto(`${origin}/`);
     expect(response?.status()).toBe(200);
     expect(response?.headers()['content-security-policy']).toContain("default-src 'none'");
@@ -103,8 +118,19 @@ describe('the schema explorer in Chromium', () => {
 
     const editors = page.locator('.graphiql-editor:not(.hidden) .monaco-editor');
     const [queryEditor, headersEditor] = [editors.nth(0), editors.nth(1)];
-    await expect.poll(() => shown(headersEditor)).toContain('"Authorization": "Bearer <accessToken>"');
-    await paste(headersEditor, JSON.stringify(await stack.as('VIEWER')));
+    await expect.poll(() => shown(headersEditor)).toContain('Sign in above');
+
+    const panel = page.locator('#sign-in');
+    await panel.getByLabel('Email').fill('viewer@stockgraph.local');
+    await panel.getByLabel('Password').fill('wrong password');
+    await panel.getByRole('button', { name: 'Sign in' }).click();
+    await expect
+      .poll(() => panel.locator('#sign-in-status').innerText(), { timeout: 20_000 })
+      .toMatch(/^Sign-in failed: .*\(UNAUTHENTICATED\)/);
+    expect(await shown(headersEditor)).not.toContain('Bearer');
+
+    await signIn('viewer@stockgraph.local', 'VIEWER');
+    await expect.poll(() => shown(headersEditor)).toMatch(/"Authorization": "Bearer [\w-]+\.[\w-]+\.[\w-]+/);
     await queryEditor.click();
     await page.keyboard.press('ControlOrMeta+A');
     await page.keyboard.press('Delete');
@@ -121,6 +147,7 @@ describe('the schema explorer in Chromium', () => {
       ),
       run.click(),
     ]);
+    expect((await answer.request().allHeaders()).authorization).toMatch(/^Bearer /);
     const body = (await answer.json()) as {
       data?: { products: { edges: { node: { sku: string } }[] } };
       errors?: unknown;
@@ -135,11 +162,24 @@ describe('the schema explorer in Chromium', () => {
     const docs = page.locator('.graphiql-doc-explorer');
     await docs.getByText('Product', { exact: true }).click();
     await expect.poll(() => docs.innerText()).toContain('Something we stock and sell.');
-    expect(await docs.innerText()).toContain('Units that can still be promised: onHand - reserved.');
+    const productDocs = await docs.innerText();
+    // Who may read each field, from the supergraph's rules: VIEWER reads stock, only MANAGER and up cost prices.
+    expect(productDocs).toContain('Units that can still be promised: onHand - reserved. Readable by: VIEWER and up.');
+    expect(productDocs).toContain('What one unit costs us. Readable by: MANAGER and up.');
+    // The annotations are the explorer's: introspection at /graphql keeps the subgraphs' descriptions.
+    const introspected = await graphql<{ __type: { fields: { description: string }[] } }>(
+      stack.gateway.url,
+      '{ __type(name: "Product") { fields { description } } }',
+    );
+    expect(introspected.data!.__type.fields.some((f) => f.description.includes('Readable by'))).toBe(false);
 
     await page.getByRole('button', { name: /Prettify query/ }).click();
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'explorer.png') });
+
+    await panel.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => panel.locator('#sign-in-status').innerText(), { timeout: 20_000 }).toBe('Signed out');
+    expect(await shown(headersEditor)).not.toContain('Authorization');
 
     const outside = requested.filter((url) => !url.startsWith(`${origin}/`) && !/^(data|blob):/.test(url));
     expect(outside).toEqual([]);
@@ -147,9 +187,48 @@ describe('the schema explorer in Chromium', () => {
       expect.arrayContaining([
         `${origin}/explorer/graphiql.js`,
         `${origin}/explorer/graphql.worker.js`,
+        `${origin}/explorer/schema.json`,
         `${origin}/graphql`,
       ]),
     );
+    expect(problems).toEqual([]);
+  });
+
+  it('runs a live subscription over SSE: a stock change made elsewhere appears in the result pane', async () => {
+    const product = await productWithStock(stack, 20);
+    await page.goto(`${origin}/`);
+    const run = page.getByRole('button', { name: 'Execute query (Ctrl-Enter)' });
+    await run.waitFor();
+    await signIn('viewer@stockgraph.local', 'VIEWER');
+    const editors = page.locator('.graphiql-editor:not(.hidden) .monaco-editor');
+    await paste(
+      editors.nth(0),
+      `subscription ExplorerLiveStock { stockChanged(productIds: ["${product}"]) { available movement { reason delta } product { sku available } } }`,
+    );
+    await page.locator('.graphiql-tab').filter({ hasText: 'ExplorerLiveStock' }).waitFor();
+    const [stream] = await Promise.all([
+      page.waitForResponse(
+        (r) => r.url().startsWith(`${origin}/graphql`) && r.request().headers().accept === 'text/event-stream',
+      ),
+      run.click(),
+    ]);
+    expect(stream.status()).toBe(200);
+    expect(stream.headers()['content-type']).toMatch(/^text\/event-stream/);
+
+    // A manager receives stock through another client while the explorer's stream is open.
+    const received = await graphql(
+      stack.gateway.url,
+      'mutation ($id: ID!) { receiveStock(productId: $id, quantity: 7) { available } }',
+      { id: product },
+      await stack.as('MANAGER'),
+    );
+    expect(received.errors).toBeUndefined();
+    const result = page.locator('.graphiql-response');
+    await expect.poll(() => shown(result), { timeout: 30_000 }).toContain('"available": 27');
+    expect(await shown(result)).toContain('"delta": 7');
+    // Still streaming: the button stops the subscription.
+    await page.getByRole('button', { name: /Stop/ }).click();
+    await page.getByRole('button', { name: 'Execute query (Ctrl-Enter)' }).waitFor();
     expect(problems).toEqual([]);
   });
 });

@@ -19,6 +19,7 @@ import { createAuthenticator } from './authentication.js';
 import { authorizationPlugin } from './authorization.plugin.js';
 import { explorerEnabled, sessionCheckUrl, subgraphUrls, type GatewayEnv } from './env.js';
 import { explorerRoutes } from './explorer.js';
+import { explorerSchemaJson } from './explorer-docs.js';
 import { outagePlugin } from './outage.plugin.js';
 import { WriteMarks, type LastWrites } from './read-your-writes.js';
 import { checkScalarsOf } from './scalars.js';
@@ -126,6 +127,8 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
   let webSockets: ReturnType<typeof attachWebSocket> | null = null;
   registerSubscriptionMetrics(metrics.registry, subscriptions.activeCount, () => webSockets?.connections() ?? 0);
   const explorer = explorerEnabled(env);
+  // Listening before the gateway loads its first schema.
+  const explorerSchema = explorer ? explorerSchemaJson(gateway) : null;
   // Operations too deep, too aliased, too long or too costly are refused before they are planned:
   // one request must not be able to fan out into millions of subgraph rows.
   const armor = new ApolloArmor({
@@ -181,7 +184,7 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     routes: (app) => {
       // GraphQL over SSE shares /graphql: requests that accept text/event-stream are taken here first.
       sseRoute(subscriptions)(app);
-      if (explorer) explorerRoutes({ demoUsers: env.NODE_ENV !== 'production' })(app);
+      if (explorerSchema) explorerRoutes({ demoUsers: env.NODE_ENV !== 'production', schemaJson: explorerSchema })(app);
     },
     attach: ({ apollo, httpServer }) => {
       subscriptions.bind(apollo);

@@ -11,6 +11,7 @@ import {
   jsonWorker,
 } from '@graphql-yoga/render-graphiql/graphiql';
 import type { ServiceOptions } from '@stockgraph/server';
+import { PANEL_CSS, SIGN_IN_SCRIPT } from './explorer-sign-in.js';
 
 type App = Parameters<NonNullable<ServiceOptions<never>['routes']>>[0];
 type Request = Parameters<ServiceOptions<never>['context']>[0];
@@ -41,49 +42,50 @@ const WORKERS = { editorWorkerService: 'editor.worker.js', json: 'json.worker.js
 
 const START = `// Monaco reads this before GraphiQL loads; the page renders once every script has run.
 self.MonacoEnvironment = {
-  globalAPI: false,
+  // The sign-in panel writes the Authorization header into GraphiQL's Headers editor through it.
+  globalAPI: true,
   getWorkerUrl: (_moduleId, label) => new URL('explorer/' + ${JSON.stringify(WORKERS)}[label], document.baseURI).href,
 };
-document.addEventListener('DOMContentLoaded', () => {
+document.addEventListener('DOMContentLoaded', async () => {
   const options = JSON.parse(document.getElementById('explorer-options').textContent);
   options.endpoint = new URL(options.endpoint, document.baseURI).href;
+  // The schema with who may use each field in its docs; without it GraphiQL introspects /graphql itself.
+  try {
+    const response = await fetch(new URL('explorer/schema.json', document.baseURI));
+    if (response.ok) options.schema = await response.json();
+  } catch {}
   YogaGraphiQL.renderYogaGraphiQL(document.getElementById('root'), options);
 });
 `;
 
 function defaultQuery(demoUsers: boolean): string {
-  const login = demoUsers
-    ? 'email: "viewer@stockgraph.local", password: "stockgraph"'
-    : 'email: "you@example.com", password: "…"';
   return `# Stockgraph explorer: the supergraph of this gateway. The Docs button (top left) lists
-# every type and field with its description.
+# every type and field with its description and who may use it.
 #
-# Every operation but login needs a signed-in user:
-#   1. Run SignIn${demoUsers ? ' (demo users: admin@, manager@, staff@, viewer@stockgraph.local)' : ''}.
-#   2. In Headers below, uncomment the Authorization line and paste data.login.accessToken.
-#   3. Run Catalogue.
-
-mutation SignIn {
-  login(${login}) {
-    accessToken
-    refreshToken
-    expiresAt
-  }
-}
+# Every operation but login needs a signed-in user: sign in above${demoUsers ? ' (demo users: admin@, manager@,\n# staff@, viewer@stockgraph.local, password stockgraph)' : ''}; the
+# explorer puts your token in the Authorization header (Headers tab below) and renews it.
+#
+# Subscriptions run here too, over Server-Sent Events: put product ids from Catalogue into
+# LiveStock, run it, and each stock change of those products appears on the right as it happens.
 
 query Catalogue {
   products(first: 5) {
     totalCount
-    edges { node { sku name available unitPrice } }
+    edges { node { id sku name available unitPrice } }
+  }
+}
+
+subscription LiveStock {
+  stockChanged(productIds: ["<product id>"]) {
+    product { sku available }
   }
 }
 `;
 }
 
-// GraphiQL reads the headers editor as JSON with comments: an example that sends nothing until edited.
+// GraphiQL reads the headers editor as JSON with comments: nothing is sent until someone signs in.
 const HEADERS = `{
-  // Paste the accessToken of the login mutation after "Bearer ":
-  // "Authorization": "Bearer <accessToken>"
+  // Sign in above and the explorer adds your Authorization header here.
 }`;
 
 const CSP = [
@@ -110,21 +112,33 @@ function page(options: Record<string, unknown>): string {
     <title>Stockgraph explorer</title>
     <link rel="icon" href="explorer/favicon.ico" />
     <link rel="stylesheet" href="explorer/graphiql.css" />
+    <link rel="stylesheet" href="explorer/sign-in.css" />
   </head>
   <body id="body" class="no-focus-outline">
     <noscript>The explorer needs JavaScript.</noscript>
+    <form id="sign-in" data-state="signed-out" autocomplete="on">
+      <strong>Sign in</strong>
+      <input name="email" type="email" placeholder="email" aria-label="Email" autocomplete="username" required />
+      <input name="password" type="password" placeholder="password" aria-label="Password" autocomplete="current-password" required />
+      <button type="submit">Sign in</button>
+      <button type="button" id="sign-out">Sign out</button>
+      <span id="sign-in-status" role="status">Not signed in: only login works.</span>
+    </form>
     <div id="root"></div>
     <script type="application/json" id="explorer-options">${json}</script>
     <script src="explorer/start.js"></script>
     <script src="explorer/graphiql.js"></script>
+    <script src="explorer/sign-in.js"></script>
   </body>
 </html>
 `;
 }
 
 export interface ExplorerSettings {
-  /** Put the demo users' credentials in the example (never in production). */
+  /** Name the demo users in the example (never in production). */
   demoUsers: boolean;
+  /** The current API schema's introspection with who may use each field, as JSON; null before the first load. */
+  schemaJson: () => string | null;
 }
 
 /** Routes for startService: the explorer at `/` and at `/graphql` for a browser, its files under `/explorer/`. */
@@ -134,6 +148,9 @@ export function explorerRoutes(settings: ExplorerSettings): (app: App) => void {
     page({
       title: 'Stockgraph explorer',
       endpoint: 'graphql',
+      // Subscriptions over GraphQL over SSE ("distinct connections": Accept: text/event-stream on the
+      // same endpoint), which needs nothing but fetch, so the page's connect-src 'self' covers it.
+      subscriptionsProtocol: 'GRAPHQL_SSE',
       defaultQuery: defaultQuery(settings.demoUsers),
       headers: HEADERS,
       defaultEditorToolsVisibility: 'headers',
@@ -147,6 +164,8 @@ export function explorerRoutes(settings: ExplorerSettings): (app: App) => void {
     'start.js': asset('text/javascript; charset=utf-8', START),
     'graphiql.js': asset('text/javascript; charset=utf-8', js),
     'graphiql.css': asset('text/css; charset=utf-8', css),
+    'sign-in.js': asset('text/javascript; charset=utf-8', SIGN_IN_SCRIPT),
+    'sign-in.css': asset('text/css; charset=utf-8', PANEL_CSS),
     'favicon.ico': asset('image/x-icon', Buffer.from(favicon.slice(favicon.indexOf(',') + 1), 'base64')),
     [WORKERS.editorWorkerService]: asset('text/javascript; charset=utf-8', editorWorkerService),
     [WORKERS.json]: asset('text/javascript; charset=utf-8', jsonWorker),
@@ -189,6 +208,14 @@ export function explorerRoutes(settings: ExplorerSettings): (app: App) => void {
       if (browser && req.query.query === undefined && req.query.extensions === undefined)
         return showPage(req, res, next);
       next();
+    });
+    let schema: { json: string; file: Asset } | null = null;
+    app.get('/explorer/schema.json', (req, res, next) => {
+      const json = settings.schemaJson();
+      if (json === null) return next();
+      // Built again only when the supergraph changed (a reload shows the new docs).
+      if (schema?.json !== json) schema = { json, file: asset('application/json; charset=utf-8', json) };
+      return send(schema.file)(req, res, next);
     });
     app.get('/explorer/:file', (req, res, next) => {
       const file = files[req.params.file];
