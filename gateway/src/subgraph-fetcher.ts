@@ -8,8 +8,6 @@ type FetcherResponse = Awaited<ReturnType<Fetcher>>;
 export interface SubgraphFetcherOptions {
   /** A request, reading its whole body included, that takes longer is abandoned. */
   timeoutMs: number;
-  /** Sockets kept open per subgraph origin; requests beyond them queue for the next free one. */
-  connections?: number;
 }
 
 /**
@@ -21,9 +19,10 @@ export interface SubgraphFetcherOptions {
  * of times afterwards.
  */
 export function createSubgraphFetcher(options: SubgraphFetcherOptions): { fetcher: Fetcher; close(): Promise<void> } {
-  // keepAliveTimeout below the subgraphs' own (Node's default is 5 s) so we never write to a socket
-  // the server is closing.
-  const agent = new Agent({ connections: options.connections ?? 32, keepAliveTimeout: 4_000 });
+  // No cap on sockets per subgraph, as with fetch: a capped pool queues requests behind slow ones
+  // (placeOrder waits for the saga's outcome), and the queueing counts against the deadline. Idle
+  // sockets are kept for 4 s, below the subgraphs' own 5 s, so we never write to one being closed.
+  const agent = new Agent({ keepAliveTimeout: 4_000 });
   const fetcher: Fetcher = async (url, init = {}) => {
     const response = await request(url, {
       method: (init.method ?? 'GET') as 'POST',
