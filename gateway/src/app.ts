@@ -114,7 +114,12 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     logger,
     onTokenCacheLookup: (hit) => metrics.cacheLookup('verified_token', hit),
   });
-  const bus = runtime.bus ?? (env.REDIS_URL ? await createRedisBus(env.REDIS_URL, env.EVENTS_PREFIX, logger) : null);
+  // Not waited for: queries are served while Redis is away, and subscriptions read once it is back.
+  const bus =
+    runtime.bus ??
+    (env.REDIS_URL
+      ? await createRedisBus(env.REDIS_URL, env.EVENTS_PREFIX, logger, { waitForConnection: false })
+      : null);
   const subscriptions = createSubscriptions({
     bus,
     authenticate,

@@ -14,7 +14,17 @@ function toDelivery(entry: { id: string; message: Record<string, string> } | nul
  * every connection reconnects with backoff, and while Redis is away calls fail fast (the outbox keeps
  * events; consumers retry) instead of queueing without bound.
  */
-export async function createRedisBus(url: string, prefix: string, logger: Logger): Promise<EventBus> {
+export async function createRedisBus(
+  url: string,
+  prefix: string,
+  logger: Logger,
+  /**
+   * false: resolve at once and connect in the background (the gateway, which serves queries while
+   * Redis is away; its stream readers retry). By default the first connection is waited for, since
+   * a service's start sets up its consumer groups.
+   */
+  { waitForConnection = true }: { waitForConnection?: boolean } = {},
+): Promise<EventBus> {
   const options = {
     url,
     disableOfflineQueue: true,
@@ -25,9 +35,10 @@ export async function createRedisBus(url: string, prefix: string, logger: Logger
     const client = createClient(options) as Client;
     client.on('error', (error: Error) => logger.debug({ err: error }, 'redis connection error'));
     clients.push(client);
-    await client
+    const connecting = client
       .connect()
       .catch((error: Error) => logger.warn({ err: error }, 'redis not reachable yet; retrying in the background'));
+    if (waitForConnection) await connecting;
     return client;
   };
   const main = await connect();
