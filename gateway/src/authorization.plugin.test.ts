@@ -39,7 +39,7 @@ describe('policy discovery', () => {
   it('finds the committed supergraph’s data policies in its @policy directives', () => {
     const supergraph = parse(readFileSync(new URL('../../schema/supergraph.graphql', import.meta.url), 'utf8'));
     expect(dataPolicies(readFieldRules(supergraph).values())).toEqual(
-      new Set(['self-or-admin', 'order-owner-or-manager']),
+      new Set(['self-or-admin', 'order-owner-or-manager', 'order-owner-or-staff']),
     );
   });
 
