@@ -303,6 +303,35 @@ describe('stockgraph aggregates', () => {
     expect(after.orders.totalCount).toBe(before + 1);
   });
 
+  it('rebuilds without losing a write that commits meanwhile: writers wait for it, or it waits for them', async () => {
+    const customerId = demo.customers[6]!.id;
+    const at = ago(2, 9);
+    const id = newId(at);
+    const writer = postgres(stack.database.url, { max: 1, onnotice: () => {} });
+    try {
+      let commit!: () => void;
+      const held = new Promise<void>((resolve) => (commit = resolve));
+      // A placeOrder-like write is in flight when the rebuild starts: the rebuild's SHARE lock waits for it.
+      const write = writer.begin(async (tx) => {
+        await tx`insert into orders.orders (id, created_at, number, customer_id, status, total)
+          values (${id}, ${at}, 'SG-MEANWHILE', ${customerId}, 'CONFIRMED', 12.50)`;
+        await held;
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      const rebuild = stockgraph(['aggregates', 'rebuild'], env());
+      await new Promise((r) => setTimeout(r, 1500));
+      commit();
+      await write;
+      expect((await rebuild).code).toBe(0);
+      const result = await check();
+      expect(result.code, result.stdout).toBe(0);
+      const data = await call(`{ customer(id: "${customerId}") { orderCount } }`);
+      expect(data.customer.orderCount).toBe((await rawCustomerTotals(customerId)).orderCount);
+    } finally {
+      await writer.end();
+    }
+  });
+
   it('counts archived orders until aggregates_forget takes them out before their partition is dropped', async () => {
     const cutoff = ago(300, 0);
     const [archivedRow] = await sql<{ n: number }[]>`
