@@ -189,13 +189,14 @@ BEGIN
   PERFORM orders.aggregates_apply(orders.aggregates_raw('orders'), orders.aggregates_raw('items'), 1);
 END $$;
 --> statement-breakpoint
--- Before a detached, exported archive partition is dropped: its orders (`order_rows`, the columns of
--- orders.orders) and their items (`item_rows`) leave every aggregate, as if deleted.
-CREATE FUNCTION "orders"."aggregates_forget"(order_rows regclass, item_rows regclass)
+-- Before a detached, exported archive partition is dropped: its orders (`rows`, the columns of
+-- orders.orders) and their items (`items`, the columns of orders.order_items) leave every aggregate, as if
+-- deleted. Call it in the transaction that drops them.
+CREATE FUNCTION "orders"."aggregates_forget"("rows" regclass, "items" regclass)
   RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-  EXECUTE format('LOCK TABLE %s, %s IN SHARE MODE', order_rows, item_rows);
-  PERFORM orders.aggregates_apply(order_rows::text, item_rows::text, -1);
+  EXECUTE format('LOCK TABLE %s, %s IN SHARE MODE', $1, $2);
+  PERFORM orders.aggregates_apply($1::text, $2::text, -1);
   DELETE FROM orders.order_daily_totals WHERE order_count = 0 AND total = 0;
   DELETE FROM orders.order_status_totals WHERE order_count = 0 AND total = 0;
   DELETE FROM orders.customer_order_totals WHERE order_count = 0 AND total = 0;
