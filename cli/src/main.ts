@@ -71,4 +71,6 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 const code = await main(process.argv.slice(2));
-process.exit(code);
+// Exit only once stdout has taken everything: a long report piped into another program was cut short
+// by exiting while the pipe still held queued writes.
+process.stdout.write('', () => process.exit(code));
