@@ -74,6 +74,17 @@ export async function partitionsToArchive(db: Db, tables: PartitionedTable[], cu
   return [...byMonth.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([month, parts]) => ({ month, parts }));
 }
 
+/**
+ * The archive belongs to whoever owns the live schema (the service's role, scripts/db-roles.ts), so the
+ * service can read it even when an administrator ran the command.
+ */
+async function ownLikeLive(db: Db, schema: string, object: string): Promise<void> {
+  const [row] = rowsOf<{ owner: string }>(
+    await db.execute(sql`select pg_get_userbyid(nspowner) as owner from pg_namespace where nspname = ${schema}`),
+  );
+  if (row) await db.execute(sql.raw(`alter ${object} owner to "${row.owner.replace(/"/g, '""')}"`));
+}
+
 async function exists(db: Db, schema: string, table: string): Promise<boolean> {
   const [row] = rowsOf<{ t: string | null }>(
     await db.execute(sql`select to_regclass(${qualified(schema, table)})::text as t`),
@@ -89,6 +100,7 @@ async function ensureArchiveParents(db: Db, tables: PartitionedTable[]): Promise
   const schema = tables[0]!.schema;
   const archive = archiveSchemaOf(schema);
   await db.execute(sql.raw(`create schema if not exists ${ident(archive)}`));
+  await ownLikeLive(db, schema, `schema ${ident(archive)}`);
   for (const t of tables) {
     if (await exists(db, archive, t.table)) continue;
     const [key] = rowsOf<{ key: string }>(
@@ -100,6 +112,7 @@ async function ensureArchiveParents(db: Db, tables: PartitionedTable[]): Promise
           `including defaults including constraints including indexes) partition by ${key!.key}`,
       ),
     );
+    await ownLikeLive(db, schema, `table ${qualified(archive, t.table)}`);
     const foreignKeys = rowsOf<{ name: string; def: string; target: string }>(
       await db.execute(sql`
         select c.conname as name, pg_get_constraintdef(c.oid) as def, r.relname as target
@@ -186,6 +199,7 @@ async function ensureExportLog(db: Db, archive: string): Promise<void> {
         'exported_at timestamptz not null default now(), dropped_at timestamptz)',
     ),
   );
+  await ownLikeLive(db, archive.replace(/_archive$/, ''), `table ${qualified(archive, 'partition_exports')}`);
 }
 
 /** Where each archived partition of `schema` was last exported, so `drop` can find and verify it. */
