@@ -282,6 +282,20 @@ describe('stockgraph partitions', () => {
     expect(JSON.parse(archived.stdout).groups.flatMap((g: { archived: string[] }) => g.archived)).toEqual(
       expect.arrayContaining(['orders_2020_03', 'order_items_2020_03']),
     );
+    // A stray row of an archived month is not split off into a second, live partition of that month.
+    const stray = await PGlite.create(pgliteDir);
+    const strayOrder = `('${newId(at)}', '${at.toISOString()}', 'ORD-OLD-2', '${newId()}', 'PENDING', 1)`;
+    await stray.exec(
+      `insert into orders.orders (id, created_at, number, customer_id, status, total) values ${strayOrder}`,
+    );
+    await stray.close();
+    const refused = await stockgraph(['partitions', 'move-default'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/a month already archived \(orders_archive\.orders_2020_03\); nothing was moved/);
+    const cleanup = await PGlite.create(pgliteDir);
+    await cleanup.exec(`delete from orders.orders_default where number = 'ORD-OLD-2'`);
+    await cleanup.close();
+
     const exportDir = join(dir, 'pglite-exports');
     const exported = await stockgraph(['partitions', 'export', '--to', exportDir], env);
     expect(exported.code, exported.stderr).toBe(0);

@@ -132,7 +132,7 @@ function describeStatus(rows: SubgraphStatus[], retention: Retention): string {
     for (const t of s.partitionedTables) {
       const months = t.partitions.filter((p) => !p.name.endsWith('_default'));
       lines.push(
-        `  ${t.table}: ${months.length} monthly partitions, ${t.defaultRows} row(s) in DEFAULT${t.defaultRows ? '  <-- create the missing months' : ''}`,
+        `  ${t.table}: ${months.length} monthly partitions, ${t.defaultRows} row(s) in DEFAULT${t.defaultRows ? '  <-- run `stockgraph partitions move-default`' : ''}`,
       );
       for (const p of months) lines.push(`    ${p.name.padEnd(32)} ~${p.estimatedRows} rows`);
     }

@@ -13,6 +13,7 @@ import {
   partitionsToArchive,
   recordExport,
   retentionCutoff,
+  PartitionLifecycleError,
   type Database,
   type PartitionedTable,
 } from '@stockgraph/db';
@@ -289,7 +290,9 @@ export function registerPartitionCommands(program: Command, output: () => Output
     .action(async () => {
       const moved = await eachPartitionedGroup(async (g) => ({
         subgraph: g.subgraph,
-        tables: await moveDefaultRows(g.db, g.tables),
+        tables: await moveDefaultRows(g.db, g.tables).catch((error: unknown) => {
+          throw error instanceof PartitionLifecycleError ? new CliError(error.message) : error;
+        }),
       }));
       output().result({ moved }, (v) =>
         v.moved

@@ -230,8 +230,8 @@ export function parseSubgraphEnv<Extra extends z.ZodRawShape = Record<never, nev
 }
 
 /**
- * How many whole months of partitioned history (orders, order items, stock movements) stay in the live
- * tables; `stockgraph partitions archive` detaches older months into `<schema>_archive`. Unset: keep all.
+ * How many whole months of orders (with their items) stay in the live tables; `stockgraph partitions
+ * archive` detaches older months into `orders_archive`. Unset: keep all.
  */
 export const retentionEnvShape = {
   PARTITION_RETENTION_MONTHS: z.coerce.number().int().min(1, 'at least 1 (a whole month)').max(1200).optional(),

@@ -23,6 +23,11 @@ function ident(name: string): string {
 
 const qualified = (schema: string, table: string) => `${ident(schema)}.${ident(table)}`;
 
+/** A refusal an operator can act on (the message says what to do), as opposed to a bug. */
+export class PartitionLifecycleError extends Error {
+  override name = 'PartitionLifecycleError';
+}
+
 export const archiveSchemaOf = (schema: string) => `${schema}_archive`;
 
 export interface MonthlyPartition {
@@ -274,6 +279,13 @@ export async function dropArchivedMonth(
 async function createMonth(db: Db, t: PartitionedTable, month: Date): Promise<void> {
   const name = `${t.table}_${month.getUTCFullYear()}_${String(month.getUTCMonth() + 1).padStart(2, '0')}`;
   if (await exists(db, t.schema, name)) return;
+  // A live partition beside the archived one would make the month unreachable by archive reads and
+  // the next archive run fail; that month's stray rows need a decision, not a silent split.
+  if (await exists(db, archiveSchemaOf(t.schema), name))
+    throw new PartitionLifecycleError(
+      `${t.schema}.${t.table}: DEFAULT holds rows of ${name.slice(-7).replace('_', '-')}, a month already archived ` +
+        `(${archiveSchemaOf(t.schema)}.${name}); nothing was moved`,
+    );
   const upper = new Date(Date.UTC(month.getUTCFullYear(), month.getUTCMonth() + 1, 1));
   await db.execute(
     sql.raw(
@@ -340,7 +352,7 @@ export async function moveDefaultRows(db: Db, tables: PartitionedTable[]): Promi
       const moved = Number(check?.back ?? 0);
       const left = Number(check?.left ?? 0);
       if (moved !== before || left !== 0)
-        throw new Error(
+        throw new PartitionLifecycleError(
           `${t.schema}.${t.table}: ${before} row(s) in DEFAULT, ${moved} found back, ${left} still in DEFAULT`,
         );
       results.push({ table: `${t.schema}.${t.table}`, before, moved, leftInDefault: left, months: sortedMonths });
