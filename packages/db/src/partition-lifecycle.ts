@@ -146,6 +146,30 @@ async function dropForeignKeys(db: Db, schema: string, table: string): Promise<v
 }
 
 /**
+ * ATTACH scans the whole partition to prove its rows fit the bound unless a valid CHECK constraint
+ * already implies it, and the archive transaction holds the live parents' ACCESS EXCLUSIVE lock until
+ * it commits. So the proof is made beforehand, while the partition is still live: NOT VALID then
+ * VALIDATE, which locks only the partition and lets reads and writes go on.
+ */
+async function proveBound(db: Db, schema: string, p: MonthlyPartition): Promise<void> {
+  const name = `${p.name}_month_bound`;
+  const [present] = rowsOf<{ n: string | number }>(
+    await db.execute(
+      sql`select count(*) as n from pg_constraint where conrelid = to_regclass(${qualified(schema, p.name)}) and conname = ${name}`,
+    ),
+  );
+  if (Number(present?.n ?? 0) > 0) return;
+  const upper = new Date(Date.UTC(p.month.getUTCFullYear(), p.month.getUTCMonth() + 1, 1));
+  await db.execute(
+    sql.raw(
+      `alter table ${qualified(schema, p.name)} add constraint ${ident(name)} check (created_at is not null and ` +
+        `created_at >= '${p.month.toISOString()}' and created_at < '${upper.toISOString()}') not valid`,
+    ),
+  );
+  await db.execute(sql.raw(`alter table ${qualified(schema, p.name)} validate constraint ${ident(name)}`));
+}
+
+/**
  * Moves one month of a table group into the archive in one transaction: detach (referencing tables
  * first, their foreign keys to the live parent dropped), move to the archive schema, attach to the
  * archive parents (referenced tables first, so the archive's foreign keys validate).
@@ -154,6 +178,7 @@ export async function archiveMonth(db: Db, tables: PartitionedTable[], parts: Mo
   const schema = tables[0]!.schema;
   const archive = archiveSchemaOf(schema);
   const ordered = tables.flatMap((t) => parts.filter((p) => p.table === t.table).map((p) => ({ t, p })));
+  for (const { p } of ordered) await proveBound(db, schema, p);
   await db.transaction(async (tx) => {
     await ensureArchiveParents(tx, tables);
     for (const { t, p } of [...ordered].reverse()) {
