@@ -8,6 +8,7 @@ import { registerAggregateCommands } from './commands/aggregates.js';
 import { registerBackupCommands } from './commands/backup.js';
 import { registerDbCommands } from './commands/db.js';
 import { registerImportCommands } from './commands/import.js';
+import { registerPartitionCommands } from './commands/partitions.js';
 import { registerStockCommands } from './commands/stock.js';
 import { CliError, describeDatabaseError, EXIT_FAILED, EXIT_MISUSE } from './errors.js';
 import { createOutput, type Output } from './output.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerStockCommands(program, output);
   registerImportCommands(program, output);
   registerBackupCommands(program, output);
+  registerPartitionCommands(program, output);
   registerAggregateCommands(program, output);
   for (const command of program.commands) {
     command.exitOverride().showHelpAfterError();

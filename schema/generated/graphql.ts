@@ -13,6 +13,12 @@ export type CustomerTier =
 
 /** Narrows the order list; all given conditions must hold. */
 export type OrderFilter = {
+  /**
+   * Read the archive instead of live orders: the months an operator detached with `stockgraph partitions
+   * archive` (older than the retention setting), until they are exported and dropped. Default false: live
+   * orders only. The other filters and the cursor work the same; totalCount counts archived rows.
+   */
+  archived?: boolean | null | undefined;
   /** Only orders placed at or after this instant. */
   createdFrom?: string | null | undefined;
   /** Only orders placed before this instant. */

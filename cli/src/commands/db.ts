@@ -1,6 +1,15 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { openDatabase } from '@stockgraph/db';
+import {
+  archivedPartitions,
+  archiveSchemaOf,
+  exportRecords,
+  openDatabase,
+  partitionsToArchive,
+  retentionCutoff,
+  type Database,
+  type PartitionedTable,
+} from '@stockgraph/db';
 import { createLogger } from '@stockgraph/logger';
 import type { Command } from 'commander';
 import {
@@ -10,19 +19,67 @@ import {
   type PartitionStatus,
 } from '../db/status.repository.js';
 import type { Output } from '../output.js';
+import { ARCHIVING_SUBGRAPHS, retentionMonths } from './partitions.js';
 import { redactUrl, resolveTargets, type SubgraphName } from '../targets.js';
 
 interface SubgraphStatus extends MigrationStatus {
   subgraph: string;
   database: string;
   partitionedTables: PartitionStatus[];
+  archive?: ArchiveStatus;
+}
+
+interface ArchiveStatus {
+  schema: string;
+  partitions: {
+    name: string;
+    table: string;
+    month: string;
+    rows: number;
+    /** Where its last export went, and whether the file is there with the rows the partition has now. */
+    export: { file: string; exportedAt: string; rows: number; current: boolean } | null;
+  }[];
+  /** What `partitions archive` would detach now under PARTITION_RETENTION_MONTHS. */
+  wouldArchive: string[];
+}
+
+interface Retention {
+  months: number | null;
+  cutoff: string | null;
+}
+
+async function archiveStatus(
+  db: Database<Record<string, unknown>>,
+  tables: PartitionedTable[],
+  cutoff: Date | undefined,
+): Promise<ArchiveStatus> {
+  const records = await exportRecords(db, tables[0]!.schema);
+  const archived = await archivedPartitions(db, tables);
+  const plan = cutoff ? await partitionsToArchive(db, tables, cutoff) : [];
+  return {
+    schema: archiveSchemaOf(tables[0]!.schema),
+    partitions: archived.map((p) => {
+      const r = records.get(p.name);
+      return {
+        name: p.name,
+        table: p.table,
+        month: p.month.toISOString().slice(0, 7),
+        rows: p.rows,
+        export: r
+          ? { file: r.file, exportedAt: r.exportedAt, rows: r.rows, current: r.rows === p.rows && existsSync(r.file) }
+          : null,
+      };
+    }),
+    wouldArchive: plan.flatMap((m) => m.parts.map((p) => p.name)),
+  };
 }
 
 // Loaded when a command runs: the subgraph packages are heavy, and `import` or `--help` need none of them.
 const migrations = () => import('../../../scripts/db-migrate.js');
 
-async function status(): Promise<SubgraphStatus[]> {
+async function status(retention: Retention): Promise<SubgraphStatus[]> {
   const { subgraphDefinitions } = await migrations();
+  const cutoff = retention.cutoff ? new Date(retention.cutoff) : undefined;
   const targets = resolveTargets();
   const logger = createLogger('stockgraph', 'silent');
   let pglite: PGlite | undefined;
@@ -41,11 +98,15 @@ async function status(): Promise<SubgraphStatus[]> {
           migrations.applied.length === 0
             ? []
             : await Promise.all((definition.partitionedTables ?? []).map((t) => partitionStatus(handle.db, t)));
+        const tables = definition.partitionedTables ?? [];
         result.push({
           subgraph: definition.name,
           database: url ? redactUrl(url) : `pglite:${targets.pgliteDir}`,
           ...migrations,
           partitionedTables,
+          ...(ARCHIVING_SUBGRAPHS.includes(definition.name) && tables.length > 0 && migrations.applied.length > 0
+            ? { archive: await archiveStatus(handle.db, tables, cutoff) }
+            : {}),
         });
       } finally {
         await handle.close();
@@ -57,8 +118,12 @@ async function status(): Promise<SubgraphStatus[]> {
   return result;
 }
 
-function describeStatus(rows: SubgraphStatus[]): string {
-  const lines: string[] = [];
+function describeStatus(rows: SubgraphStatus[], retention: Retention): string {
+  const lines: string[] = [
+    retention.months === null
+      ? 'retention: PARTITION_RETENTION_MONTHS unset, every month stays live'
+      : `retention: ${retention.months} month(s) live; \`partitions archive\` detaches months before ${retention.cutoff!.slice(0, 7)}`,
+  ];
   for (const s of rows) {
     lines.push(`${s.subgraph} (${s.database})`);
     lines.push(
@@ -67,9 +132,24 @@ function describeStatus(rows: SubgraphStatus[]): string {
     for (const t of s.partitionedTables) {
       const months = t.partitions.filter((p) => !p.name.endsWith('_default'));
       lines.push(
-        `  ${t.table}: ${months.length} monthly partitions, ${t.defaultRows} row(s) in DEFAULT${t.defaultRows ? '  <-- create the missing months' : ''}`,
+        `  ${t.table}: ${months.length} monthly partitions, ${t.defaultRows} row(s) in DEFAULT${t.defaultRows ? '  <-- run `stockgraph partitions move-default`' : ''}`,
       );
       for (const p of months) lines.push(`    ${p.name.padEnd(32)} ~${p.estimatedRows} rows`);
+    }
+    if (s.archive) {
+      lines.push(`  archived in ${s.archive.schema}: ${s.archive.partitions.length} partition(s)`);
+      for (const p of s.archive.partitions) {
+        const state = !p.export
+          ? 'not exported'
+          : p.export.current
+            ? `exported ${p.export.exportedAt} to ${p.export.file}`
+            : `export out of date or missing (${p.export.file})`;
+        lines.push(`    ${p.name.padEnd(32)} ${p.rows} rows, ${state}`);
+      }
+      if (retention.months !== null)
+        lines.push(
+          `  archive would detach now: ${s.archive.wouldArchive.length ? s.archive.wouldArchive.join(', ') : 'nothing'}`,
+        );
     }
   }
   return lines.join('\n');
@@ -85,10 +165,14 @@ export function registerDbCommands(program: Command, output: () => Output): void
       output().result({ migrated }, (v) => v.migrated.map((m) => `${m.subgraph}: migrated (${m.driver})`).join('\n'));
     });
   db.command('status')
-    .description('per subgraph: applied and pending migrations, partitions with row estimates, rows in DEFAULT')
+    .description(
+      'per subgraph: migrations, live partitions with row estimates, rows in DEFAULT, archived partitions and their exports, retention',
+    )
     .action(async () => {
-      const rows = await status();
-      output().result({ subgraphs: rows }, (v) => describeStatus(v.subgraphs));
+      const months = retentionMonths() ?? null;
+      const retention: Retention = { months, cutoff: months === null ? null : retentionCutoff(months).toISOString() };
+      const rows = await status(retention);
+      output().result({ retention, subgraphs: rows }, (v) => describeStatus(v.subgraphs, v.retention));
       // Pending migrations or rows in DEFAULT are findings an operator (or a deploy check) must act on.
       if (rows.some((s) => s.pending.length > 0 || s.partitionedTables.some((t) => t.defaultRows > 0)))
         process.exitCode = 1;

@@ -1,8 +1,19 @@
 import { run } from '@stockgraph/testkit';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseSubgraphEnv } from './index.js';
+import { ConfigError, parseEnv, parseSubgraphEnv, retentionEnvShape } from './index.js';
 
 describe('environment validation', () => {
+  it('takes PARTITION_RETENTION_MONTHS as whole months, unset meaning keep everything', () => {
+    expect(parseEnv('cli', retentionEnvShape, {}).PARTITION_RETENTION_MONTHS).toBeUndefined();
+    expect(parseEnv('cli', retentionEnvShape, { PARTITION_RETENTION_MONTHS: '24' }).PARTITION_RETENTION_MONTHS).toBe(
+      24,
+    );
+    for (const bad of ['0', '1.5', 'a year', '-3'])
+      expect(() => parseEnv('cli', retentionEnvShape, { PARTITION_RETENTION_MONTHS: bad })).toThrow(
+        /PARTITION_RETENTION_MONTHS/,
+      );
+  });
+
   it('reports every bad variable at once, naming each', () => {
     let error: unknown;
     try {

@@ -228,3 +228,11 @@ export function parseSubgraphEnv<Extra extends z.ZodRawShape = Record<never, nev
   if (problems.length > 0) throw new ConfigError(service, problems);
   return env;
 }
+
+/**
+ * How many whole months of orders (with their items) stay in the live tables; `stockgraph partitions
+ * archive` detaches older months into `orders_archive`. Unset: keep all.
+ */
+export const retentionEnvShape = {
+  PARTITION_RETENTION_MONTHS: z.coerce.number().int().min(1, 'at least 1 (a whole month)').max(1200).optional(),
+};

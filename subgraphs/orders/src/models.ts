@@ -4,7 +4,7 @@ import type { OrderRow } from './db/schema.js';
 
 /** `totalCount` is resolved only when selected, from what the connection carries. */
 export type OrderConnection = Connection<OrderRow> &
-  ({ filter: OrderFilter } | { customerId: string; status: OrderStatus | null });
+  ({ filter: OrderFilter & { archived?: boolean } } | { customerId: string; status: OrderStatus | null });
 export type CustomerReference = { id: string };
 export type ProductReference = { id: string };
 export type UserReference = { id: string };

@@ -124,6 +124,12 @@ export type OrderEdge = {
 
 /** Narrows the order list; all given conditions must hold. */
 export type OrderFilter = {
+  /**
+   * Read the archive instead of live orders: the months an operator detached with `stockgraph partitions
+   * archive` (older than the retention setting), until they are exported and dropped. Default false: live
+   * orders only. The other filters and the cursor work the same; totalCount counts archived rows.
+   */
+  archived?: InputMaybe<Scalars['Boolean']['input']>;
   /** Only orders placed at or after this instant. */
   createdFrom?: InputMaybe<Scalars['DateTime']['input']>;
   /** Only orders placed before this instant. */
@@ -245,7 +251,7 @@ export type ProductUnitsSoldArgs = {
 
 export type Query = {
   __typename?: 'Query';
-  /** An order by id, or null when none exists. */
+  /** An order by id, live or archived, or null when none exists (or its archived month was dropped). */
   order?: Maybe<Order>;
   /** Orders and revenue per day, week or month in [from, to); at most 1000 buckets. Read from daily rollups kept with every write: rows only for the partial first and last day. */
   orderStats?: Maybe<Array<OrderStatsBucket>>;
@@ -440,6 +446,7 @@ export type ResolversTypes = ResolversObject<{
   OrderConnection: ResolverTypeWrapper<OrderConnectionModel>;
   OrderEdge: ResolverTypeWrapper<Omit<OrderEdge, 'node'> & { node: ResolversTypes['Order'] }>;
   OrderFilter: OrderFilter;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   OrderItem: ResolverTypeWrapper<OrderItemRowModel>;
   OrderItemInput: OrderItemInput;
   OrderRejection: ResolverTypeWrapper<OrderRejectionModel>;
@@ -447,7 +454,6 @@ export type ResolversTypes = ResolversObject<{
   OrderStatus: OrderStatus;
   OrderStatusChange: ResolverTypeWrapper<Omit<OrderStatusChange, 'order'> & { order: ResolversTypes['Order'] }>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   PlaceOrderInput: PlaceOrderInput;
   Product: ResolverTypeWrapper<ProductReferenceModel>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -470,13 +476,13 @@ export type ResolversParentTypes = ResolversObject<{
   OrderConnection: OrderConnectionModel;
   OrderEdge: Omit<OrderEdge, 'node'> & { node: ResolversParentTypes['Order'] };
   OrderFilter: OrderFilter;
+  Boolean: Scalars['Boolean']['output'];
   OrderItem: OrderItemRowModel;
   OrderItemInput: OrderItemInput;
   OrderRejection: OrderRejectionModel;
   OrderStatsBucket: StatsBucketModel;
   OrderStatusChange: Omit<OrderStatusChange, 'order'> & { order: ResolversParentTypes['Order'] };
   PageInfo: PageInfo;
-  Boolean: Scalars['Boolean']['output'];
   PlaceOrderInput: PlaceOrderInput;
   Product: ProductReferenceModel;
   Query: Record<PropertyKey, never>;

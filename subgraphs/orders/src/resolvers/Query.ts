@@ -11,6 +11,7 @@ export const Query: QueryResolvers = {
   order: (_parent, { id }, { loaders }) => {
     const orderId = parseId(id);
     // Every order id is a UUIDv7; any other UUID cannot name an order.
+    // Live first, then the archive: an archived order keeps its id.
     return isUuidV7(orderId) ? loaders.orderById.load(orderId) : null;
   },
 
@@ -21,11 +22,12 @@ export const Query: QueryResolvers = {
       customerId: filter?.customerId ? parseId(filter.customerId, 'filter.customerId') : null,
       createdFrom: filter?.createdFrom ?? null,
       createdTo: filter?.createdTo ?? null,
+      archived: filter?.archived ?? false,
     };
     if (normalized.createdFrom && normalized.createdTo && normalized.createdFrom >= normalized.createdTo) {
       throw new BadUserInputError('filter.createdFrom must be before filter.createdTo', 'filter');
     }
-    const rows = await loaders.orders.list(normalized, page);
+    const rows = await (normalized.archived ? loaders.archive : loaders.orders).list(normalized, page);
     return { ...toConnection(rows, page, (o) => [o.id]), filter: normalized };
   },
 
