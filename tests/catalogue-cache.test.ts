@@ -166,6 +166,37 @@ describe('catalogue cache', () => {
     expect(listAfter.products.totalCount).toBe(2);
   });
 
+  it("shows a reservation the saga's consumer committed within the bound after its commit", async () => {
+    const [row] =
+      await sql`select id, reserved from inventory.products where on_hand - reserved >= 1 order by sku limit 1`;
+    const productId = row!.id as string;
+    const before = (await call(b, `query ($id: ID!) { product(id: $id) { reserved } }`, { id: productId })).product;
+    expect(before.reserved).toBe(row!.reserved);
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    try {
+      const envelope = {
+        id: '0190b3c4-0000-7000-8000-00000000feed',
+        type: 'OrderPlaced',
+        occurredAt: new Date().toISOString(),
+        payload: { orderId: '0190b3c4-0000-7000-8000-0000000000f1', items: [{ productId, quantity: 1 }], $v: 1 },
+      };
+      await client.xAdd(`${prefix}orders`, '*', { envelope: JSON.stringify(envelope) });
+    } finally {
+      await client.quit();
+    }
+    const deadline = Date.now() + 15_000;
+    while (
+      (await sql`select reserved from inventory.products where id = ${productId}`)[0]!.reserved === before.reserved
+    ) {
+      if (Date.now() > deadline) throw new Error('the reservation was never committed');
+      await sleep(50);
+    }
+    await sleep(BOUND_MS);
+    const after = (await call(b, `query ($id: ID!) { product(id: $id) { reserved } }`, { id: productId })).product;
+    expect(after.reserved).toBe(before.reserved + 1);
+  }, 30_000);
+
   it('answers correctly after FLUSHALL', async () => {
     const product = await someProduct(4);
     await call(b, PRODUCT, { id: product.id });
