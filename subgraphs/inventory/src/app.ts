@@ -58,6 +58,9 @@ function withCatalogueCache(env: InventoryEnv): Bootstrap {
       url: env.REDIS_URL,
       prefix: `${env.EVENTS_PREFIX}catalogue:`,
       ttlMs,
+      // A replica stays in rotation until a check finds it further behind than the allowed lag.
+      replicaLagMs:
+        env.DATABASE_REPLICA_URLS.length > 0 ? env.DATABASE_REPLICA_MAX_LAG_MS + env.DATABASE_REPLICA_CHECK_MS : 0,
       logger: services.logger,
       registry: services.registry,
     });

@@ -55,6 +55,12 @@ export interface CatalogueCacheOptions {
   /** Key prefix, so deployments and test runs can share one Redis. */
   prefix: string;
   ttlMs: number;
+  /**
+   * How far behind a read replica in rotation may be (0 without replicas). A miss read from a replica
+   * that has not yet replayed a change stores the old row under the new token, so every invalidation
+   * is repeated once this long after the first.
+   */
+  replicaLagMs?: number;
   logger: Logger;
   registry: Registry;
 }
@@ -66,7 +72,7 @@ export function createCatalogueCache(options: CatalogueCacheOptions): CatalogueC
 
 export function catalogueCache(
   store: RedisStore,
-  { prefix, ttlMs, logger, registry }: Omit<CatalogueCacheOptions, 'url'>,
+  { prefix, ttlMs, replicaLagMs = 0, logger, registry }: Omit<CatalogueCacheOptions, 'url'>,
 ): CatalogueCache {
   const lookups = new Counter({
     name: 'stockgraph_catalogue_cache_lookups_total',
@@ -226,7 +232,16 @@ export function catalogueCache(
     return value;
   }
 
-  const invalidate = (productIds: readonly string[]) => drop(productIds, store.run);
+  const later = new Set<NodeJS.Timeout>();
+  const invalidate = async (productIds: readonly string[]) => {
+    await drop(productIds, store.run);
+    if (replicaLagMs <= 0) return;
+    const timer = setTimeout(() => {
+      later.delete(timer);
+      void drop(productIds, store.run);
+    }, replicaLagMs).unref();
+    later.add(timer);
+  };
 
   return {
     enabled: true,
@@ -236,6 +251,7 @@ export function catalogueCache(
     invalidate,
     close: async () => {
       clearTimeout(retry);
+      for (const timer of later) clearTimeout(timer);
       await store.close();
     },
   };
