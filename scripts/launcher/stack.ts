@@ -86,7 +86,7 @@ export async function startSubgraph(
       }
       case 'inventory': {
         const m = await load<typeof Inventory>('@stockgraph/inventory');
-        return m.startInventory({ ...runtime, env: parseSubgraphEnv('inventory', 0, env) });
+        return m.startInventory({ ...runtime, env: m.parseInventoryEnv(env) });
       }
       case 'orders': {
         const m = await load<typeof Orders>('@stockgraph/orders');

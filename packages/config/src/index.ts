@@ -151,6 +151,14 @@ export function trustProblems(env: { NODE_ENV: string; SUBGRAPH_SHARED_SECRET?: 
 }
 
 /** What every subgraph process reads from its environment. */
+/**
+ * Inventory's catalogue cache in Redis (REDIS_URL): how long a cached product, SKU lookup or list page
+ * may live when no event dropped it earlier; 0 turns the cache off. Without REDIS_URL it is off.
+ */
+export const catalogueCacheEnvShape = {
+  CATALOGUE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+};
+
 export function subgraphEnvShape(defaultPort: number) {
   return {
     ...baseEnvShape,

@@ -49,6 +49,8 @@ export const inventoryStream = stream('inventory', {
   StockSold: event(1, orderRef),
   ProductCreated: event(1, z.object({ productId: id, sku: z.string(), unitPrice: amount, priceSince: z.string() })),
   ProductPriceChanged: event(1, z.object({ productId: id, unitPrice: amount, priceSince: z.string() })),
+  /** A product's other fields changed (name, description, category, reorder level): readers drop what they cached. */
+  ProductUpdated: event(1, z.object({ productId: id })),
   /** One row of the stock ledger, with the product's levels after it: what live stock screens are told. */
   StockChanged: event(
     1,

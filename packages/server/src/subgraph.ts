@@ -119,6 +119,8 @@ export interface SubgraphServices<TSchema extends Record<string, unknown> = Reco
   logger: Logger;
   /** The service's /metrics registry, for figures only the service knows (the saga's). */
   registry: Registry;
+  /** The event bus, for readers that follow a stream without consuming it (cache invalidation). */
+  bus: EventBus;
 }
 
 export interface SubgraphRuntime {
@@ -183,6 +185,7 @@ async function startEvents<TSchema extends Record<string, unknown>, TContext ext
     listen,
     logger,
     registry: metrics.registry,
+    bus,
   };
   if (relay) registerOutboxMetrics(metrics.registry, relay);
   const parked = new Counter({

@@ -1,6 +1,7 @@
 import type { AuthContext, Identity } from '@stockgraph/auth';
 import type { Database } from '@stockgraph/db';
 import type { SubgraphServices } from '@stockgraph/server';
+import type { CatalogueCache } from './cache/catalogue-cache.js';
 import type * as schema from './db/schema.js';
 import { ProductService } from './domain/product.service.js';
 import { createLoaders, type Loaders } from './loaders.js';
@@ -14,6 +15,7 @@ export function createContext(
   db: Database<typeof schema>,
   identity: Identity | null,
   services: SubgraphServices<typeof schema>,
+  cache?: CatalogueCache,
 ): Context {
-  return { loaders: createLoaders(db), identity, products: new ProductService(services.transact) };
+  return { loaders: createLoaders(db, cache), identity, products: new ProductService(services.transact, cache) };
 }

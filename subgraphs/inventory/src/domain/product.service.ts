@@ -9,6 +9,7 @@ import {
   parseIdempotencyKey,
 } from '@stockgraph/graphql-kit';
 import { newId } from '@stockgraph/ids';
+import { noCache, type CatalogueCache } from '../cache/catalogue-cache.js';
 import { ProductRepository } from '../db/product.repository.js';
 import type * as schema from '../db/schema.js';
 import { idempotencyKeys, outbox, type ProductRow } from '../db/schema.js';
@@ -36,10 +37,22 @@ export interface ProductInput {
  * ledger and queues the events other services rely on (prices for orders), or changes nothing.
  */
 export class ProductService {
-  constructor(private readonly transact: Transact<typeof schema>) {}
+  constructor(
+    private readonly transact: Transact<typeof schema>,
+    private readonly cache: CatalogueCache = noCache,
+  ) {}
 
   private write<T>(work: (repositories: Repositories, tx: Tx<typeof schema>) => Promise<T>): Promise<T> {
     return this.transact((tx) => work({ products: new ProductRepository(tx), stock: new StockRepository(tx) }, tx));
+  }
+
+  /**
+   * Drops the product from the catalogue cache once its change is committed, before the mutation
+   * answers, so the writer's next read is fresh; other processes' reads follow the event.
+   */
+  private async committed(product: ProductRow): Promise<ProductRow> {
+    await this.cache.invalidate([product.id]);
+    return product;
   }
 
   /**
@@ -87,7 +100,7 @@ export class ProductService {
       updatedAt: now,
     };
     const { id: _id, createdAt: _c, updatedAt: _u, ...request } = row;
-    return this.writeOnce(
+    const created = await this.writeOnce(
       actor,
       input.idempotencyKey,
       { op: 'createProduct', ...request },
@@ -103,6 +116,7 @@ export class ProductService {
         return created;
       },
     );
+    return this.committed(created);
   }
 
   async updateProduct(id: string, input: ProductInput, actor: Identity): Promise<ProductRow> {
@@ -121,7 +135,7 @@ export class ProductService {
         throw new BadUserInputError('reorderLevel must be 0 or more', 'reorderLevel');
       changes.reorderLevel = input.reorderLevel;
     }
-    return this.write(async ({ products }, tx) => {
+    const updated = await this.write(async ({ products }, tx) => {
       const current = await products.lockProduct(id);
       if (!current) throw new NotFoundError('Product', id);
       const updated = await products.updateProduct(id, changes);
@@ -134,8 +148,12 @@ export class ProductService {
           priceSince: updated.updatedAt.toISOString(),
         });
       }
+      const { unitPrice: _p, costPrice: _c, ...otherChanges } = changes;
+      if (Object.keys(otherChanges).length > 0)
+        await publish(tx, outbox, inventoryStream, 'ProductUpdated', { productId: id });
       return updated;
     });
+    return this.committed(updated);
   }
 
   async receiveStock(
@@ -147,7 +165,7 @@ export class ProductService {
   ): Promise<ProductRow> {
     units(quantity, 'quantity');
     const cleanNote = text(note, 'note', 1000) ?? null;
-    return this.writeOnce(
+    const received = await this.writeOnce(
       actor,
       idempotencyKey,
       { op: 'receiveStock', productId, quantity, note: cleanNote },
@@ -160,6 +178,7 @@ export class ProductService {
         return updated;
       },
     );
+    return this.committed(received);
   }
 
   /** Manual corrections of on-hand stock; never below what confirmed orders have reserved. */
@@ -181,7 +200,7 @@ export class ProductService {
     if (reason === 'RETURN' && delta < 0)
       throw new BadUserInputError('a RETURN adds stock: delta must be positive', 'delta');
     const cleanNote = text(note, 'note', 1000) ?? null;
-    return this.writeOnce(
+    const adjusted = await this.writeOnce(
       actor,
       idempotencyKey,
       { op: 'adjustStock', productId, delta, reason, note: cleanNote },
@@ -202,5 +221,6 @@ export class ProductService {
         return updated;
       },
     );
+    return this.committed(adjusted);
   }
 }

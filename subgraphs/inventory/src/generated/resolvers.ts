@@ -191,7 +191,11 @@ export type ProductFilter = {
 
 export type Query = {
   __typename?: 'Query';
-  /** A product by id, or null when none exists. */
+  /**
+   * A product by id, or null when none exists. Product reads (this, productBySku, products, entities) may
+   * come from the catalogue cache: a committed change (price, other fields, stock) shows at once to the
+   * replica that made it and within 2 seconds on every other one. An order's price never comes from here.
+   */
   product?: Maybe<Product>;
   /** A product by SKU, or null when none exists. */
   productBySku?: Maybe<Product>;

@@ -32,7 +32,7 @@ export const Query: QueryResolvers = {
       category: filter?.category ?? null,
       lowStock: filter?.lowStock ?? null,
     };
-    const rows = await loaders.products.list(normalized, page);
+    const rows = await loaders.productList(normalized, page);
     return { ...toConnection(rows, page, (p) => [p.sku]), filter: normalized };
   },
 };

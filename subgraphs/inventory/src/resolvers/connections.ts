@@ -1,7 +1,7 @@
 import type { ProductConnectionResolvers, StockMovementConnectionResolvers } from '../generated/resolvers.js';
 
 export const ProductConnection: ProductConnectionResolvers = {
-  totalCount: (connection, _args, { loaders }) => loaders.products.count(connection.filter),
+  totalCount: (connection, _args, { loaders }) => loaders.productCount(connection.filter),
 };
 
 export const StockMovementConnection: StockMovementConnectionResolvers = {
