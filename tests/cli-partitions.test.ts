@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { newId } from '@stockgraph/ids';
-import { graphql, startStack, type Stack } from '@stockgraph/testkit';
+import { graphql, startStack, type Stack, type UntypedData } from '@stockgraph/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { query, stockgraph } from './cli-support.js';
 
@@ -29,6 +29,23 @@ const suffix = (d: Date) => `${d.getUTCFullYear()}_${String(d.getUTCMonth() + 1)
 const ORDERS = `query ($filter: OrderFilter) {
   orders(filter: $filter, first: 5) { totalCount edges { node { id createdAt items { quantity } } } }
 }`;
+
+type Gql = (query: string, variables?: Record<string, unknown>) => Promise<UntypedData>;
+
+/** How many orders a list returns, paging 100 at a time to its end. */
+async function listed(gql: Gql, filter: Record<string, unknown>): Promise<number> {
+  let n = 0;
+  let after: string | null = null;
+  for (;;) {
+    const { orders } = await gql(
+      'query ($f: OrderFilter, $after: String) { orders(filter: $f, first: 100, after: $after) { edges { cursor } pageInfo { hasNextPage endCursor } } }',
+      { f: filter, after },
+    );
+    n += orders.edges.length;
+    if (!orders.pageInfo.hasNextPage) return n;
+    after = orders.pageInfo.endCursor;
+  }
+}
 
 interface Status {
   retention: { months: number | null; cutoff: string | null };
@@ -82,6 +99,36 @@ describe('stockgraph partitions', () => {
     const before = await graphql(stack.gateway.url, ORDERS, { filter: oldFilter }, manager);
     expect(before.data.orders.edges.length).toBeGreaterThan(0);
 
+    const gql: Gql = async (q, variables = {}) => {
+      const result = await graphql(stack!.gateway.url, q, variables, manager);
+      expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+      return result.data;
+    };
+    const totalCount = async (filter: Record<string, unknown>) =>
+      (await gql('query ($f: OrderFilter) { orders(filter: $f, first: 1) { totalCount } }', { f: filter })).orders
+        .totalCount as number;
+    // A customer with orders on both sides of the cutoff.
+    const [mixed] = await query<{ id: string; archived: string }>(
+      url,
+      `select customer_id::text as id, (count(*) filter (where created_at < '${cutoff.toISOString()}'))::text as archived
+       from orders.orders group by customer_id
+       having min(created_at) < '${cutoff.toISOString()}' and max(created_at) >= '${cutoff.toISOString()}'
+       order by 2 desc limit 1`,
+    );
+    const liveFilters = [
+      {},
+      { status: 'FULFILLED' },
+      { customerId: mixed!.id },
+      { customerId: mixed!.id, status: 'FULFILLED' },
+      // A range covering the archived months and some live ones, with partial first and last days.
+      {
+        createdFrom: new Date(monthStart(16).getTime() + 5.5 * 3_600_000).toISOString(),
+        createdTo: new Date(monthStart(9).getTime() + 13 * 3_600_000).toISOString(),
+      },
+      { createdFrom: monthStart(16).toISOString(), createdTo: monthStart(9).toISOString(), status: 'CANCELLED' },
+    ];
+    const totalsBefore = await Promise.all(liveFilters.map(totalCount));
+
     const statusBefore = JSON.parse((await stockgraph(['--json', 'db', 'status'], env)).stdout) as Status;
     expect(statusBefore.retention.months).toBe(12);
     const ordersBefore = statusBefore.subgraphs.find((s) => s.subgraph === 'orders')!;
@@ -106,6 +153,29 @@ describe('stockgraph partitions', () => {
       `select count(*)::text as n from orders.orders where created_at < '${cutoff.toISOString()}'`,
     );
     expect(liveOld!.n).toBe('0');
+
+    // The counters left with the archived months, in the archive's transaction: every live totalCount is
+    // what its list returns, and the check agrees with the live rows.
+    const afterArchive = await stockgraph(['aggregates', 'check'], env);
+    expect(afterArchive.code, afterArchive.stdout + afterArchive.stderr).toBe(0);
+    const totalsAfter: number[] = [];
+    for (const filter of liveFilters) {
+      const total = await totalCount(filter);
+      expect(total, JSON.stringify(filter)).toBe(await listed(gql, filter));
+      totalsAfter.push(total);
+    }
+    expect(totalsAfter[0]).toBe(totalsBefore[0]! - Number(old!.n));
+    expect(totalsAfter[2]).toBe(totalsBefore[2]! - Number(mixed!.archived));
+    expect(totalsAfter[4]).toBeLessThan(totalsBefore[4]!);
+    const customer = await gql(
+      'query ($id: ID!) { customer(id: $id) { orderCount orders(first: 1) { totalCount } } }',
+      {
+        id: mixed!.id,
+      },
+    );
+    expect(customer.customer.orderCount).toBe(totalsAfter[2]);
+    expect(customer.customer.orders.totalCount).toBe(totalsAfter[2]);
+    expect(await totalCount({ archived: true, customerId: mixed!.id })).toBe(Number(mixed!.archived));
 
     // Live reads no longer see the archived months; asking for the archive does, with items, and by id.
     const live = await graphql(stack.gateway.url, ORDERS, { filter: oldFilter }, manager);
@@ -192,10 +262,14 @@ describe('stockgraph partitions', () => {
       `select to_regclass('orders_archive.${month}')::text as o, to_regclass('orders_archive.order_items_${old!.month}')::text as i`,
     );
     expect(gone).toEqual({ o: null, i: null });
-    // The dropped month left the order counters in the same transaction: they still agree with the rows.
+    // The dropped month had left the counters when it was archived: dropping it changes no live figure.
     const checked = await stockgraph(['aggregates', 'check'], env);
     expect(checked.code, checked.stdout + checked.stderr).toBe(0);
+    for (const [i, filter] of liveFilters.entries())
+      expect(await totalCount(filter), JSON.stringify(filter)).toBe(totalsAfter[i]);
+    const [archiveLeft] = await query<{ n: string }>(url, 'select count(*)::text as n from orders_archive.orders');
     const stillArchived = await graphql(stack.gateway.url, ORDERS, { filter: { archived: true } }, manager);
+    expect(stillArchived.data.orders.totalCount).toBe(Number(archiveLeft!.n));
     expect(stillArchived.data.orders.totalCount).toBeLessThan(Number(old!.n));
   });
 
@@ -282,6 +356,8 @@ describe('stockgraph partitions', () => {
     expect(JSON.parse(archived.stdout).groups.flatMap((g: { archived: string[] }) => g.archived)).toEqual(
       expect.arrayContaining(['orders_2020_03', 'order_items_2020_03']),
     );
+    const checkedArchive = await stockgraph(['aggregates', 'check'], env);
+    expect(checkedArchive.code, checkedArchive.stdout + checkedArchive.stderr).toBe(0);
     // A stray row of an archived month is not split off into a second, live partition of that month.
     const stray = await PGlite.create(pgliteDir);
     const strayOrder = `('${newId(at)}', '${at.toISOString()}', 'ORD-OLD-2', '${newId()}', 'PENDING', 1)`;
@@ -302,6 +378,8 @@ describe('stockgraph partitions', () => {
     expect(existsSync(join(exportDir, 'orders_archive.orders_2020_03.copy'))).toBe(true);
     const dropped = await stockgraph(['partitions', 'drop'], env);
     expect(dropped.code, dropped.stderr).toBe(0);
+    const checkedDrop = await stockgraph(['aggregates', 'check'], env);
+    expect(checkedDrop.code, checkedDrop.stdout + checkedDrop.stderr).toBe(0);
     const status = await stockgraph(['--json', 'db', 'status'], env);
     expect(status.code, status.stderr).toBe(0);
     const orders = (JSON.parse(status.stdout) as Status).subgraphs.find((s) => s.subgraph === 'orders')!;

@@ -16,7 +16,8 @@ export type OrderFilter = {
   /**
    * Read the archive instead of live orders: the months an operator detached with `stockgraph partitions
    * archive` (older than the retention setting), until they are exported and dropped. Default false: live
-   * orders only. The other filters and the cursor work the same; totalCount counts archived rows.
+   * orders only. The other filters and the cursor work the same; totalCount counts the archived rows that
+   * match (the counters and orderStats describe live orders only).
    */
   archived?: boolean | null | undefined;
   /** Only orders placed at or after this instant. */

@@ -20,7 +20,7 @@ import {
 import { createLogger } from '@stockgraph/logger';
 import { InvalidArgumentError, type Command } from 'commander';
 import { sha256File } from '../backup/manifest.js';
-import { beforeArchiveDrop, copyTableOut } from '../db/partition-export.repository.js';
+import { afterArchive, copyTableOut } from '../db/partition-export.repository.js';
 import { CliError, misuse } from '../errors.js';
 import type { Output } from '../output.js';
 import { redactUrl, resolveTargets, type SubgraphName } from '../targets.js';
@@ -143,7 +143,7 @@ async function archive(olderThan: number | undefined) {
   const cutoff = retentionCutoff(months);
   const groups = await eachPartitionedGroup(async (g) => {
     const plan = await partitionsToArchive(g.db, g.tables, cutoff);
-    for (const { parts } of plan) await archiveMonth(g.db, g.tables, parts);
+    for (const { parts } of plan) await archiveMonth(g.db, g.tables, parts, afterArchive[g.subgraph]);
     return {
       subgraph: g.subgraph,
       archiveSchema: archiveSchemaOf(g.tables[0]!.schema),
@@ -226,7 +226,7 @@ async function drop(names: string[] | undefined) {
     const months = [...new Set((plan?.chosen ?? []).map((p) => monthOf(p.month)))].sort();
     for (const month of months) {
       const parts = plan!.chosen.filter((p) => monthOf(p.month) === month);
-      await dropArchivedMonth(g.db, g.tables, parts, beforeArchiveDrop[g.subgraph]);
+      await dropArchivedMonth(g.db, g.tables, parts);
       dropped.push(...parts.map((p) => `${p.schema}.${p.name}`));
     }
   }, ARCHIVING_SUBGRAPHS);

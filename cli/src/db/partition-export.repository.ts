@@ -57,17 +57,18 @@ export async function copyTableOut(
 }
 
 /**
- * Orders keep counters and rollups over live and archived rows: an archived month leaves them in the
- * same transaction that drops it (aggregates_forget, orders migration 0005).
+ * Orders' counters and rollups describe the live tables only: an archived month leaves them in the
+ * same transaction that detaches it (aggregates_forget, orders migration 0006), so the live lists'
+ * totalCount and the statistics never count rows those lists can no longer return.
  */
-export const beforeArchiveDrop: Record<
+export const afterArchive: Record<
   string,
   (tx: Database<Record<string, unknown>>, parts: Map<string, string>) => Promise<void>
 > = {
   orders: async (tx, parts) => {
     const orders = parts.get('orders');
     const items = parts.get('order_items');
-    if (!orders || !items) throw new Error('an orders month is dropped with its items, both or neither');
+    if (!orders || !items) throw new Error('an orders month is archived with its items, both or neither');
     await tx.execute(sql`select orders.aggregates_forget(${orders}::regclass, ${items}::regclass)`);
   },
 };

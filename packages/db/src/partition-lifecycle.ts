@@ -172,9 +172,16 @@ async function proveBound(db: Db, schema: string, p: MonthlyPartition): Promise<
 /**
  * Moves one month of a table group into the archive in one transaction: detach (referencing tables
  * first, their foreign keys to the live parent dropped), move to the archive schema, attach to the
- * archive parents (referenced tables first, so the archive's foreign keys validate).
+ * archive parents (referenced tables first, so the archive's foreign keys validate), then `afterArchive`
+ * with each table's archived partition (e.g. orders takes the month out of its live aggregates), so
+ * no reader sees the month gone from the live tables but still in what describes them.
  */
-export async function archiveMonth(db: Db, tables: PartitionedTable[], parts: MonthlyPartition[]): Promise<void> {
+export async function archiveMonth(
+  db: Db,
+  tables: PartitionedTable[],
+  parts: MonthlyPartition[],
+  afterArchive?: (tx: Db, parts: Map<string, string>) => Promise<void>,
+): Promise<void> {
   const schema = tables[0]!.schema;
   const archive = archiveSchemaOf(schema);
   const ordered = tables.flatMap((t) => parts.filter((p) => p.table === t.table).map((p) => ({ t, p })));
@@ -193,6 +200,7 @@ export async function archiveMonth(db: Db, tables: PartitionedTable[], parts: Mo
         sql.raw(`alter table ${qualified(archive, t.table)} attach partition ${qualified(archive, p.name)} ${p.bound}`),
       );
     }
+    await afterArchive?.(tx, new Map(ordered.map(({ t, p }) => [t.table, qualified(archive, p.name)])));
   });
 }
 
@@ -273,8 +281,9 @@ export async function recordExport(db: Db, schema: string, record: ExportRecord)
 }
 
 /**
- * Drops one archived month of a group in one transaction: `beforeDrop` first (e.g. orders takes the
- * rows out of its aggregates), then the tables that reference others, then the rest.
+ * Drops one archived month of a group in one transaction: `beforeDrop` first, then the tables that
+ * reference others, then the rest. (Orders' aggregates need nothing here: they forgot the month when
+ * it was archived.)
  */
 export async function dropArchivedMonth(
   db: Db,

@@ -114,8 +114,9 @@ export const knownCustomers = ordersSchema.table('known_customers', {
  * Aggregates of orders and their items, kept by triggers in the same transaction as every write
  * (migration 0005) and recomputed by `orders.aggregates_rebuild()`. Rows that many concurrent
  * placeOrder calls would all update (today's day, a status) are spread over 8 slots, taken from the
- * order id's last byte: readers sum the slots. Raw rows are orders.orders plus orders_archive.orders
- * when that table exists, until `orders.aggregates_forget()` subtracts an archived partition.
+ * order id's last byte: readers sum the slots. They describe the live tables only (migration 0006):
+ * `stockgraph partitions archive` subtracts each archived month with `orders.aggregates_forget()` in
+ * the transaction that detaches it.
  */
 const orderCount = () => bigint('order_count', { mode: 'number' }).notNull();
 const orderTotal = () => numeric('total', { precision: 18, scale: 2 }).notNull();

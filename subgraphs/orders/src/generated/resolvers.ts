@@ -28,9 +28,9 @@ export type Customer = {
   __typename?: 'Customer';
   /** UUIDv7 identifier. */
   id: Scalars['ID']['output'];
-  /** Total of the customer's confirmed and fulfilled orders. */
+  /** Total of the customer's live confirmed and fulfilled orders: months archived by the retention setting are not included. */
   lifetimeValue?: Maybe<Scalars['Decimal']['output']>;
-  /** How many orders the customer has placed, whatever their status. */
+  /** How many live orders the customer has, whatever their status: months archived by the retention setting are not counted (read them with orders(filter: { customerId, archived: true })). */
   orderCount?: Maybe<Scalars['Int']['output']>;
   /** The customer's orders, newest first. */
   orders?: Maybe<OrderConnection>;
@@ -107,8 +107,9 @@ export type OrderConnection = {
    * one counter row per status (and per UTC day of a date range), counting rows only for the partial first
    * and last day of the range; for a customer it sums the customer's counters, except with a date range,
    * where it counts that customer's orders in the range over the (customer, created) index (cost grows
-   * with them, not with other customers' history). Archived orders (orders_archive) count until their
-   * partition is dropped.
+   * with them, not with other customers' history). It counts the list it belongs to: live orders only
+   * (months moved to the archive by `stockgraph partitions archive` leave the counters in the same
+   * transaction), or, with `filter: { archived: true }`, the archive's rows, counted directly.
    */
   totalCount: Scalars['Int']['output'];
 };
@@ -127,7 +128,8 @@ export type OrderFilter = {
   /**
    * Read the archive instead of live orders: the months an operator detached with `stockgraph partitions
    * archive` (older than the retention setting), until they are exported and dropped. Default false: live
-   * orders only. The other filters and the cursor work the same; totalCount counts archived rows.
+   * orders only. The other filters and the cursor work the same; totalCount counts the archived rows that
+   * match (the counters and orderStats describe live orders only).
    */
   archived?: InputMaybe<Scalars['Boolean']['input']>;
   /** Only orders placed at or after this instant. */
@@ -238,7 +240,7 @@ export type Product = {
   __typename?: 'Product';
   /** UUIDv7 identifier. */
   id: Scalars['ID']['output'];
-  /** Units in fulfilled orders placed in [from, to); open-ended when omitted. Read from per-product daily counters, rows only for the partial first and last day. */
+  /** Units in live fulfilled orders placed in [from, to); open-ended when omitted. Months archived by the retention setting are not included. Read from per-product daily counters, rows only for the partial first and last day. */
   unitsSold?: Maybe<Scalars['Int']['output']>;
 };
 
@@ -253,7 +255,7 @@ export type Query = {
   __typename?: 'Query';
   /** An order by id, live or archived, or null when none exists (or its archived month was dropped). */
   order?: Maybe<Order>;
-  /** Orders and revenue per day, week or month in [from, to); at most 1000 buckets. Read from daily rollups kept with every write: rows only for the partial first and last day. */
+  /** Live orders and revenue per day, week or month in [from, to); at most 1000 buckets. Months archived by the retention setting count as empty. Read from daily rollups kept with every write: rows only for the partial first and last day. */
   orderStats?: Maybe<Array<OrderStatsBucket>>;
   /** Orders, newest first. */
   orders?: Maybe<OrderConnection>;
