@@ -5,7 +5,7 @@
  *
  *   pnpm bench:scale [--orders 10000000] [--customers 400] [--products 2000] [--months 24] [--seed N]
  *                    [--runs 30] [--warmup 3] [--database-url URL] [--keep] [--reuse URL]
- *                    [--stats-wait-ms 11000] [--cache-ttl-ms 60000] [--json FILE]
+ *                    [--stats-wait-ms 12000] [--cache-ttl-ms 60000] [--json FILE]
  *
  * Without --database-url or --reuse it creates `sg_scale_<random>` on the local server and drops it at
  * the end unless --keep. `--reuse URL` skips generation on a database an earlier run kept: pending
@@ -52,7 +52,7 @@ try {
       'database-url': { type: 'string' },
       reuse: { type: 'string' },
       keep: { type: 'boolean', default: false },
-      'stats-wait-ms': { type: 'string', default: '11000' },
+      'stats-wait-ms': { type: 'string', default: '12000' },
       'cache-ttl-ms': { type: 'string', default: '60000' },
       json: { type: 'string' },
     },
@@ -102,8 +102,10 @@ try {
   let picks: Picks;
   if (values.reuse) {
     const t = performance.now();
-    await prepareSchema(url, new Date(0));
     picks = await readPicks(url);
+    const from = new Date(picks.from);
+    from.setUTCMonth(from.getUTCMonth() - 1);
+    await prepareSchema(url, from);
     say(`reused: migrations and partitions checked in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   } else {
     const now = Date.now();
@@ -132,7 +134,7 @@ try {
 
   const probe = partitionProbe(url, statsWaitMs);
   try {
-    const cacheOff = await startScaleStack(url, prefix, { CATALOGUE_CACHE_TTL_MS: '0' });
+    const cacheOff = await startScaleStack(url, prefix, picks.managerEmail, { CATALOGUE_CACHE_TTL_MS: '0' });
     let timings;
     try {
       const ops = operations(picks, await cacheOff.deepCursor(picks.deepOrderId));
@@ -143,7 +145,9 @@ try {
     } finally {
       await cacheOff.stop();
     }
-    const cacheOn = await startScaleStack(url, prefix, { CATALOGUE_CACHE_TTL_MS: String(cacheTtlMs) });
+    const cacheOn = await startScaleStack(url, prefix, picks.managerEmail, {
+      CATALOGUE_CACHE_TTL_MS: String(cacheTtlMs),
+    });
     let cached;
     try {
       cached = await timeOperations(

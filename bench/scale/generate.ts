@@ -222,7 +222,7 @@ export async function generate(url: string, options: ScaleOptions, now = Date.no
                   : roll < 0.96
                     ? 'CANCELLED'
                     : 'REJECTED'
-              : roll < 0.15
+              : age < 10 * 60_000 && roll < 0.15
                 ? 'PENDING'
                 : roll < 0.8
                   ? 'CONFIRMED'
