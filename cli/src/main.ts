@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '@stockgraph/config';
 import { Command, CommanderError } from 'commander';
+import { registerAggregateCommands } from './commands/aggregates.js';
 import { registerBackupCommands } from './commands/backup.js';
 import { registerDbCommands } from './commands/db.js';
 import { registerImportCommands } from './commands/import.js';
@@ -13,7 +14,7 @@ import { createOutput, type Output } from './output.js';
 
 export function buildProgram(): Command {
   const program = new Command('stockgraph')
-    .description('Stockgraph operator commands: migrations, stock checks, legacy import, backups')
+    .description('Stockgraph operator commands: migrations, stock checks, aggregates, legacy import, backups')
     .option('--json', 'print the result as one JSON document (for scripts)', false)
     .showHelpAfterError()
     .exitOverride()
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerStockCommands(program, output);
   registerImportCommands(program, output);
   registerBackupCommands(program, output);
+  registerAggregateCommands(program, output);
   for (const command of program.commands) {
     command.exitOverride().showHelpAfterError();
     for (const sub of command.commands) sub.exitOverride().showHelpAfterError();

@@ -208,3 +208,12 @@ export async function rebuildDeferredIndexes(sql: Sql): Promise<number> {
   );
   return deferred.length;
 }
+
+/**
+ * The counters and rollups of orders and inventory from the imported rows: the load skipped their
+ * triggers (session_replication_role = replica), so they are recomputed set-based once at the end.
+ */
+export async function rebuildImportedAggregates(tx: Tx, service: 'orders' | 'inventory'): Promise<void> {
+  if (service === 'orders') await tx`select orders.aggregates_rebuild()`;
+  else await tx`select inventory.movement_counts_rebuild()`;
+}

@@ -22,6 +22,7 @@ import {
   rebuildDeferredIndexes,
   rowsIn,
   startRun,
+  rebuildImportedAggregates,
   tablesExist,
   type Sql,
 } from '../db/import.repository.js';
@@ -346,6 +347,13 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
     mark = performance.now();
     for (const sql of connections.values()) await rebuildDeferredIndexes(sql);
     phase('indexes', mark);
+    mark = performance.now();
+    for (const service of ['orders', 'inventory'] as const)
+      await step(service, `aggregates:${service}`, async (tx) => {
+        await rebuildImportedAggregates(tx, service);
+        return 0;
+      });
+    phase('aggregates', mark);
     for (const sql of connections.values()) await finishRun(sql);
     const seconds = (Date.now() - started) / 1000;
     const writeSeconds = Math.round(writeMs) / 1000;

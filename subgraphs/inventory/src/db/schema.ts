@@ -2,6 +2,7 @@ import { idColumn, idempotencyKeysTable, timestamps } from '@stockgraph/db';
 import { sql } from 'drizzle-orm';
 import { outboxTable, processedEventsTable } from '@stockgraph/events';
 import {
+  bigint,
   check,
   index,
   integer,
@@ -9,6 +10,7 @@ import {
   numeric,
   pgSchema,
   primaryKey,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -98,6 +100,22 @@ export const stockMovements = inventorySchema.table(
     index('stock_movements_product_created_idx').on(t.productId, t.createdAt, t.id),
     index('stock_movements_order_idx').on(t.orderId),
   ],
+);
+
+/**
+ * Stock movements per product, kept by a row trigger on the ledger in the writer's transaction
+ * (migration 0005), so `movements { totalCount }` reads at most 8 rows. Every reservation of a product
+ * adds a movement: the count is spread over 8 slots (the movement id's last byte) so concurrent
+ * bookings of one hot product do not queue on one row.
+ */
+export const productMovementCounts = inventorySchema.table(
+  'product_movement_counts',
+  {
+    productId: uuid('product_id').notNull(),
+    slot: smallint('slot').notNull(),
+    movements: bigint('movements', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.productId, t.slot] })],
 );
 
 export type ProductRow = typeof products.$inferSelect;

@@ -33,9 +33,10 @@ export class StockMovementRepository {
   constructor(private readonly db: Database<typeof schema>) {}
 
   /**
-   * The newest movements of many products in one statement: a window per product keeps `limit + 1`
-   * rows each, so the statement count does not grow with the number of products on the page.
-   * `after` (a movement id) applies to every product of the batch; DataLoader batches by page args.
+   * The newest movements of many products in one statement: per product a LATERAL subquery walks the
+   * (product_id, created_at, id) index newest first and stops after `limit + 1` rows, however long the
+   * product's ledger is. `after` (a movement id) applies to every product of the batch; DataLoader
+   * batches by page args.
    */
   async latestByProducts(productIds: readonly string[], page: Page): Promise<StockMovementRow[][]> {
     const afterId = page.after?.[0];
@@ -43,13 +44,14 @@ export class StockMovementRepository {
       ? sql`and (m.created_at, m.id) < (${idTime(afterId).toISOString()}::timestamptz, ${afterId}::uuid)`
       : sql``;
     const result = await this.db.execute(sql`
-      select id, created_at, product_id, delta, reason, order_id, note, actor_id from (
-        select m.*, row_number() over (partition by m.product_id order by m.created_at desc, m.id desc) as rn
-        from inventory.stock_movements m
-        where m.product_id = any(${textArray(productIds)}::uuid[]) ${keyset}
-      ) ranked
-      where rn <= ${page.limit + 1}
-      order by product_id, created_at desc, id desc`);
+      select m.id, m.created_at, m.product_id, m.delta, m.reason, m.order_id, m.note, m.actor_id
+      from unnest(${textArray(productIds)}::uuid[]) as p(id)
+      cross join lateral (
+        select * from inventory.stock_movements m
+        where m.product_id = p.id ${keyset}
+        order by m.created_at desc, m.id desc
+        limit ${page.limit + 1}
+      ) m`);
     const groups = new Map<string, StockMovementRow[]>(productIds.map((id) => [id, []]));
     for (const raw of rowsOf<RawMovement>(result)) groups.get(raw.product_id)?.push(toRow(raw));
     return productIds.map((id) => groups.get(id) ?? []);
@@ -68,9 +70,10 @@ export class StockMovementRepository {
     return ids.map((id) => byId.get(id) ?? null);
   }
 
+  /** Movements per product from the trigger-kept counts (migration 0005): at most 8 rows each. */
   async countByProducts(productIds: readonly string[]): Promise<number[]> {
     const result = await this.db.execute(sql`
-      select product_id, count(*)::int as n from inventory.stock_movements
+      select product_id, sum(movements)::int as n from inventory.product_movement_counts
       where product_id = any(${textArray(productIds)}::uuid[])
       group by product_id`);
     const counts = new Map(rowsOf<{ product_id: string; n: number }>(result).map((r) => [r.product_id, Number(r.n)]));

@@ -267,7 +267,7 @@ export type StockMovementConnection = {
   edges: Array<StockMovementEdge>;
   /** Where this page sits in the whole list. */
   pageInfo: PageInfo;
-  /** How many movements the product has. */
+  /** How many movements the product has: exact, from a per-product counter kept in the same transaction as every ledger write. */
   totalCount: Scalars['Int']['output'];
 };
 

@@ -2,7 +2,9 @@ import { sql } from 'drizzle-orm';
 import { idempotencyKeysTable } from '@stockgraph/db';
 import { outboxTable, processedEventsTable } from '@stockgraph/events';
 import {
+  bigint,
   check,
+  date,
   foreignKey,
   index,
   integer,
@@ -10,6 +12,7 @@ import {
   numeric,
   pgSchema,
   primaryKey,
+  smallint,
   text,
   timestamp,
   uuid,
@@ -53,6 +56,8 @@ export const orders = ordersSchema.table(
     index('orders_customer_created_idx').on(t.customerId, t.createdAt),
     index('orders_created_id_idx').on(t.createdAt, t.id),
     index('orders_status_created_idx').on(t.status, t.createdAt),
+    // A customer's page in one status (Customer.orders(status:)) reads only that status's entries.
+    index('orders_customer_status_created_idx').on(t.customerId, t.status, t.createdAt),
     check('orders_total_nonnegative', sql`total >= 0`),
   ],
 );
@@ -103,6 +108,74 @@ export const productPrices = ordersSchema.table('product_prices', {
 export const knownCustomers = ordersSchema.table('known_customers', {
   customerId: uuid('customer_id').primaryKey(),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/*
+ * Aggregates of orders and their items, kept by triggers in the same transaction as every write
+ * (migration 0005) and recomputed by `orders.aggregates_rebuild()`. Rows that many concurrent
+ * placeOrder calls would all update (today's day, a status) are spread over 8 slots, taken from the
+ * order id's last byte: readers sum the slots. Raw rows are orders.orders plus orders_archive.orders
+ * when that table exists, until `orders.aggregates_forget()` subtracts an archived partition.
+ */
+const orderCount = () => bigint('order_count', { mode: 'number' }).notNull();
+const orderTotal = () => numeric('total', { precision: 18, scale: 2 }).notNull();
+
+/** Orders and the sum of their totals per UTC day of creation, status and slot. */
+export const orderDailyTotals = ordersSchema.table(
+  'order_daily_totals',
+  {
+    day: date('day', { mode: 'string' }).notNull(),
+    status: orderStatus('status').notNull(),
+    slot: smallint('slot').notNull(),
+    orderCount: orderCount(),
+    total: orderTotal(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.status, t.slot] })],
+);
+
+/** Orders and their totals per status and slot over all time: totalCount without a date range. */
+export const orderStatusTotals = ordersSchema.table(
+  'order_status_totals',
+  {
+    status: orderStatus('status').notNull(),
+    slot: smallint('slot').notNull(),
+    orderCount: orderCount(),
+    total: orderTotal(),
+  },
+  (t) => [primaryKey({ columns: [t.status, t.slot] })],
+);
+
+/** Orders and their totals per customer, status and slot: orderCount, lifetimeValue, per-customer totalCount. */
+export const customerOrderTotals = ordersSchema.table(
+  'customer_order_totals',
+  {
+    customerId: uuid('customer_id').notNull(),
+    status: orderStatus('status').notNull(),
+    slot: smallint('slot').notNull(),
+    orderCount: orderCount(),
+    total: orderTotal(),
+  },
+  (t) => [primaryKey({ columns: [t.customerId, t.status, t.slot] })],
+);
+
+/**
+ * Units of a product in FULFILLED orders per UTC day the order was created. Not slotted: only
+ * fulfilment and cancellation of fulfilled orders move it, one manager action per order.
+ */
+export const productDailyUnits = ordersSchema.table(
+  'product_daily_units',
+  {
+    productId: uuid('product_id').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    units: bigint('units', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.productId, t.day] })],
+);
+
+/** Units of a product in FULFILLED orders over all time: unitsSold without a range. */
+export const productUnits = ordersSchema.table('product_units', {
+  productId: uuid('product_id').primaryKey(),
+  units: bigint('units', { mode: 'number' }).notNull(),
 });
 
 export type OrderRow = typeof orders.$inferSelect;

@@ -101,7 +101,15 @@ export type OrderConnection = {
   edges: Array<OrderEdge>;
   /** Where this page sits in the whole list. */
   pageInfo: PageInfo;
-  /** How many orders match, over all pages. */
+  /**
+   * How many orders match, over all pages: always exact, never an estimate, and read from counters kept in
+   * the same transaction as every write. Its cost does not grow with history: without a customer it sums
+   * one counter row per status (and per UTC day of a date range), counting rows only for the partial first
+   * and last day of the range; for a customer it sums the customer's counters, except with a date range,
+   * where it counts that customer's orders in the range over the (customer, created) index (cost grows
+   * with them, not with other customers' history). Archived orders (orders_archive) count until their
+   * partition is dropped.
+   */
   totalCount: Scalars['Int']['output'];
 };
 
@@ -224,7 +232,7 @@ export type Product = {
   __typename?: 'Product';
   /** UUIDv7 identifier. */
   id: Scalars['ID']['output'];
-  /** Units in fulfilled orders placed in [from, to); open-ended when omitted. */
+  /** Units in fulfilled orders placed in [from, to); open-ended when omitted. Read from per-product daily counters, rows only for the partial first and last day. */
   unitsSold?: Maybe<Scalars['Int']['output']>;
 };
 
@@ -239,7 +247,7 @@ export type Query = {
   __typename?: 'Query';
   /** An order by id, or null when none exists. */
   order?: Maybe<Order>;
-  /** Orders and revenue per day, week or month in [from, to); at most 1000 buckets. */
+  /** Orders and revenue per day, week or month in [from, to); at most 1000 buckets. Read from daily rollups kept with every write: rows only for the partial first and last day. */
   orderStats?: Maybe<Array<OrderStatsBucket>>;
   /** Orders, newest first. */
   orders?: Maybe<OrderConnection>;

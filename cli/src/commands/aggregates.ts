@@ -1,0 +1,91 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { openDatabase, type Database } from '@stockgraph/db';
+import { createLogger } from '@stockgraph/logger';
+import type { Command } from 'commander';
+import {
+  checkAggregates,
+  hasAggregates,
+  rebuildAggregates,
+  type AggregateDifference,
+  type AggregateService,
+} from '../db/aggregates.repository.js';
+import { CliError } from '../errors.js';
+import type { Output } from '../output.js';
+import { redactUrl, resolveTargets } from '../targets.js';
+
+const SERVICES: AggregateService[] = ['orders', 'inventory'];
+
+/** Runs `work` against each service's database (its URL, else the embedded PGlite, as `db migrate`). */
+async function eachService<T>(work: (db: Database<Record<string, unknown>>, service: AggregateService) => Promise<T>) {
+  const targets = resolveTargets();
+  const logger = createLogger('stockgraph', 'silent');
+  let pglite: PGlite | undefined;
+  const results: { service: AggregateService; database: string; result: T }[] = [];
+  try {
+    for (const service of SERVICES) {
+      const url = targets.urls[service];
+      if (!url && !pglite) {
+        mkdirSync(targets.pgliteDir, { recursive: true });
+        pglite = await PGlite.create(targets.pgliteDir);
+      }
+      const database = url ? redactUrl(url) : `pglite:${targets.pgliteDir}`;
+      const handle = await openDatabase({ url, pglite, schema: {}, logger, poolMax: 1 });
+      try {
+        if (!(await hasAggregates(handle.db, service)))
+          throw new CliError(`${service} (${database}) has no aggregates yet: run \`stockgraph db migrate\` first`);
+        results.push({ service, database, result: await work(handle.db, service) });
+      } finally {
+        await handle.close();
+      }
+    }
+  } finally {
+    await pglite?.close();
+  }
+  return results;
+}
+
+function describeCheck(value: { ok: boolean; differences: (AggregateDifference & { service: string })[] }) {
+  if (value.ok) return 'Every counter and rollup agrees with the raw rows (orders, inventory).';
+  const lines = [`${value.differences.length} aggregate row(s) differ from the raw rows:`];
+  for (const d of value.differences)
+    lines.push(`  ${d.aggregate} ${d.key}: expected ${d.expected}, stored ${d.stored}`);
+  lines.push('Run `stockgraph aggregates rebuild` to recompute them.');
+  return lines.join('\n');
+}
+
+export function registerAggregateCommands(program: Command, output: () => Output): void {
+  const aggregates = program
+    .command('aggregates')
+    .description('counters and rollups the services keep beside their rows (order totals, units sold, movements)');
+  aggregates
+    .command('check')
+    .description('compare every counter and rollup with a recomputation over the raw rows; exit 1 naming differences')
+    .action(async () => {
+      const checked = await eachService((db, service) => checkAggregates(db, service));
+      const differences = checked.flatMap((c) => c.result.map((d) => ({ service: c.service, ...d })));
+      const value = {
+        ok: differences.length === 0,
+        databases: checked.map((c) => ({ service: c.service, database: c.database, differences: c.result.length })),
+        differences,
+      };
+      output().result(value, describeCheck);
+      if (!value.ok) process.exitCode = 1;
+    });
+  aggregates
+    .command('rebuild')
+    .description(
+      'recompute every counter and rollup from the raw rows, one transaction per service; writers wait meanwhile',
+    )
+    .action(async () => {
+      const rebuilt = await eachService(async (db, service) => {
+        const started = performance.now();
+        await rebuildAggregates(db, service);
+        return Math.round(performance.now() - started) / 1000;
+      });
+      const value = { rebuilt: rebuilt.map((r) => ({ service: r.service, database: r.database, seconds: r.result })) };
+      output().result(value, (v) =>
+        v.rebuilt.map((r) => `${r.service} (${r.database}): aggregates rebuilt in ${r.seconds} s`).join('\n'),
+      );
+    });
+}

@@ -1,0 +1,367 @@
+import { graphql, type Stack } from '@stockgraph/testkit';
+import { newId } from '@stockgraph/ids';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stockgraph } from './cli-support.js';
+import { demo, dropRedisKeys, finalStatuses, placeOrder, productWithStock, startSagaStack } from './saga-support.js';
+
+/**
+ * The counters and rollups of orders and inventory (trigger-kept, migration 0005 of each) against the
+ * raw rows: after every kind of write of the saga, as the API reads them, after a bulk load that skipped
+ * the triggers, and when an archived partition is forgotten.
+ */
+let stack: Stack;
+let prefix: string;
+let sql: postgres.Sql;
+let manager: Record<string, string>;
+
+const DAY = 86_400_000;
+const call = async (query: string, variables: Record<string, unknown> = {}) => {
+  const result = await graphql(stack.gateway.url, query, variables, manager);
+  expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+  return result.data;
+};
+const check = (json = true) => stockgraph([...(json ? ['--json'] : []), 'aggregates', 'check'], env());
+const env = () => ({ DATABASE_URL: stack.database.url });
+
+beforeAll(async () => {
+  ({ stack, prefix } = await startSagaStack());
+  manager = await stack.as('MANAGER');
+  sql = postgres(stack.database.url, { max: 2, onnotice: () => {} });
+});
+
+afterAll(async () => {
+  await sql?.end();
+  await stack?.stop();
+  if (prefix) await dropRedisKeys(prefix);
+});
+
+/** orderStats as the rows say, the way it was computed before the rollups. */
+async function rawStats(from: Date, to: Date, interval: 'DAY' | 'WEEK' | 'MONTH') {
+  const unit = interval.toLowerCase();
+  const rows = await sql.unsafe<{ start: Date; order_count: number; revenue: string }[]>(
+    `with buckets as (
+       select generate_series(date_trunc('${unit}', $1::timestamptz at time zone 'UTC'),
+         $2::timestamptz at time zone 'UTC' - interval '1 microsecond', '1 ${unit}'::interval) as start
+     ), totals as (
+       select date_trunc('${unit}', created_at at time zone 'UTC') as start, count(*)::int as order_count,
+         coalesce(sum(total) filter (where status in ('CONFIRMED', 'FULFILLED')), 0) as revenue
+       from orders.orders where created_at >= $1 and created_at < $2 group by 1
+     )
+     select (b.start at time zone 'UTC') as start, coalesce(t.order_count, 0)::int as order_count,
+       coalesce(t.revenue, 0)::numeric(14, 2)::text as revenue
+     from buckets b left join totals t on t.start = b.start order by b.start`,
+    [from.toISOString(), to.toISOString()],
+  );
+  return rows.map((r) => ({ start: r.start.toISOString(), orderCount: r.order_count, revenue: r.revenue }));
+}
+
+interface Filter {
+  status?: string;
+  customerId?: string;
+  createdFrom?: string;
+  createdTo?: string;
+}
+
+async function rawCount(f: Filter): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    select count(*)::int as n from orders.orders
+    where (${f.status ?? null}::text is null or status::text = ${f.status ?? null})
+      and (${f.customerId ?? null}::uuid is null or customer_id = ${f.customerId ?? null})
+      and (${f.createdFrom ?? null}::timestamptz is null or created_at >= ${f.createdFrom ?? null})
+      and (${f.createdTo ?? null}::timestamptz is null or created_at < ${f.createdTo ?? null})`;
+  return row!.n;
+}
+
+async function rawUnits(productId: string, from: string | null, to: string | null): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    select coalesce(sum(i.quantity), 0)::int as n from orders.order_items i
+    join orders.orders o on o.id = i.order_id and o.created_at = i.created_at
+    where i.product_id = ${productId} and o.status = 'FULFILLED'
+      and (${from}::timestamptz is null or o.created_at >= ${from})
+      and (${to}::timestamptz is null or o.created_at < ${to})`;
+  return row!.n;
+}
+
+async function rawCustomerTotals(customerId: string) {
+  const [row] = await sql<{ n: number; v: string }[]>`
+    select count(*)::int as n,
+      coalesce(sum(total) filter (where status in ('CONFIRMED', 'FULFILLED')), 0)::numeric(14, 2)::text as v
+    from orders.orders where customer_id = ${customerId}`;
+  return { orderCount: row!.n, lifetimeValue: row!.v };
+}
+
+/** An instant `days` days ago plus some hours and minutes: never on a UTC midnight. */
+const ago = (days: number, hours = 7.4) =>
+  new Date(Math.floor((Date.now() - days * DAY) / DAY) * DAY + hours * 3_600_000);
+
+describe('aggregates follow every write of the saga', () => {
+  it('equal the raw rows after place, confirm, reject, cancel and fulfil, as the API and the check read them', async () => {
+    const staff = await stack.as('STAFF');
+    const productId = await productWithStock(stack, 5);
+    const buyers = [demo.customers[1]!.id, demo.customers[2]!.id];
+    const placed = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        placeOrder(stack, staff, [{ productId, quantity: 1 }], undefined, buyers[i % 2]),
+      ),
+    );
+    const ids = placed.map((p) => p.data.placeOrder.id as string);
+    const statuses = await finalStatuses(stack, ids);
+    const confirmed = ids.filter((id) => statuses.get(id) === 'CONFIRMED');
+    expect(confirmed).toHaveLength(5);
+    await call('mutation ($id: ID!) { cancelOrder(id: $id) { status } }', { id: confirmed[0] });
+    for (const id of confirmed.slice(1, 3))
+      await call('mutation ($id: ID!) { fulfillOrder(id: $id) { status } }', { id });
+
+    const result = await check();
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, differences: [] });
+
+    const data = await call(
+      `query ($p: ID!) {
+        product(id: $p) { unitsSold movements(first: 1) { totalCount } }
+        a: orders(filter: { customerId: "${buyers[0]}" }) { totalCount }
+        b: orders(filter: { customerId: "${buyers[1]}", status: REJECTED }) { totalCount }
+        all: orders { totalCount }
+        fulfilled: orders(filter: { status: FULFILLED }) { totalCount }
+      }`,
+      { p: productId },
+    );
+    expect(data.product.unitsSold).toBe(2);
+    const [movements] = await sql<{ n: number }[]>`
+      select count(*)::int as n from inventory.stock_movements where product_id = ${productId}`;
+    expect(data.product.movements.totalCount).toBe(movements!.n);
+    expect(data.a.totalCount).toBe(await rawCount({ customerId: buyers[0] }));
+    expect(data.b.totalCount).toBe(await rawCount({ customerId: buyers[1], status: 'REJECTED' }));
+    expect(data.all.totalCount).toBe(await rawCount({}));
+    expect(data.fulfilled.totalCount).toBe(await rawCount({ status: 'FULFILLED' }));
+    for (const customerId of buyers) {
+      const customer = await call(
+        'query ($id: ID!) { customer(id: $id) { orderCount lifetimeValue orders(first: 3) { totalCount } } }',
+        { id: customerId },
+      );
+      const expected = await rawCustomerTotals(customerId);
+      expect(customer.customer).toMatchObject(expected);
+      expect(customer.customer.orders.totalCount).toBe(expected.orderCount);
+    }
+  });
+});
+
+describe('rollup answers equal a recomputation over the rows', () => {
+  const ranges: [string, Date, Date][] = [
+    ['partial days at both ends', ago(200, 7.4), ago(20, 13.2)],
+    ['midnight to midnight', ago(120, 0), ago(30, 0)],
+    ['inside one day', ago(40, 1.5), ago(40, 22.25)],
+    ['across one midnight', ago(41, 20), ago(40, 3)],
+    ['up to now and past it', ago(60, 9.9), new Date(Date.now() + 3 * DAY)],
+  ];
+
+  it.each(ranges)('orderStats per DAY, WEEK and MONTH: %s', async (_name, from, to) => {
+    for (const interval of ['DAY', 'WEEK', 'MONTH'] as const) {
+      const data = await call(
+        'query ($f: DateTime!, $t: DateTime!, $i: StatsInterval) { orderStats(from: $f, to: $t, interval: $i) { start orderCount revenue } }',
+        { f: from.toISOString(), t: to.toISOString(), i: interval },
+      );
+      expect(data.orderStats, interval).toEqual(await rawStats(from, to, interval));
+    }
+  });
+
+  it.each(ranges)('totalCount for every filter combination and unitsSold: %s', async (_name, fromDate, toDate) => {
+    const [from, to] = [fromDate.toISOString(), toDate.toISOString()];
+    const customerId = demo.customers[3]!.id;
+    const filters: Filter[] = [
+      { createdFrom: from },
+      { createdTo: to },
+      { createdFrom: from, createdTo: to },
+      { status: 'CONFIRMED', createdFrom: from, createdTo: to },
+      { status: 'FULFILLED', createdTo: to },
+      { customerId, createdFrom: from, createdTo: to },
+      { customerId, status: 'FULFILLED', createdFrom: from },
+      { customerId },
+      { customerId, status: 'CANCELLED' },
+      { status: 'REJECTED' },
+      {},
+    ];
+    for (const filter of filters) {
+      const data = await call('query ($f: OrderFilter) { orders(filter: $f, first: 1) { totalCount } }', {
+        f: filter,
+      });
+      expect(data.orders.totalCount, JSON.stringify(filter)).toBe(await rawCount(filter));
+    }
+    expect(await rawCount({ createdFrom: from, createdTo: to })).toBeGreaterThan(0);
+    const [sold] = await sql<{ product_id: string }[]>`
+      select i.product_id from orders.order_items i join orders.orders o on o.id = i.order_id and o.created_at = i.created_at
+      where o.status = 'FULFILLED' and o.created_at >= ${from} and o.created_at < ${to}
+      group by 1 order by sum(i.quantity) desc limit 1`;
+    const productId = sold?.product_id ?? demo.products[0]!.id;
+    const args: [string | null, string | null][] = [
+      [from, to],
+      [from, null],
+      [null, to],
+      [null, null],
+    ];
+    for (const [f, t] of args) {
+      const data = await call(
+        'query ($p: ID!, $f: DateTime, $t: DateTime) { product(id: $p) { unitsSold(from: $f, to: $t) } }',
+        {
+          p: productId,
+          f,
+          t,
+        },
+      );
+      expect(data.product.unitsSold, `${f}..${t}`).toBe(await rawUnits(productId, f, t));
+    }
+  });
+
+  it("pages a customer's orders per status newest first, across pages, as the rows order them", async () => {
+    const customers = demo.customers.slice(0, 4).map((c) => c.id);
+    for (const status of [null, 'FULFILLED', 'CANCELLED'] as const) {
+      const seen = new Map<string, string[]>(customers.map((c) => [c, []]));
+      const query = `query ($s: OrderStatus, $a: String) {
+        ${customers.map((c, i) => `c${i}: customer(id: "${c}") { orders(first: 4, status: $s, after: $a) { edges { node { id } } pageInfo { endCursor } } }`).join('\n')}
+      }`;
+      type Page = { orders: { edges: { node: { id: string } }[]; pageInfo: { endCursor: string | null } } };
+      // Every customer of the batch gets the same `after`: the first customer's pages are walked, the others' first page checked.
+      let after: string | null = null;
+      for (let page = 0; page < 3; page++) {
+        const data: Record<string, Page> = await call(query, { s: status, a: after });
+        customers.forEach((c, i) => {
+          if (i === 0 || page === 0) seen.get(c)!.push(...data[`c${i}`]!.orders.edges.map((e) => e.node.id));
+        });
+        after = data.c0!.orders.pageInfo.endCursor;
+        if (!after) break;
+      }
+      for (const [customerId, ids] of seen) {
+        const expected = await sql<{ id: string }[]>`
+          select id from orders.orders where customer_id = ${customerId} and (${status}::text is null or status::text = ${status})
+          order by created_at desc, id desc limit ${ids.length}`;
+        expect(ids, `${customerId} ${status}`).toEqual(expected.map((r) => r.id));
+      }
+    }
+  });
+});
+
+describe('stockgraph aggregates', () => {
+  it('refuses misuse with exit 2', async () => {
+    for (const args of [
+      ['aggregates', 'recount'],
+      ['aggregates', 'check', 'orders'],
+      ['aggregates', 'rebuild', '--fast'],
+    ]) {
+      const result = await stockgraph(args, env());
+      expect(result.code, args.join(' ')).toBe(2);
+    }
+  });
+
+  it('finds what a bulk load without triggers left out, names it, and a rebuild brings every aggregate in line', async () => {
+    const customerId = demo.customers[5]!.id;
+    const productId = demo.products[2]!.id;
+    const at = ago(3, 11);
+    const id = newId(at);
+    const before = (await call(`{ orders(filter: { customerId: "${customerId}" }) { totalCount } }`)).orders.totalCount;
+    await sql.begin(async (tx) => {
+      await tx`set local session_replication_role = replica`;
+      await tx`insert into orders.orders (id, created_at, number, customer_id, status, total)
+        values (${id}, ${at}, 'SG-BULK-1', ${customerId}, 'FULFILLED', 42.00)`;
+      await tx`insert into orders.order_items (order_id, created_at, product_id, quantity, unit_price, line_total)
+        values (${id}, ${at}, ${productId}, 3, 14.00, 42.00)`;
+      await tx`insert into inventory.stock_movements (id, created_at, product_id, delta, reason)
+        values (${newId(at)}, ${at}, ${productId}, -3, 'SALE')`;
+    });
+
+    const found = await check(false);
+    expect(found.code, found.stderr).toBe(1);
+    const day = at.toISOString().slice(0, 10);
+    for (const expected of [
+      new RegExp(
+        `orders\\.order_daily_totals day=${day} status=FULFILLED slot=\\d: expected \\d+ orders, total [\\d.]+, stored`,
+      ),
+      new RegExp(`orders\\.customer_order_totals customer=${customerId} status=FULFILLED`),
+      /orders\.order_status_totals status=FULFILLED slot=\d/,
+      new RegExp(
+        `orders\\.product_daily_units product=${productId} day=${day}: expected \\d+ units, stored \\d+ units`,
+      ),
+      new RegExp(`orders\\.product_units product=${productId}`),
+      new RegExp(`inventory\\.product_movement_counts product=${productId} slot=\\d`),
+    ])
+      expect(found.stdout).toMatch(expected);
+    const json = JSON.parse((await check()).stdout);
+    expect(json.ok).toBe(false);
+    expect(json.differences).toContainEqual(
+      expect.objectContaining({ aggregate: 'orders.product_units', key: `product=${productId}` }),
+    );
+
+    const rebuilt = await stockgraph(['--json', 'aggregates', 'rebuild'], env());
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    expect(JSON.parse(rebuilt.stdout).rebuilt.map((r: { service: string }) => r.service)).toEqual([
+      'orders',
+      'inventory',
+    ]);
+    const clean = await check();
+    expect(clean.code, clean.stdout).toBe(0);
+    const after = await call(`{ orders(filter: { customerId: "${customerId}" }) { totalCount } }`);
+    expect(after.orders.totalCount).toBe(before + 1);
+  });
+
+  it('rebuilds without losing a write that commits meanwhile: writers wait for it, or it waits for them', async () => {
+    const customerId = demo.customers[6]!.id;
+    const at = ago(2, 9);
+    const id = newId(at);
+    const writer = postgres(stack.database.url, { max: 1, onnotice: () => {} });
+    try {
+      let commit!: () => void;
+      const held = new Promise<void>((resolve) => (commit = resolve));
+      // A placeOrder-like write is in flight when the rebuild starts: the rebuild's SHARE lock waits for it.
+      const write = writer.begin(async (tx) => {
+        await tx`insert into orders.orders (id, created_at, number, customer_id, status, total)
+          values (${id}, ${at}, 'SG-MEANWHILE', ${customerId}, 'CONFIRMED', 12.50)`;
+        await held;
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      const rebuild = stockgraph(['aggregates', 'rebuild'], env());
+      await new Promise((r) => setTimeout(r, 1500));
+      commit();
+      await write;
+      expect((await rebuild).code).toBe(0);
+      const result = await check();
+      expect(result.code, result.stdout).toBe(0);
+      const data = await call(`{ customer(id: "${customerId}") { orderCount } }`);
+      expect(data.customer.orderCount).toBe((await rawCustomerTotals(customerId)).orderCount);
+    } finally {
+      await writer.end();
+    }
+  });
+
+  it('counts archived orders until aggregates_forget takes them out before their partition is dropped', async () => {
+    const cutoff = ago(300, 0);
+    const [archivedRow] = await sql<{ n: number }[]>`
+      select count(*)::int as n from orders.orders where created_at < ${cutoff}`;
+    const archived = archivedRow!.n;
+    expect(archived).toBeGreaterThan(0);
+    const all = await rawCount({});
+    // Detaching a partition fires no trigger: moving the rows with triggers off stands in for it.
+    await sql.begin(async (tx) => {
+      await tx`create schema orders_archive`;
+      await tx`create table orders_archive.orders (like orders.orders)`;
+      await tx`create table orders_archive.order_items (like orders.order_items)`;
+      await tx`set local session_replication_role = replica`;
+      await tx`insert into orders_archive.orders select * from orders.orders where created_at < ${cutoff}`;
+      await tx`insert into orders_archive.order_items select * from orders.order_items where created_at < ${cutoff}`;
+      await tx`delete from orders.order_items where created_at < ${cutoff}`;
+      await tx`delete from orders.orders where created_at < ${cutoff}`;
+    });
+    expect((await check()).code, 'the archive counts as raw rows').toBe(0);
+    expect((await call('{ orders { totalCount } }')).orders.totalCount).toBe(all);
+
+    await sql.begin(async (tx) => {
+      await tx`select orders.aggregates_forget('orders_archive.orders', 'orders_archive.order_items')`;
+      await tx`drop schema orders_archive cascade`;
+    });
+    const result = await check();
+    expect(result.code, result.stdout).toBe(0);
+    expect((await call('{ orders { totalCount } }')).orders.totalCount).toBe(all - archived);
+    const [left] = await sql<{ n: number }[]>`
+      select count(*)::int as n from orders.order_daily_totals where day < ${cutoff.toISOString().slice(0, 10)}::date`;
+    expect(left!.n).toBe(0);
+  });
+});
