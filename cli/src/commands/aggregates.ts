@@ -1,7 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
-import { openDatabase, type Database } from '@stockgraph/db';
-import { createLogger } from '@stockgraph/logger';
+import type { Database } from '@stockgraph/db';
 import type { Command } from 'commander';
 import {
   checkAggregates,
@@ -12,37 +9,17 @@ import {
 } from '../db/aggregates.repository.js';
 import { CliError } from '../errors.js';
 import type { Output } from '../output.js';
-import { redactUrl, resolveTargets } from '../targets.js';
+import { eachSubgraphDatabase } from '../databases.js';
 
 const SERVICES: AggregateService[] = ['orders', 'inventory'];
 
 /** Runs `work` against each service's database (its URL, else the embedded PGlite, as `db migrate`). */
 async function eachService<T>(work: (db: Database<Record<string, unknown>>, service: AggregateService) => Promise<T>) {
-  const targets = resolveTargets();
-  const logger = createLogger('stockgraph', 'silent');
-  let pglite: PGlite | undefined;
-  const results: { service: AggregateService; database: string; result: T }[] = [];
-  try {
-    for (const service of SERVICES) {
-      const url = targets.urls[service];
-      if (!url && !pglite) {
-        mkdirSync(targets.pgliteDir, { recursive: true });
-        pglite = await PGlite.create(targets.pgliteDir);
-      }
-      const database = url ? redactUrl(url) : `pglite:${targets.pgliteDir}`;
-      const handle = await openDatabase({ url, pglite, schema: {}, logger, poolMax: 1 });
-      try {
-        if (!(await hasAggregates(handle.db, service)))
-          throw new CliError(`${service} (${database}) has no aggregates yet: run \`stockgraph db migrate\` first`);
-        results.push({ service, database, result: await work(handle.db, service) });
-      } finally {
-        await handle.close();
-      }
-    }
-  } finally {
-    await pglite?.close();
-  }
-  return results;
+  return eachSubgraphDatabase(SERVICES, async ({ subgraph: service, database, db }) => {
+    if (!(await hasAggregates(db, service as AggregateService)))
+      throw new CliError(`${service} (${database}) has no aggregates yet: run \`stockgraph db migrate\` first`);
+    return { service: service as AggregateService, database, result: await work(db, service as AggregateService) };
+  });
 }
 
 function describeCheck(value: { ok: boolean; differences: (AggregateDifference & { service: string })[] }) {

@@ -1,16 +1,13 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
+import { existsSync } from 'node:fs';
 import {
   archivedPartitions,
   archiveSchemaOf,
   exportRecords,
-  openDatabase,
   partitionsToArchive,
   retentionCutoff,
   type Database,
   type PartitionedTable,
 } from '@stockgraph/db';
-import { createLogger } from '@stockgraph/logger';
 import type { Command } from 'commander';
 import {
   migrationStatus,
@@ -20,7 +17,8 @@ import {
 } from '../db/status.repository.js';
 import type { Output } from '../output.js';
 import { ARCHIVING_SUBGRAPHS, retentionMonths } from './partitions.js';
-import { redactUrl, resolveTargets, type SubgraphName } from '../targets.js';
+import { eachSubgraphDatabase } from '../databases.js';
+import type { SubgraphName } from '../targets.js';
 
 interface SubgraphStatus extends MigrationStatus {
   subgraph: string;
@@ -80,42 +78,26 @@ const migrations = () => import('../../../scripts/db-migrate.js');
 async function status(retention: Retention): Promise<SubgraphStatus[]> {
   const { subgraphDefinitions } = await migrations();
   const cutoff = retention.cutoff ? new Date(retention.cutoff) : undefined;
-  const targets = resolveTargets();
-  const logger = createLogger('stockgraph', 'silent');
-  let pglite: PGlite | undefined;
-  const result: SubgraphStatus[] = [];
-  try {
-    for (const definition of subgraphDefinitions) {
-      const url = targets.urls[definition.name as SubgraphName];
-      if (!url && !pglite) {
-        mkdirSync(targets.pgliteDir, { recursive: true });
-        pglite = await PGlite.create(targets.pgliteDir);
-      }
-      const handle = await openDatabase({ url, pglite, schema: {}, logger, poolMax: 1 });
-      try {
-        const migrations = await migrationStatus(handle.db, definition.pgSchema, definition.migrationsFolder);
-        const partitionedTables =
-          migrations.applied.length === 0
-            ? []
-            : await Promise.all((definition.partitionedTables ?? []).map((t) => partitionStatus(handle.db, t)));
-        const tables = definition.partitionedTables ?? [];
-        result.push({
-          subgraph: definition.name,
-          database: url ? redactUrl(url) : `pglite:${targets.pgliteDir}`,
-          ...migrations,
-          partitionedTables,
-          ...(ARCHIVING_SUBGRAPHS.includes(definition.name) && tables.length > 0 && migrations.applied.length > 0
-            ? { archive: await archiveStatus(handle.db, tables, cutoff) }
-            : {}),
-        });
-      } finally {
-        await handle.close();
-      }
-    }
-  } finally {
-    await pglite?.close();
-  }
-  return result;
+  const definitions = new Map(subgraphDefinitions.map((d) => [d.name, d]));
+  return eachSubgraphDatabase(
+    subgraphDefinitions.map((d) => d.name as SubgraphName),
+    async ({ subgraph, database, db }) => {
+      const definition = definitions.get(subgraph)!;
+      const migrations = await migrationStatus(db, definition.pgSchema, definition.migrationsFolder);
+      const tables = definition.partitionedTables ?? [];
+      const partitionedTables =
+        migrations.applied.length === 0 ? [] : await Promise.all(tables.map((t) => partitionStatus(db, t)));
+      return {
+        subgraph,
+        database,
+        ...migrations,
+        partitionedTables,
+        ...(ARCHIVING_SUBGRAPHS.includes(subgraph) && tables.length > 0 && migrations.applied.length > 0
+          ? { archive: await archiveStatus(db, tables, cutoff) }
+          : {}),
+      };
+    },
+  );
 }
 
 function describeStatus(rows: SubgraphStatus[], retention: Retention): string {

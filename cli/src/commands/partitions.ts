@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { parseEnv, retentionEnvShape } from '@stockgraph/config';
 import {
   archiveMonth,
@@ -9,30 +8,24 @@ import {
   dropArchivedMonth,
   exportRecords,
   moveDefaultRows,
-  openDatabase,
   partitionsToArchive,
   recordExport,
   retentionCutoff,
   PartitionLifecycleError,
-  type Database,
   type PartitionedTable,
 } from '@stockgraph/db';
-import { createLogger } from '@stockgraph/logger';
 import { InvalidArgumentError, type Command } from 'commander';
 import { sha256File } from '../backup/manifest.js';
 import { afterArchive, copyTableOut } from '../db/partition-export.repository.js';
 import { CliError, misuse } from '../errors.js';
 import type { Output } from '../output.js';
-import { redactUrl, resolveTargets, type SubgraphName } from '../targets.js';
+import { eachSubgraphDatabase, type SubgraphDatabase } from '../databases.js';
+import type { SubgraphName } from '../targets.js';
 
 export const PARTITION_MANIFEST = 'stockgraph-partitions/1';
 
-interface Group {
-  subgraph: string;
-  database: string;
+interface Group extends SubgraphDatabase {
   tables: PartitionedTable[];
-  db: Database<Record<string, unknown>>;
-  raw: { url?: string | undefined; pglite?: PGlite | undefined };
 }
 
 const migrations = () => import('../../../scripts/db-migrate.js');
@@ -50,31 +43,14 @@ export async function eachPartitionedGroup<T>(
   only?: readonly string[],
 ): Promise<T[]> {
   const { subgraphDefinitions } = await migrations();
-  const targets = resolveTargets();
-  const logger = createLogger('stockgraph', 'silent');
-  let pglite: PGlite | undefined;
-  const results: T[] = [];
-  try {
-    for (const definition of subgraphDefinitions) {
-      const tables = definition.partitionedTables ?? [];
-      if (tables.length === 0 || (only && !only.includes(definition.name))) continue;
-      const url = targets.urls[definition.name as SubgraphName];
-      if (!url && !pglite) {
-        mkdirSync(targets.pgliteDir, { recursive: true });
-        pglite = await PGlite.create(targets.pgliteDir);
-      }
-      const handle = await openDatabase({ url, pglite, schema: {}, logger, poolMax: 1 });
-      try {
-        const database = url ? redactUrl(url) : `pglite:${targets.pgliteDir}`;
-        results.push(await work({ subgraph: definition.name, database, tables, db: handle.db, raw: { url, pglite } }));
-      } finally {
-        await handle.close();
-      }
-    }
-  } finally {
-    await pglite?.close();
-  }
-  return results;
+  const partitioned = subgraphDefinitions.filter(
+    (d) => (d.partitionedTables ?? []).length > 0 && (!only || only.includes(d.name)),
+  );
+  const tablesOf = new Map(partitioned.map((d) => [d.name, d.partitionedTables ?? []]));
+  return eachSubgraphDatabase(
+    partitioned.map((d) => d.name as SubgraphName),
+    (target) => work({ ...target, tables: tablesOf.get(target.subgraph)! }),
+  );
 }
 
 /** The retention setting, validated like every other variable (a bad value is misuse, exit 2). */
