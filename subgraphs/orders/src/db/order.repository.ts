@@ -2,6 +2,7 @@ import { inKeyOrder, rowsOf, textArray, type Database } from '@stockgraph/db';
 import { idTime } from '@stockgraph/ids';
 import type { Page } from '@stockgraph/graphql-kit';
 import { and, count, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type * as schema from './schema.js';
 import { orderItems, orders, type OrderItemRow, type OrderRow } from './schema.js';
 
@@ -103,15 +104,39 @@ function toOrderRow(raw: RawOrder): OrderRow {
  * `(id, created_at) in unnest(ids, times)`: carrying each id's creation time lets Postgres prune to the
  * partitions that hold the rows; `id = any(ids)` alone scans every partition (see FINDINGS.md).
  */
-function idsWithTimes(column: SQL, ids: readonly string[]): SQL {
+export function idsWithTimes(column: SQL, ids: readonly string[]): SQL {
   const times = ids.map((id) => idTime(id).toISOString());
   return sql`${column} in (select * from unnest(${textArray(ids)}::uuid[], ${textArray(times)}::timestamptz[]))`;
 }
 
-function groupBy<T>(keys: readonly string[], rows: T[], keyOf: (row: T) => string): T[][] {
+export function groupBy<T>(keys: readonly string[], rows: T[], keyOf: (row: T) => string): T[][] {
   const groups = new Map<string, T[]>(keys.map((k) => [k, []]));
   for (const row of rows) groups.get(keyOf(row))?.push(row);
   return keys.map((k) => groups.get(k) ?? []);
+}
+
+/** The columns a filter and a cursor read: the live table's, or the archive's of the same shape. */
+export interface FilteredOrderColumns {
+  id: AnyPgColumn;
+  status: AnyPgColumn;
+  customerId: AnyPgColumn;
+  createdAt: AnyPgColumn;
+}
+
+export function filterWhere(t: FilteredOrderColumns, filter: OrderFilter): SQL | undefined {
+  return and(
+    filter.status ? eq(t.status, filter.status) : undefined,
+    filter.customerId ? eq(t.customerId, filter.customerId) : undefined,
+    filter.createdFrom ? gte(t.createdAt, filter.createdFrom) : undefined,
+    filter.createdTo ? lt(t.createdAt, filter.createdTo) : undefined,
+  );
+}
+
+/** Newest first; the cursor is the last order's id, whose UUIDv7 time gives the created_at half of the keyset. */
+export function keysetAfter(t: FilteredOrderColumns, page: Page): SQL | undefined {
+  const afterId = page.after?.[0];
+  if (!afterId) return undefined;
+  return sql`(${t.createdAt}, ${t.id}) < (${idTime(afterId).toISOString()}::timestamptz, ${afterId}::uuid)`;
 }
 
 export class OrderRepository {
@@ -135,27 +160,11 @@ export class OrderRepository {
     return groupBy(orderIds, rows, (r) => r.orderId);
   }
 
-  private where(filter: OrderFilter): SQL | undefined {
-    return and(
-      filter.status ? eq(orders.status, filter.status) : undefined,
-      filter.customerId ? eq(orders.customerId, filter.customerId) : undefined,
-      filter.createdFrom ? gte(orders.createdAt, filter.createdFrom) : undefined,
-      filter.createdTo ? lt(orders.createdAt, filter.createdTo) : undefined,
-    );
-  }
-
-  /** Newest first; the cursor is the last order's id, whose UUIDv7 time gives the created_at half of the keyset. */
-  private keyset(page: Page): SQL | undefined {
-    const afterId = page.after?.[0];
-    if (!afterId) return undefined;
-    return sql`(${orders.createdAt}, ${orders.id}) < (${idTime(afterId).toISOString()}::timestamptz, ${afterId}::uuid)`;
-  }
-
   async list(filter: OrderFilter, page: Page): Promise<OrderRow[]> {
     return this.db
       .select()
       .from(orders)
-      .where(and(this.where(filter), this.keyset(page)))
+      .where(and(filterWhere(orders, filter), keysetAfter(orders, page)))
       .orderBy(desc(orders.createdAt), desc(orders.id))
       .limit(page.limit + 1);
   }
@@ -170,7 +179,7 @@ export class OrderRepository {
     const status = filter.status ? sql`and status = ${filter.status}` : sql``;
     const ranged = Boolean(filter.createdFrom || filter.createdTo);
     if (filter.customerId && ranged) {
-      const [row] = await this.db.select({ n: count() }).from(orders).where(this.where(filter));
+      const [row] = await this.db.select({ n: count() }).from(orders).where(filterWhere(orders, filter));
       return Number(row?.n ?? 0);
     }
     if (filter.customerId) {

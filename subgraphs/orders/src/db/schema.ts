@@ -33,55 +33,51 @@ export const orderNumberSeq = ordersSchema.sequence('order_number_seq', { startW
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull();
 
+/** An order's columns: the live table's, and the archive's (orders_archive) of the same shape. */
+export const orderColumns = () => ({
+  id: uuid('id').notNull(),
+  createdAt: createdAt(),
+  number: text('number').notNull(),
+  customerId: uuid('customer_id').notNull(),
+  status: orderStatus('status').notNull().default('PENDING'),
+  total: numeric('total', { precision: 14, scale: 2 }).notNull(),
+  createdBy: uuid('created_by'),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  /** Why inventory rejected the order: the products it could not reserve. */
+  rejection: jsonb('rejection').$type<OrderRejection>(),
+});
+
+/** An order line's columns, live and archived. */
+export const orderItemColumns = () => ({
+  orderId: uuid('order_id').notNull(),
+  createdAt: createdAt(),
+  productId: uuid('product_id').notNull(),
+  quantity: integer('quantity').notNull(),
+  unitPrice: numeric('unit_price', { precision: 12, scale: 2 }).notNull(),
+  lineTotal: numeric('line_total', { precision: 14, scale: 2 }).notNull(),
+});
+
 /**
  * Range-partitioned by month on created_at (see the custom migrations). Ids are UUIDv7 from the same
  * clock reading as created_at, so a lookup by id adds `created_at = idTime(id)` and touches one partition.
  */
-export const orders = ordersSchema.table(
-  'orders',
-  {
-    id: uuid('id').notNull(),
-    createdAt: createdAt(),
-    number: text('number').notNull(),
-    customerId: uuid('customer_id').notNull(),
-    status: orderStatus('status').notNull().default('PENDING'),
-    total: numeric('total', { precision: 14, scale: 2 }).notNull(),
-    createdBy: uuid('created_by'),
-    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-    /** Why inventory rejected the order: the products it could not reserve. */
-    rejection: jsonb('rejection').$type<OrderRejection>(),
-  },
-  (t) => [
-    primaryKey({ columns: [t.id, t.createdAt] }),
-    index('orders_customer_created_idx').on(t.customerId, t.createdAt),
-    index('orders_created_id_idx').on(t.createdAt, t.id),
-    index('orders_status_created_idx').on(t.status, t.createdAt),
-    // A customer's page in one status (Customer.orders(status:)) reads only that status's entries.
-    index('orders_customer_status_created_idx').on(t.customerId, t.status, t.createdAt),
-    check('orders_total_nonnegative', sql`total >= 0`),
-  ],
-);
+export const orders = ordersSchema.table('orders', orderColumns(), (t) => [
+  primaryKey({ columns: [t.id, t.createdAt] }),
+  index('orders_customer_created_idx').on(t.customerId, t.createdAt),
+  index('orders_created_id_idx').on(t.createdAt, t.id),
+  index('orders_status_created_idx').on(t.status, t.createdAt),
+  // A customer's page in one status (Customer.orders(status:)) reads only that status's entries.
+  index('orders_customer_status_created_idx').on(t.customerId, t.status, t.createdAt),
+  check('orders_total_nonnegative', sql`total >= 0`),
+]);
 
 /** Partitioned like orders; an item's created_at is its order's, which is also the foreign key's partition key. */
-export const orderItems = ordersSchema.table(
-  'order_items',
-  {
-    orderId: uuid('order_id').notNull(),
-    createdAt: createdAt(),
-    productId: uuid('product_id').notNull(),
-    quantity: integer('quantity').notNull(),
-    unitPrice: numeric('unit_price', { precision: 12, scale: 2 }).notNull(),
-    lineTotal: numeric('line_total', { precision: 14, scale: 2 }).notNull(),
-  },
-  (t) => [
-    primaryKey({ columns: [t.orderId, t.productId, t.createdAt] }),
-    foreignKey({ columns: [t.orderId, t.createdAt], foreignColumns: [orders.id, orders.createdAt] }).onDelete(
-      'cascade',
-    ),
-    index('order_items_product_created_idx').on(t.productId, t.createdAt),
-    check('order_items_quantity_positive', sql`quantity > 0`),
-  ],
-);
+export const orderItems = ordersSchema.table('order_items', orderItemColumns(), (t) => [
+  primaryKey({ columns: [t.orderId, t.productId, t.createdAt] }),
+  foreignKey({ columns: [t.orderId, t.createdAt], foreignColumns: [orders.id, orders.createdAt] }).onDelete('cascade'),
+  index('order_items_product_created_idx').on(t.productId, t.createdAt),
+  check('order_items_quantity_positive', sql`quantity > 0`),
+]);
 
 export interface OrderRejection {
   code: 'INSUFFICIENT_STOCK';
