@@ -60,7 +60,9 @@ interface Status {
   }[];
 }
 
-describe('stockgraph partitions', () => {
+// Each lifecycle case runs a dozen CLI processes, each a cold Node start, against a whole stack: 45 s alone
+// on this machine, and twice that beside other test files. The bound is for a hang, not for speed.
+describe('stockgraph partitions', { timeout: 300_000 }, () => {
   it('refuses bad flags and a bad retention setting as misuse (exit 2)', async () => {
     const env = { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' };
     const cases = [
