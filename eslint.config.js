@@ -77,7 +77,7 @@ export default tseslint.config(
   },
   {
     // Plain JavaScript entry points run on Node.
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { URL: 'readonly', process: 'readonly', console: 'readonly' } },
   },
   prettier,

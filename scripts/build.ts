@@ -114,19 +114,30 @@ function mirrorPlugin(pkgDir: string, outFile: string, assets: Set<string>): Plu
   };
 }
 
-/** Every npm package a bundle imports must be a dependency, or a pruned deployment would lack it. */
-function missingDependencies(pkg: WorkspacePackage, metafile: Metafile): string[] {
+/** The npm packages a bundle imports: each must be a dependency, or a pruned deployment would lack it. */
+function importedPackages(metafile: Metafile): Set<string> {
   const imported = new Set<string>();
   for (const output of Object.values(metafile.outputs)) {
     for (const i of output.imports) if (i.external && !builtins.has(i.path)) imported.add(packageName(i.path));
   }
-  return [...imported].filter((name) => !pkg.manifest.dependencies?.[name]).sort();
+  return imported;
+}
+
+/**
+ * Dependencies no bundle of the package imports: installed into every image for nothing. Workspace
+ * packages are inlined by the bundler, and `tsx` runs a source checkout's entry points (bin files).
+ */
+function unusedDependencies(pkg: WorkspacePackage, imported: Set<string>): string[] {
+  return Object.keys(pkg.manifest.dependencies ?? {})
+    .filter((name) => !imported.has(name) && !name.startsWith('@stockgraph/') && name !== 'tsx')
+    .sort();
 }
 
 export async function buildPackage(pkg: WorkspacePackage): Promise<BuiltPackage> {
   rmSync(path.join(pkg.dir, 'dist'), { recursive: true, force: true });
   const outputs: BuiltPackage['outputs'] = [];
   const assets = new Set<string>();
+  const everyImport = new Set<string>();
   for (const entry of entriesOf(pkg)) {
     const entryFile = path.resolve(pkg.dir, entry);
     const outFile = mirrored(pkg.dir, entryFile).replace(/\.ts$/, '.js');
@@ -136,13 +147,15 @@ export async function buildPackage(pkg: WorkspacePackage): Promise<BuiltPackage>
       bundle: true,
       platform: 'node',
       format: 'esm',
-      target: 'node20.19',
+      target: 'node24',
       sourcemap: 'linked',
       metafile: true,
       logLevel: 'warning',
       plugins: [mirrorPlugin(pkg.dir, outFile, assets)],
     });
-    const missing = missingDependencies(pkg, result.metafile);
+    const imported = importedPackages(result.metafile);
+    for (const name of imported) everyImport.add(name);
+    const missing = [...imported].filter((name) => !pkg.manifest.dependencies?.[name]).sort();
     if (missing.length > 0) {
       throw new Error(
         `${pkg.name}: ${entry} imports ${missing.join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} not in its ` +
@@ -150,6 +163,13 @@ export async function buildPackage(pkg: WorkspacePackage): Promise<BuiltPackage>
       );
     }
     outputs.push({ entry, output: path.relative(pkg.dir, outFile) });
+  }
+  const unused = unusedDependencies(pkg, everyImport);
+  if (unused.length > 0) {
+    throw new Error(
+      `${pkg.name}: ${unused.join(', ')} ${unused.length > 1 ? 'are dependencies' : 'is a dependency'} that no ` +
+        'entry point imports (remove it, or make it a devDependency)',
+    );
   }
   for (const asset of assets) cpSync(asset, mirrored(pkg.dir, asset), { recursive: true });
   return { name: pkg.name, dir: pkg.dir, outputs, assets: [...assets].map((a) => path.relative(ROOT, a)) };

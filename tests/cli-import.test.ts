@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { idTime } from '@stockgraph/ids';
 import { createTestDatabase, type TestDatabase } from '@stockgraph/testkit';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { query, spawnStockgraph, stockgraph, tableDigests } from './cli-support.js';
 
@@ -90,7 +90,7 @@ describe('stockgraph import sqlite', () => {
     expect(readFileSync(join(report, 'quarantine.md'), 'utf8')).toMatch(/duplicate SKU/);
 
     // Every legacy row is in Stockgraph or in quarantine; the file's own counts, read here directly.
-    const legacy = new Database(file, { readonly: true });
+    const legacy = new DatabaseSync(file, { readOnly: true });
     try {
       const count = (t: string) => (legacy.prepare(`select count(*) as n from ${t}`).get() as { n: number }).n;
       const quarantined = (t: string) =>
@@ -210,7 +210,7 @@ describe('stockgraph import sqlite', () => {
     const text = join(dir, 'notes.txt');
     writeFileSync(text, 'not a database at all\n'.repeat(10));
     const other = join(dir, 'other.db');
-    const otherDb = new Database(other);
+    const otherDb = new DatabaseSync(other);
     otherDb.exec('create table things (id integer primary key)');
     otherDb.close();
     const locked = join(dir, 'locked.db');
@@ -220,7 +220,7 @@ describe('stockgraph import sqlite', () => {
       createTestDatabase('cli_occupied'),
     ]);
     expect(made.code).toBe(0);
-    const holder = new Database(locked);
+    const holder = new DatabaseSync(locked);
     holder.exec('begin exclusive');
     try {
       const cases: [string[], Record<string, string>, number, RegExp][] = [

@@ -4,6 +4,11 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+// The importer reads legacy files with node:sqlite, and the services need Node 24: say so in one line.
+if (Number(process.versions.node.split('.')[0]) < 24) {
+  console.error(`stockgraph needs Node.js 24 or newer; this is ${process.version} (see the README's "Node.js 24").`);
+  process.exit(1);
+}
 const built = new URL('../dist/cli/src/main.js', import.meta.url);
 if (existsSync(fileURLToPath(built))) {
   await import(built.href);

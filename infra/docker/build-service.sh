@@ -23,5 +23,7 @@ pnpm exec tsx scripts/build.ts --list "$@" | while IFS=$'\t' read -r name dir; d
   pnpm --filter "$name" deploy --prod "$out/$short" >/dev/null
   # The copy's lockfile and workspace file are install inputs, not run-time needs.
   rm -f "$out/$short/pnpm-lock.yaml" "$out/$short/pnpm-workspace.yaml"
+  # The software bill of materials of exactly what the copy installs (CycloneDX), shipped beside it.
+  pnpm --filter "$name" sbom --sbom-format cyclonedx --sbom-type application --prod --out "$out/$short/sbom.cdx.json" >/dev/null
   echo "$short: $(du -sh "$out/$short" | cut -f1) in $out/$short ($dir)"
 done

@@ -118,6 +118,26 @@ const serviceUrls = Object.fromEntries(SUBGRAPHS.map((n) => [n, serviceUrl(n)]))
   (typeof SUBGRAPHS)[number],
   string
 >;
+/**
+ * Each copy ships its CycloneDX bill of materials, and it names every production dependency the copy
+ * declares (a missing or stale SBOM is a build fault, caught here rather than by an auditor).
+ */
+function checkSbom(service: string): void {
+  const dir = path.join(out, service);
+  const bom = JSON.parse(readFileSync(path.join(dir, 'sbom.cdx.json'), 'utf8')) as {
+    bomFormat: string;
+    components: { name: string; group?: string }[];
+  };
+  if (bom.bomFormat !== 'CycloneDX') throw new Error(`${service}: sbom.cdx.json is not CycloneDX`);
+  const listed = new Set(bom.components.map((c) => (c.group ? `${c.group}/${c.name}` : c.name)));
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
+  const missing = Object.keys(manifest.dependencies ?? {}).filter((d) => !listed.has(d));
+  if (missing.length > 0) throw new Error(`${service}: sbom.cdx.json leaves out ${missing.join(', ')}`);
+}
+for (const service of ['gateway', ...SUBGRAPHS, 'migrate']) checkSbom(service);
+
 const begun = Date.now();
 try {
   const signingKey = generateKeyPairSync('ec', { namedCurve: 'P-256' })

@@ -81,7 +81,7 @@ export async function bundled(entry) {
     outExtension: { '.js': '.mjs' },
     platform: 'node',
     format: 'esm',
-    target: 'node20.19',
+    target: 'node24',
     // The conditions Node itself resolves with, so a package loads as the same file it would without the bundle.
     conditions: ['node'],
     sourcemap: 'inline',

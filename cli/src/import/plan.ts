@@ -2,7 +2,7 @@
  * Decides, row by row, what each legacy row becomes: a Stockgraph row, or a quarantine entry with its
  * reason. Decisions depend only on the file and the time zone, so a resumed run decides the same.
  */
-import type Database from 'better-sqlite3';
+import type { SqliteDatabase } from '../legacy/sqlite.js';
 import {
   centsToDecimal,
   createTimeParser,
@@ -52,7 +52,7 @@ export class Planner {
   readonly logged = new Map<number, number>();
 
   constructor(
-    private readonly legacy: Database.Database,
+    private readonly legacy: SqliteDatabase,
     timeZone: string,
     private readonly salt: Uint8Array,
   ) {

@@ -4,7 +4,7 @@
  * legacy side goes through `legacy_cents`, the documented rounding rule written again here, apart
  * from the importer's code.
  */
-import type Database from 'better-sqlite3';
+import { transaction, type SqliteDatabase } from '../legacy/sqlite.js';
 import { connect, type Sql } from '../db/import.repository.js';
 import {
   countImported,
@@ -71,7 +71,7 @@ const scalar = (name: string, legacy: number, stockgraph: number): Check => ({
 });
 
 export async function verifyImport(
-  legacy: Database.Database,
+  legacy: SqliteDatabase,
   urls: Record<SubgraphName, string>,
   quarantine: QuarantineEntry[],
 ): Promise<Verification> {
@@ -80,9 +80,9 @@ export async function verifyImport(
     'create temp table if not exists quarantined (tbl text not null, id integer not null, primary key (tbl, id)); delete from quarantined;',
   );
   const insert = legacy.prepare('insert or ignore into quarantined (tbl, id) values (?, ?)');
-  legacy.transaction(() => {
+  transaction(legacy, () => {
     for (const q of quarantine) if (q.action === 'not-imported') insert.run(q.table, q.id);
-  })();
+  });
   const kept = (table: string, alias = table) =>
     `not exists (select 1 from temp.quarantined q where q.tbl = '${table}' and q.id = ${alias}.id)`;
   const one = (query: string) => Number(Object.values(legacy.prepare(query).get() as Record<string, number>)[0] ?? 0);

@@ -12,7 +12,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createRandom } from '@stockgraph/demo-data';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import { openSqlite, transaction } from './sqlite.js';
 
 export interface GeneratorOptions {
   orders: number;
@@ -70,9 +70,8 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
   const r = createRandom(options.seed);
   const chance = (p: number) => r.next() < p;
   const dirty = options.dirty;
-  const db = new Database(file);
-  db.pragma('journal_mode = OFF');
-  db.pragma('synchronous = OFF');
+  const db = openSqlite(file);
+  db.exec('pragma journal_mode = OFF; pragma synchronous = OFF');
   db.exec(LEGACY_SCHEMA_SQL);
   const n = Math.max(1, options.orders);
   const counts: GeneratedCounts = {
@@ -102,7 +101,7 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
   const insertUser = db.prepare(
     'insert into users (id, username, email, password_hash, role, is_active, created_at) values (?, ?, ?, ?, ?, ?, ?)',
   );
-  db.transaction(() => {
+  transaction(db, () => {
     for (let i = 1; i <= userCount; i++) {
       const username = i === 1 ? 'admin' : `user${i}`;
       let email: string | null = `${username}@shop.example`;
@@ -120,7 +119,7 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
         localText(start - 86_400_000 * (userCount - i)),
       );
     }
-  })();
+  });
   counts.users = userCount;
   progress(userCount);
 
@@ -130,7 +129,7 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
     'insert into products (id, sku, name, category, description, price, cost, stock, reorder_level, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const prices: number[] = [0];
-  db.transaction(() => {
+  transaction(db, () => {
     for (let i = 1; i <= productCount; i++) {
       let sku = `SKU-${pad(i, 5)}`;
       if (odd(0.01, i, 7)) sku = `SKU-${pad(i - 1, 5)}`;
@@ -154,7 +153,7 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
         chance(0.7) ? localText(created + 86_400_000) : null,
       );
     }
-  })();
+  });
   counts.products = productCount;
   progress(productCount);
 
@@ -168,7 +167,7 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
     (d: string) => `+86-${d.slice(0, 3)}-${d.slice(3, 7)}-${d.slice(7)}`,
     (d: string) => d,
   ];
-  db.transaction(() => {
+  transaction(db, () => {
     for (let i = 1; i <= customerCount; i++) {
       const digits = `13${pad(r.int(0, 999_999_999), 9)}`;
       let phone: string | null = r.pick(phoneShapes)(digits);
@@ -186,7 +185,7 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
         timeText(start + r.int(0, 86_400_000 * 30), i, 8),
       );
     }
-  })();
+  });
   counts.customers = customerCount;
   progress(customerCount);
 
@@ -206,13 +205,13 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
     if (productId <= productCount) stock[productId]! += change;
     counts.inventory_log++;
   };
-  db.transaction(() => {
+  transaction(db, () => {
     for (let p = 1; p <= productCount; p++) log(p, r.int(50, 500), 'purchase', null, start + r.int(0, 86_400_000));
-  })();
+  });
   const step = SPAN_MS / n;
   const batch = 20_000;
   for (let first = 1; first <= n; first += batch) {
-    db.transaction(() => {
+    transaction(db, () => {
       for (let o = first; o < Math.min(n + 1, first + batch); o++) {
         const ms = start + 86_400_000 * 31 + Math.floor(o * step * 0.97);
         let status: string = r.pick(STATUSES);
@@ -258,11 +257,11 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
         counts.orders++;
         if (o % 97 === 0) log(r.int(1, productCount), r.int(10, 100), 'purchase', null, ms);
       }
-    })();
+    });
     progress(Math.min(batch, n + 1 - first) * 6);
   }
   // Items of an order that was later deleted, log rows of deleted products, adjustments and stocktakes.
-  db.transaction(() => {
+  transaction(db, () => {
     if (dirty) {
       insertItem.run(n + 5000, 1, 1, prices[1]!);
       counts.order_items++;
@@ -274,9 +273,9 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
     }
     for (let p = 1; p <= productCount; p += 7)
       log(p, -r.int(0, 3), r.pick(['adjust', 'stocktake']), null, END - 86_400_000);
-  })();
+  });
   const setStock = db.prepare('update products set stock = ? where id = ?');
-  db.transaction(() => {
+  transaction(db, () => {
     for (let p = 1; p <= productCount; p++) {
       let value = stock[p]!;
       if (odd(0.02, p, 3)) value += r.int(1, 9); // a change the application never logged
@@ -292,7 +291,7 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
       counts.products--;
       counts.orders--;
     }
-  })();
+  });
   db.close();
   counts.total =
     counts.users + counts.products + counts.customers + counts.orders + counts.order_items + counts.inventory_log;

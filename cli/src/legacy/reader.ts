@@ -1,5 +1,5 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import { openSqlite, sqliteCode, type SqliteDatabase } from './sqlite.js';
 import { CliError, misuse } from '../errors.js';
 
 /** The tables and columns of schema.sql: a file without them is not a legacy store. */
@@ -30,7 +30,7 @@ export const LEGACY_TABLES = Object.keys(LEGACY_COLUMNS) as LegacyTable[];
  * Opens a legacy file read-only and proves it is one: exists, is SQLite, is not locked by a writer,
  * has every table and column of the legacy schema. Each failure is one sentence for the operator.
  */
-export function openLegacy(file: string): Database.Database {
+export function openLegacy(file: string): SqliteDatabase {
   if (!existsSync(file)) throw misuse(`${file}: no such file`);
   if (!statSync(file).isFile()) throw misuse(`${file}: not a file`);
   const header = Buffer.alloc(16);
@@ -41,9 +41,9 @@ export function openLegacy(file: string): Database.Database {
     closeSync(fd);
   }
   if (header.toString('latin1') !== 'SQLite format 3\u0000') throw misuse(`${file}: not an SQLite database`);
-  let db: Database.Database;
+  let db: SqliteDatabase;
   try {
-    db = new Database(file, { readonly: true, fileMustExist: true, timeout: 2000 });
+    db = openSqlite(file, { readOnly: true, timeout: 2000 });
   } catch (error) {
     throw misuse(`${file}: cannot open as SQLite (${(error as Error).message})`);
   }
@@ -62,7 +62,7 @@ export function openLegacy(file: string): Database.Database {
   } catch (error) {
     db.close();
     if (error instanceof CliError) throw error;
-    const code = (error as { code?: string }).code ?? '';
+    const code = sqliteCode(error);
     if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
       throw new CliError(`${file}: locked by another process (stop the legacy application and retry)`);
     }
@@ -73,7 +73,7 @@ export function openLegacy(file: string): Database.Database {
   return db;
 }
 
-export function legacyCounts(db: Database.Database): Record<LegacyTable, number> {
+export function legacyCounts(db: SqliteDatabase): Record<LegacyTable, number> {
   return Object.fromEntries(
     LEGACY_TABLES.map((t) => [t, (db.prepare(`select count(*) as n from ${t}`).get() as { n: number }).n]),
   ) as Record<LegacyTable, number>;

@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createRequire } from 'node:module';
 import { context, trace } from '@opentelemetry/api';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -87,8 +88,22 @@ export function createLogger(service: string, level = 'info', options: CreateLog
     mixin: requestFields,
     ...pinoOptions,
   };
-  if (format === 'pretty') return pino(settings, pretty({ sync: true, ignore: 'pid,hostname' }));
+  if (format === 'pretty') return pino(settings, loadPretty()({ sync: true, ignore: 'pid,hostname' }));
   return pino(settings, destination ?? stdoutDestination());
+}
+
+/**
+ * pino-pretty is for a person at a terminal, so it is a development dependency: loaded only when asked
+ * for, and absent from the production images, where asking for it is a configuration mistake.
+ */
+function loadPretty(): typeof PinoPretty {
+  try {
+    return createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
+  } catch {
+    throw new Error(
+      'LOG_FORMAT=pretty needs pino-pretty, a development dependency not installed here: use LOG_FORMAT=json',
+    );
+  }
 }
 
 let stdout: DestinationStream | undefined;
