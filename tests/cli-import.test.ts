@@ -5,6 +5,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { idTime } from '@stockgraph/ids';
 import { createTestDatabase, type TestDatabase } from '@stockgraph/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { QuarantineEntry } from '../cli/src/import/plan.js';
 import { query, spawnStockgraph, stockgraph, tableDigests } from './cli-support.js';
 
 const TABLES = [
@@ -25,6 +26,24 @@ let whole: TestDatabase;
 let resumed: TestDatabase;
 /** Every index of the four services' schemas of a freshly migrated database. */
 let migratedIndexes: string;
+
+/** Cents as the old UI showed them, computed here apart from the importer: half-up from the float's text. */
+const cents = (price: number) => Math.round(Number((price * 100).toPrecision(12)));
+const decimal = (c: number) => `${Math.floor(c / 100)}.${String(c % 100).padStart(2, '0')}`;
+
+/** The legacy file, the legacy ids of the orders imported into `whole`, and the quarantine report. */
+async function importedState() {
+  const imported = (
+    await query<{ id: number }>(
+      whole.url,
+      "select legacy_id::int as id from legacy_import.id_map where legacy_table = 'orders'",
+    )
+  ).map((r) => r.id);
+  const { quarantine } = JSON.parse(readFileSync(join(dir, 'report', 'quarantine.json'), 'utf8')) as {
+    quarantine: QuarantineEntry[];
+  };
+  return { legacy: new DatabaseSync(file, { readOnly: true }), imported, quarantine };
+}
 
 const indexes = (url: string) =>
   query<{ i: string }>(
@@ -68,33 +87,52 @@ describe('stockgraph import sqlite', () => {
     expect(readFileSync(join(report, 'verification.md'), 'utf8')).toMatch(/verification: PASSED/);
 
     const { quarantine } = JSON.parse(readFileSync(join(report, 'quarantine.json'), 'utf8')) as {
-      quarantine: { table: string; id: number; reason: string }[];
+      quarantine: QuarantineEntry[];
     };
-    const reasons = quarantine.map((q) => `${q.table}: ${q.reason}`).join('\n');
+    const reasons = quarantine.map((q) => `${q.table}: ${q.action}: ${q.reason}`).join('\n');
     for (const expected of [
-      /orders: customer #\d+ does not exist \(deleted\)/,
-      /order_items: order #\d+ does not exist \(deleted\)/,
-      /order_items: product #\d+ does not exist \(deleted\)/,
-      /products: duplicate SKU/,
-      /products: negative stock/,
-      /customers: malformed phone/,
-      /impossible created_at/,
-      /orders: unknown status "on_hold"/,
-      /orders: no items/,
-      /order_items: quantity -?\d/,
-      /inventory_log: product #\d+ does not exist/,
-      /users: no usable email/,
+      /orders: not-imported: customer #\d+ does not exist \(deleted\)/,
+      /order_items: not-imported: order #\d+ does not exist \(deleted\)/,
+      /order_items: kept-on-placeholder: product #\d+ does not exist \(deleted\): kept against placeholder product LEGACY-\d+/,
+      /order_items: kept-on-placeholder: product #\d+ is quarantined: kept against placeholder product LEGACY-\d+/,
+      /order_items: merged: merged into the line for product #\d+ of order #\d+/,
+      /products: merged: same SKU as legacy product #\d+/,
+      /products: not-imported: negative stock/,
+      /customers: field-kept-in-notes: malformed phone/,
+      /not-imported: impossible created_at/,
+      /orders: not-imported: unknown status "on_hold"/,
+      /orders: not-imported: no items/,
+      /order_items: not-imported: quantity -?\d/,
+      /inventory_log: not-imported: product #\d+ does not exist \(deleted\): no stock is left/,
+      /users: not-imported: no usable email/,
     ]) {
       expect(reasons).toMatch(expected);
     }
-    expect(readFileSync(join(report, 'quarantine.md'), 'utf8')).toMatch(/duplicate SKU/);
+    expect(readFileSync(join(report, 'quarantine.md'), 'utf8')).toMatch(/\| products \| \d+ \| merged \| same SKU as/);
+    expect(verification.quarantine).toMatchObject({
+      merged: quarantine.filter((q) => q.action === 'merged').length,
+      keptOnPlaceholder: quarantine.filter((q) => q.action === 'kept-on-placeholder').length,
+    });
+    expect(verification.quarantine.merged).toBeGreaterThan(0);
+    // Checks per order and per month of the shop's time zone, as well as overall.
+    expect(verification.verification.checks.map((c: { name: string }) => c.name)).toEqual(
+      expect.arrayContaining([
+        'orders: total per order (cents) = its legacy lines',
+        'per month: orders',
+        'per month: revenue (cents)',
+        'per month: units per product',
+        'per month: customers with orders',
+        'units ordered per product',
+        'products: stock on hand per product',
+      ]),
+    );
 
     // Every legacy row is in Stockgraph or in quarantine; the file's own counts, read here directly.
     const legacy = new DatabaseSync(file, { readOnly: true });
     try {
       const count = (t: string) => (legacy.prepare(`select count(*) as n from ${t}`).get() as { n: number }).n;
       const quarantined = (t: string) =>
-        new Set(quarantine.filter((q) => q.table === t && !/kept/.test(q.reason)).map((q) => q.id)).size;
+        new Set(quarantine.filter((q) => q.table === t && q.action === 'not-imported').map((q) => q.id)).size;
       const [orders] = await query<{ n: string }>(whole.url, 'select count(*)::text as n from orders.orders');
       expect(Number(orders!.n) + quarantined('orders')).toBe(count('orders'));
 
@@ -142,6 +180,281 @@ describe('stockgraph import sqlite', () => {
     expect(admin).toMatchObject({ role: 'ADMIN', password_hash: expect.stringMatching(/^sha256\$/) });
     expect((await stockgraph(['stock', 'check'], { DATABASE_URL: whole.url })).code).toBe(0);
   }, 400000);
+
+  it('merges duplicate SKUs into the first product: its stock, order lines and log rows follow it', async () => {
+    const { legacy, imported, quarantine } = await importedState();
+    try {
+      // The generator types SKU-00006 again for products 7, 8 (lower case) and 9 (in spaces).
+      const group = legacy
+        .prepare(
+          'select id, sku, stock from products where lower(trim(sku)) = (select lower(trim(sku)) from products where id = 7) order by id',
+        )
+        .all() as { id: number; sku: string; stock: number }[];
+      expect(group.length).toBeGreaterThan(1);
+      const [first, ...duplicates] = group.map((g) => g.id);
+      const map = await query<{ legacy_id: number; new_id: string }>(
+        whole.url,
+        `select legacy_id::int, new_id::text from legacy_import.id_map where legacy_table = 'products' and legacy_id in (${group.map((g) => g.id)})`,
+      );
+      const survivor = map.find((m) => m.legacy_id === first)!.new_id;
+      expect(map.map((m) => m.new_id)).toEqual(group.map(() => survivor));
+      expect(
+        await query(
+          whole.url,
+          `select id::text, sku, on_hand from inventory.products where lower(sku) = '${group[0]!.sku.trim().toLowerCase()}'`,
+        ),
+      ).toEqual([{ id: survivor, sku: group[0]!.sku.trim(), on_hand: group.reduce((a, g) => a + g.stock, 0) }]);
+      for (const id of duplicates)
+        expect(quarantine.filter((q) => q.table === 'products' && q.id === id)).toEqual([
+          expect.objectContaining({
+            action: 'merged',
+            reason: expect.stringContaining(`same SKU as legacy product #${first}`),
+          }),
+        ]);
+
+      // Every unit sold of any of them, in the orders imported, is on the surviving product.
+      const units = (ids: number[]) =>
+        (
+          legacy
+            .prepare(
+              `select coalesce(sum(quantity), 0) as n from order_items where product_id in (${ids}) and quantity > 0 and order_id in (select value from json_each(?))`,
+            )
+            .get(JSON.stringify(imported)) as { n: number }
+        ).n;
+      expect(units(duplicates)).toBeGreaterThan(0);
+      const [sold] = await query<{ n: number }>(
+        whole.url,
+        `select coalesce(sum(quantity), 0)::int as n from orders.order_items where product_id = '${survivor}'`,
+      );
+      expect(sold!.n).toBe(units([first!, ...duplicates]));
+
+      // And so is each of their log rows.
+      const logged = (
+        legacy.prepare(`select id from inventory_log where product_id in (${duplicates})`).all() as { id: number }[]
+      ).map((r) => r.id);
+      expect(logged.length).toBeGreaterThan(0);
+      const moved = await query<{ id: number }>(
+        whole.url,
+        `select m.legacy_id::int as id from legacy_import.id_map m join inventory.stock_movements s on s.id = m.new_id
+         where m.legacy_table = 'inventory_log' and s.product_id = '${survivor}'`,
+      );
+      expect(moved.map((r) => r.id)).toEqual(expect.arrayContaining(logged));
+    } finally {
+      legacy.close();
+    }
+  }, 60000);
+
+  it('merges repeated lines for one product into one line: exact line total, weighted unit price', async () => {
+    const { legacy, imported, quarantine } = await importedState();
+    try {
+      const productOf = new Map(
+        (
+          await query<{ legacy_id: number; new_id: string }>(
+            whole.url,
+            "select legacy_id::int, new_id::text from legacy_import.id_map where legacy_table in ('products', 'placeholder_products')",
+          )
+        ).map((r) => [r.legacy_id, r.new_id]),
+      );
+      // Orders with two lines for one legacy product at different unit prices (a discount typed in).
+      const repeated = legacy
+        .prepare(
+          `select order_id from order_items where quantity > 0 and order_id in (select value from json_each(?))
+           group by order_id, product_id having count(*) > 1 and count(distinct unit_price) > 1 order by order_id`,
+        )
+        .all(JSON.stringify(imported)) as { order_id: number }[];
+      expect(repeated.length).toBeGreaterThan(0);
+      let weighted = 0;
+      for (const { order_id: order } of repeated) {
+        const lines = legacy
+          .prepare(
+            'select id, product_id, quantity, unit_price from order_items where order_id = ? and quantity > 0 order by id',
+          )
+          .all(order) as { id: number; product_id: number; quantity: number; unit_price: number }[];
+        const expected = new Map<string, { quantity: number; cents: number; prices: Set<number> }>();
+        for (const line of lines) {
+          const product = productOf.get(line.product_id)!;
+          const merged = expected.get(product);
+          if (merged)
+            expect(quarantine.filter((q) => q.table === 'order_items' && q.id === line.id)).toEqual([
+              expect.objectContaining({
+                action: 'merged',
+                reason: expect.stringMatching(
+                  new RegExp(`^merged into the line for product #\\d+ of order #${order}$`),
+                ),
+              }),
+            ]);
+          const e = merged ?? { quantity: 0, cents: 0, prices: new Set<number>() };
+          e.quantity += line.quantity;
+          e.cents += cents(line.unit_price) * line.quantity;
+          e.prices.add(cents(line.unit_price));
+          expected.set(product, e);
+        }
+        const stored = await query<{ product_id: string; quantity: number; unit_price: string; line_total: string }>(
+          whole.url,
+          `select i.product_id::text, i.quantity, i.unit_price::text, i.line_total::text from orders.order_items i
+           join orders.orders o on o.id = i.order_id and o.created_at = i.created_at
+           where o.number = 'LG-${String(order).padStart(7, '0')}' order by i.product_id`,
+        );
+        expect(stored).toEqual(
+          [...expected]
+            .map(([product, e]) => ({
+              product_id: product,
+              quantity: e.quantity,
+              unit_price: decimal(Math.round(e.cents / e.quantity)),
+              line_total: decimal(e.cents),
+            }))
+            .sort((a, b) => (a.product_id < b.product_id ? -1 : 1)),
+        );
+        for (const e of expected.values())
+          if (e.prices.size > 1 && !e.prices.has(Math.round(e.cents / e.quantity))) weighted++;
+      }
+      expect(weighted).toBeGreaterThan(0);
+    } finally {
+      legacy.close();
+    }
+  }, 60000);
+
+  it('keeps the lines of deleted and quarantined products against placeholders; quarantines quantity 0', async () => {
+    const { legacy, imported, quarantine } = await importedState();
+    try {
+      const orphaned = legacy
+        .prepare(
+          `select i.product_id as product, sum(i.quantity) as units, exists (select 1 from products p where p.id = i.product_id) as quarantined
+           from order_items i where i.quantity > 0 and i.unit_price >= 0 and i.order_id in (select value from json_each(?))
+             and (not exists (select 1 from products p where p.id = i.product_id)
+               or i.product_id in (select id from products where stock < 0))
+           group by i.product_id`,
+        )
+        .all(JSON.stringify(imported)) as { product: number; units: number; quarantined: number }[];
+      expect(orphaned.filter((o) => !o.quarantined).length).toBeGreaterThan(0);
+      expect(orphaned.filter((o) => o.quarantined).length).toBeGreaterThan(0);
+      for (const { product, units, quarantined } of orphaned) {
+        const [placeholder] = await query<{
+          name: string;
+          category: string;
+          on_hand: number;
+          units: number;
+          moves: number;
+        }>(
+          whole.url,
+          `select p.name, p.category, p.on_hand,
+             (select coalesce(sum(quantity), 0)::int from orders.order_items i where i.product_id = p.id) as units,
+             (select count(*)::int from inventory.stock_movements s where s.product_id = p.id) as moves
+           from inventory.products p where p.sku = 'LEGACY-${product}'`,
+        );
+        expect(placeholder).toEqual({
+          name: `Legacy product #${product} (${quarantined ? 'quarantined' : 'deleted'})`,
+          category: 'Archived (legacy import)',
+          on_hand: 0,
+          units,
+          moves: 0,
+        });
+      }
+      // Their log rows stay quarantined: a product that no longer exists has no stock for them to explain.
+      const gone = legacy
+        .prepare('select id from inventory_log where product_id not in (select id from products)')
+        .all() as { id: number }[];
+      expect(gone.length).toBeGreaterThan(0);
+      for (const { id } of gone)
+        expect(quarantine.find((q) => q.table === 'inventory_log' && q.id === id)).toMatchObject({
+          action: 'not-imported',
+          reason: expect.stringMatching(/does not exist \(deleted\): no stock is left/),
+        });
+
+      // A line of quantity 0 or below cannot be placed anywhere: quarantined, its order imported without it.
+      const zero = legacy
+        .prepare(
+          'select id, order_id, product_id from order_items where quantity <= 0 and order_id in (select value from json_each(?))',
+        )
+        .all(JSON.stringify(imported)) as { id: number; order_id: number; product_id: number }[];
+      expect(zero.length).toBeGreaterThan(0);
+      for (const line of zero) {
+        expect(quarantine.filter((q) => q.table === 'order_items' && q.id === line.id)).toEqual([
+          expect.objectContaining({
+            action: 'not-imported',
+            reason: expect.stringMatching(/^quantity -?\d+ \(must be above 0\)$/),
+          }),
+        ]);
+        const [kept] = await query<{ n: number }>(
+          whole.url,
+          `select count(*)::int as n from orders.order_items i join orders.orders o on o.id = i.order_id
+           join legacy_import.id_map m on m.new_id = i.product_id and m.legacy_id = ${line.product_id}
+             and m.legacy_table in ('products', 'placeholder_products')
+           where o.number = 'LG-${String(line.order_id).padStart(7, '0')}'`,
+        );
+        expect(kept!.n).toBe(0);
+      }
+    } finally {
+      legacy.close();
+    }
+  }, 60000);
+
+  it('imports every clean legacy order with the total of its lines to the cent and the same units', async () => {
+    const { legacy } = await importedState();
+    try {
+      // Clean: its customer exists with a real date, it has a known status, a real timestamp, lines,
+      // and every line has a positive quantity. Repeated lines and lines of deleted products included.
+      const real = (text: string | null) => {
+        const m = /^(\d{4})[-/](\d{2})[-/](\d{2}) \d{2}:\d{2}/.exec(text ?? '');
+        if (!m || Number(m[1]) < 1970) return false;
+        const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+        return d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]);
+      };
+      const customers = new Set(
+        (legacy.prepare('select id, created_at from customers').all() as { id: number; created_at: string }[])
+          .filter((c) => real(c.created_at))
+          .map((c) => c.id),
+      );
+      const orders = legacy.prepare('select id, customer_id, status, created_at from orders').all() as {
+        id: number;
+        customer_id: number | null;
+        status: string;
+        created_at: string;
+      }[];
+      const lines = legacy.prepare('select order_id, quantity, unit_price from order_items').all() as {
+        order_id: number;
+        quantity: number;
+        unit_price: number;
+      }[];
+      const linesOf = new Map<number, typeof lines>();
+      for (const l of lines) linesOf.set(l.order_id, [...(linesOf.get(l.order_id) ?? []), l]);
+      const clean = orders.filter(
+        (o) =>
+          o.customer_id !== null &&
+          customers.has(o.customer_id) &&
+          real(o.created_at) &&
+          ['pending', 'paid', 'shipped', 'completed', 'cancelled', 'refunded'].includes(
+            o.status.trim().toLowerCase(),
+          ) &&
+          (linesOf.get(o.id) ?? []).length > 0 &&
+          linesOf.get(o.id)!.every((l) => l.quantity > 0),
+      );
+      expect(clean.length).toBeGreaterThan(1300);
+      const stored = new Map(
+        (
+          await query<{ number: string; cents: number; units: number }>(
+            whole.url,
+            `select o.number, (o.total * 100)::int as cents, (select sum(quantity)::int from orders.order_items i
+               where i.order_id = o.id and i.created_at = o.created_at) as units from orders.orders o`,
+          )
+        ).map((r) => [r.number, { cents: r.cents, units: r.units }]),
+      );
+      const differences = clean.flatMap((o) => {
+        const own = linesOf.get(o.id)!;
+        const expected = {
+          cents: own.reduce((a, l) => a + cents(l.unit_price) * l.quantity, 0),
+          units: own.reduce((a, l) => a + l.quantity, 0),
+        };
+        const actual = stored.get(`LG-${String(o.id).padStart(7, '0')}`);
+        return actual && actual.cents === expected.cents && actual.units === expected.units
+          ? []
+          : [{ order: o.id, expected, actual }];
+      });
+      expect(differences).toEqual([]);
+    } finally {
+      legacy.close();
+    }
+  }, 60000);
 
   it('changes nothing when run again on a finished import', async () => {
     const before = await tableDigests(whole.url, TABLES);
@@ -242,6 +555,13 @@ describe('stockgraph import sqlite', () => {
           /not an IANA time zone/,
         ],
         [['import', 'nothing'], {}, 2, /unknown command/],
+        [
+          ['import', 'verify', file],
+          { DATABASE_URL: empty.url },
+          2,
+          /was never imported into: run `stockgraph import sqlite .*` first/,
+        ],
+        [['import', 'verify', join(dir, 'missing.db')], { DATABASE_URL: empty.url }, 2, /missing\.db: no such file/],
       ];
       // Each case is its own process and none writes anything: they run at once.
       const [results, occupiedRun, help] = await Promise.all([
@@ -271,5 +591,58 @@ describe('stockgraph import sqlite', () => {
       holder.close();
       await Promise.all([empty.drop(), occupied.drop()]);
     }
+  }, 400000);
+
+  it('import verify: agrees with a finished import; a planted difference fails with exit 1 and names the row', async () => {
+    const agreed = await stockgraph(['--json', 'import', 'verify', file, '--report', join(dir, 'verify-ok')], {
+      DATABASE_URL: whole.url,
+    });
+    expect(agreed.code, agreed.stderr + agreed.stdout).toBe(0);
+    expect(JSON.parse(agreed.stdout)).toMatchObject({ ok: true, command: 'import verify', timeZone: 'Asia/Shanghai' });
+
+    // One order a cent off, another missing one of its lines.
+    const [changed, cut] = await query<{ id: string; legacy: number }>(
+      whole.url,
+      `select o.id::text, m.legacy_id::int as legacy from orders.orders o
+       join legacy_import.id_map m on m.legacy_table = 'orders' and m.new_id = o.id
+       where (select count(*) from orders.order_items i where i.order_id = o.id) >= 2 order by m.legacy_id limit 2`,
+    );
+    await query(whole.url, `update orders.orders set total = total + 0.01 where id = '${changed!.id}'`);
+    const [line] = await query<{ product: string }>(
+      whole.url,
+      `delete from orders.order_items where order_id = '${cut!.id}'
+         and product_id = (select min(product_id::text)::uuid from orders.order_items where order_id = '${cut!.id}')
+       returning product_id::text as product`,
+    );
+    const [product] = await query<{ legacy: number }>(
+      whole.url,
+      `select min(legacy_id)::int as legacy from legacy_import.id_map
+       where new_id = '${line!.product}' and legacy_table in ('products', 'placeholder_products')`,
+    );
+    const report = join(dir, 'verify-planted');
+    const failed = await stockgraph(['import', 'verify', file, '--report', report], { DATABASE_URL: whole.url });
+    expect(failed.code, failed.stderr + failed.stdout).toBe(1);
+    expect(failed.stdout).toMatch(
+      new RegExp(`disagrees: orders: total per order \\(cents\\) .*orders ${changed!.legacy}\\b`),
+    );
+    const { verification } = JSON.parse(readFileSync(join(report, 'verification.json'), 'utf8')) as {
+      verification: { ok: boolean; checks: { name: string; ok: boolean; differences: Record<string, unknown>[] }[] };
+    };
+    const check = (name: string) => verification.checks.find((c) => c.name === name)!;
+    expect(verification.ok).toBe(false);
+    const [planted] = check('orders: total per order (cents) = its legacy lines').differences;
+    expect(planted).toMatchObject({ table: 'orders', id: changed!.legacy });
+    expect(Number(planted!.stockgraph) - Number(planted!.legacy)).toBe(1);
+    expect(check('orders: units per order').differences).toEqual([
+      expect.objectContaining({ table: 'orders', id: cut!.legacy }),
+    ]);
+    expect(check('units ordered per product').differences).toEqual([
+      expect.objectContaining({
+        table: 'products',
+        id: expect.stringMatching(new RegExp(`^#${product!.legacy}\\b`)),
+      }),
+    ]);
+    expect(check('per month: revenue (cents)').ok).toBe(false);
+    expect(readFileSync(join(report, 'verification.md'), 'utf8')).toMatch(/verification: FAILED/);
   }, 400000);
 });

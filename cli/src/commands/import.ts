@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { importLegacy } from '../import/importer.js';
-import { buildReport, writeReports } from '../import/report.js';
+import { importLegacy, replanImport } from '../import/importer.js';
+import { buildReport, writeReports, type ImportReport, type ReportInput } from '../import/report.js';
 import { verifyImport } from '../import/verify.js';
 import { generateLegacyFile } from '../legacy/generator.js';
 import { openLegacy } from '../legacy/reader.js';
 import type { Output } from '../output.js';
-import { requirePostgres, resolveTargets } from '../targets.js';
+import { requirePostgres, resolveTargets, type SubgraphName } from '../targets.js';
 
 const positiveInt = (value: string) => {
   const n = Number(value);
@@ -46,7 +46,7 @@ export function registerImportCommands(program: Command, output: () => Output): 
   command
     .command('sqlite')
     .description(
-      'import a legacy SQLite file into migrated, empty services; resumable; verified; quarantines dirty rows',
+      'import a legacy SQLite file into migrated, empty services; resumable; verified; keeps every sale (merging duplicates), quarantines only what cannot be placed',
     )
     .argument('<file>', 'the legacy SQLite database')
     .option('--time-zone <zone>', "the shop's IANA time zone the legacy timestamps are in", 'Asia/Shanghai')
@@ -66,30 +66,81 @@ export function registerImportCommands(program: Command, output: () => Output): 
         output: out,
         chunkSize: options.chunkSize,
       });
-      const legacy = openLegacy(file);
-      let verification;
-      const verifyStart = performance.now();
-      try {
-        verification = await verifyImport(legacy, urls, outcome.planner.quarantine);
-      } finally {
-        legacy.close();
-      }
-      outcome.phases.verification = Math.round(performance.now() - verifyStart) / 1000;
-      const report = buildReport(outcome, verification);
-      const files = writeReports(options.report, report, outcome.planner.quarantine, outcome.planner.flags);
-      out.result({ ...report, reports: files }, (r) =>
-        [
-          `${r.ok ? 'Imported and verified' : 'Import verification FAILED'}: ${Object.values(r.legacyRows).reduce((a, b) => a + b, 0)} legacy rows in ${r.seconds.toFixed(1)} s (${r.rowsPerSecond} rows/s)${r.resumed ? ', resumed' : ''}.`,
-          `Quarantined ${r.quarantine.notImported} row(s); ${r.quarantine.fieldsKeptInNotes} field(s) kept in notes.`,
-          ...r.verification.checks
-            .filter((c) => !c.ok)
-            .map(
-              (c) =>
-                `  disagrees: ${c.name} (legacy ${c.legacy}, stockgraph ${c.stockgraph}; ${c.differences.length} difference(s))`,
-            ),
-          `Reports: ${files.join(', ')}`,
-        ].join('\n'),
-      );
-      if (!report.ok) process.exitCode = 1;
+      await verifyAndReport(out, 'import sqlite', outcome, urls, options.report);
     });
+
+  command
+    .command('verify')
+    .description(
+      'check a finished import against its legacy file again: every row, revenue to the cent, units and stock per product, per month and overall',
+    )
+    .argument('<file>', 'the legacy SQLite database that was imported')
+    .option('--report <dir>', 'where to write verification.{json,md} and quarantine.{json,md}', 'legacy-import-report')
+    .addHelpText(
+      'after',
+      '\nExit 0 when Stockgraph still agrees with the file, 1 when a figure differs (the reports name the rows), ' +
+        '2 when the target holds no finished import of this file.',
+    )
+    .action(async (file: string, options: { report: string }) => {
+      const out = output();
+      const urls = requirePostgres(resolveTargets(), 'import verify');
+      const replanned = await replanImport({ file, urls, chunkSize: 10_000 });
+      await verifyAndReport(
+        out,
+        'import verify',
+        {
+          ...replanned,
+          resumed: false,
+          writeSeconds: 0,
+          rowsPerSecond: 0,
+          phases: { 'decisions made again': replanned.seconds },
+          written: {},
+        },
+        urls,
+        options.report,
+      );
+    });
+}
+
+/** Verifies an import (just made, or finished earlier), writes the reports, and says the outcome. */
+async function verifyAndReport(
+  out: Output,
+  commandName: ImportReport['command'],
+  outcome: ReportInput,
+  urls: Record<SubgraphName, string>,
+  reportDir: string,
+): Promise<void> {
+  const legacy = openLegacy(outcome.file);
+  let verification;
+  const verifyStart = performance.now();
+  try {
+    verification = await verifyImport(legacy, urls, outcome.planner.quarantine, outcome.timeZone);
+  } finally {
+    legacy.close();
+  }
+  outcome.phases.verification = Math.round(performance.now() - verifyStart) / 1000;
+  const report = buildReport(outcome, verification, commandName);
+  const files = writeReports(reportDir, report, outcome.planner.quarantine, outcome.planner.flags);
+  const rows = Object.values(report.legacyRows).reduce((a, b) => a + b, 0);
+  out.result({ ...report, reports: files }, (r) =>
+    [
+      commandName === 'import verify'
+        ? `${r.ok ? 'Verified' : 'Verification FAILED'}: the import of ${rows} legacy rows, checked again.`
+        : `${r.ok ? 'Imported and verified' : 'Import verification FAILED'}: ${rows} legacy rows in ${r.seconds.toFixed(1)} s (${r.rowsPerSecond} rows/s)${r.resumed ? ', resumed' : ''}.`,
+      `Quarantined ${r.quarantine.notImported} row(s); merged ${r.quarantine.merged} into another row; ` +
+        `kept ${r.quarantine.keptOnPlaceholder} order line(s) against a placeholder product; ${r.quarantine.fieldsKeptInNotes} field(s) kept in notes.`,
+      ...r.verification.checks
+        .filter((c) => !c.ok)
+        .map(
+          (c) =>
+            `  disagrees: ${c.name} (legacy ${c.legacy}, stockgraph ${c.stockgraph}; ${c.differences.length} difference(s): ` +
+            `${c.differences
+              .slice(0, 3)
+              .map((d) => `${d.table} ${d.id}`)
+              .join(', ')}${c.differences.length > 3 ? ', …' : ''})`,
+        ),
+      `Reports: ${files.join(', ')}`,
+    ].join('\n'),
+  );
+  if (!report.ok) process.exitCode = 1;
 }

@@ -28,10 +28,11 @@ import {
 } from '../db/import.repository.js';
 import { CliError, describeDatabaseError, misuse } from '../errors.js';
 import { legacyCounts, openLegacy, type LegacyTable } from '../legacy/reader.js';
+import type { SqliteDatabase } from '../legacy/sqlite.js';
 import type { Output } from '../output.js';
 import { redactUrl, type SubgraphName } from '../targets.js';
 import type postgres from 'postgres';
-import { assertTimeZone } from './mapping.js';
+import { assertTimeZone, PLACEHOLDER_ID_MAP } from './mapping.js';
 import { Planner, type Row } from './plan.js';
 
 export interface ImportOptions {
@@ -103,6 +104,13 @@ const lines = (rows: Record<string, Row[string] | undefined>[], columns: string[
   rows.map((r) => columns.map((c) => copyField(r[c])).join('\t'));
 const idMapLines = (table: string, map: Iterable<[number, string]>) =>
   [...map].map(([legacy, id]) => `${table}\t${legacy}\t${id}`);
+
+/** The ids a legacy table's chunks cover: from 1 (or below) to its highest id. */
+const idRange = (legacy: SqliteDatabase, table: 'orders' | 'inventory_log') =>
+  legacy.prepare(`select coalesce(min(id), 1) as lo, coalesce(max(id), 0) as hi from ${table}`).get() as {
+    lo: number;
+    hi: number;
+  };
 
 async function fingerprint(file: string): Promise<string> {
   const hash = createHash('sha256');
@@ -222,6 +230,9 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
     });
     progress.increment(legacyRows.users);
 
+    // Customers are planned before products (and written after them, as before): a placeholder product
+    // is made only for a line whose order is imported, and an order needs its customer.
+    const customers = planner.planCustomers();
     const catalog = planner.planProducts();
     await step('inventory', 'products', async (tx) => {
       await copyInto(tx, 'inventory.products', COLUMNS.products, lines(catalog.products, COLUMNS.products));
@@ -233,6 +244,17 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
         idMapLines(
           'products',
           [...planner.products].map(([k, v]) => [k, v.id]),
+        ),
+      );
+      // Kept apart from 'products': a placeholder is no legacy product row imported, only the legacy id
+      // its order lines name.
+      await copyInto(
+        tx,
+        'legacy_import.id_map',
+        COLUMNS.idMap,
+        idMapLines(
+          PLACEHOLDER_ID_MAP,
+          [...planner.placeholders].map(([k, v]) => [k, v.id]),
         ),
       );
       count('inventory.price_history', catalog.prices.length);
@@ -250,7 +272,6 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
     });
     progress.increment(legacyRows.products);
 
-    const customers = planner.planCustomers();
     await step('customers', 'customers', async (tx) => {
       await copyInto(tx, 'customers.customers', COLUMNS.customers, lines(customers, COLUMNS.customers));
       await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, idMapLines('customers', planner.customers));
@@ -264,12 +285,7 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
     progress.increment(legacyRows.customers);
     phase('users, products, customers', mark);
 
-    const bounds = (table: string) =>
-      legacy.prepare(`select coalesce(min(id), 1) as lo, coalesce(max(id), 0) as hi from ${table}`).get() as {
-        lo: number;
-        hi: number;
-      };
-    const orderBounds = bounds('orders');
+    const orderBounds = idRange(legacy, 'orders');
     const ordersSql = sqlOf('orders');
     // While one chunk is being written, the next is read and mapped: SQLite and PostgreSQL work at once.
     // Orders and the ledger are two chains over separate connections; each chain is one chunk at a time.
@@ -301,7 +317,7 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
     ordersWritten.catch(() => {});
     progress.increment(planner.planStrayItems(orderBounds.hi));
 
-    const logBounds = bounds('inventory_log');
+    const logBounds = idRange(legacy, 'inventory_log');
     const inventorySql = sqlOf('inventory');
     const ledgerStart = performance.now();
     pending = Promise.resolve();
@@ -372,5 +388,75 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
   } finally {
     legacy.close();
     await Promise.all([...connections.values()].map((sql) => sql.end({ timeout: 5 })));
+  }
+}
+
+export interface ReplannedImport {
+  file: string;
+  timeZone: string;
+  legacyRows: Record<LegacyTable, number>;
+  /** The decisions of the import, made again: the same file and zone decide the same. */
+  planner: Planner;
+  seconds: number;
+}
+
+/**
+ * `stockgraph import verify`: the import's decisions made again from the file alone (they depend only
+ * on the file and the zone the import recorded), for targets that hold a finished import of this very
+ * file; anything else is misuse. Nothing is written.
+ */
+export async function replanImport(options: {
+  file: string;
+  urls: Record<SubgraphName, string>;
+  chunkSize: number;
+}): Promise<ReplannedImport> {
+  const started = performance.now();
+  const legacy = openLegacy(options.file);
+  const connections: Sql[] = [];
+  try {
+    const print = await fingerprint(options.file);
+    const zones = new Set<string>();
+    for (const url of new Set(Object.values(options.urls))) {
+      const sql = connect(url);
+      connections.push(sql);
+      await ping(sql, url);
+      const run = await readRun(sql);
+      if (!run)
+        throw misuse(
+          `${redactUrl(url)} was never imported into: run \`stockgraph import sqlite ${options.file}\` first`,
+        );
+      if (run.fingerprint !== print)
+        throw misuse(`${redactUrl(url)} holds an import of another file (${run.file}), not of ${options.file}`);
+      if (!run.finishedAt)
+        throw misuse(
+          `${redactUrl(url)} holds an unfinished import of ${options.file}: run \`stockgraph import sqlite\` again to finish it`,
+        );
+      zones.add(run.timeZone);
+    }
+    const [timeZone] = zones;
+    if (zones.size !== 1 || !timeZone) throw new CliError(`the targets were imported with different time zones`);
+    const planner = new Planner(legacy, timeZone, Buffer.from(print, 'hex').subarray(0, 3));
+    // The same calls in the same order as importLegacy: each step's decisions rest on the earlier ones.
+    planner.planUsers();
+    planner.planCustomers();
+    planner.planProducts();
+    const orders = idRange(legacy, 'orders');
+    for (let from = Math.min(orders.lo, 1); from <= orders.hi; from += options.chunkSize)
+      planner.planOrders(from, from + options.chunkSize - 1);
+    planner.planStrayItems(orders.hi);
+    const log = idRange(legacy, 'inventory_log');
+    for (let from = Math.min(log.lo, 1); from <= log.hi; from += options.chunkSize)
+      planner.planLedger(from, from + options.chunkSize - 1);
+    planner.planReconciliation();
+    return {
+      file: options.file,
+      timeZone,
+      legacyRows: legacyCounts(legacy),
+      planner,
+      seconds: Math.round(performance.now() - started) / 1000,
+    };
+  } finally {
+    legacy.close();
+    await Promise.all(connections.map((sql) => sql.end({ timeout: 5 })));
   }
 }

@@ -166,6 +166,24 @@ export function mapCustomerEmail(raw: string | null): { email: string | null; ma
 /** SKUs differing only in case or surrounding spaces are the same SKU to the people who typed them. */
 export const skuKey = (sku: string) => sku.trim().toLowerCase();
 
+/**
+ * Repeated lines for one product in one order become one line, because Stockgraph keeps one line per
+ * product (order_items' key is order + product). The revenue must stay exact to the cent, so the
+ * merged line's total is the exact sum of the legacy lines' cents, and its unit price is that total
+ * over the quantity, half-up to the cent: the weighted average of the legacy unit prices. It equals
+ * each legacy unit price when they were the same; when they differed, unit_price × quantity may miss
+ * line_total by less than a cent per unit, and line_total is the figure that counts.
+ */
+export function weightedUnitCents(totalCents: number, quantity: number): number {
+  return Math.floor((2 * totalCents + quantity) / (2 * quantity));
+}
+
+/** Placeholder products keep the sales of legacy products that are gone; they hold no stock. */
+export const PLACEHOLDER_CATEGORY = 'Archived (legacy import)';
+export const placeholderSku = (legacyId: number) => `LEGACY-${legacyId}`;
+/** `legacy_import.id_map.legacy_table` of placeholders: legacy product id → placeholder id. */
+export const PLACEHOLDER_ID_MAP = 'placeholder_products';
+
 /** Stockgraph's default when the legacy product had none. */
 export const DEFAULT_REORDER_LEVEL = 10;
 
@@ -178,6 +196,8 @@ export const TABLE_CODE = {
   inventory_log: 5,
   price_history: 6,
   reconciliation: 7,
+  /** Placeholder products standing for deleted or quarantined legacy products that order lines name. */
+  placeholder_products: 8,
 } as const;
 export type IdTable = keyof typeof TABLE_CODE;
 

@@ -1,6 +1,9 @@
 /**
- * Decides, row by row, what each legacy row becomes: a Stockgraph row, or a quarantine entry with its
- * reason. Decisions depend only on the file and the time zone, so a resumed run decides the same.
+ * Decides, row by row, what each legacy row becomes: a Stockgraph row, part of another one (a
+ * duplicate SKU, a repeated order line), an order line on a placeholder product (its product is gone),
+ * or a quarantine entry with its reason. No sale that can be placed is dropped: quarantine is for what
+ * cannot be placed anywhere. Decisions depend only on the file and the time zone, so a resumed run
+ * decides the same.
  */
 import type { SqliteDatabase } from '../legacy/sqlite.js';
 import {
@@ -14,18 +17,56 @@ import {
   mapRole,
   mapStatus,
   mapUserEmail,
+  PLACEHOLDER_CATEGORY,
+  placeholderSku,
   skuKey,
   toCents,
+  weightedUnitCents,
   type IdTable,
 } from './mapping.js';
 
+/**
+ * A legacy row that is not imported as it was. Only `not-imported` rows are missing from Stockgraph;
+ * the others are imported and listed so that nothing changes silently.
+ */
 export interface QuarantineEntry {
   table: string;
   id: number;
-  /** `not-imported`: the row is not in Stockgraph. `field-kept-in-notes`: imported, one field moved to notes. */
-  action: 'not-imported' | 'field-kept-in-notes';
+  /**
+   * `not-imported`: the row is not in Stockgraph. `field-kept-in-notes`: imported, one field moved to
+   * notes. `merged`: imported into another row (a duplicate SKU into the first product with that SKU,
+   * a second line for a product into the order's line for it). `kept-on-placeholder`: an order line
+   * imported against a placeholder product, its own product being deleted or quarantined.
+   */
+  action: QuarantineAction;
   reason: string;
 }
+
+export type QuarantineAction = 'not-imported' | 'field-kept-in-notes' | 'merged' | 'kept-on-placeholder';
+
+/** Where a legacy product's rows go: its own Stockgraph product, or (a merged duplicate) its survivor's. */
+export interface ProductTarget {
+  /** The Stockgraph product id. */
+  id: string;
+  /** The legacy id of the product that survives (the product's own id unless it was merged). */
+  survivor: number;
+}
+
+interface Survivor {
+  id: string;
+  /** products.stock of the survivor plus that of every product merged into it. */
+  stock: number;
+  at: Date;
+}
+
+/** A Stockgraph product standing for a legacy product that order lines name but that is not imported. */
+export interface Placeholder {
+  id: string;
+  sku: string;
+  state: 'deleted' | 'quarantined';
+}
+
+type LegacyRow = Record<string, string | number | null>;
 
 export interface Flag {
   table: string;
@@ -44,11 +85,16 @@ export class Planner {
   /** legacy id → new id, for the rows imported. */
   readonly users = new Map<number, string>();
   readonly customers = new Map<number, string>();
-  readonly products = new Map<number, { id: string; stock: number; at: Date }>();
+  readonly products = new Map<number, ProductTarget>();
+  /** Legacy product id (deleted or quarantined) → the placeholder holding its order lines. */
+  readonly placeholders = new Map<number, Placeholder>();
   readonly orders = new Map<number, string>();
+  /** One per SKU, by legacy id of the survivor. */
+  private readonly survivors = new Map<number, Survivor>();
+  private customersPlanned = false;
   /** Legacy ids that exist but were quarantined, to tell "deleted" from "quarantined". */
   private readonly rejected = { customers: new Set<number>(), products: new Set<number>() };
-  /** Sum of imported log changes per legacy product, for the reconciliation with products.stock. */
+  /** Sum of imported log changes per surviving legacy product, for the reconciliation with products.stock. */
   readonly logged = new Map<number, number>();
 
   constructor(
@@ -108,14 +154,18 @@ export class Planner {
     return rows;
   }
 
+  /**
+   * Products, and the placeholders that keep the sales of products that are gone. Needs the customers
+   * planned first: a placeholder is made only for a line that will be imported, which its order's
+   * customer decides.
+   */
   planProducts(): { products: Row[]; prices: Row[] } {
+    if (!this.customersPlanned) throw new Error('plan customers before products');
     const products: Row[] = [];
     const prices: Row[] = [];
-    const bySku = new Map<string, number>();
-    const all = this.legacy.prepare('select * from products order by id').all() as Record<
-      string,
-      string | number | null
-    >[];
+    /** SKU key → the survivor's legacy id and its row (whose on_hand merged duplicates add to). */
+    const bySku = new Map<string, { id: number; row: Row }>();
+    const all = this.legacy.prepare('select * from products order by id').all() as LegacyRow[];
     for (const p of all) {
       const id = Number(p.id);
       const createdAt = this.parse(p.created_at as string | null);
@@ -127,28 +177,43 @@ export class Planner {
         ? `impossible created_at ${JSON.stringify(p.created_at)}`
         : sku === ''
           ? 'empty SKU'
-          : bySku.has(skuKey(sku))
-            ? `duplicate SKU ${JSON.stringify(p.sku)}: same as legacy product #${bySku.get(skuKey(sku))} (case and spaces ignored)`
-            : price === null || price < 0
-              ? `negative or invalid price ${p.price}`
-              : cost !== null && cost < 0
-                ? `negative cost ${p.cost}`
-                : !Number.isInteger(stock) || stock < 0
-                  ? `negative stock (${p.stock}); Stockgraph never holds negative stock`
-                  : null;
+          : price === null || price < 0
+            ? `negative or invalid price ${p.price}`
+            : cost !== null && cost < 0
+              ? `negative cost ${p.cost}`
+              : !Number.isInteger(stock) || stock < 0
+                ? `negative stock (${p.stock}); Stockgraph never holds negative stock`
+                : null;
       if (reason || !createdAt || price === null) {
         this.rejected.products.add(id);
         this.reject('products', id, reason ?? 'invalid');
         continue;
       }
-      bySku.set(skuKey(sku), id);
+      // The unique index was never created: a later product with the same SKU (case and spaces
+      // ignored) is the same article typed twice. It joins the first valid one: its stock adds up,
+      // its order lines and log rows follow; its own name and prices are not kept.
+      const first = bySku.get(skuKey(sku));
+      if (first) {
+        const survivor = this.survivors.get(first.id)!;
+        survivor.stock += stock;
+        first.row.on_hand = survivor.stock;
+        this.products.set(id, { id: survivor.id, survivor: first.id });
+        this.quarantine.push({
+          table: 'products',
+          id,
+          action: 'merged',
+          reason: `same SKU as legacy product #${first.id} (${JSON.stringify(p.sku)}; case and spaces ignored): its stock, order lines and log rows are on that product`,
+        });
+        continue;
+      }
       const updated = this.parse(p.updated_at as string | null);
       const updatedAt = updated && updated >= createdAt ? updated : createdAt;
       const newId = this.uuid(createdAt, 'products', id);
-      this.products.set(id, { id: newId, stock, at: updatedAt });
+      this.products.set(id, { id: newId, survivor: id });
+      this.survivors.set(id, { id: newId, stock, at: updatedAt });
       const unitPrice = centsToDecimal(price);
       const costPrice = cost === null ? null : centsToDecimal(cost);
-      products.push({
+      const row: Row = {
         id: newId,
         sku,
         name: String(p.name),
@@ -161,7 +226,9 @@ export class Planner {
         reorder_level: p.reorder_level === null ? DEFAULT_REORDER_LEVEL : Number(p.reorder_level),
         created_at: createdAt.toISOString(),
         updated_at: updatedAt.toISOString(),
-      });
+      };
+      bySku.set(skuKey(sku), { id, row });
+      products.push(row);
       prices.push({
         id: this.uuid(createdAt, 'price_history', id),
         product_id: newId,
@@ -170,7 +237,103 @@ export class Planner {
         changed_at: createdAt.toISOString(),
       });
     }
+    for (const row of this.planPlaceholders(new Set(bySku.keys()))) {
+      products.push(row);
+      prices.push({
+        id: this.uuid(new Date(String(row.created_at)), 'price_history', Number(row.legacy_id)),
+        product_id: row.id!,
+        unit_price: row.unit_price!,
+        cost_price: null,
+        changed_at: row.created_at!,
+      });
+    }
     return { products, prices };
+  }
+
+  /**
+   * A line whose product was deleted (or quarantined) is still a sale: it is kept against a
+   * placeholder product named after the legacy id, made here because the products (and the orders
+   * service's copy of their prices) are written before the order lines. Only lines the orders step
+   * will import count: a positive quantity and a valid price, in an order that is imported.
+   */
+  private planPlaceholders(skuKeys: Set<string>): Row[] {
+    const lines = this.legacy
+      .prepare(
+        `select i.id, i.product_id, i.quantity, i.unit_price, o.id as order_id, o.customer_id, o.status, o.created_at
+         from order_items i join orders o on o.id = i.order_id
+         where i.product_id not in (select value from json_each(?))
+         order by i.product_id, i.id`,
+      )
+      .all(JSON.stringify([...this.products.keys()])) as LegacyRow[];
+    const wanted = new Map<number, { at: Date; cents: number }>();
+    for (const line of lines) {
+      const productId = Number(line.product_id);
+      const cents = toCents(Number(line.unit_price));
+      if (Number(line.quantity) <= 0 || cents === null || cents < 0) continue;
+      const order = this.checkOrder(line);
+      if (!order.createdAt) continue;
+      const seen = wanted.get(productId);
+      // The first line (lowest id) gives the price; the earliest sale, the placeholder's creation time.
+      if (!seen) wanted.set(productId, { at: order.createdAt, cents });
+      else if (order.createdAt < seen.at) seen.at = order.createdAt;
+    }
+    const rows: Row[] = [];
+    for (const [legacyId, { at, cents }] of wanted) {
+      const state = this.rejected.products.has(legacyId) ? 'quarantined' : 'deleted';
+      let sku = placeholderSku(legacyId);
+      for (let n = 2; skuKeys.has(skuKey(sku)); n++) sku = `${placeholderSku(legacyId)}-${n}`;
+      skuKeys.add(skuKey(sku));
+      const id = this.uuid(at, 'placeholder_products', legacyId);
+      this.placeholders.set(legacyId, { id, sku, state });
+      this.flags.push({
+        table: 'products',
+        id: legacyId,
+        note: `${state === 'deleted' ? 'does not exist (deleted)' : 'quarantined'}: its order lines are kept against placeholder product ${sku} (no stock)`,
+      });
+      rows.push({
+        legacy_id: legacyId,
+        id,
+        sku,
+        name: `Legacy product #${legacyId} (${state})`,
+        description: `Stands for legacy product #${legacyId}, ${state === 'deleted' ? 'deleted from the legacy store' : 'quarantined by the import'}, so that its sales are kept.`,
+        category: PLACEHOLDER_CATEGORY,
+        unit_price: centsToDecimal(cents),
+        cost_price: null,
+        on_hand: 0,
+        reserved: 0,
+        reorder_level: 0,
+        created_at: at.toISOString(),
+        updated_at: at.toISOString(),
+      });
+    }
+    return rows;
+  }
+
+  /** Whether a legacy order can be imported (its lines aside), and what it needs to be. */
+  private checkOrder(o: LegacyRow): {
+    reason: string | null;
+    createdAt: Date | null;
+    status: ReturnType<typeof mapStatus>;
+    customer: string | undefined;
+  } {
+    const createdAt = this.parse(o.created_at as string | null);
+    const status = mapStatus(String(o.status ?? ''));
+    const customerId = o.customer_id === null ? null : Number(o.customer_id);
+    const customer = customerId === null ? undefined : this.customers.get(customerId);
+    const reason = !createdAt
+      ? `impossible created_at ${JSON.stringify(o.created_at)}`
+      : !status
+        ? `unknown status ${JSON.stringify(o.status)}`
+        : customerId === null
+          ? 'no customer'
+          : !customer
+            ? this.rejected.customers.has(customerId)
+              ? `customer #${customerId} is quarantined`
+              : `customer #${customerId} does not exist (deleted)`
+            : null;
+    return reason
+      ? { reason, createdAt: null, status: null, customer: undefined }
+      : { reason, createdAt, status, customer };
   }
 
   planCustomers(): Row[] {
@@ -221,6 +384,7 @@ export class Planner {
         updated_at: at,
       });
     }
+    this.customersPlanned = true;
     return rows;
   }
 
@@ -228,7 +392,7 @@ export class Planner {
   planOrders(from: number, to: number): { orders: Row[]; items: Row[]; rows: number } {
     const orders = this.legacy
       .prepare('select * from orders where id between ? and ? order by id')
-      .all(from, to) as Record<string, string | number | null>[];
+      .all(from, to) as LegacyRow[];
     const items = this.legacy
       .prepare('select * from order_items where order_id between ? and ? order by order_id, id')
       .all(from, to) as Record<string, number>[];
@@ -244,67 +408,74 @@ export class Planner {
       const id = Number(o.id);
       const lines = itemsByOrder.get(id) ?? [];
       itemsByOrder.delete(id);
-      const createdAt = this.parse(o.created_at as string | null);
-      const status = mapStatus(String(o.status ?? ''));
-      const customerId = o.customer_id === null ? null : Number(o.customer_id);
-      const customer = customerId === null ? undefined : this.customers.get(customerId);
-      const reason = !createdAt
-        ? `impossible created_at ${JSON.stringify(o.created_at)}`
-        : !status
-          ? `unknown status ${JSON.stringify(o.status)}`
-          : customerId === null
-            ? 'no customer'
-            : !customer
-              ? this.rejected.customers.has(customerId)
-                ? `customer #${customerId} is quarantined`
-                : `customer #${customerId} does not exist (deleted)`
-              : lines.length === 0
-                ? 'no items'
-                : null;
+      const { reason: orderReason, createdAt, status, customer } = this.checkOrder(o);
+      const reason = orderReason ?? (lines.length === 0 ? 'no items' : null);
       if (reason || !createdAt || !customer) {
         this.reject('orders', id, reason ?? 'invalid');
         for (const line of lines) this.reject('order_items', line.id!, `order #${id} is quarantined`);
         continue;
       }
-      const accepted: Row[] = [];
-      const seen = new Set<number>();
-      let total = 0;
       const at = createdAt.toISOString();
       const newId = this.uuid(createdAt, 'orders', id);
+      // Stockgraph keeps one line per product (order_items' key is order + product): every further line
+      // for the same product (the same legacy product, or two merged by SKU) joins the first one, its
+      // quantity and its cents added, so units and revenue stay exact (see weightedUnitCents).
+      const byProduct = new Map<string, { product: number; quantity: number; cents: number }>();
       for (const line of lines) {
-        const product = this.products.get(line.product_id!);
+        const productId = line.product_id!;
         const unit = toCents(Number(line.unit_price));
+        const placeholder = this.placeholders.get(productId);
+        const target = this.products.get(productId) ?? (placeholder && { id: placeholder.id, survivor: productId });
         const lineReason =
           line.quantity! <= 0
             ? `quantity ${line.quantity} (must be above 0)`
-            : !product
-              ? this.rejected.products.has(line.product_id!)
-                ? `product #${line.product_id} is quarantined`
-                : `product #${line.product_id} does not exist (deleted)`
-              : seen.has(line.product_id!)
-                ? `second line for product #${line.product_id} in order #${id} (Stockgraph keeps one line per product)`
-                : unit === null || unit < 0
-                  ? `negative or invalid unit price ${line.unit_price}`
-                  : null;
-        if (lineReason || !product || unit === null) {
+            : unit === null || unit < 0
+              ? `negative or invalid unit price ${line.unit_price}`
+              : !target
+                ? this.rejected.products.has(productId)
+                  ? `product #${productId} is quarantined`
+                  : `product #${productId} does not exist (deleted)`
+                : null;
+        if (lineReason || !target || unit === null) {
           this.reject('order_items', line.id!, lineReason ?? 'invalid');
           continue;
         }
-        seen.add(line.product_id!);
-        const lineTotal = unit * line.quantity!;
-        total += lineTotal;
-        accepted.push({
-          order_id: newId,
-          created_at: at,
-          product_id: product.id,
-          quantity: line.quantity!,
-          unit_price: centsToDecimal(unit),
-          line_total: centsToDecimal(lineTotal),
-        });
+        const merged = byProduct.get(target.id);
+        if (merged) {
+          merged.quantity += line.quantity!;
+          merged.cents += unit * line.quantity!;
+          this.quarantine.push({
+            table: 'order_items',
+            id: line.id!,
+            action: 'merged',
+            reason: `merged into the line for product #${merged.product} of order #${id}`,
+          });
+          continue;
+        }
+        byProduct.set(target.id, { product: target.survivor, quantity: line.quantity!, cents: unit * line.quantity! });
+        if (placeholder)
+          this.quarantine.push({
+            table: 'order_items',
+            id: line.id!,
+            action: 'kept-on-placeholder',
+            reason: `product #${productId} ${placeholder.state === 'deleted' ? 'does not exist (deleted)' : 'is quarantined'}: kept against placeholder product ${placeholder.sku}`,
+          });
       }
-      if (accepted.length === 0) {
+      if (byProduct.size === 0) {
         this.reject('orders', id, 'no importable items (each is quarantined)');
         continue;
+      }
+      let total = 0;
+      for (const [productId, line] of byProduct) {
+        total += line.cents;
+        outItems.push({
+          order_id: newId,
+          created_at: at,
+          product_id: productId,
+          quantity: line.quantity,
+          unit_price: centsToDecimal(weightedUnitCents(line.cents, line.quantity)),
+          line_total: centsToDecimal(line.cents),
+        });
       }
       const legacyTotal = toCents(Number(o.total));
       if (legacyTotal !== total) {
@@ -316,7 +487,6 @@ export class Planner {
       }
       const updated = this.parse(o.updated_at as string | null);
       this.orders.set(id, newId);
-      outItems.push(...accepted);
       outOrders.push({
         legacy_id: id,
         id: newId,
@@ -355,10 +525,12 @@ export class Planner {
       const product = this.products.get(productId);
       const createdAt = this.parse(l.created_at as string | null);
       const reason = mapReason(String(l.reason ?? ''));
+      // A product that no longer exists (deleted, or quarantined; a placeholder holds no stock) has no
+      // stock for its log rows to explain: they stay out, so the ledger still equals on_hand.
       const problem = !product
         ? this.rejected.products.has(productId)
-          ? `product #${productId} is quarantined`
-          : `product #${productId} does not exist (deleted)`
+          ? `product #${productId} is quarantined: no stock is imported for its log rows to explain`
+          : `product #${productId} does not exist (deleted): no stock is left for its log rows to explain`
         : !createdAt
           ? `impossible created_at ${JSON.stringify(l.created_at)}`
           : !reason
@@ -369,7 +541,7 @@ export class Planner {
         continue;
       }
       const change = Number(l.change);
-      this.logged.set(productId, (this.logged.get(productId) ?? 0) + change);
+      this.logged.set(product.survivor, (this.logged.get(product.survivor) ?? 0) + change);
       const legacyReason = String(l.reason).trim().toLowerCase();
       const note =
         [l.note as string | null, legacyReason === 'stocktake' ? 'legacy stocktake' : null]
@@ -392,12 +564,13 @@ export class Planner {
 
   /**
    * products.stock is what the shop's application last wrote; the log misses a few changes. Stock
-   * columns keep products.stock and one ADJUSTMENT per product brings the ledger to it, dated when the
-   * application last wrote the product, so the ledger and the columns agree.
+   * columns keep products.stock (summed over the products merged by SKU) and one ADJUSTMENT per
+   * product brings the ledger to it, dated when the application last wrote the product, so the ledger
+   * and the columns agree.
    */
   planReconciliation(): Row[] {
     const rows: Row[] = [];
-    for (const [legacyId, product] of this.products) {
+    for (const [legacyId, product] of this.survivors) {
       const difference = product.stock - (this.logged.get(legacyId) ?? 0);
       if (difference === 0) continue;
       this.flags.push({

@@ -5,6 +5,8 @@ import type { Flag, QuarantineEntry } from './plan.js';
 import type { Verification } from './verify.js';
 
 export interface ImportReport {
+  /** `import sqlite` (imported, then verified) or `import verify` (a finished import checked again). */
+  command: 'import sqlite' | 'import verify';
   file: string;
   timeZone: string;
   resumed: boolean;
@@ -16,18 +18,47 @@ export interface ImportReport {
   phases: Record<string, number>;
   legacyRows: Record<string, number>;
   written: Record<string, number>;
-  quarantine: { notImported: number; fieldsKeptInNotes: number; byReason: Record<string, number> };
+  quarantine: {
+    notImported: number;
+    fieldsKeptInNotes: number;
+    /** Rows imported into another row: duplicate SKUs into the first product, repeated lines into one. */
+    merged: number;
+    /** Order lines whose product is gone, imported against a placeholder product. */
+    keptOnPlaceholder: number;
+    byReason: Record<string, number>;
+  };
   verification: Verification;
 }
 
 const reasonKind = (q: QuarantineEntry) =>
   `${q.table}: ${q.reason.replace(/#\d+/g, '#N').replace(/".*"|-?\d+(\.\d+)?/g, '…')}`;
 
-export function buildReport(outcome: ImportOutcome, verification: Verification): ImportReport {
+/** What a report needs of an import, or of a finished import's decisions made again (`import verify`). */
+export type ReportInput = Pick<
+  ImportOutcome,
+  | 'file'
+  | 'timeZone'
+  | 'resumed'
+  | 'seconds'
+  | 'writeSeconds'
+  | 'rowsPerSecond'
+  | 'phases'
+  | 'legacyRows'
+  | 'written'
+  | 'planner'
+>;
+
+export function buildReport(
+  outcome: ReportInput,
+  verification: Verification,
+  command: ImportReport['command'] = 'import sqlite',
+): ImportReport {
   const q = outcome.planner.quarantine;
   const byReason: Record<string, number> = {};
   for (const entry of q) byReason[reasonKind(entry)] = (byReason[reasonKind(entry)] ?? 0) + 1;
+  const counted = (action: QuarantineEntry['action']) => q.filter((e) => e.action === action).length;
   return {
+    command,
     file: outcome.file,
     timeZone: outcome.timeZone,
     resumed: outcome.resumed,
@@ -39,8 +70,10 @@ export function buildReport(outcome: ImportOutcome, verification: Verification):
     legacyRows: outcome.legacyRows,
     written: outcome.written,
     quarantine: {
-      notImported: q.filter((e) => e.action === 'not-imported').length,
-      fieldsKeptInNotes: q.filter((e) => e.action === 'field-kept-in-notes').length,
+      notImported: counted('not-imported'),
+      fieldsKeptInNotes: counted('field-kept-in-notes'),
+      merged: counted('merged'),
+      keptOnPlaceholder: counted('kept-on-placeholder'),
       byReason,
     },
     verification,
@@ -81,9 +114,15 @@ export function writeReports(
     [
       `# Legacy import verification: ${v.ok ? 'PASSED' : 'FAILED'}`,
       '',
-      `File \`${report.file}\`, shop time zone ${report.timeZone}${report.resumed ? ' (resumed run)' : ''}; ` +
-        `${Object.values(report.legacyRows).reduce((a, b) => a + b, 0)} legacy rows in ${report.seconds.toFixed(1)} s ` +
-        `(${report.rowsPerSecond} rows/s). ${report.quarantine.notImported} row(s) quarantined, ` +
+      `File \`${report.file}\`, shop time zone ${report.timeZone} (months are its months)` +
+        (report.command === 'import verify'
+          ? `; a finished import checked again by \`stockgraph import verify\`: ` +
+            `${Object.values(report.legacyRows).reduce((a, b) => a + b, 0)} legacy rows. `
+          : `${report.resumed ? ' (resumed run)' : ''}; ` +
+            `${Object.values(report.legacyRows).reduce((a, b) => a + b, 0)} legacy rows in ${report.seconds.toFixed(1)} s ` +
+            `(${report.rowsPerSecond} rows/s). `) +
+        `${report.quarantine.notImported} row(s) quarantined, ${report.quarantine.merged} merged into another row, ` +
+        `${report.quarantine.keptOnPlaceholder} order line(s) kept against a placeholder product, ` +
         `${report.quarantine.fieldsKeptInNotes} field(s) kept in notes.`,
       '',
       table(
@@ -97,7 +136,7 @@ export function writeReports(
           `## Differences: ${c.name}`,
           '',
           table(
-            ['table', 'legacy id', 'legacy', 'stockgraph'],
+            ['table', 'row (legacy id, month)', 'legacy', 'stockgraph'],
             c.differences.map((d) => [d.table, d.id, d.legacy, d.stockgraph]),
           ),
           '',
@@ -110,7 +149,9 @@ export function writeReports(
     [
       '# Legacy import quarantine',
       '',
-      'Rows not imported (`not-imported`) or imported with one field kept in the notes (`field-kept-in-notes`), each with its reason.',
+      'Rows not imported (`not-imported`), imported into another row (`merged`: a duplicate SKU into the first product with it, ' +
+        'a repeated line into the line of its order for that product), imported against a placeholder product (`kept-on-placeholder`: ' +
+        'a line whose product was deleted or quarantined), or imported with one field kept in the notes (`field-kept-in-notes`), each with its reason.',
       '',
       '## By reason',
       '',

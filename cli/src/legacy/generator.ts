@@ -4,8 +4,8 @@
  * With `dirty`, every quirk of the legacy README appears, each at least once: float money, two
  * timestamp formats plus empty and impossible dates, statuses in odd case and with spaces, unknown
  * statuses and roles, totals that disagree with their items, orders without items, items with
- * quantity 0 or below, items and orders pointing at deleted rows, duplicate SKUs (case and
- * whitespace), negative stock, stock that disagrees with the log, log rows of deleted products,
+ * quantity 0 or below, items and orders pointing at deleted rows, two lines for one product in one
+ * order (at different unit prices, or the same), duplicate SKUs (case and whitespace), negative stock, stock that disagrees with the log, log rows of deleted products,
  * phones and emails as typed by staff.
  * Every user's password is `pw-<username>`, so tests can sign in as an imported user.
  */
@@ -223,17 +223,12 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
         const itemCount = odd(0.005, o, 7) ? 0 : r.int(1, 4);
         const used = new Set<number>();
         let total = 0;
-        for (let k = 0; k < itemCount; k++) {
-          let product = r.int(1, productCount);
-          if (used.has(product)) continue;
-          used.add(product);
-          let quantity = r.int(1, 5);
-          if (odd(0.004, o, 9) && k === 0) quantity = r.pick([0, -1]);
-          if (odd(0.002, o, 10) && k === 0) product = productCount + 100 + k;
-          const price = prices[Math.min(product, productCount)]!;
+        const sold: { product: number; price: number }[] = [];
+        const sell = (product: number, quantity: number, price: number) => {
           insertItem.run(o, product, quantity, price);
           counts.order_items++;
           total += quantity * price;
+          if (quantity > 0 && product <= productCount) sold.push({ product, price });
           const trimmed = status.trim().toLowerCase();
           if (quantity > 0 && ['paid', 'shipped', 'completed', 'refunded'].includes(trimmed)) {
             // The shop restocks before it runs out: the log never takes a product below zero by itself.
@@ -242,7 +237,22 @@ export function generateLegacyFile(file: string, options: GeneratorOptions): Gen
             log(product, -quantity, 'sale', o, ms + 1000);
             if (trimmed === 'refunded') log(product, quantity, 'return', o, ms + 86_400_000);
           }
+        };
+        for (let k = 0; k < itemCount; k++) {
+          let product = r.int(1, productCount);
+          if (used.has(product)) continue;
+          used.add(product);
+          let quantity = r.int(1, 5);
+          if (odd(0.004, o, 9) && k === 0) quantity = r.pick([0, -1]);
+          if (odd(0.002, o, 10) && k === 0) product = productCount + 100 + k;
+          // The last product is deleted at the end: its lines stay behind.
+          if (odd(0.002, o, 16) && k === 0) product = productCount;
+          sell(product, quantity, prices[Math.min(product, productCount)]!);
         }
+        // The same product twice in one order: typed again at another price (a discount), or at the same one.
+        const again = sold[0];
+        if (again && odd(0.004, o, 14)) sell(again.product, r.int(1, 5), Math.round(again.price * 0.9 * 1000) / 1000);
+        else if (again && odd(0.002, o, 15)) sell(again.product, r.int(1, 5), again.price);
         if (odd(0.01, o, 12)) total += r.pick([0.01, 1, -0.5]);
         const createdBy = chance(0.2) ? null : r.int(1, userCount);
         insertOrder.run(
