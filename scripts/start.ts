@@ -18,10 +18,13 @@ const timings = createTimings();
 timings.mark('modules imported');
 try {
   const env = parseLauncherEnv('start');
+  // The database first: PGlite compiles its WebAssembly on V8's background threads while the main
+  // thread loads the services' modules, and neither waits for the other.
+  const embedded = openEmbedded(env, timings);
   preloadServices();
   // One process, one tracer provider: every service's spans come from "stockgraph" (OTEL_SERVICE_NAME).
   const telemetry = await startTelemetry(env, 'stockgraph');
-  const { pglite, bus, logger, source } = await openEmbedded(env, timings);
+  const { pglite, bus, logger, source } = await embedded;
   const context = { port: env.PORT, pglite, bus, logger, timings };
   const subgraphs = await startSubgraphs(context);
   const gateway = await startGatewayOf(context);
