@@ -88,4 +88,4 @@ bah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 bah commit --rm --quiet "$ctr" "$BASE_IMAGE" >/dev/null
 ctr=
 done_step "$(bah images --format '{{.Name}}:{{.Tag}} {{.Size}}' "$BASE_IMAGE")"
-echo "base image ready in $((SECONDS - total))s; store $(du -sh "$BUILDAH_HOME/storage" | cut -f1)"
+echo "base image ready in $((SECONDS - total))s; store $(du -sh "$BUILDAH_HOME/storage-$BUILDAH_DRIVER" | cut -f1)"

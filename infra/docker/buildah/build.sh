@@ -5,6 +5,7 @@
 #
 #   infra/docker/buildah/build.sh [target ...]      (default: every target, then the smoke test)
 #   SMOKE=0 infra/docker/buildah/build.sh           (build only)
+#   BUILD=0 infra/docker/buildah/build.sh           (smoke test the images already built)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
@@ -34,16 +35,28 @@ printf 'cafile=/etc/ssl/certs/ca-certificates.crt\n' >"$BUILDAH_HOME/ca/npmrc"
 tls=(-v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro
   -v "$BUILDAH_HOME/ca/npmrc:/root/.npmrc:ro")
 
+# BUILD=0 re-runs only the smoke test on images already built.
+[[ ${BUILD:-1} == 1 ]] || targets=()
+if ((${#targets[@]})); then
+  step "snapshot the build context"
+  # Every target must see the same context, or a file edited between two targets' builds makes
+  # the next one miss the layer cache and redo the whole build stage. .dockerignore still applies.
+  ctx=$BUILDAH_HOME/context
+  rm -rf "$ctx" && mkdir -p "$ctx"
+  tar -C "$repo" --exclude=./.git --exclude='*/node_modules' --exclude=./node_modules --exclude='*/dist' \
+    --exclude=./.data --exclude=./tests/artifacts --exclude=./coverage -cf - . | tar -C "$ctx" -xf -
+  done_step "$(du -sh "$ctx" | cut -f1)"
+fi
 for t in "${targets[@]}"; do
   step "build target $t"
   # --layers lets the 2nd..6th target reuse the build stage (pnpm install + build + deploy of every
   # service) instead of redoing it; --format docker because OCI images drop HEALTHCHECK.
   bah bud --quiet --layers --force-rm --format docker --isolation chroot \
     --build-arg NODE_IMAGE="$BASE_IMAGE" "${tls[@]}" \
-    --target "$t" -t "localhost/stockgraph/$t:$TAG" -f "$repo/infra/docker/Dockerfile" "$repo" >/dev/null
+    --target "$t" -t "localhost/stockgraph/$t:$TAG" -f "$ctx/infra/docker/Dockerfile" "$ctx" >/dev/null
   done_step "localhost/stockgraph/$t:$TAG $(bah images --format '{{.Size}}' "localhost/stockgraph/$t:$TAG")"
 done
-echo "store: $(du -sh "$BUILDAH_HOME/storage" | cut -f1)"
+echo "store: $(du -sh "$BUILDAH_HOME/storage-$BUILDAH_DRIVER" | cut -f1)"
 
 [[ ${SMOKE:-1} == 1 ]] || exit 0
 for t in "${ALL_TARGETS[@]}"; do
@@ -58,7 +71,7 @@ declare -A mnts=()
 for t in "${ALL_TARGETS[@]}"; do
   ctrs[$t]=$(bah from --pull-never "localhost/stockgraph/$t:$TAG")
   mnts[$t]=$(bah mount "${ctrs[$t]}")
-  cfg=$(bah inspect --type image --format '{{.Docker.Config.User}} {{json .Docker.Config.Cmd}}' "localhost/stockgraph/$t:$TAG")
+  cfg=$(bah inspect --type image --format 'user={{.Docker.Config.User}} cmd={{.Docker.Config.Cmd}} healthcheck={{if .Docker.Config.Healthcheck}}{{.Docker.Config.Healthcheck.Test}}{{else}}none{{end}}' "localhost/stockgraph/$t:$TAG")
   entry=$(bah inspect --type image --format '{{index .Docker.Config.Cmd 2}}' "localhost/stockgraph/$t:$TAG")
   [[ -f ${mnts[$t]}/app/$entry ]] || { echo "$t: $entry not in the image's /app" >&2; exit 1; }
   echo "$t: $(chroot --userspec=1000:1000 "${mnts[$t]}" /usr/local/bin/node --version) $cfg"
@@ -86,4 +99,4 @@ unshare --mount --propagation private bash -euo pipefail -c '
     sh -c "cd \"$repo\" && exec node node_modules/tsx/dist/cli.mjs infra/docker/smoke.ts /out"
 ' smoke "$root" "$repo" $(for t in "${ALL_TARGETS[@]}"; do printf '%s %s ' "$t" "${mnts[$t]}"; done)
 done_step "smoke"
-echo "all done in $((SECONDS - total))s; store $(du -sh "$BUILDAH_HOME/storage" | cut -f1)"
+echo "all done in $((SECONDS - total))s; store $(du -sh "$BUILDAH_HOME/storage-$BUILDAH_DRIVER" | cut -f1)"
