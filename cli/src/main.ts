@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAggregateCommands } from './commands/aggregates.js';
 import { registerBackupCommands } from './commands/backup.js';
 import { registerDbCommands } from './commands/db.js';
+import { registerExportCommands } from './commands/export.js';
 import { registerImportCommands } from './commands/import.js';
 import { registerPartitionCommands } from './commands/partitions.js';
 import { registerStockCommands } from './commands/stock.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerDbCommands(program, output);
   registerStockCommands(program, output);
   registerImportCommands(program, output);
+  registerExportCommands(program, output);
   registerBackupCommands(program, output);
   registerPartitionCommands(program, output);
   registerAggregateCommands(program, output);

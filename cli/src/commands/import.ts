@@ -1,18 +1,13 @@
 import { resolve } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { importLegacy, replanImport } from '../import/importer.js';
 import { buildReport, writeReports, type ImportReport, type ReportInput } from '../import/report.js';
 import { verifyImport } from '../import/verify.js';
 import { generateLegacyFile } from '../legacy/generator.js';
 import { openLegacy } from '../legacy/reader.js';
+import { positiveInt } from '../options.js';
 import type { Output } from '../output.js';
 import { requirePostgres, resolveTargets, type SubgraphName } from '../targets.js';
-
-const positiveInt = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-};
 
 export function registerImportCommands(program: Command, output: () => Output): void {
   const command = program.command('import').description('bring the legacy SQLite store into Stockgraph');

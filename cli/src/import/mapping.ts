@@ -37,13 +37,9 @@ function zoneOffsetAt(formatter: Intl.DateTimeFormat, ms: number): number {
   return asUtc - Math.floor(ms / 1000) * 1000;
 }
 
-/**
- * Parses the legacy shop-local timestamps ('YYYY-MM-DD HH:MM:SS' and 'YYYY/MM/DD HH:MM') in the
- * shop's zone. Empty, zero and impossible dates (Feb 30, month 13) are null: the caller quarantines.
- * A local time that a DST change skipped or repeated takes the zone's offset before the change.
- */
-export function createTimeParser(timeZone: string) {
-  const formatter = new Intl.DateTimeFormat('en-US', {
+/** Every numeric part of a moment's wall-clock time in `timeZone`, 24-hour (read with formatToParts). */
+export function zoneFormatter(timeZone: string): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat('en-US', {
     timeZone,
     hourCycle: 'h23',
     year: 'numeric',
@@ -53,6 +49,15 @@ export function createTimeParser(timeZone: string) {
     minute: 'numeric',
     second: 'numeric',
   });
+}
+
+/**
+ * Parses the legacy shop-local timestamps ('YYYY-MM-DD HH:MM:SS' and 'YYYY/MM/DD HH:MM') in the
+ * shop's zone. Empty, zero and impossible dates (Feb 30, month 13) are null: the caller quarantines.
+ * A local time that a DST change skipped or repeated takes the zone's offset before the change.
+ */
+export function createTimeParser(timeZone: string) {
+  const formatter = zoneFormatter(timeZone);
   // Offsets change at most a few times a year: one Intl call per local hour seen is plenty, and a
   // day whose first and last hour share an offset takes it for every hour (two calls per day).
   const offsets = new Map<number, number>();
