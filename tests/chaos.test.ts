@@ -179,10 +179,18 @@ async function survive(
   await new Promise((r) => setTimeout(r, 1000));
   await fault();
   await new Promise((r) => setTimeout(r, 3000));
-  if (outageAnswered) await eventually(async () => outageAnswered(traffic.seen), 60_000, 'an answer during the outage');
+  if (outageAnswered)
+    await eventually(async () => outageAnswered(traffic.seen), 60_000, 'an answer during the outage').catch(
+      (error: Error) => {
+        // What the client got instead, and what the service said meanwhile: the reason is in one of them.
+        const codes = traffic.seen.map((s) => `${s.status} ${s.codes.join(',')}`);
+        const logs = Object.entries(stack.subgraphs).map(([name, s]) => `${name}:\n${s.output.slice(-15).join('\n')}`);
+        throw new Error(`${error.message}\nseen: ${JSON.stringify(codes.slice(-20))}\n${logs.join('\n')}`);
+      },
+    );
   await heal();
-  // After a database restart postgres.js backs off up to 20 s between reconnects, and a transaction
-  // that lost its client is ended by the server after 15 s (packages/db): the bound covers both.
+  // A transaction that lost its client is ended by the server after 15 s (packages/db), and a pool
+  // stuck after a restart is replaced after 20 s: the bound covers both.
   await eventually(gatewayReady, 90_000, 'gateway ready again');
   await eventually(
     async () => {

@@ -58,7 +58,7 @@ describe('a database pool through PostgreSQL restarts', () => {
       await postgres.stop();
       await new Promise((r) => setTimeout(r, 1500));
       await postgres.start();
-      // postgres.js backs off up to 20 s between reconnects after repeated refusals.
+      // Reconnects back off for at most a second (packages/db's reconnectBackoff).
       await eventually(pingOnce, 45_000, `ping after restart ${round}`);
     }
     const last = committed;
@@ -92,5 +92,43 @@ describe('a database pool through PostgreSQL restarts', () => {
     expect(await Promise.all(stuck)).toEqual(['failed', 'failed', 'failed', 'failed']);
     const [row] = rowsOf<{ n: number }>(await handle.db.execute(sql`select n from counter where id = 1`));
     expect(row!.n).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('keeps refusing statements promptly however long the server stays down', async () => {
+    // One connection, so each statement waits out that connection's whole pause between attempts.
+    const single = await openDatabase({
+      url: postgres.url,
+      poolMax: 1,
+      schema: {},
+      logger: createLogger('test', 'silent'),
+    });
+    await single.db.execute(sql`select 1`);
+    await postgres.stop();
+    try {
+      // Every refused attempt lengthens the pause before the next (postgres.js's own grows to 20 s,
+      // longer than the gateway waits for a subgraph). However many refusals in, a statement must be
+      // refused at once, so clients get SERVICE_UNAVAILABLE rather than a timeout.
+      const refusal = () =>
+        Promise.race([
+          single.db.execute(sql`select 1`).then(
+            () => 'answered',
+            (error: { code?: unknown; cause?: { code?: unknown } }) => String(error.cause?.code ?? error.code),
+          ),
+          new Promise((r) => setTimeout(() => r('still waiting after 5 s'), 5000)),
+        ]);
+      for (let attempt = 0; attempt < 12; attempt++) expect(await refusal(), `attempt ${attempt}`).toBe('ECONNREFUSED');
+    } finally {
+      await postgres.start();
+    }
+    await eventually(
+      () =>
+        single.ping().then(
+          () => true,
+          () => false,
+        ),
+      30_000,
+      'answers once the server is back',
+    );
+    await single.close();
   }, 120_000);
 });

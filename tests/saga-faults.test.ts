@@ -196,10 +196,25 @@ describe('faults in the saga', () => {
         20_000,
         'all copies handled',
       );
+      // The ledger first (a cancellation only reaches inventory once the orders relay has published it,
+      // which on a loaded machine takes a while), then the API (its catalogue cache follows the ledger).
+      const reservedInLedger = async () => {
+        const [row] = await sql`select reserved from inventory.products where id = ${productId}`;
+        return row!.reserved as number;
+      };
+      await eventually(async () => (await reservedInLedger()) === 5, 60_000, 'cancelled reservations released').catch(
+        async (error: Error) => {
+          const reservations =
+            await sql`select order_id, status from inventory.reservations where order_id in ${sql(ids)}`;
+          throw new Error(
+            `${error.message}: reserved ${await reservedInLedger()}, orders ${JSON.stringify(Object.fromEntries(statuses))}, reservations ${JSON.stringify(reservations)}`,
+          );
+        },
+      );
       await eventually(
         async () => (await stockOf(stack, productId)).reserved === 5,
         20_000,
-        'cancelled reservations released',
+        'the API answering what the ledger holds',
       );
       const rows =
         await sql`select order_id, sum(delta)::int as held from inventory.stock_movements where product_id = ${productId} and reason in ('RESERVATION', 'RELEASE') group by order_id`;

@@ -80,6 +80,18 @@ export interface DatabaseHandle<TSchema extends Record<string, unknown>> {
   close(): Promise<void>;
 }
 
+/**
+ * Seconds a connection waits before its next attempt after `retries` failed ones. postgres.js's own
+ * grows to 20 s, and a statement handed to a connection that is waiting waits with it: during a
+ * database outage the background work (outbox relay, consumers, readiness pings) soon pushes the wait
+ * past the gateway's subgraph timeout, and clients get timeouts instead of a prompt SERVICE_UNAVAILABLE
+ * they can retry on. Capped at one second, with jitter so a pool's connections do not retry in step:
+ * at most a pool's worth of attempts a second per process, which a recovering server takes easily.
+ */
+export function reconnectBackoff(retries: number): number {
+  return (0.5 + Math.random() / 2) * Math.min(0.05 * 2 ** retries, 1);
+}
+
 export async function openDatabase<TSchema extends Record<string, unknown>>(
   options: DatabaseOptions<TSchema>,
 ): Promise<DatabaseHandle<TSchema>> {
@@ -97,6 +109,7 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
       max,
       idle_timeout: 30,
       connect_timeout: 10,
+      backoff: reconnectBackoff,
       // Notices (e.g. "schema already exists, skipping") are expected during migrations.
       onnotice: () => {},
       // Sent as a startup parameter, so it holds on every connection, reconnects included.
