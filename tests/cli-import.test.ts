@@ -6,19 +6,9 @@ import { idTime } from '@stockgraph/ids';
 import { createTestDatabase, type TestDatabase } from '@stockgraph/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QuarantineEntry } from '../cli/src/import/plan.js';
-import { query, spawnStockgraph, stockgraph, tableDigests } from './cli-support.js';
+import { IMPORT_TABLES, query, spawnStockgraph, stockgraph, tableDigests } from './cli-support.js';
 
-const TABLES = [
-  'users.users',
-  'inventory.products',
-  'inventory.price_history',
-  'inventory.stock_movements',
-  'orders.orders',
-  'orders.order_items',
-  'orders.product_prices',
-  'orders.known_customers',
-  'customers.customers',
-];
+const TABLES = IMPORT_TABLES;
 
 let dir: string;
 let file: string;
@@ -539,7 +529,12 @@ describe('stockgraph import sqlite', () => {
       const cases: [string[], Record<string, string>, number, RegExp][] = [
         [['import', 'sqlite', join(dir, 'missing.db')], { DATABASE_URL: empty.url }, 2, /missing\.db: no such file/],
         [['import', 'sqlite', text], { DATABASE_URL: empty.url }, 2, /not an SQLite database/],
-        [['import', 'sqlite', other], { DATABASE_URL: empty.url }, 2, /not the legacy schema \(table users is missing/],
+        [
+          ['import', 'sqlite', other],
+          { DATABASE_URL: empty.url },
+          2,
+          /not a legacy store: none of its tables .* it holds things/,
+        ],
         [['import', 'sqlite', locked], { DATABASE_URL: empty.url }, 1, /locked by another process/],
         [['import', 'sqlite', file], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere' }, 1, /cannot reach/],
         [

@@ -21,6 +21,19 @@ export function spawnStockgraph(args: string[], env: Record<string, string>): Ch
   });
 }
 
+/** Every table the legacy import writes. */
+export const IMPORT_TABLES = [
+  'users.users',
+  'inventory.products',
+  'inventory.price_history',
+  'inventory.stock_movements',
+  'orders.orders',
+  'orders.order_items',
+  'orders.product_prices',
+  'orders.known_customers',
+  'customers.customers',
+];
+
 /** A digest of a table's whole content, to compare two databases row for row. */
 export async function tableDigests(url: string, tables: string[]): Promise<Record<string, string>> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });

@@ -2,9 +2,10 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { importLegacy, replanImport } from '../import/importer.js';
 import { buildReport, writeReports, type ImportReport, type ReportInput } from '../import/report.js';
+import { syncLegacy } from '../import/sync.js';
 import { verifyImport } from '../import/verify.js';
 import { generateLegacyFile } from '../legacy/generator.js';
-import { openLegacy } from '../legacy/reader.js';
+import { snapshotLegacy, type LegacySnapshot } from '../legacy/snapshot.js';
 import { positiveInt } from '../options.js';
 import type { Output } from '../output.js';
 import { requirePostgres, resolveTargets, type SubgraphName } from '../targets.js';
@@ -43,7 +44,15 @@ export function registerImportCommands(program: Command, output: () => Output): 
     .description(
       'import a legacy SQLite file into migrated, empty services; resumable; verified; keeps every sale (merging duplicates), quarantines only what cannot be placed',
     )
-    .argument('<file>', 'the legacy SQLite database')
+    .argument(
+      '<file>',
+      'the legacy SQLite database (read from a consistent copy: the legacy application may keep writing it)',
+    )
+    .option(
+      '--sync',
+      'bring a finished import up to date with the file: write only the rows that are new, changed or gone since the last run',
+      false,
+    )
     .option('--time-zone <zone>', "the shop's IANA time zone the legacy timestamps are in", 'Asia/Shanghai')
     .option('--report <dir>', 'where to write verification.{json,md} and quarantine.{json,md}', 'legacy-import-report')
     .option('--chunk-size <n>', 'legacy orders (and log rows) per transaction', positiveInt, 10_000)
@@ -51,17 +60,22 @@ export function registerImportCommands(program: Command, output: () => Output): 
       'after',
       '\nExit 0 only when every legacy row is imported or quarantined with a reason and the verification agrees.',
     )
-    .action(async (file: string, options: { timeZone: string; report: string; chunkSize: number }) => {
+    .action(async (file: string, options: { timeZone: string; report: string; chunkSize: number; sync: boolean }) => {
       const out = output();
       const urls = requirePostgres(resolveTargets(), 'import sqlite');
-      const outcome = await importLegacy({
-        file,
-        timeZone: options.timeZone,
-        urls,
-        output: out,
-        chunkSize: options.chunkSize,
+      await withSnapshot(file, async (legacy) => {
+        const outcome = options.sync
+          ? await syncLegacy({ legacy, urls, output: out, chunkSize: options.chunkSize })
+          : await importLegacy({ legacy, timeZone: options.timeZone, urls, output: out, chunkSize: options.chunkSize });
+        await verifyAndReport(
+          out,
+          options.sync ? 'import sync' : 'import sqlite',
+          outcome,
+          urls,
+          options.report,
+          legacy,
+        );
       });
-      await verifyAndReport(out, 'import sqlite', outcome, urls, options.report);
     });
 
   command
@@ -79,22 +93,35 @@ export function registerImportCommands(program: Command, output: () => Output): 
     .action(async (file: string, options: { report: string }) => {
       const out = output();
       const urls = requirePostgres(resolveTargets(), 'import verify');
-      const replanned = await replanImport({ file, urls, chunkSize: 10_000 });
-      await verifyAndReport(
-        out,
-        'import verify',
-        {
-          ...replanned,
-          resumed: false,
-          writeSeconds: 0,
-          rowsPerSecond: 0,
-          phases: { 'decisions made again': replanned.seconds },
-          written: {},
-        },
-        urls,
-        options.report,
-      );
+      await withSnapshot(file, async (legacy) => {
+        const replanned = await replanImport({ legacy, urls, chunkSize: 10_000 });
+        await verifyAndReport(
+          out,
+          'import verify',
+          {
+            ...replanned,
+            resumed: false,
+            writeSeconds: 0,
+            rowsPerSecond: 0,
+            phases: { 'decisions made again': replanned.seconds },
+            written: {},
+          },
+          urls,
+          options.report,
+          legacy,
+        );
+      });
     });
+}
+
+/** Runs `work` on a consistent copy of the legacy file, deleted afterwards whatever happens. */
+async function withSnapshot(file: string, work: (legacy: LegacySnapshot) => Promise<void>): Promise<void> {
+  const legacy = await snapshotLegacy(file);
+  try {
+    await work(legacy);
+  } finally {
+    legacy.close();
+  }
 }
 
 /** Verifies an import (just made, or finished earlier), writes the reports, and says the outcome. */
@@ -104,24 +131,27 @@ async function verifyAndReport(
   outcome: ReportInput,
   urls: Record<SubgraphName, string>,
   reportDir: string,
+  legacy: LegacySnapshot,
 ): Promise<void> {
-  const legacy = openLegacy(outcome.file);
-  let verification;
   const verifyStart = performance.now();
-  try {
-    verification = await verifyImport(legacy, urls, outcome.planner.quarantine, outcome.timeZone);
-  } finally {
-    legacy.close();
-  }
+  const verification = await verifyImport(legacy.db, urls, outcome.planner.quarantine, outcome.timeZone);
   outcome.phases.verification = Math.round(performance.now() - verifyStart) / 1000;
-  const report = buildReport(outcome, verification, commandName);
+  const report = buildReport(outcome, verification, commandName, legacy.notes);
   const files = writeReports(reportDir, report, outcome.planner.quarantine, outcome.planner.flags);
   const rows = Object.values(report.legacyRows).reduce((a, b) => a + b, 0);
   out.result({ ...report, reports: files }, (r) =>
     [
       commandName === 'import verify'
         ? `${r.ok ? 'Verified' : 'Verification FAILED'}: the import of ${rows} legacy rows, checked again.`
-        : `${r.ok ? 'Imported and verified' : 'Import verification FAILED'}: ${rows} legacy rows in ${r.seconds.toFixed(1)} s (${r.rowsPerSecond} rows/s)${r.resumed ? ', resumed' : ''}.`,
+        : commandName === 'import sync'
+          ? `${r.ok ? 'Synced and verified' : 'Sync verification FAILED'}: ${rows} legacy rows compared in ${r.seconds.toFixed(1)} s; ` +
+            `written: ${
+              Object.entries(r.written)
+                .map(([t, n]) => `${t} ${n}`)
+                .join(', ') || 'nothing (no change)'
+            }.`
+          : `${r.ok ? 'Imported and verified' : 'Import verification FAILED'}: ${rows} legacy rows in ${r.seconds.toFixed(1)} s (${r.rowsPerSecond} rows/s)${r.resumed ? ', resumed' : ''}.`,
+      ...r.notes.map((note) => `Note: ${note}.`),
       `Quarantined ${r.quarantine.notImported} row(s); merged ${r.quarantine.merged} into another row; ` +
         `kept ${r.quarantine.keptOnPlaceholder} order line(s) against a placeholder product; ${r.quarantine.fieldsKeptInNotes} field(s) kept in notes.`,
       ...r.verification.checks

@@ -28,11 +28,16 @@ export async function ensureBookkeeping(sql: Sql): Promise<void> {
       singleton boolean primary key default true check (singleton),
       fingerprint text not null, file text not null, time_zone text not null,
       started_at timestamptz not null default now(), finished_at timestamptz);
+    -- The content the last \`import sqlite --sync\` brought the targets to (its snapshot's SHA-256).
+    alter table legacy_import.run add column if not exists synced_fingerprint text;
+    alter table legacy_import.run add column if not exists synced_at timestamptz;
     create table if not exists legacy_import.progress (
       step text primary key, rows integer not null, done_at timestamptz not null default now());
     create table if not exists legacy_import.id_map (
       legacy_table text not null, legacy_id bigint not null, new_id uuid not null,
       primary key (legacy_table, legacy_id));
+    -- What the unit's rows looked like when written (import/units.ts), for --sync; null from imports before it.
+    alter table legacy_import.id_map add column if not exists digest text;
     create table if not exists legacy_import.deferred_index (
       name text primary key, definition text not null);`);
 }
@@ -42,19 +47,28 @@ export interface RunRecord {
   file: string;
   timeZone: string;
   finishedAt: Date | null;
+  syncedFingerprint: string | null;
 }
 
 export async function readRun(sql: Sql): Promise<RunRecord | null> {
   const exists = await sql`select to_regclass('legacy_import.run')::text as t`;
   if (!exists[0]?.t) return null;
-  const [row] = await sql<{ fingerprint: string; file: string; time_zone: string; finished_at: Date | null }[]>`
-    select fingerprint, file, time_zone, finished_at from legacy_import.run`;
+  const [row] = await sql<
+    { fingerprint: string; file: string; time_zone: string; finished_at: Date | null; synced: string | null }[]
+  >`select fingerprint, file, time_zone, finished_at, to_jsonb(r) ->> 'synced_fingerprint' as synced
+    from legacy_import.run r`;
   return row
-    ? { fingerprint: row.fingerprint, file: row.file, timeZone: row.time_zone, finishedAt: row.finished_at }
+    ? {
+        fingerprint: row.fingerprint,
+        file: row.file,
+        timeZone: row.time_zone,
+        finishedAt: row.finished_at,
+        syncedFingerprint: row.synced,
+      }
     : null;
 }
 
-export async function startRun(sql: Sql, run: Omit<RunRecord, 'finishedAt'>): Promise<void> {
+export async function startRun(sql: Sql, run: Omit<RunRecord, 'finishedAt' | 'syncedFingerprint'>): Promise<void> {
   await sql`insert into legacy_import.run (fingerprint, file, time_zone) values (${run.fingerprint}, ${run.file}, ${run.timeZone})
     on conflict (singleton) do nothing`;
 }
@@ -96,6 +110,8 @@ export async function tablesExist(sql: Sql, tables: string[]): Promise<string[]>
 export function copyField(value: string | number | boolean | null | undefined): string {
   if (value === null || value === undefined) return '\\N';
   if (typeof value !== 'string') return String(value);
+  // PostgreSQL text cannot hold NUL; the legacy snapshot replaces it, so one here is a bug to stop on.
+  if (value.includes('\0')) throw new Error('a NUL character reached COPY');
   return /[\\\t\n\r]/.test(value)
     ? value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
     : value;
@@ -105,6 +121,8 @@ export function copyField(value: string | number | boolean | null | undefined): 
 export async function copyInto(tx: Tx, table: string, columns: string[], lines: string[]): Promise<void> {
   if (lines.length === 0) return;
   const writable = await tx.unsafe(`copy ${table} (${columns.join(', ')}) from stdin`).writable();
+  // A row the server refuses reaches the stream as an error (patches/postgres@3.4.9.patch: without
+  // it, a refusal after the last row waited for ever, holding the transaction open).
   await new Promise<void>((resolve, reject) => {
     writable.on('error', reject);
     writable.on('finish', resolve);
@@ -114,12 +132,63 @@ export async function copyInto(tx: Tx, table: string, columns: string[], lines: 
   });
 }
 
+/** One unit of the id map as stored: what a legacy row became, and its digest (import/units.ts). */
+export interface StoredUnit {
+  newId: string;
+  digest: string | null;
+}
+
+/** The id map of these legacy tables, by table and legacy id. */
+export async function storedUnits(sql: Sql, tables: string[]): Promise<Map<string, Map<number, StoredUnit>>> {
+  const result = new Map<string, Map<number, StoredUnit>>(tables.map((t) => [t, new Map()]));
+  const rows = await sql<{ t: string; l: string; n: string; d: string | null }[]>`
+    select legacy_table as t, legacy_id::text as l, new_id::text as n, digest as d
+    from legacy_import.id_map where legacy_table = any(${tables})`;
+  for (const r of rows) result.get(r.t)!.set(Number(r.l), { newId: r.n, digest: r.d });
+  return result;
+}
+
+/** Inserts rows, or updates those whose key is already there (through a temporary copy of them). */
+export async function upsertRows(tx: Tx, table: string, columns: string[], key: string[], lines: string[]) {
+  if (lines.length === 0) return;
+  const staging = `staged_${table.replace('.', '_')}`;
+  // Only the columns written (a generated column of the table would be a plain NOT NULL one here).
+  await tx.unsafe(`drop table if exists ${staging}`);
+  await tx.unsafe(
+    `create temp table ${staging} on commit drop as select ${columns.join(', ')} from ${table} with no data`,
+  );
+  await copyInto(tx, staging, columns, lines);
+  const list = columns.join(', ');
+  const updates = columns.filter((c) => !key.includes(c)).map((c) => `${c} = excluded.${c}`);
+  await tx.unsafe(
+    `insert into ${table} (${list}) select ${list} from ${staging}
+     on conflict (${key.join(', ')}) do ${updates.length ? `update set ${updates.join(', ')}` : 'nothing'}`,
+  );
+}
+
+export async function deleteRows(tx: Tx, table: string, column: string, ids: string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const result = await tx.unsafe(`delete from ${table} where ${column} = any($1::uuid[])`, [ids]);
+  return result.count;
+}
+
+/** Forgets id map entries of legacy rows that are gone (deleted, or now quarantined). */
+export async function forgetUnits(tx: Tx, table: string, legacyIds: number[]): Promise<void> {
+  if (legacyIds.length === 0) return;
+  await tx`delete from legacy_import.id_map where legacy_table = ${table} and legacy_id = any(${legacyIds}::bigint[])`;
+}
+
+/** Records that the targets now hold this content of the legacy file. */
+export async function markSynced(tx: Tx, fingerprint: string): Promise<void> {
+  await tx`update legacy_import.run set synced_fingerprint = ${fingerprint}, synced_at = now()`;
+}
+
 /**
  * Monthly partitions for the months legacy rows fall in, named and bounded exactly as the services'
  * own partition maintenance does (packages/db), so the two never overlap.
  */
 export async function ensurePartitions(
-  sql: Sql,
+  sql: Sql | Tx,
   schema: string,
   table: string,
   months: Iterable<number>,

@@ -2,8 +2,6 @@
  * `stockgraph import sqlite`: the legacy store into the four services, in bulk (COPY), resumable
  * (each chunk and its "done" mark commit together; ids are computed, not drawn), then verified.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   connect,
@@ -27,16 +25,26 @@ import {
   type Sql,
 } from '../db/import.repository.js';
 import { CliError, describeDatabaseError, misuse } from '../errors.js';
-import { legacyCounts, openLegacy, type LegacyTable } from '../legacy/reader.js';
+import { legacyCounts, type LegacyTable } from '../legacy/reader.js';
+import type { LegacySnapshot } from '../legacy/snapshot.js';
 import type { SqliteDatabase } from '../legacy/sqlite.js';
 import type { Output } from '../output.js';
 import { redactUrl, type SubgraphName } from '../targets.js';
 import type postgres from 'postgres';
-import { assertTimeZone, PLACEHOLDER_ID_MAP } from './mapping.js';
+import { assertTimeZone } from './mapping.js';
 import { Planner, type Row } from './plan.js';
+import {
+  customerUnits,
+  movementUnits,
+  orderUnits,
+  productUnits,
+  RECONCILIATION_ID_MAP,
+  userUnits,
+  type Unit,
+} from './units.js';
 
 export interface ImportOptions {
-  file: string;
+  legacy: LegacySnapshot;
   timeZone: string;
   urls: Record<SubgraphName, string>;
   output: Output;
@@ -74,7 +82,7 @@ const DEFERRED_INDEX_TABLES: Partial<Record<SubgraphName, string[]>> = {
   inventory: ['inventory.stock_movements'],
 };
 
-const COLUMNS = {
+export const COLUMNS = {
   users: ['id', 'email', 'name', 'role', 'active', 'password_hash', 'created_at', 'updated_at'],
   products: [
     'id',
@@ -97,28 +105,21 @@ const COLUMNS = {
   orders: ['id', 'created_at', 'number', 'customer_id', 'status', 'total', 'created_by', 'updated_at'],
   items: ['order_id', 'created_at', 'product_id', 'quantity', 'unit_price', 'line_total'],
   movements: ['id', 'created_at', 'product_id', 'delta', 'reason', 'order_id', 'note', 'actor_id'],
-  idMap: ['legacy_table', 'legacy_id', 'new_id'],
+  idMap: ['legacy_table', 'legacy_id', 'new_id', 'digest'],
 };
 
-const lines = (rows: Record<string, Row[string] | undefined>[], columns: string[]) =>
+export const lines = (rows: Record<string, Row[string] | undefined>[], columns: string[]) =>
   rows.map((r) => columns.map((c) => copyField(r[c])).join('\t'));
-const idMapLines = (table: string, map: Iterable<[number, string]>) =>
-  [...map].map(([legacy, id]) => `${table}\t${legacy}\t${id}`);
+export const unitLines = (units: Unit[]) => units.map((u) => `${u.table}\t${u.legacyId}\t${u.newId}\t${u.digest}`);
 
 /** The ids a legacy table's chunks cover: from 1 (or below) to its highest id. */
-const idRange = (legacy: SqliteDatabase, table: 'orders' | 'inventory_log') =>
+export const idRange = (legacy: SqliteDatabase, table: 'orders' | 'inventory_log') =>
   legacy.prepare(`select coalesce(min(id), 1) as lo, coalesce(max(id), 0) as hi from ${table}`).get() as {
     lo: number;
     hi: number;
   };
 
-async function fingerprint(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-async function ping(sql: Sql, url: string) {
+export async function ping(sql: Sql, url: string) {
   try {
     await sql`select 1`;
   } catch (error) {
@@ -134,11 +135,11 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
   } catch {
     throw misuse(`--time-zone ${options.timeZone}: not an IANA time zone (for example Asia/Shanghai)`);
   }
-  const legacy = openLegacy(options.file);
+  const { db: legacy, file } = options.legacy;
   const connections = new Map<string, Sql>();
   try {
     const legacyRows = legacyCounts(legacy);
-    const print = await fingerprint(options.file);
+    const print = options.legacy.fingerprint;
     const sqlOf = (name: SubgraphName) => {
       const url = options.urls[name];
       if (!connections.has(url)) connections.set(url, connect(url));
@@ -163,7 +164,11 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
       if (run) {
         if (run.fingerprint !== print)
           throw new CliError(
-            `${redactUrl(url)} holds an import of another file (${run.file}); import into empty services`,
+            run.finishedAt
+              ? `${redactUrl(url)} holds a finished import of ${run.file}, whose content differs from ${file}: ` +
+                  'add --sync to bring it up to date with the changes, or import into empty services'
+              : `${redactUrl(url)} holds an unfinished import of other content (${run.file}): ` +
+                  'finish it with that very file, or import into empty services',
           );
         if (run.timeZone !== options.timeZone)
           throw misuse(`this import was started with --time-zone ${run.timeZone}; resume it with the same zone`);
@@ -178,7 +183,7 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
             `${redactUrl(url)} is not empty (${occupied.join(', ')} hold rows); import into migrated, empty services`,
           );
         await ensureBookkeeping(sql);
-        await startRun(sql, { fingerprint: print, file: resolve(options.file), timeZone: options.timeZone });
+        await startRun(sql, { fingerprint: print, file: resolve(file), timeZone: options.timeZone });
       }
     }
     // Foreign keys of the rows written here point at rows the import wrote before (or in the same
@@ -189,7 +194,7 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
     const done = new Map<Sql, Set<string>>();
     for (const sql of connections.values()) done.set(sql, await doneSteps(sql));
 
-    const planner = new Planner(legacy, options.timeZone, Buffer.from(print, 'hex').subarray(0, 3));
+    const planner = new Planner(legacy, options.timeZone, saltOf(print), options.legacy);
     const total = Object.values(legacyRows).reduce((a, b) => a + b, 0);
     const progress = options.output.progress('import', total);
     const written: Record<string, number> = {};
@@ -225,7 +230,7 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
     const users = planner.planUsers();
     await step('users', 'users', async (tx) => {
       await copyInto(tx, 'users.users', COLUMNS.users, lines(users, COLUMNS.users));
-      await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, idMapLines('users', planner.users));
+      await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, unitLines(userUnits(planner, users)));
       return count('users.users', users.length);
     });
     progress.increment(legacyRows.users);
@@ -237,26 +242,9 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
     await step('inventory', 'products', async (tx) => {
       await copyInto(tx, 'inventory.products', COLUMNS.products, lines(catalog.products, COLUMNS.products));
       await copyInto(tx, 'inventory.price_history', COLUMNS.priceHistory, lines(catalog.prices, COLUMNS.priceHistory));
-      await copyInto(
-        tx,
-        'legacy_import.id_map',
-        COLUMNS.idMap,
-        idMapLines(
-          'products',
-          [...planner.products].map(([k, v]) => [k, v.id]),
-        ),
-      );
-      // Kept apart from 'products': a placeholder is no legacy product row imported, only the legacy id
-      // its order lines name.
-      await copyInto(
-        tx,
-        'legacy_import.id_map',
-        COLUMNS.idMap,
-        idMapLines(
-          PLACEHOLDER_ID_MAP,
-          [...planner.placeholders].map(([k, v]) => [k, v.id]),
-        ),
-      );
+      // Placeholders are kept apart from 'products' (PLACEHOLDER_ID_MAP): a placeholder is no legacy
+      // product row imported, only the legacy id its order lines name.
+      await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, unitLines(productUnits(planner, catalog)));
       count('inventory.price_history', catalog.prices.length);
       return count('inventory.products', catalog.products.length);
     });
@@ -274,7 +262,7 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
 
     await step('customers', 'customers', async (tx) => {
       await copyInto(tx, 'customers.customers', COLUMNS.customers, lines(customers, COLUMNS.customers));
-      await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, idMapLines('customers', planner.customers));
+      await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, unitLines(customerUnits(planner, customers)));
       return count('customers.customers', customers.length);
     });
     await step('orders', 'known_customers', async (tx) => {
@@ -304,8 +292,7 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
         await step('orders', name, async (tx) => {
           await copyInto(tx, 'orders.orders', COLUMNS.orders, lines(chunk.orders, COLUMNS.orders));
           await copyInto(tx, 'orders.order_items', COLUMNS.items, lines(chunk.items, COLUMNS.items));
-          const ids = chunk.orders.map((o) => [Number(o.legacy_id), String(o.id)] as [number, string]);
-          await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, idMapLines('orders', ids));
+          await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, unitLines(orderUnits(chunk)));
           count('orders.order_items', chunk.items.length);
           return count('orders.orders', chunk.orders.length);
         });
@@ -336,8 +323,8 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
         }
         await step('inventory', name, async (tx) => {
           await copyInto(tx, 'inventory.stock_movements', COLUMNS.movements, lines(chunk.movements, COLUMNS.movements));
-          const ids = chunk.movements.map((m) => [Number(m.legacy_id), String(m.id)] as [number, string]);
-          await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, idMapLines('inventory_log', ids));
+          const units = movementUnits('inventory_log', chunk.movements);
+          await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, unitLines(units));
           return count('inventory.stock_movements', chunk.movements.length);
         });
         progress.increment(chunk.rows);
@@ -355,6 +342,8 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
     }
     await step('inventory', 'reconciliation', async (tx) => {
       await copyInto(tx, 'inventory.stock_movements', COLUMNS.movements, lines(reconciliation, COLUMNS.movements));
+      const units = movementUnits(RECONCILIATION_ID_MAP, reconciliation);
+      await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, unitLines(units));
       return count('inventory.stock_movements', reconciliation.length);
     });
     phase('ledger', ledgerStart);
@@ -374,7 +363,7 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
     const seconds = (Date.now() - started) / 1000;
     const writeSeconds = Math.round(writeMs) / 1000;
     return {
-      file: options.file,
+      file,
       timeZone: options.timeZone,
       resumed,
       legacyRows,
@@ -386,10 +375,12 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
       planner,
     };
   } finally {
-    legacy.close();
     await Promise.all([...connections.values()].map((sql) => sql.end({ timeout: 5 })));
   }
 }
+
+/** The 24 bits of the first run's fingerprint that every id of an import carries (mapping.ts legacyUuid). */
+export const saltOf = (fingerprint: string) => Buffer.from(fingerprint, 'hex').subarray(0, 3);
 
 export interface ReplannedImport {
   file: string;
@@ -400,63 +391,95 @@ export interface ReplannedImport {
   seconds: number;
 }
 
+/** One step's planned rows, as importLegacy writes them. */
+export type PlannedStep =
+  | { step: 'users'; rows: Row[] }
+  | { step: 'customers'; rows: Row[] }
+  | { step: 'catalog'; catalog: { products: Row[]; prices: Row[] } }
+  | { step: 'orders'; chunk: { orders: Row[]; items: Row[] } }
+  | { step: 'ledger'; movements: Row[] }
+  | { step: 'reconciliation'; movements: Row[] };
+
+/**
+ * Every decision of an import made again, in importLegacy's order (each step's decisions rest on the
+ * earlier ones), each step's rows handed to `visit`.
+ */
+export function planAll(
+  planner: Planner,
+  legacy: SqliteDatabase,
+  chunkSize: number,
+  visit: (planned: PlannedStep) => void = () => {},
+): void {
+  visit({ step: 'users', rows: planner.planUsers() });
+  visit({ step: 'customers', rows: planner.planCustomers() });
+  visit({ step: 'catalog', catalog: planner.planProducts() });
+  const orders = idRange(legacy, 'orders');
+  for (let from = Math.min(orders.lo, 1); from <= orders.hi; from += chunkSize)
+    visit({ step: 'orders', chunk: planner.planOrders(from, from + chunkSize - 1) });
+  planner.planStrayItems(orders.hi);
+  const log = idRange(legacy, 'inventory_log');
+  for (let from = Math.min(log.lo, 1); from <= log.hi; from += chunkSize)
+    visit({ step: 'ledger', movements: planner.planLedger(from, from + chunkSize - 1).movements });
+  visit({ step: 'reconciliation', movements: planner.planReconciliation() });
+}
+
+/** The run the targets hold, checked: finished, one time zone; the fingerprints it accepts as its file. */
+export async function finishedRun(
+  connections: { sql: Sql; url: string }[],
+  file: string,
+): Promise<{ file: string; timeZone: string; fingerprint: string; syncedFingerprint: string | null }> {
+  const runs = [];
+  for (const { sql, url } of connections) {
+    await ping(sql, url);
+    const run = await readRun(sql);
+    if (!run) throw misuse(`${redactUrl(url)} was never imported into: run \`stockgraph import sqlite ${file}\` first`);
+    if (!run.finishedAt)
+      throw misuse(
+        `${redactUrl(url)} holds an unfinished import of ${run.file}: run \`stockgraph import sqlite\` again to finish it`,
+      );
+    runs.push(run);
+  }
+  const zones = new Set(runs.map((r) => r.timeZone));
+  const prints = new Set(runs.map((r) => r.fingerprint));
+  if (zones.size !== 1 || prints.size !== 1) throw new CliError('the targets hold different imports');
+  const syncs = new Set(runs.map((r) => r.syncedFingerprint));
+  return {
+    file: runs[0]!.file,
+    timeZone: runs[0]!.timeZone,
+    fingerprint: runs[0]!.fingerprint,
+    syncedFingerprint: syncs.size === 1 ? runs[0]!.syncedFingerprint : null,
+  };
+}
+
 /**
  * `stockgraph import verify`: the import's decisions made again from the file alone (they depend only
- * on the file and the zone the import recorded), for targets that hold a finished import of this very
- * file; anything else is misuse. Nothing is written.
+ * on the file and the zone the import recorded), for targets whose finished import (or last sync) is
+ * of this very content; anything else is misuse. Nothing is written.
  */
 export async function replanImport(options: {
-  file: string;
+  legacy: LegacySnapshot;
   urls: Record<SubgraphName, string>;
   chunkSize: number;
 }): Promise<ReplannedImport> {
   const started = performance.now();
-  const legacy = openLegacy(options.file);
-  const connections: Sql[] = [];
+  const { db: legacy, file, fingerprint: print } = options.legacy;
+  const connections = [...new Set(Object.values(options.urls))].map((url) => ({ url, sql: connect(url) }));
   try {
-    const print = await fingerprint(options.file);
-    const zones = new Set<string>();
-    for (const url of new Set(Object.values(options.urls))) {
-      const sql = connect(url);
-      connections.push(sql);
-      await ping(sql, url);
-      const run = await readRun(sql);
-      if (!run)
-        throw misuse(
-          `${redactUrl(url)} was never imported into: run \`stockgraph import sqlite ${options.file}\` first`,
-        );
-      if (run.fingerprint !== print)
-        throw misuse(`${redactUrl(url)} holds an import of another file (${run.file}), not of ${options.file}`);
-      if (!run.finishedAt)
-        throw misuse(
-          `${redactUrl(url)} holds an unfinished import of ${options.file}: run \`stockgraph import sqlite\` again to finish it`,
-        );
-      zones.add(run.timeZone);
-    }
-    const [timeZone] = zones;
-    if (zones.size !== 1 || !timeZone) throw new CliError(`the targets were imported with different time zones`);
-    const planner = new Planner(legacy, timeZone, Buffer.from(print, 'hex').subarray(0, 3));
-    // The same calls in the same order as importLegacy: each step's decisions rest on the earlier ones.
-    planner.planUsers();
-    planner.planCustomers();
-    planner.planProducts();
-    const orders = idRange(legacy, 'orders');
-    for (let from = Math.min(orders.lo, 1); from <= orders.hi; from += options.chunkSize)
-      planner.planOrders(from, from + options.chunkSize - 1);
-    planner.planStrayItems(orders.hi);
-    const log = idRange(legacy, 'inventory_log');
-    for (let from = Math.min(log.lo, 1); from <= log.hi; from += options.chunkSize)
-      planner.planLedger(from, from + options.chunkSize - 1);
-    planner.planReconciliation();
+    const run = await finishedRun(connections, file);
+    if (run.fingerprint !== print && run.syncedFingerprint !== print)
+      throw misuse(
+        `the targets hold an import of other content than ${file} (it changed since: \`stockgraph import sqlite ${file} --sync\` brings them up to date)`,
+      );
+    const planner = new Planner(legacy, run.timeZone, saltOf(run.fingerprint), options.legacy);
+    planAll(planner, legacy, options.chunkSize);
     return {
-      file: options.file,
-      timeZone,
+      file,
+      timeZone: run.timeZone,
       legacyRows: legacyCounts(legacy),
       planner,
       seconds: Math.round(performance.now() - started) / 1000,
     };
   } finally {
-    legacy.close();
-    await Promise.all(connections.map((sql) => sql.end({ timeout: 5 })));
+    await Promise.all(connections.map(({ sql }) => sql.end({ timeout: 5 })));
   }
 }

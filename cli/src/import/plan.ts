@@ -5,6 +5,7 @@
  * cannot be placed anywhere. Decisions depend only on the file and the time zone, so a resumed run
  * decides the same.
  */
+import type { RewrittenValue, UnreadableRow } from '../legacy/snapshot.js';
 import type { SqliteDatabase } from '../legacy/sqlite.js';
 import {
   centsToDecimal,
@@ -96,13 +97,26 @@ export class Planner {
   private readonly rejected = { customers: new Set<number>(), products: new Set<number>() };
   /** Sum of imported log changes per surviving legacy product, for the reconciliation with products.stock. */
   readonly logged = new Map<number, number>();
+  /** `table:id` → why the snapshot could not read the row as the legacy schema means it. */
+  private readonly unreadable = new Map<string, string>();
 
   constructor(
     private readonly legacy: SqliteDatabase,
     timeZone: string,
     private readonly salt: Uint8Array,
+    snapshot: { unreadable: readonly UnreadableRow[]; rewritten: readonly RewrittenValue[] } = {
+      unreadable: [],
+      rewritten: [],
+    },
   ) {
     this.parse = createTimeParser(timeZone);
+    for (const row of snapshot.unreadable) this.unreadable.set(`${row.table}:${row.id}`, row.reason);
+    for (const row of snapshot.rewritten) this.flags.push(row);
+  }
+
+  /** Why this row cannot be read (a column holding what its kind cannot), or undefined. */
+  private unreadableReason(table: string, id: number): string | undefined {
+    return this.unreadable.size === 0 ? undefined : this.unreadable.get(`${table}:${id}`);
   }
 
   uuid(at: Date, table: IdTable, id: number) {
@@ -126,7 +140,9 @@ export class Planner {
       const role = mapRole(String(u.role ?? ''));
       const email = mapUserEmail(u.email as string | null);
       const hash = String(u.password_hash ?? '');
-      if (!createdAt) this.reject('users', id, `impossible created_at ${JSON.stringify(u.created_at)}`);
+      const unreadable = this.unreadableReason('users', id);
+      if (unreadable) this.reject('users', id, unreadable);
+      else if (!createdAt) this.reject('users', id, `impossible created_at ${JSON.stringify(u.created_at)}`);
       else if (!role) this.reject('users', id, `unknown role ${JSON.stringify(u.role)}`);
       else if (!email)
         this.reject('users', id, `no usable email (${JSON.stringify(u.email)}); Stockgraph signs in by email`);
@@ -173,17 +189,19 @@ export class Planner {
       const price = toCents(Number(p.price));
       const cost = p.cost === null ? null : toCents(Number(p.cost));
       const stock = Number(p.stock);
-      const reason = !createdAt
-        ? `impossible created_at ${JSON.stringify(p.created_at)}`
-        : sku === ''
-          ? 'empty SKU'
-          : price === null || price < 0
-            ? `negative or invalid price ${p.price}`
-            : cost !== null && cost < 0
-              ? `negative cost ${p.cost}`
-              : !Number.isInteger(stock) || stock < 0
-                ? `negative stock (${p.stock}); Stockgraph never holds negative stock`
-                : null;
+      const reason =
+        this.unreadableReason('products', id) ??
+        (!createdAt
+          ? `impossible created_at ${JSON.stringify(p.created_at)}`
+          : sku === ''
+            ? 'empty SKU'
+            : price === null || price < 0
+              ? `negative or invalid price ${p.price}`
+              : cost !== null && cost < 0
+                ? `negative cost ${p.cost}`
+                : !Number.isInteger(stock) || stock < 0
+                  ? `negative stock (${p.stock}); Stockgraph never holds negative stock`
+                  : null);
       if (reason || !createdAt || price === null) {
         this.rejected.products.add(id);
         this.reject('products', id, reason ?? 'invalid');
@@ -269,6 +287,7 @@ export class Planner {
     for (const line of lines) {
       const productId = Number(line.product_id);
       const cents = toCents(Number(line.unit_price));
+      if (this.unreadableReason('order_items', Number(line.id))) continue;
       if (Number(line.quantity) <= 0 || cents === null || cents < 0) continue;
       const order = this.checkOrder(line);
       if (!order.createdAt) continue;
@@ -320,17 +339,20 @@ export class Planner {
     const status = mapStatus(String(o.status ?? ''));
     const customerId = o.customer_id === null ? null : Number(o.customer_id);
     const customer = customerId === null ? undefined : this.customers.get(customerId);
-    const reason = !createdAt
-      ? `impossible created_at ${JSON.stringify(o.created_at)}`
-      : !status
-        ? `unknown status ${JSON.stringify(o.status)}`
-        : customerId === null
-          ? 'no customer'
-          : !customer
-            ? this.rejected.customers.has(customerId)
-              ? `customer #${customerId} is quarantined`
-              : `customer #${customerId} does not exist (deleted)`
-            : null;
+    const unreadable = this.unreadableReason('orders', Number(o.id));
+    const reason = unreadable
+      ? unreadable
+      : !createdAt
+        ? `impossible created_at ${JSON.stringify(o.created_at)}`
+        : !status
+          ? `unknown status ${JSON.stringify(o.status)}`
+          : customerId === null
+            ? 'no customer'
+            : !customer
+              ? this.rejected.customers.has(customerId)
+                ? `customer #${customerId} is quarantined`
+                : `customer #${customerId} does not exist (deleted)`
+              : null;
     return reason
       ? { reason, createdAt: null, status: null, customer: undefined }
       : { reason, createdAt, status, customer };
@@ -343,9 +365,10 @@ export class Planner {
     >) {
       const id = Number(c.id);
       const createdAt = this.parse(c.created_at as string | null);
-      if (!createdAt) {
+      const unreadable = this.unreadableReason('customers', id);
+      if (unreadable || !createdAt) {
         this.rejected.customers.add(id);
-        this.reject('customers', id, `impossible created_at ${JSON.stringify(c.created_at)}`);
+        this.reject('customers', id, unreadable ?? `impossible created_at ${JSON.stringify(c.created_at)}`);
         continue;
       }
       const notes: string[] = [];
@@ -427,7 +450,8 @@ export class Planner {
         const placeholder = this.placeholders.get(productId);
         const target = this.products.get(productId) ?? (placeholder && { id: placeholder.id, survivor: productId });
         const lineReason =
-          line.quantity! <= 0
+          this.unreadableReason('order_items', line.id!) ??
+          (line.quantity! <= 0
             ? `quantity ${line.quantity} (must be above 0)`
             : unit === null || unit < 0
               ? `negative or invalid unit price ${line.unit_price}`
@@ -435,7 +459,7 @@ export class Planner {
                 ? this.rejected.products.has(productId)
                   ? `product #${productId} is quarantined`
                   : `product #${productId} does not exist (deleted)`
-                : null;
+                : null);
         if (lineReason || !target || unit === null) {
           this.reject('order_items', line.id!, lineReason ?? 'invalid');
           continue;
@@ -505,12 +529,17 @@ export class Planner {
     return { orders: outOrders, items: outItems, rows: orders.length + items.length };
   }
 
-  /** Items whose order id lies outside every order chunk (beyond the last order, or not positive). */
+  /** Items whose order id lies outside every order chunk (beyond the last order, not positive, or unreadable). */
   planStrayItems(maxOrderId: number): number {
     const stray = this.legacy
-      .prepare('select id, order_id from order_items where order_id < 1 or order_id > ?')
-      .all(maxOrderId) as { id: number; order_id: number }[];
-    for (const s of stray) this.reject('order_items', s.id, `order #${s.order_id} does not exist (deleted)`);
+      .prepare('select id, order_id from order_items where order_id is null or order_id < 1 or order_id > ?')
+      .all(maxOrderId) as { id: number; order_id: number | null }[];
+    for (const s of stray)
+      this.reject(
+        'order_items',
+        s.id,
+        this.unreadableReason('order_items', s.id) ?? `order #${s.order_id} does not exist (deleted)`,
+      );
     return stray.length;
   }
 
@@ -527,15 +556,17 @@ export class Planner {
       const reason = mapReason(String(l.reason ?? ''));
       // A product that no longer exists (deleted, or quarantined; a placeholder holds no stock) has no
       // stock for its log rows to explain: they stay out, so the ledger still equals on_hand.
-      const problem = !product
-        ? this.rejected.products.has(productId)
-          ? `product #${productId} is quarantined: no stock is imported for its log rows to explain`
-          : `product #${productId} does not exist (deleted): no stock is left for its log rows to explain`
-        : !createdAt
-          ? `impossible created_at ${JSON.stringify(l.created_at)}`
-          : !reason
-            ? `unknown reason ${JSON.stringify(l.reason)}`
-            : null;
+      const problem =
+        this.unreadableReason('inventory_log', id) ??
+        (!product
+          ? this.rejected.products.has(productId)
+            ? `product #${productId} is quarantined: no stock is imported for its log rows to explain`
+            : `product #${productId} does not exist (deleted): no stock is left for its log rows to explain`
+          : !createdAt
+            ? `impossible created_at ${JSON.stringify(l.created_at)}`
+            : !reason
+              ? `unknown reason ${JSON.stringify(l.reason)}`
+              : null);
       if (problem || !product || !createdAt || !reason) {
         this.reject('inventory_log', id, problem ?? 'invalid');
         continue;
@@ -579,6 +610,7 @@ export class Planner {
         note: `stock ${product.stock} disagreed with its imported log by ${difference > 0 ? '+' : ''}${difference}; one ADJUSTMENT reconciles the ledger`,
       });
       rows.push({
+        legacy_id: legacyId,
         id: this.uuid(product.at, 'reconciliation', legacyId),
         created_at: product.at.toISOString(),
         product_id: product.id,

@@ -5,9 +5,14 @@ import type { Flag, QuarantineEntry } from './plan.js';
 import type { Verification } from './verify.js';
 
 export interface ImportReport {
-  /** `import sqlite` (imported, then verified) or `import verify` (a finished import checked again). */
-  command: 'import sqlite' | 'import verify';
+  /**
+   * `import sqlite` (imported, then verified), `import sync` (brought up to date with the file, then
+   * verified) or `import verify` (a finished import checked again).
+   */
+  command: 'import sqlite' | 'import sync' | 'import verify';
   file: string;
+  /** What the file's shape made the import do: optional tables read as empty, columns not imported. */
+  notes: string[];
   timeZone: string;
   resumed: boolean;
   ok: boolean;
@@ -52,6 +57,7 @@ export function buildReport(
   outcome: ReportInput,
   verification: Verification,
   command: ImportReport['command'] = 'import sqlite',
+  notes: string[] = [],
 ): ImportReport {
   const q = outcome.planner.quarantine;
   const byReason: Record<string, number> = {};
@@ -60,6 +66,7 @@ export function buildReport(
   return {
     command,
     file: outcome.file,
+    notes,
     timeZone: outcome.timeZone,
     resumed: outcome.resumed,
     ok: verification.ok,
@@ -123,7 +130,15 @@ export function writeReports(
             `(${report.rowsPerSecond} rows/s). `) +
         `${report.quarantine.notImported} row(s) quarantined, ${report.quarantine.merged} merged into another row, ` +
         `${report.quarantine.keptOnPlaceholder} order line(s) kept against a placeholder product, ` +
-        `${report.quarantine.fieldsKeptInNotes} field(s) kept in notes.`,
+        `${report.quarantine.fieldsKeptInNotes} field(s) kept in notes.` +
+        (report.command === 'import sync'
+          ? ` Brought up to date by \`import sqlite --sync\`; written: ${
+              Object.entries(report.written)
+                .map(([t, n]) => `${t} ${n}`)
+                .join(', ') || 'nothing (no change)'
+            }.`
+          : ''),
+      ...report.notes.map((note) => `\n- ${note}`),
       '',
       table(
         ['check', 'legacy', 'stockgraph', 'agrees'],

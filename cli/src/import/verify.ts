@@ -9,6 +9,7 @@
  * shop's time zone, the import's --time-zone: the legacy text as written, Stockgraph's instant
  * converted back to that zone.
  */
+import { LEGACY_TABLES, type LegacyTable } from '../legacy/reader.js';
 import { transaction, type SqliteDatabase } from '../legacy/sqlite.js';
 import { connect, type Sql } from '../db/import.repository.js';
 import {
@@ -97,8 +98,6 @@ const keyed = <R>(rows: readonly R[], key: (r: R) => Key, value: (r: R) => numbe
 /** The shop-local month of a legacy timestamp, as written: 'YYYY-MM-DD …' and 'YYYY/MM/DD …'. */
 const legacyMonth = (column: string) => `replace(substr(${column}, 1, 7), '/', '-')`;
 
-const LEGACY_TABLES = ['users', 'products', 'customers', 'orders', 'order_items', 'inventory_log'] as const;
-
 /**
  * The legacy side, in SQLite over the rows not quarantined. Products are keyed by the Stockgraph
  * product each legacy id went to (`temp.product_map`, filled from the id map), or `#<legacy id>` for
@@ -120,7 +119,7 @@ function legacyFigures(legacy: SqliteDatabase) {
         merged: one(`select count(*) from temp.merged where tbl = '${table}'`),
       },
     ]),
-  ) as Record<(typeof LEGACY_TABLES)[number], { total: number; quarantined: number; imported: number; merged: number }>;
+  ) as Record<LegacyTable, { total: number; quarantined: number; imported: number; merged: number }>;
 
   // Every order line imported (alone or merged into another) with its order's month, its Stockgraph
   // product, and its cents by the documented rule: each line's money is computed once.
@@ -268,7 +267,7 @@ export async function verifyImport(
     const checks: Check[] = [];
     // Nothing vanished: each legacy row is imported (merged into another row counts) or quarantined,
     // never both, never neither.
-    const accounted = (table: (typeof LEGACY_TABLES)[number], imported: number) => {
+    const accounted = (table: LegacyTable, imported: number) => {
       const { total, quarantined, imported: kept } = legacySide.rows[table];
       checks.push(scalar(`${table}: legacy rows = imported + quarantined`, total, imported + quarantined));
       checks.push(scalar(`${table}: rows imported`, kept, imported));

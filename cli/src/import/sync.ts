@@ -1,0 +1,333 @@
+/**
+ * `stockgraph import sqlite <file> --sync`: brings a finished import up to date with its legacy file
+ * while the old application keeps taking orders. The changed file is planned again with the first
+ * run's ids and zone, so every legacy row becomes exactly what a fresh import of today's file would
+ * make of it; a unit (a legacy row and the rows it became, import/units.ts) is written only when its
+ * digest differs from the one stored, is new, or is gone (deleted from the file, or quarantined now).
+ * Each target database takes its changes in one transaction: a failed sync leaves it as it was, and
+ * running it again converges.
+ */
+import {
+  connect,
+  deleteRows,
+  ensureBookkeeping,
+  ensurePartitions,
+  forgetUnits,
+  isSuperuser,
+  markSynced,
+  monthOf,
+  rebuildImportedAggregates,
+  skipReferenceChecks,
+  storedUnits,
+  upsertRows,
+  copyInto,
+  type StoredUnit,
+  type Sql,
+  type Tx,
+} from '../db/import.repository.js';
+import { CliError } from '../errors.js';
+import { legacyCounts } from '../legacy/reader.js';
+import type { LegacySnapshot } from '../legacy/snapshot.js';
+import type { Output } from '../output.js';
+import type { SubgraphName } from '../targets.js';
+import { COLUMNS, finishedRun, lines, planAll, saltOf, unitLines, type ImportOutcome } from './importer.js';
+import { PLACEHOLDER_ID_MAP } from './mapping.js';
+import { Planner, type Row } from './plan.js';
+import {
+  customerUnits,
+  movementUnits,
+  orderUnits,
+  productUnits,
+  RECONCILIATION_ID_MAP,
+  userUnits,
+  type Unit,
+  type UnitTable,
+} from './units.js';
+
+export interface SyncOptions {
+  legacy: LegacySnapshot;
+  urls: Record<SubgraphName, string>;
+  output: Output;
+  chunkSize: number;
+}
+
+/** The unit tables each service's database keeps in its id map. */
+const UNIT_TABLES: Record<SubgraphName, UnitTable[]> = {
+  users: ['users'],
+  customers: ['customers'],
+  inventory: ['products', PLACEHOLDER_ID_MAP, 'inventory_log', RECONCILIATION_ID_MAP],
+  orders: ['orders'],
+};
+
+/**
+ * A sync refuses a file in which fewer of the imported rows are unchanged than this: it is another
+ * store (or a restored old copy), and syncing would replace most of what was imported.
+ */
+const MIN_UNCHANGED_SHARE = 0.5;
+
+/** What changed for one unit table: units to write (new or changed) and what they replace or lose. */
+interface Changes {
+  write: Unit[];
+  /** New ids whose rows are replaced or gone (a changed unit whose id moved, or any gone unit). */
+  remove: string[];
+  /** Legacy ids no longer in the file's plan. */
+  gone: number[];
+  unchanged: number;
+}
+
+const emptyChanges = (): Changes => ({ write: [], remove: [], gone: [], unchanged: 0 });
+
+export async function syncLegacy(options: SyncOptions): Promise<ImportOutcome> {
+  const started = performance.now();
+  const { db: legacy, file, fingerprint } = options.legacy;
+  const services = Object.keys(options.urls) as SubgraphName[];
+  const connections = new Map<string, Sql>();
+  for (const url of new Set(Object.values(options.urls))) connections.set(url, connect(url));
+  const sqlOf = (service: SubgraphName) => connections.get(options.urls[service])!;
+  const phases: Record<string, number> = {};
+  let mark = performance.now();
+  const phase = (name: string) => {
+    phases[name] = Math.round(performance.now() - mark) / 1000;
+    mark = performance.now();
+  };
+  try {
+    const run = await finishedRun(
+      [...connections].map(([url, sql]) => ({ url, sql })),
+      file,
+    );
+    for (const sql of connections.values()) await ensureBookkeeping(sql);
+    const stored = new Map<UnitTable, Map<number, StoredUnit>>();
+    for (const service of services)
+      for (const [table, units] of await storedUnits(sqlOf(service), UNIT_TABLES[service]))
+        stored.set(table as UnitTable, units);
+    phase('stored digests read');
+
+    // Plan the whole file again; keep only the rows of units that are new or changed.
+    const changes = new Map<UnitTable, Changes>();
+    const seen = new Map<UnitTable, Set<number>>();
+    /** Every new id planned, changed or not: a row still planned is updated in place, never deleted. */
+    const plannedIds = new Set<string>();
+    const rows = {
+      users: [] as Row[],
+      customers: [] as Row[],
+      products: [] as Row[],
+      prices: [] as Row[],
+      orders: [] as Row[],
+      items: [] as Row[],
+      movements: [] as Row[],
+    };
+    /** The units of one step that differ from what is stored; their new ids. */
+    const compare = (units: Unit[]): Set<string> => {
+      const written = new Set<string>();
+      for (const unit of units) {
+        const table = changes.get(unit.table) ?? emptyChanges();
+        changes.set(unit.table, table);
+        const ids = seen.get(unit.table) ?? new Set<number>();
+        seen.set(unit.table, ids);
+        ids.add(unit.legacyId);
+        plannedIds.add(unit.newId);
+        const before = stored.get(unit.table)?.get(unit.legacyId);
+        if (before && before.digest === unit.digest && before.newId === unit.newId) {
+          table.unchanged++;
+          continue;
+        }
+        table.write.push(unit);
+        written.add(unit.newId);
+        if (before) table.remove.push(before.newId);
+      }
+      return written;
+    };
+    const planner = new Planner(legacy, run.timeZone, saltOf(run.fingerprint), options.legacy);
+    const progress = options.output.progress(
+      'planning',
+      Object.values(legacyCounts(legacy)).reduce((a, b) => a + b, 0),
+    );
+    planAll(planner, legacy, options.chunkSize, (planned) => {
+      switch (planned.step) {
+        case 'users': {
+          const ids = compare(userUnits(planner, planned.rows));
+          rows.users.push(...planned.rows.filter((r) => ids.has(String(r.id))));
+          progress.increment(planned.rows.length);
+          break;
+        }
+        case 'customers': {
+          const ids = compare(customerUnits(planner, planned.rows));
+          rows.customers.push(...planned.rows.filter((r) => ids.has(String(r.id))));
+          progress.increment(planned.rows.length);
+          break;
+        }
+        case 'catalog': {
+          const ids = compare(productUnits(planner, planned.catalog));
+          rows.products.push(...planned.catalog.products.filter((r) => ids.has(String(r.id))));
+          rows.prices.push(...planned.catalog.prices.filter((r) => ids.has(String(r.product_id))));
+          progress.increment(planned.catalog.products.length);
+          break;
+        }
+        case 'orders': {
+          const ids = compare(orderUnits(planned.chunk));
+          rows.orders.push(...planned.chunk.orders.filter((r) => ids.has(String(r.id))));
+          rows.items.push(...planned.chunk.items.filter((r) => ids.has(String(r.order_id))));
+          progress.increment(planned.chunk.orders.length + planned.chunk.items.length);
+          break;
+        }
+        case 'ledger':
+        case 'reconciliation': {
+          const table = planned.step === 'ledger' ? 'inventory_log' : RECONCILIATION_ID_MAP;
+          const ids = compare(movementUnits(table, planned.movements));
+          rows.movements.push(...planned.movements.filter((r) => ids.has(String(r.id))));
+          progress.increment(planned.movements.length);
+          break;
+        }
+      }
+    });
+    progress.stop();
+    // What is stored and was not planned again is gone from the file (or quarantined now).
+    let storedTotal = 0;
+    let unchangedTotal = 0;
+    for (const [table, units] of stored) {
+      const entry = changes.get(table) ?? emptyChanges();
+      changes.set(table, entry);
+      const planned = seen.get(table) ?? new Set<number>();
+      for (const [legacyId, unit] of units)
+        if (!planned.has(legacyId)) {
+          entry.gone.push(legacyId);
+          entry.remove.push(unit.newId);
+        }
+      storedTotal += units.size;
+      unchangedTotal += entry.unchanged;
+    }
+    phase('planned and compared');
+    if (storedTotal > 0 && unchangedTotal / storedTotal < MIN_UNCHANGED_SHARE)
+      throw new CliError(
+        `${file}: only ${unchangedTotal} of the ${storedTotal} imported rows are unchanged in it; it is not the store that was imported ` +
+          `(${run.file}) as it went on, so --sync refuses it (import another store into empty services)`,
+      );
+
+    const changed = (table: UnitTable) => changes.get(table) ?? emptyChanges();
+    const removed = (...tables: UnitTable[]) => tables.flatMap((t) => changed(t).remove);
+    /** Rows of these tables that no unit holds any more (users, customers and products are updated in place). */
+    const orphaned = (...tables: UnitTable[]) => [...new Set(removed(...tables))].filter((id) => !plannedIds.has(id));
+    const written: Record<string, number> = {};
+    const count = (table: string, n: number) => n > 0 && (written[table] = (written[table] ?? 0) + n);
+
+    /** Writes the units' id map entries and forgets the gone ones. */
+    const remember = async (tx: Tx, ...tables: UnitTable[]) => {
+      for (const table of tables) {
+        const entry = changed(table);
+        await forgetUnits(tx, table, entry.gone);
+        await upsertRows(
+          tx,
+          'legacy_import.id_map',
+          COLUMNS.idMap,
+          ['legacy_table', 'legacy_id'],
+          unitLines(entry.write),
+        );
+      }
+    };
+    /** A table whose rows are updated in place: what no unit holds any more is deleted, the rest upserted. */
+    const replaceInPlace = async (tx: Tx, unit: UnitTable, table: string, planned: Row[], columns: string[]) => {
+      count(`${table} (removed)`, await deleteRows(tx, table, 'id', orphaned(unit)));
+      await upsertRows(tx, table, columns, ['id'], lines(planned, columns));
+      count(table, planned.length);
+      await remember(tx, unit);
+    };
+    const work: Record<SubgraphName, (tx: Tx) => Promise<void>> = {
+      users: (tx) => replaceInPlace(tx, 'users', 'users.users', rows.users, COLUMNS.users),
+      customers: (tx) => replaceInPlace(tx, 'customers', 'customers.customers', rows.customers, COLUMNS.customers),
+      inventory: async (tx) => {
+        // The ledger first: a product that is gone loses its movements before it goes.
+        const movements = removed('inventory_log', RECONCILIATION_ID_MAP);
+        count(
+          'inventory.stock_movements (removed)',
+          await deleteRows(tx, 'inventory.stock_movements', 'id', movements),
+        );
+        const products = orphaned('products', PLACEHOLDER_ID_MAP);
+        await upsertRows(tx, 'inventory.products', COLUMNS.products, ['id'], lines(rows.products, COLUMNS.products));
+        await upsertRows(
+          tx,
+          'inventory.price_history',
+          COLUMNS.priceHistory,
+          ['id'],
+          lines(rows.prices, COLUMNS.priceHistory),
+        );
+        await deleteRows(tx, 'inventory.price_history', 'product_id', products);
+        count('inventory.products (removed)', await deleteRows(tx, 'inventory.products', 'id', products));
+        count('inventory.products', rows.products.length);
+        await ensurePartitions(tx, 'inventory', 'stock_movements', monthsOf(rows.movements));
+        await copyInto(tx, 'inventory.stock_movements', COLUMNS.movements, lines(rows.movements, COLUMNS.movements));
+        count('inventory.stock_movements', rows.movements.length);
+        await remember(tx, 'products', PLACEHOLDER_ID_MAP, 'inventory_log', RECONCILIATION_ID_MAP);
+        await rebuildImportedAggregates(tx, 'inventory');
+      },
+      orders: async (tx) => {
+        // An order that changed is written again whole. Its lines are deleted here, not by the foreign
+        // key's cascade, which a superuser's sync skips with the other triggers.
+        await deleteRows(tx, 'orders.order_items', 'order_id', removed('orders'));
+        count('orders.orders (removed)', await deleteRows(tx, 'orders.orders', 'id', removed('orders')));
+        await ensurePartitions(tx, 'orders', 'orders', monthsOf(rows.orders));
+        await ensurePartitions(tx, 'orders', 'order_items', monthsOf(rows.orders));
+        await copyInto(tx, 'orders.orders', COLUMNS.orders, lines(rows.orders, COLUMNS.orders));
+        await copyInto(tx, 'orders.order_items', COLUMNS.items, lines(rows.items, COLUMNS.items));
+        count('orders.orders', rows.orders.length);
+        count('orders.order_items', rows.items.length);
+        // The orders service's own copies of prices and customers follow the products and customers.
+        const prices = rows.products.map((p) => ({
+          product_id: p.id,
+          unit_price: p.unit_price,
+          updated_at: p.updated_at,
+        }));
+        await deleteRows(tx, 'orders.product_prices', 'product_id', orphaned('products', PLACEHOLDER_ID_MAP));
+        await upsertRows(
+          tx,
+          'orders.product_prices',
+          COLUMNS.productPrices,
+          ['product_id'],
+          lines(prices, COLUMNS.productPrices),
+        );
+        const known = rows.customers.map((c) => ({ customer_id: c.id, created_at: c.created_at }));
+        await deleteRows(tx, 'orders.known_customers', 'customer_id', orphaned('customers'));
+        await upsertRows(
+          tx,
+          'orders.known_customers',
+          COLUMNS.knownCustomers,
+          ['customer_id'],
+          lines(known, COLUMNS.knownCustomers),
+        );
+        await remember(tx, 'orders');
+        await rebuildImportedAggregates(tx, 'orders');
+      },
+    };
+    for (const [url, sql] of connections) {
+      const here = services.filter((s) => options.urls[s] === url);
+      const superuser = await isSuperuser(sql);
+      await sql.begin(async (tx) => {
+        // As in the import: a superuser skips the per-row foreign-key and counter triggers; the
+        // counters are rebuilt, and the verification checks the rows.
+        if (superuser) await skipReferenceChecks(tx);
+        for (const service of ['users', 'customers', 'inventory', 'orders'] as const)
+          if (here.includes(service)) await work[service](tx);
+        await markSynced(tx, fingerprint);
+      });
+    }
+    phase('written');
+    const seconds = (performance.now() - started) / 1000;
+    const legacyRows = legacyCounts(legacy);
+    const total = Object.values(legacyRows).reduce((a, b) => a + b, 0);
+    return {
+      file,
+      timeZone: run.timeZone,
+      resumed: false,
+      legacyRows,
+      written,
+      seconds,
+      writeSeconds: phases.written ?? 0,
+      rowsPerSecond: Math.round(total / seconds),
+      phases,
+      planner,
+    };
+  } finally {
+    await Promise.all([...connections.values()].map((sql) => sql.end({ timeout: 5 })));
+  }
+}
+
+const monthsOf = (rows: Row[]) => new Set(rows.map((r) => monthOf(new Date(String(r.created_at)))));
