@@ -153,32 +153,39 @@ function settleValues(db: SqliteDatabase): { unreadable: UnreadableRow[]; rewrit
     for (const [column, kind] of Object.entries(KINDS[table])) {
       const c = quote(column);
       if (kind === 'text') {
+        // SQLite's text functions stop at a NUL; its bytes show it (instr over the value as a blob).
         const odd = db
           .prepare(
-            `select id, typeof(${c}) as type from ${table}
-             where typeof(${c}) in ('integer', 'real', 'blob') or (typeof(${c}) = 'text' and instr(${c}, char(0)) > 0)`,
+            `select id, typeof(${c}) as type, ${c} as value from ${table}
+             where typeof(${c}) in ('integer', 'real', 'blob') or (typeof(${c}) = 'text' and instr(cast(${c} as blob), x'00') > 0)`,
           )
-          .all() as { id: number; type: string }[];
+          .all() as { id: number; type: string; value: string | number | Uint8Array }[];
+        const update = db.prepare(`update ${table} set ${c} = ? where id = ?`);
         for (const row of odd) {
-          const note =
+          const [value, note] =
             row.type === 'blob'
-              ? `${column} held binary data: imported as its hexadecimal text`
+              ? [
+                  Buffer.from(row.value as Uint8Array).toString('hex'),
+                  `${column} held binary data: imported as its hexadecimal text`,
+                ]
               : row.type === 'text'
-                ? `${column} held NUL characters: each imported as U+FFFD`
-                : `${column} held a number: imported as its text`;
+                ? [
+                    String(row.value).replaceAll('\0', '\uFFFD'),
+                    `${column} held NUL characters: each imported as U+FFFD`,
+                  ]
+                : [String(row.value), `${column} held a number: imported as its text`];
+          update.run(value, row.id);
           rewritten.push({ table, id: Number(row.id), note });
         }
-        if (odd.length > 0)
-          db.exec(`update ${table} set ${c} = case typeof(${c})
-              when 'blob' then hex(${c}) when 'text' then replace(${c}, char(0), char(65533)) else cast(${c} as text) end
-            where typeof(${c}) in ('integer', 'real', 'blob') or (typeof(${c}) = 'text' and instr(${c}, char(0)) > 0)`);
       } else {
         const wrong =
           kind === 'integer'
             ? `typeof(${c}) in ('text', 'blob') or (typeof(${c}) = 'real' and ${c} <> cast(${c} as integer))`
             : `typeof(${c}) in ('text', 'blob')`;
         const rows = db
-          .prepare(`select id, typeof(${c}) as type, quote(substr(${c}, 1, 40)) as value from ${table} where ${wrong}`)
+          .prepare(
+            `select id, typeof(${c}) as type, case typeof(${c}) when 'real' then quote(${c}) else quote(substr(${c}, 1, 40)) end as value from ${table} where ${wrong}`,
+          )
           .all() as { id: number; type: string; value: string }[];
         for (const row of rows) {
           const what =
@@ -193,8 +200,7 @@ function settleValues(db: SqliteDatabase): { unreadable: UnreadableRow[]; rewrit
             reason: `${column} holds ${what}, not ${kind === 'integer' ? 'a whole number' : 'a number'}`,
           });
         }
-        // Unreadable rows are quarantined; their value is set aside so no query of the copy trips on it.
-        if (rows.length > 0) db.exec(`update ${table} set ${c} = null where ${wrong}`);
+        // The value stays as it is: the row is quarantined, and no plan or check reads it.
       }
     }
   }
