@@ -157,6 +157,9 @@ describe('stockgraph import sqlite --sync', () => {
       DATABASE_URL: synced.url,
     });
     expect(verify.code, verify.stderr + verify.stdout).toBe(0);
+    // The counters and rollups kept by the services' triggers agree with the rows the sync wrote.
+    const aggregates = await stockgraph(['aggregates', 'check'], { DATABASE_URL: synced.url });
+    expect(aggregates.code, aggregates.stderr + aggregates.stdout).toBe(0);
   }, 400_000);
 
   it('refuses to sync from another store, and changes nothing', async () => {

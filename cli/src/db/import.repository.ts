@@ -138,13 +138,30 @@ export interface StoredUnit {
   digest: string | null;
 }
 
-/** The id map of these legacy tables, by table and legacy id. */
+/**
+ * The id map of these legacy tables, by table and legacy id. Read with COPY: a million-order import
+ * maps about 3.4 million rows, and parsing them as query rows took twice as long.
+ */
 export async function storedUnits(sql: Sql, tables: string[]): Promise<Map<string, Map<number, StoredUnit>>> {
   const result = new Map<string, Map<number, StoredUnit>>(tables.map((t) => [t, new Map()]));
-  const rows = await sql<{ t: string; l: string; n: string; d: string | null }[]>`
-    select legacy_table as t, legacy_id::text as l, new_id::text as n, digest as d
-    from legacy_import.id_map where legacy_table = any(${tables})`;
-  for (const r of rows) result.get(r.t)!.set(Number(r.l), { newId: r.n, digest: r.d });
+  const list = tables.map((t) => `'${t.replace(/'/g, "''")}'`).join(', ');
+  const stream = await sql
+    .unsafe(
+      `copy (select legacy_table, legacy_id, new_id, digest from legacy_import.id_map where legacy_table in (${list})) to stdout`,
+    )
+    .readable();
+  let rest = '';
+  const take = (line: string) => {
+    const [table, legacyId, newId, digest] = line.split('\t');
+    result.get(table!)!.set(Number(legacyId), { newId: newId!, digest: digest === '\\N' ? null : digest! });
+  };
+  for await (const chunk of stream) {
+    const text = rest + (chunk as Buffer).toString('utf8');
+    const lines = text.split('\n');
+    rest = lines.pop()!;
+    for (const line of lines) take(line);
+  }
+  if (rest) take(rest);
   return result;
 }
 

@@ -90,6 +90,8 @@ export interface LegacySnapshot {
   notes: string[];
   unreadable: UnreadableRow[];
   rewritten: RewrittenValue[];
+  /** Seconds taken to copy, fingerprint and check the file: the first phase of every run on it. */
+  seconds: number;
   /** Closes the copy and deletes it. */
   close(): void;
 }
@@ -149,16 +151,25 @@ function checkShape(db: SqliteDatabase, file: string): { missing: LegacyTable[];
 function settleValues(db: SqliteDatabase): { unreadable: UnreadableRow[]; rewritten: RewrittenValue[] } {
   const unreadable: UnreadableRow[] = [];
   const rewritten: RewrittenValue[] = [];
+  // SQLite's text functions stop at a NUL; its bytes show it (instr over the value as a blob).
+  const oddText = (c: string) =>
+    `typeof(${c}) in ('integer', 'real', 'blob') or (typeof(${c}) = 'text' and instr(cast(${c} as blob), x'00') > 0)`;
+  const wrongNumber = (c: string, kind: Kind) =>
+    kind === 'integer'
+      ? `typeof(${c}) in ('text', 'blob') or (typeof(${c}) = 'real' and ${c} <> cast(${c} as integer))`
+      : `typeof(${c}) in ('text', 'blob')`;
   for (const table of LEGACY_TABLES) {
-    for (const [column, kind] of Object.entries(KINDS[table])) {
+    const columns = Object.entries(KINDS[table]);
+    // One scan per table finds whether any column needs a look (almost never); only then one per column.
+    const any = columns.map(
+      ([column, kind]) => `(${kind === 'text' ? oddText(quote(column)) : wrongNumber(quote(column), kind)})`,
+    );
+    if (!db.prepare(`select exists (select 1 from ${table} where ${any.join(' or ')}) as found`).get()!.found) continue;
+    for (const [column, kind] of columns) {
       const c = quote(column);
       if (kind === 'text') {
-        // SQLite's text functions stop at a NUL; its bytes show it (instr over the value as a blob).
         const odd = db
-          .prepare(
-            `select id, typeof(${c}) as type, ${c} as value from ${table}
-             where typeof(${c}) in ('integer', 'real', 'blob') or (typeof(${c}) = 'text' and instr(cast(${c} as blob), x'00') > 0)`,
-          )
+          .prepare(`select id, typeof(${c}) as type, ${c} as value from ${table} where ${oddText(c)}`)
           .all() as { id: number; type: string; value: string | number | Uint8Array }[];
         const update = db.prepare(`update ${table} set ${c} = ? where id = ?`);
         for (const row of odd) {
@@ -178,10 +189,7 @@ function settleValues(db: SqliteDatabase): { unreadable: UnreadableRow[]; rewrit
           rewritten.push({ table, id: Number(row.id), note });
         }
       } else {
-        const wrong =
-          kind === 'integer'
-            ? `typeof(${c}) in ('text', 'blob') or (typeof(${c}) = 'real' and ${c} <> cast(${c} as integer))`
-            : `typeof(${c}) in ('text', 'blob')`;
+        const wrong = wrongNumber(c, kind);
         const rows = db
           .prepare(
             `select id, typeof(${c}) as type, case typeof(${c}) when 'real' then quote(${c}) else quote(substr(${c}, 1, 40)) end as value from ${table} where ${wrong}`,
@@ -215,6 +223,7 @@ async function sha256(file: string): Promise<string> {
 
 /** Takes the consistent copy of a legacy file and proves it is a legacy store. */
 export async function snapshotLegacy(file: string): Promise<LegacySnapshot> {
+  const started = performance.now();
   const source = openLegacy(file);
   const dir = mkdtempSync(join(tmpdir(), 'stockgraph-legacy-'));
   const copy = join(dir, 'snapshot.sqlite');
@@ -247,6 +256,7 @@ export async function snapshotLegacy(file: string): Promise<LegacySnapshot> {
       fingerprint,
       notes,
       ...settled,
+      seconds: Math.round(performance.now() - started) / 1000,
       close: () => {
         if (opened.isOpen) opened.close();
         rmSync(dir, { recursive: true, force: true });
