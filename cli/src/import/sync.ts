@@ -57,10 +57,11 @@ const UNIT_TABLES: Record<SubgraphName, UnitTable[]> = {
 };
 
 /**
- * A sync refuses a file in which fewer of the imported rows are unchanged than this: it is another
- * store (or a restored old copy), and syncing would replace most of what was imported.
+ * A sync refuses a file in which fewer of the imported rows are still there under the same id than
+ * this: it is another store, and syncing would replace most of what was imported. (An id is computed
+ * from the row's legacy id and creation time: the same store keeps them however its rows change.)
  */
-const MIN_UNCHANGED_SHARE = 0.5;
+const MIN_KEPT_SHARE = 0.5;
 
 /** What changed for one unit table: units to write (new or changed) and what they replace or lose. */
 interface Changes {
@@ -69,10 +70,11 @@ interface Changes {
   remove: string[];
   /** Legacy ids no longer in the file's plan. */
   gone: number[];
-  unchanged: number;
+  /** Units planned again under the id they had (changed or not). */
+  kept: number;
 }
 
-const emptyChanges = (): Changes => ({ write: [], remove: [], gone: [], unchanged: 0 });
+const emptyChanges = (): Changes => ({ write: [], remove: [], gone: [], kept: 0 });
 
 export async function syncLegacy(options: SyncOptions): Promise<ImportOutcome> {
   const started = performance.now();
@@ -128,8 +130,8 @@ export async function syncLegacy(options: SyncOptions): Promise<ImportOutcome> {
         const units = stored.get(unit.table);
         const before = units?.get(unit.legacyId);
         if (before) units!.delete(unit.legacyId);
+        if (before?.newId === unit.newId) table.kept++;
         if (before && before.digest === unit.digest && before.newId === unit.newId) {
-          table.unchanged++;
           continue;
         }
         table.write.push(unit);
@@ -183,7 +185,7 @@ export async function syncLegacy(options: SyncOptions): Promise<ImportOutcome> {
     });
     progress.stop();
     // What is stored and was not planned again is gone from the file (or quarantined now).
-    let unchangedTotal = 0;
+    let keptTotal = 0;
     for (const [table, left] of stored) {
       const entry = changes.get(table) ?? emptyChanges();
       changes.set(table, entry);
@@ -191,12 +193,12 @@ export async function syncLegacy(options: SyncOptions): Promise<ImportOutcome> {
         entry.gone.push(legacyId);
         entry.remove.push(unit.newId);
       }
-      unchangedTotal += entry.unchanged;
+      keptTotal += entry.kept;
     }
     phase('planned and compared');
-    if (storedTotal > 0 && unchangedTotal / storedTotal < MIN_UNCHANGED_SHARE)
+    if (storedTotal > 0 && keptTotal / storedTotal < MIN_KEPT_SHARE)
       throw new CliError(
-        `${file}: only ${unchangedTotal} of the ${storedTotal} imported rows are unchanged in it; it is not the store that was imported ` +
+        `${file}: only ${keptTotal} of the ${storedTotal} imported rows are in it; it is not the store that was imported ` +
           `(${run.file}) as it went on, so --sync refuses it (import another store into empty services)`,
       );
 
