@@ -85,6 +85,36 @@ describe('subscriptions over SSE', () => {
       [viewer, STOCK, { ids: Array.from({ length: 101 }, () => randomUUID()) }, 400, 'BAD_USER_INPUT'],
       [viewer, STOCK, { ids: ['not-an-id'] }, 400, 'BAD_USER_INPUT'],
       [viewer, 'subscription { stockChanged(productIds: []) { nope } }', {}, 400, 'GRAPHQL_VALIDATION_FAILED'],
+      // A root field skipped or included conditionally would stream what the viewer may not see.
+      [viewer, 'subscription V { ordersChanged @skip(if: true) { status order { total } } }', {}, 400, 'BAD_REQUEST'],
+      [
+        viewer,
+        'subscription { lowStock(threshold: 1000000) @include(if: false) { available } }',
+        {},
+        400,
+        'BAD_REQUEST',
+      ],
+      [
+        viewer,
+        'subscription { ... on Subscription @skip(if: true) { ordersChanged { status } } }',
+        {},
+        400,
+        'BAD_REQUEST',
+      ],
+      [
+        viewer,
+        'subscription { ...Root } fragment Root on Subscription { ordersChanged @include(if: false) { status } }',
+        {},
+        400,
+        'BAD_REQUEST',
+      ],
+      [
+        viewer,
+        'subscription ($no: Boolean!) { ...Root } fragment Root on Subscription { ordersChanged @include(if: $no) { status } }',
+        { no: false },
+        400,
+        'GRAPHQL_VALIDATION_FAILED',
+      ],
     ];
     for (const [headers, query, variables, status, code] of cases) {
       const stream = await openSse(stack.gateway.url, query, variables, headers);
@@ -252,4 +282,39 @@ describe('resuming', () => {
       await ws.close();
     }
   });
+});
+
+describe('subscription limits', () => {
+  it('lets one user hold no more subscriptions than the limit, however many open at once', async () => {
+    // A user of its own, so the other tests' subscriptions do not count.
+    const user = await stack.as('ADMIN');
+    const streams = await Promise.all(
+      Array.from({ length: 150 }, () => openSse(stack.gateway.url, STOCK, { ids: [product] }, user)),
+    );
+    try {
+      const statuses = streams.map((s) => s.status);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(100);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(50);
+    } finally {
+      for (const stream of streams) stream.close();
+    }
+  }, 120_000);
+
+  it('lets one WebSocket hold no more subscriptions than the limit, however many are sent at once', async () => {
+    const token = viewer.authorization!;
+    const ws = openWs(stack.gateway.url, { authorization: token });
+    try {
+      const subscriptions = Array.from({ length: 60 }, () => ws.subscribe(STOCK, { ids: [product] }));
+      // Those over the limit are refused at once; the others stay open, waiting for events.
+      const firsts = await Promise.all(
+        subscriptions.map((sub) => sub.results.next(5_000, 'an answer').catch(() => null)),
+      );
+      const refused = firsts.filter((first): first is WsResult => Boolean(first?.errors));
+      expect(refused).toHaveLength(35);
+      for (const r of refused) expect(r.errors![0]!.extensions?.code).toBe('TOO_MANY_SUBSCRIPTIONS');
+      for (const s of subscriptions) s.stop();
+    } finally {
+      ws.close();
+    }
+  }, 120_000);
 });

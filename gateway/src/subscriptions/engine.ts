@@ -16,6 +16,7 @@ import {
   type ExecutionResult,
   type FieldNode,
   type GraphQLFormattedError,
+  type FragmentDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
 import type { Authenticator } from '../authentication.js';
@@ -93,6 +94,27 @@ function rootFieldOf(set: SelectionSetNode, document: DocumentNode): FieldNode |
   return null;
 }
 
+/**
+ * Whether the subscription's root selection (through root-level fragments) carries @skip or @include.
+ * graphql-js accepts a subscription whose one field is skipped, the authorization walk leaves excluded
+ * selections alone, and the engine serves the root field whatever its directives: such a subscription
+ * would stream unauthorized. Nothing useful needs a conditional root, so it is refused.
+ */
+function conditionalRoot(set: SelectionSetNode, document: DocumentNode): boolean {
+  return set.selections.some((selection) => {
+    if (selection.directives?.some((d) => d.name.value === 'skip' || d.name.value === 'include')) return true;
+    if (selection.kind === Kind.FIELD) return false;
+    const inner =
+      selection.kind === Kind.INLINE_FRAGMENT
+        ? selection.selectionSet
+        : document.definitions.find(
+            (d): d is FragmentDefinitionNode =>
+              d.kind === Kind.FRAGMENT_DEFINITION && d.name.value === selection.name.value,
+          )?.selectionSet;
+    return inner ? conditionalRoot(inner, document) : false;
+  });
+}
+
 const fromFormatted = (error: GraphQLFormattedError, prefix: string) =>
   new GraphQLError(error.message, { path: [prefix, ...(error.path ?? [])], extensions: error.extensions });
 
@@ -137,7 +159,13 @@ export function createSubscriptions(settings: SubscriptionSettings) {
     } catch (error) {
       throw coded((error as Error).message, 'GRAPHQL_PARSE_FAILED');
     }
-    const invalid = validate(current.schema, document);
+    let invalid: readonly GraphQLError[];
+    try {
+      invalid = validate(current.schema, document);
+    } catch (error) {
+      // graphql-js's one-root-field rule evaluates @skip/@include and throws on a variable it lacks.
+      throw coded((error as Error).message, 'GRAPHQL_VALIDATION_FAILED');
+    }
     if (invalid.length > 0) throw coded(invalid.map((e) => e.message).join('; '), 'GRAPHQL_VALIDATION_FAILED');
     const operation = getOperationAST(document, request.operationName ?? undefined);
     if (!operation) throw coded('Name the operation to run (operationName)', 'BAD_REQUEST');
@@ -152,6 +180,8 @@ export function createSubscriptions(settings: SubscriptionSettings) {
     // Queries and mutations sent over these transports run as they would over HTTP.
     if (operation.operation !== 'subscription') return run(request.query, rawVariables, context, request.operationName);
 
+    if (conditionalRoot(operation.selectionSet, document))
+      throw coded("A subscription's root field cannot carry @skip or @include", 'BAD_REQUEST');
     const coercion = getVariableValues(current.schema, operation.variableDefinitions ?? [], rawVariables);
     if (coercion.errors) throw coded(coercion.errors.map((e) => e.message).join('; '), 'BAD_USER_INPUT');
     const variables = coercion.coerced;
@@ -170,88 +200,100 @@ export function createSubscriptions(settings: SubscriptionSettings) {
     const held = perUser.get(identity.userId) ?? 0;
     if (held >= settings.perUser)
       throw new CodedError(`A user may hold ${settings.perUser} live subscriptions at once`, 'TOO_MANY_SUBSCRIPTIONS');
-    const derived: SubscriberContext = { ...context, derived: true };
-    await bound.check(identity, (query, vars) => run(query, vars, derived));
-    const plan = buildEventQuery(document, operation, variables, root, field);
-    const perUserAnswers = plan.text !== null && dependsOnUser(current, parse(plan.text));
-    const memo = `${plan.text}\n${JSON.stringify(plan.variables)}\n${perUserAnswers ? identity.userId : identity.role}`;
-    const typeName = getNamedType(definition.type).name;
-    const startId = await startingPoint(settings.bus, field.stream.name, request.lastEventId ?? null);
-
-    const accept = (entry: StreamEntry): Accepted | null => {
-      const payload = decode(field, entry);
-      return payload !== null && bound.accepts(payload, identity) ? { entry, payload } : null;
-    };
-
-    async function resolveEvent({ entry, payload }: Accepted): Promise<ExecutionResult | null> {
-      let entities: ExecutionResult | null = null;
-      if (plan.text !== null) {
-        const ids = Object.fromEntries(
-          Object.entries(plan.idVariables).map(([variable, name]) => [variable, bound.entityId(name, payload)]),
-        );
-        const key = `${memo}\n${JSON.stringify(ids)}`;
-        let answers = resolved.get(entry);
-        if (!answers) resolved.set(entry, (answers = new Map()));
-        let pending = answers.get(key);
-        if (!pending) {
-          pending = run(plan.text, { ...plan.variables, ...ids }, derived);
-          answers.set(key, pending);
-        }
-        entities = await pending;
-        // The subscriber may no longer see it (a changed role, an order not theirs): it never reaches them.
-        if (entities.errors?.some((e) => DENIALS.has(String(e.extensions?.code)))) return null;
-      }
-      const data: Record<string, unknown> = {};
-      let missing = false;
-      for (const part of plan.parts) {
-        if (part.kind === 'typename') data[part.key] = typeName;
-        else if (part.kind === 'local') data[part.key] = bound.local(part.field, payload, entry.id);
-        else {
-          data[part.key] = entities?.data?.[part.key] ?? null;
-          if (data[part.key] === null) missing = true;
-        }
-      }
-      const errors = (entities?.errors ?? []).map((e) => fromFormatted(e as GraphQLFormattedError, plan.rootKey));
-      const extensions = { streamId: entry.id };
-      // Every entity field is non-null: one that did not load nulls the whole event, as GraphQL would.
-      if (missing) return { data: null, errors, extensions };
-      return { data: { [plan.rootKey]: data }, ...(errors.length ? { errors } : {}), extensions };
-    }
-
+    // The slot is taken before the first await and given back if the subscription does not start:
+    // read before the awaits and written after them, 300 subscriptions opened at once all saw the
+    // same count and all got in.
     perUser.set(identity.userId, held + 1);
-    const events = liveEvents({
-      bus: settings.bus,
-      stream: field.stream.name,
-      startId,
-      listen: (onEntry) =>
-        follower.listen(field.stream.name, (entry) => {
-          const accepted = accept(entry);
-          if (accepted) onEntry(accepted);
-        }),
-      accept,
-      resolve: resolveEvent,
-      unwritten: caller.unwritten ?? (() => 0),
-      backlogMax: settings.backlogMax,
-      recheckMs: settings.recheckMs,
-      recheck: async () => {
-        try {
-          await settings.authenticate(caller.authorization);
-          return null;
-        } catch (error) {
-          // Only a refused token ends it; a users service that cannot be asked right now does not.
-          if (error instanceof GraphQLError && error.extensions.code === 'UNAUTHENTICATED') return error;
-          return null;
+    const release = () => {
+      const left = (perUser.get(identity.userId) ?? 1) - 1;
+      if (left > 0) perUser.set(identity.userId, left);
+      else perUser.delete(identity.userId);
+    };
+    let started = false;
+    try {
+      const derived: SubscriberContext = { ...context, derived: true };
+      await bound.check(identity, (query, vars) => run(query, vars, derived));
+      const plan = buildEventQuery(document, operation, variables, root, field);
+      const perUserAnswers = plan.text !== null && dependsOnUser(current, parse(plan.text));
+      const memo = `${plan.text}\n${JSON.stringify(plan.variables)}\n${perUserAnswers ? identity.userId : identity.role}`;
+      const typeName = getNamedType(definition.type).name;
+      const startId = await startingPoint(settings.bus, field.stream.name, request.lastEventId ?? null);
+
+      const accept = (entry: StreamEntry): Accepted | null => {
+        const payload = decode(field, entry);
+        return payload !== null && bound.accepts(payload, identity) ? { entry, payload } : null;
+      };
+
+      async function resolveEvent({ entry, payload }: Accepted): Promise<ExecutionResult | null> {
+        let entities: ExecutionResult | null = null;
+        if (plan.text !== null) {
+          const ids = Object.fromEntries(
+            Object.entries(plan.idVariables).map(([variable, name]) => [variable, bound.entityId(name, payload)]),
+          );
+          const key = `${memo}\n${JSON.stringify(ids)}`;
+          let answers = resolved.get(entry);
+          if (!answers) resolved.set(entry, (answers = new Map()));
+          let pending = answers.get(key);
+          if (!pending) {
+            pending = run(plan.text, { ...plan.variables, ...ids }, derived);
+            answers.set(key, pending);
+          }
+          entities = await pending;
+          // The subscriber may no longer see it (a changed role, an order not theirs): it never reaches them.
+          if (entities.errors?.some((e) => DENIALS.has(String(e.extensions?.code)))) return null;
         }
-      },
-      onEnd: () => {
-        const left = (perUser.get(identity.userId) ?? 1) - 1;
-        if (left > 0) perUser.set(identity.userId, left);
-        else perUser.delete(identity.userId);
-        open.delete(events);
-      },
-    });
-    open.add(events);
-    return events;
+        const data: Record<string, unknown> = {};
+        let missing = false;
+        for (const part of plan.parts) {
+          if (part.kind === 'typename') data[part.key] = typeName;
+          else if (part.kind === 'local') data[part.key] = bound.local(part.field, payload, entry.id);
+          else {
+            data[part.key] = entities?.data?.[part.key] ?? null;
+            if (data[part.key] === null) missing = true;
+          }
+        }
+        const errors = (entities?.errors ?? []).map((e) => fromFormatted(e as GraphQLFormattedError, plan.rootKey));
+        const extensions = { streamId: entry.id };
+        // Every entity field is non-null: one that did not load nulls the whole event, as GraphQL would.
+        if (missing) return { data: null, errors, extensions };
+        return { data: { [plan.rootKey]: data }, ...(errors.length ? { errors } : {}), extensions };
+      }
+
+      const events = liveEvents({
+        bus: settings.bus,
+        stream: field.stream.name,
+        startId,
+        listen: (onEntry) =>
+          follower.listen(field.stream.name, (entry) => {
+            const accepted = accept(entry);
+            if (accepted) onEntry(accepted);
+          }),
+        accept,
+        resolve: resolveEvent,
+        unwritten: caller.unwritten ?? (() => 0),
+        backlogMax: settings.backlogMax,
+        recheckMs: settings.recheckMs,
+        recheck: async () => {
+          try {
+            await settings.authenticate(caller.authorization);
+            return null;
+          } catch (error) {
+            // Only a refused token ends it; a users service that cannot be asked right now does not.
+            if (error instanceof GraphQLError && error.extensions.code === 'UNAUTHENTICATED') return error;
+            return null;
+          }
+        },
+        onEnd: () => {
+          release();
+          open.delete(events);
+        },
+      });
+      open.add(events);
+      started = true;
+      return events;
+    } finally {
+      if (!started) release();
+    }
   }
 
   return {

@@ -69,36 +69,47 @@ export function attachWebSocket(httpServer: http.Server, subscriptions: Subscrip
             }),
           ];
         }
+        // The slot is taken before the first await and given back unless a stream holds it: counted
+        // after the await, 60 subscribe messages sent at once were all let in (the limit is 25).
+        active.set(ctx, held + 1);
+        let released = false;
+        const release = () => {
+          if (released) return;
+          released = true;
+          active.set(ctx, (active.get(ctx) ?? 1) - 1);
+        };
         const params = ctx.connectionParams ?? {};
         const lastEventId = payload.extensions?.lastEventId ?? params.lastEventId;
-        const outcome = await subscriptions.start(
-          {
-            query: payload.query,
-            operationName: payload.operationName,
-            variables: payload.variables,
-            lastEventId: typeof lastEventId === 'string' ? lastEventId : null,
-          },
-          {
-            authorization: String(params.authorization ?? params.Authorization),
-            clientAddress: ctx.extra.request.socket.remoteAddress ?? '',
-          },
-        );
+        const outcome = await subscriptions
+          .start(
+            {
+              query: payload.query,
+              operationName: payload.operationName,
+              variables: payload.variables,
+              lastEventId: typeof lastEventId === 'string' ? lastEventId : null,
+            },
+            {
+              authorization: String(params.authorization ?? params.Authorization),
+              clientAddress: ctx.extra.request.socket.remoteAddress ?? '',
+            },
+          )
+          .catch((error: unknown) => {
+            release();
+            throw error;
+          });
+        if (!isStream(outcome)) release();
         const schema = settings.schema();
         if (!isStream(outcome) && outcome.errors?.length && outcome.data == null) {
           if (outcome.errors[0]?.extensions?.code === 'UNAUTHENTICATED') closeFor(ctx.extra.socket, outcome);
           return outcome.errors;
         }
-        if (!schema)
+        if (!schema) {
+          if (isStream(outcome)) await outcome.return?.();
+          release();
           return [new GraphQLError('The gateway is starting', { extensions: { code: 'SERVICE_UNAVAILABLE' } })];
+        }
         let result: Outcome = outcome;
         if (isStream(outcome)) {
-          active.set(ctx, held + 1);
-          let released = false;
-          const release = () => {
-            if (released) return;
-            released = true;
-            active.set(ctx, (active.get(ctx) ?? 1) - 1);
-          };
           const stream: AsyncIterableIterator<ExecutionResult> = {
             next: async () => {
               const step = await outcome.next();
