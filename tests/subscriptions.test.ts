@@ -127,6 +127,23 @@ describe('subscriptions over SSE', () => {
   });
 });
 
+describe('subscriptions over SSE, sent by GET', () => {
+  it('refuses a mutation sent by GET, and it changes nothing', async () => {
+    const available = async () =>
+      (await graphql(stack.gateway.url, 'query ($id: ID!) { product(id: $id) { available } }', { id: product }, staff))
+        .data.product.available as number;
+    const before = await available();
+    const url = new URL(stack.gateway.url);
+    url.searchParams.set('query', 'mutation ($id: ID!) { receiveStock(productId: $id, quantity: 5) { available } }');
+    url.searchParams.set('variables', JSON.stringify({ id: product }));
+    const response = await fetch(url, { headers: { accept: 'text/event-stream', ...staff } });
+    expect(response.status).toBe(405);
+    const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
+    expect(body.errors[0]!.extensions.code).toBe('METHOD_NOT_ALLOWED');
+    expect(await available()).toBe(before);
+  });
+});
+
 describe('subscriptions over WebSocket', () => {
   it('tells a subscriber on one gateway replica of an order placed through the other', async () => {
     const ws = openWs(second.url, { authorization: manager.authorization });
@@ -250,6 +267,23 @@ describe('resuming', () => {
     try {
       const { results } = ws.subscribe(STOCK, { ids: [product] });
       expect((await results.next()).data.stockChanged.movement.delta).toBe(6);
+    } finally {
+      await ws.close();
+    }
+  });
+
+  it('refuses a resume id beyond what a stream id can be, over both transports', async () => {
+    const beyond = '0-99999999999999999999';
+    const sse = await openSse(stack.gateway.url, STOCK, { ids: [product] }, { ...viewer, 'last-event-id': beyond });
+    sse.close();
+    expect({ status: sse.status, code: sse.body?.errors[0]?.extensions?.code }).toEqual({
+      status: 400,
+      code: 'BAD_USER_INPUT',
+    });
+    const ws = openWs(stack.gateway.url, { authorization: viewer.authorization });
+    try {
+      const { results } = ws.subscribe(STOCK, { ids: [product] }, { lastEventId: beyond });
+      expect((await results.next()).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     } finally {
       await ws.close();
     }

@@ -1,6 +1,6 @@
 import express, { type Request, type Response } from 'express';
 import { createHandler } from 'graphql-sse/lib/use/express';
-import type { ExecutionResult } from 'graphql';
+import { getOperationAST, parse, type ExecutionResult } from 'graphql';
 import type { Outcome, Subscriptions } from './engine.js';
 
 /** HTTP status for an operation refused before its stream opened. */
@@ -27,6 +27,17 @@ const STREAM_ID_AT_END = /"extensions":\{"streamId":"(\d+-\d+)"\}\}\n\n$/;
  * where it left off. The library sends a comment every 12 s as a heartbeat. An operation refused before
  * it starts is answered with a coded JSON error and an HTTP status, never a stream that hangs.
  */
+function isMutation(query: unknown, operationName: unknown): boolean {
+  if (typeof query !== 'string') return false;
+  try {
+    const name = typeof operationName === 'string' ? operationName : undefined;
+    return getOperationAST(parse(query, { maxTokens: 4000 }), name)?.operation === 'mutation';
+  } catch {
+    // Not parseable: the subscription engine answers it with its parse error.
+    return false;
+  }
+}
+
 export function sseRoute(subscriptions: Subscriptions) {
   const handler = createHandler<{ res: Response }>({
     // No token: every request is its own stream (distinct connections); single-connection mode is off.
@@ -47,6 +58,19 @@ export function sseRoute(subscriptions: Subscriptions) {
           callback?.(error);
         });
       }) as typeof res.write;
+      // As Apollo answers a mutation sent by GET over plain HTTP: a GET must change nothing, and its
+      // URL (a login's password included) ends up in proxies' logs.
+      if (raw.method === 'GET' && isMutation(params.query, params.operationName)) {
+        const error = { message: 'Mutations are sent with POST', extensions: { code: 'METHOD_NOT_ALLOWED' } };
+        return [
+          JSON.stringify({ errors: [error] }),
+          {
+            status: 405,
+            statusText: 'METHOD_NOT_ALLOWED',
+            headers: { 'content-type': 'application/json; charset=utf-8', allow: 'POST' },
+          },
+        ];
+      }
       const lastEventId = raw.get('last-event-id') ?? (params.extensions?.lastEventId as string | undefined) ?? null;
       const outcome = await subscriptions.start(
         { query: params.query, operationName: params.operationName, variables: params.variables, lastEventId },
