@@ -199,6 +199,33 @@ describe('authorization of live events', () => {
     }
   });
 
+  it("answers an operation's own refusal on that operation, and the socket and its subscriptions live on", async () => {
+    const ws = openWs(stack.gateway.url, { authorization: viewer.authorization });
+    try {
+      const live = ws.subscribe(STOCK, { ids: [product] });
+      const refused = [
+        ws.subscribe('mutation { login(email: "staff@stockgraph.local", password: "wrong password") { expiresAt } }'),
+        ws.subscribe('query ($id: ID!) { product(id: $id) { costPrice } }', { id: product }),
+        ws.subscribe('query ($id: ID!) { product(id: $id) { sku } }'),
+      ];
+      for (const operation of refused) {
+        const answer = await operation.results.next(30_000, 'the refusal');
+        expect(answer.errors?.[0]?.extensions?.code).toMatch(/UNAUTHENTICATED|FORBIDDEN|BAD_USER_INPUT/);
+      }
+      // Still open: a query answers, and the subscription from before gets the next change.
+      const read = ws.subscribe('{ products(first: 1) { totalCount } }');
+      expect((await read.results.next(30_000, 'the read')).data?.products.totalCount).toBeGreaterThan(0);
+      expect((await receive(stack, product, 2, staff)).errors).toBeUndefined();
+      expect((await live.results.next(30_000, 'the change')).data?.stockChanged.movement).toEqual({
+        reason: 'RECEIPT',
+        delta: 2,
+      });
+      expect(ws.closed.ended || (await ws.closed.next(100).catch(() => null)) === null).toBe(true);
+    } finally {
+      await ws.close();
+    }
+  });
+
   it('closes a WebSocket without a token, with the reason', async () => {
     const ws = openWs(stack.gateway.url, {});
     const closed = await ws.closed.next(30_000, 'the close');

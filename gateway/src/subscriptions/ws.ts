@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { GraphQLError, parse, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { GraphQLError, parse, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Outcome, Subscriptions } from './engine.js';
@@ -100,8 +100,17 @@ export function attachWebSocket(httpServer: http.Server, subscriptions: Subscrip
         if (!isStream(outcome)) release();
         const schema = settings.schema();
         if (!isStream(outcome) && outcome.errors?.length && outcome.data == null) {
-          if (outcome.errors[0]?.extensions?.code === 'UNAUTHENTICATED') closeFor(ctx.extra.socket, outcome);
-          return outcome.errors;
+          // Only the gateway refusing the connection's own token (a GraphQLError the engine threw) ends
+          // the socket; an operation's answer (a wrong password at login, a field refused) is that
+          // operation's error. graphql-ws takes GraphQLError instances only: the formatted errors of an
+          // executed operation, passed as they were, made it close the socket with 4500.
+          const refusal = outcome.errors[0] instanceof GraphQLError;
+          if (refusal && outcome.errors[0]?.extensions?.code === 'UNAUTHENTICATED') closeFor(ctx.extra.socket, outcome);
+          // Typed as GraphQLError, but an executed operation's come formatted, as plain objects.
+          const errors = outcome.errors as readonly (GraphQLError | GraphQLFormattedError)[];
+          return errors.map((e) =>
+            e instanceof GraphQLError ? e : new GraphQLError(e.message, { path: e.path, extensions: e.extensions }),
+          );
         }
         if (!schema) {
           if (isStream(outcome)) await outcome.return?.();
