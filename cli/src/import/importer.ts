@@ -33,15 +33,7 @@ import { redactUrl, type SubgraphName } from '../targets.js';
 import type postgres from 'postgres';
 import { assertTimeZone } from './mapping.js';
 import { Planner, type Row } from './plan.js';
-import {
-  customerUnits,
-  movementUnits,
-  orderUnits,
-  productUnits,
-  RECONCILIATION_ID_MAP,
-  userUnits,
-  type Unit,
-} from './units.js';
+import { entityUnits, movementUnits, orderUnits, productUnits, RECONCILIATION_ID_MAP, type Unit } from './units.js';
 
 export interface ImportOptions {
   legacy: LegacySnapshot;
@@ -231,7 +223,7 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
     const users = planner.planUsers();
     await step('users', 'users', async (tx) => {
       await copyInto(tx, 'users.users', COLUMNS.users, lines(users, COLUMNS.users));
-      await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, unitLines(userUnits(planner, users)));
+      await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, unitLines(entityUnits('users', planner.users, users)));
       return count('users.users', users.length);
     });
     progress.increment(legacyRows.users);
@@ -263,7 +255,12 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
 
     await step('customers', 'customers', async (tx) => {
       await copyInto(tx, 'customers.customers', COLUMNS.customers, lines(customers, COLUMNS.customers));
-      await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, unitLines(customerUnits(planner, customers)));
+      await copyInto(
+        tx,
+        'legacy_import.id_map',
+        COLUMNS.idMap,
+        unitLines(entityUnits('customers', planner.customers, customers)),
+      );
       return count('customers.customers', customers.length);
     });
     await step('orders', 'known_customers', async (tx) => {

@@ -31,12 +31,11 @@ import { COLUMNS, finishedRun, lines, planAll, saltOf, unitLines, type ImportOut
 import { PLACEHOLDER_ID_MAP } from './mapping.js';
 import { Planner, type Row } from './plan.js';
 import {
-  customerUnits,
+  entityUnits,
   movementUnits,
   orderUnits,
   productUnits,
   RECONCILIATION_ID_MAP,
-  userUnits,
   type Unit,
   type UnitTable,
 } from './units.js';
@@ -141,35 +140,41 @@ export async function syncLegacy(options: SyncOptions): Promise<ImportOutcome> {
       return written;
     };
     const planner = new Planner(legacy, run.timeZone, saltOf(run.fingerprint), options.legacy);
-    const progress = options.output.progress(
-      'planning',
-      Object.values(legacyCounts(legacy)).reduce((a, b) => a + b, 0),
-    );
+    const legacyRows = legacyCounts(legacy);
+    const total = Object.values(legacyRows).reduce((a, b) => a + b, 0);
+    const progress = options.output.progress('planning', total);
+    /**
+     * Appends the planned rows whose `column` names a written unit. A loop, not push(...rows): the
+     * first sync of an import made before digests writes every customer, more than a call takes.
+     */
+    const keep = (into: Row[], planned: Row[], column: string, ids: Set<string>) => {
+      for (const row of planned) if (ids.has(String(row[column]))) into.push(row);
+    };
     planAll(planner, legacy, options.chunkSize, (planned) => {
       switch (planned.step) {
         case 'users': {
-          const ids = compare(userUnits(planner, planned.rows));
-          rows.users.push(...planned.rows.filter((r) => ids.has(String(r.id))));
+          const ids = compare(entityUnits('users', planner.users, planned.rows));
+          keep(rows.users, planned.rows, 'id', ids);
           progress.increment(planned.rows.length);
           break;
         }
         case 'customers': {
-          const ids = compare(customerUnits(planner, planned.rows));
-          rows.customers.push(...planned.rows.filter((r) => ids.has(String(r.id))));
+          const ids = compare(entityUnits('customers', planner.customers, planned.rows));
+          keep(rows.customers, planned.rows, 'id', ids);
           progress.increment(planned.rows.length);
           break;
         }
         case 'catalog': {
           const ids = compare(productUnits(planner, planned.catalog));
-          rows.products.push(...planned.catalog.products.filter((r) => ids.has(String(r.id))));
-          rows.prices.push(...planned.catalog.prices.filter((r) => ids.has(String(r.product_id))));
+          keep(rows.products, planned.catalog.products, 'id', ids);
+          keep(rows.prices, planned.catalog.prices, 'product_id', ids);
           progress.increment(planned.catalog.products.length);
           break;
         }
         case 'orders': {
           const ids = compare(orderUnits(planned.chunk));
-          rows.orders.push(...planned.chunk.orders.filter((r) => ids.has(String(r.id))));
-          rows.items.push(...planned.chunk.items.filter((r) => ids.has(String(r.order_id))));
+          keep(rows.orders, planned.chunk.orders, 'id', ids);
+          keep(rows.items, planned.chunk.items, 'order_id', ids);
           progress.increment(planned.chunk.orders.length + planned.chunk.items.length);
           break;
         }
@@ -177,7 +182,7 @@ export async function syncLegacy(options: SyncOptions): Promise<ImportOutcome> {
         case 'reconciliation': {
           const table = planned.step === 'ledger' ? 'inventory_log' : RECONCILIATION_ID_MAP;
           const ids = compare(movementUnits(table, planned.movements));
-          rows.movements.push(...planned.movements.filter((r) => ids.has(String(r.id))));
+          keep(rows.movements, planned.movements, 'id', ids);
           progress.increment(planned.movements.length);
           break;
         }
@@ -307,8 +312,6 @@ export async function syncLegacy(options: SyncOptions): Promise<ImportOutcome> {
     }
     phase('written');
     const seconds = (performance.now() - started) / 1000 + options.legacy.seconds;
-    const legacyRows = legacyCounts(legacy);
-    const total = Object.values(legacyRows).reduce((a, b) => a + b, 0);
     return {
       file,
       timeZone: run.timeZone,

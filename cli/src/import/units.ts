@@ -32,24 +32,10 @@ export const digestOf = (rows: unknown): string => hash('sha1', JSON.stringify(r
 
 const byColumn = (rows: Row[], column: string) => new Map(rows.map((r) => [String(r[column]), r]));
 
-export const userUnits = (planner: Planner, rows: Row[]): Unit[] => {
+/** Users or customers: one row each, under the id the planner gave it. */
+export const entityUnits = (table: 'users' | 'customers', ids: Map<number, string>, rows: Row[]): Unit[] => {
   const byId = byColumn(rows, 'id');
-  return [...planner.users].map(([legacyId, newId]) => ({
-    table: 'users',
-    legacyId,
-    newId,
-    digest: digestOf(byId.get(newId)),
-  }));
-};
-
-export const customerUnits = (planner: Planner, rows: Row[]): Unit[] => {
-  const byId = byColumn(rows, 'id');
-  return [...planner.customers].map(([legacyId, newId]) => ({
-    table: 'customers',
-    legacyId,
-    newId,
-    digest: digestOf(byId.get(newId)),
-  }));
+  return [...ids].map(([legacyId, newId]) => ({ table, legacyId, newId, digest: digestOf(byId.get(newId)) }));
 };
 
 /**
