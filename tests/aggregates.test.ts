@@ -3,7 +3,15 @@ import { newId } from '@stockgraph/ids';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stockgraph } from './cli-support.js';
-import { demo, dropRedisKeys, finalStatuses, placeOrder, productWithStock, startSagaStack } from './saga-support.js';
+import {
+  demo,
+  dropRedisKeys,
+  eventually,
+  finalStatuses,
+  placeOrder,
+  productWithStock,
+  startSagaStack,
+} from './saga-support.js';
 
 /**
  * The counters and rollups of orders and inventory (trigger-kept, migration 0005 of each) against the
@@ -144,6 +152,40 @@ describe('aggregates follow every write of the saga', () => {
       expect(customer.customer).toMatchObject(expected);
       expect(customer.customer.orders.totalCount).toBe(expected.orderCount);
     }
+  });
+});
+
+describe('aggregate deltas', () => {
+  const deltas = async () =>
+    (
+      await sql<{ n: number }[]>`
+        select ((select count(*) from orders.order_total_deltas) + (select count(*) from orders.product_unit_deltas))::int as n`
+    )[0]!.n;
+
+  it('writers append their changes instead of updating shared rows, and the service folds them into the totals', async () => {
+    const staff = await stack.as('STAFF');
+    const productId = await productWithStock(stack, 10);
+    // No fold while these commit: every order's change must be a delta row of its own.
+    await sql.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(hashtext('orders.aggregates_fold'))`;
+      const placed = await Promise.all(
+        Array.from({ length: 6 }, () => placeOrder(stack, staff, [{ productId, quantity: 1 }])),
+      );
+      await finalStatuses(
+        stack,
+        placed.map((p) => p.data.placeOrder.id as string),
+      );
+      const [row] = await tx<{ n: number }[]>`
+        select count(*)::int as n from orders.order_total_deltas where customer_id = ${demo.customers[0]!.id}`;
+      // Placed PENDING (one delta each), then confirmed (one taken from PENDING, one added to CONFIRMED).
+      expect(row!.n).toBeGreaterThanOrEqual(18);
+      const result = await check();
+      expect(result.code, result.stderr + result.stdout).toBe(0);
+    });
+    // The lock is gone: the next fold moves them.
+    await eventually(async () => (await deltas()) === 0, 10_000, 'the deltas are folded');
+    const result = await check();
+    expect(result.code, result.stderr + result.stdout).toBe(0);
   });
 });
 

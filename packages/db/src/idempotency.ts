@@ -21,6 +21,11 @@ export function idempotencyKeysTable(schema: PgSchema) {
 
 export type IdempotencyKeysTable = ReturnType<typeof idempotencyKeysTable>;
 
+/** What a key's row remembers of the request, to tell a retry from another request under the same key. */
+export function requestHashOf(request: unknown): string {
+  return createHash('sha256').update(JSON.stringify(request)).digest('hex');
+}
+
 export type Once = { outcome: 'created' | 'replayed'; id: string } | { outcome: 'conflict' };
 
 /**
@@ -34,7 +39,7 @@ export async function once<TSchema extends Record<string, unknown>>(
   claim: { userId: string; key: string; request: unknown },
   create: () => Promise<string>,
 ): Promise<Once> {
-  const requestHash = createHash('sha256').update(JSON.stringify(claim.request)).digest('hex');
+  const requestHash = requestHashOf(claim.request);
   const claimed = await tx
     .insert(table)
     .values({ userId: claim.userId, key: claim.key, requestHash })

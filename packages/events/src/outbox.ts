@@ -5,6 +5,19 @@ import { asc, count, inArray, isNull, min, sql } from 'drizzle-orm';
 import type { Envelope, EventBus } from './bus.js';
 import type { OutboxTable } from './tables.js';
 
+/** An outbox row before it is written. */
+export interface OutboxRow {
+  id: string;
+  stream: string;
+  type: string;
+  payload: unknown;
+}
+
+/** The outbox rows for events, for a statement that writes them together with the change they announce. */
+export function outboxRows(stream: string, events: { type: string; payload: unknown }[]): OutboxRow[] {
+  return events.map((e) => ({ id: newId(), stream, type: e.type, payload: e.payload }));
+}
+
 /** Adds events to the outbox inside the caller's transaction (a `Tx`: the pool would commit them alone). */
 export async function enqueue<TSchema extends Record<string, unknown>>(
   tx: Tx<TSchema>,
@@ -13,7 +26,7 @@ export async function enqueue<TSchema extends Record<string, unknown>>(
   events: { type: string; payload: unknown }[],
 ): Promise<void> {
   if (events.length === 0) return;
-  await tx.insert(outbox).values(events.map((e) => ({ id: newId(), stream, type: e.type, payload: e.payload })));
+  await tx.insert(outbox).values(outboxRows(stream, events));
 }
 
 export interface Relay {

@@ -8,6 +8,7 @@ import * as dbSchema from './db/schema.js';
 import { idempotencyKeys, outbox, partitionedTables, processedEvents } from './db/schema.js';
 import { ORDER_OUTCOME_CHANNEL } from './db/order-writer.repository.js';
 import { seedDemoData } from './db/seed.js';
+import { foldAggregatesEvery } from './domain/aggregate-folding.js';
 import { OutcomeWaiter } from './domain/outcome-waiter.js';
 import { retryStalePending } from './domain/pending-orders.js';
 import { sagaMetrics } from './domain/saga-metrics.js';
@@ -39,6 +40,7 @@ function definition(placeOrderWaitMs: number, sagaRetryMs: number): SubgraphDefi
       const announce = announceOutcome(outcomes);
       const listening = await services.listen(ORDER_OUTCOME_CHANNEL, (orderId) => outcomes.announce(orderId));
       const sweep = retryStalePending(services, sagaRetryMs);
+      const folding = foldAggregatesEvery(db, services.logger);
       const saga = sagaMetrics(services.registry, db, sagaRetryMs);
       return {
         context: (identity) =>
@@ -66,6 +68,7 @@ function definition(placeOrderWaitMs: number, sagaRetryMs: number): SubgraphDefi
         ],
         stop: async () => {
           sweep.stop();
+          await folding.stop();
           await listening.stop();
         },
       };

@@ -32,6 +32,7 @@ export function createContext(
       services.transact,
       services.outcomes,
       services.placeOrderWaitMs,
+      services.wakeRelay,
       services.onOrderPlaced,
     ),
   };

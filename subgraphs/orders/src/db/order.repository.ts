@@ -184,19 +184,19 @@ export class OrderRepository {
     }
     if (filter.customerId) {
       return this.sumCount(sql`
-        select coalesce(sum(order_count), 0)::bigint as n from orders.customer_order_totals
+        select coalesce(sum(order_count), 0)::bigint as n from orders.customer_order_totals_current
         where customer_id = ${filter.customerId} ${status}`);
     }
     if (!ranged) {
       return this.sumCount(
-        sql`select coalesce(sum(order_count), 0)::bigint as n from orders.order_status_totals where true ${status}`,
+        sql`select coalesce(sum(order_count), 0)::bigint as n from orders.order_status_totals_current where true ${status}`,
       );
     }
     const { days, partial } = splitDays(filter.createdFrom ?? null, filter.createdTo ?? null);
     const parts = [
       ...(days
         ? [
-            sql`select coalesce(sum(order_count), 0) as n from orders.order_daily_totals where ${dayRange(days)} ${status}`,
+            sql`select coalesce(sum(order_count), 0) as n from orders.order_daily_totals_current where ${dayRange(days)} ${status}`,
           ]
         : []),
       ...partial.map((edge) => sql`select count(*) as n from orders.orders where ${timeRange(edge)} ${status}`),
@@ -232,12 +232,12 @@ export class OrderRepository {
     return groupBy(customerIds, rowsOf<RawOrder>(result).map(toOrderRow), (r) => r.customerId);
   }
 
-  /** Order counts and lifetime value for many customers, from the per-customer totals (8 slots × 5 statuses at most each). */
+  /** Order counts and lifetime value for many customers, from the per-customer totals (8 slots × 5 statuses at most each, and deltas not folded yet). */
   async totalsByCustomers(customerIds: readonly string[], status: OrderStatus | null = null) {
     const result = await this.db.execute(sql`
       select customer_id, coalesce(sum(order_count), 0)::int as order_count,
         coalesce(sum(total) filter (where status in ('CONFIRMED', 'FULFILLED')), 0)::numeric(14, 2)::text as lifetime_value
-      from orders.customer_order_totals
+      from orders.customer_order_totals_current
       where customer_id = any(${textArray(customerIds)}::uuid[]) ${status ? sql`and status = ${status}` : sql``}
       group by customer_id`);
     const rows = rowsOf<{ customer_id: string; order_count: number; lifetime_value: string }>(result).map((r) => ({
@@ -259,13 +259,13 @@ export class OrderRepository {
     const ids = sql`${textArray(productIds)}::uuid[]`;
     let query: SQL;
     if (!from && !to) {
-      query = sql`select product_id, units from orders.product_units where product_id = any(${ids})`;
+      query = sql`select product_id, sum(units) as units from orders.product_units_current where product_id = any(${ids}) group by product_id`;
     } else {
       const { days, partial } = splitDays(from, to);
       const parts = [
         ...(days
           ? [
-              sql`select product_id, units from orders.product_daily_units where product_id = any(${ids}) and ${dayRange(days)}`,
+              sql`select product_id, units from orders.product_daily_units_current where product_id = any(${ids}) and ${dayRange(days)}`,
             ]
           : []),
         ...partial.map(
@@ -301,7 +301,7 @@ export class OrderRepository {
     const parts = [
       ...(days
         ? [
-            sql`select day::timestamp as at, status, order_count as n, total from orders.order_daily_totals where ${dayRange(days)}`,
+            sql`select day::timestamp as at, status, order_count as n, total from orders.order_daily_totals_current where ${dayRange(days)}`,
           ]
         : []),
       ...partial.map(

@@ -107,12 +107,14 @@ export const knownCustomers = ordersSchema.table('known_customers', {
 });
 
 /*
- * Aggregates of orders and their items, kept by triggers in the same transaction as every write
- * (migration 0005) and recomputed by `orders.aggregates_rebuild()`. Rows that many concurrent
- * placeOrder calls would all update (today's day, a status) are spread over 8 slots, taken from the
- * order id's last byte: readers sum the slots. They describe the live tables only (migration 0006):
- * `stockgraph partitions archive` subtracts each archived month with `orders.aggregates_forget()` in
- * the transaction that detaches it.
+ * Aggregates of orders and their items, recomputed by `orders.aggregates_rebuild()`. Every write's
+ * triggers append its change to the delta tables below in the writer's own transaction (migration
+ * 0007): concurrent orders never update one row, so none waits for another's commit.
+ * `orders.aggregates_fold()`, run every second by the orders service, moves the deltas into the total
+ * tables; readers add the deltas not folded yet (the `*_current` views), so every figure is exact at
+ * every moment. Totals are kept per slot (the order id's last byte, 8 slots), which readers sum. They
+ * describe the live tables only (migration 0006): `stockgraph partitions archive` subtracts each
+ * archived month with `orders.aggregates_forget()` in the transaction that detaches it.
  */
 const orderCount = () => bigint('order_count', { mode: 'number' }).notNull();
 const orderTotal = () => numeric('total', { precision: 18, scale: 2 }).notNull();
@@ -172,6 +174,23 @@ export const productDailyUnits = ordersSchema.table(
 /** Units of a product in FULFILLED orders over all time: unitsSold without a range. */
 export const productUnits = ordersSchema.table('product_units', {
   productId: uuid('product_id').primaryKey(),
+  units: bigint('units', { mode: 'number' }).notNull(),
+});
+
+/** Changes to the order totals not folded into them yet: appended by triggers, never updated. */
+export const orderTotalDeltas = ordersSchema.table('order_total_deltas', {
+  day: date('day', { mode: 'string' }).notNull(),
+  status: orderStatus('status').notNull(),
+  slot: smallint('slot').notNull(),
+  customerId: uuid('customer_id').notNull(),
+  orderCount: integer('order_count').notNull(),
+  total: numeric('total', { precision: 18, scale: 2 }).notNull(),
+});
+
+/** Changes to the units sold not folded into them yet. */
+export const productUnitDeltas = ordersSchema.table('product_unit_deltas', {
+  productId: uuid('product_id').notNull(),
+  day: date('day', { mode: 'string' }).notNull(),
   units: bigint('units', { mode: 'number' }).notNull(),
 });
 

@@ -1,14 +1,14 @@
 import { atLeast, type Identity } from '@stockgraph/auth';
-import { ordersStream, publish } from '@stockgraph/contracts';
-import { once, type Database, type Transact, type Tx } from '@stockgraph/db';
+import { encode, ordersStream, publish } from '@stockgraph/contracts';
+import { requestHashOf, type Database, type Transact, type Tx } from '@stockgraph/db';
+import { outboxRows } from '@stockgraph/events';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '@stockgraph/graphql-kit';
 import { isUuidV7, newId } from '@stockgraph/ids';
 import { OrderRepository } from '../db/order.repository.js';
 import { OrderWriter } from '../db/order-writer.repository.js';
 import type * as schema from '../db/schema.js';
-import { idempotencyKeys, outbox, type OrderRow } from '../db/schema.js';
-import { lineTotal, sum } from './money.js';
-import { validateOrder, type OrderRequest, type PlaceOrderInput } from './order-input.js';
+import { outbox, type OrderRow } from '../db/schema.js';
+import { validateOrder, type PlaceOrderInput } from './order-input.js';
 import type { OutcomeWaiter } from './outcome-waiter.js';
 
 export type { PlaceOrderInput } from './order-input.js';
@@ -26,6 +26,7 @@ export class OrderService {
     private readonly transact: Transact<typeof schema>,
     private readonly outcomes: OutcomeWaiter,
     private readonly waitMs: number,
+    private readonly wakeRelay: () => void,
     private readonly onPlaced: () => void = () => {},
   ) {}
 
@@ -34,76 +35,60 @@ export class OrderService {
   }
 
   /**
-   * Creates the order PENDING with its OrderPlaced event in one transaction, then waits up to
-   * `waitMs` for inventory's answer. The idempotency key makes retries (even concurrent ones) return
-   * the first attempt's order; the same key with a different order is a CONFLICT.
+   * Creates the order PENDING with its OrderPlaced event in one statement, then waits up to `waitMs`
+   * for inventory's answer. The idempotency key makes retries (even concurrent ones) return the first
+   * attempt's order; the same key with a different order is a CONFLICT.
    */
   async place(identity: Identity, input: PlaceOrderInput): Promise<OrderRow> {
     const request = validateOrder(input);
-    const claim = { userId: identity.userId, key: input.idempotencyKey, request };
-    let placed = false;
-    const order = await this.write(async (writer, tx) => {
-      let created: OrderRow | null = null;
-      const result = await once(tx, idempotencyKeys, claim, async () => {
-        created = await this.create(writer, tx, identity, request);
-        return created.id;
-      });
-      if (result.outcome === 'conflict')
-        throw new ConflictError('idempotencyKey was already used for a different order');
-      placed = created !== null;
-      return created ?? (await writer.lock(result.id))!;
-    });
-    if (placed) this.onPlaced();
-    return order.status === 'PENDING' ? this.awaitOutcome(order) : order;
-  }
-
-  /** The order and its OrderPlaced event, written once its customer and prices are known. */
-  private async create(
-    writer: OrderWriter,
-    tx: Tx<typeof schema>,
-    identity: Identity,
-    request: OrderRequest,
-  ): Promise<OrderRow> {
+    const requestHash = requestHashOf(request);
     const createdAt = new Date();
     const orderId = newId(createdAt);
-    if (!(await writer.customerKnown(request.customerId)))
-      throw new BadUserInputError(`customer ${request.customerId} does not exist`, 'customerId');
-    const prices = await writer.prices(request.items.map((i) => i.productId));
-    const unknown = request.items.filter((i) => !prices.has(i.productId)).map((i) => i.productId);
-    if (unknown.length > 0) throw new BadUserInputError(`unknown product(s): ${unknown.join(', ')}`, 'items');
-    const lines = request.items.map((i) => {
-      const unitPrice = prices.get(i.productId)!;
-      return {
-        orderId,
-        createdAt,
-        productId: i.productId,
-        quantity: i.quantity,
-        unitPrice,
-        lineTotal: lineTotal(unitPrice, i.quantity),
-      };
-    });
-    const total = sum(lines.map((l) => l.lineTotal));
-    const created = await writer.insert(
-      {
-        id: orderId,
-        createdAt,
-        updatedAt: createdAt,
-        number: await writer.nextNumber(),
-        customerId: request.customerId,
-        status: 'PENDING',
-        total,
-        createdBy: identity.userId,
-      },
-      lines,
-    );
-    await publish(tx, outbox, ordersStream, 'OrderPlaced', { orderId, items: request.items });
-    await publish(tx, outbox, ordersStream, 'OrderStatusChanged', {
+    const writer = new OrderWriter(this.db);
+    let placement = await writer.place({
       orderId,
-      status: 'PENDING',
-      previousStatus: null,
-      createdBy: identity.userId,
+      createdAt,
+      customerId: request.customerId,
+      userId: identity.userId,
+      lines: request.items,
+      claim: { key: input.idempotencyKey, requestHash },
+      events: outboxRows(ordersStream.name, [
+        { type: 'OrderPlaced', payload: encode(ordersStream, 'OrderPlaced', { orderId, items: request.items }) },
+        {
+          type: 'OrderStatusChanged',
+          payload: encode(ordersStream, 'OrderStatusChanged', {
+            orderId,
+            status: 'PENDING',
+            previousStatus: null,
+            createdBy: identity.userId,
+          }),
+        },
+      ]),
     });
-    return created;
+    if (placement.outcome === 'raced') {
+      const claim = await writer.claimOf(identity.userId, input.idempotencyKey);
+      placement = claim ? { outcome: 'earlier', ...claim } : placement;
+    }
+    switch (placement.outcome) {
+      case 'created':
+        this.wakeRelay();
+        this.onPlaced();
+        return this.awaitOutcome(placement.order);
+      case 'earlier': {
+        if (placement.requestHash !== requestHash || !placement.resultId)
+          throw new ConflictError('idempotencyKey was already used for a different order');
+        const [first] = await new OrderRepository(this.db).findByIds([placement.resultId]);
+        if (!first) throw new ConflictError('idempotencyKey was already used for a different order');
+        return first.status === 'PENDING' ? this.awaitOutcome(first) : first;
+      }
+      case 'invalid':
+        if (!placement.customerKnown)
+          throw new BadUserInputError(`customer ${request.customerId} does not exist`, 'customerId');
+        throw new BadUserInputError(`unknown product(s): ${placement.unknownProducts.join(', ')}`, 'items');
+      case 'raced':
+        // The key's row vanished after a conflict: its first attempt rolled back. The client may retry.
+        throw new ConflictError('idempotencyKey is being used by another request; retry');
+    }
   }
 
   /**
