@@ -1,7 +1,7 @@
-import type { Database, Tx } from '@stockgraph/db';
+import { rowsOf, textArray, type Database, type Tx } from '@stockgraph/db';
 import { newId } from '@stockgraph/ids';
 import type { Logger } from '@stockgraph/logger';
-import { asc, count, inArray, isNull, min, sql } from 'drizzle-orm';
+import { count, isNull, min, sql } from 'drizzle-orm';
 import type { Envelope, EventBus } from './bus.js';
 import type { OutboxTable } from './tables.js';
 
@@ -39,10 +39,23 @@ export interface Relay {
   stop(): Promise<void>;
 }
 
+/** How long a relay holds the rows it took: longer than any publish takes, short enough to wait out a dead relay. */
+const LEASE = '30 seconds';
+
+interface RawOutboxRow {
+  id: string;
+  stream: string;
+  type: string;
+  payload: unknown;
+  created_at: Date | string;
+}
+
 /**
- * Publishes the outbox in order. Rows are locked with SKIP LOCKED so several replicas share the work;
- * a row is marked published only after the bus took it, so a crash or an unreachable Redis means the
- * row is published again later (consumers deduplicate), never lost.
+ * Publishes the outbox in id order. Each pass is one statement: it marks the previous pass's rows
+ * published and takes the next batch under a lease (SKIP LOCKED, so several replicas share the work).
+ * Rows are marked only after the bus took them, so a crash or an unreachable Redis means they are
+ * published again later (consumers deduplicate), never lost; a relay that dies holding a lease delays
+ * its rows by LEASE at most.
  */
 export function startRelay<TSchema extends Record<string, unknown>>(options: {
   db: Database<TSchema>;
@@ -59,50 +72,59 @@ export function startRelay<TSchema extends Record<string, unknown>>(options: {
   let wakeUp: (() => void) | null = null;
   let woken = false;
   let failures = 0;
+  /** Rows the bus took whose marking waits for the next statement. */
+  let published: string[] = [];
 
-  const publishBatch = () =>
-    db.transaction(async (tx) => {
-      // Losing this commit in a crash only means publishing the rows again, which consumers
-      // deduplicate: the relay need not wait for its own fsync.
-      await tx.execute(sql`set local synchronous_commit = off`);
-      const rows = await tx
-        .select()
-        .from(outbox)
-        .where(isNull(outbox.publishedAt))
-        .orderBy(asc(outbox.id))
-        .limit(batch)
-        .for('update', { skipLocked: true });
-      if (rows.length === 0) return 0;
+  const markPublished = (ids: string[]) =>
+    ids.length === 0
+      ? sql`select 1`
+      : sql`update ${outbox} set published_at = now() where id = any(${textArray(ids)}::uuid[])`;
+
+  const publishBatch = async () => {
+    const done = published;
+    const result = await db.execute(sql`
+      with marked as (${markPublished(done)}), next as (
+        select id from ${outbox}
+        where published_at is null and (claimed_until is null or claimed_until < now())
+        order by id limit ${batch} for update skip locked
+      )
+      update ${outbox} o set claimed_until = now() + ${LEASE}::interval from next
+      where o.id = next.id
+      returning o.id, o.stream, o.type, o.payload, o.created_at`);
+    published = [];
+    const rows = rowsOf<RawOutboxRow>(result).sort((a, b) => (a.id < b.id ? -1 : 1));
+    if (rows.length === 0) return 0;
+    try {
       await bus.publishMany(
         rows.map((row) => ({
           stream: row.stream,
           envelope: {
             id: row.id,
             type: row.type,
-            occurredAt: row.createdAt.toISOString(),
-            payload: row.payload,
+            occurredAt: new Date(row.created_at).toISOString(),
+            payload: typeof row.payload === 'string' ? (JSON.parse(row.payload) as unknown) : row.payload,
           } satisfies Envelope,
         })),
       );
-      await tx
-        .update(outbox)
-        .set({ publishedAt: new Date() })
-        .where(
-          inArray(
-            outbox.id,
-            rows.map((r) => r.id),
-          ),
-        );
-      return rows.length;
-    });
+    } catch (error) {
+      // Give the rows back, so the retry (or another replica) need not wait out the lease.
+      const ids = textArray(rows.map((r) => r.id));
+      await db
+        .execute(sql`update ${outbox} set claimed_until = null where id = any(${ids}::uuid[])`)
+        .catch(() => undefined);
+      throw error;
+    }
+    published = rows.map((r) => r.id);
+    return rows.length;
+  };
 
   const loop = (async () => {
     while (running) {
-      let published = 0;
+      let sent = 0;
       // A wake-up that arrives while this batch runs asks for another pass, not for the next tick.
       woken = false;
       try {
-        published = await publishBatch();
+        sent = await publishBatch();
         if (failures > 0) logger.info('event relay recovered');
         failures = 0;
       } catch (error) {
@@ -110,7 +132,7 @@ export function startRelay<TSchema extends Record<string, unknown>>(options: {
         if (failures === 1 || failures % 50 === 0)
           logger.warn({ err: error, failures }, 'event relay cannot publish; events wait in the outbox');
       }
-      if (failures === 0 && (published === batch || woken)) continue;
+      if (failures === 0 && (sent === batch || woken)) continue;
       const wait = failures > 0 ? Math.min(intervalMs * 2 ** failures, 5000) : intervalMs;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, wait);
@@ -147,6 +169,8 @@ export function startRelay<TSchema extends Record<string, unknown>>(options: {
       running = false;
       wakeUp?.();
       await loop;
+      // The last pass's rows, published but not marked yet: marked now, or published again after a restart.
+      if (published.length > 0) await db.execute(markPublished(published)).catch(() => undefined);
     },
   };
 }

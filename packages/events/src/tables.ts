@@ -16,6 +16,8 @@ export function outboxTable(schema: PgSchema) {
       payload: jsonb('payload').notNull(),
       createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
       publishedAt: timestamp('published_at', { withTimezone: true, mode: 'date' }),
+      /** A relay's lease on the row while it publishes it; another relay may take it once this passes. */
+      claimedUntil: timestamp('claimed_until', { withTimezone: true, mode: 'date' }),
     },
     (t) => [
       index('outbox_unpublished_idx')
