@@ -14,7 +14,7 @@ import { retryStalePending } from './domain/pending-orders.js';
 import { sagaMetrics } from './domain/saga-metrics.js';
 import type { OrdersEnv } from './env.js';
 import { applyCustomersEvent } from './events/customers.handler.js';
-import { announceOutcome, applyInventoryEvent } from './events/inventory.handler.js';
+import { applyInventoryEvent } from './events/inventory.handler.js';
 import { policies } from './policies.js';
 import { resolvers } from './resolvers/index.js';
 
@@ -37,7 +37,6 @@ function definition(placeOrderWaitMs: number, sagaRetryMs: number): SubgraphDefi
     // here directly and on every other replica through the outcome NOTIFY it sends.
     bootstrap: async (db, services) => {
       const outcomes = new OutcomeWaiter();
-      const announce = announceOutcome(outcomes);
       const listening = await services.listen(ORDER_OUTCOME_CHANNEL, (orderId) => outcomes.announce(orderId));
       const sweep = retryStalePending(services, sagaRetryMs);
       const folding = foldAggregatesEvery(db, services.logger);
@@ -55,9 +54,11 @@ function definition(placeOrderWaitMs: number, sagaRetryMs: number): SubgraphDefi
                 decided: (outcome, order) => saga.decided(envelope.id, outcome, order),
               }),
             // An event the handler could not read was parked by the consumer already.
+            // The placeOrder call waiting in this process gets the decided order itself, without
+            // reading it again; other replicas hear of it through the NOTIFY the handler sent.
             afterCommit: (envelope) => {
-              saga.committed(envelope.id);
-              void announce(envelope, null).catch(() => undefined);
+              const order = saga.committed(envelope.id);
+              if (order) outcomes.announce(order.id, order);
             },
           },
           {

@@ -1,4 +1,4 @@
-import { rowsOf, type Database } from '@stockgraph/db';
+import { rowsOf, textArray, type Database } from '@stockgraph/db';
 import { newId } from '@stockgraph/ids';
 import { and, eq, gte, inArray, sql } from 'drizzle-orm';
 import type * as schema from './schema.js';
@@ -34,6 +34,23 @@ const LEDGER_TOTALS = sql`with ledger as (
     coalesce(sum(delta) filter (where reason in ('RESERVATION', 'RELEASE')), 0)::int as reserved
   from inventory.stock_movements group by product_id
 )`;
+
+/** What one reservation statement decided, or the decision an earlier delivery of the order made. */
+export type ReservationOutcome =
+  | { outcome: 'decided'; status: 'RESERVED' | 'REJECTED' }
+  | { outcome: 'earlier'; status: ReservationRow['status'] }
+  /** Another delivery of the order decided while this one waited for it: read its decision afresh. */
+  | { outcome: 'raced' };
+
+/** An outbox row the reservation statement writes when its decision calls for it. */
+export interface ReservationEvent {
+  id: string;
+  stream: string;
+  type: 'StockChanged' | 'StockReserved' | 'StockRejected';
+  payload: unknown;
+  /** StockChanged: the product whose levels after the reservation complete the payload. */
+  productId?: string;
+}
 
 /** Every write to stock levels: the columns and their ledger rows always change in the same transaction. */
 export class StockRepository {
@@ -76,6 +93,79 @@ export class StockRepository {
       .where(and(eq(products.id, line.productId), gte(products.available, line.quantity)))
       .returning({ id: products.id });
     return rows.length === 1;
+  }
+
+  /**
+   * Decides an order in one statement: under the order's advisory lock (as `lockReservation`) and the
+   * products' row locks (taken in id order, so concurrent reservations cannot deadlock), either every
+   * line fits and each is reserved with its ledger row (`movementIds`, one per line), or none is; the
+   * reservation row records the decision, and the events that announce it are queued: StockChanged per
+   * line with the levels after it and StockReserved, or StockRejected naming what fell short. The
+   * reservation row is inserted, not updated: a decision an earlier delivery committed makes this one
+   * write nothing and report that decision instead.
+   */
+  async reserveOrder(
+    orderId: string,
+    lines: OrderLine[],
+    movementIds: string[],
+    events: ReservationEvent[],
+  ): Promise<ReservationOutcome> {
+    const at = new Date().toISOString();
+    const rows = rowsOf<{ outcome: 'decided' | 'earlier'; status: ReservationRow['status'] }>(
+      await this.db.execute(sql`
+        with wanted as (
+          select w.product_id, w.quantity, w.movement_id
+          from (select pg_advisory_xact_lock(hashtextextended(${`reservation:${orderId}`}, 0))) as order_lock,
+            unnest(${textArray(lines.map((l) => l.productId))}::uuid[], ${`{${lines.map((l) => l.quantity).join(',')}}`}::int[],
+              ${textArray(movementIds)}::uuid[]) as w(product_id, quantity, movement_id)
+        ), locked as (
+          select p.id, p.available from inventory.products p
+          where p.id in (select product_id from wanted) order by p.id for update
+        ), decision as (
+          select count(l.id) = ${lines.length} and coalesce(bool_and(l.available >= w.quantity), false) as fits
+          from wanted w left join locked l on l.id = w.product_id
+        ), claim as (
+          insert into inventory.reservations (order_id, status, items)
+          select ${orderId}::uuid, (case when fits then 'RESERVED' else 'REJECTED' end)::inventory.reservation_status,
+            ${JSON.stringify(lines)}::jsonb
+          from decision
+          on conflict (order_id) do nothing
+          returning status
+        ), reserved as (
+          update inventory.products p set reserved = p.reserved + w.quantity, updated_at = ${at}::timestamptz
+          from wanted w
+          where p.id = w.product_id and exists (select 1 from claim where status = 'RESERVED')
+          returning p.id, p.available, p.reorder_level, w.quantity, w.movement_id
+        ), ledger as (
+          insert into inventory.stock_movements (id, created_at, product_id, delta, reason, order_id)
+          select movement_id, ${at}::timestamptz, id, quantity, 'RESERVATION', ${orderId}::uuid from reserved
+        ), short as (
+          select coalesce(jsonb_agg(jsonb_build_object('productId', w.product_id, 'requested', w.quantity,
+              'available', greatest(0, coalesce(l.available, 0))) order by w.product_id), '[]') as products
+          from wanted w left join locked l on l.id = w.product_id
+          where coalesce(l.available, 0) < w.quantity
+        ), queued as (
+          insert into inventory.outbox (id, stream, type, payload)
+          select e.id, e.stream, e.type, case e.type
+              when 'StockChanged' then e.payload || jsonb_build_object('available', r.available, 'reorderLevel', r.reorder_level)
+              when 'StockRejected' then jsonb_set(e.payload, '{products}', (select products from short))
+              else e.payload end
+          from jsonb_to_recordset(${JSON.stringify(events)}::jsonb)
+              as e(id uuid, stream text, type text, payload jsonb, "productId" uuid)
+            cross join claim c
+            left join reserved r on r.id = e."productId"
+          where (c.status = 'RESERVED' and e.type in ('StockChanged', 'StockReserved'))
+            or (c.status = 'REJECTED' and e.type = 'StockRejected')
+        )
+        select 'decided' as outcome, status from claim
+        union all
+        select 'earlier', status from inventory.reservations where order_id = ${orderId}::uuid`),
+    );
+    const decided = rows.find((r) => r.outcome === 'decided');
+    if (decided) return { outcome: 'decided', status: decided.status as 'RESERVED' | 'REJECTED' };
+    // The statement's snapshot predates its own claim, so a reservation seen here was decided before.
+    const earlier = rows.find((r) => r.outcome === 'earlier');
+    return earlier ? { outcome: 'earlier', status: earlier.status } : { outcome: 'raced' };
   }
 
   /** Ends a reservation; with `sold`, the units also leave on-hand stock. */

@@ -1,25 +1,11 @@
 import type { OrderLine } from '../db/stock.repository.js';
 
-export interface ShortProduct {
-  productId: string;
-  requested: number;
-  available: number;
-}
-
-/** Lines in one product order for every transaction, so concurrent reservations cannot deadlock. */
+/**
+ * Lines in one product order for every transaction, so concurrent reservations cannot deadlock: the
+ * order PostgreSQL sorts the (lower-case) uuids in, which `reserveOrder` locks by.
+ */
 export function inLockOrder(lines: readonly OrderLine[]): OrderLine[] {
-  return [...lines].sort((a, b) => a.productId.localeCompare(b.productId));
-}
-
-/** The lines stock cannot cover, with what is available (never negative; unknown products have none). */
-export function shortfall(lines: readonly OrderLine[], available: ReadonlyMap<string, number>): ShortProduct[] {
-  return lines
-    .filter((l) => (available.get(l.productId) ?? 0) < l.quantity)
-    .map((l) => ({
-      productId: l.productId,
-      requested: l.quantity,
-      available: Math.max(0, available.get(l.productId) ?? 0),
-    }));
+  return [...lines].sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
 }
 
 /** The ledger rows ending a reservation: its release, and with `sold` the sale leaving on-hand stock. */

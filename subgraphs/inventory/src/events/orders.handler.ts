@@ -1,13 +1,12 @@
-import { consume, inventoryStream, ordersStream, publish, type Payload } from '@stockgraph/contracts';
+import { consume, encode, inventoryStream, ordersStream, publish, type Payload } from '@stockgraph/contracts';
 import type { Tx } from '@stockgraph/db';
+import { newId } from '@stockgraph/ids';
 import type { Logger } from '@stockgraph/logger';
 import type * as schema from '../db/schema.js';
-import { outbox } from '../db/schema.js';
+import { outbox, type ReservationRow } from '../db/schema.js';
 import { StockRepository, type OrderLine } from '../db/stock.repository.js';
-import { endingMovements, inLockOrder, shortfall } from '../domain/reservation.js';
+import { endingMovements, inLockOrder } from '../domain/reservation.js';
 import { bookMovements } from '../domain/stock-ledger.js';
-
-class Insufficient extends Error {}
 
 /** What the handler runs in: the consumer's transaction. */
 export interface SagaContext {
@@ -15,36 +14,47 @@ export interface SagaContext {
   logger: Logger;
 }
 
+/** StockReserved or StockRejected again: orders asks again when it never heard the answer (a lost message). */
+async function repeat(tx: Tx<typeof schema>, orderId: string, status: ReservationRow['status']): Promise<void> {
+  if (status === 'RESERVED') await publish(tx, outbox, inventoryStream, 'StockReserved', { orderId });
+  if (status === 'REJECTED') await publish(tx, outbox, inventoryStream, 'StockRejected', { orderId, products: [] });
+}
+
+/**
+ * Reserves every line of the order or none, in one statement (see `reserveOrder`), with the events that
+ * announce the decision. Their payloads are checked against the contracts here; the statement fills in
+ * what only it knows (the levels after each reservation, the units that fell short).
+ */
 async function placed({ tx }: SagaContext, event: Payload<typeof ordersStream, 'OrderPlaced'>): Promise<void> {
   const stock = new StockRepository(tx);
   const { orderId } = event;
-  const earlier = await stock.lockReservation(orderId);
-  if (earlier) {
-    // Decided before: orders asks again when it never heard the answer (a lost message), so repeat it.
-    if (earlier.status === 'RESERVED') await publish(tx, outbox, inventoryStream, 'StockReserved', { orderId });
-    if (earlier.status === 'REJECTED')
-      await publish(tx, outbox, inventoryStream, 'StockRejected', { orderId, products: [] });
-    return;
-  }
   const lines = inLockOrder(event.items);
-  try {
-    await tx.transaction(async (savepoint) => {
-      const inner = new StockRepository(savepoint);
-      for (const line of lines) if (!(await inner.reserve(line))) throw new Insufficient();
-      await bookMovements(
-        savepoint,
-        lines.map((l) => ({ productId: l.productId, delta: l.quantity, reason: 'RESERVATION' as const, orderId })),
-      );
-    });
-  } catch (error) {
-    if (!(error instanceof Insufficient)) throw error;
-    const products = shortfall(lines, await stock.availability(lines.map((l) => l.productId)));
-    await stock.saveReservation(orderId, 'REJECTED', lines);
-    await publish(tx, outbox, inventoryStream, 'StockRejected', { orderId, products });
-    return;
+  const movementIds = lines.map(() => newId());
+  const events = [
+    ...lines.map((line, i) => ({
+      type: 'StockChanged' as const,
+      productId: line.productId,
+      payload: encode(inventoryStream, 'StockChanged', {
+        productId: line.productId,
+        movementId: movementIds[i]!,
+        reason: 'RESERVATION',
+        delta: line.quantity,
+        available: 0,
+        reorderLevel: 0,
+      }),
+    })),
+    { type: 'StockReserved' as const, payload: encode(inventoryStream, 'StockReserved', { orderId }) },
+    {
+      type: 'StockRejected' as const,
+      payload: encode(inventoryStream, 'StockRejected', { orderId, products: [] }),
+    },
+  ].map((e) => ({ ...e, id: newId(), stream: inventoryStream.name }));
+  const decided = await stock.reserveOrder(orderId, lines, movementIds, events);
+  if (decided.outcome === 'earlier') await repeat(tx, orderId, decided.status);
+  if (decided.outcome === 'raced') {
+    const earlier = await stock.lockReservation(orderId);
+    if (earlier) await repeat(tx, orderId, earlier.status);
   }
-  await stock.saveReservation(orderId, 'RESERVED', lines);
-  await publish(tx, outbox, inventoryStream, 'StockReserved', { orderId });
 }
 
 async function ended({ tx, logger }: SagaContext, orderId: string, sold: boolean): Promise<void> {

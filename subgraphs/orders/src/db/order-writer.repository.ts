@@ -2,6 +2,7 @@ import { rowsOf, textArray, type Database } from '@stockgraph/db';
 import type { OutboxRow } from '@stockgraph/events';
 import { idTime } from '@stockgraph/ids';
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import { ORDER_COLUMNS, toOrderRow, type RawOrder } from './order.repository.js';
 import type * as schema from './schema.js';
 import {
   idempotencyKeys,
@@ -166,11 +167,34 @@ export class OrderWriter {
   }
 
   /**
-   * Tells every orders replica, once this transaction commits, that the order has its outcome: the
-   * placeOrder call waiting for it may be on any of them.
+   * Applies inventory's answer to a PENDING order in one statement: moves it to `to`, queues
+   * `statusEvent` (an OrderStatusChanged whose author is taken from the row) and tells every orders
+   * replica, once this transaction commits, that the order has its outcome: the placeOrder call waiting
+   * for it may be on any of them. Null when the order was no longer PENDING (a late or repeated answer).
    */
-  async announceOutcome(id: string): Promise<void> {
-    await this.db.execute(sql`select pg_notify(${ORDER_OUTCOME_CHANNEL}, ${id})`);
+  async decide(
+    id: string,
+    to: 'CONFIRMED' | 'REJECTED',
+    rejection: OrderRejection | null,
+    statusEvent: OutboxRow,
+  ): Promise<OrderRow | null> {
+    const [row] = rowsOf<RawOrder>(
+      await this.db.execute(sql`
+        with moved as (
+          update orders.orders o
+          set status = ${to}, updated_at = ${new Date().toISOString()}::timestamptz,
+            rejection = coalesce(${rejection ? JSON.stringify(rejection) : null}::jsonb, o.rejection)
+          where o.id = ${id}::uuid and o.created_at = ${idTime(id).toISOString()}::timestamptz and o.status = 'PENDING'
+          returning ${ORDER_COLUMNS}
+        ), event as (
+          insert into orders.outbox (id, stream, type, payload)
+          select ${statusEvent.id}::uuid, ${statusEvent.stream}, ${statusEvent.type},
+            jsonb_set(${JSON.stringify(statusEvent.payload)}::jsonb, '{createdBy}', coalesce(to_jsonb(m.created_by), 'null'))
+          from moved m
+        )
+        select m.*, pg_notify(${ORDER_OUTCOME_CHANNEL}, m.id::text) is null as notified from moved m`),
+    );
+    return row ? toOrderRow(row) : null;
   }
 
   /**

@@ -70,7 +70,7 @@ function timeRange(range: TimeRange, column: SQL = sql`created_at`): SQL {
 }
 
 /** An order as raw SQL returns it on either driver: money and JSON as text, times as Date or text. */
-interface RawOrder {
+export interface RawOrder {
   id: string;
   created_at: Date | string;
   number: string;
@@ -82,11 +82,11 @@ interface RawOrder {
   rejection: string | null;
 }
 
-const ORDER_COLUMNS = sql.raw(
+export const ORDER_COLUMNS = sql.raw(
   'o.id, o.created_at, o.number, o.customer_id, o.status, o.total::text as total, o.created_by, o.updated_at, o.rejection::text as rejection',
 );
 
-function toOrderRow(raw: RawOrder): OrderRow {
+export function toOrderRow(raw: RawOrder): OrderRow {
   return {
     id: raw.id,
     createdAt: new Date(raw.created_at),

@@ -103,8 +103,8 @@ export class OrderService {
     for (;;) {
       const left = deadline - performance.now();
       if (left <= 0) return current;
-      await this.outcomes.wait(order.id, Math.min(left, RECHECK_MS));
-      current = (await new OrderRepository(this.db).findByIds([order.id]))[0] ?? current;
+      const decided = await this.outcomes.wait(order.id, Math.min(left, RECHECK_MS));
+      current = decided ?? (await new OrderRepository(this.db).findByIds([order.id]))[0] ?? current;
       if (current.status !== 'PENDING') return current;
     }
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { OrderRow } from '../db/schema.js';
 import { OutcomeWaiter } from './outcome-waiter.js';
 
 describe('OutcomeWaiter', () => {
@@ -15,9 +16,17 @@ describe('OutcomeWaiter', () => {
     waiter.announce('b');
   });
 
+  it('hands the decided order to the waiting call, so it need not read it again', async () => {
+    const waiter = new OutcomeWaiter();
+    const order = { id: 'a', status: 'CONFIRMED' } as OrderRow;
+    const waiting = waiter.wait('a', 60_000);
+    waiter.announce('a', order);
+    expect(await waiting).toBe(order);
+  });
+
   it('gives up after the bounded wait when no outcome comes', async () => {
     const waiter = new OutcomeWaiter();
-    await waiter.wait('never', 5);
+    expect(await waiter.wait('never', 5)).toBeUndefined();
     expect(waiter.size).toBe(0);
   });
 

@@ -65,23 +65,25 @@ export function sagaMetrics(registry: Registry, db: Database<typeof schema>, sag
     registers: [registry],
   }).set(sagaRetryMs / 1000);
 
-  const uncommitted = new Map<string, { outcome: Decision; placedAt: Date }>();
+  const uncommitted = new Map<string, { outcome: Decision; order: OrderRow }>();
   return {
     placed: () => placed.inc(),
     /** The handler of event `eventId` moved `order`; counted when that event's transaction commits. */
-    decided(eventId: string, outcome: Decision, order: Pick<OrderRow, 'createdAt'>) {
+    decided(eventId: string, outcome: Decision, order: OrderRow) {
       if (uncommitted.size >= UNCOMMITTED_MAX) uncommitted.delete(uncommitted.keys().next().value!);
-      uncommitted.set(eventId, { outcome, placedAt: order.createdAt });
+      uncommitted.set(eventId, { outcome, order });
     },
-    committed(eventId: string) {
+    /** Event `eventId`'s transaction committed: counts its decision and returns the order as decided. */
+    committed(eventId: string): OrderRow | undefined {
       const decision = uncommitted.get(eventId);
-      if (!decision) return;
+      if (!decision) return undefined;
       uncommitted.delete(eventId);
       decided.inc({ outcome: decision.outcome });
       decisionTime.observe(
         { outcome: decision.outcome },
-        Math.max(0, (Date.now() - decision.placedAt.getTime()) / 1000),
+        Math.max(0, (Date.now() - decision.order.createdAt.getTime()) / 1000),
       );
+      return decision.order;
     },
   };
 }
