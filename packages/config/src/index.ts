@@ -166,6 +166,11 @@ export function subgraphEnvShape(defaultPort: number) {
     DATABASE_URL: postgresUrl.optional(),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
     /**
+     * Statements as named prepared statements: one round trip each, and a plan PostgreSQL may keep.
+     * Off only behind a pooler that cannot carry them (PgBouncer before 1.21 in transaction mode).
+     */
+    DATABASE_PREPARED_STATEMENTS: booleanFromEnv.default(true),
+    /**
      * Streaming replicas of DATABASE_URL, comma-separated: read-only operations go to them, writes and
      * transactions to DATABASE_URL. Each gets a pool of DATABASE_POOL_MAX.
      */

@@ -12,6 +12,7 @@ import postgres from 'postgres';
 import { openRecyclablePool } from './pool.js';
 import { ReadReplicas, type ReplicaSettings } from './read-replicas.js';
 import { countPoolUsage, type PoolUsage } from './pool-usage.js';
+import { preparedStatements } from './prepared.js';
 import { traceStatements } from './statement-spans.js';
 
 /** Anything that runs queries: the pool or a transaction (a `Tx` is a `Database` too). */
@@ -38,6 +39,8 @@ export interface DatabaseOptions<TSchema extends Record<string, unknown>> {
   /** Where a private PGlite keeps its files when neither `url` nor `pglite` is given. */
   pgliteDir?: string | undefined;
   poolMax?: number;
+  /** Statements with parameters as named prepared statements (postgres.js only; see prepared.ts). Default true. */
+  preparedStatements?: boolean;
   schema: TSchema;
   logger: Logger;
   /** Called once per SQL statement sent; feeds the statement counter in /metrics. */
@@ -125,12 +128,14 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
       options.logger,
     );
     // Without a tracer provider the client is used as is: no wrapper on the path of every statement.
-    const traced = isTracing() ? traceStatements(pool.client, connectionAttributes(options.url)) : pool.client;
+    const primary = options.preparedStatements === false ? pool.client : preparedStatements(pool.client);
+    const traced = isTracing() ? traceStatements(primary, connectionAttributes(options.url)) : primary;
     const { client: counted, usage } = countPoolUsage(traced, max);
     const replicaPools = (options.replicas?.urls ?? []).map((url) => {
       const replica = postgres(url, poolOptions);
       drizzlePostgres({ client: replica });
-      return { replica, traced: isTracing() ? traceStatements(replica, connectionAttributes(url)) : replica };
+      const prepared = options.preparedStatements === false ? replica : preparedStatements(replica);
+      return { replica, traced: isTracing() ? traceStatements(prepared, connectionAttributes(url)) : prepared };
     });
     const replicas =
       options.replicas && replicaPools.length > 0

@@ -271,6 +271,7 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
     pglite: runtime.pglite,
     pgliteDir: env.PGLITE_DIR ?? `.data/pglite-${definition.name}`,
     poolMax: env.DATABASE_POOL_MAX,
+    preparedStatements: env.DATABASE_PREPARED_STATEMENTS,
     replicas: replicaMetrics && {
       urls: env.DATABASE_REPLICA_URLS,
       maxLagMs: env.DATABASE_REPLICA_MAX_LAG_MS,

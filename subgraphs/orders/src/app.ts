@@ -6,7 +6,7 @@ import { parse } from 'graphql';
 import { createContext, type Context } from './context.js';
 import * as dbSchema from './db/schema.js';
 import { idempotencyKeys, outbox, partitionedTables, processedEvents } from './db/schema.js';
-import { ORDER_OUTCOME_CHANNEL } from './db/order-writer.repository.js';
+import { ORDER_OUTCOME_CHANNEL, parseOutcomeNotice } from './db/order-writer.repository.js';
 import { seedDemoData } from './db/seed.js';
 import { foldAggregatesEvery } from './domain/aggregate-folding.js';
 import { OutcomeWaiter } from './domain/outcome-waiter.js';
@@ -37,7 +37,10 @@ function definition(placeOrderWaitMs: number, sagaRetryMs: number): SubgraphDefi
     // here directly and on every other replica through the outcome NOTIFY it sends.
     bootstrap: async (db, services) => {
       const outcomes = new OutcomeWaiter();
-      const listening = await services.listen(ORDER_OUTCOME_CHANNEL, (orderId) => outcomes.announce(orderId));
+      const listening = await services.listen(ORDER_OUTCOME_CHANNEL, (payload) => {
+        const notice = parseOutcomeNotice(payload);
+        outcomes.announce(notice.id, notice);
+      });
       const sweep = retryStalePending(services, sagaRetryMs);
       const folding = foldAggregatesEvery(db, services.logger);
       const saga = sagaMetrics(services.registry, db, sagaRetryMs);

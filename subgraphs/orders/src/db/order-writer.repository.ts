@@ -13,8 +13,26 @@ import {
   type OrderRow,
 } from './schema.js';
 
-/** The NOTIFY channel on which committed order outcomes are announced (payload: the order id). */
+/**
+ * The NOTIFY channel on which committed order outcomes are announced. The payload is the decision as
+ * JSON (`OutcomeNotice`), so the replica whose placeOrder call waits for it need not read the order
+ * again; a bare order id (what earlier versions sent) still wakes the call, which then reads it.
+ */
 export const ORDER_OUTCOME_CHANNEL = 'orders_outcome';
+
+/** What an outcome NOTIFY carries: what the decision changed on the order. */
+export type OutcomeNotice = { id: string } & Partial<Pick<OrderRow, 'status' | 'updatedAt' | 'rejection'>>;
+
+export function parseOutcomeNotice(payload: string): OutcomeNotice {
+  if (!payload.startsWith('{')) return { id: payload };
+  const notice = JSON.parse(payload) as {
+    id: string;
+    status: OrderRow['status'];
+    updatedAt: string;
+    rejection: OrderRejection | null;
+  };
+  return { id: notice.id, status: notice.status, updatedAt: new Date(notice.updatedAt), rejection: notice.rejection };
+}
 
 type Status = OrderRow['status'];
 
@@ -192,7 +210,9 @@ export class OrderWriter {
             jsonb_set(${JSON.stringify(statusEvent.payload)}::jsonb, '{createdBy}', coalesce(to_jsonb(m.created_by), 'null'))
           from moved m
         )
-        select m.*, pg_notify(${ORDER_OUTCOME_CHANNEL}, m.id::text) is null as notified from moved m`),
+        select m.*, pg_notify(${ORDER_OUTCOME_CHANNEL}, json_build_object('id', m.id, 'status', m.status,
+          'updatedAt', m.updated_at, 'rejection', m.rejection::jsonb)::text) is null as notified
+        from moved m`),
     );
     return row ? toOrderRow(row) : null;
   }

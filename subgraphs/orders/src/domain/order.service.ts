@@ -103,8 +103,11 @@ export class OrderService {
     for (;;) {
       const left = deadline - performance.now();
       if (left <= 0) return current;
-      const decided = await this.outcomes.wait(order.id, Math.min(left, RECHECK_MS));
-      current = decided ?? (await new OrderRepository(this.db).findByIds([order.id]))[0] ?? current;
+      const decision = await this.outcomes.wait(order.id, Math.min(left, RECHECK_MS));
+      current =
+        decision?.status !== undefined
+          ? { ...current, ...decision }
+          : ((await new OrderRepository(this.db).findByIds([order.id]))[0] ?? current);
       if (current.status !== 'PENDING') return current;
     }
   }

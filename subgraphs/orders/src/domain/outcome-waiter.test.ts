@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { OrderRow } from '../db/schema.js';
+import { parseOutcomeNotice } from '../db/order-writer.repository.js';
 import { OutcomeWaiter } from './outcome-waiter.js';
 
 describe('OutcomeWaiter', () => {
@@ -18,7 +18,7 @@ describe('OutcomeWaiter', () => {
 
   it('hands the decided order to the waiting call, so it need not read it again', async () => {
     const waiter = new OutcomeWaiter();
-    const order = { id: 'a', status: 'CONFIRMED' } as OrderRow;
+    const order = { id: 'a', status: 'CONFIRMED' as const };
     const waiting = waiter.wait('a', 60_000);
     waiter.announce('a', order);
     expect(await waiting).toBe(order);
@@ -32,5 +32,22 @@ describe('OutcomeWaiter', () => {
 
   it('ignores an announcement nobody waits for', () => {
     expect(() => new OutcomeWaiter().announce('nobody')).not.toThrow();
+  });
+});
+
+describe('outcome notifications', () => {
+  it('carry the decision, so the replica whose call waits need not read the order again', () => {
+    const rejection = { code: 'INSUFFICIENT_STOCK' as const, products: [] };
+    expect(
+      parseOutcomeNotice(
+        JSON.stringify({ id: 'a', status: 'REJECTED', updatedAt: '2026-12-06T10:00:00.5+00:00', rejection }),
+      ),
+    ).toEqual({ id: 'a', status: 'REJECTED', updatedAt: new Date('2026-12-06T10:00:00.500Z'), rejection });
+  });
+
+  it('still wake the call when an earlier version sent the bare order id', () => {
+    expect(parseOutcomeNotice('0190b3c4-0000-7000-8000-000000000001')).toEqual({
+      id: '0190b3c4-0000-7000-8000-000000000001',
+    });
   });
 });
