@@ -19,7 +19,7 @@
  * the ledger agreeing with the stock columns (`stock check`) and the aggregates with the rows
  * (`aggregates check`). Latency is from the request to the answer.
  *
- *   pnpm bench:orders [--seconds 10] [--stock 2000] [--clients 10,50] [--shapes hot,spread,mixed]
+ *   pnpm bench:orders [--seconds 10] [--stock 1000000] [--clients 10,50] [--shapes hot,spread,mixed]
  *                     [--catalogue 40] [--readers 4] [--baseline monolith]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -47,7 +47,7 @@ try {
   ({ values } = parseArgs({
     options: {
       seconds: { type: 'string', default: '10' },
-      stock: { type: 'string', default: '2000' },
+      stock: { type: 'string', default: '1000000' },
       clients: { type: 'string', default: '10,50' },
       shapes: { type: 'string', default: SHAPES.join(',') },
       catalogue: { type: 'string', default: '40' },
