@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { post, startStack, type ServiceProcess, type Stack } from '@stockgraph/testkit';
 import { serverAudits, type AuditResult } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSse, openWs } from './subscription-support.js';
 
 /**
  * The gateway speaks GraphQL over HTTP the way the spec (and graphql-http's audits of it) says, run
@@ -80,4 +81,32 @@ describe('GraphQL over HTTP', () => {
     expect(introspection.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(introspection.errors?.[0]?.message).toMatch(/introspection/i);
   }, 60_000);
+});
+
+describe('subscriptions, production', () => {
+  // A typo of a real field, and of a real enum value in a variable: graphql-js would suggest the names.
+  const TYPO = 'subscription { stockChanged(productIds: ["0190b3c4-0000-7000-8000-000000000001"]) { availble } }';
+  const ENUM = 'subscription ($s: [OrderStatus!]) { ordersChanged(status: $s) { status } }';
+
+  it('gives no field suggestions over SSE or WebSocket, as over HTTP (development still does)', async () => {
+    const sse = await openSse(production.url, TYPO, {}, manager);
+    expect(sse.body?.errors[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(JSON.stringify(sse.body)).not.toMatch(/Did you mean|available/);
+    const value = await openSse(production.url, ENUM, { s: ['CONFIRMD'] }, manager);
+    expect(value.body?.errors[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(value.body)).not.toMatch(/Did you mean|CONFIRMED/);
+
+    const ws = openWs(production.url, { authorization: manager.authorization });
+    try {
+      const { results } = ws.subscribe(TYPO);
+      const refused = await results.find((r) => Boolean(r.errors));
+      expect(refused.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect(JSON.stringify(refused.errors)).not.toMatch(/Did you mean|available/);
+    } finally {
+      await ws.close();
+    }
+
+    const told = await openSse(development.url, TYPO, {}, manager);
+    expect(told.body?.errors[0]?.message).toMatch(/Did you mean "available"/);
+  });
 });

@@ -128,6 +128,7 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     backlogMax: env.SUBSCRIPTION_BACKLOG_MAX,
     // Half the session cache: a revoked session's subscriptions end within SESSION_CACHE_MS.
     recheckMs: Math.max(250, Math.floor(env.SESSION_CACHE_MS / 2)),
+    hideSuggestions: env.NODE_ENV === 'production',
   });
   let webSockets: ReturnType<typeof attachWebSocket> | null = null;
   registerSubscriptionMetrics(metrics.registry, subscriptions.activeCount, () => webSockets?.connections() ?? 0);

@@ -60,7 +60,12 @@ export interface SubscriptionSettings {
   backlogMax: number;
   /** How often a live subscription re-checks its session (revocation, expiry). */
   recheckMs: number;
+  /** Production: no "Did you mean …?" in errors, as over HTTP (graphql-armor's blockFieldSuggestion). */
+  hideSuggestions?: boolean;
 }
+
+/** graphql-js's suggestions name fields and values of the schema a client asked wrongly for. */
+const SUGGESTION = / ?Did you mean [^?]*\?/g;
 
 type Execute = (
   query: string,
@@ -147,6 +152,10 @@ export function createSubscriptions(settings: SubscriptionSettings) {
     return payload;
   }
 
+  /** The errors' messages in one, without suggestions when the schema's names are not to be guessed. */
+  const messages = (errors: readonly GraphQLError[]) =>
+    errors.map((e) => (settings.hideSuggestions ? e.message.replace(SUGGESTION, '') : e.message)).join('; ');
+
   async function begin(request: SubscriptionRequest, caller: Caller): Promise<Outcome> {
     const current = view.current();
     if (!current || !execute) throw new ServiceUnavailableError('The gateway is starting; try again');
@@ -166,7 +175,7 @@ export function createSubscriptions(settings: SubscriptionSettings) {
       // graphql-js's one-root-field rule evaluates @skip/@include and throws on a variable it lacks.
       throw coded((error as Error).message, 'GRAPHQL_VALIDATION_FAILED');
     }
-    if (invalid.length > 0) throw coded(invalid.map((e) => e.message).join('; '), 'GRAPHQL_VALIDATION_FAILED');
+    if (invalid.length > 0) throw coded(messages(invalid), 'GRAPHQL_VALIDATION_FAILED');
     const operation = getOperationAST(document, request.operationName ?? undefined);
     if (!operation) throw coded('Name the operation to run (operationName)', 'BAD_REQUEST');
     const session = await settings.authenticate(caller.authorization);
@@ -183,7 +192,7 @@ export function createSubscriptions(settings: SubscriptionSettings) {
     if (conditionalRoot(operation.selectionSet, document))
       throw coded("A subscription's root field cannot carry @skip or @include", 'BAD_REQUEST');
     const coercion = getVariableValues(current.schema, operation.variableDefinitions ?? [], rawVariables);
-    if (coercion.errors) throw coded(coercion.errors.map((e) => e.message).join('; '), 'BAD_USER_INPUT');
+    if (coercion.errors) throw coded(messages(coercion.errors), 'BAD_USER_INPUT');
     const variables = coercion.coerced;
     authorizeSubscription(current, document, operation, variables, context.identity);
     const identity = context.identity;
