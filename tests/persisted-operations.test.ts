@@ -179,6 +179,21 @@ describe('automatic persisted queries', () => {
     expect(reused.data).toEqual(registered.data);
   });
 
+  it('keep no registration from a caller who is not signed in, in any store (issue 28, finding 14)', async () => {
+    for (const gateway of [memory, redisA]) {
+      // What an anonymous caller can run: a sign-in, with the password written into the text.
+      const query = `mutation SignIn { login(email: "viewer@stockgraph.local", password: "stockgraph") { expiresAt } } # ${randomUUID()}`;
+      const hash = sha256(query);
+      const registered = await post(gateway.url, { query, ...persistedRequest(hash) });
+      expect(registered.data).toMatchObject({ login: { expiresAt: expect.any(String) } });
+      // Nobody may replay it by its hash: not the same caller, not anyone signed in.
+      for (const headers of [{}, auth]) {
+        const replay = await post(gateway.url, persistedRequest(hash), headers);
+        expect(replay.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+      }
+    }
+  });
+
   it('refuse a text whose hash does not match', async () => {
     const { query } = adHocOperation();
     const result = await post(memory.url, { query, ...persistedRequest(sha256('something else')) }, auth);

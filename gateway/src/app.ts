@@ -28,6 +28,7 @@ import { createSubgraphCallMetrics, SubgraphDataSource } from './subgraph-data-s
 import { startEdge } from './edge.js';
 import { createSubscriptions } from './subscriptions/engine.js';
 import { registerSubscriptionMetrics } from './subscriptions/metrics.js';
+import { KEEPS_NOTHING } from './apq-store.js';
 import { sseRoute } from './subscriptions/sse.js';
 import { attachWebSocket } from './subscriptions/ws.js';
 import { supergraphFromFile } from './supergraph.js';
@@ -158,6 +159,8 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     metrics,
     metricsPort: env.METRICS_PORT,
     apollo: { gateway },
+    // The persisted-operations plugin is the only APQ store: Apollo's own would keep anonymous registrations.
+    persistedQueries: { cache: KEEPS_NOTHING },
     // A bad token is held, not thrown, here: the authorization plugin refuses it for any operation
     // that needs a signed-in user, while login and refreshSession still work for a client whose HTTP
     // layer keeps sending its expired token.

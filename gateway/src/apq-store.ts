@@ -1,4 +1,4 @@
-import type { KeyValueCache, KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
+import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
 import type { Logger } from '@stockgraph/logger';
 import { RedisKeyValueCache } from './redis-cache.js';
 import type { RedisClient } from './redis.js';
@@ -28,6 +28,11 @@ return over
  */
 export class BoundedRedisStore implements KeyValueCache<string> {
   private readonly reader: RedisKeyValueCache;
+  /**
+   * Registrations Redis could not take, kept in this process so its clients keep working while Redis is
+   * away (the registrations are the same ones: signed-in callers' only, as the plugin decides).
+   */
+  private readonly stranded: InMemoryLRUCache<string>;
 
   constructor(
     private readonly client: RedisClient,
@@ -36,14 +41,16 @@ export class BoundedRedisStore implements KeyValueCache<string> {
     private readonly logger: Logger,
   ) {
     this.reader = new RedisKeyValueCache(client, prefix, logger);
+    this.stranded = inProcessStore(maxEntries);
   }
 
-  get(key: string): Promise<string | undefined> {
-    return this.reader.get(key);
+  async get(key: string): Promise<string | undefined> {
+    return (await this.reader.get(key)) ?? (await this.stranded.get(key));
   }
 
-  delete(key: string): Promise<boolean> {
-    return this.reader.delete(key);
+  async delete(key: string): Promise<boolean> {
+    const [shared, local] = await Promise.all([this.reader.delete(key), this.stranded.delete(key)]);
+    return shared || local;
   }
 
   async set(key: string, value: string, options?: KeyValueCacheSetOptions): Promise<void> {
@@ -54,7 +61,25 @@ export class BoundedRedisStore implements KeyValueCache<string> {
         arguments: [value, String(ttl), String(Date.now()), String(this.maxEntries)],
       });
     } catch (error) {
-      this.logger.debug({ err: error }, 'APQ registration not stored');
+      this.logger.debug({ err: error }, 'APQ registration not stored in Redis; kept in this process');
+      await this.stranded.set(key, value, { ttl });
     }
   }
 }
+
+/** Registrations in this process's memory, bounded in bytes and entries. */
+export function inProcessStore(maxEntries: number): InMemoryLRUCache<string> {
+  return new InMemoryLRUCache<string>({ maxSize: 30 * 1024 * 1024, max: maxEntries, sizeCalculation: (d) => d.length });
+}
+
+/**
+ * Apollo Server's own APQ cache, which stores every registration it verifies, anonymous ones and their
+ * literal arguments included. The gateway's plugin is the only store (signed-in callers' registrations,
+ * after authorization), so Apollo gets one that keeps nothing: it still checks a text against its hash
+ * and answers PERSISTED_QUERY_NOT_FOUND for a hash the plugin could not resolve.
+ */
+export const KEEPS_NOTHING: KeyValueCache<string> = {
+  get: async () => undefined,
+  set: async () => {},
+  delete: async () => false,
+};

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ApolloServerPlugin, BaseContext, GraphQLRequest } from '@apollo/server';
-import { InMemoryLRUCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
+import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { ConfigError } from '@stockgraph/config';
 import type { Logger } from '@stockgraph/logger';
 import { capForLog } from '@stockgraph/server';
 import { GraphQLError, Kind, parse } from 'graphql';
-import { BoundedRedisStore } from './apq-store.js';
+import { BoundedRedisStore, inProcessStore } from './apq-store.js';
 import type { GatewayEnv } from './env.js';
 import type { RedisClient } from './redis.js';
 
@@ -185,11 +185,7 @@ export function persistedOperationsFromEnv<TContext extends BaseContext>(
   const manifest = readManifest(env.PERSISTED_OPERATIONS_PATH);
   const store = redis
     ? new BoundedRedisStore(redis, `${env.REDIS_KEY_PREFIX}apq:`, env.APQ_MAX_ENTRIES, logger)
-    : new InMemoryLRUCache<string>({
-        maxSize: 30 * 1024 * 1024,
-        max: env.APQ_MAX_ENTRIES,
-        sizeCalculation: (d) => d.length,
-      });
+    : inProcessStore(env.APQ_MAX_ENTRIES);
   logger.info(
     { operations: manifest.size, store: redis ? 'redis' : 'memory', trustedOnly: env.TRUSTED_DOCUMENTS_ONLY },
     'persisted operations',

@@ -36,6 +36,11 @@ export interface ServiceOptions<TContext extends BaseContext> {
   /** Dependencies that must answer for /ready (database, subgraphs, Redis). */
   readiness: Record<string, ReadinessCheck>;
   plugins?: ApolloServerPlugin<TContext>[];
+  /**
+   * Apollo's automatic persisted queries. Off unless given: subgraphs get every operation's text from
+   * the gateway, and Apollo's own cache would keep anonymous callers' registrations (issue 28, 14).
+   */
+  persistedQueries?: ApolloServerOptions<TContext>['persistedQueries'];
   introspection?: boolean;
   /** Express "trust proxy": whose X-Forwarded-For is believed. */
   trustProxy?: string | number;
@@ -108,6 +113,7 @@ export async function startService<TContext extends BaseContext>(
   const apollo = new ApolloServer<TContext>({
     ...options.apollo,
     introspection: options.introspection ?? true,
+    persistedQueries: options.persistedQueries ?? false,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: options.hideSchemaDetails ?? false,
     // runMain owns SIGTERM/SIGINT (drain, then pools, then exit); Apollo's own handler would stop
