@@ -5,6 +5,7 @@ import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { parseUsersEnv, startUsers } from './app.js';
 import { users } from './db/schema.js';
+import { argon2Operations } from './domain/passwords.js';
 
 const service = useSubgraph('users', startUsers, (source) => parseUsersEnv(source));
 const LOGIN = 'mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }';
@@ -41,5 +42,29 @@ describe('passwords imported from the legacy store', () => {
 
     const again = await graphql(service.current.url, LOGIN, { e: 'legacy.clerk@shop.example', p: 'old-secret-1' });
     expect(again.errors).toBeUndefined();
+  });
+
+  it('answer a wrong password with the same argon2 work as any other account or an unknown email (issue 28, finding 6)', async () => {
+    const now = new Date();
+    await service.current.db.insert(users).values({
+      id: newId(),
+      email: 'legacy.timing@shop.example',
+      name: 'timing',
+      role: 'STAFF',
+      passwordHash: legacyHash('pepper', 'right-one-1'),
+      createdAt: now,
+      updatedAt: now,
+    });
+    // A wrong password costs one argon2 verification however the account's password is stored: the
+    // answer takes as long, and says nothing about which accounts still have the weak legacy hash.
+    const cost = async (email: string) => {
+      const before = argon2Operations();
+      const answer = await graphql(service.current.url, LOGIN, { e: email, p: 'wrong-guess-1' });
+      expect(answer.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      return argon2Operations() - before;
+    };
+    expect(await cost('legacy.timing@shop.example')).toBe(1);
+    expect(await cost('viewer@stockgraph.local')).toBe(1);
+    expect(await cost('nobody@shop.example')).toBe(1);
   });
 });

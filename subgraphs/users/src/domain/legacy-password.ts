@@ -22,13 +22,20 @@ function verifyLegacy(passwordHash: string, password: string): boolean {
 
 /**
  * Verifies against either kind of stored hash. `upgrade` is the argon2id hash to store when the
- * password was right and the stored hash was a legacy one.
+ * password was right and the stored hash was a legacy one. Either way one argon2 operation runs: a
+ * wrong password for a legacy account answered after one SHA-256 was twice as fast as for any other
+ * account or an unknown email, which told an attacker which accounts still had the weak hash.
  */
 export async function verifyStoredPassword(
   passwordHash: string,
   password: string,
+  /** An argon2id hash of nothing anyone knows, to spend that verification on. */
+  decoy: Promise<string>,
 ): Promise<{ valid: boolean; upgrade?: string }> {
   if (!isLegacyHash(passwordHash)) return { valid: await verifyPassword(passwordHash, password) };
-  if (!verifyLegacy(passwordHash, password)) return { valid: false };
+  if (!verifyLegacy(passwordHash, password)) {
+    await verifyPassword(await decoy, password);
+    return { valid: false };
+  }
   return { valid: true, upgrade: await hashPassword(password) };
 }

@@ -125,6 +125,7 @@ export class UserService {
     const { valid, upgrade } = await verifyStoredPassword(
       user?.passwordHash ?? (await this.dummyHash),
       password.slice(0, 256),
+      this.dummyHash,
     );
     if (!user || !valid || !user.active) {
       await this.throttle.signInFailed(email, clientAddress);
@@ -239,7 +240,10 @@ export class UserService {
     await this.counted('password_change', async () => {
       await this.throttle.beforePasswordCheck(identity.userId);
       const user = await new UserRepository(this.db).findById(identity.userId);
-      if (!user || !(await verifyStoredPassword(user.passwordHash, currentPassword.slice(0, 256))).valid) {
+      if (
+        !user ||
+        !(await verifyStoredPassword(user.passwordHash, currentPassword.slice(0, 256), this.dummyHash)).valid
+      ) {
         throw new BadUserInputError('currentPassword is not correct', 'currentPassword');
       }
       await this.throttle.passwordCheckSucceeded(identity.userId);
