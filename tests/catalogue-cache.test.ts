@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { startInventory, parseInventoryEnv } from '@stockgraph/inventory';
 import { createTestDatabase, createTestKeys, graphql, type TestDatabase } from '@stockgraph/testkit';
 import postgres from 'postgres';
@@ -244,6 +245,35 @@ describe('catalogue cache', { timeout: 120_000 }, () => {
     expect((await call(b, PRODUCT, { id: product.id })).product.unitPrice).toBe('67.00');
     expect(await metricValue(b, 'entity', 'error')).toBeGreaterThan(0);
   }, 60_000);
+
+  it('keeps no keys for products that do not exist or for search pages, however many are asked for (issue 28, finding 15)', async () => {
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    try {
+      const keysNow = async () => (await client.keys(`${prefix}*`)).length;
+      // A first ordinary read, so the keys every read needs (the list version) exist before counting.
+      await call(b, LIST);
+      const before = await keysNow();
+      for (let i = 0; i < 60; i++) {
+        const missing = await call(b, PRODUCT, { id: randomUUID() });
+        expect(missing.product).toBeNull();
+        await call(
+          b,
+          `query ($s: String!) { products(first: 5, filter: { search: $s }) { totalCount edges { node { id } } } }`,
+          {
+            s: `no-such-thing-${randomUUID()}`,
+          },
+        );
+        await call(b, `query ($c: String!) { products(first: 5, filter: { category: $c }) { totalCount } }`, {
+          c: `invented-${randomUUID()}`,
+        });
+      }
+      // Fire-and-forget deletes may still be on their way: give them a moment, then count.
+      await settles(keysNow, before);
+    } finally {
+      await client.quit();
+    }
+  });
 
   it('counts hits and misses in /metrics, so the hit ratio is visible', async () => {
     const product = await someProduct(6);

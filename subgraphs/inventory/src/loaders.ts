@@ -20,9 +20,25 @@ export function createLoaders(db: Database<typeof schema>, cache: CatalogueCache
     productBySku: new DataLoader((skus: readonly string[]) =>
       cache.bySkus(skus, (missing) => products.findBySkus(missing), byIds),
     ),
+    // Search pages are not cached: their keys would be whatever callers type. Nor is an empty page.
     productList: (filter: ProductFilter, page: Page) =>
-      cache.listed('list', { filter, page }, () => products.list(filter, page)),
-    productCount: (filter: ProductFilter) => cache.listed('count', filter, () => products.count(filter)),
+      filter.search
+        ? products.list(filter, page)
+        : cache.listed(
+            'list',
+            { filter, page },
+            () => products.list(filter, page),
+            (rows) => rows.length > 0,
+          ),
+    productCount: (filter: ProductFilter) =>
+      filter.search
+        ? products.count(filter)
+        : cache.listed(
+            'count',
+            filter,
+            () => products.count(filter),
+            (n) => n > 0,
+          ),
     priceHistory: new DataLoader((ids: readonly string[]) => products.priceHistoryOf(ids)),
     movementById: new DataLoader((ids: readonly string[]) => movements.findByIds(ids)),
     movementCount: new DataLoader((ids: readonly string[]) => movements.countByProducts(ids)),

@@ -23,8 +23,17 @@ export interface CatalogueCache {
     loadBySkus: (skus: readonly string[]) => Promise<(ProductRow | null)[]>,
     loadByIds: (ids: readonly string[]) => Promise<(ProductRow | null)[]>,
   ): Promise<(ProductRow | null)[]>;
-  /** A list page or count, keyed by its arguments under the catalogue version any product change replaces. */
-  listed<T>(kind: 'list' | 'count', key: unknown, load: () => Promise<T>): Promise<T>;
+  /**
+   * A list page or count, keyed by its arguments under the catalogue version any product change
+   * replaces. Only a value `worthKeeping` says is worth it is stored (an empty page is not): callers
+   * choose the arguments, and a key per invented filter would let anyone fill Redis (issue 28, 15).
+   */
+  listed<T>(
+    kind: 'list' | 'count',
+    key: unknown,
+    load: () => Promise<T>,
+    worthKeeping: (value: T) => boolean,
+  ): Promise<T>;
   /** Drops these products and every list; never throws (what Redis refuses now is retried when it is back). */
   invalidate(productIds: readonly string[]): Promise<void>;
   close(): Promise<void>;
@@ -169,12 +178,17 @@ export function catalogueCache(
     if (missed.length === 0) return result;
     const loaded = await load(missed.map((i) => ids[i]!));
     const toStore: [string, string][] = [];
+    const nameNothing: string[] = [];
     missed.forEach((i, n) => {
       const row = loaded[n] ?? null;
       result[i] = row;
       if (row && tokens[i]) toStore.push([entryKey(row.id, tokens[i]), JSON.stringify(row)]);
+      if (!row) nameNothing.push(versionKey(ids[i]!));
     });
     storeLater(toStore);
+    // The version keys just made for ids that name no product go again: anyone can ask for random ids,
+    // and each would leave a key for the TTL. Dropping a version key only ever invalidates.
+    if (nameNothing.length > 0) store.run((c) => c.del(nameNothing)).catch(() => undefined);
     return result;
   }
 
@@ -212,7 +226,12 @@ export function catalogueCache(
     return result;
   }
 
-  async function listed<T>(kind: 'list' | 'count', key: unknown, load: () => Promise<T>): Promise<T> {
+  async function listed<T>(
+    kind: 'list' | 'count',
+    key: unknown,
+    load: () => Promise<T>,
+    worthKeeping: (value: T) => boolean,
+  ): Promise<T> {
     let token: string | null;
     let text: string | null;
     try {
@@ -228,7 +247,7 @@ export function catalogueCache(
     }
     count(kind, 'miss');
     const value = await load();
-    if (token) storeLater([[listKey(kind, token, key), JSON.stringify(value)]]);
+    if (token && worthKeeping(value)) storeLater([[listKey(kind, token, key), JSON.stringify(value)]]);
     return value;
   }
 
