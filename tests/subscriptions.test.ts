@@ -234,6 +234,43 @@ describe('authorization of live events', () => {
     await ws.close();
   });
 
+  it('closes a WebSocket whose token is not a live session at once, and holds no more than WEBSOCKETS_PER_USER per user (issue 28, finding 11)', async () => {
+    for (const authorization of ['Bearer not-a-token', 'anything at all']) {
+      const ws = openWs(stack.gateway.url, { authorization });
+      const closed = await ws.closed.next(30_000, 'the close');
+      expect(closed.code).toBe(4401);
+      expect(closed.reason).toMatch(/^UNAUTHENTICATED/);
+      await ws.close();
+    }
+    const capped = await stack.startGateway({ WEBSOCKETS_PER_USER: '2' });
+    const sockets = [0, 1].map(() => openWs(capped.url, { authorization: viewer.authorization }));
+    try {
+      // Both acknowledged: each answers a query.
+      for (const ws of sockets) {
+        const read = ws.subscribe('{ products(first: 1) { totalCount } }');
+        expect((await read.results.next(30_000, 'the read')).data?.products.totalCount).toBeGreaterThan(0);
+      }
+      const third = openWs(capped.url, { authorization: viewer.authorization });
+      const closed = await third.closed.next(30_000, 'the close');
+      expect(closed.code).toBe(4429);
+      expect(closed.reason).toMatch(/^TOO_MANY_CONNECTIONS/);
+      await third.close();
+      // Another user is not counted against this one, and a closed socket frees its place.
+      const other = openWs(capped.url, { authorization: staff.authorization });
+      const read = other.subscribe('{ products(first: 1) { totalCount } }');
+      expect((await read.results.next(30_000, 'the read')).data?.products.totalCount).toBeGreaterThan(0);
+      await other.close();
+      await sockets.pop()!.close();
+      const again = openWs(capped.url, { authorization: viewer.authorization });
+      const answer = again.subscribe('{ products(first: 1) { totalCount } }');
+      expect((await answer.results.next(30_000, 'the read')).data?.products.totalCount).toBeGreaterThan(0);
+      await again.close();
+    } finally {
+      for (const ws of sockets) await ws.close();
+      await capped.stop();
+    }
+  });
+
   it('ends the subscriptions of a session that signs out, over both transports', async () => {
     const session = await stack.login('viewer@stockgraph.local');
     const authorization = `Bearer ${session.accessToken}`;

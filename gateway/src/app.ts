@@ -199,6 +199,8 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
       subscriptions.bind(apollo);
       webSockets = attachWebSocket(httpServer, subscriptions, {
         perConnection: env.SUBSCRIPTIONS_PER_CONNECTION,
+        perUser: env.WEBSOCKETS_PER_USER,
+        authenticate,
         heartbeatMs: env.SUBSCRIPTION_HEARTBEAT_MS,
         schema: subscriptions.schema,
       });

@@ -3,11 +3,16 @@ import type { Duplex } from 'node:stream';
 import { GraphQLError, parse, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { Authenticator } from '../authentication.js';
 import type { Outcome, Subscriptions } from './engine.js';
 
 export interface WsSettings {
   perConnection: number;
+  /** WebSockets one user may hold open on this gateway process. */
+  perUser: number;
   heartbeatMs: number;
+  /** Checks the token a connection brings, as every request's is. */
+  authenticate: Authenticator;
   /** The API schema the operation was validated against (graphql-ws wants one with the arguments). */
   schema: () => GraphQLSchema | null;
 }
@@ -21,6 +26,8 @@ type ConnectionParams = Record<string, unknown> & {
 
 /** WebSocket close codes beyond the protocol's own, with the error code in the reason. */
 const CLOSE_UNAUTHENTICATED = 4401;
+const CLOSE_TOO_MANY = 4429;
+const CLOSE_TRY_AGAIN = 1013;
 const CLOSE_POLICY = 1008;
 
 const isStream = (outcome: Outcome): outcome is AsyncIterableIterator<ExecutionResult> =>
@@ -46,19 +53,59 @@ function closeFor(socket: WebSocket, result: ExecutionResult): void {
 export function attachWebSocket(httpServer: http.Server, subscriptions: Subscriptions, settings: WsSettings) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const active = new WeakMap<object, number>();
+  /** Open, acknowledged connections per user, and whose each one is. */
+  const perUser = new Map<string, number>();
+  const owner = new WeakMap<object, string>();
   const server = useServer<ConnectionParams>(
     {
+      // The token is checked before the connection is acknowledged: one that is missing, forged, expired
+      // or of an ended session is closed at once, so nobody holds sockets without a session, and each
+      // user holds at most `perUser` of them.
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
         const authorization = params.authorization ?? params.Authorization;
+        const socket = ctx.extra.socket;
         if (typeof authorization !== 'string' || authorization.length === 0) {
-          ctx.extra.socket.close(
+          socket.close(
             CLOSE_UNAUTHENTICATED,
             closeReason('UNAUTHENTICATED', 'send authorization in the connection parameters'),
           );
           return false;
         }
+        let session: Awaited<ReturnType<Authenticator>>;
+        try {
+          session = await settings.authenticate(authorization);
+        } catch (error) {
+          const code = error instanceof GraphQLError ? String(error.extensions.code) : 'INTERNAL_SERVER_ERROR';
+          if (code === 'UNAUTHENTICATED')
+            socket.close(CLOSE_UNAUTHENTICATED, closeReason(code, (error as Error).message));
+          else socket.close(CLOSE_TRY_AGAIN, closeReason(code, 'sign-in cannot be checked right now; try again'));
+          return false;
+        }
+        if (!session) {
+          socket.close(CLOSE_UNAUTHENTICATED, closeReason('UNAUTHENTICATED', 'send a bearer token'));
+          return false;
+        }
+        const userId = session.identity.userId;
+        const held = perUser.get(userId) ?? 0;
+        if (held >= settings.perUser) {
+          socket.close(
+            CLOSE_TOO_MANY,
+            closeReason('TOO_MANY_CONNECTIONS', `a user may hold ${settings.perUser} WebSockets at once`),
+          );
+          return false;
+        }
+        perUser.set(userId, held + 1);
+        owner.set(ctx, userId);
         return true;
+      },
+      onDisconnect: (ctx) => {
+        const userId = owner.get(ctx);
+        if (userId === undefined) return;
+        owner.delete(ctx);
+        const left = (perUser.get(userId) ?? 1) - 1;
+        if (left > 0) perUser.set(userId, left);
+        else perUser.delete(userId);
       },
       onSubscribe: async (ctx, _id, payload) => {
         const held = active.get(ctx) ?? 0;
