@@ -12,6 +12,7 @@ import {
 import { serverAudits } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MeDocument, RefreshSessionDocument, SignInDocument, SignOutDocument } from '../schema/generated/graphql.js';
+import { openWs } from './subscription-support.js';
 
 /**
  * The attacks of issue 8 on the edge, replayed against real processes: the gateway (APQ on the
@@ -287,6 +288,29 @@ describe('rate limits at the edge', () => {
     for (let i = 0; i < 5; i += 1) statuses.push((await ask(i % 2 ? limitedB : limitedA, login)).status);
     expect(statuses.slice(0, 3).every((s) => s !== 429)).toBe(true);
     expect(statuses.slice(3)).toEqual([429, 429]);
+  });
+
+  it('sign-ins over WebSocket count against the client address a trusted proxy names, as over HTTP (issue 28, finding 10)', async () => {
+    // The gateway trusts loopback (TRUST_PROXY's default), so the address it counts is the forwarded one.
+    const address = `203.0.113.${1 + Math.floor(Math.random() * 250)}`;
+    const { accessToken } = await stack.login('viewer@stockgraph.local');
+    const ws = openWs(limitedA.url, { authorization: `Bearer ${accessToken}` }, { 'x-forwarded-for': address });
+    try {
+      const codes = [];
+      for (let i = 0; i < 4; i += 1) {
+        const { results } = ws.subscribe(
+          'mutation { login(email: "nobody@stockgraph.local", password: "wrong") { expiresAt } }',
+        );
+        codes.push((await results.next(30_000, 'the answer')).errors?.[0]?.extensions?.code);
+      }
+      expect(codes.slice(0, 3)).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED']);
+      expect(codes[3]).toBe('RATE_LIMITED');
+    } finally {
+      await ws.close();
+    }
+    // The same address over HTTP finds its budget spent; the proxy's own address was not what counted.
+    const login = { query: 'mutation { login(email: "nobody@stockgraph.local", password: "wrong") { accessToken } }' };
+    expect((await ask(limitedB, login, { 'x-forwarded-for': address })).status).toBe(429);
   });
 
   it('APQ registrations have their own budget', async () => {

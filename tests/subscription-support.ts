@@ -114,12 +114,20 @@ export interface WsResult {
   extensions?: { streamId?: string };
 }
 
+/** A WebSocket that sends `headers` with its upgrade request (as a proxy in front would add them). */
+const withHeaders = (headers: Record<string, string>) =>
+  class extends WebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols, { headers });
+    }
+  };
+
 /** A graphql-ws client over the `ws` package, recording how its socket closed. */
-export function openWs(url: string, connectionParams: Record<string, unknown>) {
+export function openWs(url: string, connectionParams: Record<string, unknown>, headers?: Record<string, string>) {
   const closed = new Inbox<{ code: number; reason: string }>();
   const client: WsClient = createWsClient({
     url: url.replace(/^http/, 'ws'),
-    webSocketImpl: WebSocket,
+    webSocketImpl: headers ? withHeaders(headers) : WebSocket,
     connectionParams,
     retryAttempts: 0,
     lazy: false,

@@ -195,12 +195,13 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
       sseRoute(subscriptions)(app);
       if (explorerSchema) explorerRoutes({ demoUsers: env.NODE_ENV !== 'production', schemaJson: explorerSchema })(app);
     },
-    attach: ({ apollo, httpServer }) => {
+    attach: ({ apollo, httpServer, clientAddress }) => {
       subscriptions.bind(apollo);
       webSockets = attachWebSocket(httpServer, subscriptions, {
         perConnection: env.SUBSCRIPTIONS_PER_CONNECTION,
         perUser: env.WEBSOCKETS_PER_USER,
         authenticate,
+        clientAddress,
         heartbeatMs: env.SUBSCRIPTION_HEARTBEAT_MS,
         schema: subscriptions.schema,
       });

@@ -13,6 +13,8 @@ export interface WsSettings {
   heartbeatMs: number;
   /** Checks the token a connection brings, as every request's is. */
   authenticate: Authenticator;
+  /** The client's address behind trusted proxies (TRUST_PROXY), as HTTP requests get it. */
+  clientAddress: (req: http.IncomingMessage) => string;
   /** The API schema the operation was validated against (graphql-ws wants one with the arguments). */
   schema: () => GraphQLSchema | null;
 }
@@ -137,7 +139,7 @@ export function attachWebSocket(httpServer: http.Server, subscriptions: Subscrip
             },
             {
               authorization: String(params.authorization ?? params.Authorization),
-              clientAddress: ctx.extra.request.socket.remoteAddress ?? '',
+              clientAddress: settings.clientAddress(ctx.extra.request),
             },
           )
           .catch((error: unknown) => {

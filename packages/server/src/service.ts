@@ -12,6 +12,7 @@ import {
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { Logger } from '@stockgraph/logger';
+import proxyAddress from 'proxy-addr';
 import express, { type Request } from 'express';
 import { createErrorFormatter } from './errors.js';
 import { requestScope, type ServiceMetrics } from './metrics.js';
@@ -64,7 +65,15 @@ export interface ServiceOptions<TContext extends BaseContext> {
    * Called once Apollo has started and before the server listens: the gateway's subscriptions run
    * their events' queries through this Apollo server and take WebSocket upgrades from the HTTP server.
    */
-  attach?: (parts: { apollo: ApolloServer<TContext>; httpServer: http.Server }) => void;
+  attach?: (parts: {
+    apollo: ApolloServer<TContext>;
+    httpServer: http.Server;
+    /**
+     * The client's address for a request that bypasses Express (a WebSocket upgrade), by the same
+     * TRUST_PROXY rule as `req.ip`: the sign-in budgets per address must not count the proxy instead.
+     */
+    clientAddress: (req: http.IncomingMessage) => string;
+  }) => void;
 }
 
 export interface RunningService {
@@ -185,7 +194,8 @@ export async function startService<TContext extends BaseContext>(
     },
   );
 
-  options.attach?.({ apollo, httpServer });
+  const trusted = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
+  options.attach?.({ apollo, httpServer, clientAddress: (req) => proxyAddress(req, trusted) });
   httpServer.listen(options.port, options.host);
   await once(httpServer, 'listening');
   const { port } = httpServer.address() as AddressInfo;
