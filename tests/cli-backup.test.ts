@@ -125,8 +125,18 @@ describe('stockgraph backup', () => {
     const middle = Math.floor(bytes.length / 2);
     bytes[middle] = bytes[middle]! ^ 0xff;
     writeFileSync(dump, bytes);
+    // users.dump swapped for another dump and left out of the manifest's checksums (issue 28, finding 9),
+    // and a file the backup never had.
+    const swappedDir = copyOf('swapped');
+    cpSync(join(swappedDir, id, 'orders.dump'), join(swappedDir, id, 'users.dump'));
+    writeFileSync(
+      join(swappedDir, id, 'manifest.json'),
+      JSON.stringify({ ...manifest, files: manifest.files.filter((f: { file: string }) => f.file !== 'users.dump') }),
+    );
+    const extraDir = copyOf('extra');
+    writeFileSync(join(extraDir, id, 'admin.sql'), "insert into users.users values ('rogue')");
     const nowhere = join(dir, 'nowhere');
-    const [started, rerun, refused, tooNew, corrupt, unreachable] = await Promise.all([
+    const [started, rerun, refused, tooNew, corrupt, unreachable, swapped, swappedRestore, extra] = await Promise.all([
       startStack({ database: target, env: { SEED_DEMO_DATA: 'false' } }),
       stockgraph(['--json', 'backup', 'restore', id], { ...env, DATABASE_URL: target.url }),
       stockgraph(['backup', 'restore', id], { ...env, DATABASE_URL: other.url }),
@@ -137,6 +147,9 @@ describe('stockgraph backup', () => {
         BACKUP_DIR: nowhere,
         DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere',
       }),
+      stockgraph(['backup', 'verify', id], { ...env, BACKUP_DIR: swappedDir }),
+      stockgraph(['backup', 'restore', id, '--force'], { ...env, BACKUP_DIR: swappedDir, DATABASE_URL: other.url }),
+      stockgraph(['backup', 'verify', id], { ...env, BACKUP_DIR: extraDir }),
     ]);
     stack = started;
     await other.drop();
@@ -156,6 +169,13 @@ describe('stockgraph backup', () => {
     expect(corrupt.code).toBe(1);
     expect(corrupt.stderr.trim()).toMatch(/^stockgraph: backup .*: orders\.dump is corrupted \(SHA-256/);
     expect(corrupt.stderr.trim().split('\n')).toHaveLength(1);
+    // A dump without a checksum, or a file the manifest does not list: refused by verify and restore.
+    expect(swapped.code).toBe(1);
+    expect(swapped.stderr.trim()).toMatch(/^stockgraph: backup .*: users\.dump has no checksum in the manifest$/);
+    expect(swappedRestore.code).toBe(1);
+    expect(swappedRestore.stderr.trim()).toMatch(/users\.dump has no checksum in the manifest/);
+    expect(extra.code).toBe(1);
+    expect(extra.stderr.trim()).toMatch(/admin\.sql is not part of it/);
     // An unreachable database: one line, exit 1, and no backup left behind.
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr.trim()).toMatch(/^stockgraph: .*cannot reach/);

@@ -49,8 +49,20 @@ export function readManifest(dir: string): Manifest {
   return manifest;
 }
 
-/** Every file present with the size and SHA-256 the manifest recorded; otherwise names the first bad one. */
+/**
+ * Every file present with the size and SHA-256 the manifest recorded, every file the backup restores
+ * (each subgraph's dump) among them, and no file the manifest does not list; otherwise names the first
+ * bad one. A dump left out of `files` was never checksummed: swapped for another (a users table with a
+ * rogue ADMIN), it would have been restored.
+ */
 export async function checkFiles(dir: string, manifest: Manifest): Promise<void> {
+  const listed = new Set(manifest.files.map((f) => f.file));
+  const restored = manifest.driver === 'postgres' ? manifest.subgraphs.map((s) => `${s.name}.dump`) : [];
+  for (const file of restored)
+    if (!listed.has(file)) throw new CliError(`backup ${manifest.id}: ${file} has no checksum in the manifest`);
+  for (const file of readdirSync(dir))
+    if (file !== 'manifest.json' && !listed.has(file))
+      throw new CliError(`backup ${manifest.id}: ${file} is not part of it (the manifest does not list it)`);
   for (const entry of manifest.files) {
     const path = join(dir, entry.file);
     if (!existsSync(path)) throw new CliError(`backup ${manifest.id}: ${entry.file} is missing`);

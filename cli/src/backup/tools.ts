@@ -23,10 +23,18 @@ export function runTool(tool: string, args: string[], env: NodeJS.ProcessEnv): P
     );
     child.on('exit', (code) => {
       if (code === 0) return resolve();
-      const first = stderr.split('\n').find((l) => l.trim()) ?? `exit code ${code}`;
-      reject(new CliError(`${tool} failed: ${first.replace(/^(pg_dump|pg_restore): /, '')}`));
+      reject(new CliError(`${tool} failed: ${reasonIn(stderr, code).replace(/^(pg_dump|pg_restore): /, '')}`));
     });
   });
+}
+
+/**
+ * The line of a tool's stderr that says why it failed: its first error (NOTICEs and warnings, which
+ * come first, say nothing about the failure), else its last line, else the exit code.
+ */
+export function reasonIn(stderr: string, code: number | null): string {
+  const lines = stderr.split('\n').filter((l) => l.trim());
+  return lines.find((l) => /\b(ERROR|FATAL|PANIC):|\berror:/.test(l)) ?? lines.at(-1) ?? `exit code ${code}`;
 }
 
 /**
@@ -52,8 +60,9 @@ export function restoreAtomically(url: string, dumps: string[], before: string[]
     psql.on('exit', (code) => {
       if (failure) return reject(failure);
       if (code === 0) return resolve();
-      const first = psqlErr.split('\n').find((l) => l.trim()) ?? `exit code ${code}`;
-      reject(new CliError(`restore failed, nothing was changed: ${first.replace(/^psql:[^ ]* /, '')}`));
+      reject(
+        new CliError(`restore failed, nothing was changed: ${reasonIn(psqlErr, code).replace(/^psql:[^ ]* /, '')}`),
+      );
     });
     const abort = (why: CliError) => {
       failure = why;
@@ -74,8 +83,9 @@ export function restoreAtomically(url: string, dumps: string[], before: string[]
         });
         child.on('close', (code) => {
           if (code === 0) return done(true);
-          const first = stderr.split('\n').find((l) => l.trim()) ?? `exit code ${code}`;
-          abort(new CliError(`restore failed, nothing was changed: ${first.replace(/^pg_restore: /, '')}`));
+          abort(
+            new CliError(`restore failed, nothing was changed: ${reasonIn(stderr, code).replace(/^pg_restore: /, '')}`),
+          );
           done(false);
         });
       });
