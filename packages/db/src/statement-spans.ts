@@ -8,9 +8,20 @@ const MAX_STATEMENT = 4096;
 const OPERATION = /^\s*(\w+)/;
 const TARGET = /\b(?:from|into|update|join)\s+((?:"[^"]+"|\w+)(?:\.(?:"[^"]+"|\w+))?)/i;
 
-/** OpenTelemetry's database span name: `{operation} {table}` (e.g. `INSERT orders.order_items`). */
+const WRITE = /\b(insert\s+into|update|delete\s+from)\s+((?:"[^"]+"|\w+)(?:\.(?:"[^"]+"|\w+))?)/i;
+
+/**
+ * OpenTelemetry's database span name: `{operation} {table}` (e.g. `INSERT orders.order_items`). A
+ * statement of common table expressions is named after its first write (placing an order is one
+ * statement, `INSERT orders.idempotency_keys`, whose CTEs go on to write the order, its lines and its
+ * events); one that writes nothing is `WITH`.
+ */
 export function statementSpanName(statement: string): string {
   const operation = OPERATION.exec(statement)?.[1]?.toUpperCase() ?? 'SQL';
+  if (operation === 'WITH') {
+    const write = WRITE.exec(statement);
+    return write ? `${write[1]!.split(/\s+/)[0]!.toUpperCase()} ${write[2]!.replaceAll('"', '')}` : operation;
+  }
   const target = TARGET.exec(statement)?.[1]?.replaceAll('"', '');
   return target && operation !== 'BEGIN' ? `${operation} ${target}` : operation;
 }
