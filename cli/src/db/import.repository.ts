@@ -9,15 +9,20 @@ import postgres from 'postgres';
 export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
 
-export function connect(url: string): Sql {
-  // Each chunk commits with its "done" mark, so a commit lost in a crash is a chunk redone on resume:
-  // waiting for the WAL flush at each commit buys nothing here.
+export function connect(url: string, options: { analytic?: boolean } = {}): Sql {
   return postgres(url, {
     max: 2,
     onnotice: () => {},
     connect_timeout: 10,
     idle_timeout: 10,
-    connection: { synchronous_commit: 'off' },
+    connection: {
+      // Each chunk commits with its "done" mark, so a commit lost in a crash is a chunk redone on resume:
+      // waiting for the WAL flush at each commit buys nothing here.
+      synchronous_commit: 'off',
+      // The verification's aggregates over millions of rows: compiling them (JIT, with inlining) cost
+      // 0.5-1 s per query at a million orders and ran them no faster (EXPLAIN ANALYZE, PostgreSQL 15).
+      ...(options.analytic ? { jit: 'off' } : {}),
+    },
   });
 }
 

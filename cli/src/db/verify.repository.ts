@@ -18,35 +18,6 @@ export async function idMap(sql: Sql, legacyTable: string): Promise<Map<string, 
   return new Map(rows.map((r) => [r.new_id, Number(r.legacy_id)]));
 }
 
-export async function ledgerTotals(sql: Sql) {
-  const [row] = await sql.unsafe<{ n: string; delta: string }[]>(
-    `select count(*)::text as n, coalesce(sum(delta), 0)::text as delta from inventory.stock_movements t ${imported('inventory_log', 't')}`,
-  );
-  return { count: Number(row!.n), delta: Number(row!.delta) };
-}
-
-export async function orderTotals(sql: Sql) {
-  const [row] = await sql.unsafe<{ orders: string; total: string }[]>(
-    `select count(*)::text as orders, coalesce(sum(total * 100), 0)::bigint::text as total from orders.orders t ${imported('orders', 't')}`,
-  );
-  const [items] = await sql.unsafe<{ n: string; quantity: string; line_total: string }[]>(`
-    select count(*)::text as n, coalesce(sum(i.quantity), 0)::text as quantity, coalesce(sum(i.line_total * 100), 0)::bigint::text as line_total
-    from orders.order_items i join legacy_import.id_map m on m.legacy_table = 'orders' and m.new_id = i.order_id`);
-  return {
-    orders: Number(row!.orders),
-    totalCents: Number(row!.total),
-    items: Number(items!.n),
-    quantity: Number(items!.quantity),
-    lineCents: Number(items!.line_total),
-  };
-}
-
-export async function ordersPerCustomer(sql: Sql) {
-  return sql.unsafe<{ customer_id: string; n: string }[]>(
-    `select t.customer_id::text, count(*)::text as n from orders.orders t ${imported('orders', 't')} group by t.customer_id`,
-  );
-}
-
 /*
  * The Stockgraph side of the reconciliation (import/verify.ts) that the merges and placeholders need:
  * products keyed by their Stockgraph id with every legacy id mapped to them, and figures per order
@@ -76,42 +47,48 @@ export async function importedProductFigures(sql: Sql, placeholderTable: string)
     group by p.id, l.delta`;
 }
 
-/** Per imported order (by legacy id): its total, and the sums of its lines. */
-export async function importedOrderFigures(sql: Sql) {
-  return sql<{ legacy_id: string; total_cents: string; units: string; line_cents: string }[]>`
+/**
+ * Per imported order (by legacy id): its customer, its month in the shop's time zone, its total, and
+ * the count, units and cents of its lines. The order totals, orders per customer and per month are
+ * summed from these rows: each was a scan of the orders joined with the id map of its own.
+ */
+export async function importedOrders(sql: Sql, timeZone: string) {
+  return sql<
+    {
+      legacy_id: string;
+      customer_id: string;
+      month: string;
+      total_cents: string;
+      lines: string;
+      units: string;
+      line_cents: string;
+    }[]
+  >`
     with lines as (
-      select order_id, created_at, sum(quantity) as units, sum(line_total) as line_total
+      select order_id, created_at, count(*) as n, sum(quantity) as units, sum(line_total) as line_total
       from orders.order_items group by order_id, created_at)
-    select m.legacy_id::text, (o.total * 100)::bigint::text as total_cents,
+    select m.legacy_id::text, o.customer_id::text, to_char(o.created_at at time zone ${timeZone}, 'YYYY-MM') as month,
+      (o.total * 100)::bigint::text as total_cents, coalesce(l.n, 0)::text as lines,
       coalesce(l.units, 0)::text as units, coalesce(l.line_total * 100, 0)::bigint::text as line_cents
     from orders.orders o
     join legacy_import.id_map m on m.legacy_table = 'orders' and m.new_id = o.id
     left join lines l on l.order_id = o.id and l.created_at = o.created_at`;
 }
 
-/** Per month of the shop's time zone: imported orders, their revenue and their distinct customers. */
-export async function importedOrdersPerMonth(sql: Sql, timeZone: string) {
-  return sql<{ month: string; orders: string; cents: string; customers: string }[]>`
-    select to_char(o.created_at at time zone ${timeZone}, 'YYYY-MM') as month, count(*)::text as orders,
-      sum(o.total * 100)::bigint::text as cents, count(distinct o.customer_id)::text as customers
-    from orders.orders o join legacy_import.id_map m on m.legacy_table = 'orders' and m.new_id = o.id
-    group by 1`;
-}
-
-/** Units of the imported orders per product and month (shop's time zone). */
-export async function importedUnitsPerMonth(sql: Sql, timeZone: string) {
-  return sql<{ month: string; product_id: string; units: string }[]>`
+/** The lines of the imported orders per product and month (shop's time zone): count, units, cents. */
+export async function importedItemsPerMonth(sql: Sql, timeZone: string) {
+  return sql<{ month: string; product_id: string; lines: string; units: string; cents: string }[]>`
     select to_char(i.created_at at time zone ${timeZone}, 'YYYY-MM') as month, i.product_id::text,
-      sum(i.quantity)::text as units
+      count(*)::text as lines, sum(i.quantity)::text as units, (sum(i.line_total) * 100)::bigint::text as cents
     from orders.order_items i join legacy_import.id_map m on m.legacy_table = 'orders' and m.new_id = i.order_id
     group by 1, 2`;
 }
 
-/** Stock changes imported from the legacy log, per product and month (shop's time zone). */
+/** Stock changes imported from the legacy log, per product and month (shop's time zone), and their count. */
 export async function importedLogPerMonth(sql: Sql, timeZone: string) {
-  return sql<{ month: string; product_id: string; delta: string }[]>`
+  return sql<{ month: string; product_id: string; n: string; delta: string }[]>`
     select to_char(s.created_at at time zone ${timeZone}, 'YYYY-MM') as month, s.product_id::text,
-      sum(s.delta)::text as delta
+      count(*)::text as n, sum(s.delta)::text as delta
     from inventory.stock_movements s
     join legacy_import.id_map m on m.legacy_table = 'inventory_log' and m.new_id = s.id
     group by 1, 2`;
