@@ -63,6 +63,16 @@ describe('Kubernetes manifests', () => {
     expect(hpas.map((h) => (h.spec as { minReplicas: number }).minReplicas)).toEqual([2, 2, 2, 2, 2]);
   });
 
+  it("gives the production gateway a cache Redis of its own, apart from the saga's (issue 28, finding 18)", () => {
+    // Without it rate-limit, APQ and read-your-writes keys land in the streams' noeviction Redis.
+    type Env = { name: string; valueFrom?: { secretKeyRef?: { name: string } } }[];
+    const spec = find(prod(), 'Deployment', 'gateway').spec as { template: { spec: { containers: { env: Env }[] } } };
+    const env = spec.template.spec.containers[0]!.env;
+    const secretOf = (name: string) => env.find((e) => e.name === name)?.valueFrom?.secretKeyRef?.name;
+    expect(secretOf('CACHE_REDIS_URL')).toBeDefined();
+    expect(secretOf('CACHE_REDIS_URL')).not.toBe(secretOf('REDIS_URL'));
+  });
+
   it('names the object and field of a wrong port, probe path, env name, missing secret or image', () => {
     const objects = prod();
     const orders = find(objects, 'Deployment', 'orders');

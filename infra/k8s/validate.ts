@@ -54,6 +54,7 @@ const SECRET_PLACEHOLDERS: Record<string, string> = {
   DATABASE_URL: 'postgres://service:secret@postgres.example:5432/stockgraph',
   DATABASE_REPLICA_URLS: 'postgres://service:secret@postgres-replica.example:5432/stockgraph',
   REDIS_URL: 'redis://redis.example:6379',
+  CACHE_REDIS_URL: 'redis://cache-redis.example:6379',
   JWT_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' })
     .privateKey.export({ type: 'pkcs8', format: 'pem' })
     .toString(),

@@ -88,11 +88,15 @@ export async function createRedisRevocations(options: RedisRevocationOptions): P
     if (pending.size === 0) return;
     const entries = [...pending].map(([value, score]) => ({ value, score }));
     const now = Date.now();
+    const last = Math.max(...entries.map((e) => e.score));
+    // The set lives as long as its longest entry. GT alone never sets an expiry on a key without one
+    // (Redis treats no TTL as an infinite one), so NX gives the first and GT pushes it out after.
     await client
       .multi()
       .zAdd(key, entries, { comparison: 'GT' })
       .zRemRangeByScore(key, '-inf', now)
-      .pExpireAt(key, Math.max(...entries.map((e) => e.score)), 'GT')
+      .pExpireAt(key, last, 'NX')
+      .pExpireAt(key, last, 'GT')
       .exec();
     for (const { value, score } of entries) if (pending.get(value) === score) pending.delete(value);
   }
