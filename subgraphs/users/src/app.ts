@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { bearerToken, createTokenVerifier, localRevocations } from '@stockgraph/auth';
 import { UnauthenticatedError } from '@stockgraph/graphql-kit';
-import { createLogger } from '@stockgraph/logger';
+import { createLogger, type Logger } from '@stockgraph/logger';
 import { redisRevocations, startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '@stockgraph/server';
 import type { Request } from 'express';
 import { parse } from 'graphql';
@@ -69,6 +69,34 @@ function attemptCounters() {
   };
 }
 
+/** Ended sessions and used refresh tokens are kept this long after they end, for support and audit. */
+const ENDED_RETENTION_MS = 7 * 86_400_000;
+const PURGE_EVERY_MS = 3600_000;
+const PURGE_BATCH = 5000;
+
+/**
+ * Sign-in counts and locks that ran out, and sessions and refresh tokens ended a week ago: nothing else
+ * removes them, and the tables grew with every sign-in, refresh and guess. A batch an hour (and one a
+ * minute after start), every replica; each batch is one short statement per table.
+ */
+function purgeEndedEvery(users: UserService, logger: Logger) {
+  const purge = async () => {
+    const removed = await users.purgeEnded(ENDED_RETENTION_MS, PURGE_BATCH);
+    if (removed > 0) logger.info({ removed }, 'purged ended sessions, refresh tokens and sign-in counts');
+  };
+  const run = () => void purge().catch((error: unknown) => logger.warn({ err: error }, 'sign-in data purge failed'));
+  const first = setTimeout(run, 60_000);
+  const timer = setInterval(run, PURGE_EVERY_MS);
+  first.unref();
+  timer.unref();
+  return {
+    stop: () => {
+      clearTimeout(first);
+      clearInterval(timer);
+    },
+  };
+}
+
 /**
  * The service the bootstrap hook creates, for the two HTTP entry points that sit outside GraphQL (the
  * token verifier and the gateway's session check). They are wired before the database exists and
@@ -104,7 +132,11 @@ export async function startUsers(runtime: Omit<SubgraphRuntime, 'env'> & { env: 
     definition((db, services) => {
       const users = new UserService(db, services.transact, keys, settings, { revoked, attempt: attempts.count });
       started.resolve(users);
-      return { context: (identity, req) => createContext(db, identity, users, clientAddress(req)) };
+      const housekeeping = purgeEndedEvery(users, services.logger);
+      return {
+        context: (identity, req) => createContext(db, identity, users, clientAddress(req)),
+        stop: () => housekeeping.stop(),
+      };
     }),
     {
       ...runtime,
@@ -147,6 +179,8 @@ export async function startUsers(runtime: Omit<SubgraphRuntime, 'env'> & { env: 
   );
   return {
     ...running,
+    /** The account service the running subgraph uses (its bootstrap has run by now). */
+    users: await started.promise,
     stop: async () => {
       await running.stop();
       if (!runtime.revocations) await revocations.close();

@@ -1,5 +1,6 @@
 import { DEMO_PASSWORD } from '@stockgraph/demo-data';
 import { graphql, useSubgraph } from '@stockgraph/testkit';
+import { rowsOf } from '@stockgraph/db';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { parseUsersEnv, startUsers } from './app.js';
@@ -23,6 +24,17 @@ const codeOf = (result: Awaited<ReturnType<typeof login>>) => result.errors?.[0]
 async function adminHeaders() {
   const result = await login('admin@stockgraph.local', DEMO_PASSWORD, '10.9.9.9');
   return { authorization: `Bearer ${result.data.login.accessToken}` };
+}
+
+/** A STAFF account whose password is 'the right password'. */
+async function createStaff(email: string, name: string, admin: Record<string, string>) {
+  const created = await graphql(
+    service.current.url,
+    'mutation ($i: CreateUserInput!) { createUser(input: $i) { id } }',
+    { i: { email, name, role: 'STAFF', password: 'the right password' } },
+    admin,
+  );
+  expect(created.errors).toBeUndefined();
 }
 
 /** Lets every current lock of this account run out, as if its time had passed. */
@@ -77,13 +89,7 @@ describe('sign-in lockout an attacker cannot turn against the victim', () => {
   it('lets an admin unlock an account (unlockSignIn), and only an admin', async () => {
     const email = 'unlock.me@stockgraph.local';
     const admin = await adminHeaders();
-    const created = await graphql(
-      service.current.url,
-      'mutation ($i: CreateUserInput!) { createUser(input: $i) { id } }',
-      { i: { email, name: 'Unlock Me', role: 'STAFF', password: 'the right password' } },
-      admin,
-    );
-    expect(created.errors).toBeUndefined();
+    await createStaff(email, 'Unlock Me', admin);
     for (let i = 0; i < 4; i++) await login(email, `guess-${i}`, '203.0.113.9');
     expect(codeOf(await login(email, 'the right password', '203.0.113.9'))).toBe('RATE_LIMITED');
     const UNLOCK = 'mutation ($e: String!) { unlockSignIn(email: $e) }';
@@ -98,6 +104,70 @@ describe('sign-in lockout an attacker cannot turn against the victim', () => {
     const unlocked = await graphql(service.current.url, UNLOCK, { e: email }, admin);
     expect(unlocked.data).toEqual({ unlockSignIn: true });
     expect(codeOf(await login(email, 'the right password', '203.0.113.9'))).toBe('OK');
+  });
+
+  it('an address locked for failing on many accounts still lets in those who signed in from it, and an admin can clear it (issue 28, finding 16)', async () => {
+    const office = '192.0.2.60';
+    const admin = await adminHeaders();
+    const email = 'office.worker@stockgraph.local';
+    await createStaff(email, 'Office Worker', admin);
+    expect(codeOf(await login(email, 'the right password', office))).toBe('OK');
+    // Someone behind the same address sprays guesses over many accounts: the address is locked out.
+    const codes: string[] = [];
+    for (let i = 0; i < 13; i++) codes.push(codeOf(await login(`spray-${i}@example.com`, 'guess', office)));
+    expect(codes.at(-1)).toBe('RATE_LIMITED');
+    expect(codeOf(await login('staff@stockgraph.local', DEMO_PASSWORD, office))).toBe('RATE_LIMITED');
+    // The worker who signed in from there before still gets in.
+    expect(codeOf(await login(email, 'the right password', office))).toBe('OK');
+    // An admin lifts the address's lock for everyone else behind it; a malformed address is refused.
+    const UNLOCK = 'mutation ($e: String!, $a: String) { unlockSignIn(email: $e, address: $a) }';
+    const bad = await graphql(service.current.url, UNLOCK, { e: email, a: '192.0.2.60; drop' }, admin);
+    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'address' });
+    const unlocked = await graphql(service.current.url, UNLOCK, { e: 'staff@stockgraph.local', a: office }, admin);
+    expect(unlocked.data).toEqual({ unlockSignIn: true });
+    expect(codeOf(await login('staff@stockgraph.local', DEMO_PASSWORD, office))).toBe('OK');
+  });
+
+  it('purges sign-in counts and locks that ran out, and sessions and refresh tokens ended a week ago (issue 28, finding 16)', async () => {
+    const db = service.current.db;
+    const rows = async () => {
+      const [counts] = rowsOf<{ throttle: number; sessions: number; tokens: number }>(
+        await db.execute(sql`select
+          (select count(*)::int from users.login_throttle where key like '%purge.me%') as throttle,
+          (select count(*)::int from users.sessions s join users.users u on u.id = s.user_id where u.email = 'viewer@stockgraph.local') as sessions,
+          (select count(*)::int from users.refresh_tokens t join users.sessions s on s.id = t.session_id
+             join users.users u on u.id = s.user_id where u.email = 'viewer@stockgraph.local') as tokens`),
+      );
+      return counts!;
+    };
+    // Failures whose window and lock ran out, one still locked, and a session that ended eight days ago.
+    await login('purge.me@example.com', 'guess', '203.0.113.99');
+    await login('purge.me.still@example.com', 'guess', '203.0.113.98');
+    await db.execute(sql`update users.login_throttle set window_started_at = now() - interval '2 days'
+      where key like '%purge.me@%'`);
+    await db.execute(sql`update users.login_throttle set window_started_at = now() - interval '2 days',
+      locked_until = now() + interval '1 hour' where key like '%purge.me.still@%'`);
+    const old = await login('viewer@stockgraph.local', DEMO_PASSWORD, '192.0.2.61');
+    await login('viewer@stockgraph.local', DEMO_PASSWORD, '192.0.2.61');
+    expect(old.data.login.accessToken).toBeTruthy();
+    await db.execute(sql`update users.sessions set expires_at = now() - interval '8 days'
+      where id = (select s.id from users.sessions s join users.users u on u.id = s.user_id
+        where u.email = 'viewer@stockgraph.local' order by s.created_at limit 1)`);
+    const before = await rows();
+    const removed = await service.current.users.purgeEnded(7 * 86_400_000, 1000);
+    const after = await rows();
+    expect(removed).toBeGreaterThan(0);
+    expect(after.throttle).toBe(before.throttle - 2); // the account and pair counts of purge.me
+    expect(after.sessions).toBe(before.sessions - 1);
+    expect(after.tokens).toBeLessThan(before.tokens);
+    // The live session and the lock still in force stay.
+    expect(after.sessions).toBeGreaterThan(0);
+    const [still] = rowsOf<{ n: number }>(
+      await db.execute(
+        sql`select count(*)::int as n from users.login_throttle where key like '%purge.me.still@%' and locked_until > now()`,
+      ),
+    );
+    expect(still!.n).toBeGreaterThan(0);
   });
 
   it('counts attempts in metrics by outcome only, never by email', async () => {

@@ -60,6 +60,30 @@ export class LoginThrottleRepository {
       .onConflictDoUpdate({ target: loginThrottle.key, set: { lockedUntil: until } });
   }
 
+  /** Removes these keys; true when any existed. */
+  async removeKeys(keys: string[]): Promise<boolean> {
+    const removed = await this.db
+      .delete(loginThrottle)
+      .where(inArray(loginThrottle.key, keys))
+      .returning({ key: loginThrottle.key });
+    return removed.length > 0;
+  }
+
+  /**
+   * Deletes up to `limit` rows that hold nothing any more: their counting window ended and their lock
+   * (or known-good mark) ran out. Returns how many.
+   */
+  async purgeExpired(windowMs: number, limit: number): Promise<number> {
+    const result = await this.db.execute(sql`
+      delete from users.login_throttle where key in (
+        select key from users.login_throttle
+        where window_started_at < now() - ${`${windowMs} milliseconds`}::interval
+          and (locked_until is null or locked_until < now())
+        limit ${limit})
+      returning key`);
+    return rowsOf(result).length;
+  }
+
   /** Removes `key` and every key starting with `prefix`; true when any existed. */
   async removeWithPrefix(key: string, prefix: string): Promise<boolean> {
     const escaped = prefix.replace(/[\\%_]/g, (c) => `\\${c}`);

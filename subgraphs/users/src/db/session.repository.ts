@@ -1,4 +1,4 @@
-import type { Database } from '@stockgraph/db';
+import { rowsOf, type Database } from '@stockgraph/db';
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type * as schema from './schema.js';
 import { refreshTokens, sessions, users, type SessionRow } from './schema.js';
@@ -92,5 +92,31 @@ export class SessionRepository {
       )
       .limit(1);
     return rows.length > 0;
+  }
+
+  /**
+   * Deletes up to `limit` sessions that expired or were revoked before `before`, with their refresh
+   * tokens, and up to `limit` refresh tokens exchanged before `before` (a session refreshing every
+   * quarter of an hour leaves a hundred a day; an old one presented again is refused as unknown).
+   * Returns how many rows went.
+   */
+  async purgeEnded(before: Date, limit: number): Promise<number> {
+    const at = before.toISOString();
+    const result = await this.db.execute(sql`
+      with ended as (
+        select id from users.sessions
+        where expires_at < ${at}::timestamptz or revoked_at < ${at}::timestamptz
+        limit ${limit}
+      ), tokens as (
+        delete from users.refresh_tokens t using ended where t.session_id = ended.id returning 1
+      ), used as (
+        delete from users.refresh_tokens where token_hash in (
+          select token_hash from users.refresh_tokens where used_at < ${at}::timestamptz limit ${limit})
+        returning 1
+      ), gone as (
+        delete from users.sessions s using ended where s.id = ended.id returning 1
+      )
+      select (select count(*) from tokens) + (select count(*) from used) + (select count(*) from gone) as n`);
+    return Number(rowsOf<{ n: string | number }>(result)[0]?.n ?? 0);
   }
 }

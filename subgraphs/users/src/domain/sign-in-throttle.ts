@@ -83,11 +83,13 @@ export class SignInThrottle {
       const until = states.get(key)?.lockedUntil;
       return until && until > now ? until : null;
     };
-    const sourceLock = lockOf(k.source) ?? lockOf(k.pair);
+    const knownGood = !!lockOf(k.known);
+    // An address locked for failing on many accounts stays open to the accounts that signed in from it
+    // before: one guesser behind an office's shared address must not lock out everyone who works there.
+    const sourceLock = (knownGood ? null : lockOf(k.source)) ?? lockOf(k.pair);
     if (sourceLock) this.refuse(sourceLock);
     const accountLock = lockOf(k.account);
     const failedHere = (states.get(k.pair)?.failures ?? 0) > 0;
-    const knownGood = !!lockOf(k.known);
     if (accountLock && failedHere && !knownGood) this.refuse(accountLock);
     if (email) await this.admit(k.pair, this.settings.maxFailures);
   }
@@ -115,8 +117,19 @@ export class SignInThrottle {
     await this.store.remove(`password:${userId}`);
   }
 
-  /** Clears every sign-in lock and count of an account (not its known-good sources). */
-  async unlock(email: string): Promise<boolean> {
-    return this.store.removeWithPrefix(`account:${email}`, `pair:${email}|`);
+  /**
+   * Clears every sign-in lock and count of an account (not its known-good sources) and, given an
+   * address, that address's lock on every account (as Express reports IPv4 on a dual-stack socket too).
+   */
+  async unlock(email: string, address?: string): Promise<boolean> {
+    const account = await this.store.removeWithPrefix(`account:${email}`, `pair:${email}|`);
+    if (address === undefined) return account;
+    const source = await this.store.removeKeys([`address:${address}`, `address:::ffff:${address}`]);
+    return account || source;
+  }
+
+  /** Forgets counts whose window ended and locks and known-good marks that ran out. */
+  purgeExpired(limit: number): Promise<number> {
+    return this.store.purgeExpired(this.shape.windowMs, limit);
   }
 }

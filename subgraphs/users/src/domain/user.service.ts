@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { Identity } from '@stockgraph/auth';
 import type { Database, Transact } from '@stockgraph/db';
 import { BadUserInputError, ConflictError, NotFoundError, UnauthenticatedError } from '@stockgraph/graphql-kit';
@@ -257,8 +258,25 @@ export class UserService {
     return true;
   }
 
-  /** Admin: clears the sign-in locks of an account (a user locked out by someone else's guesses). */
-  async unlockSignIn(emailInput: string): Promise<boolean> {
-    return this.throttle.unlock(normalizeEmail(emailInput));
+  /**
+   * Admin: clears the sign-in locks of an account (a user locked out by someone else's guesses) and,
+   * given a client address, that address's lock (one locked for failing on many accounts).
+   */
+  async unlockSignIn(emailInput: string, addressInput?: string | null): Promise<boolean> {
+    const address = addressInput?.trim();
+    if (address !== undefined && isIP(address) === 0)
+      throw new BadUserInputError('address must be an IPv4 or IPv6 address', 'address');
+    return this.throttle.unlock(normalizeEmail(emailInput), address);
+  }
+
+  /**
+   * Housekeeping: forgets sign-in counts and locks that ran out, sessions ended more than
+   * `retentionMs` ago with their refresh tokens, and refresh tokens exchanged before then, `batch`
+   * rows at a time. Returns how many rows went.
+   */
+  async purgeEnded(retentionMs: number, batch: number): Promise<number> {
+    const throttle = await this.throttle.purgeExpired(batch);
+    const sessions = await new SessionRepository(this.db).purgeEnded(new Date(Date.now() - retentionMs), batch);
+    return throttle + sessions;
   }
 }

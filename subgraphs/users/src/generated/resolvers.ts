@@ -57,7 +57,11 @@ export type Mutation = {
   logout: Scalars['Boolean']['output'];
   /** Exchanges a refresh token for new tokens. Reusing a refresh token revokes its whole session. */
   refreshSession: AuthPayload;
-  /** Clears the sign-in locks of an account (e.g. one locked out by someone else's guesses). True when there was one. */
+  /**
+   * Clears the sign-in locks of an account (e.g. one locked out by someone else's guesses) and, given a
+   * client address, that address's lock on every account (one locked for failing on many accounts). True
+   * when there was one.
+   */
   unlockSignIn: Scalars['Boolean']['output'];
   /** Changes a user's name, role or active flag. */
   updateUser: User;
@@ -92,6 +96,7 @@ export type MutationRefreshSessionArgs = {
 
 
 export type MutationUnlockSignInArgs = {
+  address?: InputMaybe<Scalars['String']['input']>;
   email: Scalars['String']['input'];
 };
 

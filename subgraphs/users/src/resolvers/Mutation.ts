@@ -21,5 +21,5 @@ export const Mutation: MutationResolvers = {
   changePassword: (_parent, { currentPassword, newPassword }, context) =>
     context.users.changePassword(signedIn(context), currentPassword, newPassword),
 
-  unlockSignIn: (_parent, { email }, { users }) => users.unlockSignIn(email),
+  unlockSignIn: (_parent, { email, address }, { users }) => users.unlockSignIn(email, address),
 };
