@@ -313,6 +313,47 @@ describe('rate limits at the edge', () => {
     expect((await ask(limitedB, login, { 'x-forwarded-for': address })).status).toBe(429);
   });
 
+  it('sign-in fields spend the budget through fragments and aliases, and an operation checks one password at most (issue 28, finding 5)', async () => {
+    const from = (n: number) => ({ 'x-forwarded-for': `198.51.100.${n}` });
+    const address = 10 + Math.floor(Math.random() * 200);
+    // An inline fragment on the root counts like a login at the top.
+    const inline = {
+      query:
+        'mutation { ... on Mutation { login(email: "nobody@stockgraph.local", password: "wrong") { expiresAt } } }',
+    };
+    const statuses = [];
+    for (let i = 0; i < 4; i += 1) statuses.push((await ask(limitedA, inline, from(address))).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    // Thirty aliased logins in a named fragment: refused before any is tried, and they are counted.
+    const aliases = Array.from(
+      { length: 30 },
+      (_, i) => `l${i}: login(email: "nobody@stockgraph.local", password: "w${i}") { expiresAt }`,
+    );
+    const sprayed = await ask(
+      limitedB,
+      { query: `mutation { ...Spray } fragment Spray on Mutation { ${aliases.join(' ')} }` },
+      from(address + 1),
+    );
+    expect(sprayed.status).toBe(400);
+    expect(sprayed.body.errors?.[0]?.extensions?.code).toBe('TOO_MANY_PASSWORD_CHECKS');
+    // A signed-in caller cannot queue thirty password checks in one changePassword request either.
+    const { accessToken } = await stack.login('viewer@stockgraph.local');
+    const changes = Array.from(
+      { length: 30 },
+      (_, i) => `c${i}: changePassword(currentPassword: "guess-${i}", newPassword: "a brand new password")`,
+    );
+    const guessed = await ask(
+      limitedA,
+      { query: `mutation { ${changes.join(' ')} }` },
+      {
+        ...from(address + 2),
+        authorization: `Bearer ${accessToken}`,
+      },
+    );
+    expect(guessed.status).toBe(400);
+    expect(guessed.body.errors?.[0]?.extensions?.code).toBe('TOO_MANY_PASSWORD_CHECKS');
+  });
+
   it('APQ registrations have their own budget', async () => {
     const { accessToken } = await stack.login('admin@stockgraph.local');
     const admin = { authorization: `Bearer ${accessToken}` };

@@ -3,10 +3,12 @@ import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import type { Logger } from '@stockgraph/logger';
 import {
   type DocumentNode,
+  type FragmentDefinitionNode,
   GraphQLError,
   type GraphQLSchema,
   Kind,
   type OperationDefinitionNode,
+  type SelectionSetNode,
   validate,
 } from 'graphql';
 import {
@@ -22,7 +24,7 @@ export interface RateLimitSettings {
   windowSeconds: number;
   /** Estimated cost points per caller per window. */
   points: number;
-  /** `login` / `refreshSession` fields per client address per window. */
+  /** `login` / `refreshSession` / `changePassword` fields per client address per window. */
   signIn: number;
   /** APQ registrations per caller per window. */
   apqRegistrations: number;
@@ -41,7 +43,13 @@ export interface RateLimitOptions<TContext extends BaseContext> extends RateLimi
 /** A rate-limit check slower than this is decided by this process's own counters. */
 const REDIS_TIMEOUT_MS = 250;
 
-const SIGN_IN_FIELDS = new Set(['login', 'refreshSession']);
+/** Mutation fields that spend the per-address sign-in budget, each time they appear. */
+const SIGN_IN_FIELDS = new Set(['login', 'refreshSession', 'changePassword']);
+/**
+ * Mutation fields that hash or verify a password (argon2: tens of milliseconds of CPU and 19 MiB each):
+ * one per operation, so no single request can queue seconds of hashing in front of honest sign-ins.
+ */
+const PASSWORD_FIELDS = new Set(['login', 'changePassword', 'createUser']);
 
 interface Budget {
   name: string;
@@ -97,11 +105,33 @@ export function estimatedCost(schema: GraphQLSchema, document: DocumentNode): nu
   return cost;
 }
 
-function signInFields(operation: OperationDefinitionNode): number {
-  if (operation.operation !== 'mutation') return 0;
-  return operation.selectionSet.selections.filter((s) => s.kind === Kind.FIELD && SIGN_IN_FIELDS.has(s.name.value))
-    .length;
+/**
+ * The names of the operation's root fields, once per selection that runs one: through inline
+ * fragments and named fragment spreads, each alias on its own. Counting only the top-level
+ * selections let `... on Mutation { login }` and fragments of thirty aliased logins through unmetered.
+ */
+function rootFieldNames(operation: OperationDefinitionNode, document: DocumentNode): string[] {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions)
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  const names: string[] = [];
+  const walk = (selectionSet: SelectionSetNode, entered: ReadonlySet<string>) => {
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) names.push(selection.name.value);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) walk(selection.selectionSet, entered);
+      else {
+        const fragment = fragments.get(selection.name.value);
+        // A cycle is refused by validation before this runs; the guard keeps the walk finite anyway.
+        if (fragment && !entered.has(fragment.name.value))
+          walk(fragment.selectionSet, new Set([...entered, fragment.name.value]));
+      }
+    }
+  };
+  walk(operation.selectionSet, new Set());
+  return names;
 }
+
+const countOf = (names: string[], fields: ReadonlySet<string>) => names.filter((name) => fields.has(name)).length;
 
 function headers(limit: number, result: RateLimiterRes, refused: boolean): Map<string, string> {
   const reset = Math.max(1, Math.ceil(result.msBeforeNext / 1000));
@@ -153,8 +183,15 @@ export function rateLimitPlugin<TContext extends BaseContext>(
           const address = `ip:${options.clientAddress(contextValue)}`;
           const userId = options.userId(contextValue);
           const caller = userId ? `user:${userId}` : address;
+          const names = operation.operation === 'mutation' ? rootFieldNames(operation, document) : [];
+          const passwordChecks = countOf(names, PASSWORD_FIELDS);
+          if (passwordChecks > 1)
+            throw new GraphQLError(
+              `An operation may check or set one password; this one asks for ${passwordChecks} (send them one at a time)`,
+              { extensions: { code: 'TOO_MANY_PASSWORD_CHECKS', http: { status: 400 } } },
+            );
           try {
-            const attempts = signInFields(operation);
+            const attempts = countOf(names, SIGN_IN_FIELDS);
             if (attempts > 0) await spend(signIn, address, attempts);
             if (registration) await spend(registrations, caller, 1);
             const result = await spend(cost, caller, Math.max(1, Math.ceil(estimatedCost(schema, document))));
