@@ -292,6 +292,62 @@ describe('authorization of live events', () => {
     }
   });
 
+  it('keeps delivering to a subscriber when another who shares its events signs out (issue 28, finding 4)', async () => {
+    // A gateway that rechecks sessions every 30 s: the signed-out subscriber's stream stays open while
+    // the subgraphs already refuse its token, the window in which its events were resolved for both.
+    const gateway = await stack.startGateway({ SESSION_CACHE_MS: '60000' });
+    // Two sessions of one viewer share each event's resolution (same selection, same role); the first to
+    // subscribe, whose token the shared query is asked with, signs out.
+    const leaving = await stack.login('viewer@stockgraph.local');
+    const staying = await stack.login('viewer@stockgraph.local');
+    const leavingAuth = `Bearer ${leaving.accessToken}`;
+    const first = await openSse(gateway.url, STOCK, { ids: [product] }, { authorization: leavingAuth });
+    const second = await openSse(
+      gateway.url,
+      STOCK,
+      { ids: [product] },
+      {
+        authorization: `Bearer ${staying.accessToken}`,
+      },
+    );
+    try {
+      await receive(stack, product, 1, staff);
+      expect((await second.events.next()).data.data.stockChanged.movement.delta).toBe(1);
+      const out = await graphql(
+        stack.gateway.url,
+        'mutation ($t: String!) { logout(refreshToken: $t) }',
+        { t: leaving.refreshToken },
+        { authorization: leavingAuth },
+      );
+      expect(out.data?.logout).toBe(true);
+      // Until inventory itself refuses the ended session's token.
+      await eventually(
+        async () =>
+          (
+            await graphql(
+              stack.subgraphs.inventory.url,
+              '{ products(first: 1) { totalCount } }',
+              {},
+              {
+                authorization: leavingAuth,
+              },
+            )
+          ).errors?.[0]?.extensions?.code === 'UNAUTHENTICATED',
+        30_000,
+        'inventory refusing the ended session',
+      );
+      for (const delta of [2, 3, 4, 5]) await receive(stack, product, delta, staff);
+      const deltas = [];
+      for (let i = 0; i < 4; i++)
+        deltas.push((await second.events.next(20_000, 'the next event')).data.data.stockChanged.movement.delta);
+      expect(deltas).toEqual([2, 3, 4, 5]);
+    } finally {
+      first.close();
+      second.close();
+      await gateway.stop();
+    }
+  });
+
   it('ends the subscriptions of a session that signs out, over both transports', async () => {
     const session = await stack.login('viewer@stockgraph.local');
     const authorization = `Bearer ${session.accessToken}`;

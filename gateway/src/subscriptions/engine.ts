@@ -78,6 +78,16 @@ export type Outcome = ExecutionResult | AsyncIterableIterator<ExecutionResult>;
 
 const DENIALS = new Set(['FORBIDDEN', 'UNAUTHENTICATED']);
 
+/** One event's entity query, asked once for every subscriber that shares it, and whose context asked it. */
+interface SharedAnswer {
+  askedBy: object;
+  result: Promise<ExecutionResult>;
+}
+
+/** The asker's token was refused (its session ended or it expired): nothing about the event itself. */
+const refusedToken = (result: ExecutionResult) =>
+  result.errors?.some((e) => e.extensions?.code === 'UNAUTHENTICATED') ?? false;
+
 function coded(message: string, code: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { ...extensions, code } });
 }
@@ -138,7 +148,7 @@ export function createSubscriptions(settings: SubscriptionSettings) {
   // Decoded once per entry, and one query per entry and (query, role or user): a thousand subscribers
   // of one product cost one resolution of each change, not a thousand.
   const decoded = new WeakMap<StreamEntry, unknown>();
-  const resolved = new WeakMap<StreamEntry, Map<string, Promise<ExecutionResult>>>();
+  const resolved = new WeakMap<StreamEntry, Map<string, SharedAnswer>>();
 
   function decode(field: ServedField, entry: StreamEntry): unknown {
     if (decoded.has(entry)) return decoded.get(entry);
@@ -242,12 +252,20 @@ export function createSubscriptions(settings: SubscriptionSettings) {
           const key = `${memo}\n${JSON.stringify(ids)}`;
           let answers = resolved.get(entry);
           if (!answers) resolved.set(entry, (answers = new Map()));
-          let pending = answers.get(key);
-          if (!pending) {
-            pending = run(plan.text, { ...plan.variables, ...ids }, derived);
-            answers.set(key, pending);
+          const ask = (): SharedAnswer => {
+            const answer = { askedBy: derived, result: run(plan.text!, { ...plan.variables, ...ids }, derived) };
+            answers.set(key, answer);
+            return answer;
+          };
+          let shared = answers.get(key) ?? ask();
+          entities = await shared.result;
+          // Asked with another subscriber's token, which ended meanwhile (a sign-out, an expiry): that
+          // refusal is theirs, not this subscriber's. Asked again as this one, and shared from now on.
+          if (shared.askedBy !== derived && refusedToken(entities)) {
+            if (answers.get(key) === shared) shared = ask();
+            else shared = answers.get(key)!;
+            entities = await shared.result;
           }
-          entities = await pending;
           // The subscriber may no longer see it (a changed role, an order not theirs): it never reaches them.
           if (entities.errors?.some((e) => DENIALS.has(String(e.extensions?.code)))) return null;
         }
