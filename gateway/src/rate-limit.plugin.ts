@@ -1,16 +1,7 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import type { Logger } from '@stockgraph/logger';
-import {
-  type DocumentNode,
-  type FragmentDefinitionNode,
-  GraphQLError,
-  type GraphQLSchema,
-  Kind,
-  type OperationDefinitionNode,
-  type SelectionSetNode,
-  validate,
-} from 'graphql';
+import { type DocumentNode, GraphQLError, type GraphQLSchema, validate } from 'graphql';
 import {
   RateLimiterMemory,
   RateLimiterRedis,
@@ -19,6 +10,7 @@ import {
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
 import type { RedisClient } from './redis.js';
+import { rootFields } from './root-fields.js';
 
 export interface RateLimitSettings {
   windowSeconds: number;
@@ -105,32 +97,6 @@ export function estimatedCost(schema: GraphQLSchema, document: DocumentNode): nu
   return cost;
 }
 
-/**
- * The names of the operation's root fields, once per selection that runs one: through inline
- * fragments and named fragment spreads, each alias on its own. Counting only the top-level
- * selections let `... on Mutation { login }` and fragments of thirty aliased logins through unmetered.
- */
-function rootFieldNames(operation: OperationDefinitionNode, document: DocumentNode): string[] {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions)
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  const names: string[] = [];
-  const walk = (selectionSet: SelectionSetNode, entered: ReadonlySet<string>) => {
-    for (const selection of selectionSet.selections) {
-      if (selection.kind === Kind.FIELD) names.push(selection.name.value);
-      else if (selection.kind === Kind.INLINE_FRAGMENT) walk(selection.selectionSet, entered);
-      else {
-        const fragment = fragments.get(selection.name.value);
-        // A cycle is refused by validation before this runs; the guard keeps the walk finite anyway.
-        if (fragment && !entered.has(fragment.name.value))
-          walk(fragment.selectionSet, new Set([...entered, fragment.name.value]));
-      }
-    }
-  };
-  walk(operation.selectionSet, new Set());
-  return names;
-}
-
 const countOf = (names: string[], fields: ReadonlySet<string>) => names.filter((name) => fields.has(name)).length;
 
 function headers(limit: number, result: RateLimiterRes, refused: boolean): Map<string, string> {
@@ -183,7 +149,10 @@ export function rateLimitPlugin<TContext extends BaseContext>(
           const address = `ip:${options.clientAddress(contextValue)}`;
           const userId = options.userId(contextValue);
           const caller = userId ? `user:${userId}` : address;
-          const names = operation.operation === 'mutation' ? rootFieldNames(operation, document) : [];
+          const names =
+            operation.operation === 'mutation'
+              ? rootFields(operation.selectionSet, document).map((f) => f.name.value)
+              : [];
           const passwordChecks = countOf(names, PASSWORD_FIELDS);
           if (passwordChecks > 1)
             throw new GraphQLError(

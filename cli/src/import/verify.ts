@@ -2,10 +2,10 @@
  * Proves the import: every figure is computed twice, from the legacy file with SQLite's own SQL
  * (over the rows not quarantined) and from Stockgraph's tables, and the two must agree, overall, per
  * order and per month. Money on the legacy side goes through `legacy_cents`, the documented rounding
- * rule written again (import/legacy-figures.ts), apart from the importer's code. Rows merged into another (a duplicate SKU,
- * a repeated line) count as imported: figures per product are keyed by the Stockgraph product,
- * reached from each legacy product id through the id map, so a merged product's units and stock are
- * compared with its survivor's. A month is the month of the order's (or log row's) created_at in the
+ * rule written again (import/legacy-figures.ts), apart from the importer's code. Rows merged into
+ * another (a duplicate SKU, a repeated line) count as imported: figures per product are keyed by the
+ * Stockgraph product, reached from each legacy product id through the id map, so a merged product's
+ * units and stock are compared with its survivor's. A month is the month of the order's (or log row's) created_at in the
  * shop's time zone, the import's --time-zone: the legacy text as written, Stockgraph's instant
  * converted back to that zone.
  */

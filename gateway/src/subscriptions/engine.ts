@@ -14,12 +14,12 @@ import {
   validate,
   type DocumentNode,
   type ExecutionResult,
-  type FieldNode,
   type GraphQLFormattedError,
   type FragmentDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
 import type { Authenticator } from '../authentication.js';
+import { rootFields } from '../root-fields.js';
 import { authorizeSubscription, dependsOnUser, supergraphView } from './authorize.js';
 import { buildEventQuery } from './event-query.js';
 import { createStreamFollower } from './events.js';
@@ -90,23 +90,6 @@ const refusedToken = (result: ExecutionResult) =>
 
 function coded(message: string, code: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { ...extensions, code } });
-}
-
-function rootFieldOf(set: SelectionSetNode, document: DocumentNode): FieldNode | null {
-  for (const selection of set.selections) {
-    if (selection.kind === Kind.FIELD) return selection;
-    const inner =
-      selection.kind === Kind.INLINE_FRAGMENT
-        ? selection.selectionSet
-        : document.definitions.find(
-            (d) => d.kind === Kind.FRAGMENT_DEFINITION && d.name.value === selection.name.value,
-          );
-    const nested =
-      inner && 'selections' in inner ? inner : inner && 'selectionSet' in inner ? inner.selectionSet : null;
-    const found = nested && rootFieldOf(nested, document);
-    if (found) return found;
-  }
-  return null;
 }
 
 /**
@@ -210,7 +193,7 @@ export function createSubscriptions(settings: SubscriptionSettings) {
       if (!identity) throw new UnauthenticatedError('Sign in to subscribe');
       throw new ServiceUnavailableError('Subscriptions need the event bus, which this gateway has not got');
     }
-    const root = rootFieldOf(operation.selectionSet, document);
+    const root = rootFields(operation.selectionSet, document)[0];
     const field = root && subscriptionFields[root.name.value];
     const definition = root && current.schema.getSubscriptionType()?.getFields()[root.name.value];
     if (!root || !field || !definition) throw coded('This subscription is not served here', 'BAD_REQUEST');
