@@ -11,7 +11,30 @@ function refs(operations: OperationRef[]): string {
   return operations.map((o) => `${o.name} (${o.file})`).join(', ');
 }
 
-function terminalChange(change: SchemaChange, indent: string): string[] {
+function days(n: number): string {
+  return `${n} day${n === 1 ? '' : 's'}`;
+}
+
+/** Breaking changes (at these paths) that no client used within the --usage window: they need no acknowledgement. */
+function unusedPaths(report: SchemaCheckReport): Set<string | undefined> {
+  return new Set(report.changes.filter((c) => c.usage?.length === 0).map((c) => c.path));
+}
+
+/** What real traffic said about a breaking change, when schema:check ran with --usage. */
+function terminalUsage(change: SchemaChange, indent: string, usageDays: number | undefined): string[] {
+  if (!change.usage || usageDays === undefined) return [];
+  if (change.usage.length === 0)
+    return [`${indent}    note: no client used it in the last ${days(usageDays)}, so it needs no acknowledgement`];
+  return [
+    `${indent}    used in the last ${days(usageDays)} by:`,
+    ...change.usage.map(
+      (u) =>
+        `${indent}      ${u.client} ${u.version || '(no version)'}: ${u.count} operation${u.count === 1 ? '' : 's'}, last seen ${u.lastSeen}${u.coordinates.length > 1 || u.coordinates[0] !== change.path ? ` (${u.coordinates.join(', ')})` : ''}`,
+    ),
+  ];
+}
+
+function terminalChange(change: SchemaChange, indent: string, usageDays?: number): string[] {
   const head = `${indent}${MARK[change.level]} ${change.level.toUpperCase().padEnd(9)} ${change.path ?? '(schema)'}  ${change.type}`;
   const lines = [head, `${indent}    ${change.message}`];
   if (change.level === 'safe') return [`${indent}${MARK.safe} SAFE      ${change.message}`];
@@ -21,6 +44,7 @@ function terminalChange(change: SchemaChange, indent: string): string[] {
     );
   else lines.push(`${indent}    no operation in schema/operations uses it`);
   if (change.acknowledged) lines.push(`${indent}    acknowledged: ${change.acknowledged}`);
+  lines.push(...terminalUsage(change, indent, usageDays));
   return lines;
 }
 
@@ -50,10 +74,10 @@ function terminalGroup(group: SchemaChange[], indent: string): string[] {
  * Breaking changes one by one (each needs its own decision); dangerous and safe ones grouped by kind
  * when there are many, so a rollout such as authorization on every field stays readable.
  */
-function terminalChanges(changes: SchemaChange[], indent: string): string[] {
+function terminalChanges(changes: SchemaChange[], indent: string, usageDays?: number): string[] {
   const order = { breaking: 0, dangerous: 1, safe: 2 };
   const sorted = [...changes].sort((a, b) => order[a.level] - order[b.level]);
-  const lines = sorted.filter((c) => c.level === 'breaking').flatMap((c) => terminalChange(c, indent));
+  const lines = sorted.filter((c) => c.level === 'breaking').flatMap((c) => terminalChange(c, indent, usageDays));
   const groups = new Map<string, SchemaChange[]>();
   for (const change of sorted.filter((c) => c.level !== 'breaking'))
     groups.set(groupKey(change), [...(groups.get(groupKey(change)) ?? []), change]);
@@ -97,10 +121,19 @@ export function formatTerminal(report: SchemaCheckReport): string {
     out.push('  note: schema/supergraph.graphql differs from this composition: run `pnpm compose` and commit it');
   out.push('');
 
+  if (report.usage) {
+    const { database, recordedSince } = report.usage;
+    out.push(`Client usage: the last ${days(report.usage.days)} in ${database}, kept since ${recordedSince}`);
+    const windowStart = Date.now() - report.usage.days * 86_400_000;
+    if (Date.parse(recordedSince) > windowStart + 3_600_000)
+      out.push('  note: the store holds less than that window, so "unused" rests on less traffic than it says');
+    out.push('');
+  }
+
   const supergraph = report.changes.filter((c) => c.schema === 'supergraph');
   if (composition.ok) {
     out.push(`Supergraph API changes: ${supergraph.length ? counts(supergraph) : 'none'}`);
-    out.push(...terminalChanges(supergraph, '  '), '');
+    out.push(...terminalChanges(supergraph, '  ', report.usage?.days), '');
   }
 
   out.push('Subgraph changes:');
@@ -144,7 +177,11 @@ export function formatTerminal(report: SchemaCheckReport): string {
     );
   } else {
     out.push('✖ schema:check failed:', ...report.failures.map((f) => `  - ${f}`));
-    if (report.changes.some((c) => c.level === 'breaking' && !c.acknowledged) && !report.allowBreaking) {
+    const unused = unusedPaths(report);
+    if (
+      report.changes.some((c) => c.level === 'breaking' && !c.acknowledged && !unused.has(c.path)) &&
+      !report.allowBreaking
+    ) {
       out.push(
         `  To accept a breaking change, add it with a reason to ${ACKNOWLEDGEMENTS_FILE} (see README, "Schema changes").`,
       );
@@ -183,18 +220,26 @@ export function formatMarkdown(report: SchemaCheckReport): string {
   }
 
   const notable = report.changes.filter((c) => c.level !== 'safe');
+  const usage = report.usage;
   if (notable.length) {
     out.push(
       '#### Breaking and dangerous changes',
       '',
-      '| | Schema | Change | Operations affected | Acknowledged |',
-      '| --- | --- | --- | --- | --- |',
+      `| | Schema | Change | Operations affected | Acknowledged |${usage ? ` Clients in the last ${days(usage.days)} |` : ''}`,
+      `| --- | --- | --- | --- | --- |${usage ? ' --- |' : ''}`,
     );
+    const unused = unusedPaths(report);
     for (const c of notable) {
-      const icon = c.level === 'breaking' ? (c.acknowledged ? '☑️' : '❌') : '⚠️';
+      const accepted = !c.usage?.length && (c.acknowledged || unused.has(c.path));
+      const icon = c.level === 'breaking' ? (accepted ? '☑️' : '❌') : '⚠️';
       const ops = c.operations.map((o) => `\`${o.name}\``).join(', ') || '—';
+      const clients = !c.usage
+        ? '—'
+        : c.usage.length === 0
+          ? 'none'
+          : c.usage.map((u) => `${cell(`${u.client} ${u.version}`)}: ${u.count}, last seen ${u.lastSeen}`).join('<br>');
       out.push(
-        `| ${icon} ${c.level} | ${c.schema} | \`${c.path ?? ''}\` ${cell(c.message)} | ${ops} | ${cell(c.acknowledged ?? (c.level === 'breaking' && report.allowBreaking ? '--allow-breaking' : ''))} |`,
+        `| ${icon} ${c.level} | ${c.schema} | \`${c.path ?? ''}\` ${cell(c.message)} | ${ops} | ${cell(c.acknowledged ?? (c.level === 'breaking' && report.allowBreaking ? '--allow-breaking' : ''))} |${usage ? ` ${clients} |` : ''}`,
       );
     }
     out.push('');

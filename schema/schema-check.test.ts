@@ -2,9 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ROOT, run } from '@stockgraph/testkit';
+import { createLogger } from '@stockgraph/logger';
+import { createTestDatabase, ROOT, run, type TestDatabase } from '@stockgraph/testkit';
+import { createUsageRecorder } from '@stockgraph/usage';
+import { recordOperation, usageTestEnv } from '@stockgraph/usage/testing';
+import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ACKNOWLEDGEMENTS_FILE } from './acknowledgements.js';
+import { apiSchemaOf } from './api-schema.js';
 import { checkSchema, OPERATIONS_DIR, SUPERGRAPH_FILE } from './schema-check.js';
 import { subgraphs } from './subgraphs.js';
 
@@ -227,5 +232,116 @@ describe('schema:check on the command line', () => {
     const ack = await cli();
     expect(ack.code).toBe(2);
     expect(ack.stderr).toMatch(/breaking-changes\.json is invalid:\n {2}- acknowledged\.0\.reason: say why/);
+  });
+});
+
+describe('schema:check --usage', () => {
+  let database: TestDatabase;
+  const days = 30;
+  // The gateway's settings, flushed by hand.
+  const settings = (url: string) => usageTestEnv(url, { USAGE_RETENTION_DAYS: days });
+
+  /** Real traffic, as the gateway's recorder stores it: web 2.3.1 read Customer.address three times. */
+  beforeAll(async () => {
+    database = await createTestDatabase('schema_check_usage');
+    const recorder = createUsageRecorder<{ client: { name: string; version: string } }>({
+      env: settings(database.url),
+      logger: createLogger('usage', 'silent'),
+      registry: new Registry(),
+      clientOf: ({ contextValue }) => contextValue.client,
+    });
+    const schema = apiSchemaOf(readFileSync(join(repo, SUPERGRAPH_FILE), 'utf8'));
+    const web = { client: { name: 'web', version: '2.3.1' } };
+    for (let i = 0; i < 3; i++)
+      await recordOperation(recorder, {
+        schema,
+        contextValue: web,
+        query: 'query ($id: ID!) { customer(id: $id) { name address } }',
+        variables: { id: 'c1' },
+      });
+    await recordOperation(recorder, { schema, contextValue: web, query: '{ products { totalCount } }' });
+    await recorder.stop();
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  const usage = () => ({ url: database.url, days });
+
+  it('fails on a removed field a client used, naming the client, version, count and last seen', async () => {
+    writeSdl('customers', removeField(readSdl('customers'), 'Customer', 'address'));
+    // An acknowledgement does not outweigh traffic: its reason is what the traffic disproves.
+    acknowledge([{ path: 'Customer.address', reason: 'No shipped client reads the address any more.' }]);
+    const report = await checkSchema({ root: repo, usage: usage() });
+    expect(report.ok).toBe(false);
+    const removal = report.changes.find((c) => c.schema === 'supergraph' && c.path === 'Customer.address');
+    expect(removal?.usage).toEqual([
+      { client: 'web', version: '2.3.1', count: 3, lastSeen: expect.any(String), coordinates: ['Customer.address'] },
+    ]);
+    expect(Date.now() - Date.parse(removal!.usage![0]!.lastSeen)).toBeLessThan(10 * 60_000);
+    expect(report.failures).toEqual([
+      expect.stringMatching(
+        /^1 breaking change used by clients in the last 30 days: Customer\.address \(web 2\.3\.1: 3 operations, last seen \d{4}-/,
+      ),
+    ]);
+    expect(report.usage).toMatchObject({ days: 30, recordedSince: expect.any(String) });
+  });
+
+  it('passes a removed field no client used, with a note, without an acknowledgement', async () => {
+    writeSdl('customers', removeField(readSdl('customers'), 'Customer', 'notes'));
+    // Without usage the same change fails, unacknowledged.
+    expect((await check()).ok).toBe(false);
+    const report = await checkSchema({ root: repo, usage: usage() });
+    expect(report.failures).toEqual([]);
+    const removal = report.changes.find((c) => c.schema === 'supergraph' && c.path === 'Customer.notes');
+    expect(removal).toMatchObject({ level: 'breaking', usage: [] });
+    const printed = await run('schema/check.ts', {}, ['--root', repo, '--usage', database.url, '--days', '30']);
+    expect(printed.stdout).toMatch(
+      /✖ BREAKING\s+Customer\.notes\s+FIELD_REMOVED[\s\S]*note: no client used it in the last 30 days, so it needs no acknowledgement/,
+    );
+    expect(printed.stdout).toContain('✔ schema:check passed');
+    expect(printed.code).toBe(0);
+  });
+
+  it('prints the clients of a used removal on the command line and exits 1', async () => {
+    writeSdl('customers', removeField(readSdl('customers'), 'Customer', 'address'));
+    const result = await run('schema/check.ts', {}, ['--root', repo, '--usage', database.url]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(
+      /Customer\.address\s+FIELD_REMOVED[\s\S]*used in the last 30 days by:\n\s+web 2\.3\.1: 3 operations, last seen \d{4}-/,
+    );
+    expect(result.stdout).toMatch(/✖ schema:check failed:[\s\S]*used by clients in the last 30 days/);
+  });
+
+  it('refuses a bad --usage or --days, and a store it cannot read, with exit 2', async () => {
+    const cli = (...args: string[]) => run('schema/check.ts', {}, ['--root', repo, ...args]);
+    // A store with the table and nothing in it: the recorder migrates it at start.
+    const empty = await createTestDatabase('schema_check_usage_empty');
+    await createUsageRecorder({
+      env: settings(empty.url),
+      logger: createLogger('usage', 'silent'),
+      registry: new Registry(),
+      clientOf: () => ({ name: 'web', version: '1' }),
+    }).stop();
+    const cases: [string[], RegExp][] = [
+      [['--usage', 'mysql://db/usage'], /--usage needs a postgres:\/\/ or postgresql:\/\/ URL/],
+      [['--usage', database.url, '--days', '0'], /--days needs a whole number of days from 1 to 3650, got "0"/],
+      [['--usage', database.url, '--days', 'week'], /--days needs a whole number/],
+      [['--days', '7'], /--days goes with --usage/],
+      [
+        ['--usage', 'postgres://postgres@127.0.0.1:1/usage'],
+        /cannot reach the usage database postgres:\/\/postgres@127\.0\.0\.1:1\/usage/,
+      ],
+      [['--usage', 'postgres://postgres@127.0.0.1:5432/postgres'], /holds no usage table/],
+      [['--usage', empty.url], /holds no recorded usage: is a gateway recording into it/],
+    ];
+    // Side by side: each is a cold Node start.
+    const results = await Promise.all(cases.map(([args]) => cli(...args)));
+    await empty.drop();
+    cases.forEach(([args, message], i) => {
+      expect(results[i]!.code, `${args.join(' ')}: ${results[i]!.stderr}`).toBe(2);
+      expect(results[i]!.stderr).toMatch(message);
+    });
   });
 });

@@ -11,12 +11,15 @@ import { registerExportCommands } from './commands/export.js';
 import { registerImportCommands } from './commands/import.js';
 import { registerPartitionCommands } from './commands/partitions.js';
 import { registerStockCommands } from './commands/stock.js';
+import { registerUsageCommands } from './commands/usage.js';
 import { CliError, describeDatabaseError, EXIT_FAILED, EXIT_MISUSE } from './errors.js';
 import { createOutput, type Output } from './output.js';
 
 export function buildProgram(): Command {
   const program = new Command('stockgraph')
-    .description('Stockgraph operator commands: migrations, stock checks, aggregates, legacy import, backups')
+    .description(
+      'Stockgraph operator commands: migrations, stock checks, aggregates, legacy import, backups, schema usage',
+    )
     .option('--json', 'print the result as one JSON document (for scripts)', false)
     .showHelpAfterError()
     .exitOverride()
@@ -33,6 +36,7 @@ export function buildProgram(): Command {
   registerBackupCommands(program, output);
   registerPartitionCommands(program, output);
   registerAggregateCommands(program, output);
+  registerUsageCommands(program, output);
   for (const command of program.commands) {
     command.exitOverride().showHelpAfterError();
     for (const sub of command.commands) sub.exitOverride().showHelpAfterError();

@@ -52,13 +52,4 @@ export function requirePostgres(targets: Targets, command: string): Record<Subgr
   return targets.urls as Record<SubgraphName, string>;
 }
 
-/** Hides the password of a connection URL for messages and reports. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(invalid URL)';
-  }
-}
+export { redactUrl } from '@stockgraph/config';

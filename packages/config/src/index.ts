@@ -249,3 +249,14 @@ export function parseSubgraphEnv<Extra extends z.ZodRawShape = Record<never, nev
 export const retentionEnvShape = {
   PARTITION_RETENTION_MONTHS: z.coerce.number().int().min(1, 'at least 1 (a whole month)').max(1200).optional(),
 };
+
+/** A connection URL fit for a message or a report: the password replaced. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(invalid URL)';
+  }
+}

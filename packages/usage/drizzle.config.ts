@@ -1,0 +1,9 @@
+import { defineConfig } from 'drizzle-kit';
+
+// Generates SQL migrations from src/db/schema.ts; never use `drizzle-kit push` (see README).
+export default defineConfig({
+  dialect: 'postgresql',
+  schema: './src/db/schema.ts',
+  out: './src/db/migrations',
+  schemaFilter: ['usage'],
+});
