@@ -16,6 +16,11 @@ function prod(): K8sObject[] {
   return structuredClone(rendered.get('overlays/prod')!);
 }
 
+/** What the validator says about a changed production overlay. */
+function problemsOf(objects: K8sObject[]): string {
+  return checkAgainstCode(objects, { production: true }).join('\n');
+}
+
 function find(objects: K8sObject[], kind: string, name: string): K8sObject {
   const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
   if (!found) throw new Error(`${kind}/${name} not rendered`);
@@ -55,6 +60,8 @@ describe('Kubernetes manifests', () => {
         'AuthorizationPolicy',
         'DestinationRule',
         'VirtualService',
+        'Gateway',
+        'Certificate',
       ]) {
         expect(kinds.has(kind), `${overlay} has a ${kind}`).toBe(true);
       }
@@ -126,5 +133,174 @@ describe('Kubernetes manifests', () => {
     const vpa = find(prod(), 'VerticalPodAutoscaler', 'orders');
     set(vpa, 'spec.updatePolicy.updateMode', 'Auto');
     expect((await validateSchema(vpa)).join('\n')).toContain('spec.updatePolicy.updateMode: "Auto", must be "Off"');
+  });
+
+  describe('the ingress (issue 27, item 5)', () => {
+    type Route = { name?: string; timeout?: string; match?: unknown[]; route?: unknown[] };
+    const routes = (objects: K8sObject[]) =>
+      (find(objects, 'VirtualService', 'stockgraph').spec as { http: Route[] }).http;
+    const index = (objects: K8sObject[], name: string) => routes(objects).findIndex((r) => r.name === name);
+
+    it('serves the gateway over TLS from a cert-manager certificate; production from a ClusterIssuer', () => {
+      for (const [overlay, objects] of rendered) {
+        const gateway = find(objects, 'Gateway', 'stockgraph');
+        const certificate = find(objects, 'Certificate', 'stockgraph-tls');
+        expect(gateway.metadata.namespace, overlay).toBe(certificate.metadata.namespace);
+        const issuer = (certificate.spec as { issuerRef: { kind: string } }).issuerRef.kind;
+        expect(issuer, overlay).toBe(overlay === 'overlays/prod' ? 'ClusterIssuer' : 'Issuer');
+      }
+      expect(rendered.get('overlays/prod')!.some((o) => o.kind === 'Issuer')).toBe(false);
+      expect(problemsOf(prod())).toBe('');
+      // The self-signed issuer of base and dev is refused in production.
+      expect(problemsOf(structuredClone(rendered.get('overlays/dev')!))).toContain(
+        'Certificate/stockgraph-tls: spec.issuerRef: Issuer stockgraph-selfsigned is self-signed; production needs',
+      );
+      expect(checkAgainstCode(structuredClone(rendered.get('overlays/dev')!))).toEqual([]);
+    });
+
+    it('refuses a Gateway without the redirect, on a wrong port, or without its certificate', () => {
+      let objects = prod();
+      const gateway = find(objects, 'Gateway', 'stockgraph');
+      set(gateway, 'spec.servers.0.tls', undefined);
+      set(gateway, 'spec.servers.1.port.number', 8443);
+      expect(problemsOf(objects)).toContain(
+        'Gateway/stockgraph: spec.servers[0].tls.httpsRedirect: must be true (plain HTTP only redirects to HTTPS)',
+      );
+      expect(problemsOf(objects)).toContain(
+        'Gateway/stockgraph: spec.servers[1].port.number: 8443, but the ingress gateway serves HTTPS on 443',
+      );
+
+      objects = prod();
+      set(find(objects, 'Gateway', 'stockgraph'), 'spec.servers.1.tls.credentialName', undefined);
+      expect(problemsOf(objects)).toContain('Gateway/stockgraph: spec.servers[1].tls.credentialName: missing');
+
+      objects = prod();
+      set(find(objects, 'Certificate', 'stockgraph-tls'), 'spec.secretName', 'stockgraph-cert');
+      expect(problemsOf(objects)).toContain(
+        'Gateway/stockgraph: spec.servers[1].tls.credentialName: stockgraph-tls is the secretName of no Certificate ' +
+          'in namespace istio-ingress',
+      );
+
+      // Istio reads the Secret from the ingress gateway's namespace, not the application's.
+      objects = prod();
+      set(find(objects, 'Certificate', 'stockgraph-tls'), 'metadata.namespace', 'stockgraph');
+      expect(problemsOf(objects)).toContain(
+        'stockgraph-tls is the secretName of no Certificate in namespace istio-ingress',
+      );
+
+      objects = prod();
+      set(find(objects, 'Certificate', 'stockgraph-tls'), 'spec.dnsNames', ['api.example.com']);
+      expect(problemsOf(objects)).toContain(
+        'Certificate/stockgraph-tls: spec.dnsNames: api.example.com do not cover stockgraph.example.com',
+      );
+
+      objects = prod();
+      set(find(objects, 'Certificate', 'stockgraph-tls'), 'spec.issuerRef', { kind: 'Issuer', name: 'missing' });
+      expect(problemsOf(objects)).toContain(
+        'Certificate/stockgraph-tls: spec.issuerRef: Issuer missing is not in namespace istio-ingress',
+      );
+    });
+
+    it('refuses routes to a Service or port that does not exist, and timeouts Istio would refuse', () => {
+      const objects = prod();
+      const vs = find(objects, 'VirtualService', 'stockgraph');
+      const requests = index(objects, 'requests');
+      set(vs, `spec.http.${requests}.route.0.destination.port.number`, 4001);
+      set(vs, `spec.http.${index(objects, 'sse')}.route.0.destination.host`, 'gatway.stockgraph.svc.cluster.local');
+      set(find(objects, 'VirtualService', 'orders'), 'spec.http.0.timeout', '0s');
+      const problems = problemsOf(objects);
+      expect(problems).toContain(
+        `VirtualService/stockgraph: spec.http[${requests}].route[0].destination.port.number: 4001 is no port of Service/gateway (4000)`,
+      );
+      expect(problems).toContain(
+        `VirtualService/stockgraph: spec.http[${index(objects, 'sse')}].route[0].destination.host: ` +
+          'gatway.stockgraph.svc.cluster.local is no Service of this overlay',
+      );
+      expect(problems).toContain('VirtualService/orders: spec.http[0].timeout: 0s: Istio refuses a timeout under 1ms');
+    });
+
+    it('keeps the route timeout off live subscriptions, and above the subgraph deadline elsewhere', () => {
+      let objects = prod();
+      const sse = index(objects, 'sse');
+      set(find(objects, 'VirtualService', 'stockgraph'), `spec.http.${sse}.timeout`, '60s');
+      expect(problemsOf(objects)).toContain(
+        `VirtualService/stockgraph: spec.http[${sse}] (sse).timeout: 60s would end every SSE subscription at that age`,
+      );
+
+      // The catch-all with its timeout moved in front of the WebSocket route takes the upgrades.
+      objects = prod();
+      const http = routes(objects);
+      const [requests] = http.splice(index(objects, 'requests'), 1);
+      http.splice(index(objects, 'websocket'), 0, requests!);
+      expect(problemsOf(objects)).toMatch(
+        /spec\.http\[\d\] \(requests\): has a timeout and comes before spec\.http\[\d\] \(websocket\), so it takes the WebSocket/,
+      );
+
+      objects = prod();
+      routes(objects).splice(index(objects, 'websocket'), 1);
+      expect(problemsOf(objects)).toContain(
+        'VirtualService/stockgraph: spec.http: no route sends WebSocket subscriptions (upgrade: websocket on /graphql)',
+      );
+
+      objects = prod();
+      routes(objects)[index(objects, 'requests')]!.timeout = '10s';
+      expect(problemsOf(objects)).toContain(
+        "(requests).timeout: 10s is not above the gateway's SUBGRAPH_TIMEOUT_MS (10000 ms)",
+      );
+    });
+
+    it("refuses at the edge exactly the bodies the gateway would refuse (express.json's '1mb')", () => {
+      const regex = (objects: K8sObject[]) =>
+        (routes(objects)[index(objects, 'body-too-large')]!.match![0] as { headers: Record<string, { regex: string }> })
+          .headers['content-length']!;
+      let objects = prod();
+      regex(objects).regex = '[0-9]{7,}'; // refuses 1000000, which the gateway takes
+      expect(problemsOf(objects)).toContain(
+        "(body-too-large).match.headers.content-length: refuses 1048576 bytes, which the gateway accepts ('1mb')",
+      );
+      objects = prod();
+      regex(objects).regex = '[0-9]{8,}'; // lets up to 9.5 MiB through
+      expect(problemsOf(objects)).toContain(
+        "(body-too-large).match.headers.content-length: lets 1048577 bytes through, above the gateway's '1mb'",
+      );
+      objects = prod();
+      routes(objects).splice(index(objects, 'body-too-large'), 1);
+      expect(problemsOf(objects)).toContain(
+        'VirtualService/stockgraph: spec.http: no route before spec.http[1] (websocket) answers 413 to a Content-Length above 1048576',
+      );
+    });
+
+    it('lets the ingress gateway, and only a hop count of proxies, reach the gateway', () => {
+      // Policies that name istio-system (istioctl's default) while the ingress gateway runs in istio-ingress.
+      let objects = prod();
+      const peer = (
+        find(objects, 'NetworkPolicy', 'gateway').spec as {
+          ingress: { from: { namespaceSelector: { matchLabels: Record<string, string> } }[] }[];
+        }
+      ).ingress[0]!.from[0]!;
+      peer.namespaceSelector.matchLabels = { 'kubernetes.io/metadata.name': 'istio-system' };
+      set(find(objects, 'AuthorizationPolicy', 'gateway'), 'spec.rules.0.from.0.source.namespaces', ['istio-system']);
+      set(find(objects, 'ConfigMap', 'gateway'), 'data.TRUST_PROXY', 'loopback, 10.0.0.0/8');
+      const problems = problemsOf(objects);
+      expect(problems).toContain(
+        'Deployment/gateway: no NetworkPolicy lets the ingress gateway (namespace istio-ingress, pods istio=ingress) reach it on port 4000',
+      );
+      expect(problems).toContain(
+        'Deployment/gateway: no rule of AuthorizationPolicy/allow-nothing, AuthorizationPolicy/gateway lets the ingress ' +
+          'gateway (namespace istio-ingress, pods istio=ingress) reach it on port 4000',
+      );
+      expect(problems).toContain(
+        'Deployment/gateway: spec.template.spec.containers[0].env: TRUST_PROXY: "loopback, 10.0.0.0/8"; behind the ingress gateway it must be a hop count',
+      );
+      objects = prod();
+      set(find(objects, 'ConfigMap', 'gateway'), 'data.TRUST_PROXY', '0');
+      expect(problemsOf(objects)).toContain('TRUST_PROXY: 0; behind the ingress gateway it must be a hop count');
+    });
+
+    it('validates the Certificate against the cert-manager schema', async () => {
+      const certificate = find(prod(), 'Certificate', 'stockgraph-tls');
+      set(certificate, 'spec.secretName', undefined);
+      expect((await validateSchema(certificate)).join('\n')).toContain('spec: must have required property secretName');
+    });
   });
 });

@@ -1,13 +1,16 @@
 /**
  * Offline checks of the Kubernetes manifests (`pnpm k8s:check`; CI runs it):
  * 1. every overlay renders with `kubectl kustomize`;
- * 2. every object validates against its API schema: Kubernetes (`kubernetes-models`) and Istio
- *    (`@kubernetes-models/istio`); the VPA, which neither covers, gets a structural check;
+ * 2. every object validates against its API schema: Kubernetes (`kubernetes-models`), Istio
+ *    (`@kubernetes-models/istio`) and cert-manager (`@kubernetes-models/cert-manager`); the VPA, which
+ *    none covers, gets a structural check;
  * 3. the manifests agree with the code: each container's port is the PORT its service listens on (its
  *    env schema's default, or the ConfigMap's), probes ask paths the server serves (/ready for
  *    readiness), every ConfigMap key is a variable of that service's env schema, every variable the
  *    service requires in production comes from the ConfigMap or a Secret, no Secret carries values,
- *    and each image names a Dockerfile target that runs the same file as the package's start script.
+ *    and each image names a Dockerfile target that runs the same file as the package's start script;
+ * 4. the way in (ingress.ts): the Istio Gateway, its VirtualService and the cert-manager Certificate
+ *    agree with each other, with the Services they reach and with the gateway process.
  * Every problem names the overlay, the object and the field.
  */
 import { execFileSync } from 'node:child_process';
@@ -22,6 +25,7 @@ import { DEFAULT_PORT as INVENTORY_PORT } from '@stockgraph/inventory';
 import { parseOrdersEnv } from '@stockgraph/orders';
 import { parseUsersEnv } from '@stockgraph/users';
 import { parseAllDocuments } from 'yaml';
+import { checkIngress, type Workload } from './ingress.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const OVERLAYS = ['base', 'overlays/dev', 'overlays/prod'];
@@ -29,7 +33,7 @@ export const OVERLAYS = ['base', 'overlays/dev', 'overlays/prod'];
 export interface K8sObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; labels?: Record<string, string> };
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
   spec?: Record<string, unknown>;
   data?: Record<string, string>;
   [key: string]: unknown;
@@ -77,7 +81,9 @@ async function modelFor(apiVersion: string, kind: string): Promise<ModelClass | 
   if (apiVersion === 'autoscaling.k8s.io/v1' && kind === 'VerticalPodAutoscaler') return 'vpa';
   const module = apiVersion.includes('.istio.io/')
     ? `@kubernetes-models/istio/${apiVersion}`
-    : `kubernetes-models/${apiVersion}`;
+    : apiVersion.startsWith('cert-manager.io/')
+      ? `@kubernetes-models/cert-manager/${apiVersion}`
+      : `kubernetes-models/${apiVersion}`;
   try {
     const loaded = (await import(module)) as Record<string, ModelClass>;
     return loaded[kind];
@@ -178,9 +184,10 @@ function imageTarget(image: string): string {
   return last.split(/[:@]/)[0]!;
 }
 
-/** The manifests against the code; `objects` is one rendered overlay. */
-export function checkAgainstCode(objects: K8sObject[]): string[] {
+/** The manifests against the code; `objects` is one rendered overlay (`production`: overlays/prod). */
+export function checkAgainstCode(objects: K8sObject[], { production = false } = {}): string[] {
   const problems: string[] = [];
+  const parsed = new Map<string, Workload>();
   const configMaps = new Map(objects.filter((o) => o.kind === 'ConfigMap').map((o) => [o.metadata.name, o.data ?? {}]));
   const paths = servedPaths();
   const targets = dockerTargets();
@@ -232,6 +239,7 @@ export function checkAgainstCode(objects: K8sObject[]): string[] {
         for (const p of error.problems) problems.push(`${where}: ${field}.env: ${p}`);
         return;
       }
+      if (workload.kind === 'Deployment' && index === 0) parsed.set(workload.metadata.name, { target, env });
       for (const name of Object.keys(provided)) {
         if (name in env) continue;
         const source = fromConfigMap.has(name)
@@ -279,6 +287,7 @@ export function checkAgainstCode(objects: K8sObject[]): string[] {
         problems.push(`Service/${name}: spec.ports[${i}].targetPort: ${target} is no port of Deployment/${name}`);
     });
   }
+  problems.push(...checkIngress(objects, { workloads: parsed, production }));
   return problems;
 }
 
@@ -288,7 +297,7 @@ export async function checkOverlay(overlay: string): Promise<string[]> {
   for (const object of objects) {
     for (const p of await validateSchema(object)) problems.push(`${object.kind}/${object.metadata?.name}: ${p}`);
   }
-  problems.push(...checkAgainstCode(objects));
+  problems.push(...checkAgainstCode(objects, { production: overlay === 'overlays/prod' }));
   return problems.map((p) => `${overlay}: ${p}`);
 }
 
