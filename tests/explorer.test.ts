@@ -147,7 +147,11 @@ describe('the schema explorer in Chromium', () => {
       ),
       run.click(),
     ]);
-    expect((await answer.request().allHeaders()).authorization).toMatch(/^Bearer /);
+    const sent = await answer.request().allHeaders();
+    expect(sent.authorization).toMatch(/^Bearer /);
+    // Client awareness: the explorer names itself, so its operations are counted as its own.
+    expect(sent['apollographql-client-name']).toBe('stockgraph-explorer');
+    expect(sent['apollographql-client-version']).toMatch(/^\d+\.\d+\.\d+/);
     const body = (await answer.json()) as {
       data?: { products: { edges: { node: { sku: string } }[] } };
       errors?: unknown;
@@ -192,6 +196,10 @@ describe('the schema explorer in Chromium', () => {
       ]),
     );
     expect(problems).toEqual([]);
+    const metrics = await (await fetch(new URL('/metrics', stack.gateway.url))).text();
+    expect(metrics).toMatch(
+      /stockgraph_client_operations_total\{client="stockgraph-explorer",outcome="ok"[^}]*\} [1-9]/,
+    );
   });
 
   it('runs a live subscription over SSE: a stock change made elsewhere appears in the result pane', async () => {

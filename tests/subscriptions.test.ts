@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { graphql, type ServiceProcess, type Stack } from '@stockgraph/testkit';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { graphql, ROOT, type ServiceProcess, type Stack } from '@stockgraph/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from 'redis';
 import {
@@ -492,4 +494,107 @@ describe('subscription limits', () => {
       ws.close();
     }
   }, 120_000);
+});
+
+describe('subscriptions pass the edge like any operation (issue 28, finding 3)', () => {
+  /** The web app's own subscription, as the persisted-operation manifest holds it. */
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'schema/generated/persisted-documents.json'), 'utf8')) as Record<
+    string,
+    string
+  >;
+  const LIVE_STOCK = Object.values(manifest).find((text) => text.includes('subscription LiveStock'))!;
+  let trusted: ServiceProcess;
+
+  beforeAll(async () => {
+    trusted = await stack.startGateway({ TRUSTED_DOCUMENTS_ONLY: 'true' });
+  }, 120_000);
+
+  it('runs only manifest subscriptions on a trusted-documents gateway, and suggests no field names', async () => {
+    const adHoc = await openSse(trusted.url, STOCK, { ids: [product] }, viewer);
+    adHoc.close();
+    expect(adHoc.status).toBe(400);
+    expect(adHoc.body?.errors[0]?.extensions?.code).toBe('OPERATION_NOT_TRUSTED');
+    const misspelled = await openSse(
+      trusted.url,
+      'subscription { stockChangd(productIds: ["x"]) { streamId } }',
+      {},
+      viewer,
+    );
+    misspelled.close();
+    expect(misspelled.body?.errors[0]?.extensions?.code).toBe('OPERATION_NOT_TRUSTED');
+    expect(JSON.stringify(misspelled.body)).not.toMatch(/Did you mean|stockChanged/);
+
+    const ws = openWs(trusted.url, { authorization: viewer.authorization });
+    try {
+      const refused = ws.subscribe(STOCK, { ids: [product] });
+      expect((await refused.results.next(30_000, 'the refusal')).errors?.[0]?.extensions?.code).toBe(
+        'OPERATION_NOT_TRUSTED',
+      );
+    } finally {
+      await ws.close();
+    }
+
+    const shipped = await openSse(trusted.url, LIVE_STOCK, { productIds: [product] }, viewer);
+    try {
+      expect(shipped.status).toBe(200);
+      expect((await receive(stack, product, 1, staff)).errors).toBeUndefined();
+      const event = await shipped.events.next(30_000, 'the receipt');
+      expect(event.data.data.stockChanged.movement).toEqual({ reason: 'RECEIPT', delta: 1 });
+    } finally {
+      shipped.close();
+    }
+  });
+
+  it('applies the depth, alias and cost limits to a subscription', async () => {
+    const aliases = Array.from({ length: 31 }, (_, i) => `a${i}: streamId`).join(' ');
+    const wide = await openSse(
+      stack.gateway.url,
+      `subscription ($ids: [ID!]!) { stockChanged(productIds: $ids) { ${aliases} } }`,
+      { ids: [product] },
+      viewer,
+    );
+    wide.close();
+    expect(wide.status).toBe(400);
+    expect(wide.body?.errors[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('spends the cost budget: cost × ids to subscribe, and each replayed event', async () => {
+    // The stock subscription costs 22.25 points an id and its event query 6.5: 150 points a minute let
+    // a one-id subscription in, refuse one of 100 ids, and cut a replay of more than a dozen events.
+    const limited = await stack.startGateway({ RATE_LIMIT_POINTS: '150', REDIS_KEY_PREFIX: `${prefix}limited:` });
+    const user = await stack.as('MANAGER');
+    const hundred = await openSse(limited.url, STOCK, { ids: Array.from({ length: 100 }, () => product) }, user);
+    hundred.close();
+    expect(hundred.status).toBe(429);
+    expect(hundred.body?.errors[0]?.extensions?.code).toBe('RATE_LIMITED');
+
+    const fresh = await productWithStock(stack, 100);
+    // Where the replay starts: the first of 20 changes, as a client that saw it and then lost its connection.
+    const watching = await openSse(stack.gateway.url, STOCK, { ids: [fresh] }, viewer);
+    let from: string;
+    try {
+      for (let i = 0; i < 20; i += 1) expect((await receive(stack, fresh, 1, staff)).errors).toBeUndefined();
+      from = (await watching.events.next(30_000, 'the first change')).id!;
+    } finally {
+      watching.close();
+    }
+    // Another user: the refusal above spent the manager's whole budget, as any refused request does.
+    const admin = await stack.as('ADMIN');
+    const replay = await openSse(limited.url, STOCK, { ids: [fresh] }, { ...admin, 'last-event-id': from });
+    try {
+      expect(replay.status).toBe(200);
+      const delivered: unknown[] = [];
+      for (;;) {
+        const event = await replay.events.next(30_000, 'the replay');
+        if (event.data?.errors) {
+          expect(event.data.errors[0].extensions.code).toBe('RATE_LIMITED');
+          break;
+        }
+        delivered.push(event.data);
+      }
+      expect(delivered.length).toBeLessThan(19);
+    } finally {
+      replay.close();
+    }
+  });
 });

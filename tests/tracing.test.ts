@@ -67,7 +67,7 @@ describe('one trace per client operation', () => {
     const { body, requestId } = await send(
       PLACE,
       { input: { customerId: demo.customers[0]!.id, items: [{ productId, quantity: 1 }], idempotencyKey } },
-      staff,
+      { ...staff, 'apollographql-client-name': 'stockgraph-web', 'apollographql-client-version': '2.3.1' },
     );
     expect(body.errors).toBeUndefined();
     expect(body.data?.placeOrder?.status).toBe('CONFIRMED');
@@ -115,6 +115,11 @@ describe('one trace per client operation', () => {
     expect(has(spans, 'orders', 'process inventory')).toBe(true);
     // One trace with one root: every subgraph and saga span descends from the gateway's server span.
     expect(rootsOf(spans).map((s) => `${s.service} ${s.name}`)).toEqual(['gateway POST /graphql']);
+    // Client awareness: the calling app, as Apollo's tools name it, on the gateway's server span.
+    expect(rootsOf(spans)[0]!.attributes).toMatchObject({
+      'apollo.client.name': 'stockgraph-web',
+      'apollo.client.version': '2.3.1',
+    });
     // Statement text only: the values the client sent never reach a span.
     expect(JSON.stringify(spans)).not.toContain(idempotencyKey);
     for (const statement of sql) expect(statement.attributes['db.query.text']).toMatch(/\$1|^(select|begin|commit)/i);
@@ -130,6 +135,9 @@ describe('one trace per client operation', () => {
         expect(Object.keys(line).filter((k) => k === 'name')).toEqual([]);
       }
     }
+    // The gateway's lines name the calling app too.
+    for (const line of logLines(stack.gateway.output).filter((l) => l.requestId === requestId))
+      expect(line).toMatchObject({ client: 'stockgraph-web', clientVersion: '2.3.1' });
   });
 
   it('records a denied operation at the gateway, with no subgraph span, and names the request in the error', async () => {

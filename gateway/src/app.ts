@@ -6,9 +6,11 @@ import type { Identity } from '@stockgraph/auth';
 import { createRedisBus, type EventBus } from '@stockgraph/events';
 import { GraphQLError } from 'graphql';
 import { createLogger, type Logger } from '@stockgraph/logger';
+import { createUsageRecorder } from '@stockgraph/usage';
 import {
   createMetrics,
   inputGuardPlugin,
+  noteRequestClient,
   noteRequestUser,
   redisRevocations,
   startService,
@@ -16,6 +18,8 @@ import {
   type RunningService,
 } from '@stockgraph/server';
 import { createAuthenticator } from './authentication.js';
+import { clientIdentifier, clientMetricsPlugin, type ClientIdentity } from './client-awareness.js';
+import { httpEdge } from './http-edge.js';
 import { authorizationPlugin } from './authorization.plugin.js';
 import { explorerEnabled, sessionCheckUrl, subgraphUrls, type GatewayEnv } from './env.js';
 import { explorerRoutes } from './explorer.js';
@@ -26,6 +30,7 @@ import { checkScalarsOf } from './scalars.js';
 import { subgraphCallSettings } from './subgraph-call-env.js';
 import { createSubgraphCallMetrics, SubgraphDataSource } from './subgraph-data-source.js';
 import { startEdge } from './edge.js';
+import { estimatedCost } from './rate-limit.plugin.js';
 import { createSubscriptions } from './subscriptions/engine.js';
 import { registerSubscriptionMetrics } from './subscriptions/metrics.js';
 import { KEEPS_NOTHING } from './apq-store.js';
@@ -40,6 +45,8 @@ export interface GatewayContext {
   /** The verified bearer token, forwarded so every subgraph checks it again (zero trust). */
   token: string | null;
   clientAddress: string;
+  /** The calling app, as its headers name it (client awareness: metrics, logs, spans). */
+  client: ClientIdentity;
   /** The caller's last writes per subgraph, read once per request when a subgraph query first needs them. */
   lastWrites?: Promise<LastWrites>;
   /** A query the gateway runs itself to resolve a subscription's event (subscriptions/engine.ts). */
@@ -73,6 +80,15 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
   process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   const metrics = createMetrics('gateway');
   const callMetrics = createSubgraphCallMetrics(metrics.registry);
+  // Which schema coordinates each client version uses, for schema:check --usage (off without USAGE_DATABASE_URL).
+  const usage = createUsageRecorder<GatewayContext>({
+    env,
+    logger,
+    registry: metrics.registry,
+    clientOf: ({ contextValue }) => contextValue.client,
+    // A subscription event's query is the gateway's own, not the client's: the subscription is recorded.
+    ignore: ({ contextValue }) => contextValue.derived === true,
+  });
   const callSettings = subgraphCallSettings(env);
   const edge = await startEdge<GatewayContext>(env, logger, metrics);
   const writeMarks = env.READ_YOUR_WRITES
@@ -121,21 +137,6 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     (env.REDIS_URL
       ? await createRedisBus(env.REDIS_URL, env.EVENTS_PREFIX, logger, { waitForConnection: false })
       : null);
-  const subscriptions = createSubscriptions({
-    bus,
-    authenticate,
-    logger,
-    perUser: env.SUBSCRIPTIONS_PER_USER,
-    backlogMax: env.SUBSCRIPTION_BACKLOG_MAX,
-    // Half the session cache: a revoked session's subscriptions end within SESSION_CACHE_MS.
-    recheckMs: Math.max(250, Math.floor(env.SESSION_CACHE_MS / 2)),
-    hideSuggestions: env.NODE_ENV === 'production',
-  });
-  let webSockets: ReturnType<typeof attachWebSocket> | null = null;
-  registerSubscriptionMetrics(metrics.registry, subscriptions.activeCount, () => webSockets?.connections() ?? 0);
-  const explorer = explorerEnabled(env);
-  // Listening before the gateway loads its first schema.
-  const explorerSchema = explorer ? explorerSchemaJson(gateway) : null;
   // Operations too deep, too aliased, too long or too costly are refused before they are planned:
   // one request must not be able to fan out into millions of subgraph rows.
   const armor = new ApolloArmor({
@@ -148,6 +149,30 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     costLimit: { maxCost: env.MAX_QUERY_COST },
     blockFieldSuggestion: { enabled: env.NODE_ENV === 'production' },
   }).protect();
+  const subscriptions = createSubscriptions({
+    bus,
+    authenticate,
+    logger,
+    perUser: env.SUBSCRIPTIONS_PER_USER,
+    backlogMax: env.SUBSCRIPTION_BACKLOG_MAX,
+    // Half the session cache: a revoked session's subscriptions end within SESSION_CACHE_MS.
+    recheckMs: Math.max(250, Math.floor(env.SESSION_CACHE_MS / 2)),
+    hideSuggestions: env.NODE_ENV === 'production',
+    onStarted: (started) => usage.record(started),
+    edge: {
+      trustedOnly: edge.trustedOnly,
+      manifestDocument: edge.manifestDocument,
+      validationRules: armor.validationRules,
+      cost: estimatedCost,
+      charge: (context, points) => edge.chargeCost(context as GatewayContext, points),
+    },
+  });
+  let webSockets: ReturnType<typeof attachWebSocket> | null = null;
+  registerSubscriptionMetrics(metrics.registry, subscriptions.activeCount, () => webSockets?.connections() ?? 0);
+  const identifyClient = clientIdentifier(env.KNOWN_CLIENTS);
+  const explorer = explorerEnabled(env);
+  // Listening before the gateway loads its first schema.
+  const explorerSchema = explorer ? explorerSchemaJson(gateway) : null;
   const service = await startService<GatewayContext>({
     name: 'gateway',
     host: env.HOST,
@@ -166,13 +191,16 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     // layer keeps sending its expired token.
     context: async (req) => {
       const clientAddress = req.ip ?? req.socket.remoteAddress ?? '';
+      const client = identifyClient(req.headers);
+      noteRequestClient(client.name, client.version);
       try {
         const session = await withStatus(401, () => authenticate(req.headers.authorization));
         noteRequestUser(session?.identity.userId);
-        return { identity: session?.identity ?? null, token: session?.token ?? null, tokenError: null, clientAddress };
+        const identity = session?.identity ?? null;
+        return { identity, token: session?.token ?? null, tokenError: null, clientAddress, client };
       } catch (error) {
         if (!(error instanceof GraphQLError) || error.extensions.code !== 'UNAUTHENTICATED') throw error;
-        return { identity: null, token: null, tokenError: error, clientAddress };
+        return { identity: null, token: null, tokenError: error, clientAddress, client };
       }
     },
     // The edge first (rate limits, persisted operations, client-error statuses): a refused untrusted
@@ -184,15 +212,18 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
       ApolloServerPluginLandingPageDisabled(),
       ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
       authorizationPlugin<GatewayContext>(metrics),
+      clientMetricsPlugin<GatewayContext>(metrics.registry),
+      usage.plugin,
       subscriptions.plugin,
       inputGuardPlugin<GatewayContext>(),
       outagePlugin<GatewayContext>(Math.ceil(env.SUBGRAPH_BREAKER_RESET_MS / 1000)),
     ],
     validationRules: armor.validationRules,
     parseOptions: { maxTokens: 4000 },
+    graphqlEdge: httpEdge(env),
     routes: (app) => {
       // GraphQL over SSE shares /graphql: requests that accept text/event-stream are taken here first.
-      sseRoute(subscriptions)(app);
+      sseRoute(subscriptions, identifyClient)(app);
       if (explorerSchema) explorerRoutes({ demoUsers: env.NODE_ENV !== 'production', schemaJson: explorerSchema })(app);
     },
     attach: ({ apollo, httpServer, clientAddress }) => {
@@ -202,6 +233,7 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
         perUser: env.WEBSOCKETS_PER_USER,
         authenticate,
         clientAddress,
+        identifyClient,
         heartbeatMs: env.SUBSCRIPTION_HEARTBEAT_MS,
         schema: subscriptions.schema,
       });
@@ -219,6 +251,7 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
       await subscriptions.close();
       if (!runtime.bus) await bus?.close();
       await service.stop();
+      await usage.stop();
       await edge.close();
       await revocations?.close();
     },

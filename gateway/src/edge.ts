@@ -4,7 +4,7 @@ import type { ServiceMetrics } from '@stockgraph/server';
 import { clientErrorsPlugin } from './client-errors.plugin.js';
 import type { GatewayEnv } from './env.js';
 import { persistedOperationsFromEnv } from './persisted-operations.js';
-import { rateLimitPlugin } from './rate-limit.plugin.js';
+import { rateLimits } from './rate-limit.plugin.js';
 import { closeRedis, connectRedis, type RedisClient } from './redis.js';
 
 /** What the edge needs to know of a request's context. */
@@ -33,6 +33,11 @@ export interface Edge<TContext extends EdgeContext> {
   knownOperations: ReadonlySet<string>;
   /** The cache Redis, for the gateway's other shared state that may be lost (callers' last writes). */
   redis: RedisClient | undefined;
+  /** TRUSTED_DOCUMENTS_ONLY, and the manifest's document of an exact text. */
+  trustedOnly: boolean;
+  manifestDocument(query: string): string | undefined;
+  /** Spends from the caller's cost budget outside an HTTP operation (subscriptions); a no-op with limits off. */
+  chargeCost(context: TContext, points: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -56,7 +61,7 @@ export async function startEdge<TContext extends EdgeContext>(
     (context) => context.identity !== null,
     (hit) => metrics?.cacheLookup('persisted_operation', hit),
   );
-  const rateLimit = rateLimitPlugin<TContext>({
+  const rateLimit = rateLimits<TContext>({
     redis,
     keyPrefix: env.REDIS_KEY_PREFIX,
     windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
@@ -69,11 +74,16 @@ export async function startEdge<TContext extends EdgeContext>(
   });
   return {
     // The rate limiter first: it reads the request as the client sent it.
-    plugins: [...(env.RATE_LIMIT_ENABLED ? [rateLimit] : []), persisted.plugin, clientErrorsPlugin<TContext>()].map(
-      exceptDerived,
-    ),
+    plugins: [
+      ...(env.RATE_LIMIT_ENABLED ? [rateLimit.plugin] : []),
+      persisted.plugin,
+      clientErrorsPlugin<TContext>(),
+    ].map(exceptDerived),
     knownOperations: persisted.operationNames,
     redis,
+    trustedOnly: env.TRUSTED_DOCUMENTS_ONLY,
+    manifestDocument: persisted.manifestDocument,
+    chargeCost: env.RATE_LIMIT_ENABLED ? rateLimit.chargeCost : async () => {},
     close: async () => {
       if (redis) await closeRedis(redis);
     },

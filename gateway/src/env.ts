@@ -11,6 +11,8 @@ import {
   z,
 } from '@stockgraph/config';
 import { edgeEnvShape } from './edge-env.js';
+import { httpEdgeEnvShape } from './http-edge.js';
+import { usageEnvShape } from '@stockgraph/usage';
 import { subscriptionEnvShape } from './subscriptions/env.js';
 
 const httpUrl = z
@@ -72,6 +74,8 @@ const shape = {
   ...subscriptionEnvShape,
   ...subgraphCallEnvShape,
   ...edgeEnvShape,
+  ...httpEdgeEnvShape,
+  ...usageEnvShape,
 };
 
 export type GatewayEnv = z.infer<z.ZodObject<typeof shape>>;

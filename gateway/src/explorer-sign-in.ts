@@ -13,7 +13,12 @@ export const SIGN_IN_SCRIPT = `'use strict';
   let session = null;
 
   async function call(query, variables, token) {
-    const headers = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
+    const headers = {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json',
+      // The client name and version GraphiQL sends with every operation (the page's additionalHeaders).
+      ...JSON.parse(document.getElementById('explorer-options').textContent).additionalHeaders,
+    };
     if (token) headers.authorization = 'Bearer ' + token;
     const response = await fetch(endpoint, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
     const body = await response.json().catch(() => ({ errors: [{ message: 'HTTP ' + response.status }] }));

@@ -11,6 +11,8 @@ import {
   jsonWorker,
 } from '@graphql-yoga/render-graphiql/graphiql';
 import type { ServiceOptions } from '@stockgraph/server';
+import gatewayPackage from '../package.json' with { type: 'json' };
+import { EXPLORER_CLIENT } from './client-awareness.js';
 import { PANEL_CSS, SIGN_IN_SCRIPT } from './explorer-sign-in.js';
 
 type App = Parameters<NonNullable<ServiceOptions<never>['routes']>>[0];
@@ -158,6 +160,11 @@ export function explorerRoutes(settings: ExplorerSettings): (app: App) => void {
       // A bearer token in localStorage outlives the session it belongs to.
       shouldPersistHeaders: false,
       inputValueDeprecation: true,
+      // Client awareness: the explorer's operations are counted and logged as its own.
+      additionalHeaders: {
+        'apollographql-client-name': EXPLORER_CLIENT,
+        'apollographql-client-version': gatewayPackage.version,
+      },
     }),
   );
   const files: Record<string, Asset> = {

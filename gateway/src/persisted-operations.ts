@@ -169,6 +169,8 @@ export interface PersistedOperationsRuntime<TContext extends BaseContext> {
   plugin: ApolloServerPlugin<TContext>;
   /** The manifest's operation names. */
   operationNames: ReadonlySet<string>;
+  /** The manifest's document of this exact text; undefined when it is not in the manifest. */
+  manifestDocument(query: string): string | undefined;
 }
 
 /**
@@ -199,5 +201,9 @@ export function persistedOperationsFromEnv<TContext extends BaseContext>(
     logger,
     onLookup,
   });
-  return { plugin, operationNames: manifestOperationNames(manifest) };
+  return {
+    plugin,
+    operationNames: manifestOperationNames(manifest),
+    manifestDocument: (query) => manifest.get(operationHash(query)),
+  };
 }

@@ -120,6 +120,19 @@ function headers(limit: number, result: RateLimiterRes, refused: boolean): Map<s
 export function rateLimitPlugin<TContext extends BaseContext>(
   options: RateLimitOptions<TContext>,
 ): ApolloServerPlugin<TContext> {
+  return rateLimits(options).plugin;
+}
+
+export interface RateLimits<TContext extends BaseContext> {
+  plugin: ApolloServerPlugin<TContext>;
+  /**
+   * Spends `points` of the caller's cost budget outside an HTTP operation (a subscription as it starts,
+   * the events it replays); rejects with RATE_LIMITED when the budget is spent.
+   */
+  chargeCost(context: TContext, points: number): Promise<void>;
+}
+
+export function rateLimits<TContext extends BaseContext>(options: RateLimitOptions<TContext>): RateLimits<TContext> {
   const cost = budget('cost', options.points, options);
   const signIn = budget('sign-in', options.signIn, options);
   const registrations = budget('apq', options.apqRegistrations, options);
@@ -137,7 +150,22 @@ export function rateLimitPlugin<TContext extends BaseContext>(
     }
   }
 
-  return {
+  const callerOf = (context: TContext) => {
+    const userId = options.userId(context);
+    return userId ? `user:${userId}` : `ip:${options.clientAddress(context)}`;
+  };
+  const refusal = (error: RateLimitedResponse) => {
+    const retryAfterSeconds = Math.max(1, Math.ceil(error.result.msBeforeNext / 1000));
+    return new GraphQLError(`Too many requests (${error.budget.name} budget); retry in ${retryAfterSeconds} s`, {
+      extensions: {
+        code: 'RATE_LIMITED',
+        retryAfterSeconds,
+        http: { status: 429, headers: headers(error.budget.limit, error.result, true) },
+      },
+    });
+  };
+
+  const plugin: ApolloServerPlugin<TContext> = {
     async requestDidStart({ request }) {
       // Read before the persisted-operations plugin fills in the text of a hash-only request.
       const persisted = request.extensions?.persistedQuery !== undefined;
@@ -147,8 +175,7 @@ export function rateLimitPlugin<TContext extends BaseContext>(
           // No operation to run: the request is refused as a client error without any work.
           if (!operation) return;
           const address = `ip:${options.clientAddress(contextValue)}`;
-          const userId = options.userId(contextValue);
-          const caller = userId ? `user:${userId}` : address;
+          const caller = callerOf(contextValue);
           const names =
             operation.operation === 'mutation'
               ? rootFields(operation.selectionSet, document).map((f) => f.name.value)
@@ -167,17 +194,21 @@ export function rateLimitPlugin<TContext extends BaseContext>(
             for (const [name, value] of headers(cost.limit, result, false)) response.http.headers.set(name, value);
           } catch (error) {
             if (!(error instanceof RateLimitedResponse)) throw error;
-            const retryAfterSeconds = Math.max(1, Math.ceil(error.result.msBeforeNext / 1000));
-            throw new GraphQLError(`Too many requests (${error.budget.name} budget); retry in ${retryAfterSeconds} s`, {
-              extensions: {
-                code: 'RATE_LIMITED',
-                retryAfterSeconds,
-                http: { status: 429, headers: headers(error.budget.limit, error.result, true) },
-              },
-            });
+            throw refusal(error);
           }
         },
       };
+    },
+  };
+  return {
+    plugin,
+    async chargeCost(context, points) {
+      try {
+        await spend(cost, callerOf(context), Math.max(1, Math.ceil(points)));
+      } catch (error) {
+        if (!(error instanceof RateLimitedResponse)) throw error;
+        throw refusal(error);
+      }
     },
   };
 }

@@ -11,17 +11,22 @@ import {
   GraphQLError,
   Kind,
   parse,
+  specifiedRules,
   validate,
   type DocumentNode,
   type ExecutionResult,
   type GraphQLFormattedError,
   type FragmentDefinitionNode,
+  type GraphQLSchema,
   type SelectionSetNode,
+  type ValidationRule,
 } from 'graphql';
 import type { Authenticator } from '../authentication.js';
+import { OperationNotTrustedError } from '../persisted-operations.js';
 import { rootFields } from '../root-fields.js';
 import { authorizeSubscription, dependsOnUser, supergraphView } from './authorize.js';
 import { buildEventQuery } from './event-query.js';
+import type { ClientIdentity } from '../client-awareness.js';
 import { createStreamFollower } from './events.js';
 import { subscriptionFields, type ServedField } from './fields.js';
 import { liveEvents, type Accepted } from './live.js';
@@ -33,6 +38,8 @@ export interface SubscriberContext {
   tokenError: GraphQLError | null;
   token: string | null;
   clientAddress: string;
+  /** The calling app, as its request named it (client-awareness.ts). */
+  client: ClientIdentity;
   /** A query the gateway runs for a subscriber's event: metered and trusted as the subscription was. */
   derived?: boolean;
 }
@@ -48,6 +55,7 @@ export interface SubscriptionRequest {
 export interface Caller {
   authorization: string | undefined;
   clientAddress: string;
+  client: ClientIdentity;
   /** Events handed to the transport and not yet written to the client; omitted when it awaits each write. */
   unwritten?: () => number;
 }
@@ -62,6 +70,32 @@ export interface SubscriptionSettings {
   recheckMs: number;
   /** Production: no "Did you mean …?" in errors, as over HTTP (graphql-armor's blockFieldSuggestion). */
   hideSuggestions?: boolean;
+  /**
+   * What the gateway's edge applies to every operation over HTTP, applied here too: a subscription is
+   * no way around trusted documents, the depth, alias and cost limits, or the cost budget.
+   */
+  edge?: SubscriptionEdge;
+  /** Told of each subscription that started (the schema usage recorder: the plugin never sees them). */
+  onStarted?: (started: {
+    schema: GraphQLSchema;
+    document: DocumentNode;
+    operationName: string | undefined;
+    variables: Record<string, unknown>;
+    client: ClientIdentity;
+  }) => void;
+}
+
+export interface SubscriptionEdge {
+  /** TRUSTED_DOCUMENTS_ONLY: only manifest operations run, by hash or by their exact text. */
+  trustedOnly: boolean;
+  /** The manifest's document of this exact text; undefined when it is not in the manifest. */
+  manifestDocument(query: string): string | undefined;
+  /** graphql-armor's rules (depth, aliases, directives, cost), as the gateway validates with. */
+  validationRules: readonly ValidationRule[];
+  /** The operation's estimated cost in the rate limit's points. */
+  cost(schema: GraphQLSchema, document: DocumentNode): number;
+  /** Spends from the caller's cost budget; rejects with RATE_LIMITED when it is spent. */
+  charge(context: SubscriberContext, points: number): Promise<void>;
 }
 
 /** graphql-js's suggestions name fields and values of the schema a client asked wrongly for. */
@@ -153,17 +187,21 @@ export function createSubscriptions(settings: SubscriptionSettings) {
     const current = view.current();
     if (!current || !execute) throw new ServiceUnavailableError('The gateway is starting; try again');
     const run = execute;
-    if (typeof request.query !== 'string' || request.query.length === 0)
-      throw coded('Send the operation in "query"', 'BAD_REQUEST');
+    const edge = settings.edge;
+    const query = request.query;
+    if (typeof query !== 'string' || query.length === 0) throw coded('Send the operation in "query"', 'BAD_REQUEST');
+    // Refused before parsing, as over HTTP: untrusted text costs nothing and learns nothing of the schema.
+    // (graphql-sse and graphql-ws both require the text, so a trusted client sends the manifest's own.)
+    if (edge?.trustedOnly && edge.manifestDocument(query) === undefined) throw new OperationNotTrustedError();
     let document: DocumentNode;
     try {
-      document = parse(request.query, { maxTokens: 4000 });
+      document = parse(query, { maxTokens: 4000 });
     } catch (error) {
       throw coded((error as Error).message, 'GRAPHQL_PARSE_FAILED');
     }
     let invalid: readonly GraphQLError[];
     try {
-      invalid = validate(current.schema, document);
+      invalid = validate(current.schema, document, [...specifiedRules, ...(edge?.validationRules ?? [])]);
     } catch (error) {
       // graphql-js's one-root-field rule evaluates @skip/@include and throws on a variable it lacks.
       throw coded((error as Error).message, 'GRAPHQL_VALIDATION_FAILED');
@@ -177,10 +215,11 @@ export function createSubscriptions(settings: SubscriptionSettings) {
       token: session?.token ?? null,
       tokenError: null,
       clientAddress: caller.clientAddress,
+      client: caller.client,
     };
     const rawVariables = request.variables ?? {};
     // Queries and mutations sent over these transports run as they would over HTTP.
-    if (operation.operation !== 'subscription') return run(request.query, rawVariables, context, request.operationName);
+    if (operation.operation !== 'subscription') return run(query, rawVariables, context, request.operationName);
 
     if (conditionalRoot(operation.selectionSet, document))
       throw coded("A subscription's root field cannot carry @skip or @include", 'BAD_REQUEST');
@@ -197,7 +236,12 @@ export function createSubscriptions(settings: SubscriptionSettings) {
     const field = root && subscriptionFields[root.name.value];
     const definition = root && current.schema.getSubscriptionType()?.getFields()[root.name.value];
     if (!root || !field || !definition) throw coded('This subscription is not served here', 'BAD_REQUEST');
-    const bound = field.bind(getArgumentValues(definition, root, variables));
+    const args = getArgumentValues(definition, root, variables);
+    const bound = field.bind(args);
+    // Metered like a query that fetched every entity it follows once: cost × ids (stockChanged(ids:)).
+    const followed = Object.values(args).reduce<number>((n, v) => n + (Array.isArray(v) ? v.length : 0), 0);
+    const cost = edge ? Math.max(1, edge.cost(current.schema, document)) : 0;
+    await edge?.charge(context, cost * Math.max(1, followed));
 
     const held = perUser.get(identity.userId) ?? 0;
     if (held >= settings.perUser)
@@ -219,6 +263,8 @@ export function createSubscriptions(settings: SubscriptionSettings) {
       const perUserAnswers = plan.text !== null && dependsOnUser(current, parse(plan.text));
       const memo = `${plan.text}\n${JSON.stringify(plan.variables)}\n${perUserAnswers ? identity.userId : identity.role}`;
       const typeName = getNamedType(definition.type).name;
+      // Each replayed event costs what its entity query would over HTTP (at least a point).
+      const eventCost = edge && plan.text !== null ? Math.max(1, edge.cost(current.schema, parse(plan.text))) : 1;
       const startId = await startingPoint(settings.bus, field.stream.name, request.lastEventId ?? null);
 
       const accept = (entry: StreamEntry): Accepted | null => {
@@ -283,6 +329,17 @@ export function createSubscriptions(settings: SubscriptionSettings) {
         unwritten: caller.unwritten ?? (() => 0),
         backlogMax: settings.backlogMax,
         recheckMs: settings.recheckMs,
+        meterCatchUp: edge
+          ? async (count) => {
+              try {
+                await edge.charge(context, eventCost * count);
+                return null;
+              } catch (error) {
+                if (error instanceof GraphQLError) return error;
+                throw error;
+              }
+            }
+          : undefined,
         recheck: async () => {
           try {
             await settings.authenticate(caller.authorization);
@@ -300,6 +357,13 @@ export function createSubscriptions(settings: SubscriptionSettings) {
       });
       open.add(events);
       started = true;
+      settings.onStarted?.({
+        schema: current.schema,
+        document,
+        operationName: operation.name?.value,
+        variables,
+        client: caller.client,
+      });
       return events;
     } finally {
       if (!started) release();

@@ -25,6 +25,11 @@ export interface LiveOptions {
   /** Re-checks the subscriber's session; resolves with the error that ends the subscription, or null. */
   recheck(): Promise<GraphQLError | null>;
   recheckMs: number;
+  /**
+   * Charges for `events` events read back from the stream before going live (a resume replays up to
+   * the stream's whole retention); resolves with the error that ends the subscription, or null.
+   */
+  meterCatchUp?(events: number): Promise<GraphQLError | null>;
   /** Called once, however the subscription ends. */
   onEnd(): void;
 }
@@ -109,9 +114,16 @@ async function* run(
   try {
     for (;;) {
       const page = await options.bus.tail(options.stream, last, CATCH_UP_PAGE, 0);
-      for (const entry of page) {
+      const taken = page.map((entry) => options.accept(entry));
+      const count = taken.filter(Boolean).length;
+      const refused = count > 0 && options.meterCatchUp ? await options.meterCatchUp(count) : null;
+      if (refused) {
+        yield endWith(refused);
+        return undefined;
+      }
+      for (const [index, entry] of page.entries()) {
         last = entry.id;
-        const accepted = options.accept(entry);
+        const accepted = taken[index];
         if (!accepted) continue;
         const result = await options.resolve(accepted);
         if (ending || control.closed) break;

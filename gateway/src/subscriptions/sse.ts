@@ -1,6 +1,8 @@
 import express, { type Request, type Response } from 'express';
 import { createHandler } from 'graphql-sse/lib/use/express';
 import { getOperationAST, parse, type ExecutionResult } from 'graphql';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ClientIdentity } from '../client-awareness.js';
 import type { Outcome, Subscriptions } from './engine.js';
 
 /** HTTP status for an operation refused before its stream opened. */
@@ -10,6 +12,7 @@ const STATUS: Record<string, number> = {
   NOT_FOUND: 404,
   RESUME_EXPIRED: 409,
   TOO_MANY_SUBSCRIPTIONS: 429,
+  RATE_LIMITED: 429,
   SERVICE_UNAVAILABLE: 503,
   INTERNAL_SERVER_ERROR: 500,
 };
@@ -38,7 +41,10 @@ function isMutation(query: unknown, operationName: unknown): boolean {
   }
 }
 
-export function sseRoute(subscriptions: Subscriptions) {
+export function sseRoute(
+  subscriptions: Subscriptions,
+  identifyClient: (headers: IncomingHttpHeaders) => ClientIdentity,
+) {
   const handler = createHandler<{ res: Response }>({
     // No token: every request is its own stream (distinct connections); single-connection mode is off.
     authenticate: () => undefined,
@@ -77,6 +83,7 @@ export function sseRoute(subscriptions: Subscriptions) {
         {
           authorization: raw.get('authorization'),
           clientAddress: raw.ip ?? raw.socket.remoteAddress ?? '',
+          client: identifyClient(raw.headers),
           unwritten: () => yielded - written,
         },
       );

@@ -4,6 +4,7 @@ import { GraphQLError, parse, type ExecutionResult, type GraphQLFormattedError, 
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Authenticator } from '../authentication.js';
+import type { ClientIdentity } from '../client-awareness.js';
 import type { Outcome, Subscriptions } from './engine.js';
 
 export interface WsSettings {
@@ -15,6 +16,8 @@ export interface WsSettings {
   authenticate: Authenticator;
   /** The client's address behind trusted proxies (TRUST_PROXY), as HTTP requests get it. */
   clientAddress: (req: http.IncomingMessage) => string;
+  /** The calling app, from the upgrade request's headers (a browser's WebSocket cannot add its own). */
+  identifyClient: (headers: http.IncomingHttpHeaders) => ClientIdentity;
   /** The API schema the operation was validated against (graphql-ws wants one with the arguments). */
   schema: () => GraphQLSchema | null;
 }
@@ -140,6 +143,7 @@ export function attachWebSocket(httpServer: http.Server, subscriptions: Subscrip
             {
               authorization: String(params.authorization ?? params.Authorization),
               clientAddress: settings.clientAddress(ctx.extra.request),
+              client: settings.identifyClient(ctx.extra.request.headers),
             },
           )
           .catch((error: unknown) => {

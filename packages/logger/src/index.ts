@@ -11,6 +11,9 @@ export interface RequestLogFields {
   requestId: string;
   /** Filled in once the request's token is verified. */
   userId?: string;
+  /** The calling app's name and version as it declared them (the gateway's client awareness). */
+  client?: string;
+  clientVersion?: string;
 }
 
 /**
@@ -57,6 +60,8 @@ function requestFields(): Record<string, string> {
   if (request) {
     fields.requestId = request.requestId;
     if (request.userId) fields.userId = request.userId;
+    if (request.client) fields.client = request.client;
+    if (request.clientVersion) fields.clientVersion = request.clientVersion;
   }
   const span = trace.getSpan(context.active());
   if (span) {

@@ -74,6 +74,21 @@ export function noteRequestUser(userId: string | undefined): void {
   trace.getActiveSpan()?.setAttribute('enduser.id', userId);
 }
 
+/**
+ * Adds the calling app (already checked and bounded by the gateway) to the request's log lines and
+ * span, under the attribute names Apollo's tools use.
+ */
+export function noteRequestClient(name: string, version: string): void {
+  const fields = requestLogContext.getStore();
+  if (fields) {
+    fields.client = name;
+    if (version) fields.clientVersion = version;
+  }
+  const span = trace.getActiveSpan();
+  span?.setAttribute('apollo.client.name', name);
+  if (version) span?.setAttribute('apollo.client.version', version);
+}
+
 /** The id of the request being served, for error extensions. */
 export function currentRequestId(): string | undefined {
   return requestLogContext.getStore()?.requestId;

@@ -55,6 +55,11 @@ export interface ServiceOptions<TContext extends BaseContext> {
   parseOptions?: ApolloServerOptions<TContext>['parseOptions'];
   /** Operation names that get their own metric series (the gateway's manifest); others are grouped. */
   knownOperations?: ReadonlySet<string>;
+  /**
+   * Middleware in front of everything served at /graphql, the extra routes included (the gateway's
+   * CORS and compression): a browser's preflight must be answered before any route looks at it.
+   */
+  graphqlEdge?: express.RequestHandler[];
   /** Extra HTTP routes (the gateway's explorer), mounted before /graphql. */
   routes?: (app: express.Express) => void;
   /** The client-facing process (the gateway): every error carries extensions.requestId. */
@@ -159,6 +164,7 @@ export async function startService<TContext extends BaseContext>(
       ? null
       : await startMetricsServer(options.metrics.registry, options.host, options.metricsPort, options.logger);
   app.use((_req, _res, next) => requestScope.run({ statements: 0 }, next));
+  if (options.graphqlEdge?.length) app.use('/graphql', ...options.graphqlEdge);
   options.routes?.(app);
   app.use(
     '/graphql',

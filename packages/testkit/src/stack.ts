@@ -67,6 +67,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         PORT: '0',
         JWKS_URL,
         SESSION_CACHE_MS: '0',
+        // The stack's own keys in a shared Redis, as it has its own database: the demo users' ids are
+        // the same in every stack, so with one prefix the test files running at once would spend one
+        // rate-limit budget per user between them.
+        REDIS_KEY_PREFIX: `sgtest:${database.name}:`,
         ...Object.fromEntries(SUBGRAPHS.map((name) => [`${name.toUpperCase()}_URL`, subgraphs[name].url])),
         ...options.env,
         ...env,
