@@ -1,10 +1,21 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { allExpressions, alertRules, asPromQL, dashboards, OBSERVABILITY } from './observability-support.js';
+import { eventually } from './saga-support.js';
+import {
+  allExpressions,
+  alertRules,
+  asPromQL,
+  dashboards,
+  OBSERVABILITY,
+  RULE_FILES,
+  rules,
+} from './observability-support.js';
 
 /**
  * The alert rules, scrape configuration and dashboards of infra/observability, checked with Debian's
@@ -25,11 +36,30 @@ function promtool(...args: string[]): string {
 
 describe('alert rules', () => {
   it('pass promtool check rules', () => {
-    expect(promtool('check', 'rules', 'alerts.yml')).toMatch(/SUCCESS/);
+    for (const file of RULE_FILES) expect(promtool('check', 'rules', file)).toMatch(/SUCCESS/);
   });
 
-  it('pass their unit tests (promtool test rules)', () => {
+  it('pass their unit tests (promtool test rules), the burn-rate alerts included', () => {
     expect(promtool('test', 'rules', 'alerts.test.yml')).toMatch(/SUCCESS/);
+    expect(promtool('test', 'rules', 'slo.test.yml')).toMatch(/SUCCESS/);
+  });
+
+  it('record both service levels as SLIs over the workbook windows, and alert on both burn-rate pairs', () => {
+    const recorded = new Set(rules().flatMap((r) => (r.record ? [r.record] : [])));
+    for (const sli of [
+      'gateway_availability_errors',
+      'gateway_latency_slow',
+      'subgraph_availability_errors',
+      'subgraph_latency_slow',
+    ])
+      for (const window of ['5m', '30m', '1h', '6h', '30d'])
+        expect(recorded, `${sli} ${window}`).toContain(`stockgraph:${sli}:ratio_rate${window}`);
+    const burn = alertRules().filter((r) => r.alert.endsWith('BudgetBurn'));
+    expect(burn).toHaveLength(4);
+    for (const rule of burn) {
+      expect(rule.expr, rule.alert).toMatch(/ratio_rate1h > 14\.4 \*[\s\S]*ratio_rate5m > 14\.4 \*/);
+      expect(rule.expr, rule.alert).toMatch(/ratio_rate6h > 6 \*[\s\S]*ratio_rate30m > 6 \*/);
+    }
   });
 
   it('cover what the issue asks for, each with a summary, a description and a runbook in the README', () => {
@@ -78,7 +108,7 @@ describe('scrape configuration', () => {
       rule_files: string[];
       scrape_configs: { relabel_configs: { regex?: string; action?: string; target_label?: string }[] }[];
     };
-    expect(config.rule_files).toEqual(['alerts.yml']);
+    expect(config.rule_files).toEqual(RULE_FILES);
     const relabel = config.scrape_configs[0]!.relabel_configs;
     expect(relabel[0]).toMatchObject({ action: 'keep', regex: 'gateway|users|inventory|orders|customers' });
     expect(relabel.some((r) => r.target_label === 'job')).toBe(true);
@@ -144,3 +174,86 @@ describe('dashboards', () => {
     }
   });
 });
+
+describe('alert routing (Alertmanager)', () => {
+  const amtool = (...args: string[]) =>
+    execFileSync('amtool', args, { cwd: OBSERVABILITY, encoding: 'utf8', stdio: 'pipe' }).trim();
+
+  it('passes amtool check-config and sends pages to the pager, warnings to tickets', () => {
+    expect(amtool('check-config', 'alertmanager.yml')).toMatch(/SUCCESS/);
+    const receiver = (...labels: string[]) =>
+      amtool('config', 'routes', 'test', '--config.file=alertmanager.yml', ...labels);
+    expect(receiver('severity=page', 'alertname=StockgraphAvailabilityBudgetBurn')).toBe('pager');
+    expect(receiver('severity=warning', 'alertname=StockgraphConsumerBacklog')).toBe('ticket');
+    // Every alert's severity has a route that names it: none falls through to the default by accident.
+    for (const rule of alertRules())
+      expect(receiver(`severity=${rule.labels!.severity}`), rule.alert).toBe(
+        rule.labels!.severity === 'page' ? 'pager' : 'ticket',
+      );
+  });
+
+  it('lets a cause inhibit its symptoms, in a running Alertmanager', async () => {
+    const port = await freePort();
+    const storage = mkdtempSync(join(tmpdir(), 'alertmanager-'));
+    const alertmanager = spawn(
+      'prometheus-alertmanager',
+      [
+        `--config.file=${join(OBSERVABILITY, 'alertmanager.yml')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        `--storage.path=${storage}`,
+        '--cluster.listen-address=',
+      ],
+      { stdio: 'ignore' },
+    );
+    const api = `http://127.0.0.1:${port}/api/v2`;
+    try {
+      await eventually(async () => (await fetch(`${api}/status`).catch(() => null))?.ok, 20_000, 'Alertmanager up');
+      const alert = (labels: Record<string, string>) => ({ labels, startsAt: new Date().toISOString() });
+      const posted = await fetch(`${api}/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify([
+          alert({ alertname: 'StockgraphServiceDown', service: 'orders', job: 'orders', severity: 'page' }),
+          alert({ alertname: 'StockgraphHighErrorRate', service: 'orders', severity: 'page' }),
+          alert({ alertname: 'StockgraphHighErrorRate', service: 'customers', severity: 'page' }),
+          alert({ alertname: 'StockgraphSubgraphUnavailable', subgraph: 'inventory', severity: 'page' }),
+          alert({ alertname: 'StockgraphAvailabilityBudgetBurn', service: 'gateway', type: 'query', severity: 'page' }),
+          alert({ alertname: 'StockgraphSubgraphLatencyBudgetBurn', subgraph: 'inventory', severity: 'page' }),
+          alert({ alertname: 'StockgraphSubgraphLatencyBudgetBurn', subgraph: 'orders', severity: 'page' }),
+        ]),
+      });
+      expect(posted.status).toBe(200);
+      type Listed = { labels: Record<string, string>; status: { state: string; inhibitedBy: string[] } };
+      const states = await eventually(
+        async () => {
+          const listed = (await (await fetch(`${api}/alerts`)).json()) as Listed[];
+          // Inhibition is worked out as alerts arrive; wait until every one has a verdict.
+          return listed.length === 7 && listed.every((a) => a.status.state !== 'unprocessed') ? listed : null;
+        },
+        20_000,
+        'a verdict on every alert',
+      );
+      const state = (alertname: string, key: string, value: string) =>
+        states.find((a) => a.labels.alertname === alertname && a.labels[key] === value)!.status.state;
+      // The causes page; what they explain is suppressed; the same symptom elsewhere still pages.
+      expect(state('StockgraphServiceDown', 'service', 'orders')).toBe('active');
+      expect(state('StockgraphHighErrorRate', 'service', 'orders')).toBe('suppressed');
+      expect(state('StockgraphHighErrorRate', 'service', 'customers')).toBe('active');
+      expect(state('StockgraphAvailabilityBudgetBurn', 'service', 'gateway')).toBe('suppressed');
+      expect(state('StockgraphSubgraphLatencyBudgetBurn', 'subgraph', 'inventory')).toBe('suppressed');
+      expect(state('StockgraphSubgraphLatencyBudgetBurn', 'subgraph', 'orders')).toBe('active');
+    } finally {
+      alertmanager.kill('SIGTERM');
+      await once(alertmanager, 'exit');
+      rmSync(storage, { recursive: true, force: true });
+    }
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

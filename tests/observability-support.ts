@@ -32,17 +32,30 @@ export function dashboards(): { file: string; dashboard: Dashboard }[] {
     .map((file) => ({ file, dashboard: JSON.parse(readFileSync(join(DASHBOARDS, file), 'utf8')) as Dashboard }));
 }
 
-interface AlertRule {
-  alert: string;
+interface Rule {
+  alert?: string;
+  record?: string;
   expr: string;
   for?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
 }
 
+type AlertRule = Rule & { alert: string };
+
+/** The rule files Prometheus loads (prometheus.yml's rule_files): alerts, and the service levels' SLIs and burn-rate alerts. */
+export const RULE_FILES = ['alerts.yml', 'slo.yml'];
+
+/** Every rule of every rule file, recording rules included, with the file it is in. */
+export function rules(): (Rule & { file: string })[] {
+  return RULE_FILES.flatMap((file) => {
+    const parsed = parse(readFileSync(join(OBSERVABILITY, file), 'utf8')) as { groups: { rules: Rule[] }[] };
+    return parsed.groups.flatMap((g) => g.rules.map((rule) => ({ ...rule, file })));
+  });
+}
+
 export function alertRules(): AlertRule[] {
-  const file = parse(readFileSync(join(OBSERVABILITY, 'alerts.yml'), 'utf8')) as { groups: { rules: AlertRule[] }[] };
-  return file.groups.flatMap((g) => g.rules);
+  return rules().filter((rule): rule is Rule & { file: string; alert: string } => rule.alert !== undefined);
 }
 
 /** Grafana's variables replaced by values Prometheus accepts, so a dashboard query can be parsed by promtool. */
@@ -60,8 +73,8 @@ export function allExpressions(): { where: string; expr: string }[] {
       (p.targets ?? []).map((t) => ({ where: `${file} / ${p.title} / ${t.refId}`, expr: t.expr ?? '' })),
     ),
   );
-  const fromAlerts = alertRules().map((r) => ({ where: `alerts.yml / ${r.alert}`, expr: r.expr }));
-  return [...fromDashboards, ...fromAlerts];
+  const fromRules = rules().map((r) => ({ where: `${r.file} / ${r.alert ?? r.record}`, expr: r.expr }));
+  return [...fromDashboards, ...fromRules];
 }
 
 /** Metric names an expression reads: ours, Node's and the process's (label names and functions are not these). */

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
+import { errorCodeLabel, outcomeLabel } from '@stockgraph/server';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 /**
@@ -52,7 +53,7 @@ export function clientMetricsPlugin<TContext extends { client: ClientIdentity }>
 ): ApolloServerPlugin<TContext> {
   const operations = new Counter({
     name: 'stockgraph_client_operations_total',
-    help: 'GraphQL operations by calling app (KNOWN_CLIENTS, others as "other") and outcome',
+    help: 'GraphQL operations by calling app (KNOWN_CLIENTS, others as "other") and outcome (ok, client_error, server_error)',
     labelNames: ['client', 'outcome'] as const,
     registers: [registry],
   });
@@ -69,7 +70,10 @@ export function clientMetricsPlugin<TContext extends { client: ClientIdentity }>
       return {
         async willSendResponse({ errors }) {
           const client = contextValue.client.label;
-          operations.inc({ client, outcome: errors?.length ? 'error' : 'ok' });
+          operations.inc({
+            client,
+            outcome: outcomeLabel((errors ?? []).map((e) => errorCodeLabel(e.extensions?.code))),
+          });
           duration.observe({ client }, Number(process.hrtime.bigint() - started) / 1e9);
         },
       };

@@ -32,6 +32,30 @@ export function operationLabel(
   return `${operation.operation}.${first?.kind === 'Field' ? first.name.value : OTHER_OPERATION}`;
 }
 
+/**
+ * Error codes that mean the service failed its caller rather than the caller asking wrongly (a denial,
+ * bad input, a rate limit): what the availability service level counts against its error budget.
+ */
+export const SERVER_ERROR_CODES: ReadonlySet<string> = new Set([
+  'INTERNAL_SERVER_ERROR',
+  'SERVICE_UNAVAILABLE',
+  'SUBGRAPH_UNAVAILABLE',
+  'OTHER',
+]);
+
+export type OutcomeLabel = 'ok' | 'client_error' | 'server_error';
+
+/** An operation's outcome from its error codes (as errorCodeLabel gives them): any server error makes it one. */
+export function outcomeLabel(codes: readonly string[]): OutcomeLabel {
+  if (codes.length === 0) return 'ok';
+  return codes.some((code) => SERVER_ERROR_CODES.has(code)) ? 'server_error' : 'client_error';
+}
+
+/** query, mutation or subscription; `none` when no operation was resolved (a parse or validation error). */
+export function operationTypeLabel(operation: OperationDefinitionNode | undefined): string {
+  return operation?.operation ?? 'none';
+}
+
 const CODE = /^[A-Z][A-Z0-9_]{0,49}$/;
 
 /** Error codes are ours or Apollo's; anything shaped otherwise is counted as OTHER. */

@@ -42,8 +42,8 @@ export function createMetrics(service: string, { database = false }: { database?
     }),
     requests: new Counter({
       name: 'stockgraph_graphql_requests_total',
-      help: 'GraphQL operations handled, by operation name and outcome',
-      labelNames: ['operation', 'outcome'] as const,
+      help: 'GraphQL operations handled, by operation name, type (query, mutation, subscription) and outcome (ok, client_error, server_error)',
+      labelNames: ['operation', 'type', 'outcome'] as const,
       registers: [registry],
     }),
     errors: new Counter({
@@ -54,8 +54,8 @@ export function createMetrics(service: string, { database = false }: { database?
     }),
     duration: new Histogram({
       name: 'stockgraph_graphql_request_duration_seconds',
-      help: 'Time to answer a GraphQL operation',
-      labelNames: ['operation'] as const,
+      help: 'Time to answer a GraphQL operation, by operation name and type',
+      labelNames: ['operation', 'type'] as const,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),

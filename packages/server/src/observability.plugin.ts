@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { Logger } from '@stockgraph/logger';
-import { capForLog, errorCodeLabel, operationLabel } from './metric-labels.js';
+import { capForLog, errorCodeLabel, operationLabel, operationTypeLabel, outcomeLabel } from './metric-labels.js';
 import { requestScope, type ServiceMetrics } from './metrics.js';
 
 /**
@@ -22,8 +22,9 @@ export function observabilityPlugin<TContext extends BaseContext>(
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
           const codes = (errors ?? []).map((e) => errorCodeLabel(e.extensions?.code));
           for (const code of codes) metrics.errors.inc({ code });
-          metrics.requests.inc({ operation: label, outcome: codes.length > 0 ? 'error' : 'ok' });
-          metrics.duration.observe({ operation: label }, seconds);
+          const type = operationTypeLabel(operation);
+          metrics.requests.inc({ operation: label, type, outcome: outcomeLabel(codes) });
+          metrics.duration.observe({ operation: label, type }, seconds);
           const stats = requestScope.getStore();
           if (metrics.observeStatements && stats)
             metrics.statementsPerOperation.observe({ operation: label }, stats.statements);

@@ -1,16 +1,17 @@
 /**
- * What compression costs and saves on the 50-order page (issue 27): the page a phone asks for, and the
- * subgraph answers the gateway assembles it from. Bytes on the wire for identity, gzip and brotli (the
+ * What the client-facing edge costs (issue 27). Compression, on the 50-order page: the page a phone
+ * asks for, and the subgraph answers the gateway assembles it from. Bytes on the wire for identity, gzip and brotli (the
  * settings of the `compression` middleware: zlib's default level, brotli quality 4), the CPU each takes
  * to compress and to decompress, and the gateway's CPU per request with and without it, measured from
- * outside the process over interleaved rounds.
+ * outside the process over interleaved rounds. Schema usage recording: the gateway's CPU per request
+ * with USAGE_DATABASE_URL set against a second gateway without it, on the same subgraphs, interleaved.
  *
- *   ../shared/bin/quiet-run -- pnpm exec tsx bench/compression.ts [--requests 300] [--rounds 3]
+ *   ../shared/bin/quiet-run -- pnpm bench:edge [--requests 300] [--rounds 3]
  */
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync, gzipSync } from 'node:zlib';
-import { startStack } from '@stockgraph/testkit';
+import { createTestDatabase, startStack } from '@stockgraph/testkit';
 import { cpuMs } from './proc-stats.js';
 
 const { values } = parseArgs({
@@ -19,7 +20,7 @@ const { values } = parseArgs({
 const REQUESTS = Number(values.requests);
 const ROUNDS = Number(values.rounds);
 if (!Number.isInteger(REQUESTS) || REQUESTS < 10 || !Number.isInteger(ROUNDS) || ROUNDS < 1) {
-  process.stderr.write('usage: bench/compression.ts [--requests N>=10] [--rounds N>=1]\n');
+  process.stderr.write('usage: bench/edge-costs.ts [--requests N>=10] [--rounds N>=1]\n');
   process.exit(2);
 }
 
@@ -33,7 +34,13 @@ const PAGE = `query OrdersPage {
 }`;
 
 const stack = await startStack({ gatewayEnv: { RATE_LIMIT_POINTS: '1000000000' } });
+const usageDatabase = await createTestDatabase('usage_bench');
 try {
+  const recording = await stack.startGateway({
+    RATE_LIMIT_POINTS: '1000000000',
+    USAGE_DATABASE_URL: usageDatabase.url,
+    USAGE_FLUSH_SECONDS: '5',
+  });
   const manager = await stack.as('MANAGER');
   const body = JSON.stringify({ query: PAGE });
 
@@ -121,6 +128,29 @@ try {
       cpu[name]!.push((cpuMs(pid) - before) / REQUESTS);
     }
   }
+  // Usage recording: the same operations through a gateway that records and one that does not.
+  const small = JSON.stringify({ query: 'query Catalogue { products(first: 5) { edges { node { id sku name } } } }' });
+  const client = { 'apollographql-client-name': 'bench-web', 'apollographql-client-version': '1.0.0' };
+  const usageCpu: Record<string, number[]> = {
+    'catalogue, off': [],
+    'catalogue, on': [],
+    'page, off': [],
+    'page, on': [],
+  };
+  const gateways = { off: stack.gateway, on: recording };
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const [payloadName, payload] of [
+      ['catalogue', small],
+      ['page', body],
+    ] as const) {
+      for (const [mode, gateway] of Object.entries(gateways)) {
+        for (let i = 0; i < 20; i += 1) await post(gateway.url, payload, client);
+        const before = cpuMs(gateway.child.pid!);
+        for (let i = 0; i < REQUESTS; i += 1) await post(gateway.url, payload, client);
+        usageCpu[`${payloadName}, ${mode}`]!.push((cpuMs(gateway.child.pid!) - before) / REQUESTS);
+      }
+    }
+  }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log(
     `\n50-order page: ${edges.length} orders, ${productIds.length} products, ${customerIds.length} customers\n`,
@@ -135,6 +165,14 @@ try {
     console.log(
       `  ${name.padEnd(8)} ${median(values).toFixed(2)}  (rounds: ${values.map((v) => v.toFixed(2)).join(', ')})`,
     );
+  console.log(
+    `\ngateway CPU per request with and without usage recording (median of ${ROUNDS} rounds of ${REQUESTS}, ms):`,
+  );
+  for (const [name, values] of Object.entries(usageCpu))
+    console.log(
+      `  ${name.padEnd(15)} ${median(values).toFixed(2)}  (rounds: ${values.map((v) => v.toFixed(2)).join(', ')})`,
+    );
 } finally {
   await stack.stop();
+  await usageDatabase.drop();
 }
