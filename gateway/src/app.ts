@@ -246,9 +246,10 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     ...service,
     explorerUrl: explorer ? new URL('/', service.url).toString() : undefined,
     stop: async () => {
-      // Subscribers first: their streams end with a complete, and WebSockets close as going away.
-      await webSockets?.close();
+      // Subscribers first: each gets SHUTTING_DOWN as its last result (resubscribe elsewhere with the
+      // last stream id), then WebSockets close as going away (1001, which clients retry).
       await subscriptions.close();
+      await webSockets?.close();
       if (!runtime.bus) await bus?.close();
       await service.stop();
       await usage.stop();

@@ -29,7 +29,7 @@ import { buildEventQuery } from './event-query.js';
 import type { ClientIdentity } from '../client-awareness.js';
 import { createStreamFollower } from './events.js';
 import { subscriptionFields, type ServedField } from './fields.js';
-import { liveEvents, type Accepted } from './live.js';
+import { liveEvents, type Accepted, type LiveEvents } from './live.js';
 import { startingPoint } from './resume.js';
 
 /** What a subscription's queries run with: the gateway's request context (see app.ts). */
@@ -112,6 +112,9 @@ export type Outcome = ExecutionResult | AsyncIterableIterator<ExecutionResult>;
 
 const DENIALS = new Set(['FORBIDDEN', 'UNAUTHENTICATED']);
 
+/** How long stopping waits for transports to send each subscriber its SHUTTING_DOWN. */
+const CLOSE_GRACE_MS = 2000;
+
 /** One event's entity query, asked once for every subscriber that shares it, and whose context asked it. */
 interface SharedAnswer {
   askedBy: object;
@@ -161,7 +164,7 @@ export function createSubscriptions(settings: SubscriptionSettings) {
   let execute: Execute | null = null;
   const follower = settings.bus ? createStreamFollower(settings.bus, settings.logger) : null;
   const perUser = new Map<string, number>();
-  const open = new Set<AsyncIterableIterator<ExecutionResult>>();
+  const open = new Set<LiveEvents>();
   // Decoded once per entry, and one query per entry and (query, role or user): a thousand subscribers
   // of one product cost one resolution of each change, not a thousand.
   const decoded = new WeakMap<StreamEntry, unknown>();
@@ -397,7 +400,19 @@ export function createSubscriptions(settings: SubscriptionSettings) {
     /** The API schema subscriptions validate against; null until the gateway loaded the supergraph. */
     schema: () => view.current()?.schema ?? null,
     activeCount: () => open.size,
+    /**
+     * Ends every subscription with SHUTTING_DOWN, not `complete`: a complete tells a client its
+     * subscription is over, this tells it to reconnect (to another replica) with the last stream id it
+     * received, and lose nothing. Those whose transport does not take the last result soon are ended.
+     */
     async close() {
+      const stopping = new CodedError(
+        'This gateway is shutting down: subscribe again (another replica answers) with the last stream id you received to resume',
+        'SHUTTING_DOWN',
+      );
+      for (const events of open) events.endWith(stopping);
+      const deadline = Date.now() + CLOSE_GRACE_MS;
+      while (open.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       await Promise.allSettled([...open].map((events) => events.return?.()));
       await follower?.close();
     },

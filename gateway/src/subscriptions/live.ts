@@ -45,8 +45,20 @@ const endWith = (error: GraphQLError): ExecutionResult => ({ data: null, errors:
  * catch-up already delivered them. The queue is bounded: a subscriber more than `backlogMax` events
  * behind is dropped with SLOW_CONSUMER, so a slow client never grows the gateway's memory.
  */
-export function liveEvents(options: LiveOptions): AsyncIterableIterator<ExecutionResult> {
-  const control = { closed: false, nudge: () => {} };
+/** A subscriber's events, which can also be ended with a last result (the gateway stopping). */
+export interface LiveEvents extends AsyncIterableIterator<ExecutionResult> {
+  /** Sends `error` as the last result once the event in hand (if any) is sent, then ends. */
+  endWith(error: GraphQLError): void;
+}
+
+interface Control {
+  closed: boolean;
+  nudge: () => void;
+  end: (error: GraphQLError) => void;
+}
+
+export function liveEvents(options: LiveOptions): LiveEvents {
+  const control: Control = { closed: false, nudge: () => {}, end: () => {} };
   const inner = run(options, control);
   // An async generator waiting for its next event would queue return() until that event came, which
   // may be never: closing wakes it first, so a client that leaves frees its subscription at once.
@@ -55,6 +67,7 @@ export function liveEvents(options: LiveOptions): AsyncIterableIterator<Executio
     control.nudge();
   };
   return {
+    endWith: (error) => control.end(error),
     next: () => inner.next(),
     return: (value?: unknown) => {
       close();
@@ -70,10 +83,7 @@ export function liveEvents(options: LiveOptions): AsyncIterableIterator<Executio
   };
 }
 
-async function* run(
-  options: LiveOptions,
-  control: { closed: boolean; nudge: () => void },
-): AsyncGenerator<ExecutionResult, undefined> {
+async function* run(options: LiveOptions, control: Control): AsyncGenerator<ExecutionResult, undefined> {
   const queue: Accepted[] = [];
   let ending: GraphQLError | null = null;
   let wake: (() => void) | null = null;
@@ -87,6 +97,7 @@ async function* run(
     queue.length = 0;
     nudge();
   };
+  control.end = end;
   const stopListening = options.listen((accepted) => {
     if (ending) return;
     queue.push(accepted);

@@ -15,7 +15,9 @@ export type ErrorCode =
   /** A connection or user holds as many live subscriptions as the gateway allows. */
   | 'TOO_MANY_SUBSCRIPTIONS'
   /** A subscriber fell too far behind its events and was dropped; reconnect with the last id to resume. */
-  | 'SLOW_CONSUMER';
+  | 'SLOW_CONSUMER'
+  /** A live subscription's gateway is stopping: reconnect (another replica answers) and resume from the last stream id. */
+  | 'SHUTTING_DOWN';
 
 export class CodedError extends GraphQLError {
   constructor(message: string, code: ErrorCode, extensions: Record<string, unknown> = {}) {
