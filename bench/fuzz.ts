@@ -19,6 +19,10 @@ import {
   send,
   supergraphApiSchema,
   validOperation,
+  DISGUISES,
+  disguise,
+  errorCodes,
+  type Disguise,
 } from '../tests/fuzz-support.js';
 
 const { values } = parseArgs({
@@ -55,9 +59,9 @@ function rootFields(query: string): string {
   return fields.join(',');
 }
 
-function record(answer: Answer | Error, input: string, where = '') {
+function record(answer: Answer | Error, input: string, where = '', mismatch?: string) {
   requests += 1;
-  const problem = answer instanceof Error ? `no answer: ${answer.message}` : problemWith(answer);
+  const problem = answer instanceof Error ? `no answer: ${answer.message}` : (mismatch ?? problemWith(answer));
   if (!problem) return;
   // One bucket per kind: the problem's text without the digits and quoted values that vary, and where.
   const kind = `${problem
@@ -94,6 +98,50 @@ try {
       const answer = await postOperation(stack.gateway.url, op, anonymous ? undefined : token).catch((e: Error) => e);
       record(answer, `${op.query} ${JSON.stringify(op.variables)}`, rootFields(op.query));
     }),
+  );
+  // Root fields behind fragments, aliases and @include/@skip(if: false) must get the plain operation's
+  // answer (issue 28, findings 1, 3, 5); a subscription so disguised, or skipped, never gets further.
+  const viewer = (await stack.login('viewer@stockgraph.local')).accessToken;
+  await check(
+    'disguised queries',
+    fc.asyncProperty(
+      validOperation(schema, data, ['query']),
+      fc.constantFrom(...DISGUISES),
+      fc.boolean(),
+      async (op, how, asViewer) => {
+        const who = asViewer ? viewer : token;
+        const plain = await postOperation(stack.gateway.url, op, who).catch((e: Error) => e);
+        const hidden = disguise(op, how);
+        const answer = await postOperation(stack.gateway.url, hidden, who).catch((e: Error) => e);
+        const differs =
+          !(plain instanceof Error) &&
+          !(answer instanceof Error) &&
+          (plain.status !== answer.status || errorCodes(plain).join() !== errorCodes(answer).join())
+            ? `disguised (${how}) answered ${answer.status} ${errorCodes(answer).join()}, plain ${plain.status} ${errorCodes(plain).join()}`
+            : undefined;
+        record(answer, hidden.query, `disguised ${how}`, differs);
+      },
+    ),
+  );
+  await check(
+    'disguised subscriptions',
+    fc.asyncProperty(
+      validOperation(schema, data, ['subscription']),
+      fc.constantFrom<Disguise>(...DISGUISES, 'skip-true'),
+      async (op, how) => {
+        const sse = { accept: 'text/event-stream' };
+        const plain = await postOperation(stack.gateway.url, op, viewer, sse).catch((e: Error) => e);
+        const hidden = disguise(op, how);
+        const answer = await postOperation(stack.gateway.url, hidden, viewer, sse).catch((e: Error) => e);
+        // Without an event bus a subscription that passes every check ends in 503; a refusal is a 4xx.
+        const slipped =
+          !(plain instanceof Error) && !(answer instanceof Error) && plain.status < 500 && answer.status >= 500
+            ? `disguised (${how}) subscription got ${answer.status}, the plain one was refused with ${plain.status}`
+            : undefined;
+        if (slipped || answer instanceof Error) record(answer, hidden.query, `subscription ${how}`, slipped);
+        else requests += 1;
+      },
+    ),
   );
   await check(
     'broken operations',

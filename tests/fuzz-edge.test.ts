@@ -3,6 +3,10 @@ import { graphql, startStack, type Stack } from '@stockgraph/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   brokenOperation,
+  DISGUISES,
+  disguise,
+  type Disguise,
+  errorCodes,
   type FuzzData,
   malformedHttp,
   postOperation,
@@ -24,6 +28,8 @@ const schema = supergraphApiSchema();
 
 let stack: Stack;
 let token: string;
+/** Who asks: roles see different fields, so a disguise that slipped past authorization would show. */
+let tokens: Record<'admin' | 'viewer' | 'anonymous', string | undefined>;
 const data: FuzzData = { ids: [] };
 
 beforeAll(async () => {
@@ -31,6 +37,7 @@ beforeAll(async () => {
   // soon answer 429 instead of letting the fuzz reach the resolvers.
   stack = await startStack({ gatewayEnv: { RATE_LIMIT_POINTS: '1000000000' } });
   token = (await stack.login('admin@stockgraph.local')).accessToken;
+  tokens = { admin: token, viewer: (await stack.login('viewer@stockgraph.local')).accessToken, anonymous: undefined };
   const seen = await graphql(
     stack.gateway.url,
     '{ products(first: 3) { edges { cursor node { id } } } customers(first: 3) { edges { node { id } } } orders(first: 3) { edges { node { id } } } }',
@@ -61,6 +68,68 @@ describe('fuzzing the edge', () => {
         expect(problemWith(answer), `${op.query}\n${JSON.stringify(op.variables).slice(0, 500)}`).toBeUndefined();
       }),
       { seed, numRuns, endOnFailure: true },
+    );
+    expect(await alive()).toBe(true);
+  }, 120_000);
+
+  it('disguised queries (root fields behind fragments, aliases, @include/@skip) get what the plain ones get', async () => {
+    const role = fc.constantFrom<'admin' | 'viewer' | 'anonymous'>('viewer', 'viewer', 'admin', 'anonymous');
+    await fc.assert(
+      fc.asyncProperty(
+        validOperation(schema, data, ['query']),
+        fc.constantFrom(...DISGUISES),
+        role,
+        async (op, how, who) => {
+          const plain = await postOperation(stack.gateway.url, op, tokens[who]);
+          const hidden = disguise(op, how);
+          const answer = await postOperation(stack.gateway.url, hidden, tokens[who]);
+          const context = `${who}, ${how}:\n${hidden.query}\n${JSON.stringify(op.variables).slice(0, 300)}`;
+          expect(problemWith(answer), context).toBeUndefined();
+          expect([answer.status, errorCodes(answer)], context).toEqual([plain.status, errorCodes(plain)]);
+        },
+      ),
+      { seed, numRuns, endOnFailure: true },
+    );
+    expect(await alive()).toBe(true);
+  }, 120_000);
+
+  it('a disguised subscription over SSE is refused whenever the plain one is', async () => {
+    // This stack has no event bus: a subscription that passes every check is answered 503 at the end,
+    // one refused earlier (authentication, authorization, limits, bad input) with its 4xx.
+    const role = fc.constantFrom<'admin' | 'viewer' | 'anonymous'>('viewer', 'viewer', 'admin', 'anonymous');
+    const sse = { accept: 'text/event-stream' };
+    await fc.assert(
+      fc.asyncProperty(
+        validOperation(schema, data, ['subscription']),
+        fc.constantFrom<Disguise>(...DISGUISES, 'skip-true'),
+        role,
+        async (op, how, who) => {
+          const plain = await postOperation(stack.gateway.url, op, tokens[who], sse);
+          const hidden = disguise(op, how);
+          const answer = await postOperation(stack.gateway.url, hidden, tokens[who], sse);
+          const context = `${who}, ${how}: plain ${plain.status} ${plain.text.slice(0, 200)}\n${hidden.query}`;
+          expect(answer.contentType, context).not.toContain('text/event-stream');
+          // The same verdict; a conditional root field (@include, @skip) is refused outright, always.
+          const conditional = how === 'include' || how === 'skip-false' || how === 'skip-true' || how === 'all';
+          if (conditional) expect(answer.status, context).toBeGreaterThanOrEqual(400);
+          else expect(answer.status, context).toBe(plain.status);
+          if (plain.status >= 400 && plain.status < 500) expect(answer.status, context).toBeLessThan(500);
+        },
+      ),
+      {
+        seed,
+        numRuns,
+        endOnFailure: true,
+        // The cases of finding 1, always among the runs: a manager's subscription asked by a viewer.
+        examples: [
+          [{ query: 'subscription Fuzz { ordersChanged { status } }', variables: {} }, 'skip-true', 'viewer'],
+          [
+            { query: 'subscription Fuzz { lowStock(threshold: 1000000) { available } }', variables: {} },
+            'fragment',
+            'viewer',
+          ],
+        ],
+      },
     );
     expect(await alive()).toBe(true);
   }, 120_000);

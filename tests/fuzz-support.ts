@@ -20,6 +20,13 @@ import {
   isObjectType,
   isScalarType,
   isUnionType,
+  Kind,
+  parse,
+  print,
+  type DirectiveNode,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionNode,
 } from 'graphql';
 import { apiSchemaOf } from '../schema/api-schema.js';
 
@@ -200,19 +207,34 @@ function fieldText(
 }
 
 /** A valid operation over the API schema, with generated variables (some of the wrong shape). */
-export function validOperation(schema: GraphQLSchema, data: FuzzData): fc.Arbitrary<GeneratedOperation> {
-  const roots = [schema.getQueryType(), schema.getMutationType()].filter((t): t is GraphQLObjectType => !!t);
+export function validOperation(
+  schema: GraphQLSchema,
+  data: FuzzData,
+  kinds: readonly ('query' | 'mutation' | 'subscription')[] = ['query', 'mutation'],
+): fc.Arbitrary<GeneratedOperation> {
+  const byKind = {
+    query: schema.getQueryType(),
+    mutation: schema.getMutationType(),
+    subscription: schema.getSubscriptionType(),
+  };
+  const roots = kinds.map((kind) => byKind[kind]).filter((t): t is GraphQLObjectType => !!t);
   return fc.constantFrom(...roots).chain((root) => {
     const variables: Variable[] = [];
     return fc
       .subarray(
         Object.values(root.getFields()).filter((f) => !SKIPPED_FIELDS.has(f.name)),
-        { minLength: 1, maxLength: 2 },
+        // A subscription has exactly one root field.
+        { minLength: 1, maxLength: root === schema.getSubscriptionType() ? 1 : 2 },
       )
       .chain((fields) => fc.tuple(...fields.map((f) => fieldText(f, data, variables, 1))))
       .chain((parts) => {
         const declared = variables.map((v) => `$${v.name}: ${v.type}`).join(', ');
-        const keyword = root === schema.getMutationType() ? 'mutation' : 'query';
+        const keyword =
+          root === schema.getMutationType()
+            ? 'mutation'
+            : root === schema.getSubscriptionType()
+              ? 'subscription'
+              : 'query';
         const query = `${keyword} Fuzz${declared ? `(${declared})` : ''} { ${parts.join(' ')} }`;
         return fc
           .record(Object.fromEntries(variables.map((v) => [v.name, v.value])))
@@ -220,6 +242,64 @@ export function validOperation(schema: GraphQLSchema, data: FuzzData): fc.Arbitr
       });
   });
 }
+
+export type Disguise = 'fragment' | 'inline' | 'alias' | 'include' | 'skip-false' | 'skip-true' | 'all';
+
+const condition = (name: 'include' | 'skip', value: boolean): DirectiveNode => ({
+  kind: Kind.DIRECTIVE,
+  name: { kind: Kind.NAME, value: name },
+  arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'if' }, value: { kind: Kind.BOOLEAN, value } }],
+});
+
+/**
+ * The same operation with its root fields hidden from a naive walk of the selection (issue 28,
+ * findings 1, 3 and 5): behind a named or inline fragment, under aliases, or carrying @include(if: true)
+ * or @skip(if: false); and `skip-true`, which skips them (finding 1: a subscription whose one field is
+ * skipped must be refused, not streamed unauthorized). Whatever the gateway decides for the plain operation (authorization, limits,
+ * trusted documents, budgets) it must decide for these too; `all` stacks every disguise.
+ */
+export function disguise(op: GeneratedOperation, how: Disguise): GeneratedOperation {
+  const document = parse(op.query);
+  const operation = document.definitions[0] as OperationDefinitionNode;
+  const rootType =
+    operation.operation === 'query' ? 'Query' : operation.operation === 'mutation' ? 'Mutation' : 'Subscription';
+  let selections: readonly SelectionNode[] = operation.selectionSet.selections;
+  const fragments: FragmentDefinitionNode[] = [];
+  const apply = (step: Exclude<Disguise, 'all'>) => {
+    if (step === 'alias')
+      selections = selections.map((s, i) =>
+        s.kind === Kind.FIELD ? { ...s, alias: { kind: Kind.NAME, value: `a${i}_${s.name.value}` } } : s,
+      );
+    else if (step === 'include' || step === 'skip-false' || step === 'skip-true') {
+      const directive = step === 'include' ? condition('include', true) : condition('skip', step === 'skip-true');
+      selections = selections.map((s) => ({ ...s, directives: [...(s.directives ?? []), directive] }));
+    } else if (step === 'inline')
+      selections = [
+        {
+          kind: Kind.INLINE_FRAGMENT,
+          typeCondition: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: rootType } },
+          selectionSet: { kind: Kind.SELECTION_SET, selections },
+        },
+      ];
+    else {
+      const name = `Hidden${fragments.length}`;
+      fragments.push({
+        kind: Kind.FRAGMENT_DEFINITION,
+        name: { kind: Kind.NAME, value: name },
+        typeCondition: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: rootType } },
+        selectionSet: { kind: Kind.SELECTION_SET, selections },
+      });
+      selections = [{ kind: Kind.FRAGMENT_SPREAD, name: { kind: Kind.NAME, value: name } }];
+    }
+  };
+  if (how === 'all') for (const step of ['alias', 'include', 'inline', 'fragment'] as const) apply(step);
+  else apply(how);
+  const disguised = { ...operation, selectionSet: { kind: Kind.SELECTION_SET as const, selections } };
+  return { ...op, query: print({ ...document, definitions: [disguised, ...fragments] }) };
+}
+
+/** Disguises that keep an operation's meaning: the answer must be the plain operation's. */
+export const DISGUISES: readonly Disguise[] = ['fragment', 'inline', 'alias', 'include', 'skip-false', 'all'];
 
 /** Breaks an operation's text: cut, spliced, duplicated, renamed fields, junk. */
 export function brokenOperation(schema: GraphQLSchema, data: FuzzData): fc.Arbitrary<GeneratedOperation> {
@@ -380,10 +460,25 @@ export function sendRaw(url: string, bytes: Buffer, timeoutMs = 15_000): Promise
   });
 }
 
-export function postOperation(url: string, op: GeneratedOperation, token: string | undefined): Promise<Answer> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+export function postOperation(
+  url: string,
+  op: GeneratedOperation,
+  token: string | undefined,
+  extraHeaders: Record<string, string> = {},
+): Promise<Answer> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...extraHeaders };
   if (token) headers.authorization = `Bearer ${token}`;
   return send(url, { method: 'POST', path: '/graphql', headers, body: Buffer.from(JSON.stringify(op)) });
+}
+
+/** The error codes of a GraphQL JSON answer, sorted, each once (empty for data or a non-JSON body). */
+export function errorCodes(answer: Answer): string[] {
+  try {
+    const body = JSON.parse(answer.text) as { errors?: { extensions?: { code?: string } }[] };
+    return [...new Set((body.errors ?? []).map((e) => String(e.extensions?.code)))].sort();
+  } catch {
+    return [];
+  }
 }
 
 const STACK = /\n\s+at [\w.<>]+ \(|\bat async\b|node_modules|stacktrace/;
