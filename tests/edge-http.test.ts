@@ -63,6 +63,8 @@ beforeAll(async () => {
       USAGE_DATABASE_URL: usageDatabase.url,
       USAGE_FLUSH_SECONDS: '1',
       CORS_ORIGINS: `${allowedOrigin},http://*.localhost:${new URL(patternOrigin).port}`,
+      // The production default, which the test stack otherwise raises for load-generating tests.
+      RATE_LIMIT_POINTS: String(parseGatewayEnv({}).RATE_LIMIT_POINTS),
       KNOWN_CLIENTS: 'stockgraph-web,stockgraph-ios',
     },
   });
