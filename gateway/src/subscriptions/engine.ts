@@ -86,7 +86,7 @@ export interface SubscriptionSettings {
 }
 
 export interface SubscriptionEdge {
-  /** TRUSTED_DOCUMENTS_ONLY: only manifest operations run, by hash or by their exact text. */
+  /** TRUSTED_DOCUMENTS_ONLY: only manifest operations run (over these transports, by their exact text). */
   trustedOnly: boolean;
   /** The manifest's document of this exact text; undefined when it is not in the manifest. */
   manifestDocument(query: string): string | undefined;
