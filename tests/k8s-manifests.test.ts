@@ -62,6 +62,7 @@ describe('Kubernetes manifests', () => {
         'VirtualService',
         'Gateway',
         'Certificate',
+        'CronJob',
       ]) {
         expect(kinds.has(kind), `${overlay} has a ${kind}`).toBe(true);
       }
@@ -301,6 +302,77 @@ describe('Kubernetes manifests', () => {
       const certificate = find(prod(), 'Certificate', 'stockgraph-tls');
       set(certificate, 'spec.secretName', undefined);
       expect((await validateSchema(certificate)).join('\n')).toContain('spec: must have required property secretName');
+    });
+  });
+
+  describe('the backup CronJobs (issue 28, item 4)', () => {
+    const configOf = (objects: K8sObject[]) =>
+      objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('stockgraph-pgbackrest'))!;
+    const JOB = 'spec.jobTemplate.spec.template.spec.containers.0';
+
+    it('schedule full, differential and archive checks into an encrypted S3 repository off the cluster in production', () => {
+      const objects = prod();
+      const schedules = Object.fromEntries(
+        objects
+          .filter((o) => o.kind === 'CronJob')
+          .map((o) => [o.metadata.name, (o.spec as { schedule: string }).schedule]),
+      );
+      expect(schedules).toEqual({
+        'stockgraph-backup-full': '0 1 * * 0',
+        'stockgraph-backup-diff': '0 1 * * 1-6',
+        'stockgraph-backup-check': '*/15 * * * *',
+      });
+      const config = configOf(objects).data!['pgbackrest.conf']!;
+      expect(config).toMatch(/^repo1-type=s3$/m);
+      expect(config).toMatch(/^repo1-cipher-type=aes-256-cbc$/m);
+      expect(config).toContain('repo1-s3-bucket=stockgraph-backups-prod');
+      expect(problemsOf(objects)).toBe('');
+    });
+
+    it('names a secret in the file, keys not from a Secret, an unknown option, a repository in the cluster, a lost schedule', () => {
+      const objects = prod();
+      const map = configOf(objects);
+      map.data!['pgbackrest.conf'] = map
+        .data!['pgbackrest.conf']!.replace(/^repo1-type=s3$/m, 'repo1-type=posix')
+        .replace(/^repo1-cipher-type=.*$/m, 'repo1-cipher-type=aes-256-cbc\nrepo1-cipher-pass=hunter2')
+        .replace(/^start-fast=y$/m, 'start-fastt=y');
+      const full = find(objects, 'CronJob', 'stockgraph-backup-full');
+      set(full, `${JOB}.env`, [{ name: 'PGBACKREST_REPO1_CIPHER_PASS', value: 'hunter2' }]);
+      const index = objects.findIndex((o) => o.kind === 'CronJob' && o.metadata.name === 'stockgraph-backup-diff');
+      objects.splice(index, 1);
+      const problems = problemsOf(objects);
+      expect(problems).toMatch(
+        /ConfigMap\/stockgraph-pgbackrest-\w+: data\.pgbackrest\.conf: pgbackrest: .*invalid option 'start-fastt'/,
+      );
+      expect(problems).toMatch(
+        /data\.pgbackrest\.conf: repo1-cipher-pass is a secret: give it as PGBACKREST_REPO1_CIPHER_PASS from a Secret/,
+      );
+      expect(problems).toMatch(/repo1-type=posix: production keeps its repository off the cluster/);
+      expect(problems).toContain(
+        'CronJob/stockgraph-backup-full: spec.jobTemplate.spec.template.spec.containers[0].env: ' +
+          'PGBACKREST_REPO1_CIPHER_PASS must come from a Secret',
+      );
+      expect(problems).toContain('CronJob: none takes differential backups (backup --type=diff)');
+    });
+
+    it('names S3 keys missing from the environment, a stanza the file lacks, an image without pgBackRest', () => {
+      const objects = prod();
+      const check = find(objects, 'CronJob', 'stockgraph-backup-check');
+      set(check, `${JOB}.env`, []);
+      set(check, `${JOB}.args`, ['--stanza=stockgraf', 'check']);
+      set(
+        find(objects, 'CronJob', 'stockgraph-backup-diff'),
+        `${JOB}.image`,
+        'registry.example.com/stockgraph/backups:1.0.0',
+      );
+      const problems = problemsOf(objects);
+      expect(problems).toContain('PGBACKREST_REPO1_S3_KEY must come from a Secret');
+      expect(problems).toContain('PGBACKREST_REPO1_S3_KEY_SECRET must come from a Secret');
+      expect(problems).toContain('--stanza=stockgraf, but ConfigMap/');
+      expect(problems).toContain(
+        'CronJob/stockgraph-backup-diff: spec.jobTemplate.spec.template.spec.containers[0].image: ' +
+          'registry.example.com/stockgraph/backups:1.0.0 names no target',
+      );
     });
   });
 });

@@ -92,6 +92,7 @@ describe('alert rules', () => {
       'stockgraph_orders_pending_oldest_age_seconds',
       'stockgraph_default_partition_rows',
       'stockgraph_db_pool_in_flight',
+      'kube_cronjob_status_last_successful_time',
     ])
       expect(reads(metric), metric).toBe(true);
   });

@@ -3,32 +3,13 @@
  * on a free port, the committed infra/pgbackrest configuration (paths and port replaced), a full
  * backup, and a point-in-time recovery to a moment between two writes.
  */
-import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '@stockgraph/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
+import { as, freePort, PG_BIN as BIN, privateDirectory, ROOT } from '@stockgraph/testkit';
 
-const BIN = '/usr/lib/postgresql/15/bin';
-const asRoot = process.getuid?.() === 0;
 let dir: string | undefined;
 let dataDir: string | undefined;
-
-/** PostgreSQL and pgBackRest refuse to run as root: run them as the postgres user then. */
-function as(command: string, args: string[]): string {
-  const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
-  return execFileSync(file, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 afterAll(() => {
   if (dataDir) {
@@ -43,13 +24,7 @@ afterAll(() => {
 
 describe('point-in-time recovery with pgBackRest', () => {
   it('restores the cluster to a moment between two writes, with the configuration the README documents', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sg-pitr-'));
-    chmodSync(dir, 0o755);
-    if (asRoot) {
-      const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
-      const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }));
-      chownSync(dir, uid, gid);
-    }
+    dir = privateDirectory('sg-pitr-');
     dataDir = join(dir, 'data');
     const repo = join(dir, 'repo');
     const port = await freePort();
@@ -64,7 +39,6 @@ describe('point-in-time recovery with pgBackRest', () => {
         .replace(/^pg1-socket-path=.*$/m, `pg1-socket-path=${dir}`)
         .replace(/^log-level-file=.*$/m, 'log-level-file=off'),
     );
-    chmodSync(config, 0o644);
     const backrest = (...args: string[]) => as('pgbackrest', [`--config=${config}`, '--stanza=stockgraph', ...args]);
 
     as(`${BIN}/initdb`, ['-D', dataDir, '-U', 'postgres', '--auth=trust']);

@@ -10,7 +10,9 @@
  *    service requires in production comes from the ConfigMap or a Secret, no Secret carries values,
  *    and each image names a Dockerfile target that runs the same file as the package's start script;
  * 4. the way in (ingress.ts): the Istio Gateway, its VirtualService and the cert-manager Certificate
- *    agree with each other, with the Services they reach and with the gateway process.
+ *    agree with each other, with the Services they reach and with the gateway process;
+ * 5. the backup CronJobs (backup.ts): pgBackRest's image, a configuration pgBackRest accepts, secrets
+ *    from Secrets, an alert per schedule, and in production an encrypted repository off the cluster.
  * Every problem names the overlay, the object and the field.
  */
 import { execFileSync } from 'node:child_process';
@@ -25,6 +27,7 @@ import { DEFAULT_PORT as INVENTORY_PORT } from '@stockgraph/inventory';
 import { parseOrdersEnv } from '@stockgraph/orders';
 import { parseUsersEnv } from '@stockgraph/users';
 import { parseAllDocuments } from 'yaml';
+import { checkBackups } from './backup.js';
 import { checkIngress, type Workload } from './ingress.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -197,19 +200,25 @@ export function checkAgainstCode(objects: K8sObject[], { production = false } = 
         `Secret/${secret.metadata.name}: data: Secrets are referenced by name, never written in the manifests`,
       );
   }
-  const workloads = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'Job');
+  const workloads = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'Job' || o.kind === 'CronJob');
   for (const workload of workloads) {
     const where = `${workload.kind}/${workload.metadata.name}`;
-    const podSpec = (workload.spec as { template: { spec: { containers: Container[] } } }).template.spec;
-    podSpec.containers.forEach((container, index) => {
-      const field = `spec.template.spec.containers[${index}]`;
+    type PodTemplate = { template: { spec: { containers: Container[] } } };
+    const template =
+      workload.kind === 'CronJob'
+        ? (workload.spec as { jobTemplate: { spec: PodTemplate } }).jobTemplate.spec
+        : (workload.spec as PodTemplate);
+    const prefix = workload.kind === 'CronJob' ? 'spec.jobTemplate.spec.' : 'spec.';
+    template.template.spec.containers.forEach((container, index) => {
+      const field = `${prefix}template.spec.containers[${index}]`;
       const target = imageTarget(container.image);
       if (!targets.has(target)) {
         problems.push(
           `${where}: ${field}.image: ${container.image} names no target of infra/docker/Dockerfile ` +
             `(${[...targets.keys()].join(', ')})`,
         );
-      } else if (targets.get(target) !== startFile(target)) {
+      } else if (targets.get(target) !== undefined && targets.get(target) !== startFile(target)) {
+        // Node targets only: the backup target runs pgBackRest (backup.ts checks it).
         problems.push(
           `${where}: ${field}.image: Dockerfile target ${target} runs ${targets.get(target)}, ` +
             `its package's start runs ${startFile(target)}`,
@@ -288,6 +297,7 @@ export function checkAgainstCode(objects: K8sObject[], { production = false } = 
     });
   }
   problems.push(...checkIngress(objects, { workloads: parsed, production }));
+  problems.push(...checkBackups(objects, { production }));
   return problems;
 }
 

@@ -11,7 +11,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 # shellcheck source=common.sh
 source "$here/common.sh"
-ALL_TARGETS=(gateway users inventory orders customers migrate)
+# The Node targets the smoke test runs, then pgBackRest's image for the backup CronJobs.
+SERVICE_TARGETS=(gateway users inventory orders customers migrate)
+ALL_TARGETS=("${SERVICE_TARGETS[@]}" backup)
 targets=("$@")
 ((${#targets[@]})) || targets=("${ALL_TARGETS[@]}")
 TAG=${TAG:-dev}
@@ -68,7 +70,7 @@ done
 
 step "mount the images and check each one's node, user and entry point"
 declare -A mnts=()
-for t in "${ALL_TARGETS[@]}"; do
+for t in "${SERVICE_TARGETS[@]}"; do
   ctrs[$t]=$(bah from --pull-never "localhost/stockgraph/$t:$TAG")
   mnts[$t]=$(bah mount "${ctrs[$t]}")
   cfg=$(bah inspect --type image --format 'user={{.Docker.Config.User}} cmd={{.Docker.Config.Cmd}} healthcheck={{if .Docker.Config.Healthcheck}}{{.Docker.Config.Healthcheck.Test}}{{else}}none{{end}}' "localhost/stockgraph/$t:$TAG")
@@ -76,6 +78,10 @@ for t in "${ALL_TARGETS[@]}"; do
   [[ -f ${mnts[$t]}/app/$entry ]] || { echo "$t: $entry not in the image's /app" >&2; exit 1; }
   echo "$t: $(chroot --userspec=1000:1000 "${mnts[$t]}" /usr/local/bin/node --version) $cfg"
 done
+# The backup image: pgBackRest runs as uid 1000 and finds its libraries.
+ctrs[backup]=$(bah from --pull-never "localhost/stockgraph/backup:$TAG")
+mnt=$(bah mount "${ctrs[backup]}")
+echo "backup: $(chroot --userspec=1000:1000 "$mnt" /usr/bin/pgbackrest version) entrypoint=$(bah inspect --type image --format '{{.Docker.Config.Entrypoint}}' "localhost/stockgraph/backup:$TAG")"
 done_step "images mounted"
 
 step "smoke test inside the gateway image's root file system"
@@ -97,6 +103,6 @@ unshare --mount --propagation private bash -euo pipefail -c '
   exec chroot --userspec=1000:1000 "$root" /usr/bin/env -i HOME=/home/node PATH=/usr/local/bin:/usr/bin:/bin \
     ${TEST_DATABASE_URL:+TEST_DATABASE_URL=$TEST_DATABASE_URL} ${TEST_REDIS_URL:+TEST_REDIS_URL=$TEST_REDIS_URL} \
     sh -c "cd \"$repo\" && exec node node_modules/tsx/dist/cli.mjs infra/docker/smoke.ts /out"
-' smoke "$root" "$repo" $(for t in "${ALL_TARGETS[@]}"; do printf '%s %s ' "$t" "${mnts[$t]}"; done)
+' smoke "$root" "$repo" $(for t in "${SERVICE_TARGETS[@]}"; do printf '%s %s ' "$t" "${mnts[$t]}"; done)
 done_step "smoke"
 echo "all done in $((SECONDS - total))s; store $(du -sh "$BUILDAH_HOME/storage-$BUILDAH_DRIVER" | cut -f1)"

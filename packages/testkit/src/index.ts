@@ -7,3 +7,4 @@ export * from './restart.js';
 export * from './subgraph.js';
 export * from './stack.js';
 export * from './otlp-receiver.js';
+export * from './as-postgres.js';
