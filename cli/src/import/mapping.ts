@@ -58,16 +58,21 @@ export function zoneFormatter(timeZone: string): Intl.DateTimeFormat {
  */
 export function createTimeParser(timeZone: string) {
   const formatter = zoneFormatter(timeZone);
-  // Offsets change at most a few times a year: one Intl call per local hour seen is plenty, and a
-  // day whose first and last hour share an offset takes it for every hour (two calls per day).
+  // Offsets change at most a few times a year: a few Intl calls per local hour seen are plenty, and a
+  // day whose first and last hour share an offset takes it for every hour.
   const offsets = new Map<number, number>();
   const offsetFor = (localMs: number) => {
     const hour = Math.floor(localMs / 3_600_000);
     let offset = offsets.get(hour);
     if (offset === undefined) {
-      const first = zoneOffsetAt(formatter, localMs);
-      const second = zoneOffsetAt(formatter, localMs - first);
-      offset = second === first ? first : Math.max(first, second);
+      // The offsets a day before and a day after: the same unless a change falls in between. Then the
+      // one before the change is taken if this local time reads back with it (an ordinary time before
+      // the change, or a repeated one), the one after if only that fits, and before it when neither
+      // fits (a skipped time).
+      const before = zoneOffsetAt(formatter, localMs - 86_400_000);
+      const after = zoneOffsetAt(formatter, localMs + 86_400_000);
+      const fits = (o: number) => zoneOffsetAt(formatter, localMs - o) === o;
+      offset = before === after || fits(before) || !fits(after) ? before : after;
       offsets.set(hour, offset);
     }
     return offset;
