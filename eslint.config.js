@@ -30,6 +30,22 @@ const subgraphBoundary = (name) => ({
   },
 });
 
+/** Selectors every file is held to; the unit tier's rule below repeats them (a later rule replaces, not merges). */
+const typeCheckerOff = [
+  { selector: 'TSAsExpression > TSNeverKeyword', message: '`as never` switches the type checker off.' },
+  {
+    selector: 'TSAsExpression > TSAsExpression > TSUnknownKeyword',
+    message: '`as unknown as` switches the type checker off.',
+  },
+];
+
+/**
+ * The unit tier (`*.unit.test.ts`, `pnpm test:unit`) is pure: no server, process or socket, and no sleep
+ * (a test waits on the event itself, or uses vi.useFakeTimers). Whatever needs one is an integration test.
+ */
+const IMPURE =
+  /^(@stockgraph\/testkit|postgres|redis|@electric-sql\/pglite|node:(child_process|net|http|https|worker_threads))$/;
+
 export default tseslint.config(
   {
     ignores: ['**/node_modules/**', '**/generated/**', '**/dist/**', 'gateway/src/supergraph.ts', '.data/**'],
@@ -43,12 +59,22 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+      'no-restricted-syntax': ['error', ...typeCheckerOff],
+    },
+  },
+  {
+    files: ['**/*.unit.test.ts'],
+    rules: {
       'no-restricted-syntax': [
         'error',
-        { selector: 'TSAsExpression > TSNeverKeyword', message: '`as never` switches the type checker off.' },
+        ...typeCheckerOff,
         {
-          selector: 'TSAsExpression > TSAsExpression > TSUnknownKeyword',
-          message: '`as unknown as` switches the type checker off.',
+          selector: `ImportDeclaration[source.value=${IMPURE}]`,
+          message: 'A unit test starts no server, process or socket: make it a *.test.ts (integration) instead.',
+        },
+        {
+          selector: "CallExpression[callee.name='setTimeout']",
+          message: 'A unit test does not sleep: wait on the event itself, or use vi.useFakeTimers().',
         },
       ],
     },

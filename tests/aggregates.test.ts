@@ -353,15 +353,25 @@ describe('stockgraph aggregates', () => {
     try {
       let commit!: () => void;
       const held = new Promise<void>((resolve) => (commit = resolve));
+      let inserted!: () => void;
+      const inFlight = new Promise<void>((resolve) => (inserted = resolve));
       // A placeOrder-like write is in flight when the rebuild starts: the rebuild's SHARE lock waits for it.
       const write = writer.begin(async (tx) => {
         await tx`insert into orders.orders (id, created_at, number, customer_id, status, total)
           values (${id}, ${at}, 'SG-MEANWHILE', ${customerId}, 'CONFIRMED', 12.50)`;
+        inserted();
         await held;
       });
-      await new Promise((r) => setTimeout(r, 200));
+      await inFlight;
       const rebuild = stockgraph(['aggregates', 'rebuild'], env());
-      await new Promise((r) => setTimeout(r, 1500));
+      // Commit only once the rebuild is seen waiting for the writer's lock: that is the race under test.
+      for (;;) {
+        const [waiting] = await sql<{ n: number }[]>`
+          select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock' and query ilike '%aggregates_rebuild%'`;
+        if (waiting!.n > 0) break;
+        await new Promise((r) => setImmediate(r));
+      }
       commit();
       await write;
       expect((await rebuild).code).toBe(0);

@@ -3,12 +3,27 @@ import { createLogger } from '@stockgraph/logger';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventBus } from './bus.js';
-import { createRedisBus } from './redis-bus.js';
+import { createRedisBus, readerName } from './redis-bus.js';
 
 const URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `sgtest:${randomUUID().slice(0, 8)}:`;
 let bus: EventBus;
 const event = (n: number) => ({ id: `e${n}`, type: 'T', occurredAt: new Date().toISOString(), payload: { n } });
+
+/** Resolves once the connection called `name` is blocked in XREAD (CLIENT LIST: cmd=xread, flag b). */
+async function blockedInXread(name: string): Promise<void> {
+  const client = createClient({ url: URL });
+  await client.connect();
+  try {
+    for (;;) {
+      const clients = (await client.sendCommand(['CLIENT', 'LIST', 'TYPE', 'normal'])) as string;
+      const line = clients.split('\n').find((l) => l.includes(` name=${name} `));
+      if (line && / cmd=xread /.test(line) && / flags=\S*b/.test(line)) return;
+    }
+  } finally {
+    await client.quit();
+  }
+}
 
 beforeAll(async () => {
   bus = await createRedisBus(URL, prefix, createLogger('test', 'silent'));
@@ -32,8 +47,10 @@ describe('Redis Streams bus', () => {
     const after = await bus.tail('tail', first, 10, 0);
     expect(after.map((e) => e.envelope.id)).toEqual(['e2', 'e3']);
     expect(await bus.retainsAfter('tail', first)).toBe(true);
-    const waiting = bus.tail('tail', '$', 10, 2000);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const waiting = bus.tail('tail', '$', 10, 30_000);
+    // '$' means "after whatever is last when the read starts": publish only once Redis reports this
+    // bus's tail reader blocked in XREAD, or the event would land before the read and be skipped.
+    await blockedInXread(readerName(prefix, 'tail/tail'));
     await bus.publish('tail', event(4));
     expect((await waiting).map((e) => e.envelope.id)).toEqual(['e4']);
     const client = createClient({ url: URL });

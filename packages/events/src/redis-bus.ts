@@ -9,6 +9,9 @@ function toDelivery(entry: { id: string; message: Record<string, string> } | nul
   return { deliveryId: entry.id, envelope: JSON.parse(entry.message.envelope) as Envelope };
 }
 
+/** The connection name of the reader that follows `key` (`stream/group/consumer`, or `stream/tail`). */
+export const readerName = (prefix: string, key: string) => `sg-read:${prefix}${key}`.replaceAll(/\s/g, '_');
+
 /**
  * Redis Streams. Blocking reads get a connection per stream/consumer so they never hold up publishing;
  * every connection reconnects with backoff, and while Redis is away calls fail fast (the outbox keeps
@@ -31,8 +34,8 @@ export async function createRedisBus(
     socket: { reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 3000), connectTimeout: 3000 },
   };
   const clients: Client[] = [];
-  const connect = async () => {
-    const client = createClient(options) as Client;
+  const connect = async (name?: string) => {
+    const client = createClient({ ...options, name }) as Client;
     client.on('error', (error: Error) => logger.debug({ err: error }, 'redis connection error'));
     clients.push(client);
     const connecting = client
@@ -43,10 +46,11 @@ export async function createRedisBus(
   };
   const main = await connect();
   const readers = new Map<string, Promise<Client>>();
+  // Each blocking reader is named after what it follows (CLIENT LIST shows who waits on which stream).
   const reader = (key: string) => {
     let client = readers.get(key);
     if (!client) {
-      client = connect();
+      client = connect(readerName(prefix, key));
       readers.set(key, client);
     }
     return client;

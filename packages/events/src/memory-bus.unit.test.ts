@@ -38,9 +38,10 @@ describe('in-process bus (the embedded stand-in for Redis Streams)', () => {
   it('wakes a blocked reader when an event arrives', async () => {
     const bus = createMemoryBus();
     await bus.ensureGroup('s', 'g');
-    // Blocks far longer than the test may run: only the publish can end this read in time.
+    // Blocks far longer than the test may run: only the publish can end this read in time. The read
+    // registers as a waiter before its first await, so the publish that follows finds it waiting.
     const reading = bus.read('s', 'g', 'c', 10, 600_000);
-    setTimeout(() => void bus.publish('s', event(7)), 20);
+    await bus.publish('s', event(7));
     expect((await reading).map((d) => d.envelope.id)).toEqual(['e7']);
   });
 });
