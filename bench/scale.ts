@@ -17,19 +17,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT, run } from '@stockgraph/testkit';
+import { ROOT } from '@stockgraph/testkit';
 import { dropRedisKeys } from '../tests/saga-support.js';
-import {
-  createScaleDatabase,
-  databaseName,
-  dropDatabase,
-  finishLoad,
-  prepareSchema,
-  readPicks,
-  sizes,
-  vacuumAnalyze,
-} from './scale/database.js';
-import { generate, type Picks } from './scale/generate.js';
+import { createScaleDatabase, databaseName, dropDatabase, prepareSchema, readPicks } from './scale/database.js';
+import type { Picks } from './scale/generate.js';
+import { loadHistory, rebuildAggregates } from './scale/load.js';
 import { operations } from './scale/operations.js';
 import { partitionProbe } from './scale/partitions.js';
 import { printLoad, printTimings } from './scale/report.js';
@@ -108,26 +100,15 @@ try {
     await prepareSchema(url, from);
     say(`reused: migrations and partitions checked in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   } else {
-    const now = Date.now();
-    const from = new Date(now);
-    // One month more than the orders span: the catalogue's opening stock receipts predate the first order.
-    from.setUTCMonth(from.getUTCMonth() - options.months - 1);
-    await prepareSchema(url, from);
-    const generated = await generate(url, options, now);
+    const { generated, vacuumSeconds, sizes: loaded } = await loadHistory(url, options);
     picks = generated.picks;
-    await finishLoad(url, options.orders, picks);
-    const vacuumSeconds = await vacuumAnalyze(url);
     const totalSeconds = (performance.now() - started) / 1000;
-    result.load = { ...generated, vacuumSeconds, totalSeconds, sizes: await sizes(url) };
-    printLoad(generated.stats, generated.loadSeconds, vacuumSeconds, totalSeconds, await sizes(url));
+    result.load = { ...generated, vacuumSeconds, totalSeconds, sizes: loaded };
+    printLoad(generated.stats, generated.loadSeconds, vacuumSeconds, totalSeconds, loaded);
   }
 
   if (existsSync(path.join(ROOT, 'cli/src/commands/aggregates.ts'))) {
-    const t = performance.now();
-    const rebuilt = await run('cli/src/main.ts', { DATABASE_URL: url, LOG_LEVEL: 'warn' }, ['aggregates', 'rebuild']);
-    if (rebuilt.code !== 0) throw new Error(`aggregates rebuild exited ${rebuilt.code}: ${rebuilt.stderr}`);
-    const seconds = (performance.now() - t) / 1000;
-    const vacuum = await vacuumAnalyze(url);
+    const { seconds, vacuumSeconds: vacuum } = await rebuildAggregates(url);
     result.aggregatesRebuildSeconds = seconds;
     say(`aggregates rebuild: ${seconds.toFixed(1)} s (then VACUUM ANALYZE ${vacuum.toFixed(1)} s)`);
   } else say('aggregates rebuild: not in this code (no cli/src/commands/aggregates.ts)');
