@@ -156,7 +156,7 @@ describe('fuzzing the edge', () => {
       }),
       { seed, numRuns: numRuns * 2, endOnFailure: true },
     );
-    const raw = await fc.sample(fc.uint8Array({ minLength: 1, maxLength: 200 }), { seed, numRuns: 10 });
+    const raw = fc.sample(fc.uint8Array({ minLength: 1, maxLength: 200 }), { seed, numRuns: 10 });
     for (const bytes of raw) {
       const status = await sendRaw(stack.gateway.url, Buffer.from(bytes));
       if (status !== null) expect(status).toBeLessThan(500);

@@ -491,7 +491,7 @@ describe('subscription limits', () => {
       for (const r of refused) expect(r.errors![0]!.extensions?.code).toBe('TOO_MANY_SUBSCRIPTIONS');
       for (const s of subscriptions) s.stop();
     } finally {
-      ws.close();
+      await ws.close();
     }
   }, 120_000);
 });

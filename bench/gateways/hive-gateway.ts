@@ -30,7 +30,8 @@ const gateway = createGatewayRuntime({
     allowArbitraryDocuments: true,
   },
 });
-const server = createServer(gateway);
+// The handler answers asynchronously; node:http ignores what a request listener returns.
+const server = createServer((request, response) => void gateway(request, response));
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('no TCP address');

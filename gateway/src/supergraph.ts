@@ -9,7 +9,10 @@ import type { Logger } from '@stockgraph/logger';
  * that purpose dropped; the directives stay on the fields, where the plugin reads them.
  */
 export function forGateway(supergraphSdl: string): string {
-  return supergraphSdl.replace(/(@link\(url: "https:\/\/specs\.apollo\.dev\/(?:authenticated|requiresScopes|policy)\/v[\d.]+"), for: SECURITY\)/g, '$1)');
+  return supergraphSdl.replace(
+    /(@link\(url: "https:\/\/specs\.apollo\.dev\/(?:authenticated|requiresScopes|policy)\/v[\d.]+"), for: SECURITY\)/g,
+    '$1)',
+  );
 }
 
 /**
@@ -23,20 +26,22 @@ export function supergraphFromFile(path: string, watchFile: boolean, logger: Log
     if (!watchFile) return { supergraphSdl };
     let last = initial;
     let timer: NodeJS.Timeout | undefined;
+    // Never rejects: a broken or half-written file is logged and the previous schema kept.
+    const reload = async () => {
+      try {
+        const next = await readFile(path, 'utf8');
+        if (next === last || next.trim() === '') return;
+        update(forGateway(next));
+        last = next;
+        logger.info({ path }, 'supergraph reloaded');
+      } catch (error) {
+        logger.error({ err: error, path }, 'supergraph reload failed; keeping the previous schema');
+      }
+    };
     const watcher = watch(path, () => {
       // Editors write in several steps; wait for the file to settle.
       clearTimeout(timer);
-      timer = setTimeout(async () => {
-        try {
-          const next = await readFile(path, 'utf8');
-          if (next === last || next.trim() === '') return;
-          update(forGateway(next));
-          last = next;
-          logger.info({ path }, 'supergraph reloaded');
-        } catch (error) {
-          logger.error({ err: error, path }, 'supergraph reload failed; keeping the previous schema');
-        }
-      }, 200);
+      timer = setTimeout(() => void reload(), 200);
     });
     return {
       supergraphSdl,

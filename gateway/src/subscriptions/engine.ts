@@ -413,7 +413,7 @@ export function createSubscriptions(settings: SubscriptionSettings) {
       for (const events of open) events.endWith(stopping);
       const deadline = Date.now() + CLOSE_GRACE_MS;
       while (open.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      await Promise.allSettled([...open].map((events) => events.return?.()));
+      await Promise.allSettled([...open].map(async (events) => events.return?.()));
       await follower?.close();
     },
   };

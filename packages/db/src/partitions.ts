@@ -106,7 +106,7 @@ export function maintainPartitions(
     }
   };
   const guarded = () => run().catch((error) => logger.error({ err: error }, 'partition maintenance failed'));
-  const timer = setInterval(guarded, intervalMs);
+  const timer = setInterval(() => void guarded(), intervalMs);
   timer.unref();
   return { ready: run(), stop: () => clearInterval(timer) };
 }

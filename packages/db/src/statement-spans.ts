@@ -76,7 +76,7 @@ export function traceStatements(client: Sql, connection: Attributes): Sql {
       },
     });
     // The native `then`: postgres.js's own would start the query; this only watches it settle.
-    Promise.prototype.then.call(
+    void Promise.prototype.then.call(
       query,
       (result: unknown) => {
         const count = (result as { count?: unknown } | undefined)?.count;

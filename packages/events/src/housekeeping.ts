@@ -70,7 +70,7 @@ export function startHousekeeping<TSchema extends Record<string, unknown>>(optio
   const guarded = () =>
     run().catch((error) => options.logger.warn({ err: error }, 'event housekeeping failed; will retry'));
   void guarded();
-  const timer = setInterval(guarded, options.intervalMs ?? 3_600_000);
+  const timer = setInterval(() => void guarded(), options.intervalMs ?? 3_600_000);
   timer.unref();
   return { stop: () => clearInterval(timer), run };
 }

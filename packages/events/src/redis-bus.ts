@@ -163,7 +163,7 @@ export async function createRedisBus(
       await main.ping();
     },
     async close() {
-      await Promise.all(clients.map((c) => (c.isOpen ? c.quit().catch(() => c.destroy()) : undefined)));
+      await Promise.all(clients.map(async (c) => (c.isOpen ? c.quit().catch(() => c.destroy()) : undefined)));
     },
   };
 }
