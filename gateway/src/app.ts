@@ -2,7 +2,6 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import type { Identity } from '@stockgraph/auth';
 import { createRedisBus, type EventBus } from '@stockgraph/events';
 import { GraphQLError } from 'graphql';
 import { createLogger, type Logger } from '@stockgraph/logger';
@@ -18,14 +17,14 @@ import {
   type RunningService,
 } from '@stockgraph/server';
 import { createAuthenticator } from './authentication.js';
-import { clientIdentifier, clientMetricsPlugin, type ClientIdentity } from './client-awareness.js';
+import { clientIdentifier, clientMetricsPlugin } from './client-awareness.js';
 import { httpEdge } from './http-edge.js';
 import { authorizationPlugin } from './authorization.plugin.js';
 import { explorerEnabled, sessionCheckUrl, subgraphUrls, type GatewayEnv } from './env.js';
 import { explorerRoutes } from './explorer.js';
 import { explorerSchemaJson } from './explorer-docs.js';
 import { outagePlugin } from './outage.plugin.js';
-import { WriteMarks, type LastWrites } from './read-your-writes.js';
+import { WriteMarks } from './read-your-writes.js';
 import { checkScalarsOf } from './scalars.js';
 import { subgraphCallSettings } from './subgraph-call-env.js';
 import { createSubgraphCallMetrics, SubgraphDataSource } from './subgraph-data-source.js';
@@ -37,21 +36,9 @@ import { KEEPS_NOTHING } from './apq-store.js';
 import { sseRoute } from './subscriptions/sse.js';
 import { attachWebSocket } from './subscriptions/ws.js';
 import { supergraphFromFile } from './supergraph.js';
+import type { GatewayContext } from './context.js';
 
-export interface GatewayContext {
-  identity: Identity | null;
-  /** Why the request's token was refused, if it was; see the context function. */
-  tokenError: GraphQLError | null;
-  /** The verified bearer token, forwarded so every subgraph checks it again (zero trust). */
-  token: string | null;
-  clientAddress: string;
-  /** The calling app, as its headers name it (client awareness: metrics, logs, spans). */
-  client: ClientIdentity;
-  /** The caller's last writes per subgraph, read once per request when a subgraph query first needs them. */
-  lastWrites?: Promise<LastWrites>;
-  /** A query the gateway runs itself to resolve a subscription's event (subscriptions/engine.ts). */
-  derived?: boolean;
-}
+export type { GatewayContext } from './context.js';
 
 export interface GatewayRuntime {
   env: Readonly<GatewayEnv>;

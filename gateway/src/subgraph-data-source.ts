@@ -7,7 +7,7 @@ import { parse } from 'graphql';
 import CircuitBreaker from 'opossum';
 import { errorCodeLabel } from '@stockgraph/server';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { GatewayContext } from './app.js';
+import type { GatewayContext } from './context.js';
 import type { WriteMarks } from './read-your-writes.js';
 import { createSubgraphFetcher } from './subgraph-fetcher.js';
 import { subgraphHeaders } from './subgraph-headers.js';
