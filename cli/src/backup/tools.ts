@@ -37,6 +37,9 @@ export function reasonIn(stderr: string, code: number | null): string {
   return lines.find((l) => /\b(ERROR|FATAL|PANIC):|\berror:/.test(l)) ?? lines.at(-1) ?? `exit code ${code}`;
 }
 
+/** The restore transaction's own settings: a maintenance job's memory for its index builds and checks. */
+const RESTORE_SETTINGS = [`set local maintenance_work_mem = '512MB'`, `set local work_mem = '128MB'`];
+
 /**
  * Restores dumps into one database in ONE transaction: each dump becomes SQL (pg_restore -f -) piped
  * into a single `psql --single-transaction`, between the statements given before and after. If any
@@ -48,9 +51,6 @@ export function reasonIn(stderr: string, code: number | null): string {
  * were planned blind, and one of them was 40% of a whole restore. The index builds and those checks
  * get the memory of a maintenance job (RESTORE_SETTINGS), for this transaction only.
  */
-/** The restore transaction's own settings: a maintenance job's memory for its index builds and checks. */
-const RESTORE_SETTINGS = [`set local maintenance_work_mem = '512MB'`, `set local work_mem = '128MB'`];
-
 export function restoreAtomically(url: string, dumps: string[], before: string[], after: string[]): Promise<void> {
   const { dbname, env } = connectionArgs(url);
   return new Promise((resolve, reject) => {

@@ -9,8 +9,12 @@ function toDelivery(entry: { id: string; message: Record<string, string> } | nul
   return { deliveryId: entry.id, envelope: JSON.parse(entry.message.envelope) as Envelope };
 }
 
-/** The connection name of the reader that follows `key` (`stream/group/consumer`, or `stream/tail`). */
-export const readerName = (prefix: string, key: string) => `sg-read:${prefix}${key}`.replaceAll(/\s/g, '_');
+/**
+ * The connection name of the reader that follows `key` (`stream/group/consumer`, or `stream/tail`).
+ * CLIENT SETNAME refuses spaces and anything outside printable ASCII, and a refused name would fail the
+ * connection: those characters become `_`.
+ */
+export const readerName = (prefix: string, key: string) => `sg-read:${prefix}${key}`.replaceAll(/[^!-~]/g, '_');
 
 /**
  * Redis Streams. Blocking reads get a connection per stream/consumer so they never hold up publishing;
