@@ -1,27 +1,10 @@
 import type { Logger } from '@stockgraph/logger';
-import { createClient } from 'redis';
+import { connectWithin, openRedis, type RedisClient } from '@stockgraph/redis';
+
+export type { RedisClient } from '@stockgraph/redis';
 
 /** Kept short: a gateway must come up even when Redis does not. */
 const FIRST_CONNECTION_WAIT_MS = 2000;
-
-function open(url: string, logger: Logger) {
-  const client = createClient({
-    url,
-    disableOfflineQueue: true,
-    socket: { connectTimeout: 2000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 5000) },
-  });
-  let down = false;
-  client.on('error', (error: Error) => {
-    // Every reconnection attempt fails the same way; one line per outage is enough.
-    if (!down) logger.warn({ err: error, redis: new URL(url).host }, 'redis unavailable; serving without it');
-    down = true;
-  });
-  client.on('ready', () => {
-    if (down) logger.info({ redis: new URL(url).host }, 'redis available again');
-    down = false;
-  });
-  return client;
-}
 
 /**
  * A Redis client for caches the gateway can do without. It never holds a request up: commands fail
@@ -30,18 +13,10 @@ function open(url: string, logger: Logger) {
  * the first requests find Redis, then goes on with or without it.
  */
 export async function connectRedis(url: string, logger: Logger, waitMs = FIRST_CONNECTION_WAIT_MS) {
-  const client = open(url, logger);
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    // Rejected only when the client is closed before it ever connected; the error event logged why.
-    client.connect().catch(() => undefined),
-    new Promise((resolve) => (timer = setTimeout(resolve, waitMs))),
-  ]);
-  clearTimeout(timer);
+  const client = openRedis(url, logger, { role: 'gateway', fallback: 'serving without it' });
+  await connectWithin(client, waitMs);
   return client;
 }
-
-export type RedisClient = ReturnType<typeof open>;
 
 /** Closes the connection, or stops reconnecting if there is none. */
 export async function closeRedis(client: RedisClient): Promise<void> {

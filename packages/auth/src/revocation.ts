@@ -1,4 +1,4 @@
-import { createClient } from 'redis';
+import { connectWithin, openRedis, type RedisLog } from '@stockgraph/redis';
 
 /**
  * Sessions ended before their access tokens expire (logout, a reused refresh token, a deactivated or
@@ -13,11 +13,6 @@ export interface RevocationList {
   /** Records ended sessions; their access tokens live at most `tokenTtlSeconds` more. */
   revoke(sessionIds: readonly string[], tokenTtlSeconds: number): Promise<void>;
   close(): Promise<void>;
-}
-
-interface LogSink {
-  warn(details: object, message: string): void;
-  info(details: object, message: string): void;
 }
 
 /** Clock differences between processes: entries are kept this much longer than a token can live. */
@@ -53,7 +48,7 @@ export interface RedisRevocationOptions {
   /** A sorted set: member = session id, score = when its last access token has surely expired (epoch ms). */
   key: string;
   refreshMs: number;
-  logger: LogSink;
+  logger: RedisLog;
   /** How long to wait for the first connection at start before going on without Redis. */
   firstConnectionWaitMs?: number;
 }
@@ -66,20 +61,7 @@ export interface RedisRevocationOptions {
  */
 export async function createRedisRevocations(options: RedisRevocationOptions): Promise<RevocationList> {
   const { key, logger } = options;
-  const client = createClient({
-    url: options.url,
-    disableOfflineQueue: true,
-    socket: { connectTimeout: 2000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 5000) },
-  });
-  let down = false;
-  client.on('error', (error: Error) => {
-    if (!down) logger.warn({ err: error }, 'revocation list: redis unavailable; keeping the last list read');
-    down = true;
-  });
-  client.on('ready', () => {
-    if (down) logger.info({}, 'revocation list: redis available again');
-    down = false;
-  });
+  const client = openRedis(options.url, logger, { role: 'revocation list', fallback: 'keeping the last list read' });
   let revoked = new Set<string>();
   let loadedAt = 0;
   const pending = new Map<string, number>();
@@ -114,12 +96,7 @@ export async function createRedisRevocations(options: RedisRevocationOptions): P
   }
 
   let timer: NodeJS.Timeout | undefined;
-  let wait: NodeJS.Timeout | undefined;
-  await Promise.race([
-    client.connect().catch(() => undefined),
-    new Promise((resolve) => (wait = setTimeout(resolve, options.firstConnectionWaitMs ?? 2000))),
-  ]);
-  clearTimeout(wait);
+  await connectWithin(client, options.firstConnectionWaitMs ?? 2000);
   await refresh();
   let stopped = false;
   const tick = () => {

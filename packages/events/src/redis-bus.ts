@@ -1,8 +1,8 @@
 import type { Logger } from '@stockgraph/logger';
-import { createClient } from 'redis';
+import { openRedis, type RedisClient } from '@stockgraph/redis';
 import { compareStreamIds, type Delivery, type Envelope, type EventBus, type StreamEntry } from './bus.js';
 
-type Client = ReturnType<typeof createClient>;
+type Client = RedisClient;
 
 function toDelivery(entry: { id: string; message: Record<string, string> } | null): Delivery | null {
   if (!entry?.message?.envelope) return null;
@@ -32,15 +32,15 @@ export async function createRedisBus(
    */
   { waitForConnection = true }: { waitForConnection?: boolean } = {},
 ): Promise<EventBus> {
-  const options = {
-    url,
-    disableOfflineQueue: true,
-    socket: { reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 3000), connectTimeout: 3000 },
-  };
   const clients: Client[] = [];
   const connect = async (name?: string) => {
-    const client = createClient({ ...options, name }) as Client;
-    client.on('error', (error: Error) => logger.debug({ err: error }, 'redis connection error'));
+    const client = openRedis(url, logger, {
+      role: name ?? 'event bus',
+      fallback: 'the outbox keeps events and consumers retry',
+      connectTimeoutMs: 3000,
+      maxBackoffMs: 3000,
+      name,
+    });
     clients.push(client);
     const connecting = client
       .connect()

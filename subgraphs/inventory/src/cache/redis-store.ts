@@ -1,5 +1,5 @@
 import type { Logger } from '@stockgraph/logger';
-import { createClient } from 'redis';
+import { openRedis, type RedisClient } from '@stockgraph/redis';
 
 /** Longer than a local round trip under load, short enough that a hung Redis costs a request little. */
 const COMMAND_TIMEOUT_MS = 150;
@@ -8,25 +8,13 @@ const BREAKER_OPEN_MS = 1000;
 
 export class CacheUnavailable extends Error {}
 
-function open(url: string, logger: Logger) {
-  const client = createClient({
-    url,
-    disableOfflineQueue: true,
-    socket: { connectTimeout: 1000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
+const open = (url: string, logger: Logger) =>
+  openRedis(url, logger, {
+    role: 'catalogue cache',
+    fallback: 'reading from Postgres',
+    connectTimeoutMs: 1000,
+    maxBackoffMs: 2000,
   });
-  let down = false;
-  client.on('error', (error: Error) => {
-    if (!down) logger.warn({ err: error }, 'catalogue cache: redis unavailable; reading from Postgres');
-    down = true;
-  });
-  client.on('ready', () => {
-    if (down) logger.info('catalogue cache: redis available again');
-    down = false;
-  });
-  return client;
-}
-
-export type RedisClient = ReturnType<typeof open>;
 
 /**
  * The cache's connection with a breaker: a command that fails or takes longer than COMMAND_TIMEOUT_MS
