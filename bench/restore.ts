@@ -14,10 +14,10 @@
  * as on a server whose archiving starts with its first backup. --keep leaves the cluster's directory.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { as, freePort, PG_BIN, privateDirectory, ROOT, run } from '@stockgraph/testkit';
+import { as, freePort, pgbackrestConfig, privateCluster, privateDirectory, run } from '@stockgraph/testkit';
 import { loadHistory, rebuildAggregates } from './scale/load.js';
 
 const usage = 'usage: pnpm bench:restore [--orders N] [--process-max N] [--keep]\n';
@@ -48,28 +48,23 @@ const seconds = (t: number) => (performance.now() - t) / 1000;
 const minutes = (s: number) => `${Math.floor(s / 60)} min ${String(Math.round(s % 60)).padStart(2, '0')} s`;
 
 const dir = privateDirectory('sg-restore-');
-const data = join(dir, 'data');
 const port = await freePort();
+const cluster = privateCluster(dir, port);
+const { data } = cluster;
 const config = join(dir, 'pgbackrest.conf');
 const url = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`;
-const pgctl = (...args: string[]) => as(join(PG_BIN, 'pg_ctl'), ['-D', data, ...args]);
-const psql = (database: string, sql: string) =>
-  as('psql', ['-h', dir, '-p', String(port), '-U', 'postgres', '-d', database, '-At', '-c', sql]).trim();
+const psql = (database: string, sql: string) => cluster.psql(sql, database);
 const backrest = (...args: string[]) => as('pgbackrest', [`--config=${config}`, '--stanza=stockgraph', ...args]);
-const startServer = () => pgctl('-w', '-t', '3600', '-l', join(dir, 'server.log'), 'start');
+const startServer = () => cluster.start(3600);
 
 const figures: [string, string][] = [];
 const loadAtStart = uptime();
 say(`cluster in ${dir}, port ${port}; ${loadAtStart}`);
 try {
-  as(join(PG_BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
+  cluster.init('-E', 'UTF8');
   // A production-like server for a 10 GB database; archiving is on but discards until the first backup.
-  writeFileSync(
-    join(data, 'postgresql.auto.conf'),
+  cluster.configure(
     [
-      `port = ${port}`,
-      `unix_socket_directories = '${dir}'`,
-      "listen_addresses = '127.0.0.1'",
       'shared_buffers = 2GB',
       'maintenance_work_mem = 1GB',
       'max_wal_size = 16GB',
@@ -78,18 +73,17 @@ try {
       "archive_command = '/bin/true'",
       // Where a restore's time goes: every statement over a second, with its duration, in server.log.
       'log_min_duration_statement = 1000',
-      '',
     ].join('\n'),
   );
   writeFileSync(
     config,
-    readFileSync(join(ROOT, 'infra/pgbackrest/pgbackrest.conf'), 'utf8')
-      .replace(/^repo1-path=.*$/m, `repo1-path=${join(dir, 'repo')}`)
-      .replace(/^pg1-path=.*$/m, `pg1-path=${data}`)
-      .replace(/^pg1-port=.*$/m, `pg1-port=${port}`)
-      .replace(/^pg1-socket-path=.*$/m, `pg1-socket-path=${dir}`)
-      .replace(/^log-level-file=.*$/m, 'log-level-file=off')
-      .replace('[global]', `[global]\nlock-path=${join(dir, 'lock')}`),
+    pgbackrestConfig({
+      'repo1-path': join(dir, 'repo'),
+      'pg1-path': data,
+      'pg1-port': String(port),
+      'pg1-socket-path': dir,
+      'log-level-file': 'off',
+    }).replace('[global]', `[global]\nlock-path=${join(dir, 'lock')}`),
   );
   startServer();
   psql('postgres', 'create database stockgraph');
@@ -146,7 +140,7 @@ try {
   ]);
   say(`pgBackRest backup: ${figures.at(-1)![1]}`);
   const before = count('stockgraph');
-  pgctl('-m', 'fast', 'stop');
+  cluster.stop();
   rmSync(data, { recursive: true, force: true });
   as('mkdir', ['-m', '0700', data]);
   t = performance.now();
@@ -163,7 +157,7 @@ try {
   say(`pgBackRest restore: ${figures.at(-1)![1]}`);
 } finally {
   try {
-    pgctl('-m', 'immediate', 'stop');
+    cluster.stop('immediate');
   } catch {
     // not running
   }

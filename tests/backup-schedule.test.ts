@@ -8,11 +8,19 @@
  * CN must be turned away.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { render } from '../infra/k8s/validate.js';
-import { as, freePort, PG_BIN, privateDirectory, ROOT, spawnAs } from '@stockgraph/testkit';
+import {
+  archivingLines,
+  as,
+  freePort,
+  pgbackrestConfig,
+  privateCluster,
+  privateDirectory,
+  spawnAs,
+} from '@stockgraph/testkit';
 
 type CronJobSpec = { jobTemplate: { spec: { template: { spec: { containers: { args: string[] }[] } } } } };
 
@@ -26,31 +34,18 @@ const jobArgs = (name: string) =>
 const CIPHER = { PGBACKREST_REPO1_CIPHER_TYPE: 'aes-256-cbc', PGBACKREST_REPO1_CIPHER_PASS: 'x'.repeat(32) };
 
 let dir: string | undefined;
-let dataDir: string | undefined;
+let cluster: ReturnType<typeof privateCluster> | undefined;
 let server: ChildProcess | undefined;
 
 afterAll(() => {
   server?.kill('SIGTERM');
-  if (dataDir) {
-    try {
-      as(`${PG_BIN}/pg_ctl`, ['-D', dataDir, '-m', 'immediate', 'stop']);
-    } catch {
-      // already stopped
-    }
+  try {
+    cluster?.stop('immediate');
+  } catch {
+    // already stopped
   }
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-/** Replaces `option=…` lines (the whole line) in a pgBackRest configuration. */
-function setOptions(text: string, options: Record<string, string | undefined>): string {
-  let out = text;
-  for (const [name, value] of Object.entries(options)) {
-    const line = new RegExp(`^${name}=.*$\\n?`, 'm');
-    if (!line.test(out)) throw new Error(`${name} is not in the configuration`);
-    out = out.replace(line, value === undefined ? '' : `${name}=${value}\n`);
-  }
-  return out;
-}
 
 /** A CA, a server certificate for localhost and client certificates, made by the postgres user. */
 function certificates(tls: string, clients: string[]): void {
@@ -117,20 +112,22 @@ describe('the backup CronJobs', () => {
     expect([full, diff, check].every(Boolean), 'base renders the three backup CronJobs').toBe(true);
 
     dir = privateDirectory('sg-backup-');
-    dataDir = join(dir, 'data');
     const tls = join(dir, 'tls');
     as('mkdir', ['-m', '0755', tls]);
     certificates(tls, ['stockgraph-backup', 'intruder']);
     const repo = join(dir, 'repo');
     const [port, tlsPort] = [await freePort(), await freePort()];
+    // archive_command inherits the server's environment: the repository's passphrase, as on the host.
+    cluster = privateCluster(dir, port, CIPHER);
+    const { psql } = cluster;
 
     // The database host: the committed file with this machine's paths and ports.
     const hostConfig = join(dir, 'host.conf');
     writeFileSync(
       hostConfig,
-      setOptions(readFileSync(join(ROOT, 'infra/pgbackrest/pgbackrest.conf'), 'utf8'), {
+      pgbackrestConfig({
         'repo1-path': repo,
-        'pg1-path': dataDir,
+        'pg1-path': cluster.data,
         'pg1-port': String(port),
         'pg1-socket-path': dir,
         'log-level-file': 'off',
@@ -147,46 +144,33 @@ describe('the backup CronJobs', () => {
       const file = join(dir!, `${client}.conf`);
       writeFileSync(
         file,
-        setOptions(configMap!.data!['pgbackrest.conf']!, {
-          'repo1-type': undefined,
-          'repo1-s3-endpoint': undefined,
-          'repo1-s3-region': undefined,
-          'repo1-s3-bucket': undefined,
-          'repo1-path': repo,
-          'lock-path': join(dir!, `${client}-lock`),
-          'pg1-host': 'localhost',
-          'pg1-host-port': String(tlsPort),
-          'pg1-host-ca-file': join(tls, 'ca.crt'),
-          'pg1-host-cert-file': join(tls, `${client}.crt`),
-          'pg1-host-key-file': join(tls, `${client}.key`),
-          'pg1-path': dataDir!,
-          'pg1-port': String(port),
-          'pg1-socket-path': dir!,
-        }),
+        pgbackrestConfig(
+          {
+            'repo1-type': undefined,
+            'repo1-s3-endpoint': undefined,
+            'repo1-s3-region': undefined,
+            'repo1-s3-bucket': undefined,
+            'repo1-path': repo,
+            'lock-path': join(dir!, `${client}-lock`),
+            'pg1-host': 'localhost',
+            'pg1-host-port': String(tlsPort),
+            'pg1-host-ca-file': join(tls, 'ca.crt'),
+            'pg1-host-cert-file': join(tls, `${client}.crt`),
+            'pg1-host-key-file': join(tls, `${client}.key`),
+            'pg1-path': cluster!.data,
+            'pg1-port': String(port),
+            'pg1-socket-path': dir!,
+          },
+          configMap!.data!['pgbackrest.conf']!,
+        ),
       );
       return (args: string[]) => as('pgbackrest', [`--config=${file}`, ...args], CIPHER);
     };
     const job = jobConfig('stockgraph-backup');
 
-    as(`${PG_BIN}/initdb`, ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync']);
-    const archiving = readFileSync(join(ROOT, 'infra/pgbackrest/postgresql.archiving.conf'), 'utf8').replace(
-      'pgbackrest --stanza=stockgraph',
-      `pgbackrest --config=${hostConfig} --stanza=stockgraph`,
-    );
-    writeFileSync(
-      join(dataDir, 'postgresql.conf'),
-      `${readFileSync(join(dataDir, 'postgresql.conf'), 'utf8')}\n${archiving}\n`,
-    );
-    // archive_command inherits the server's environment: the repository's passphrase, as on the host.
-    const start = () =>
-      as(
-        `${PG_BIN}/pg_ctl`,
-        ['-D', dataDir!, '-w', '-t', '120', '-l', join(dir!, 'server.log'), '-o', `-p ${port} -k ${dir}`, 'start'],
-        CIPHER,
-      );
-    const psql = (sql: string) =>
-      as('psql', ['-h', dir!, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-At', '-c', sql]).trim();
-    start();
+    cluster.init('--no-sync');
+    cluster.configure(archivingLines(hostConfig));
+    cluster.start();
     server = spawnAs('pgbackrest', [`--config=${hostConfig}`, 'server'], CIPHER);
     const host = (...args: string[]) =>
       as('pgbackrest', [`--config=${hostConfig}`, '--stanza=stockgraph', ...args], CIPHER);
@@ -214,9 +198,9 @@ describe('the backup CronJobs', () => {
     psql("insert into ledger values ('after diff, archived')");
     psql('select pg_switch_wal()');
     job(check!);
-    as(`${PG_BIN}/pg_ctl`, ['-D', dataDir, '-m', 'fast', 'stop']);
+    cluster.stop();
     host('--delta', 'restore');
-    start();
+    cluster.start();
     for (let i = 0; i < 240 && psql('select pg_is_in_recovery()') === 't'; i++)
       await new Promise((r) => setTimeout(r, 500));
     expect(psql("select string_agg(note, ',' order by note) from ledger")).toBe(

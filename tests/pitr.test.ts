@@ -3,21 +3,19 @@
  * on a free port, the committed infra/pgbackrest configuration (paths and port replaced), a full
  * backup, and a point-in-time recovery to a moment between two writes.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { as, freePort, PG_BIN as BIN, privateDirectory, ROOT } from '@stockgraph/testkit';
+import { archivingLines, as, freePort, pgbackrestConfig, privateCluster, privateDirectory } from '@stockgraph/testkit';
 
 let dir: string | undefined;
-let dataDir: string | undefined;
+let cluster: ReturnType<typeof privateCluster> | undefined;
 
 afterAll(() => {
-  if (dataDir) {
-    try {
-      as(`${BIN}/pg_ctl`, ['-D', dataDir, '-m', 'immediate', 'stop']);
-    } catch {
-      // already stopped
-    }
+  try {
+    cluster?.stop('immediate');
+  } catch {
+    // already stopped
   }
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -25,47 +23,25 @@ afterAll(() => {
 describe('point-in-time recovery with pgBackRest', () => {
   it('restores the cluster to a moment between two writes, with the configuration the README documents', async () => {
     dir = privateDirectory('sg-pitr-');
-    dataDir = join(dir, 'data');
-    const repo = join(dir, 'repo');
     const port = await freePort();
+    cluster = privateCluster(dir, port);
     const config = join(dir, 'pgbackrest.conf');
-    const template = readFileSync(join(ROOT, 'infra/pgbackrest/pgbackrest.conf'), 'utf8');
     writeFileSync(
       config,
-      template
-        .replace(/^repo1-path=.*$/m, `repo1-path=${repo}`)
-        .replace(/^pg1-path=.*$/m, `pg1-path=${dataDir}`)
-        .replace(/^pg1-port=.*$/m, `pg1-port=${port}`)
-        .replace(/^pg1-socket-path=.*$/m, `pg1-socket-path=${dir}`)
-        .replace(/^log-level-file=.*$/m, 'log-level-file=off'),
+      pgbackrestConfig({
+        'repo1-path': join(dir, 'repo'),
+        'pg1-path': cluster.data,
+        'pg1-port': String(port),
+        'pg1-socket-path': dir,
+        'log-level-file': 'off',
+      }),
     );
     const backrest = (...args: string[]) => as('pgbackrest', [`--config=${config}`, '--stanza=stockgraph', ...args]);
+    const { psql } = cluster;
 
-    as(`${BIN}/initdb`, ['-D', dataDir, '-U', 'postgres', '--auth=trust']);
-    const archiving = readFileSync(join(ROOT, 'infra/pgbackrest/postgresql.archiving.conf'), 'utf8').replace(
-      'pgbackrest --stanza=stockgraph',
-      `pgbackrest --config=${config} --stanza=stockgraph`,
-    );
-    writeFileSync(
-      join(dataDir, 'postgresql.conf'),
-      `${readFileSync(join(dataDir, 'postgresql.conf'), 'utf8')}\n${archiving}\n`,
-    );
-    const start = () =>
-      as(`${BIN}/pg_ctl`, [
-        '-D',
-        dataDir!,
-        '-w',
-        '-t',
-        '120',
-        '-l',
-        join(dir!, 'server.log'),
-        '-o',
-        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
-        'start',
-      ]);
-    const psql = (sql: string) =>
-      as('psql', ['-h', dir!, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-At', '-c', sql]).trim();
-    start();
+    cluster.init();
+    cluster.configure(archivingLines(config));
+    cluster.start();
 
     backrest('stanza-create');
     backrest('check');
@@ -84,9 +60,9 @@ describe('point-in-time recovery with pgBackRest', () => {
     // Every WAL segment up to the mistake must be in the repository before the cluster is lost.
     backrest('check');
 
-    as(`${BIN}/pg_ctl`, ['-D', dataDir, '-m', 'fast', 'stop']);
+    cluster.stop();
     backrest('--delta', '--type=time', `--target=${target}`, '--target-action=promote', 'restore');
-    start();
+    cluster.start();
     // Hot standby lets clients in once the restore is consistent, before it has reached the target.
     for (let i = 0; i < 240 && psql('select pg_is_in_recovery()') === 't'; i++)
       await new Promise((r) => setTimeout(r, 500));
