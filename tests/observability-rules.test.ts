@@ -42,6 +42,7 @@ describe('alert rules', () => {
   it('pass their unit tests (promtool test rules), the burn-rate alerts included', () => {
     expect(promtool('test', 'rules', 'alerts.test.yml')).toMatch(/SUCCESS/);
     expect(promtool('test', 'rules', 'slo.test.yml')).toMatch(/SUCCESS/);
+    expect(promtool('test', 'rules', 'backups.test.yml')).toMatch(/SUCCESS/);
   });
 
   it('record both service levels as SLIs over the workbook windows, and alert on both burn-rate pairs', () => {
