@@ -6,10 +6,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { exitOnConfigError, parseEnv, z } from '@stockgraph/config';
 import { customersSubgraph } from '@stockgraph/customers';
-import { maintainPartitions, openDatabase } from '@stockgraph/db';
+import { maintainPartitions, openDatabase, openPglite } from '@stockgraph/db';
 import { inventorySubgraph } from '@stockgraph/inventory';
 import { createLogger } from '@stockgraph/logger';
 import { ordersSubgraph } from '@stockgraph/orders';
@@ -37,7 +37,7 @@ export async function migrateDatabases(source: NodeJS.ProcessEnv = process.env) 
       const url = urls[definition.name];
       if (!url && !pglite) {
         mkdirSync(env.PGLITE_DIR, { recursive: true });
-        pglite = await PGlite.create(env.PGLITE_DIR);
+        pglite = await openPglite(env.PGLITE_DIR);
       }
       const handle = await openDatabase({ url, pglite, schema: definition.dbSchema, logger, poolMax: 1 });
       try {

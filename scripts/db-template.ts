@@ -5,8 +5,8 @@
  * Never fails the install: without a template the first start seeds as it always did.
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
-import { maintainPartitions, openDatabase, type Database, type PartitionedTable } from '@stockgraph/db';
+import type { PGlite } from '@electric-sql/pglite';
+import { maintainPartitions, openDatabase, openPglite, type Database, type PartitionedTable } from '@stockgraph/db';
 import { createLogger, type Logger } from '@stockgraph/logger';
 import {
   currentTemplate,
@@ -58,7 +58,7 @@ try {
   mkdirSync(TEMPLATE_DIR, { recursive: true });
   rmSync(TEMPLATE_KEY_FILE, { force: true });
   rmSync(partial, { recursive: true, force: true });
-  const pglite = await PGlite.create(partial);
+  const pglite = await openPglite(partial);
   await prepare(pglite, usersSubgraph, logger);
   await prepare(pglite, inventorySubgraph, logger);
   await prepare(pglite, ordersSubgraph, logger);

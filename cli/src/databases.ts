@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
-import { openDatabase, type Database } from '@stockgraph/db';
+import type { PGlite } from '@electric-sql/pglite';
+import { openDatabase, openPglite, type Database } from '@stockgraph/db';
 import { createLogger } from '@stockgraph/logger';
 import { redactUrl, resolveTargets, type SubgraphName } from './targets.js';
 
@@ -30,7 +30,7 @@ export async function eachSubgraphDatabase<T>(
       const url = targets.urls[subgraph];
       if (!url && !pglite) {
         mkdirSync(targets.pgliteDir, { recursive: true });
-        pglite = await PGlite.create(targets.pgliteDir);
+        pglite = await openPglite(targets.pgliteDir);
       }
       const handle = await openDatabase({ url, pglite, schema: {}, logger, poolMax: 1 });
       try {

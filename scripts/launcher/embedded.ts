@@ -1,6 +1,7 @@
 import { cpSync, mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { baseEnvShape, parseEnv, postgresUrl, z } from '@stockgraph/config';
+import { openPglite } from '@stockgraph/db';
 import { createMemoryBus, type EventBus } from '@stockgraph/events';
 import { createLogger, type Logger } from '@stockgraph/logger';
 import { currentTemplate, isFreshDataDir } from './template.js';
@@ -42,7 +43,7 @@ export async function openEmbedded(env: ReturnType<typeof parseLauncherEnv>, tim
       await timings.phase('database copied from the template', async () =>
         cpSync(template, env.PGLITE_DIR, { recursive: true }),
       );
-    pglite = await timings.phase('database opened', () => PGlite.create(env.PGLITE_DIR));
+    pglite = await timings.phase('database opened', () => openPglite(env.PGLITE_DIR));
   }
   // One in-process event bus links the services unless REDIS_URL names a real one.
   const bus = process.env.REDIS_URL ? undefined : createMemoryBus();

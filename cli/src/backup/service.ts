@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
+import { openPglite } from '@stockgraph/db';
 import { subgraphDefinitions } from '../../../scripts/db-migrate.js';
 import {
   createDatabase,
@@ -102,7 +103,7 @@ export async function createBackup(targets: Targets, root: string, keep: number)
       if (!existsSync(targets.pgliteDir))
         throw misuse(`no database to back up: DATABASE_URL is unset and ${targets.pgliteDir} does not exist`);
       manifest.driver = 'pglite';
-      const pg = await PGlite.create(targets.pgliteDir);
+      const pg = await openPglite(targets.pgliteDir);
       try {
         manifest.subgraphs = await describeSubgraphs(() => pgliteQuery(pg));
         const dump = await pg.dumpDataDir('gzip');

@@ -19,7 +19,9 @@ export const DEFAULT_RETENTION: Retention = { eventsMs: 7 * 86_400_000, processe
 
 /**
  * Keeps the event machinery from growing without bound: trims the service's own streams, deletes
- * published outbox rows and old processed-event records. Runs at start and then hourly.
+ * published outbox rows and old processed-event records. Runs a minute after start, then hourly: not at
+ * start, where its deletes would hold up the first requests (on the embedded database, one connection
+ * for every service, they queued `pnpm start`'s first answer behind ~300 ms of sweeping).
  */
 export function startHousekeeping<TSchema extends Record<string, unknown>>(options: {
   db: Database<TSchema>;
@@ -32,6 +34,7 @@ export function startHousekeeping<TSchema extends Record<string, unknown>>(optio
   logger: Logger;
   retention?: Retention;
   intervalMs?: number;
+  firstRunMs?: number;
 }): { stop(): void; run(): Promise<void> } {
   const retention = options.retention ?? DEFAULT_RETENTION;
   const run = async () => {
@@ -69,8 +72,15 @@ export function startHousekeeping<TSchema extends Record<string, unknown>>(optio
   };
   const guarded = () =>
     run().catch((error) => options.logger.warn({ err: error }, 'event housekeeping failed; will retry'));
-  void guarded();
+  const first = setTimeout(() => void guarded(), options.firstRunMs ?? 60_000);
   const timer = setInterval(() => void guarded(), options.intervalMs ?? 3_600_000);
+  first.unref();
   timer.unref();
-  return { stop: () => clearInterval(timer), run };
+  return {
+    stop: () => {
+      clearTimeout(first);
+      clearInterval(timer);
+    },
+    run,
+  };
 }

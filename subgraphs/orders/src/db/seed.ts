@@ -2,6 +2,7 @@ import { ensureMonthlyPartitions, type Database } from '@stockgraph/db';
 import { generateDemoData } from '@stockgraph/demo-data';
 import type { Logger } from '@stockgraph/logger';
 import { sql } from 'drizzle-orm';
+import { foldAggregates } from './aggregates.repository.js';
 import { OrderRepository } from './order.repository.js';
 import type * as schema from './schema.js';
 import {
@@ -17,8 +18,8 @@ const BATCH = 1000;
 
 /** Two years of demo orders, in one transaction, only into an empty table. */
 export async function seedDemoData(db: Database<typeof schema>, logger: Logger): Promise<void> {
-  await db.transaction(async (t) => {
-    if (!(await new OrderRepository(t).isEmpty())) return;
+  const seeded = await db.transaction(async (t) => {
+    if (!(await new OrderRepository(t).isEmpty())) return false;
     const demo = generateDemoData();
     const first = demo.orders[0]!.createdAt;
     const last = demo.orders.at(-1)!.createdAt;
@@ -43,5 +44,9 @@ export async function seedDemoData(db: Database<typeof schema>, logger: Logger):
     // Numbers of orders placed later continue after the seeded ones.
     await t.execute(sql`select setval('orders.order_number_seq', ${demo.orders.length})`);
     logger.info({ orders: rows.length, items: items.length }, 'demo data seeded');
+    return true;
   });
+  // The seeded orders' aggregate deltas folded now, so the template (and a first start that seeds) is
+  // not folding two years of them (~400 ms on PGlite) while it answers its first requests.
+  if (seeded) await foldAggregates(db);
 }
