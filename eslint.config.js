@@ -2,12 +2,14 @@
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
+import { SUBGRAPHS } from './packages/registry/src/index.ts';
 
-const services = ['users', 'inventory', 'orders', 'customers'];
+// The registry is TypeScript with erasable syntax only: Node strips its types on import.
+const services = SUBGRAPHS;
 
 /** A subgraph is deployed on its own: it may use packages/, never another service's code. */
-const subgraphBoundary = (name) => ({
-  files: [`subgraphs/${name}/**/*.ts`],
+const subgraphBoundary = (/** @type {(typeof SUBGRAPHS)[number]} */ service) => ({
+  files: [`${service.dir}/**/*.ts`],
   rules: {
     'no-restricted-imports': [
       'error',
@@ -15,7 +17,7 @@ const subgraphBoundary = (name) => ({
         patterns: [
           {
             group: [
-              ...services.filter((other) => other !== name).map((other) => `@stockgraph/${other}`),
+              ...services.filter((other) => other !== service).map((other) => other.package),
               '@stockgraph/gateway',
             ],
             message: 'A subgraph never imports another service: share through packages/ or an event contract.',
@@ -100,7 +102,7 @@ export default tseslint.config(
           patterns: [
             {
               group: [
-                ...services.map((name) => `@stockgraph/${name}`),
+                ...services.map((service) => service.package),
                 '@stockgraph/gateway',
                 '**/subgraphs/**',
                 '**/gateway/src/**',

@@ -16,9 +16,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
-import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isBuiltin, packageName, workspacePlugin } from '@stockgraph/bundle/plugin';
 import { build, type Metafile, type Plugin } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -79,46 +79,33 @@ function mirrored(pkgDir: string, file: string): string {
   return path.join(pkgDir, 'dist', relative);
 }
 
-function packageName(specifier: string): string {
-  const parts = specifier.split('/');
-  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
-}
-
-const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
-
-/** Rewrites `import.meta.url` per module and collects the files read through it. */
+/**
+ * npm packages stay outside, imported by name: `pnpm deploy` installs the package's dependencies. Each
+ * module's `import.meta.url` becomes its mirrored place, and the files it reads through it are collected.
+ */
 function mirrorPlugin(pkgDir: string, outFile: string, assets: Set<string>): Plugin {
-  return {
+  return workspacePlugin({
     name: 'stockgraph-mirror',
-    setup(b) {
-      b.onResolve({ filter: /^[^./]/ }, (args) => {
-        if (args.path.startsWith('@stockgraph/') || builtins.has(args.path)) return undefined;
-        return { path: args.path, external: true };
-      });
-      b.onLoad({ filter: /\.ts$/ }, (args) => {
-        let source = readFileSync(args.path, 'utf8');
-        if (!source.includes('import.meta')) return { contents: source, loader: 'ts' };
-        for (const match of source.matchAll(ASSET_URL)) {
-          const asset = path.resolve(path.dirname(args.path), match[2]!);
-          if (!existsSync(asset))
-            throw new Error(`${path.relative(ROOT, args.path)} reads ${match[2]}, which does not exist`);
-          assets.add(asset);
-        }
-        const here = path.relative(path.dirname(outFile), mirrored(pkgDir, args.path)).split(path.sep).join('/');
-        if (here !== path.basename(outFile, '.js') + '.ts') {
-          source = source.replaceAll('import.meta.url', `new URL(${JSON.stringify(here)}, import.meta.url).href`);
-        }
-        return { contents: source, loader: 'ts' };
-      });
+    npmPackage: () => 'external',
+    importMetaUrl(file, source) {
+      for (const match of source.matchAll(ASSET_URL)) {
+        const asset = path.resolve(path.dirname(file), match[2]!);
+        if (!existsSync(asset)) throw new Error(`${path.relative(ROOT, file)} reads ${match[2]}, which does not exist`);
+        assets.add(asset);
+      }
+      const here = path.relative(path.dirname(outFile), mirrored(pkgDir, file)).split(path.sep).join('/');
+      // The entry's own bundle is its mirrored place already.
+      if (here === path.basename(outFile, '.js') + '.ts') return undefined;
+      return `new URL(${JSON.stringify(here)}, import.meta.url).href`;
     },
-  };
+  });
 }
 
 /** The npm packages a bundle imports: each must be a dependency, or a pruned deployment would lack it. */
 function importedPackages(metafile: Metafile): Set<string> {
   const imported = new Set<string>();
   for (const output of Object.values(metafile.outputs)) {
-    for (const i of output.imports) if (i.external && !builtins.has(i.path)) imported.add(packageName(i.path));
+    for (const i of output.imports) if (i.external && !isBuiltin(i.path)) imported.add(packageName(i.path));
   }
   return imported;
 }

@@ -8,14 +8,11 @@ import { mkdirSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
 import { exitOnConfigError, parseEnv, z } from '@stockgraph/config';
-import { customersSubgraph } from '@stockgraph/customers';
 import { maintainPartitions, openDatabase, openPglite } from '@stockgraph/db';
-import { inventorySubgraph } from '@stockgraph/inventory';
 import { createLogger } from '@stockgraph/logger';
-import { ordersSubgraph } from '@stockgraph/orders';
-import { usersSubgraph } from '@stockgraph/users';
 import { targetsEnvShape, targetUrls } from '../cli/src/targets.js';
 import { createServiceRoles, serviceRolesEnvShape, wantsRoles } from './db-roles.js';
+import { loadSubgraphServices } from './subgraph-services.js';
 
 export const migrateEnvShape = {
   ...targetsEnvShape,
@@ -23,7 +20,8 @@ export const migrateEnvShape = {
   ...serviceRolesEnvShape,
 };
 
-export const subgraphDefinitions = [usersSubgraph, inventorySubgraph, ordersSubgraph, customersSubgraph];
+/** Every subgraph's tables, migrations and partitions, in the registry's order. */
+export const subgraphDefinitions = (await loadSubgraphServices()).map((service) => service.definition);
 
 /** Applies every subgraph's migrations; returns which subgraph ran on which driver. */
 export async function migrateDatabases(source: NodeJS.ProcessEnv = process.env) {

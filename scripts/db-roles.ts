@@ -4,16 +4,17 @@
  * are those of <NAME>_SERVICE_DATABASE_URL, the URL that service connects with (one Secret holds the
  * password), or `stockgraph_<name>` without a password when it is unset.
  */
-import { booleanFromEnv, ConfigError, postgresUrl } from '@stockgraph/config';
+import { booleanFromEnv, ConfigError, postgresUrl, type z } from '@stockgraph/config';
 import { grantServiceRoles, serviceRoleFrom } from '@stockgraph/db';
 import type { Logger } from '@stockgraph/logger';
+import { serviceDatabaseUrlVariable, subgraphEntry, SUBGRAPHS } from '@stockgraph/registry';
 
 export const serviceRolesEnvShape = {
   DB_CREATE_ROLES: booleanFromEnv.default(false),
-  USERS_SERVICE_DATABASE_URL: postgresUrl.optional(),
-  INVENTORY_SERVICE_DATABASE_URL: postgresUrl.optional(),
-  ORDERS_SERVICE_DATABASE_URL: postgresUrl.optional(),
-  CUSTOMERS_SERVICE_DATABASE_URL: postgresUrl.optional(),
+  // USERS_SERVICE_DATABASE_URL, INVENTORY_SERVICE_DATABASE_URL, … for each subgraph of the registry.
+  ...(Object.fromEntries(
+    SUBGRAPHS.map((entry) => [serviceDatabaseUrlVariable(entry), postgresUrl.optional()]),
+  ) as Record<`${(typeof SUBGRAPHS)[number]['envPrefix']}_SERVICE_DATABASE_URL`, z.ZodOptional<typeof postgresUrl>>),
 };
 
 type RolesEnv = { DB_CREATE_ROLES: boolean } & Partial<Record<`${string}_SERVICE_DATABASE_URL`, string>>;
@@ -34,7 +35,7 @@ export async function createServiceRoles(
     const url = urls[name];
     if (!url)
       throw new ConfigError('db:migrate', [`--create-roles: ${name} has no PostgreSQL URL (roles need a server)`]);
-    const role = serviceRoleFrom(pgSchema, env[`${name.toUpperCase()}_SERVICE_DATABASE_URL`]);
+    const role = serviceRoleFrom(pgSchema, env[`${subgraphEntry(name).envPrefix}_SERVICE_DATABASE_URL`]);
     await grantServiceRoles(url, [role]);
     logger.info({ subgraph: name, role: role.role }, 'role owns the schema');
   }

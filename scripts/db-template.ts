@@ -15,6 +15,7 @@ import {
   TEMPLATE_KEY_FILE,
   templateKey,
 } from './launcher/template.js';
+import { loadSubgraphServices } from './subgraph-services.js';
 
 /** What startSubgraph does to an empty database before it serves: migrate, partition, seed. */
 async function prepare<TSchema extends Record<string, unknown>>(
@@ -46,12 +47,7 @@ try {
   }
   const key = templateKey();
   const logger = createLogger('db-template', process.env.LOG_LEVEL ?? 'warn');
-  const [{ usersSubgraph }, { inventorySubgraph }, { ordersSubgraph }, { customersSubgraph }] = await Promise.all([
-    import('@stockgraph/users'),
-    import('@stockgraph/inventory'),
-    import('@stockgraph/orders'),
-    import('@stockgraph/customers'),
-  ]);
+  const services = await loadSubgraphServices();
   // Built aside and renamed into place, and the key written last, so a start running meanwhile
   // either finds no current template or a whole one.
   const partial = `${TEMPLATE_DATA_DIR}.partial`;
@@ -59,10 +55,8 @@ try {
   rmSync(TEMPLATE_KEY_FILE, { force: true });
   rmSync(partial, { recursive: true, force: true });
   const pglite = await openPglite(partial);
-  await prepare(pglite, usersSubgraph, logger);
-  await prepare(pglite, inventorySubgraph, logger);
-  await prepare(pglite, ordersSubgraph, logger);
-  await prepare(pglite, customersSubgraph, logger);
+  // One at a time, in the registry's order: they share the one PGlite connection.
+  for (const service of services) await prepare(pglite, service.definition, logger);
   // A checkpoint leaves the copies nothing to replay from the WAL on their first open.
   await pglite.exec('CHECKPOINT');
   await pglite.close();

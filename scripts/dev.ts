@@ -16,6 +16,7 @@ import { watch } from 'chokidar';
 import { freshLoader } from './dev/loader.js';
 import { breakingChanges, composeWorkingTree, regenerateTypes, writeSupergraph } from './dev/recompose.js';
 import { openEmbedded, parseLauncherEnv } from './launcher/embedded.js';
+import { subgraphEntry } from '@stockgraph/registry';
 import { startGatewayOf, startSubgraph, startSubgraphs, SUBGRAPHS, type SubgraphName } from './launcher/stack.js';
 import { ROOT } from './launcher/template.js';
 import { createTimings } from './launcher/timings.js';
@@ -59,7 +60,7 @@ try {
     generations.set(name, generation);
     const load = freshLoader(ROOT, name, generation);
     try {
-      await load(`@stockgraph/${name}`);
+      await load(subgraphEntry(name));
     } catch (error) {
       process.stderr.write(`dev: ${name} did not load; the previous code keeps serving:\n${errorText(error)}\n`);
       return false;
@@ -135,7 +136,7 @@ try {
     });
   }
   const watcher = watch(
-    SUBGRAPHS.map((name) => join(ROOT, 'subgraphs', name, 'src')),
+    SUBGRAPHS.map((name) => join(ROOT, subgraphEntry(name).dir, 'src')),
     {
       ignoreInitial: true,
       // Generated types are written by this loop; tests do not run in it.

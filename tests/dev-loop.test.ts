@@ -4,13 +4,13 @@
  * restart; a composition error is reported while the last good supergraph keeps serving; the fix
  * recovers. The copy keeps the edits away from this checkout.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { graphql, ROOT } from '@stockgraph/testkit';
+import { join } from 'node:path';
+import { graphql } from '@stockgraph/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freeBasePort, launcherEnv } from './launcher-support.js';
+import { copyRepository, freeBasePort, launcherEnv } from './launcher-support.js';
 
 const SDL = 'subgraphs/customers/src/schema.graphql';
 const ORIGINAL = '"Full name as the customer gave it."';
@@ -22,45 +22,6 @@ let dataDir: string;
 let child: ChildProcess;
 let output = '';
 let url = '';
-
-/** The tracked files as they are now, and node_modules as links into this checkout's store. */
-function copyRepository(target: string): void {
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT })
-    .toString()
-    .split('\0')
-    .filter(Boolean);
-  for (const file of files) {
-    mkdirSync(dirname(join(target, file)), { recursive: true });
-    cpSync(join(ROOT, file), join(target, file), { verbatimSymlinks: true });
-  }
-  // Workspace links are relative, so they point into the copy; only the package store is shared.
-  const nodeModules = (dir: string) => {
-    for (const entry of readdirSync(join(ROOT, dir))) {
-      if (entry === '.pnpm') symlinkSync(join(ROOT, dir, entry), join(target, dir, entry));
-      else cpSync(join(ROOT, dir, entry), join(target, dir, entry), { recursive: true, verbatimSymlinks: true });
-    }
-  };
-  mkdirSync(join(target, 'node_modules'));
-  nodeModules('node_modules');
-  for (const group of ['packages', 'subgraphs']) {
-    for (const name of readdirSync(join(ROOT, group))) {
-      cpSync(join(ROOT, group, name, 'node_modules'), join(target, group, name, 'node_modules'), {
-        recursive: true,
-        verbatimSymlinks: true,
-      });
-    }
-  }
-  for (const dir of ['gateway', 'cli', 'tests']) {
-    cpSync(join(ROOT, dir, 'node_modules'), join(target, dir, 'node_modules'), {
-      recursive: true,
-      verbatimSymlinks: true,
-    });
-  }
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: target, stdio: 'ignore' });
-  git('init', '-q', '-b', 'main');
-  git('add', '-A');
-  git('-c', 'user.name=test', '-c', 'user.email=test@stockgraph.local', 'commit', '-qm', 'base');
-}
 
 function edit(change: (sdl: string) => string): void {
   const path = join(copy, SDL);

@@ -3,6 +3,7 @@ import { ensureMonthlyPartitions, openDatabase } from '@stockgraph/db';
 import { createLogger } from '@stockgraph/logger';
 import { TEST_SERVER_URL } from '@stockgraph/testkit';
 import postgres from 'postgres';
+import { databaseUrlVariable, SUBGRAPHS } from '@stockgraph/registry';
 import { migrateDatabases, subgraphDefinitions } from '../../scripts/db-migrate.js';
 import type { Picks } from './generate.js';
 
@@ -39,7 +40,7 @@ export const databaseName = (url: string) => decodeURIComponent(new URL(url).pat
  */
 export async function prepareSchema(url: string, from: Date) {
   // Per-service URLs in the caller's environment would send a service's migrations elsewhere.
-  const perService = new Set(subgraphDefinitions.map((d) => `${d.name.toUpperCase()}_DATABASE_URL`));
+  const perService = new Set(SUBGRAPHS.map(databaseUrlVariable));
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !perService.has(key)));
   Object.assign(env, { DATABASE_URL: url, LOG_LEVEL: 'warn' });
   await migrateDatabases(env);

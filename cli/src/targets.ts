@@ -1,8 +1,8 @@
 import { misuse } from './errors.js';
 import { parseEnv, postgresUrl, z } from '@stockgraph/config';
+import { databaseUrlVariable, SUBGRAPH_NAMES, subgraphEntry, SUBGRAPHS, type SubgraphName } from '@stockgraph/registry';
 
-export const SUBGRAPH_NAMES = ['users', 'inventory', 'orders', 'customers'] as const;
-export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
+export { SUBGRAPH_NAMES, type SubgraphName } from '@stockgraph/registry';
 
 /** The databases `db migrate` targets: `<NAME>_DATABASE_URL`, else `DATABASE_URL`, else embedded PGlite. */
 export interface Targets {
@@ -10,30 +10,25 @@ export interface Targets {
   pgliteDir: string;
 }
 
+type DatabaseUrlVariable = `${(typeof SUBGRAPHS)[number]['envPrefix']}_DATABASE_URL`;
+
 /** The one env shape of the migration targets: `db migrate` here and scripts/db-migrate.ts both read it. */
 export const targetsEnvShape = {
   DATABASE_URL: postgresUrl.optional(),
-  USERS_DATABASE_URL: postgresUrl.optional(),
-  INVENTORY_DATABASE_URL: postgresUrl.optional(),
-  ORDERS_DATABASE_URL: postgresUrl.optional(),
-  CUSTOMERS_DATABASE_URL: postgresUrl.optional(),
+  // USERS_DATABASE_URL, INVENTORY_DATABASE_URL, … for each subgraph of the registry.
+  ...(Object.fromEntries(SUBGRAPHS.map((entry) => [databaseUrlVariable(entry), postgresUrl.optional()])) as Record<
+    DatabaseUrlVariable,
+    z.ZodOptional<typeof postgresUrl>
+  >),
   PGLITE_DIR: z.string().min(1).default('.data/pglite'),
 };
 
-type TargetsEnv = Partial<
-  Record<
-    'DATABASE_URL' | 'USERS_DATABASE_URL' | 'INVENTORY_DATABASE_URL' | 'ORDERS_DATABASE_URL' | 'CUSTOMERS_DATABASE_URL',
-    string
-  >
->;
+type TargetsEnv = Partial<Record<'DATABASE_URL' | DatabaseUrlVariable, string>>;
 
 export function targetUrls(env: TargetsEnv): Record<SubgraphName, string | undefined> {
-  return {
-    users: env.USERS_DATABASE_URL ?? env.DATABASE_URL,
-    inventory: env.INVENTORY_DATABASE_URL ?? env.DATABASE_URL,
-    orders: env.ORDERS_DATABASE_URL ?? env.DATABASE_URL,
-    customers: env.CUSTOMERS_DATABASE_URL ?? env.DATABASE_URL,
-  };
+  return Object.fromEntries(
+    SUBGRAPHS.map((entry) => [entry.name, env[`${entry.envPrefix}_DATABASE_URL`] ?? env.DATABASE_URL]),
+  ) as Record<SubgraphName, string | undefined>;
 }
 
 export function resolveTargets(source: NodeJS.ProcessEnv = process.env): Targets {
@@ -46,7 +41,7 @@ export function requirePostgres(targets: Targets, command: string): Record<Subgr
   const missing = SUBGRAPH_NAMES.filter((name) => !targets.urls[name]);
   if (missing.length > 0) {
     throw misuse(
-      `${command} needs PostgreSQL: set DATABASE_URL (or ${missing.map((n) => `${n.toUpperCase()}_DATABASE_URL`).join(', ')})`,
+      `${command} needs PostgreSQL: set DATABASE_URL (or ${missing.map((n) => databaseUrlVariable(subgraphEntry(n))).join(', ')})`,
     );
   }
   return targets.urls as Record<SubgraphName, string>;

@@ -12,6 +12,7 @@ import {
 } from '@stockgraph/config';
 import { edgeEnvShape } from './edge-env.js';
 import { httpEdgeEnvShape } from './http-edge.js';
+import { defaultPort, SUBGRAPHS, urlVariable } from '@stockgraph/registry';
 import { usageEnvShape } from '@stockgraph/usage';
 import { subscriptionEnvShape } from './subscriptions/env.js';
 
@@ -19,6 +20,13 @@ const httpUrl = z
   .string()
   .url()
   .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
+
+type UrlVariable = `${(typeof SUBGRAPHS)[number]['envPrefix']}_URL`;
+
+/** Where this deployment reaches each subgraph of the registry: USERS_URL, INVENTORY_URL, … */
+const subgraphUrlShape = Object.fromEntries(
+  SUBGRAPHS.map((entry) => [urlVariable(entry), httpUrl.default(`http://127.0.0.1:${defaultPort(entry)}/graphql`)]),
+) as Record<UrlVariable, z.ZodDefault<typeof httpUrl>>;
 
 const shape = {
   ...baseEnvShape,
@@ -30,10 +38,7 @@ const shape = {
     .default(fileURLToPath(new URL('../../schema/supergraph.graphql', import.meta.url))),
   /** Reload the supergraph when the file changes; on by default in development. */
   SUPERGRAPH_WATCH: booleanFromEnv.optional(),
-  USERS_URL: httpUrl.default('http://127.0.0.1:4001/graphql'),
-  INVENTORY_URL: httpUrl.default('http://127.0.0.1:4002/graphql'),
-  ORDERS_URL: httpUrl.default('http://127.0.0.1:4003/graphql'),
-  CUSTOMERS_URL: httpUrl.default('http://127.0.0.1:4004/graphql'),
+  ...subgraphUrlShape,
   ...tokenEnvShape,
   ...trustEnvShape,
   /** How long the answer "this session is live" is trusted before the users service is asked again. */
@@ -108,5 +113,5 @@ export function sessionCheckUrl(env: GatewayEnv): string {
 
 /** Subgraph name in the supergraph → the URL this deployment reaches it at. */
 export function subgraphUrls(env: GatewayEnv): Record<string, string> {
-  return { users: env.USERS_URL, inventory: env.INVENTORY_URL, orders: env.ORDERS_URL, customers: env.CUSTOMERS_URL };
+  return Object.fromEntries(SUBGRAPHS.map((entry) => [entry.name, env[`${entry.envPrefix}_URL`]]));
 }

@@ -1,11 +1,18 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { context, propagation, SpanKind } from '@opentelemetry/api';
 import type { Logger } from '@stockgraph/logger';
-import { currentRequestId, READ_AFTER_HEADER, WRITTEN_LSN_HEADER } from '@stockgraph/server';
+import {
+  BreakerOpenError,
+  createBreaker,
+  currentRequestId,
+  errorCodeLabel,
+  READ_AFTER_HEADER,
+  WRITTEN_LSN_HEADER,
+  type Breaker,
+  type BreakerState,
+} from '@stockgraph/server';
 import { inSpan, isTracing } from '@stockgraph/telemetry';
 import { parse } from 'graphql';
-import CircuitBreaker from 'opossum';
-import { errorCodeLabel } from '@stockgraph/server';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { GatewayContext } from './context.js';
 import type { WriteMarks } from './read-your-writes.js';
@@ -80,6 +87,9 @@ type ProcessOptions = GraphQLDataSourceProcessOptions<GatewayContext>;
 type GatewayGraphQLResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
 type Reason = 'timeout' | 'connection' | 'status' | 'breaker_open';
 
+/** stockgraph_subgraph_breaker_state's values. */
+const BREAKER_GAUGE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
+
 /** Raised for every way a subgraph can fail to answer; anything else is an answer. */
 class Unavailable extends Error {
   constructor(
@@ -142,7 +152,7 @@ function operationKind(query: string | undefined): 'query' | 'mutation' | 'subsc
  * the response still arrives; a subgraph's own coded errors pass through, whatever its HTTP status.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  private readonly breaker: CircuitBreaker<[() => Promise<GatewayGraphQLResponse>], GatewayGraphQLResponse>;
+  private readonly breaker: Breaker;
 
   constructor(
     private readonly name: string,
@@ -156,23 +166,19 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     private readonly writeMarks?: WriteMarks,
   ) {
     super({ url, fetcher: createSubgraphFetcher({ timeoutMs: settings.timeoutMs }).fetcher });
-    this.breaker = new CircuitBreaker((attempt: () => Promise<GatewayGraphQLResponse>) => attempt(), {
-      timeout: false,
-      volumeThreshold: settings.breakerMinRequests,
-      errorThresholdPercentage: settings.breakerErrorPercent,
-      resetTimeout: settings.breakerResetMs,
-      rollingCountTimeout: settings.breakerWindowMs,
-      // Only a subgraph that does not answer counts against it; an answer with errors is an answer.
-      errorFilter: (error: unknown) => !(error instanceof Unavailable),
-    });
-    const state = (value: number, label: string) => () => {
-      metrics.breakerState.set({ subgraph: name }, value);
-      logger.warn({ subgraph: name }, `subgraph circuit breaker ${label}`);
-    };
     metrics.breakerState.set({ subgraph: name }, 0);
-    this.breaker.on('open', state(2, 'open'));
-    this.breaker.on('halfOpen', state(1, 'half-open'));
-    this.breaker.on('close', state(0, 'closed'));
+    this.breaker = createBreaker({
+      minCalls: settings.breakerMinRequests,
+      failurePercent: settings.breakerErrorPercent,
+      openMs: settings.breakerResetMs,
+      windowMs: settings.breakerWindowMs,
+      // Only a subgraph that does not answer counts against it; an answer with errors is an answer.
+      isFailure: (error) => error instanceof Unavailable,
+      onStateChange: (state) => {
+        metrics.breakerState.set({ subgraph: name }, BREAKER_GAUGE[state]);
+        logger.warn({ subgraph: name }, `subgraph circuit breaker ${state}`);
+      },
+    });
   }
 
   override async willSendRequest({ request, context: gatewayContext }: ProcessOptions): Promise<void> {
@@ -235,10 +241,9 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
 
   private async guarded(options: ProcessOptions): Promise<GatewayGraphQLResponse> {
     try {
-      return await this.breaker.fire(() => this.attempt(options));
+      return await this.breaker.run(() => this.attempt(options));
     } catch (error) {
-      if ((error as { code?: unknown }).code === 'EOPENBREAKER')
-        return this.unavailable(options, 'breaker_open', error);
+      if (error instanceof BreakerOpenError) return this.unavailable(options, 'breaker_open', error);
       if (error instanceof Unavailable) return this.unavailable(options, error.reason, error.cause);
       throw error;
     }

@@ -17,6 +17,13 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import {
+  serviceDatabaseUrlVariable,
+  SUBGRAPH_NAMES,
+  SUBGRAPHS as REGISTERED,
+  tokenIssuer,
+  urlVariable,
+} from '@stockgraph/registry';
 import { createTestDatabase, graphql, TEST_SERVER_URL } from '@stockgraph/testkit';
 import postgres from 'postgres';
 import { createClient } from 'redis';
@@ -24,7 +31,7 @@ import { createClient } from 'redis';
 const out = path.resolve(process.argv[2] ?? '');
 if (!process.argv[2]) throw new Error('usage: tsx infra/docker/smoke.ts OUT_DIR');
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const SUBGRAPHS = ['users', 'inventory', 'orders', 'customers'] as const;
+const SUBGRAPHS = SUBGRAPH_NAMES;
 const run = randomBytes(3).toString('hex');
 const prefix = `sgsmoke:${run}:`;
 const roleOf = (name: string) => `sgsmoke_${name}_${run}`;
@@ -147,7 +154,7 @@ try {
   await exec('migrate', [...startCommand('migrate'), '--create-roles'], {
     NODE_ENV: 'production',
     DATABASE_URL: database.url,
-    ...Object.fromEntries(SUBGRAPHS.map((n) => [`${n.toUpperCase()}_SERVICE_DATABASE_URL`, serviceUrls[n]])),
+    ...Object.fromEntries(REGISTERED.map((entry) => [serviceDatabaseUrlVariable(entry), serviceUrls[entry.name]])),
   });
   const admin = { email: `admin-${run}@example.com`, password: randomBytes(12).toString('base64url') };
   await exec('users', ['dist/subgraphs/users/src/create-admin.js'], {
@@ -157,11 +164,18 @@ try {
     ADMIN_PASSWORD: admin.password,
   });
   const common = { REDIS_URL, EVENTS_PREFIX: prefix, SUBGRAPH_SHARED_SECRET: sharedSecret, DATABASE_POOL_MAX: '4' };
-  const users = await boot('users', { ...common, DATABASE_URL: serviceUrls.users, JWT_PRIVATE_KEY: signingKey });
+  // The token issuer first: the others verify tokens against its keys.
+  const issuer = tokenIssuer();
+  const users = await boot(issuer.name, {
+    ...common,
+    DATABASE_URL: serviceUrls[issuer.name],
+    JWT_PRIVATE_KEY: signingKey,
+  });
   const JWKS_URL = new URL('/.well-known/jwks.json', users.url).toString();
-  const [inventory, orders, customers] = await Promise.all(
-    (['inventory', 'orders', 'customers'] as const).map((n) =>
-      boot(n, { ...common, DATABASE_URL: serviceUrls[n], JWKS_URL }),
+  const others = await Promise.all(
+    REGISTERED.filter((entry) => entry !== issuer).map(
+      async (entry) =>
+        [entry, await boot(entry.name, { ...common, DATABASE_URL: serviceUrls[entry.name], JWKS_URL })] as const,
     ),
   );
   const gateway = await boot('gateway', {
@@ -169,10 +183,8 @@ try {
     SUBGRAPH_SHARED_SECRET: sharedSecret,
     REDIS_URL,
     REDIS_KEY_PREFIX: prefix,
-    USERS_URL: users.url,
-    INVENTORY_URL: inventory!.url,
-    ORDERS_URL: orders!.url,
-    CUSTOMERS_URL: customers!.url,
+    [urlVariable(issuer)]: users.url,
+    ...Object.fromEntries(others.map(([entry, started]) => [urlVariable(entry), started.url])),
   });
   const ready = await fetch(new URL('/ready', gateway.url));
   check(ready.status === 200, 'gateway /ready', await ready.json());

@@ -20,13 +20,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, parseSubgraphEnv } from '@stockgraph/config';
-import { DEFAULT_PORT as CUSTOMERS_PORT } from '@stockgraph/customers';
+import { ConfigError } from '@stockgraph/config';
 import { parseGatewayEnv } from '@stockgraph/gateway/env';
-import { DEFAULT_PORT as INVENTORY_PORT } from '@stockgraph/inventory';
-import { parseOrdersEnv } from '@stockgraph/orders';
-import { parseUsersEnv } from '@stockgraph/users';
 import { parseAllDocuments } from 'yaml';
+import { loadSubgraphServices } from '../../scripts/subgraph-services.js';
 import { checkBackups } from './backup.js';
 import { checkIngress, type Workload } from './ingress.js';
 
@@ -45,10 +42,7 @@ export interface K8sObject {
 /** How each service reads its environment: the very functions its server.ts calls. */
 const ENV_PARSERS: Record<string, (source: NodeJS.ProcessEnv) => Record<string, unknown>> = {
   gateway: parseGatewayEnv,
-  users: parseUsersEnv,
-  inventory: (source) => parseSubgraphEnv('inventory', INVENTORY_PORT, source),
-  orders: parseOrdersEnv,
-  customers: (source) => parseSubgraphEnv('customers', CUSTOMERS_PORT, source),
+  ...Object.fromEntries((await loadSubgraphServices()).map((service) => [service.definition.name, service.parseEnv])),
 };
 
 /**

@@ -12,31 +12,24 @@
  * Plain JavaScript on purpose: it runs before anything can compile TypeScript.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { builtinModules } from 'node:module';
+import { dirname, join } from 'node:path';
 import process from 'node:process';
-import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL, URL } from 'node:url';
 import { build } from 'esbuild';
+import { workspacePlugin } from './plugin.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OUT_DIR = join(ROOT, 'node_modules/.cache/stockgraph/launcher');
-const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
-/**
- * Our `@stockgraph/*` packages are bundled, and npm packages but those above; those stay outside,
- * imported by their resolved path, since the bundle's own folder has no node_modules beside it. Every
- * module's `import.meta.url` stays its source file's, so files read next to the code (SDLs,
- * migrations, the supergraph) are found where they are.
- */
 /**
  * npm packages are bundled too: loading them one file at a time (resolving each import, reading each
  * package.json for its module type, compiling file by file) was most of a warm start. These stay
- * outside, loaded by Node from their resolved path: PGlite and argon2 read their WebAssembly, data and
- * native files next to their own code, pino starts worker threads from its files, pino-pretty and the
- * tracing exporters load only when asked for (LOG_FORMAT=pretty, an OTLP endpoint), the tracing SDK's
- * CommonJS exports do not survive esbuild's dynamic-import wrapping, and the tracing API must be the
- * one copy the SDK registers with (with a bundled copy of its own, no span reached the collector).
+ * outside, loaded by Node from their resolved path (the bundle's folder has no node_modules beside it):
+ * PGlite and argon2 read their WebAssembly, data and native files next to their own code, pino starts
+ * worker threads from its files, pino-pretty and the tracing exporters load only when asked for
+ * (LOG_FORMAT=pretty, an OTLP endpoint), the tracing SDK's CommonJS exports do not survive esbuild's
+ * dynamic-import wrapping, and the tracing API must be the one copy the SDK registers with (with a
+ * bundled copy of its own, no span reached the collector).
  */
 const KEEP_OUTSIDE = new Set([
   '@electric-sql/pglite',
@@ -53,37 +46,13 @@ const KEEP_OUTSIDE = new Set([
   '@opentelemetry/exporter-trace-otlp-http',
   '@opentelemetry/exporter-trace-otlp-proto',
 ]);
-const packageName = (specifier) =>
-  specifier
-    .split('/')
-    .slice(0, specifier.startsWith('@') ? 2 : 1)
-    .join('/');
 
-const workspaceBundle = {
+/** Every module's `import.meta.url` stays its source file's, so files read next to the code are found where they are. */
+const workspaceBundle = workspacePlugin({
   name: 'stockgraph-launcher',
-  setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, async (args) => {
-      if (args.pluginData === 'resolving' || args.path.startsWith('@stockgraph/')) return undefined;
-      if (builtins.has(args.path)) return { path: args.path, external: true };
-      if (!KEEP_OUTSIDE.has(packageName(args.path))) return undefined;
-      const resolved = await b.resolve(args.path, {
-        kind: args.kind,
-        resolveDir: args.resolveDir,
-        importer: args.importer,
-        pluginData: 'resolving',
-      });
-      if (resolved.errors.length > 0) return { errors: resolved.errors };
-      // require() takes a path, import a URL (a Windows path would not be one).
-      const path = args.kind === 'require-call' ? resolved.path : pathToFileURL(resolved.path).href;
-      return { path, external: true };
-    });
-    b.onLoad({ filter: /\.[cm]?ts$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      const url = JSON.stringify(pathToFileURL(args.path).href);
-      return { contents: source.replaceAll('import.meta.url', url), loader: 'ts' };
-    });
-  },
-};
+  npmPackage: (name) => (KEEP_OUTSIDE.has(name) ? 'external-by-path' : 'bundle'),
+  importMetaUrl: (file) => JSON.stringify(pathToFileURL(file).href),
+});
 
 /**
  * Whether the bundle was built here (it holds absolute paths: a moved or copied checkout rebuilds) and

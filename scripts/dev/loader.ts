@@ -1,6 +1,7 @@
 import { register } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { SubgraphService } from '@stockgraph/server';
 import type { Load, SubgraphName } from '../launcher/stack.js';
 
 register(new URL('./fresh-modules.mjs', import.meta.url));
@@ -10,10 +11,10 @@ register(new URL('./fresh-modules.mjs', import.meta.url));
  * Each reload leaves the previous copies in memory: fine for a development session.
  */
 export function freshLoader(root: string, name: SubgraphName, generation: number): Load {
-  return (specifier) => {
-    if (specifier !== `@stockgraph/${name}`) return import(specifier);
-    const entry = pathToFileURL(join(root, 'subgraphs', name, 'src/app.ts'));
-    entry.searchParams.set('dev', String(generation));
-    return import(entry.href);
+  return async (entry) => {
+    const url = pathToFileURL(join(root, entry.dir, 'src/app.ts'));
+    if (entry.name === name) url.searchParams.set('dev', String(generation));
+    const module = (await import(url.href)) as { service: SubgraphService };
+    return module.service;
   };
 }

@@ -6,36 +6,29 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { parseSubgraphEnv } from '@stockgraph/config';
 import type { EventBus } from '@stockgraph/events';
-import type * as Customers from '@stockgraph/customers';
-import type * as Inventory from '@stockgraph/inventory';
 import type { Logger } from '@stockgraph/logger';
-import type * as Orders from '@stockgraph/orders';
-import type * as Users from '@stockgraph/users';
+import {
+  SUBGRAPHS as REGISTERED,
+  SUBGRAPH_NAMES,
+  subgraphEntry,
+  tokenIssuer,
+  urlVariable,
+  type SubgraphEntry,
+  type SubgraphName,
+} from '@stockgraph/registry';
+import type { SubgraphService } from '@stockgraph/server';
+import { loadSubgraphService } from '../subgraph-services.js';
 import type { Timings } from './timings.js';
 
-export const SUBGRAPHS = ['users', 'inventory', 'orders', 'customers'] as const;
-export type SubgraphName = (typeof SUBGRAPHS)[number];
+export { SUBGRAPH_NAMES as SUBGRAPHS, type SubgraphName } from '@stockgraph/registry';
 
 export interface Running {
   url: string;
   stop(): Promise<void>;
 }
 
-/** Imports a module by specifier; the dev loop's loader bypasses the module cache. */
-export type Load = <T>(specifier: string) => Promise<T>;
-
-// Literal specifiers, so the bundle `pnpm start` runs from contains the subgraphs.
-const subgraphPackages: Record<string, () => Promise<unknown>> = {
-  '@stockgraph/users': () => import('@stockgraph/users'),
-  '@stockgraph/inventory': () => import('@stockgraph/inventory'),
-  '@stockgraph/orders': () => import('@stockgraph/orders'),
-  '@stockgraph/customers': () => import('@stockgraph/customers'),
-};
-
-export const importPackage: Load = async <T>(specifier: string) => {
-  const load = subgraphPackages[specifier];
-  return (load ? load() : import(specifier)) as Promise<T>;
-};
+/** Loads a subgraph's service module; the dev loop's loader bypasses the module cache. */
+export type Load = (entry: SubgraphEntry) => Promise<SubgraphService>;
 
 /**
  * Starts loading every service's modules without waiting for them, so the loading overlaps with
@@ -43,11 +36,12 @@ export const importPackage: Load = async <T>(specifier: string) => {
  * load fails again, with its error, when its service starts.
  */
 export function preloadServices(): void {
-  for (const load of [...Object.values(subgraphPackages), () => import('@stockgraph/gateway')]) load().catch(() => {});
+  for (const entry of REGISTERED) loadSubgraphService(entry).catch(() => {});
+  import('@stockgraph/gateway').catch(() => {});
 }
 
 export interface StackContext {
-  /** The gateway's port; subgraph N (1-based, in SUBGRAPHS order) listens on PORT + N. */
+  /** The gateway's port; each subgraph listens on PORT + its registry's port offset. */
   port: number;
   pglite: PGlite | undefined;
   bus: EventBus | undefined;
@@ -55,55 +49,40 @@ export interface StackContext {
   timings: Timings;
 }
 
-const offset = (name: SubgraphName) => SUBGRAPHS.indexOf(name) + 1;
-
-/** Every other service verifies tokens against the users service's published keys. */
+/** Every other service verifies tokens against the token issuer's (users') published keys. */
 function jwksUrl(context: StackContext): string {
-  const { HOST, PORT } = usersEnv(context);
+  const issuer = tokenIssuer();
+  const { HOST, PORT } = parseSubgraphEnv(issuer.name, 0, {
+    ...process.env,
+    PORT: String(context.port + issuer.portOffset),
+  });
   return new URL('/.well-known/jwks.json', `http://${HOST}:${PORT}`).toString();
-}
-
-function usersEnv(context: StackContext) {
-  return parseSubgraphEnv('users', 0, { ...process.env, PORT: String(context.port + offset('users')) });
 }
 
 /** Starts (or, in the dev loop, restarts) one subgraph with code from `load`. */
 export async function startSubgraph(
   name: SubgraphName,
   context: StackContext,
-  load: Load = importPackage,
+  load: Load = loadSubgraphService,
 ): Promise<Running> {
   const { pglite, bus } = context;
-  const env = { ...process.env, PORT: String(context.port + offset(name)), JWKS_URL: jwksUrl(context) };
+  const entry = subgraphEntry(name);
+  const port = String(context.port + entry.portOffset);
+  // The issuer verifies tokens with its own key; the others against its JWKS.
+  const env =
+    entry === tokenIssuer()
+      ? { ...process.env, PORT: port }
+      : { ...process.env, PORT: port, JWKS_URL: jwksUrl(context) };
   // Marks the subgraph's own log lines, so --timings splits migrating from seeding.
   const logger = context.logger.child({ service: name });
   const runtime = { pglite, bus, logger: withMarks(logger, name, context.timings) };
-  return context.timings.phase(`${name} ready`, async () => {
-    switch (name) {
-      case 'users': {
-        const m = await load<typeof Users>('@stockgraph/users');
-        return m.startUsers({ ...runtime, env: m.parseUsersEnv({ ...process.env, PORT: env.PORT }) });
-      }
-      case 'inventory': {
-        const m = await load<typeof Inventory>('@stockgraph/inventory');
-        return m.startInventory({ ...runtime, env: m.parseInventoryEnv(env) });
-      }
-      case 'orders': {
-        const m = await load<typeof Orders>('@stockgraph/orders');
-        return m.startOrders({ ...runtime, env: m.parseOrdersEnv(env) });
-      }
-      case 'customers': {
-        const m = await load<typeof Customers>('@stockgraph/customers');
-        return m.startCustomers({ ...runtime, env: parseSubgraphEnv('customers', 0, env) });
-      }
-    }
-  });
+  return context.timings.phase(`${name} ready`, async () => (await load(entry)).start(runtime, env));
 }
 
 /** The subgraphs' URLs as the gateway's environment names them. */
 export function subgraphUrls(port: number): Record<string, string> {
   return Object.fromEntries(
-    SUBGRAPHS.map((name) => [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${port + offset(name)}/graphql`]),
+    REGISTERED.map((entry) => [urlVariable(entry), `http://127.0.0.1:${port + entry.portOffset}/graphql`]),
   );
 }
 
@@ -133,9 +112,9 @@ export async function startGatewayOf(
 
 /** Starts the four subgraphs side by side: they share nothing but the database and the bus. */
 export async function startSubgraphs(context: StackContext): Promise<Map<SubgraphName, Running>> {
-  const started = await Promise.allSettled(SUBGRAPHS.map((name) => startSubgraph(name, context)));
+  const started = await Promise.allSettled(SUBGRAPH_NAMES.map((name) => startSubgraph(name, context)));
   const running = new Map<SubgraphName, Running>();
-  started.forEach((result, i) => result.status === 'fulfilled' && running.set(SUBGRAPHS[i]!, result.value));
+  started.forEach((result, i) => result.status === 'fulfilled' && running.set(SUBGRAPH_NAMES[i]!, result.value));
   const failed = started.find((result) => result.status === 'rejected');
   if (failed) {
     for (const service of running.values()) await service.stop().catch(() => {});

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SUBGRAPHS } from '@stockgraph/registry';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Under node_modules: made by install, not committed, kept when `.data/` is deleted. */
@@ -32,9 +33,7 @@ export function templateKey(): string {
   const hash = createHash('sha256');
   const inputs = [
     // Migrations, tables, repositories and seed of each subgraph.
-    ...['users', 'inventory', 'orders', 'customers'].flatMap((name) =>
-      filesUnder(join(ROOT, 'subgraphs', name, 'src/db')),
-    ),
+    ...SUBGRAPHS.flatMap((entry) => filesUnder(join(ROOT, entry.dir, 'src/db'))),
     ...filesUnder(join(ROOT, 'packages/demo-data/src')),
     join(ROOT, 'node_modules/@electric-sql/pglite/package.json'),
   ];

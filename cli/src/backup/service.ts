@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
 import { openPglite } from '@stockgraph/db';
+import { databaseUrlVariable, subgraphEntry } from '@stockgraph/registry';
 import { subgraphDefinitions } from '../../../scripts/db-migrate.js';
 import {
   createDatabase,
@@ -36,7 +37,7 @@ import { connectionArgs, restoreAtomically, runTool } from './tools.js';
 const PGLITE_FILE = 'pglite.tar.gz';
 /** Set on each restored schema in the restore's transaction: a re-run knows this backup is already in. */
 const restoreMark = (id: string) => `stockgraph backup ${id.replace(/[^0-9A-Za-z-]/g, '')}`;
-const schemaOf = (name: string) => subgraphDefinitions.find((d) => d.name === name)!.pgSchema;
+const schemaOf = (name: string) => subgraphEntry(name).pgSchema;
 
 function postgresQuery(url: string): { query: Query; close: () => Promise<void> } {
   const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
@@ -122,7 +123,7 @@ export async function createBackup(targets: Targets, root: string, keep: number)
         const url = targets.urls[name];
         if (!url)
           throw misuse(
-            `${name} has no database URL while others have one: set DATABASE_URL or ${name.toUpperCase()}_DATABASE_URL`,
+            `${name} has no database URL while others have one: set DATABASE_URL or ${databaseUrlVariable(subgraphEntry(name))}`,
           );
         return url;
       };
@@ -333,7 +334,7 @@ export async function restoreBackup(
       const url = targets.urls[s.name as SubgraphName];
       if (!url)
         throw misuse(
-          `restore needs PostgreSQL for ${s.name}: set DATABASE_URL or ${s.name.toUpperCase()}_DATABASE_URL`,
+          `restore needs PostgreSQL for ${s.name}: set DATABASE_URL or ${databaseUrlVariable(subgraphEntry(s.name))}`,
         );
       return [s.name, url];
     }),

@@ -1,4 +1,4 @@
-import type { EventBus, StreamEntry } from '@stockgraph/events';
+import { follow, type EventBus, type FollowLoop, type StreamEntry } from '@stockgraph/events';
 import type { Logger } from '@stockgraph/logger';
 
 export type EntryListener = (entry: StreamEntry) => void;
@@ -14,25 +14,22 @@ const RETRY_MS = 1000;
  */
 export function createStreamFollower(bus: EventBus, logger: Logger) {
   const listeners = new Map<string, Set<EntryListener>>();
-  const loops = new Map<string, Promise<void>>();
+  const loops = new Map<string, FollowLoop>();
   let closed = false;
 
-  async function follow(stream: string): Promise<void> {
+  function start(stream: string): FollowLoop {
     let lastId: string | null = null;
-    while (!closed) {
-      try {
-        lastId ??= (await bus.position(stream)).lastId;
-        const entries = await bus.tail(stream, lastId, BATCH, BLOCK_MS);
+    return follow({
+      next: async () => bus.tail(stream, (lastId ??= (await bus.position(stream)).lastId), BATCH, BLOCK_MS),
+      handle: (entries) => {
         for (const entry of entries) {
           lastId = entry.id;
           for (const listener of listeners.get(stream) ?? []) listener(entry);
         }
-      } catch (error) {
-        if (closed) return;
-        logger.warn({ err: error, stream }, 'reading a stream for subscribers failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-      }
-    }
+      },
+      retry: { firstMs: RETRY_MS, maxMs: RETRY_MS },
+      onError: (error) => logger.warn({ err: error, stream }, 'reading a stream for subscribers failed; retrying'),
+    });
   }
 
   return {
@@ -41,7 +38,7 @@ export function createStreamFollower(bus: EventBus, logger: Logger) {
       let set = listeners.get(stream);
       if (!set) listeners.set(stream, (set = new Set()));
       set.add(listener);
-      if (!loops.has(stream)) loops.set(stream, follow(stream));
+      if (!closed && !loops.has(stream)) loops.set(stream, start(stream));
       return () => set.delete(listener);
     },
     /** Subscribers listening in this process, for /metrics. */
@@ -49,7 +46,7 @@ export function createStreamFollower(bus: EventBus, logger: Logger) {
     async close() {
       closed = true;
       listeners.clear();
-      await Promise.allSettled(loops.values());
+      await Promise.allSettled([...loops.values()].map((loop) => loop.stop()));
     },
   };
 }

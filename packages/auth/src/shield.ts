@@ -80,7 +80,9 @@ export function shieldFromSchema<C extends AuthContext>(
     context.identity ? true : new UnauthenticatedError('Sign in to use _entities', { field: 'Query._entities' }),
   );
   const tree: Record<string, Record<string, IRule | typeof allow>> = {
-    Query: { _service: allow, _entities: entities },
+    // A subgraph without entities has no `_entities` (buildSubgraphSchema adds it for @key types only),
+    // and shield refuses a rule for a field the schema lacks.
+    Query: { _service: allow, ...(declaresEntities(typeDefs) ? { _entities: entities } : {}) },
     _Service: { sdl: allow },
   };
   const rules = readFieldRules(typeDefs);
@@ -104,4 +106,12 @@ export function shieldFromSchema<C extends AuthContext>(
       return denial(signedIn, field);
     },
   });
+}
+
+/** Whether any type of the SDL is an entity (`@key`). */
+function declaresEntities(typeDefs: DocumentNode): boolean {
+  return typeDefs.definitions.some(
+    (definition) =>
+      'directives' in definition && (definition.directives ?? []).some((directive) => directive.name.value === 'key'),
+  );
 }

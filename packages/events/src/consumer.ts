@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Database, Tx } from '@stockgraph/db';
 import type { Logger } from '@stockgraph/logger';
 import type { Delivery, Envelope, EventBus } from './bus.js';
+import { follow } from './follow.js';
 import { isMissingGroup } from './missing-group.js';
 import type { ProcessedEventsTable } from './tables.js';
 import { deadLetterStream, UnprocessableEvent, type ParkedEvent } from './unprocessable.js';
@@ -41,7 +42,6 @@ export function startConsumer<TSchema extends Record<string, unknown>>(options: 
   const claimIdleMs = options.claimIdleMs ?? 15_000;
   let running = true;
   let lastClaim = 0;
-  let failures = 0;
 
   /**
    * Parks an event no retry can apply, then lets it be acknowledged: the stream moves on, and the
@@ -143,37 +143,36 @@ export function startConsumer<TSchema extends Record<string, unknown>>(options: 
     await bus.ack(stream, group, acknowledged);
   };
 
-  const loop = (async () => {
-    let grouped = false;
-    while (running) {
-      try {
-        if (!grouped) {
-          await bus.ensureGroup(stream, group);
-          grouped = true;
-        }
-        const deliveries: Delivery[] = [];
-        if (Date.now() - lastClaim > Math.min(claimIdleMs, 5000)) {
-          lastClaim = Date.now();
-          deliveries.push(...(await bus.claim(stream, group, consumer, claimIdleMs, 50)));
-        }
-        if (deliveries.length === 0) deliveries.push(...(await bus.read(stream, group, consumer, 50, 1000)));
-        if (deliveries.length > 0 && running) await applyBatch(deliveries);
-        if (failures > 0) logger.info({ stream, group }, 'event consumer recovered');
-        failures = 0;
-      } catch (error) {
-        if (isMissingGroup(error)) grouped = false;
-        failures++;
-        if (failures === 1 || failures % 50 === 0)
-          logger.warn({ err: error, stream, group, failures }, 'event consumer cannot read; retrying');
-        await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** failures, 5000)));
+  let grouped = false;
+  const loop = follow({
+    next: async () => {
+      if (!grouped) {
+        await bus.ensureGroup(stream, group);
+        grouped = true;
       }
-    }
-  })();
+      if (Date.now() - lastClaim > Math.min(claimIdleMs, 5000)) {
+        lastClaim = Date.now();
+        const claimed = await bus.claim(stream, group, consumer, claimIdleMs, 50);
+        if (claimed.length > 0) return claimed;
+      }
+      return bus.read(stream, group, consumer, 50, 1000);
+    },
+    handle: async (deliveries) => {
+      if (deliveries.length > 0) await applyBatch(deliveries);
+    },
+    retry: { firstMs: 400, maxMs: 5000 },
+    onError: (error, failures) => {
+      if (isMissingGroup(error)) grouped = false;
+      if (failures === 1 || failures % 50 === 0)
+        logger.warn({ err: error, stream, group, failures }, 'event consumer cannot read; retrying');
+    },
+    onRecovered: () => logger.info({ stream, group }, 'event consumer recovered'),
+  });
 
   return {
     stop: async () => {
       running = false;
-      await loop;
+      await loop.stop();
     },
   };
 }

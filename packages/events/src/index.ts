@@ -7,3 +7,4 @@ export * from './consumer.js';
 export * from './housekeeping.js';
 export * from './unprocessable.js';
 export * from './tracing.js';
+export * from './follow.js';

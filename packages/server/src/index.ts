@@ -11,3 +11,5 @@ export * from './revocation-check.js';
 export * from './metric-labels.js';
 export * from './request-tracing.js';
 export * from './read-routing.plugin.js';
+export * from './breaker.js';
+export * from './subgraph-service.js';

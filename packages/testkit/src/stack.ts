@@ -2,9 +2,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { graphql } from './graphql.js';
 import { startProcess, type ServiceProcess } from './process.js';
+import { SUBGRAPHS as REGISTERED, tokenIssuer, urlVariable, type SubgraphName } from '@stockgraph/registry';
 
-export const SUBGRAPHS = ['users', 'inventory', 'orders', 'customers'] as const;
-export type SubgraphName = (typeof SUBGRAPHS)[number];
+export { SUBGRAPH_NAMES as SUBGRAPHS, type SubgraphName } from '@stockgraph/registry';
 
 export interface Stack {
   database: TestDatabase;
@@ -47,7 +47,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   const started: ServiceProcess[] = [];
   try {
-    const users = await startProcess('subgraphs/users/src/server.ts', {
+    // The token issuer first: the others verify tokens against its keys.
+    const issuer = tokenIssuer();
+    const users = await startProcess(`${issuer.dir}/src/server.ts`, {
       ...common,
       JWT_PRIVATE_KEY: signingKeyPem,
       JWT_KEY_ID: 'test-key',
@@ -55,13 +57,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     started.push(users);
     const JWKS_URL = new URL('/.well-known/jwks.json', users.url).toString();
     const others = await Promise.all(
-      SUBGRAPHS.slice(1).map((name) =>
-        startProcess(`subgraphs/${name}/src/server.ts`, { ...common, JWKS_URL }).then((s) => (started.push(s), s)),
-      ),
+      REGISTERED.filter((entry) => entry !== issuer).map(async (entry) => {
+        const service = await startProcess(`${entry.dir}/src/server.ts`, { ...common, JWKS_URL });
+        started.push(service);
+        return [entry.name, service] as const;
+      }),
     );
-    const subgraphs = Object.fromEntries(
-      SUBGRAPHS.map((name, i) => [name, i === 0 ? users : others[i - 1]!]),
-    ) as Record<SubgraphName, ServiceProcess>;
+    const subgraphs = Object.fromEntries([[issuer.name, users], ...others]) as Record<SubgraphName, ServiceProcess>;
     const startGateway = async (env: Record<string, string> = {}) => {
       const gateway = await startProcess('gateway/src/server.ts', {
         PORT: '0',
@@ -75,7 +77,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         // requests as one demo user would meet the per-user default (RATE_LIMIT_POINTS, a minute of the
         // web app's busiest screen). Tests of the limits set their own budgets.
         RATE_LIMIT_POINTS: '1000000000',
-        ...Object.fromEntries(SUBGRAPHS.map((name) => [`${name.toUpperCase()}_URL`, subgraphs[name].url])),
+        ...Object.fromEntries(REGISTERED.map((entry) => [urlVariable(entry), subgraphs[entry.name].url])),
         ...options.env,
         ...env,
       });

@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { customersStream } from '@stockgraph/contracts';
-import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '@stockgraph/server';
+import { startSubgraph, subgraphService, type SubgraphDefinition, type SubgraphRuntime } from '@stockgraph/server';
 import { parse } from 'graphql';
 import { createContext, type Context } from './context.js';
 import * as dbSchema from './db/schema.js';
 import { idempotencyKeys, outbox } from './db/schema.js';
 import { seedDemoData } from './db/seed.js';
 import { CustomerService } from './domain/customer.service.js';
+import { parseCustomersEnv } from './env.js';
 import { resolvers } from './resolvers/index.js';
 
 export { DEFAULT_PORT, parseCustomersEnv } from './env.js';
@@ -36,3 +37,10 @@ export const customersSubgraph: SubgraphDefinition<typeof dbSchema, Context> = {
 export function startCustomers(runtime: SubgraphRuntime) {
   return startSubgraph(customersSubgraph, runtime);
 }
+
+/** How the launcher and the tools load this subgraph (see @stockgraph/registry). */
+export const service = subgraphService({
+  definition: customersSubgraph,
+  parseEnv: parseCustomersEnv,
+  start: startCustomers,
+});

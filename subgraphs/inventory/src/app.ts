@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { inventoryStream, ordersStream } from '@stockgraph/contracts';
-import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '@stockgraph/server';
+import { startSubgraph, subgraphService, type SubgraphDefinition, type SubgraphRuntime } from '@stockgraph/server';
 import { parse } from 'graphql';
 import { createCatalogueCache, noCache } from './cache/catalogue-cache.js';
 import { followCatalogueChanges } from './cache/follower.js';
@@ -9,7 +9,7 @@ import { createContext, type Context } from './context.js';
 import * as dbSchema from './db/schema.js';
 import { idempotencyKeys, outbox, partitionedTables, processedEvents } from './db/schema.js';
 import { seedDemoData } from './db/seed.js';
-import type { InventoryEnv } from './env.js';
+import { parseInventoryEnv, type InventoryEnv } from './env.js';
 import { applyOrdersEvent } from './events/orders.handler.js';
 import { resolvers } from './resolvers/index.js';
 
@@ -82,3 +82,10 @@ export function startInventory(runtime: SubgraphRuntime & { env: InventoryEnv })
 // For fault tests that run inventory's consumer in-process.
 export { applyOrdersEvent } from './events/orders.handler.js';
 export * as inventoryTables from './db/schema.js';
+
+/** How the launcher and the tools load this subgraph (see @stockgraph/registry). */
+export const service = subgraphService({
+  definition: inventorySubgraph,
+  parseEnv: parseInventoryEnv,
+  start: startInventory,
+});

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { customersStream, inventoryStream, ordersStream } from '@stockgraph/contracts';
-import { startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '@stockgraph/server';
+import { startSubgraph, subgraphService, type SubgraphDefinition, type SubgraphRuntime } from '@stockgraph/server';
 import { parse } from 'graphql';
 import { createContext, type Context } from './context.js';
 import * as dbSchema from './db/schema.js';
@@ -12,7 +12,7 @@ import { foldAggregatesEvery } from './domain/aggregate-folding.js';
 import { OutcomeWaiter } from './domain/outcome-waiter.js';
 import { retryStalePending } from './domain/pending-orders.js';
 import { sagaMetrics } from './domain/saga-metrics.js';
-import type { OrdersEnv } from './env.js';
+import { parseOrdersEnv, type OrdersEnv } from './env.js';
 import { applyCustomersEvent } from './events/customers.handler.js';
 import { applyInventoryEvent } from './events/inventory.handler.js';
 import { policies } from './policies.js';
@@ -93,3 +93,6 @@ export const ordersSubgraph = definition(0, 30_000);
 export function startOrders(runtime: Omit<SubgraphRuntime, 'env'> & { env: OrdersEnv }) {
   return startSubgraph(definition(runtime.env.PLACE_ORDER_WAIT_MS, runtime.env.SAGA_RETRY_MS), runtime);
 }
+
+/** How the launcher and the tools load this subgraph (see @stockgraph/registry). */
+export const service = subgraphService({ definition: ordersSubgraph, parseEnv: parseOrdersEnv, start: startOrders });

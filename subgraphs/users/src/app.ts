@@ -3,7 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { bearerToken, createTokenVerifier, localRevocations } from '@stockgraph/auth';
 import { UnauthenticatedError } from '@stockgraph/graphql-kit';
 import { createLogger, type Logger } from '@stockgraph/logger';
-import { redisRevocations, startSubgraph, type SubgraphDefinition, type SubgraphRuntime } from '@stockgraph/server';
+import {
+  redisRevocations,
+  startSubgraph,
+  subgraphService,
+  type SubgraphDefinition,
+  type SubgraphRuntime,
+} from '@stockgraph/server';
 import type { Request } from 'express';
 import { parse } from 'graphql';
 import { Counter, type Registry } from 'prom-client';
@@ -14,7 +20,7 @@ import { SessionRepository } from './db/session.repository.js';
 import type { AttemptOutcome } from './domain/sign-in-throttle.js';
 import { loadSigningKeys } from './domain/signing-keys.js';
 import { UserService } from './domain/user.service.js';
-import type { UsersEnv } from './env.js';
+import { parseUsersEnv, type UsersEnv } from './env.js';
 import { policies } from './policies.js';
 import { resolvers } from './resolvers/index.js';
 
@@ -122,7 +128,7 @@ export async function startUsers(runtime: Omit<SubgraphRuntime, 'env'> & { env: 
     loginLockSeconds: env.LOGIN_LOCK_SECONDS,
   };
   const logger = runtime.logger ?? createLogger('users', env.LOG_LEVEL);
-  // The users service writes the revocation list every other service reads (see README, Security).
+  // The users service writes the revocation list every other service reads (see docs/operators/security.md).
   const revocations =
     runtime.revocations ?? (env.REDIS_URL ? await redisRevocations(env, env.REDIS_URL, logger) : localRevocations());
   const revoked = (ids: readonly string[]) => revocations.revoke(ids, env.ACCESS_TOKEN_TTL_SECONDS);
@@ -187,3 +193,6 @@ export async function startUsers(runtime: Omit<SubgraphRuntime, 'env'> & { env: 
     },
   };
 }
+
+/** How the launcher and the tools load this subgraph (see @stockgraph/registry). */
+export const service = subgraphService({ definition: usersSubgraph, parseEnv: parseUsersEnv, start: startUsers });

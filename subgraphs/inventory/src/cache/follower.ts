@@ -1,5 +1,5 @@
 import { inventoryStream } from '@stockgraph/contracts';
-import type { EventBus } from '@stockgraph/events';
+import { follow, type EventBus } from '@stockgraph/events';
 import type { Logger } from '@stockgraph/logger';
 import type { CatalogueCache } from './catalogue-cache.js';
 
@@ -23,31 +23,20 @@ function productOf(payload: unknown): string | null {
  * outage it goes on from the last entry it read, so nothing published meanwhile is skipped.
  */
 export function followCatalogueChanges(bus: EventBus, cache: CatalogueCache, logger: Logger) {
-  let stopped = false;
-  const loop = (async () => {
-    let lastId: string | null = null;
-    while (!stopped) {
-      try {
-        lastId ??= (await bus.position(inventoryStream.name)).lastId;
-        const entries = await bus.tail(inventoryStream.name, lastId, BATCH, BLOCK_MS);
-        const ids = new Set<string>();
-        for (const entry of entries) {
-          const id = CHANGES.has(entry.envelope.type) ? productOf(entry.envelope.payload) : null;
-          if (id) ids.add(id);
-        }
-        if (ids.size > 0) await cache.invalidate([...ids]);
-        if (entries.length > 0) lastId = entries.at(-1)!.id;
-      } catch (error) {
-        if (stopped) return;
-        logger.debug({ err: error }, 'catalogue cache: reading the inventory stream failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+  let lastId: string | null = null;
+  return follow({
+    next: async () =>
+      bus.tail(inventoryStream.name, (lastId ??= (await bus.position(inventoryStream.name)).lastId), BATCH, BLOCK_MS),
+    handle: async (entries) => {
+      const ids = new Set<string>();
+      for (const entry of entries) {
+        const id = CHANGES.has(entry.envelope.type) ? productOf(entry.envelope.payload) : null;
+        if (id) ids.add(id);
       }
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      await loop;
+      if (ids.size > 0) await cache.invalidate([...ids]);
+      if (entries.length > 0) lastId = entries.at(-1)!.id;
     },
-  };
+    retry: { firstMs: RETRY_MS, maxMs: RETRY_MS },
+    onError: (error) => logger.debug({ err: error }, 'catalogue cache: reading the inventory stream failed; retrying'),
+  });
 }

@@ -1,5 +1,6 @@
 import type { Logger } from '@stockgraph/logger';
 import { openRedis, type RedisClient } from '@stockgraph/redis';
+import { BreakerOpenError, createBreaker } from '@stockgraph/server';
 
 /** Longer than a local round trip under load, short enough that a hung Redis costs a request little. */
 const COMMAND_TIMEOUT_MS = 150;
@@ -18,13 +19,15 @@ const open = (url: string, logger: Logger) =>
 
 /**
  * The cache's connection with a breaker: a command that fails or takes longer than COMMAND_TIMEOUT_MS
- * opens it, and while open every command fails at once (CacheUnavailable) without touching Redis.
+ * opens it, and while open every command fails at once (CacheUnavailable) without touching Redis;
+ * after BREAKER_OPEN_MS one command tries Redis again and closes it, or opens it for another while.
  * Callers treat any failure as a miss, so an outage costs hits, never answers.
  */
 export function createRedisStore(url: string, logger: Logger) {
   const client = open(url, logger);
   client.connect().catch(() => undefined);
-  let openUntil = 0;
+  // Any failure opens it, whatever came before (one call in a window of one is all it takes).
+  const breaker = createBreaker({ minCalls: 1, failurePercent: 0, windowMs: BREAKER_OPEN_MS, openMs: BREAKER_OPEN_MS });
   // Set by any failure or dropped connection: before Redis is used again, what could not be done
   // while it was away (invalidations) is done first.
   let recovering = false;
@@ -42,7 +45,7 @@ export function createRedisStore(url: string, logger: Logger) {
         }),
       ]);
     } catch (error) {
-      openUntil = Date.now() + BREAKER_OPEN_MS;
+      breaker.trip();
       recovering = true;
       throw error;
     } finally {
@@ -51,13 +54,19 @@ export function createRedisStore(url: string, logger: Logger) {
   }
 
   async function run<T>(command: (c: RedisClient) => Promise<T>): Promise<T> {
-    if (Date.now() < openUntil) throw new CacheUnavailable('catalogue cache unavailable');
-    if (recovering && client.isReady) {
-      recovering = false;
-      await onRecovered?.();
-      if (recovering) throw new CacheUnavailable('catalogue cache still recovering');
+    try {
+      return await breaker.run(async () => {
+        if (recovering && client.isReady) {
+          recovering = false;
+          await onRecovered?.();
+          if (recovering) throw new CacheUnavailable('catalogue cache still recovering');
+        }
+        return attempt(command);
+      });
+    } catch (error) {
+      if (error instanceof BreakerOpenError) throw new CacheUnavailable('catalogue cache unavailable');
+      throw error;
     }
-    return attempt(command);
   }
 
   return {
