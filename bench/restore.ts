@@ -103,7 +103,7 @@ try {
   ]);
   say(`loaded: ${figures.at(-1)![1]}`);
 
-  // 1. Logical, as the README's `stockgraph backup` runs it.
+  // 1. Logical, as docs/operators/backup.md's `stockgraph backup` runs it.
   const cli = (database: string, ...args: string[]) =>
     run('cli/src/main.ts', { DATABASE_URL: url(database), BACKUP_DIR: join(dir, 'logical'), LOG_LEVEL: 'warn' }, [
       'backup',

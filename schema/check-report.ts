@@ -183,7 +183,7 @@ export function formatTerminal(report: SchemaCheckReport): string {
       !report.allowBreaking
     ) {
       out.push(
-        `  To accept a breaking change, add it with a reason to ${ACKNOWLEDGEMENTS_FILE} (see README, "Schema changes").`,
+        `  To accept a breaking change, add it with a reason to ${ACKNOWLEDGEMENTS_FILE} (see docs/clients/schema-workflow.md, "Schema changes").`,
       );
     }
   }

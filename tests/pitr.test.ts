@@ -1,5 +1,5 @@
 /**
- * The README's continuous archiving with pgBackRest, checked for real: a private PostgreSQL cluster
+ * docs/operators/backup.md's continuous archiving with pgBackRest, checked for real: a private PostgreSQL cluster
  * on a free port, the committed infra/pgbackrest configuration (paths and port replaced), a full
  * backup, and a point-in-time recovery to a moment between two writes.
  */
@@ -21,7 +21,7 @@ afterAll(() => {
 });
 
 describe('point-in-time recovery with pgBackRest', () => {
-  it('restores the cluster to a moment between two writes, with the configuration the README documents', async () => {
+  it('restores the cluster to a moment between two writes, with the documented configuration', async () => {
     dir = privateDirectory('sg-pitr-');
     const port = await freePort();
     cluster = privateCluster(dir, port);

@@ -87,7 +87,7 @@ describe('one trace per client operation', () => {
         has(t, 'inventory', 'process orders') &&
         rootsOf(t).length === 1,
     );
-    // PRINT_TRACE=1 shows the trace as a span tree (the README's example comes from here).
+    // PRINT_TRACE=1 shows the trace as a span tree (docs/operators/operate.md's example comes from here).
     if (process.env.PRINT_TRACE) console.log(spanTree(spans));
 
     // The gateway's steps, the subgraph request it made, and orders' resolver and SQL beneath it.

@@ -1,4 +1,4 @@
-/** Exit codes of `stockgraph`, documented in the README: 0 ok, 1 a check or operation failed, 2 misuse. */
+/** Exit codes of `stockgraph`, documented in docs/operators/cli.md: 0 ok, 1 a check or operation failed, 2 misuse. */
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_MISUSE = 2;

@@ -1,7 +1,7 @@
 import { z } from '@stockgraph/config';
 import type { SubgraphCallSettings } from './subgraph-data-source.js';
 
-/** How the gateway treats a subgraph that is slow or down; see README "Outages and error codes". */
+/** How the gateway treats a subgraph that is slow or down; see docs/operators/operate.md#outages-and-error-codes. */
 export const subgraphCallEnvShape = {
   /** A subgraph request that takes longer is abandoned and its fields answered SUBGRAPH_UNAVAILABLE. */
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),

@@ -1,6 +1,6 @@
 import { defineConfig } from 'drizzle-kit';
 
-// Generates SQL migrations from src/db/schema.ts; never use `drizzle-kit push` (see README).
+// Generates SQL migrations from src/db/schema.ts; never use `drizzle-kit push` (see docs/contributors/data.md).
 export default defineConfig({
   dialect: 'postgresql',
   schema: './src/db/schema.ts',

@@ -1,6 +1,6 @@
 /**
  * How Stockgraph values go back into the legacy store: the inverse of cli/src/import/mapping.ts, each
- * decision documented here and in the README's "Export back to SQLite (rollback)" section. Where the
+ * decision documented here and in docs/operators/migration.md, "Export back to SQLite (rollback)". Where the
  * import merged several legacy values into one (paid/shipped/completed → FULFILLED), the export cannot
  * tell them apart again and writes the one the old application treats the same way.
  */

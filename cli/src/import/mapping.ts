@@ -1,5 +1,5 @@
 /**
- * How legacy values become Stockgraph values: every decision the README's "Migrate from SQLite"
+ * How legacy values become Stockgraph values: every decision docs/operators/migration.md's "Migrate from SQLite"
  * section documents lives here, as small pure functions.
  */
 

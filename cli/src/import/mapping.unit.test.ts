@@ -1,6 +1,6 @@
 /**
  * The legacy import's value mappings on their own: money to the cent, shop-local times to instants,
- * the vocabularies, contact fields and ids. Each case is a decision the README's "Migrate from SQLite"
+ * the vocabularies, contact fields and ids. Each case is a decision docs/operators/migration.md (mapping table)
  * documents; before these, only spawning the CLI on a whole file exercised them.
  */
 import { describe, expect, it } from 'vitest';

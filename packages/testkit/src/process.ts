@@ -17,7 +17,7 @@ export interface ServiceProcess {
  * Runs one service entry point (a TypeScript file under the repo root, from an esbuild bundle of it,
  * or a built `.js` bundle, as is) as its own Node process, the way it runs in production, and resolves
  * with the URL it logged once it listens. A bundle rather than tsx: every test file starts a stack of
- * five services, and each started in about 0.6 of the time (README, Deploy). `nodeArgs` go to Node
+ * five services, and each started in about 0.6 of the time (docs/operators/deploy.md, Build). `nodeArgs` go to Node
  * itself (e.g. `--cpu-prof`, which NODE_OPTIONS refuses); with `--import tsx` among them the
  * TypeScript source runs through tsx instead of a bundle.
  */
