@@ -7,6 +7,18 @@ import { SUBGRAPHS } from './packages/registry/src/index.ts';
 // The registry is TypeScript with erasable syntax only: Node strips its types on import.
 const services = SUBGRAPHS;
 
+/**
+ * The layers, bottom up: packages/ (shared code) → the services (subgraphs/, gateway/) → ops/ (operations
+ * code, which loads the services) → the entry points (cli/, scripts/, infra/) → bench/ and tests/ on
+ * top. Code imports down, never up; each folder's rule below names what sits above it.
+ */
+const ABOVE_SERVICES = ['@stockgraph/ops', '@stockgraph/cli', '**/ops/src/**', '**/cli/src/**', '**/scripts/**'];
+const TESTS_AND_BENCHES = ['**/tests/**', '**/bench/**'];
+const layer = (files, group, message) => ({
+  files,
+  rules: { 'no-restricted-imports': ['error', { patterns: [{ group, message }] }] },
+});
+
 /** A subgraph is deployed on its own: it may use packages/, never another service's code. */
 const subgraphBoundary = (/** @type {(typeof SUBGRAPHS)[number]} */ service) => ({
   files: [`${service.dir}/**/*.ts`],
@@ -25,6 +37,10 @@ const subgraphBoundary = (/** @type {(typeof SUBGRAPHS)[number]} */ service) => 
           {
             group: ['../../*/src/**', '../../../*/src/**', '**/subgraphs/**', '**/gateway/src/**'],
             message: 'A subgraph never reaches into another service by path.',
+          },
+          {
+            group: [...ABOVE_SERVICES, ...TESTS_AND_BENCHES],
+            message: 'A service never depends on operations code, entry points, tests or benches.',
           },
         ],
       },
@@ -109,11 +125,35 @@ export default tseslint.config(
               ],
               message: 'Shared code never depends on a service.',
             },
+            {
+              group: [...ABOVE_SERVICES, ...TESTS_AND_BENCHES, '**/schema/*.js', '**/infra/**'],
+              message: 'Shared code never depends on operations code, entry points, tests or benches.',
+            },
           ],
         },
       ],
     },
   },
+  layer(
+    ['gateway/**/*.ts'],
+    [...services.map((service) => service.package), '**/subgraphs/**', ...ABOVE_SERVICES, ...TESTS_AND_BENCHES],
+    'The gateway reaches the subgraphs over HTTP only, and never depends on operations code, tests or benches.',
+  ),
+  layer(
+    ['ops/**/*.ts'],
+    ['@stockgraph/cli', '**/cli/src/**', '**/scripts/**', '**/infra/**', ...TESTS_AND_BENCHES],
+    'Operations code is called by the CLI, scripts and the migration job, never the other way round.',
+  ),
+  layer(
+    ['cli/**/*.ts', 'scripts/**/*.ts', 'infra/**/*.ts', 'schema/**/*.ts'],
+    ['@stockgraph/cli', '**/cli/src/**', '**/scripts/**', ...TESTS_AND_BENCHES],
+    'An entry point uses ops/, the services and packages/: not another entry point, tests or benches.',
+  ),
+  layer(
+    ['bench/**/*.ts'],
+    ['**/tests/**', '**/subgraphs/*/src/**', '**/gateway/src/**', '**/cli/src/**', '**/scripts/**'],
+    "A bench uses packages, ops/ and the services' public exports: never tests or a service's files by path.",
+  ),
   {
     // Plain JavaScript entry points run on Node.
     files: ['**/*.js', '**/*.mjs'],

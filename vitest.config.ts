@@ -1,6 +1,6 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
-const FOLDERS = '{cli,gateway,subgraphs,packages,schema,scripts,tests}';
+const FOLDERS = '{cli,gateway,ops,subgraphs,packages,schema,scripts,tests}';
 /** Pure tests: no server, process or socket, no sleep (eslint.config.js holds them to it). */
 const UNIT = [`${FOLDERS}/**/*.unit.test.ts`];
 

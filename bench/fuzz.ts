@@ -23,7 +23,7 @@ import {
   disguise,
   errorCodes,
   type Disguise,
-} from '../tests/fuzz-support.js';
+} from '@stockgraph/testkit/fuzz';
 
 const { values } = parseArgs({
   options: {

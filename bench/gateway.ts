@@ -38,7 +38,7 @@ import {
 } from '@stockgraph/testkit';
 import { SUBGRAPH_SECRET_HEADER } from '@stockgraph/server';
 import autocannon from 'autocannon';
-import { dropRedisKeys, REDIS_URL } from '../tests/saga-support.js';
+import { dropRedisKeys, REDIS_URL } from '@stockgraph/testkit/saga';
 import { cpuMs, rssMb } from './proc-stats.js';
 import { summariseProfiles } from './profile-summary.js';
 import { APQ_REGISTRATION, SCENARIOS, type Scenario } from './gateway-scenarios.js';

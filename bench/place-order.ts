@@ -34,7 +34,7 @@ import { createTestDatabase, graphql, ROOT, run, type TestDatabase } from '@stoc
 import autocannon from 'autocannon';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import postgres from 'postgres';
-import { dropRedisKeys, demo, eventually, finalStatuses, startSagaStack } from '../tests/saga-support.js';
+import { dropRedisKeys, demo, eventually, finalStatuses, startSagaStack } from '@stockgraph/testkit/saga';
 import { cpuMs } from './proc-stats.js';
 
 const SHAPES = ['hot', 'spread', 'mixed'] as const;

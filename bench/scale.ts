@@ -18,7 +18,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from '@stockgraph/testkit';
-import { dropRedisKeys } from '../tests/saga-support.js';
+import { dropRedisKeys } from '@stockgraph/testkit/saga';
 import { createScaleDatabase, databaseName, dropDatabase, prepareSchema, readPicks } from './scale/database.js';
 import type { Picks } from './scale/generate.js';
 import { loadHistory, rebuildAggregates } from './scale/load.js';

@@ -14,7 +14,7 @@ import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import { graphql } from '@stockgraph/testkit';
-import { dropRedisKeys, productWithStock, startSagaStack } from '../tests/saga-support.js';
+import { dropRedisKeys, productWithStock, startSagaStack } from '@stockgraph/testkit/saga';
 import { rssMb } from './proc-stats.js';
 
 const { values } = parseArgs({

@@ -9,7 +9,7 @@ import { recordOperation, usageTestEnv } from '@stockgraph/usage/testing';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ACKNOWLEDGEMENTS_FILE } from './acknowledgements.js';
-import { apiSchemaOf } from './api-schema.js';
+import { apiSchemaOf } from '@stockgraph/graphql-kit/api-schema';
 import { checkSchema, OPERATIONS_DIR, SUPERGRAPH_FILE } from './schema-check.js';
 import { subgraphs } from './subgraphs.js';
 

@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { type Change, CriticalityLevel, diff, DiffRule } from '@graphql-inspector/core';
 import type { GraphQLSchema } from 'graphql';
 import { type Acknowledgement, ACKNOWLEDGEMENTS_FILE, matches, readAcknowledgements } from './acknowledgements.js';
-import { apiSchemaOf, isFederationMachinery, ownDirectives, subgraphSchemaOf } from './api-schema.js';
+import {
+  apiSchemaOf,
+  isFederationMachinery,
+  ownDirectives,
+  subgraphSchemaOf,
+} from '@stockgraph/graphql-kit/api-schema';
 import { compose, type CompositionProblem, readSources } from './composition.js';
 import { readAtCommit, resolveCommit } from './git.js';
 import {

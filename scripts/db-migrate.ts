@@ -4,62 +4,12 @@
  * job). Each subgraph uses <NAME>_DATABASE_URL if set, else DATABASE_URL, else the embedded PGlite in
  * PGLITE_DIR.
  */
-import { mkdirSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-import type { PGlite } from '@electric-sql/pglite';
-import { exitOnConfigError, parseEnv, z } from '@stockgraph/config';
-import { maintainPartitions, openDatabase, openPglite } from '@stockgraph/db';
-import { createLogger } from '@stockgraph/logger';
-import { targetsEnvShape, targetUrls } from '../cli/src/targets.js';
-import { createServiceRoles, serviceRolesEnvShape, wantsRoles } from './db-roles.js';
-import { loadSubgraphServices } from './subgraph-services.js';
 
-export const migrateEnvShape = {
-  ...targetsEnvShape,
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  ...serviceRolesEnvShape,
-};
+import { exitOnConfigError } from '@stockgraph/config';
+import { migrateDatabases } from '@stockgraph/ops';
 
-/** Every subgraph's tables, migrations and partitions, in the registry's order. */
-export const subgraphDefinitions = (await loadSubgraphServices()).map((service) => service.definition);
-
-/** Applies every subgraph's migrations; returns which subgraph ran on which driver. */
-export async function migrateDatabases(source: NodeJS.ProcessEnv = process.env) {
-  const env = parseEnv('db:migrate', migrateEnvShape, source);
-  const logger = createLogger('db-migrate', env.LOG_LEVEL);
-  const urls: Record<string, string | undefined> = targetUrls(env);
-  const migrated: { subgraph: string; driver: string }[] = [];
-  let pglite: PGlite | undefined;
-  try {
-    for (const definition of subgraphDefinitions) {
-      const url = urls[definition.name];
-      if (!url && !pglite) {
-        mkdirSync(env.PGLITE_DIR, { recursive: true });
-        pglite = await openPglite(env.PGLITE_DIR);
-      }
-      const handle = await openDatabase({ url, pglite, schema: definition.dbSchema, logger, poolMax: 1 });
-      try {
-        await handle.migrate(definition.migrationsFolder, definition.pgSchema);
-        const partitions = maintainPartitions(handle.db, definition.partitionedTables ?? [], logger);
-        await partitions.ready;
-        partitions.stop();
-        logger.info({ subgraph: definition.name, driver: handle.driver }, 'migrated');
-        migrated.push({ subgraph: definition.name, driver: handle.driver });
-      } finally {
-        await handle.close();
-      }
-    }
-  } finally {
-    await pglite?.close();
-  }
-  if (wantsRoles(env)) await createServiceRoles(subgraphDefinitions, urls, env, logger);
-  return migrated;
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  try {
-    await migrateDatabases();
-  } catch (error) {
-    exitOnConfigError(error);
-  }
+try {
+  await migrateDatabases();
+} catch (error) {
+  exitOnConfigError(error);
 }

@@ -18,7 +18,7 @@ import { breakingChanges, composeWorkingTree, regenerateTypes, writeSupergraph }
 import { openEmbedded, parseLauncherEnv } from './launcher/embedded.js';
 import { subgraphEntry } from '@stockgraph/registry';
 import { startGatewayOf, startSubgraph, startSubgraphs, SUBGRAPHS, type SubgraphName } from './launcher/stack.js';
-import { ROOT } from './launcher/template.js';
+import { ROOT } from '@stockgraph/ops';
 import { createTimings } from './launcher/timings.js';
 
 const BASE = process.env.DEV_SCHEMA_BASE ?? 'main';

@@ -11,7 +11,7 @@ import {
   placeOrder,
   productWithStock,
   startSagaStack,
-} from './saga-support.js';
+} from '@stockgraph/testkit/saga';
 
 /**
  * The counters and rollups of orders and inventory (trigger-kept, migration 0005 of each) against the

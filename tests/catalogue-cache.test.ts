@@ -4,7 +4,7 @@ import { createTestDatabase, createTestKeys, graphql, type TestDatabase } from '
 import postgres from 'postgres';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOwnRedis } from './saga-support.js';
+import { startOwnRedis } from '@stockgraph/testkit/saga';
 
 /**
  * The catalogue cache across two inventory replicas sharing one Postgres database and one Redis (a

@@ -20,7 +20,7 @@ import {
   startSagaStack,
   stockOf,
   demo,
-} from './saga-support.js';
+} from '@stockgraph/testkit/saga';
 
 /**
  * One fault at a time — each subgraph killed and started again, Redis restarted empty, the users

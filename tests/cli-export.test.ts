@@ -12,7 +12,7 @@ import { createTestDatabase, graphql, type Stack } from '@stockgraph/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEGACY_COLUMNS, LEGACY_TABLES } from '../cli/src/legacy/reader.js';
 import { query, stockgraph } from './cli-support.js';
-import { eventually, placeOrder, startSagaStack } from './saga-support.js';
+import { eventually, placeOrder, startSagaStack } from '@stockgraph/testkit/saga';
 
 let dir: string;
 let legacyFile: string;

@@ -7,7 +7,7 @@ import { createUsageRecorder } from '@stockgraph/usage';
 import { recordOperation, usageTestEnv } from '@stockgraph/usage/testing';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiSchemaOf } from '../schema/api-schema.js';
+import { apiSchemaOf } from '@stockgraph/graphql-kit/api-schema';
 import { stockgraph } from './cli-support.js';
 
 let database: TestDatabase;

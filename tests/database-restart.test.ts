@@ -3,7 +3,7 @@ import { createLogger } from '@stockgraph/logger';
 import { startOwnPostgres, type OwnPostgres } from '@stockgraph/testkit';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from './saga-support.js';
+import { eventually } from '@stockgraph/testkit/saga';
 
 /**
  * The pool a service runs on, while transactions keep coming, through its PostgreSQL being stopped and

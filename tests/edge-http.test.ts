@@ -14,13 +14,13 @@ import {
   type TestDatabase,
 } from '@stockgraph/testkit';
 import { openUsageReader, usageByClient } from '@stockgraph/usage';
-import { eventually } from './saga-support.js';
+import { eventually } from '@stockgraph/testkit/saga';
 import { print } from 'graphql';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseGatewayEnv } from '../gateway/src/env.js';
 import { estimatedCost } from '../gateway/src/rate-limit.plugin.js';
-import { apiSchemaOf } from '../schema/api-schema.js';
+import { apiSchemaOf } from '@stockgraph/graphql-kit/api-schema';
 import { loadOperations } from '../schema/operations.js';
 
 /**

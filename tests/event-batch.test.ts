@@ -9,7 +9,7 @@ import { createTestDatabase, type TestDatabase } from '@stockgraph/testkit';
 import postgres from 'postgres';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dropRedisKeys, eventually, REDIS_URL } from './saga-support.js';
+import { dropRedisKeys, eventually, REDIS_URL } from '@stockgraph/testkit/saga';
 
 // Any service's processed-events table will do; this one needs only its own schema created.
 const processed = inventoryTables.processedEvents;

@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { graphql, type ServiceProcess, type Stack } from '@stockgraph/testkit';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dropRedisKeys, productWithStock, startSagaStack } from './saga-support.js';
+import { dropRedisKeys, productWithStock, startSagaStack } from '@stockgraph/testkit/saga';
 
 /**
  * The schema explorer in Debian's Chromium, served by a real gateway in front of the four subgraphs:

@@ -15,7 +15,7 @@ import {
   sendRaw,
   supergraphApiSchema,
   validOperation,
-} from './fuzz-support.js';
+} from '@stockgraph/testkit/fuzz';
 
 /**
  * Property-based fuzzing of the real gateway and subgraphs (issue 8, item 5), with a fixed seed so a

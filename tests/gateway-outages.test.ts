@@ -1,6 +1,6 @@
 import { graphql, post, readCounter, startStack, type Stack } from '@stockgraph/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from './saga-support.js';
+import { eventually } from '@stockgraph/testkit/saga';
 
 /**
  * A subgraph that hangs or is gone costs only the fields it serves: the gateway gives up on it

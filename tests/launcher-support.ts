@@ -61,7 +61,8 @@ export function copyRepository(target: string): void {
       });
     }
   }
-  for (const dir of ['gateway', 'cli', 'tests']) {
+  for (const dir of ['gateway', 'cli', 'tests', 'ops', 'infra/migrate']) {
+    if (!existsSync(join(ROOT, dir, 'node_modules'))) continue;
     cpSync(join(ROOT, dir, 'node_modules'), join(target, dir, 'node_modules'), {
       recursive: true,
       verbatimSymlinks: true,

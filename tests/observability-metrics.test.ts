@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { graphql, post, type ServiceProcess } from '@stockgraph/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allExpressions, exposedNames, metricNames } from './observability-support.js';
-import { dropRedisKeys, placeOrder, productWithStock, startSagaStack } from './saga-support.js';
+import { dropRedisKeys, placeOrder, productWithStock, startSagaStack } from '@stockgraph/testkit/saga';
 
 /**
  * The metrics of issue 13 moving as they should, on real processes (Postgres, Redis Streams), each

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { eventually } from './saga-support.js';
+import { eventually } from '@stockgraph/testkit/saga';
 import {
   allExpressions,
   alertRules,

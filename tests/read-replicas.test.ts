@@ -12,7 +12,7 @@ import {
 } from '@stockgraph/testkit';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dropRedisKeys, eventually, startSagaStack } from './saga-support.js';
+import { dropRedisKeys, eventually, startSagaStack } from '@stockgraph/testkit/saga';
 
 /**
  * A real streaming replica: a private primary (initdb) and a hot standby made from it with

@@ -8,7 +8,7 @@ import {
   startOwnRedis,
   startSagaStack,
   stockOf,
-} from './saga-support.js';
+} from '@stockgraph/testkit/saga';
 
 /**
  * Redis restarted with nothing in it (no append-only file, or a new node): the consumer groups are

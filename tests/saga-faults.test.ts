@@ -15,7 +15,7 @@ import {
   startOwnRedis,
   startSagaStack,
   stockOf,
-} from './saga-support.js';
+} from '@stockgraph/testkit/saga';
 
 /**
  * Crashes and outages in the middle of the saga: after each, every order reaches a final state, no

@@ -12,7 +12,7 @@ import {
   productWithStock,
   startSagaStack,
   stockOf,
-} from './saga-support.js';
+} from '@stockgraph/testkit/saga';
 
 /** Orders and inventory through real Postgres and Redis Streams, each service its own process. */
 let stack: Stack;

@@ -10,7 +10,7 @@ import {
   productWithStock,
   startSagaStack,
   stockOf,
-} from './saga-support.js';
+} from '@stockgraph/testkit/saga';
 import { openSse, openWs } from './subscription-support.js';
 
 /**

@@ -12,7 +12,7 @@ import {
   productWithStock,
   REDIS_URL,
   startSagaStack,
-} from './saga-support.js';
+} from '@stockgraph/testkit/saga';
 import { openSse, openWs, type WsResult } from './subscription-support.js';
 
 const STOCK = `subscription Stock($ids: [ID!]!) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { spanTree, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan, type Stack } from '@stockgraph/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demo, dropRedisKeys, eventually, PLACE, productWithStock, startSagaStack } from './saga-support.js';
+import { demo, dropRedisKeys, eventually, PLACE, productWithStock, startSagaStack } from '@stockgraph/testkit/saga';
 
 /**
  * Every process exports its spans to an OTLP receiver in this test; one placeOrder must come back as

@@ -3,7 +3,7 @@ import { parseSubgraphEnv } from '@stockgraph/config';
 import { parseGatewayEnv } from '@stockgraph/gateway/env';
 import { graphql, startProcess, type ServiceProcess } from '@stockgraph/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demo, dropRedisKeys, REDIS_URL, startSagaStack } from './saga-support.js';
+import { demo, dropRedisKeys, REDIS_URL, startSagaStack } from '@stockgraph/testkit/saga';
 
 /**
  * The attacks of issue 8 findings 4, 9 and 14, against real processes on Postgres and Redis: a caller

@@ -5,7 +5,7 @@
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
-import { forGateway } from '../../gateway/src/supergraph.js';
+import { forGateway } from '@stockgraph/gateway/supergraph';
 import { announce, targetEnv } from './target-env.js';
 
 process.env.APOLLO_TELEMETRY_DISABLED = 'true';

@@ -4,7 +4,7 @@ import { createLogger } from '@stockgraph/logger';
 import { TEST_SERVER_URL } from '@stockgraph/testkit';
 import postgres from 'postgres';
 import { databaseUrlVariable, SUBGRAPHS } from '@stockgraph/registry';
-import { migrateDatabases, subgraphDefinitions } from '../../scripts/db-migrate.js';
+import { migrateDatabases, subgraphDefinitions } from '@stockgraph/ops';
 import type { Picks } from './generate.js';
 
 const admin = () => postgres(TEST_SERVER_URL, { max: 1, onnotice: () => {} });
@@ -49,7 +49,7 @@ export async function prepareSchema(url: string, from: Date) {
   try {
     const to = new Date();
     to.setUTCMonth(to.getUTCMonth() + 3);
-    for (const definition of subgraphDefinitions)
+    for (const definition of await subgraphDefinitions())
       for (const table of definition.partitionedTables ?? []) {
         const { failed } = await ensureMonthlyPartitions(handle.db, table, from, to);
         if (failed.length > 0) throw new Error(`partitions of ${table.table}: ${JSON.stringify(failed)}`);

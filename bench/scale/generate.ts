@@ -1,6 +1,6 @@
 import { Presets, SingleBar } from 'cli-progress';
 import { DEMO_PASSWORD, generateDemoData } from '@stockgraph/demo-data';
-import { hashPassword } from '../../subgraphs/users/src/domain/passwords.js';
+import { hashPassword } from '@stockgraph/users';
 import { copyRows, money, NULL, openCopy, type LoadStat } from './copy.js';
 import { seeded, weighted, zipf } from './skew.js';
 import { uuid7Factory } from './uuid7.js';

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { post, ROOT, startStack } from '@stockgraph/testkit';
-import { REDIS_URL } from '../../tests/saga-support.js';
+import { REDIS_URL } from '@stockgraph/testkit/saga';
 import { databaseName } from './database.js';
 import { DEEP_CURSOR_QUERY, type Operation } from './operations.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { buildSchema } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { apiSchemaOf } from '../../schema/api-schema.js';
+import { apiSchemaOf } from '@stockgraph/graphql-kit/api-schema';
 import { describeRule, explorerIntrospection } from './explorer-docs.js';
 
 const SDL = `

@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@stockgraph/config';
 import { parseGatewayEnv } from '@stockgraph/gateway/env';
 import { parseAllDocuments } from 'yaml';
-import { loadSubgraphServices } from '../../scripts/subgraph-services.js';
+import { loadSubgraphServices } from '@stockgraph/ops';
 import { checkBackups } from './backup.js';
 import { checkIngress, type Workload } from './ingress.js';
 

@@ -4,7 +4,7 @@ import { baseEnvShape, parseEnv, postgresUrl, z } from '@stockgraph/config';
 import { openPglite } from '@stockgraph/db';
 import { createMemoryBus, type EventBus } from '@stockgraph/events';
 import { createLogger, type Logger } from '@stockgraph/logger';
-import { currentTemplate, isFreshDataDir } from './template.js';
+import { currentTemplate, isFreshDataDir } from '@stockgraph/ops';
 import type { Timings } from './timings.js';
 
 export function parseLauncherEnv(name: string) {

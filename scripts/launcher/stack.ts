@@ -17,7 +17,7 @@ import {
   type SubgraphName,
 } from '@stockgraph/registry';
 import type { SubgraphService } from '@stockgraph/server';
-import { loadSubgraphService } from '../subgraph-services.js';
+import { loadSubgraphService } from '@stockgraph/ops';
 import type { Timings } from './timings.js';
 
 export { SUBGRAPH_NAMES as SUBGRAPHS, type SubgraphName } from '@stockgraph/registry';

@@ -9,7 +9,7 @@ import { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
 import { openPglite } from '@stockgraph/db';
 import { databaseUrlVariable, subgraphEntry } from '@stockgraph/registry';
-import { subgraphDefinitions } from '../../../scripts/db-migrate.js';
+import { subgraphDefinitions } from '@stockgraph/ops';
 import {
   createDatabase,
   dropDatabase,
@@ -294,9 +294,10 @@ export async function verifyBackup(dir: string, scratchServerUrl: string | undef
 }
 
 /** A backup taken by a newer Stockgraph has migrations this one does not know: restoring it would lie. */
-function assertKnownSchema(manifest: Manifest): void {
+async function assertKnownSchema(manifest: Manifest): Promise<void> {
+  const definitions = await subgraphDefinitions();
   for (const s of manifest.subgraphs) {
-    const definition = subgraphDefinitions.find((d) => d.name === s.name);
+    const definition = definitions.find((d) => d.name === s.name);
     if (!definition) throw new CliError(`backup ${manifest.id} has an unknown subgraph ${s.name}`);
     const shipped = shippedMigrations(definition.migrationsFolder);
     if (s.latestMigration !== null && !shipped.some((m) => m.when === s.latestMigration)) {
@@ -313,7 +314,7 @@ export async function restoreBackup(
   force: boolean,
 ): Promise<{ id: string; restored: string[] }> {
   const manifest = readManifest(dir);
-  assertKnownSchema(manifest);
+  await assertKnownSchema(manifest);
   await checkFiles(dir, manifest);
   if (manifest.driver === 'pglite') {
     if (SUBGRAPH_NAMES.some((n) => targets.urls[n]))

@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
+import type { Database, PartitionedTable } from '@stockgraph/db';
 import {
   archivedPartitions,
   archiveSchemaOf,
   exportRecords,
   partitionsToArchive,
   retentionCutoff,
-  type Database,
-  type PartitionedTable,
-} from '@stockgraph/db';
+} from '@stockgraph/ops';
 import type { Command } from 'commander';
 import {
   migrationStatus,
@@ -73,14 +72,14 @@ async function archiveStatus(
 }
 
 // Loaded when a command runs: the subgraph packages are heavy, and `import` or `--help` need none of them.
-const migrations = () => import('../../../scripts/db-migrate.js');
+const migrations = () => import('@stockgraph/ops');
 
 async function status(retention: Retention): Promise<SubgraphStatus[]> {
-  const { subgraphDefinitions } = await migrations();
+  const all = await (await migrations()).subgraphDefinitions();
   const cutoff = retention.cutoff ? new Date(retention.cutoff) : undefined;
-  const definitions = new Map(subgraphDefinitions.map((d) => [d.name, d]));
+  const definitions = new Map(all.map((d) => [d.name, d]));
   return eachSubgraphDatabase(
-    subgraphDefinitions.map((d) => d.name as SubgraphName),
+    all.map((d) => d.name as SubgraphName),
     async ({ subgraph, database, db }) => {
       const definition = definitions.get(subgraph)!;
       const migrations = await migrationStatus(db, definition.pgSchema, definition.migrationsFolder);

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseEnv, retentionEnvShape } from '@stockgraph/config';
+import type { PartitionedTable } from '@stockgraph/db';
 import {
   archiveMonth,
   archiveSchemaOf,
@@ -12,8 +13,7 @@ import {
   recordExport,
   retentionCutoff,
   PartitionLifecycleError,
-  type PartitionedTable,
-} from '@stockgraph/db';
+} from '@stockgraph/ops';
 import { InvalidArgumentError, type Command } from 'commander';
 import { sha256File } from '../backup/manifest.js';
 import { afterArchive, copyTableOut } from '../db/partition-export.repository.js';
@@ -28,7 +28,7 @@ interface Group extends SubgraphDatabase {
   tables: PartitionedTable[];
 }
 
-const migrations = () => import('../../../scripts/db-migrate.js');
+const migrations = () => import('@stockgraph/ops');
 
 /**
  * Subgraphs whose old months may leave the live tables. Not inventory: its stock columns are checked
@@ -43,7 +43,7 @@ export async function eachPartitionedGroup<T>(
   only?: readonly string[],
 ): Promise<T[]> {
   const { subgraphDefinitions } = await migrations();
-  const partitioned = subgraphDefinitions.filter(
+  const partitioned = (await subgraphDefinitions()).filter(
     (d) => (d.partitionedTables ?? []).length > 0 && (!only || only.includes(d.name)),
   );
   const tablesOf = new Map(partitioned.map((d) => [d.name, d.partitionedTables ?? []]));

@@ -19,7 +19,7 @@ import type { Output } from '../output.js';
 /** The API the gateway serves: its deprecations are the ones clients are warned about. */
 const COMMITTED_SUPERGRAPH = fileURLToPath(new URL('../../../schema/supergraph.graphql', import.meta.url));
 // Loaded on use: @apollo/federation-internals takes a while to load, and only this command needs it.
-const apiSchema = () => import('../../../schema/api-schema.js');
+const apiSchema = () => import('@stockgraph/graphql-kit/api-schema');
 
 const days = (value: string) => {
   const n = positiveInt(value);

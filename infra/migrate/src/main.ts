@@ -1,8 +1,9 @@
-// The migration Job runs the repository's db:migrate; this package only gives it an entry of its own so
-// that `pnpm build` compiles it and `pnpm deploy` prunes its dependencies like a service's. It calls the
-// function itself: a bundle cannot tell whether it is scripts/db-migrate.ts run directly.
+// The migration Job runs the repository's db:migrate (@stockgraph/ops); this package only gives it an
+// entry of its own so that `pnpm build` compiles it and `pnpm deploy` prunes its dependencies like a
+// service's.
 import { exitOnConfigError } from '@stockgraph/config';
-import { migrateDatabases } from '../../../scripts/db-migrate.js';
+// The subpath, not the index: the job needs the migrations, not the demo template and the rest.
+import { migrateDatabases } from '@stockgraph/ops/migrate';
 
 try {
   await migrateDatabases();

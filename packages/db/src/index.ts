@@ -7,4 +7,3 @@ export * from './roles.js';
 export * from './transact.js';
 export * from './pool-usage.js';
 export * from './read-replicas.js';
-export * from './partition-lifecycle.js';

@@ -21,7 +21,7 @@ describe('the service registry', () => {
       expect(new Set(values).size, field).toBe(values.length);
     }
     expect(SUBGRAPHS.every((entry) => entry.portOffset > 0)).toBe(true);
-    // The launcher and the tools import `subgraphs/<name>/src/app.ts` (scripts/subgraph-services.ts).
+    // The launcher and the tools import `subgraphs/<name>/src/app.ts` (ops/src/services.ts).
     expect(SUBGRAPHS.every((entry) => entry.dir === `subgraphs/${entry.name}`)).toBe(true);
   });
 

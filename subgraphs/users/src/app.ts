@@ -25,6 +25,8 @@ import { policies } from './policies.js';
 import { resolvers } from './resolvers/index.js';
 
 export { DEFAULT_PORT, parseUsersEnv } from './env.js';
+// The password hashing the service uses, for tools that write users (the scale bench's generator).
+export { hashPassword } from './domain/passwords.js';
 
 export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
 

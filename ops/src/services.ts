@@ -9,7 +9,7 @@ import { SUBGRAPHS, type SubgraphEntry } from '@stockgraph/registry';
 import type { SubgraphService } from '@stockgraph/server';
 
 export async function loadSubgraphService(entry: Pick<SubgraphEntry, 'name'>): Promise<SubgraphService> {
-  const module = (await import(`../subgraphs/${entry.name}/src/app.ts`)) as { service?: SubgraphService };
+  const module = (await import(`../../subgraphs/${entry.name}/src/app.ts`)) as { service?: SubgraphService };
   if (!module.service) throw new Error(`subgraphs/${entry.name}/src/app.ts exports no \`service\``);
   return module.service;
 }

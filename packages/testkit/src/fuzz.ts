@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import http from 'node:http';
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -28,7 +29,8 @@ import {
   type OperationDefinitionNode,
   type SelectionNode,
 } from 'graphql';
-import { apiSchemaOf } from '../schema/api-schema.js';
+import { apiSchemaOf } from '@stockgraph/graphql-kit/api-schema';
+import { ROOT } from './process.js';
 
 /**
  * Property-based fuzzing of the gateway: operations and variables generated from the supergraph's API
@@ -38,7 +40,7 @@ import { apiSchemaOf } from '../schema/api-schema.js';
  */
 
 export function supergraphApiSchema(): GraphQLSchema {
-  return apiSchemaOf(readFileSync(new URL('../schema/supergraph.graphql', import.meta.url), 'utf8'));
+  return apiSchemaOf(readFileSync(join(ROOT, 'schema/supergraph.graphql'), 'utf8'));
 }
 
 /** Known-awkward values, including the cases issue 8 found (findings 11 and 12). */

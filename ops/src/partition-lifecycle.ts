@@ -1,7 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { Database } from './database.js';
-import { rowsOf } from './database.js';
-import type { PartitionedTable } from './partitions.js';
+import { rowsOf, type Database, type PartitionedTable } from '@stockgraph/db';
 
 /**
  * The life of a monthly partition after it stops being written: archived (detached from the live
@@ -80,7 +78,7 @@ export async function partitionsToArchive(db: Db, tables: PartitionedTable[], cu
 }
 
 /**
- * The archive belongs to whoever owns the live schema (the service's role, scripts/db-roles.ts), so the
+ * The archive belongs to whoever owns the live schema (the service's role, ops/src/roles.ts), so the
  * service can read it even when an administrator ran the command.
  */
 async function ownLikeLive(db: Db, schema: string, object: string): Promise<void> {

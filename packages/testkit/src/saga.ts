@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { generateDemoData } from '@stockgraph/demo-data';
-import { graphql, run, startStack, type Stack, type StackOptions } from '@stockgraph/testkit';
+import { graphql } from './graphql.js';
+import { run } from './process.js';
+import { startStack, type Stack, type StackOptions } from './stack.js';
 import postgres from 'postgres';
 import { createClient } from 'redis';
 import { expect } from 'vitest';

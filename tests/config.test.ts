@@ -1,6 +1,6 @@
 import { run } from '@stockgraph/testkit';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseEnv, parseSubgraphEnv, retentionEnvShape } from './index.js';
+import { ConfigError, parseEnv, parseSubgraphEnv, retentionEnvShape } from '@stockgraph/config';
 
 describe('environment validation', () => {
   it('takes PARTITION_RETENTION_MONTHS as whole months, unset meaning keep everything', () => {
