@@ -49,9 +49,24 @@ export const noCache: CatalogueCache = {
   close: async () => {},
 };
 
-const DATES = new Set(['createdAt', 'updatedAt']);
-const revive = (key: string, value: unknown) => (DATES.has(key) && typeof value === 'string' ? new Date(value) : value);
+const DATES = ['createdAt', 'updatedAt'] as const;
+const revive = (key: string, value: unknown) =>
+  (DATES as readonly string[]).includes(key) && typeof value === 'string' ? new Date(value) : value;
+/** A cached list or count: its rows' dates revived wherever they are. */
 const parse = <T>(text: string): T => JSON.parse(text, revive) as T;
+/**
+ * A cached product row, its two dates turned back into Dates afterwards: a reviver calls back into
+ * JavaScript for every key and made JSON.parse ~5× slower (5.4 against 1.0 µs a row), about 12% of the
+ * inventory subgraph's CPU under the gateway's fan-out read, which reads every product by id from here.
+ */
+const parseRow = (text: string): ProductRow => {
+  const row = JSON.parse(text) as ProductRow;
+  for (const key of DATES) {
+    const value: unknown = row[key];
+    if (typeof value === 'string') row[key] = new Date(value);
+  }
+  return row;
+};
 
 // Random, never a counter: a version key that was evicted or flushed and made again can never name
 // the entries written under an earlier one.
@@ -171,7 +186,7 @@ export function catalogueCache(
       count('entity', 'error', ids.length);
       return load(ids);
     }
-    const result: (ProductRow | null)[] = cached.map((text) => (text === null ? null : parse<ProductRow>(text)));
+    const result: (ProductRow | null)[] = cached.map((text) => (text === null ? null : parseRow(text)));
     const missed = ids.flatMap((_, i) => (cached[i] === null ? [i] : []));
     count('entity', 'hit', ids.length - missed.length);
     count('entity', 'miss', missed.length);
