@@ -3,7 +3,7 @@ import { type Targets } from '@stockgraph/ops';
 import { databaseUrlVariable, SUBGRAPH_NAMES, subgraphEntry, type SubgraphName } from '@stockgraph/registry';
 
 export { SUBGRAPH_NAMES, type SubgraphName } from '@stockgraph/registry';
-export { resolveTargets, targetsEnvShape, targetUrls, type Targets } from '@stockgraph/ops';
+export { resolveTargets, type Targets } from '@stockgraph/ops';
 
 /** Commands that bulk-load or dump need a real server: say so once, clearly. */
 export function requirePostgres(targets: Targets, command: string): Record<SubgraphName, string> {
