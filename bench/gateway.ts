@@ -27,15 +27,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateDemoData } from '@stockgraph/demo-data';
-import {
-  graphql,
-  ROOT,
-  startOtlpReceiver,
-  startProcess,
-  startStack,
-  SUBGRAPHS,
-  type ServiceProcess,
-} from '@stockgraph/testkit';
+import { graphql, ROOT, startOtlpReceiver, startProcess, startStack, type ServiceProcess } from '@stockgraph/testkit';
+import { SUBGRAPHS, tokenIssuer, urlVariable } from '@stockgraph/registry';
 import { SUBGRAPH_SECRET_HEADER } from '@stockgraph/server';
 import autocannon from 'autocannon';
 import { dropRedisKeys, REDIS_URL } from '@stockgraph/testkit/saga';
@@ -147,7 +140,8 @@ const start = async (file: string, env: Record<string, string>, nodeArgs: string
 };
 
 try {
-  const users = await start(entry('subgraphs/users'), {
+  const issuer = tokenIssuer();
+  const users = await start(entry(issuer.dir), {
     ...production,
     ...subgraphTracing,
     DATABASE_URL: database.url,
@@ -157,20 +151,20 @@ try {
     ACCESS_TOKEN_TTL_SECONDS: '3600',
   });
   const JWKS_URL = new URL('/.well-known/jwks.json', users.url).toString();
-  const subgraphs: Record<string, ServiceProcess> = { users };
-  for (const name of SUBGRAPHS.slice(1)) {
+  const subgraphs: Record<string, ServiceProcess> = { [issuer.name]: users };
+  for (const { name, dir } of SUBGRAPHS.filter((s) => s !== issuer)) {
     subgraphs[name] = await start(
-      entry(`subgraphs/${name}`),
+      entry(dir),
       { ...production, ...subgraphTracing, DATABASE_URL: database.url, JWKS_URL },
       profileDir && name === 'inventory' ? profiled(path.join(profileDir, 'inventory')) : [],
     );
   }
-  const urls = Object.fromEntries(SUBGRAPHS.map((name) => [`${name.toUpperCase()}_URL`, subgraphs[name]!.url]));
+  const urls = Object.fromEntries(SUBGRAPHS.map((s) => [urlVariable(s), subgraphs[s.name]!.url]));
   // Every gateway gets the same supergraph, pointing at these processes.
   const dir = await mkdtemp(path.join(tmpdir(), 'sgbench-'));
   const supergraphPath = path.join(dir, 'supergraph.graphql');
   let sdl = readFileSync(path.join(ROOT, 'schema/supergraph.graphql'), 'utf8');
-  for (const name of SUBGRAPHS)
+  for (const { name } of SUBGRAPHS)
     sdl = sdl.replace(new RegExp(`(name: "${name}", url: ")[^"]+`), `$1${subgraphs[name]!.url}`);
   writeFileSync(supergraphPath, sdl);
   const targetEnv = {

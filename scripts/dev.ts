@@ -16,8 +16,8 @@ import { watch } from 'chokidar';
 import { freshLoader } from './dev/loader.js';
 import { breakingChanges, composeWorkingTree, regenerateTypes, writeSupergraph } from './dev/recompose.js';
 import { openEmbedded, parseLauncherEnv } from './launcher/embedded.js';
-import { subgraphEntry } from '@stockgraph/registry';
-import { startGatewayOf, startSubgraph, startSubgraphs, SUBGRAPHS, type SubgraphName } from './launcher/stack.js';
+import { SUBGRAPH_NAMES, subgraphEntry } from '@stockgraph/registry';
+import { startGatewayOf, startSubgraph, startSubgraphs, type SubgraphName } from './launcher/stack.js';
 import { ROOT } from '@stockgraph/ops';
 import { createTimings } from './launcher/timings.js';
 
@@ -118,7 +118,7 @@ try {
   const pending = new Map<SubgraphName, { sdl: boolean; timer: NodeJS.Timeout; since: number }>();
   function changed(path: string): void {
     const [top, name, src, ...rest] = relative(ROOT, path).split(sep);
-    if (top !== 'subgraphs' || src !== 'src' || !SUBGRAPHS.includes(name as SubgraphName)) return;
+    if (top !== 'subgraphs' || src !== 'src' || !SUBGRAPH_NAMES.includes(name as SubgraphName)) return;
     const subgraph = name as SubgraphName;
     const sdl = rest.join('/') === 'schema.graphql';
     const before = pending.get(subgraph);
@@ -136,7 +136,7 @@ try {
     });
   }
   const watcher = watch(
-    SUBGRAPHS.map((name) => join(ROOT, subgraphEntry(name).dir, 'src')),
+    SUBGRAPH_NAMES.map((name) => join(ROOT, subgraphEntry(name).dir, 'src')),
     {
       ignoreInitial: true,
       // Generated types are written by this loop; tests do not run in it.

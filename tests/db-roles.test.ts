@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase, run, startProcess, TEST_SERVER_URL, type TestDatabase } from '@stockgraph/testkit';
+import { SUBGRAPH_NAMES as SUBGRAPHS, serviceDatabaseUrlVariable, subgraphEntry } from '@stockgraph/registry';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -8,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * Roles are global to the server, so this run's roles carry a random suffix and are dropped after.
  */
 const suffix = randomBytes(3).toString('hex');
-const SUBGRAPHS = ['users', 'inventory', 'orders', 'customers'] as const;
 const roleOf = (name: string) => `sgtest_${name}_${suffix}`;
 let database: TestDatabase;
 
@@ -22,7 +22,7 @@ function urlAs(role: string, password: string): string {
 beforeAll(async () => {
   database = await createTestDatabase('roles');
   const serviceUrls = Object.fromEntries(
-    SUBGRAPHS.map((n) => [`${n.toUpperCase()}_SERVICE_DATABASE_URL`, urlAs(roleOf(n), `pw-${n}`)]),
+    SUBGRAPHS.map((n) => [serviceDatabaseUrlVariable(subgraphEntry(n)), urlAs(roleOf(n), `pw-${n}`)]),
   );
   const migrated = await run(
     'scripts/db-migrate.ts',

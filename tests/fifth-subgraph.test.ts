@@ -2,8 +2,9 @@
  * The service registry's promise: a fifth subgraph is its registry entry and its own package, nothing
  * else. On a copy of the repository (dependencies shared), a throw-away `notes` subgraph is written and
  * registered; then, with no other file touched, `pnpm compose` composes five subgraphs, the lint holds
- * it to the service boundaries, `pnpm db:migrate` migrates its schema, and `pnpm start` builds its
- * bundle and serves the new field through the gateway beside the other four.
+ * it to the service boundaries, `pnpm db:migrate` migrates its schema, Prometheus' targets and the
+ * Dockerfile's subgraph image take it in, and `pnpm start` builds its bundle and serves the new field
+ * through the gateway beside the other four.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -149,6 +150,31 @@ describe('a fifth subgraph, added through the registry alone', () => {
       } finally {
         await pglite.close();
       }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'is scraped by Prometheus and built from the one subgraph image target',
+    async () => {
+      const targetsFile = join(copy, 'targets.json');
+      await pnpm(['monitoring:targets', targetsFile], { ...process.env, PORT: '4000' });
+      const groups = JSON.parse(readFileSync(targetsFile, 'utf8')) as { targets: string[]; labels: { job: string } }[];
+      expect(groups.find((g) => g.labels.job === 'notes')?.targets).toEqual(['localhost:4005']);
+      // The image: the Kubernetes check maps stockgraph/notes to the Dockerfile's subgraph target, running
+      // the file its package would start.
+      const { stdout } = await run(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--input-type=module',
+          '-e',
+          "const v = await import('./infra/k8s/validate.ts'); console.log(JSON.stringify(v.imageSource('registry.example.com/stockgraph/notes:1.0.0', v.dockerTargets())));",
+        ],
+        { cwd: copy },
+      );
+      expect(JSON.parse(stdout)).toEqual({ target: 'subgraph', file: 'dist/subgraphs/notes/src/server.js' });
     },
     TIMEOUT,
   );

@@ -1,11 +1,12 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { SUBGRAPH_NAMES } from '@stockgraph/registry';
 import { eventually } from '@stockgraph/testkit/saga';
 import {
   allExpressions,
@@ -106,25 +107,79 @@ describe('alert rules', () => {
 });
 
 describe('scrape configuration', () => {
-  it('the static variant passes promtool check config', () => {
-    expect(promtool('check', 'config', 'prometheus.static.yml')).toMatch(/SUCCESS/);
+  const SERVICES = ['gateway', ...SUBGRAPH_NAMES];
+
+  it('the static variant scrapes every service of the registry, by name, in a running Prometheus', async () => {
+    // What an operator does: write the targets from the registry, then start Prometheus on the config.
+    const config = mkdtempSync(join(tmpdir(), 'prometheus-'));
+    cpSync(OBSERVABILITY, config, { recursive: true, filter: (from) => !from.includes('targets') });
+    execFileSync(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/prometheus-targets.ts', join(config, 'targets/stockgraph.json')],
+      {
+        env: { ...process.env, PORT: '14000', ORDERS_URL: 'http://orders.internal:8443/graphql' },
+        stdio: 'pipe',
+      },
+    );
+    expect(promtool('check', 'config', join(config, 'prometheus.static.yml'))).toMatch(/SUCCESS/);
+    const port = await freePort();
+    const prometheus = spawn(
+      'prometheus',
+      [
+        `--config.file=${join(config, 'prometheus.static.yml')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        `--storage.tsdb.path=${join(config, 'data')}`,
+      ],
+      { stdio: 'ignore' },
+    );
+    try {
+      type Target = { labels: Record<string, string> };
+      const active = await eventually(
+        async () => {
+          const answer = await fetch(`http://127.0.0.1:${port}/api/v1/targets`).catch(() => null);
+          if (!answer?.ok) return null;
+          const targets = ((await answer.json()) as { data: { activeTargets: Target[] } }).data.activeTargets;
+          return targets.length === SERVICES.length ? targets : null;
+        },
+        30_000,
+        'Prometheus has discovered every target',
+      );
+      const byJob = Object.fromEntries(active.map((t) => [t.labels.job, t.labels]));
+      expect(Object.keys(byJob).sort()).toEqual([...SERVICES].sort());
+      for (const target of active) expect(target.labels.system).toBe('stockgraph');
+      expect(byJob.gateway!.instance).toBe('localhost:14000');
+      expect(byJob.users!.instance).toBe('localhost:14001');
+      expect(byJob.orders!.instance).toBe('orders.internal:8443');
+    } finally {
+      prometheus.kill('SIGTERM');
+      await once(prometheus, 'exit');
+      rmSync(config, { recursive: true, force: true });
+    }
   });
 
-  it('the Kubernetes variant keeps the five services on the port their manifests serve /metrics on', () => {
+  it('the Kubernetes variant keeps the services on the port their manifests serve /metrics on', () => {
     // Debian's promtool is built without Kubernetes discovery, so this file's shape is checked here.
     const config = parse(readFileSync(join(OBSERVABILITY, 'prometheus.yml'), 'utf8')) as {
       rule_files: string[];
-      scrape_configs: { relabel_configs: { regex?: string; action?: string; target_label?: string }[] }[];
+      scrape_configs: {
+        relabel_configs: { source_labels?: string[]; regex?: string; action?: string; target_label?: string }[];
+      }[];
     };
     expect(config.rule_files).toEqual(RULE_FILES);
     const relabel = config.scrape_configs[0]!.relabel_configs;
-    expect(relabel[0]).toMatchObject({ action: 'keep', regex: 'gateway|users|inventory|orders|customers' });
+    expect(relabel[0]).toMatchObject({
+      source_labels: ['__meta_kubernetes_pod_label_app_kubernetes_io_part_of'],
+      action: 'keep',
+      regex: 'stockgraph',
+    });
     expect(relabel.some((r) => r.target_label === 'job')).toBe(true);
-    for (const service of ['gateway', 'users', 'inventory', 'orders', 'customers']) {
+    expect(relabel.some((r) => r.target_label === 'system')).toBe(true);
+    for (const service of SERVICES) {
       const configmap = readFileSync(`infra/k8s/base/${service}/configmap.yaml`, 'utf8');
       expect(configmap, service).toMatch(/METRICS_PORT: "9464"/);
       const deployment = readFileSync(`infra/k8s/base/${service}/deployment.yaml`, 'utf8');
       expect(deployment, service).toMatch(/- name: metrics\s+containerPort: 9464/);
+      expect(deployment, service).toMatch(/app\.kubernetes\.io\/part-of: stockgraph/);
     }
   });
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds every deployable package and writes a pruned, production-only copy of each to OUT_DIR/<name>
-# (gateway, users, inventory, orders, customers, migrate): its compiled dist/, its package.json and
+# (the gateway, each subgraph of the registry, migrate): its compiled dist/, its package.json and
 # node_modules holding its production dependencies only. The Dockerfile's build stage runs this, and
 # so does CI in a clean copy of the repository, so the images and what CI boots cannot drift apart.
 #

@@ -24,6 +24,7 @@ import { ConfigError } from '@stockgraph/config';
 import { parseGatewayEnv } from '@stockgraph/gateway/env';
 import { parseAllDocuments } from 'yaml';
 import { loadSubgraphServices } from '@stockgraph/ops';
+import { SUBGRAPH_NAMES, subgraphEntry, type SubgraphName } from '@stockgraph/registry';
 import { checkBackups } from './backup.js';
 import { checkIngress, type Workload } from './ingress.js';
 
@@ -149,27 +150,49 @@ export function servedPaths(): Set<string> {
   return paths;
 }
 
-/** Dockerfile target → the file its CMD runs. */
+/**
+ * Dockerfile target → the file its CMD runs. A CMD file the stage links (`RUN ln -s <file> <link>`) is the
+ * file it links to, still holding the stage's build arguments (`${SUBGRAPH}`): see imageSource.
+ */
 export function dockerTargets(): Map<string, string | undefined> {
   const text = readFileSync(path.join(ROOT, 'infra/docker/Dockerfile'), 'utf8');
   const targets = new Map<string, string | undefined>();
   let current: string | undefined;
+  let links = new Map<string, string>();
   for (const line of text.split('\n')) {
     const from = line.match(/^FROM\s+\S+\s+AS\s+(\S+)/i);
-    if (from) targets.set((current = from[1]!), undefined);
+    if (from) {
+      targets.set((current = from[1]!), undefined);
+      links = new Map();
+    }
+    const link = line.match(/\bln -s (\S+) (\S+)/);
+    if (link) links.set(link[2]!, link[1]!);
     const cmd = line.match(/^CMD\s+(\[.*\])/);
-    if (cmd && current)
-      targets.set(
-        current,
-        (JSON.parse(cmd[1]!) as string[]).find((a) => a.endsWith('.js')),
-      );
+    if (cmd && current) {
+      const file = (JSON.parse(cmd[1]!) as string[]).find((a) => a.endsWith('.js'));
+      targets.set(current, file && (links.get(file) ?? file));
+    }
   }
   return targets;
 }
 
+/**
+ * The Dockerfile target an image is built from and the file it runs: a subgraph of the registry is the
+ * one `subgraph` target built with SUBGRAPH=<its name> (infra/docker/buildah/build.sh); anything else is
+ * the target its image is named after.
+ */
+export function imageSource(
+  image: string,
+  targets: Map<string, string | undefined>,
+): { target: string; file?: string } {
+  const name = imageTarget(image);
+  if (!SUBGRAPH_NAMES.includes(name as SubgraphName)) return { target: name, file: targets.get(name) };
+  return { target: 'subgraph', file: targets.get('subgraph')?.replaceAll('${SUBGRAPH}', name) };
+}
+
 /** The file a package's `start` script runs with node. */
 function startFile(service: string): string | undefined {
-  const dir = service === 'gateway' ? 'gateway' : service === 'migrate' ? 'infra/migrate' : `subgraphs/${service}`;
+  const dir = service === 'gateway' ? 'gateway' : service === 'migrate' ? 'infra/migrate' : subgraphEntry(service).dir;
   const manifest = JSON.parse(readFileSync(path.join(ROOT, dir, 'package.json'), 'utf8')) as {
     scripts?: { start?: string };
   };
@@ -206,15 +229,16 @@ export function checkAgainstCode(objects: K8sObject[], { production = false } = 
     template.template.spec.containers.forEach((container, index) => {
       const field = `${prefix}template.spec.containers[${index}]`;
       const target = imageTarget(container.image);
-      if (!targets.has(target)) {
+      const source = imageSource(container.image, targets);
+      if (!targets.has(source.target)) {
         problems.push(
           `${where}: ${field}.image: ${container.image} names no target of infra/docker/Dockerfile ` +
             `(${[...targets.keys()].join(', ')})`,
         );
-      } else if (targets.get(target) !== undefined && targets.get(target) !== startFile(target)) {
+      } else if (source.file !== undefined && source.file !== startFile(target)) {
         // Node targets only: the backup target runs pgBackRest (backup.ts checks it).
         problems.push(
-          `${where}: ${field}.image: Dockerfile target ${target} runs ${targets.get(target)}, ` +
+          `${where}: ${field}.image: Dockerfile target ${source.target} runs ${source.file}, ` +
             `its package's start runs ${startFile(target)}`,
         );
       }

@@ -4,6 +4,7 @@
  * registry through its `service` export) and below everything that runs it.
  */
 export * from './migrate.js';
+export * from './monitoring.js';
 export * from './partition-lifecycle.js';
 export * from './roles.js';
 export * from './services.js';

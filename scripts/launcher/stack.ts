@@ -8,7 +8,7 @@ import { parseSubgraphEnv } from '@stockgraph/config';
 import type { EventBus } from '@stockgraph/events';
 import type { Logger } from '@stockgraph/logger';
 import {
-  SUBGRAPHS as REGISTERED,
+  SUBGRAPHS,
   SUBGRAPH_NAMES,
   subgraphEntry,
   tokenIssuer,
@@ -20,7 +20,7 @@ import type { SubgraphService } from '@stockgraph/server';
 import { loadSubgraphService } from '@stockgraph/ops';
 import type { Timings } from './timings.js';
 
-export { SUBGRAPH_NAMES as SUBGRAPHS, type SubgraphName } from '@stockgraph/registry';
+export { type SubgraphName } from '@stockgraph/registry';
 
 export interface Running {
   url: string;
@@ -36,7 +36,7 @@ export type Load = (entry: SubgraphEntry) => Promise<SubgraphService>;
  * load fails again, with its error, when its service starts.
  */
 export function preloadServices(): void {
-  for (const entry of REGISTERED) loadSubgraphService(entry).catch(() => {});
+  for (const entry of SUBGRAPHS) loadSubgraphService(entry).catch(() => {});
   import('@stockgraph/gateway').catch(() => {});
 }
 
@@ -82,7 +82,7 @@ export async function startSubgraph(
 /** The subgraphs' URLs as the gateway's environment names them. */
 export function subgraphUrls(port: number): Record<string, string> {
   return Object.fromEntries(
-    REGISTERED.map((entry) => [urlVariable(entry), `http://127.0.0.1:${port + entry.portOffset}/graphql`]),
+    SUBGRAPHS.map((entry) => [urlVariable(entry), `http://127.0.0.1:${port + entry.portOffset}/graphql`]),
   );
 }
 

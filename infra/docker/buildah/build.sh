@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Builds every target of infra/docker/Dockerfile with buildah (no daemon, no Docker Hub) on the base
+# Builds every image of infra/docker/Dockerfile with buildah (no daemon, no Docker Hub) on the base
 # image from base.sh, then runs infra/docker/smoke.ts against the images' own file systems: each
 # service's /app and the images' node, as uid 1000, against this machine's PostgreSQL and Redis.
 #
-#   infra/docker/buildah/build.sh [target ...]      (default: every target, then the smoke test)
+#   infra/docker/buildah/build.sh [image ...]       (gateway, a subgraph's name, migrate, backup; default: all, then the smoke test)
 #   SMOKE=0 infra/docker/buildah/build.sh           (build only)
 #   BUILD=0 infra/docker/buildah/build.sh           (smoke test the images already built)
 set -euo pipefail
@@ -11,8 +11,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 # shellcheck source=common.sh
 source "$here/common.sh"
-# The Node targets the smoke test runs, then pgBackRest's image for the backup CronJobs.
-SERVICE_TARGETS=(gateway users inventory orders customers migrate)
+# The subgraphs and their default ports, from the registry (Node strips its types): each is an image
+# of the Dockerfile's one `subgraph` target, built with its name and port as build arguments.
+declare -A SUBGRAPH_PORTS=()
+subgraphs=()
+while read -r name port; do
+  subgraphs+=("$name")
+  SUBGRAPH_PORTS[$name]=$port
+done < <(cd "$repo" && node --input-type=module -e "
+  const { SUBGRAPHS, defaultPort } = await import('./packages/registry/src/index.ts');
+  for (const s of SUBGRAPHS) console.log(s.name, defaultPort(s));")
+((${#subgraphs[@]})) || { echo "no subgraphs read from packages/registry" >&2; exit 1; }
+# The Node images the smoke test runs, then pgBackRest's image for the backup CronJobs.
+SERVICE_TARGETS=(gateway "${subgraphs[@]}" migrate)
 ALL_TARGETS=("${SERVICE_TARGETS[@]}" backup)
 targets=("$@")
 ((${#targets[@]})) || targets=("${ALL_TARGETS[@]}")
@@ -50,12 +61,16 @@ if ((${#targets[@]})); then
   done_step "$(du -sh "$ctx" | cut -f1)"
 fi
 for t in "${targets[@]}"; do
-  step "build target $t"
+  step "build image $t"
+  # A subgraph's image is the `subgraph` target with its name and port; the others are targets of their own.
+  target=(--target "$t")
+  [[ -z ${SUBGRAPH_PORTS[$t]:-} ]] ||
+    target=(--target subgraph --build-arg "SUBGRAPH=$t" --build-arg "PORT=${SUBGRAPH_PORTS[$t]}")
   # --layers lets the 2nd..6th target reuse the build stage (pnpm install + build + deploy of every
   # service) instead of redoing it; --format docker because OCI images drop HEALTHCHECK.
   bah bud --quiet --layers --force-rm --format docker --isolation chroot \
     --build-arg NODE_IMAGE="$BASE_IMAGE" "${tls[@]}" \
-    --target "$t" -t "localhost/stockgraph/$t:$TAG" -f "$ctx/infra/docker/Dockerfile" "$ctx" >/dev/null
+    "${target[@]}" -t "localhost/stockgraph/$t:$TAG" -f "$ctx/infra/docker/Dockerfile" "$ctx" >/dev/null
   done_step "localhost/stockgraph/$t:$TAG $(bah images --format '{{.Size}}' "localhost/stockgraph/$t:$TAG")"
 done
 echo "store: $(du -sh "$BUILDAH_HOME/storage-$BUILDAH_DRIVER" | cut -f1)"
@@ -75,6 +90,7 @@ for t in "${SERVICE_TARGETS[@]}"; do
   mnts[$t]=$(bah mount "${ctrs[$t]}")
   cfg=$(bah inspect --type image --format 'user={{.Docker.Config.User}} cmd={{.Docker.Config.Cmd}} healthcheck={{if .Docker.Config.Healthcheck}}{{.Docker.Config.Healthcheck.Test}}{{else}}none{{end}}' "localhost/stockgraph/$t:$TAG")
   entry=$(bah inspect --type image --format '{{index .Docker.Config.Cmd 2}}' "localhost/stockgraph/$t:$TAG")
+  # -f follows a subgraph's server.js link to the file it names, inside the image.
   [[ -f ${mnts[$t]}/app/$entry ]] || { echo "$t: $entry not in the image's /app" >&2; exit 1; }
   echo "$t: $(chroot --userspec=1000:1000 "${mnts[$t]}" /usr/local/bin/node --version) $cfg"
 done

@@ -2,9 +2,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { graphql } from './graphql.js';
 import { startProcess, type ServiceProcess } from './process.js';
-import { SUBGRAPHS as REGISTERED, tokenIssuer, urlVariable, type SubgraphName } from '@stockgraph/registry';
+import { SUBGRAPHS, tokenIssuer, urlVariable, type SubgraphName } from '@stockgraph/registry';
 
-export { SUBGRAPH_NAMES as SUBGRAPHS, type SubgraphName } from '@stockgraph/registry';
+export { type SubgraphName } from '@stockgraph/registry';
 
 export interface Stack {
   database: TestDatabase;
@@ -57,7 +57,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     started.push(users);
     const JWKS_URL = new URL('/.well-known/jwks.json', users.url).toString();
     const others = await Promise.all(
-      REGISTERED.filter((entry) => entry !== issuer).map(async (entry) => {
+      SUBGRAPHS.filter((entry) => entry !== issuer).map(async (entry) => {
         const service = await startProcess(`${entry.dir}/src/server.ts`, { ...common, JWKS_URL });
         started.push(service);
         return [entry.name, service] as const;
@@ -77,7 +77,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         // requests as one demo user would meet the per-user default (RATE_LIMIT_POINTS, a minute of the
         // web app's busiest screen). Tests of the limits set their own budgets.
         RATE_LIMIT_POINTS: '1000000000',
-        ...Object.fromEntries(REGISTERED.map((entry) => [urlVariable(entry), subgraphs[entry.name].url])),
+        ...Object.fromEntries(SUBGRAPHS.map((entry) => [urlVariable(entry), subgraphs[entry.name].url])),
         ...options.env,
         ...env,
       });
