@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DemoData } from '@stockgraph/demo-data';
 
-type Target = 'stockgraph' | 'baseline' | 'apollo' | 'hive' | 'hive-rust' | 'floor';
+type Target = 'stockgraph' | 'cached' | 'baseline' | 'apollo' | 'hive' | 'hive-rust' | 'floor';
 type Body = { errors?: { extensions?: { code?: string } }[]; data?: unknown };
 
 export interface Scenario {
@@ -13,6 +13,11 @@ export interface Scenario {
   check(status: number, body: Body, target: Target): void;
   /** Its answers are errors by design (the denied scenario). */
   non2xxExpected?: boolean;
+  /**
+   * Many users: each request signs in as one of a pool of viewers instead of the scenario's one role,
+   * and stock changes arrive meanwhile, each checked for a stale answer (the read mix).
+   */
+  crowd?: boolean;
 }
 
 const between = (low: number, high: number) => low + Math.floor(Math.random() * (high - low + 1));
@@ -27,6 +32,11 @@ function answered(status: number, body: Body, target: Target): void {
 const STOCK_BY_SKU =
   'query StockBySku($sku: String!) { productBySku(sku: $sku) { available id lowStock name onHand reorderLevel reserved sku updatedAt } }';
 const STOCK_BY_SKU_HASH = createHash('sha256').update(STOCK_BY_SKU).digest('hex');
+
+/** The products most screens look at: stock by SKU and the stock checks after a change draw from them. */
+export const HOT_PRODUCTS = 100;
+export const STOCK_BY_SKU_QUERY =
+  'query Stock($sku: String!) { productBySku(sku: $sku) { id sku name onHand reserved available } }';
 
 export const SCENARIOS: Record<string, Scenario> = {
   /** Ten-ish products from one subgraph: what the gateway itself costs. */
@@ -78,6 +88,38 @@ export const SCENARIOS: Record<string, Scenario> = {
     },
     non2xxExpected: true,
   },
+};
+
+/**
+ * What web and mobile clients read most, from many users while stock changes arrive (a crowd scenario):
+ * catalogue pages by category (55%), stock by SKU of the hundred busiest products (30%), and the user's
+ * order history with each line's product (15%). Repeats are the point: many screens ask the same thing.
+ */
+SCENARIOS.readmix = {
+  role: 'viewer',
+  targets: ['stockgraph', 'cached', 'apollo', 'hive', 'hive-rust'],
+  crowd: true,
+  body: (demo) => {
+    const dice = Math.random();
+    if (dice < 0.55) {
+      const categories = [...new Set(demo.products.map((p) => p.category))];
+      return {
+        query:
+          'query Catalogue($category: String, $first: Int!) { products(first: $first, filter: { category: $category }) ' +
+          '{ totalCount edges { node { id sku name unitPrice available } } } }',
+        variables: { category: pick(categories), first: pick([10, 20]) },
+      };
+    }
+    if (dice < 0.85)
+      return { query: STOCK_BY_SKU_QUERY, variables: { sku: pick(demo.products.slice(0, HOT_PRODUCTS)).sku } };
+    return {
+      query:
+        'query History($first: Int!) { orders(first: $first) { edges { node { id number status total createdAt ' +
+        'items { quantity product { id name } } } } } }',
+      variables: { first: 10 },
+    };
+  },
+  check: answered,
 };
 
 /** Registers the persisted scenario's document where the target learns documents by APQ. */

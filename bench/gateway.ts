@@ -3,12 +3,15 @@
  * @apollo/gateway with only header forwarding, Hive Gateway with and without the Rust query planner, and
  * the inventory subgraph called directly (the floor). Every service is its own process in production
  * mode on the machine's PostgreSQL (demo data) and Redis. Targets are loaded interleaved, one after
- * another, round after round, with randomised variables so no gateway can answer from a deduplication
- * cache; CPU per request is the target process's own CPU time (/proc/<pid>/stat) over the round.
+ * another, round after round; CPU per request is the target process's own CPU time (/proc/<pid>/stat)
+ * over the round. `stockgraph` runs with the response cache and deduplication off (the gateway's own
+ * cost per request); `cached` is the same gateway with both on, for the read mix (`readmix`): many
+ * users reading the catalogue, stock by SKU and their order history while stock changes arrive, each
+ * change checked for a stale answer against the database, with the cache's hit ratio.
  *
  *   pnpm bench:gateway [--seconds 10] [--rounds 3] [--warmup 3] [--connections 10]
- *                      [--scenarios trivial,fanout,persisted,denied]
- *                      [--targets stockgraph,apollo,hive,hive-rust,floor] [--tsx] [--json out.json]
+ *                      [--scenarios trivial,fanout,persisted,denied,readmix]
+ *                      [--targets stockgraph,cached,apollo,hive,hive-rust,floor] [--tsx] [--json out.json]
  *                      [--baseline DIR] [--profile DIR] [--tracing]
  *
  * By default services run from `pnpm build`'s output (built first); `--tsx` runs the sources instead.
@@ -34,14 +37,26 @@ import autocannon from 'autocannon';
 import { dropRedisKeys, REDIS_URL } from '@stockgraph/testkit/saga';
 import { cpuMs, rssMb } from './proc-stats.js';
 import { summariseProfiles } from './profile-summary.js';
-import { APQ_REGISTRATION, SCENARIOS, type Scenario } from './gateway-scenarios.js';
+import { APQ_REGISTRATION, HOT_PRODUCTS, SCENARIOS, STOCK_BY_SKU_QUERY, type Scenario } from './gateway-scenarios.js';
+import postgres from 'postgres';
 
-const TARGETS = ['stockgraph', 'traced-10', 'traced-100', 'baseline', 'apollo', 'hive', 'hive-rust', 'floor'] as const;
+const TARGETS = [
+  'stockgraph',
+  'cached',
+  'traced-10',
+  'traced-100',
+  'baseline',
+  'apollo',
+  'hive',
+  'hive-rust',
+  'floor',
+] as const;
 type TargetName = (typeof TARGETS)[number];
 /** The traced variants run the scenarios the Stockgraph gateway runs. */
 const kindOf = (t: TargetName) => (t === 'traced-10' || t === 'traced-100' ? 'stockgraph' : t);
 const LABELS: Record<TargetName, string> = {
   stockgraph: 'Stockgraph gateway',
+  cached: 'Stockgraph gateway, response cache on',
   'traced-10': 'Stockgraph gateway, tracing 10%',
   'traced-100': 'Stockgraph gateway, tracing 100%',
   baseline: 'Stockgraph gateway (--baseline)',
@@ -95,6 +110,10 @@ const entry = (dir: string) => (values.tsx ? `${dir}/src/server.ts` : `${dir}/di
 if (!values.tsx) execFileSync('pnpm', ['build'], { cwd: ROOT, stdio: 'inherit' });
 
 const secret = randomBytes(32).toString('base64url');
+/** The read mix: how many users, how often stock changes, and the invalidation bound its checks hold answers to. */
+const CROWD_SIZE = 20;
+const CHANGE_EVERY_MS = 200;
+const CHECK_AFTER_MS = 1000;
 const prefix = `sgbench:${randomBytes(6).toString('hex')}:`;
 const demo = generateDemoData();
 // --tracing: every service exports to this sink; off, no OTEL_* variable is set anywhere.
@@ -188,17 +207,22 @@ try {
       RATE_LIMIT_POINTS: '1000000000',
       METRICS_PORT: '0',
     };
+    // The gateway's own cost per request: without the response cache and deduplication, which would
+    // answer the other scenarios' few distinct variables from memory. `cached` has both on.
+    const uncached = { RESPONSE_CACHE: 'false', QUERY_DEDUP: 'false' };
     if (name === 'stockgraph')
       targets.stockgraph = await start(
         entry('gateway'),
-        ours,
+        { ...ours, ...uncached },
         profileDir ? profiled(path.join(profileDir, 'gateway')) : [],
       );
+    if (name === 'cached') targets.cached = await start(entry('gateway'), ours);
     if (name === 'traced-10' || name === 'traced-100')
-      targets[name] = await start(entry('gateway'), { ...ours, ...gatewayTracing[name] });
+      targets[name] = await start(entry('gateway'), { ...ours, ...uncached, ...gatewayTracing[name] });
     if (name === 'baseline')
       targets.baseline = await start(path.resolve(values.baseline!, 'gateway/dist/gateway/src/server.js'), {
         ...ours,
+        ...uncached,
         PERSISTED_OPERATIONS_PATH: path.join(ROOT, 'schema/generated/persisted-documents.json'),
       });
     if (name === 'apollo') targets.apollo = await start('bench/gateways/apollo-gateway.ts', targetEnv);
@@ -227,6 +251,75 @@ try {
     return `Bearer ${token}`;
   };
   const tokens = { manager: await login('manager@stockgraph.local'), viewer: await login('viewer@stockgraph.local') };
+  const crowd = scenarioNames.some((s) => SCENARIOS[s]!.crowd) ? await crowdOf(CROWD_SIZE) : [];
+
+  /** Viewers of their own, created and signed in at the users subgraph: the read mix's many users. */
+  async function crowdOf(size: number): Promise<string[]> {
+    const admin = await login('admin@stockgraph.local');
+    const call = (query: string, variables: Record<string, unknown>, authorization?: string) =>
+      graphql(users.url, query, variables, {
+        [SUBGRAPH_SECRET_HEADER]: secret,
+        ...(authorization ? { authorization } : {}),
+      });
+    const pool: string[] = [];
+    for (let i = 0; i < size; i++) {
+      const email = `bench-viewer-${i}-${randomBytes(3).toString('hex')}@stockgraph.test`;
+      const created = await call(
+        'mutation ($i: CreateUserInput!) { createUser(input: $i) { id } }',
+        { i: { email, name: `Bench viewer ${i}`, role: 'VIEWER', password: 'stockgraph-bench' } },
+        admin,
+      );
+      if (created.errors) throw new Error(`creating ${email}: ${JSON.stringify(created.errors)}`);
+      const signedIn = await call(
+        'mutation ($e: String!) { login(email: $e, password: "stockgraph-bench") { accessToken } }',
+        {
+          e: email,
+        },
+      );
+      pool.push(`Bearer ${(signedIn.data as { login: { accessToken: string } }).login.accessToken}`);
+    }
+    return pool;
+  }
+
+  /**
+   * While a crowd scenario runs: a stock change every CHANGE_EVERY_MS on one of the busiest products,
+   * made at the inventory subgraph (so no gateway sees it as its own mutation), and CHECK_AFTER_MS later
+   * the target's answer for that product compared with the database read just before and just after it.
+   * Stock only grows here, so an answer below the first read is stale: older than the bound.
+   */
+  function changesDuring(target: ServiceProcess) {
+    const sql = postgres(database.url, { max: 2, onnotice: () => {} });
+    const hot = demo.products.slice(0, HOT_PRODUCTS);
+    const checks: Promise<boolean>[] = [];
+    let changes = 0;
+    const onHand = async (id: string) =>
+      Number((await sql`select on_hand from inventory.products where id = ${id}`)[0]!.on_hand);
+    const check = async (product: (typeof hot)[number]) => {
+      const before = await onHand(product.id);
+      const answer = await graphql(target.url, STOCK_BY_SKU_QUERY, { sku: product.sku }, { authorization: crowd[0]! });
+      const after = await onHand(product.id);
+      const seen = (answer.data as { productBySku?: { onHand: number } } | null)?.productBySku?.onHand;
+      return seen === undefined || seen < before || seen > after;
+    };
+    const timer = setInterval(() => {
+      const product = hot[Math.floor(Math.random() * hot.length)]!;
+      changes++;
+      void graphql(
+        subgraphs.inventory!.url,
+        'mutation ($id: ID!) { adjustStock(productId: $id, delta: 1, reason: ADJUSTMENT) { onHand } }',
+        { id: product.id },
+        { [SUBGRAPH_SECRET_HEADER]: secret, authorization: tokens.manager },
+      ).then(() => {
+        checks.push(new Promise((resolve) => setTimeout(() => resolve(check(product)), CHECK_AFTER_MS)));
+      });
+    }, CHANGE_EVERY_MS);
+    return async () => {
+      clearInterval(timer);
+      const stale = (await Promise.all(checks)).filter(Boolean).length;
+      await sql.end();
+      return { changes, checks: checks.length, stale };
+    };
+  }
 
   interface Round {
     requests: number;
@@ -237,6 +330,11 @@ try {
     p50: number;
     p99: number;
     rssMb: number;
+    /** Answers the response cache gave (its Cache-Status header), and stock changes with stale answers after them. */
+    hits: number;
+    changes: number;
+    checks: number;
+    stale: number;
   }
   const results = new Map<string, Round[]>();
 
@@ -250,15 +348,31 @@ try {
       ...(target === 'floor' ? { [SUBGRAPH_SECRET_HEADER]: secret } : {}),
     };
     const cpuBefore = cpuMs(pid);
+    let hits = 0;
+    const stopChanges = scenario.crowd ? changesDuring(service) : null;
     const result = await autocannon({
       url: service.url,
       method: 'POST',
       connections,
       duration,
       headers,
-      requests: [{ setupRequest: (request) => ({ ...request, body: JSON.stringify(scenario.body(demo)) }) }],
+      requests: [
+        {
+          setupRequest: (request) => ({
+            ...request,
+            headers: scenario.crowd
+              ? { ...request.headers, authorization: crowd[Math.floor(Math.random() * crowd.length)]! }
+              : request.headers,
+            body: JSON.stringify(scenario.body(demo)),
+          }),
+          onResponse: (_status, _body, _context, responseHeaders) => {
+            if (/; hit\b/.test(String(responseHeaders?.['cache-status'] ?? ''))) hits++;
+          },
+        },
+      ],
     });
     const cpu = cpuMs(pid) - cpuBefore;
+    const changed = (await stopChanges?.()) ?? { changes: 0, checks: 0, stale: 0 };
     // Each service logs a line per operation, as in production; the bench keeps none of them.
     for (const s of started) s.output.length = 0;
     const requests = result.requests.total;
@@ -271,6 +385,8 @@ try {
       p50: result.latency.p50,
       p99: result.latency.p99,
       rssMb: rssMb(pid),
+      hits,
+      ...changed,
     };
   };
 
@@ -332,6 +448,10 @@ try {
       rssMb: Math.max(...rs.map((r) => r.rssMb)),
       errors: rs.reduce((n, r) => n + r.errors, 0),
       non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
+      hitRatio: rs.reduce((n, r) => n + r.hits, 0) / Math.max(1, requests),
+      changes: rs.reduce((n, r) => n + r.changes, 0),
+      checks: rs.reduce((n, r) => n + r.checks, 0),
+      stale: rs.reduce((n, r) => n + r.stale, 0),
     };
   });
   const lines = [
@@ -350,6 +470,24 @@ try {
         `${row.reqPerSec.toFixed(0)} | ${row.p50Ms} | ${row.p99Ms} | ${row.cpuMsPerRequest.toFixed(2)} | ` +
         `${row.rssMb.toFixed(0)} | ${ratio(of('apollo'))} | ${ratio(of('floor'))} |`,
     );
+  }
+  const crowdRows = summary.filter((row) => SCENARIOS[row.scenario]!.crowd);
+  if (crowdRows.length > 0) {
+    lines.push(
+      '',
+      `Read mix (${crowd.length} users; a stock change every ${CHANGE_EVERY_MS} ms, each checked ${CHECK_AFTER_MS} ms ` +
+        'later against the database):',
+      '',
+      '| target | req/s | p50 ms | p99 ms | cache hits | stock changes | stale answers / checks | × stock @apollo/gateway req/s |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    );
+    const apollo = crowdRows.find((r) => r.target === 'apollo');
+    for (const row of crowdRows)
+      lines.push(
+        `| ${LABELS[row.target]} | ${row.reqPerSec.toFixed(0)} | ${row.p50Ms} | ${row.p99Ms} | ` +
+          `${(row.hitRatio * 100).toFixed(0)}% | ${row.changes} | ${row.stale} / ${row.checks} | ` +
+          `${apollo ? (row.reqPerSec / apollo.reqPerSec).toFixed(2) : '–'} |`,
+      );
   }
   if (sink) {
     // CPU per request is the gateway's own and moves less than req/s on a machine shared with other load.

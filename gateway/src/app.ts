@@ -31,6 +31,8 @@ import { createSubgraphCallMetrics, SubgraphDataSource } from './subgraph-data-s
 import { startEdge } from './edge.js';
 import { estimatedCost } from './rate-limit.plugin.js';
 import { createSubscriptions } from './subscriptions/engine.js';
+import { createStreamFollower } from './subscriptions/events.js';
+import { startResponseCache } from './response-cache/index.js';
 import { registerSubscriptionMetrics } from './subscriptions/metrics.js';
 import { KEEPS_NOTHING } from './apq-store.js';
 import { sseRoute } from './subscriptions/sse.js';
@@ -136,8 +138,18 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     costLimit: { maxCost: env.MAX_QUERY_COST },
     blockFieldSuggestion: { enabled: env.NODE_ENV === 'production' },
   }).protect();
+  // One reader per stream for the process: subscribers' events and the response cache's invalidations.
+  const follower = bus ? createStreamFollower(bus, logger) : null;
+  const responseCache = await startResponseCache<GatewayContext>({
+    env,
+    redis: edge.redis,
+    follower,
+    registry: metrics.registry,
+    logger,
+  });
   const subscriptions = createSubscriptions({
     bus,
+    follower,
     authenticate,
     logger,
     perUser: env.SUBSCRIPTIONS_PER_USER,
@@ -204,6 +216,8 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
       subscriptions.plugin,
       inputGuardPlugin<GatewayContext>(),
       outagePlugin<GatewayContext>(Math.ceil(env.SUBGRAPH_BREAKER_RESET_MS / 1000)),
+      // Last: it answers only what every check above let through.
+      responseCache.plugin,
     ],
     validationRules: armor.validationRules,
     parseOptions: { maxTokens: 4000 },
@@ -240,6 +254,7 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
       if (!runtime.bus) await bus?.close();
       await service.stop();
       await usage.stop();
+      await responseCache.close();
       await edge.close();
       await revocations?.close();
     },

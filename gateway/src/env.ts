@@ -15,6 +15,7 @@ import { httpEdgeEnvShape } from './http-edge.js';
 import { defaultPort, SUBGRAPHS, urlVariable } from '@stockgraph/registry';
 import { usageEnvShape } from '@stockgraph/usage';
 import { subscriptionEnvShape } from './subscriptions/env.js';
+import { responseCacheEnvShape } from './response-cache/env.js';
 
 const httpUrl = z
   .string()
@@ -77,6 +78,7 @@ const shape = {
   /** Serve the schema explorer at / ; on by default except in production. */
   EXPLORER_ENABLED: booleanFromEnv.optional(),
   ...subscriptionEnvShape,
+  ...responseCacheEnvShape,
   ...subgraphCallEnvShape,
   ...edgeEnvShape,
   ...httpEdgeEnvShape,

@@ -117,7 +117,16 @@ const ALLOWED_HEADERS = [
   'traceparent',
   'tracestate',
 ];
-const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'];
+const EXPOSED_HEADERS = [
+  'x-request-id',
+  'retry-after',
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
+  // Where an answer came from (the response cache): a web app may show or log it.
+  'cache-status',
+  'age',
+];
 
 /**
  * CORS and compression in front of /graphql. CORS only tells a browser what it may read: a request

@@ -23,3 +23,15 @@ export async function closeRedis(client: RedisClient): Promise<void> {
   if (client.isReady) await client.close();
   else client.destroy();
 }
+
+/** A cache command slower than this counts as failed: the request goes on without the cache. */
+export const CACHE_COMMAND_TIMEOUT_MS = 250;
+
+/** `promise`, or a rejection once `ms` have passed: caches never hold a request up for long. */
+export function withinTimeout<T>(promise: Promise<T>, ms = CACHE_COMMAND_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

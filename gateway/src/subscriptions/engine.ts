@@ -27,7 +27,7 @@ import { rootFields } from '../root-fields.js';
 import { authorizeSubscription, dependsOnUser, supergraphView } from './authorize.js';
 import { buildEventQuery } from './event-query.js';
 import type { ClientIdentity } from '../client-awareness.js';
-import { createStreamFollower } from './events.js';
+import { createStreamFollower, type StreamFollower } from './events.js';
 import { subscriptionFields, type ServedField } from './fields.js';
 import { liveEvents, type Accepted, type LiveEvents } from './live.js';
 import { startingPoint } from './resume.js';
@@ -62,6 +62,8 @@ export interface Caller {
 
 export interface SubscriptionSettings {
   bus: EventBus | null;
+  /** The process's one reader per stream, shared with the response cache's invalidation; default: its own. */
+  follower?: StreamFollower | null;
   authenticate: Authenticator;
   logger: Logger;
   perUser: number;
@@ -162,7 +164,7 @@ const fromFormatted = (error: GraphQLFormattedError, prefix: string) =>
 export function createSubscriptions(settings: SubscriptionSettings) {
   const view = supergraphView<SubscriberContext>();
   let execute: Execute | null = null;
-  const follower = settings.bus ? createStreamFollower(settings.bus, settings.logger) : null;
+  const follower = settings.follower ?? (settings.bus ? createStreamFollower(settings.bus, settings.logger) : null);
   const perUser = new Map<string, number>();
   const open = new Set<LiveEvents>();
   // Decoded once per entry, and one query per entry and (query, role or user): a thousand subscribers

@@ -1,0 +1,69 @@
+import type { StreamEntry } from '@stockgraph/events';
+import { anyOf, entityTag } from './entities.js';
+
+/**
+ * What each event the subgraphs publish changes, as cache tags: the entity it names (answers holding
+ * it), and its type where lists of that type may gain, lose or reorder members (answers holding such a
+ * list carry the bare type: policy.ts). Events that change nothing a query returns are absent.
+ */
+type Payload = Record<string, unknown>;
+const str = (value: unknown) => (typeof value === 'string' ? value : null);
+
+const RULES: Record<string, (payload: Payload) => (string | null)[]> = {
+  ProductCreated: () => ['Product'],
+  ProductPriceChanged: (p) => [product(p), 'Product', 'PriceChange'],
+  ProductUpdated: (p) => [product(p), 'Product'],
+  // Stock decides membership only of `products(filter: { lowStock })`: the type's lists are dropped
+  // when the change may have moved the product across its reorder level, else only the product.
+  StockChanged: (p) => [product(p), 'StockMovement', mayCrossReorderLevel(p) ? 'Product' : null],
+  OrderPlaced: () => ['Order'],
+  OrderStatusChanged: (p) => [order(p), 'Order'],
+  OrderCancelled: (p) => [order(p), 'Order'],
+  OrderFulfilled: (p) => [order(p), 'Order'],
+  CustomerCreated: () => ['Customer'],
+};
+
+function product(payload: Payload): string | null {
+  const id = str(payload.productId);
+  return id && entityTag('Product', id);
+}
+
+function order(payload: Payload): string | null {
+  const id = str(payload.orderId);
+  return id && entityTag('Order', id);
+}
+
+function mayCrossReorderLevel(payload: Payload): boolean {
+  const { available, delta, reorderLevel } = payload;
+  if (typeof available !== 'number' || typeof delta !== 'number' || typeof reorderLevel !== 'number') return true;
+  // Whether `delta` moved on-hand or reserved units, the level before was within |delta| of today's.
+  return available - Math.abs(delta) <= reorderLevel;
+}
+
+/** The streams whose events drop cached answers. */
+export const INVALIDATING_STREAMS = ['inventory', 'orders', 'customers'] as const;
+
+export function tagsOfEvent(entry: { envelope: Pick<StreamEntry['envelope'], 'type' | 'payload'> }): string[] {
+  const rule = RULES[entry.envelope.type];
+  if (!rule) return [];
+  const payload = entry.envelope.payload;
+  if (payload === null || typeof payload !== 'object') return [];
+  return rule(payload as Payload).filter((tag): tag is string => tag !== null);
+}
+
+/**
+ * What a mutation's answer says changed (its entityTags): every entity in it, and its type's lists (a
+ * created or renamed entity joins or moves in them); an entity returned without its id stands for any
+ * of its type. Applied before the answer leaves, so the caller's next read does not find what it just
+ * changed.
+ */
+export function tagsOfMutation(entities: Iterable<string>): string[] {
+  const tags = new Set<string>();
+  for (const tag of entities) {
+    if (tag.endsWith(':*')) continue;
+    const separator = tag.indexOf(':');
+    if (separator < 0) tags.add(tag).add(anyOf(tag));
+    else tags.add(tag).add(tag.slice(0, separator));
+  }
+  return [...tags];
+}
