@@ -24,7 +24,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -216,7 +216,8 @@ try {
         { ...ours, ...uncached },
         profileDir ? profiled(path.join(profileDir, 'gateway')) : [],
       );
-    if (name === 'cached') targets.cached = await start(entry('gateway'), ours);
+    if (name === 'cached')
+      targets.cached = await start(entry('gateway'), ours, profileDir ? profiled(path.join(profileDir, 'cached')) : []);
     if (name === 'traced-10' || name === 'traced-100')
       targets[name] = await start(entry('gateway'), { ...ours, ...uncached, ...gatewayTracing[name] });
     if (name === 'baseline')
@@ -290,8 +291,8 @@ try {
   function changesDuring(target: ServiceProcess) {
     const sql = postgres(database.url, { max: 2, onnotice: () => {} });
     const hot = demo.products.slice(0, HOT_PRODUCTS);
-    const checks: Promise<boolean>[] = [];
-    let changes = 0;
+    // Each change, then its check: true when the answer was stale, null when the change itself failed.
+    const checks: Promise<boolean | null>[] = [];
     const onHand = async (id: string) =>
       Number((await sql`select on_hand from inventory.products where id = ${id}`)[0]!.on_hand);
     const check = async (product: (typeof hot)[number]) => {
@@ -303,21 +304,25 @@ try {
     };
     const timer = setInterval(() => {
       const product = hot[Math.floor(Math.random() * hot.length)]!;
-      changes++;
-      void graphql(
-        subgraphs.inventory!.url,
-        'mutation ($id: ID!) { adjustStock(productId: $id, delta: 1, reason: ADJUSTMENT) { onHand } }',
-        { id: product.id },
-        { [SUBGRAPH_SECRET_HEADER]: secret, authorization: tokens.manager },
-      ).then(() => {
-        checks.push(new Promise((resolve) => setTimeout(() => resolve(check(product)), CHECK_AFTER_MS)));
-      });
+      checks.push(
+        graphql(
+          subgraphs.inventory!.url,
+          'mutation ($id: ID!) { adjustStock(productId: $id, delta: 1, reason: ADJUSTMENT) { onHand } }',
+          { id: product.id },
+          { [SUBGRAPH_SECRET_HEADER]: secret, authorization: tokens.manager },
+        ).then(async (changed) => {
+          if (changed.errors) return null;
+          await new Promise((resolve) => setTimeout(resolve, CHECK_AFTER_MS));
+          return check(product);
+        }),
+      );
     }, CHANGE_EVERY_MS);
     return async () => {
       clearInterval(timer);
-      const stale = (await Promise.all(checks)).filter(Boolean).length;
+      const outcomes = await Promise.all(checks);
       await sql.end();
-      return { changes, checks: checks.length, stale };
+      const made = outcomes.filter((o) => o !== null);
+      return { changes: made.length, checks: made.length, stale: made.filter(Boolean).length };
     };
   }
 
@@ -514,7 +519,7 @@ try {
   else process.stdout.write(`${json}\n`);
   if (profileDir) {
     await Promise.all(started.map((s) => s.stop()));
-    for (const name of ['gateway', 'inventory'])
+    for (const name of ['gateway', 'cached', 'inventory'].filter((n) => existsSync(path.join(profileDir, n))))
       process.stdout.write(`\n${summariseProfiles(path.join(profileDir, name), `${name} CPU profile`)}\n`);
   }
 } finally {

@@ -1,5 +1,6 @@
 import type { StreamEntry } from '@stockgraph/events';
 import { anyOf, entityTag } from './entities.js';
+import { STOCK_FILTERED_PRODUCTS } from './policy.js';
 
 /**
  * What each event the subgraphs publish changes, as cache tags: the entity it names (answers holding
@@ -13,9 +14,9 @@ const RULES: Record<string, (payload: Payload) => (string | null)[]> = {
   ProductCreated: () => ['Product'],
   ProductPriceChanged: (p) => [product(p), 'Product', 'PriceChange'],
   ProductUpdated: (p) => [product(p), 'Product'],
-  // Stock decides membership only of `products(filter: { lowStock })`: the type's lists are dropped
-  // when the change may have moved the product across its reorder level, else only the product.
-  StockChanged: (p) => [product(p), 'StockMovement', mayCrossReorderLevel(p) ? 'Product' : null],
+  // Stock decides membership only of `products(filter: { lowStock })` (policy.ts tags those lists): they
+  // are dropped when the change may have moved the product across its reorder level.
+  StockChanged: (p) => [product(p), 'StockMovement', mayCrossReorderLevel(p) ? STOCK_FILTERED_PRODUCTS : null],
   OrderPlaced: () => ['Order'],
   OrderStatusChanged: (p) => [order(p), 'Order'],
   OrderCancelled: (p) => [order(p), 'Order'],

@@ -9,6 +9,7 @@ import {
   visit,
   visitWithTypeInfo,
   type DocumentNode,
+  type FieldNode,
   type GraphQLObjectType,
   type GraphQLSchema,
   type OperationDefinitionNode,
@@ -81,6 +82,21 @@ const DERIVED_FROM: Record<string, string> = {
   'Product.unitsSold': 'Order',
 };
 
+/**
+ * Lists whose members depend on stock: `products(filter: { lowStock })`. They carry this tag besides
+ * the product type's, so a stock change that may move a product across its reorder level drops them,
+ * while the catalogue's other lists stay (invalidation.ts).
+ */
+export const STOCK_FILTERED_PRODUCTS = 'Product:lowStock';
+
+/** Whether a `products` field may filter by stock: its filter says lowStock, or comes whole from a variable. */
+function filtersByStock(node: FieldNode): boolean {
+  const filter = node.arguments?.find((a) => a.name.value === 'filter')?.value;
+  if (!filter) return false;
+  if (filter.kind !== Kind.OBJECT) return filter.kind === Kind.VARIABLE;
+  return filter.fields.some((f) => f.name.value === 'lowStock');
+}
+
 export type CachePlan =
   | { cacheable: false; reason: string }
   | {
@@ -152,6 +168,8 @@ export function planOperation(
           maxAgeSeconds = Math.min(maxAgeSeconds, policy.maxAgeSeconds);
           if (policy.scope === 'user') scope = 'user';
           if (isListType(getNullableType(fieldType))) typeTags.add(memberType(named).name);
+          if (parent?.name === 'Query' && name === 'products' && filtersByStock(node))
+            typeTags.add(STOCK_FILTERED_PRODUCTS);
         },
       }),
     );

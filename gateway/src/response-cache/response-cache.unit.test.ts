@@ -9,11 +9,12 @@ import { ResponseStore, type CachedAnswer } from './store.js';
 const schema = buildSchema(`
   type Query {
     product(id: ID!): Product
-    products(first: Int): ProductConnection
+    products(first: Int, filter: ProductFilter): ProductConnection
     orders: [Order!]!
     customer(id: ID!): Customer
     orderStats: [OrderStatsBucket!]!
   }
+  input ProductFilter { category: String lowStock: Boolean }
   type Mutation { updateProduct(id: ID!): Product! }
   type Product { id: ID! name: String! unitsSold: Int }
   type ProductConnection { edges: [ProductEdge!]! totalCount: Int! }
@@ -77,6 +78,17 @@ describe('the cache policy', () => {
     expect(plan('{ __schema { queryType { name } } }')).toMatchObject({ cacheable: false });
   });
 
+  it('tags only lists that may filter by stock with what a stock change drops', () => {
+    const byStock = plan('{ products(filter: { lowStock: true }) { edges { node { id } } } }');
+    expect(byStock.cacheable && [...byStock.typeTags].sort()).toEqual(['Product', 'Product:lowStock']);
+    expect(plan('query ($f: ProductFilter) { products(filter: $f) { totalCount } }')).toMatchObject({
+      typeTags: ['Product:lowStock'],
+    });
+    expect(plan('{ products(filter: { category: "Tools" }) { edges { node { id } } } }')).toMatchObject({
+      typeTags: ['Product'],
+    });
+  });
+
   it('tags answers holding fields derived from orders with the order type', () => {
     const derived = plan('{ customer(id: "c") { id orderCount } product(id: "p") { unitsSold } }');
     expect(derived).toMatchObject({ cacheable: true, typeTags: ['Order'] });
@@ -127,7 +139,7 @@ describe('invalidation', () => {
     expect(tagsOfEvent(event('StockChanged', { productId: 'p', delta: -1, available: 5, reorderLevel: 5 }))).toEqual([
       'Product:p',
       'StockMovement',
-      'Product',
+      'Product:lowStock',
     ]);
     expect(tagsOfEvent(event('StockReserved', { orderId: 'o' }))).toEqual([]);
   });

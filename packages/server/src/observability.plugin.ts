@@ -12,6 +12,10 @@ export function observabilityPlugin<TContext extends BaseContext>(
   metrics: ServiceMetrics,
   knownOperations: ReadonlySet<string> = new Set(),
 ): ApolloServerPlugin<TContext> {
+  // The line per operation holds only what is written below (labels, a capped operation name, timings,
+  // codes) and the request's ids: no field the redaction list names. Its redaction walked some sixty
+  // paths, wildcards included, for each line: 37 µs of the 40 µs a line cost, on every request.
+  const operationLog = logger.child({}, { redact: { paths: [] } });
   return {
     async requestDidStart() {
       const started = process.hrtime.bigint();
@@ -29,7 +33,7 @@ export function observabilityPlugin<TContext extends BaseContext>(
           if (metrics.observeStatements && stats)
             metrics.statementsPerOperation.observe({ operation: label }, stats.statements);
           const status = response.http.status ?? 200;
-          logger.info(
+          operationLog.info(
             {
               operation: label,
               operationName: capForLog(name),
