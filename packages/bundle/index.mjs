@@ -29,7 +29,8 @@ const OUT_DIR = join(ROOT, 'node_modules/.cache/stockgraph/launcher');
  * worker threads from its files, pino-pretty and the tracing exporters load only when asked for
  * (LOG_FORMAT=pretty, an OTLP endpoint), the tracing SDK's CommonJS exports do not survive esbuild's
  * dynamic-import wrapping, and the tracing API must be the one copy the SDK registers with (with a
- * bundled copy of its own, no span reached the collector).
+ * bundled copy of its own, no span reached the collector). Hive's router runtime (the gateway bench only)
+ * loads its native query planner from a package beside its own.
  */
 const KEEP_OUTSIDE = new Set([
   '@electric-sql/pglite',
@@ -45,6 +46,7 @@ const KEEP_OUTSIDE = new Set([
   '@opentelemetry/resources',
   '@opentelemetry/exporter-trace-otlp-http',
   '@opentelemetry/exporter-trace-otlp-proto',
+  '@graphql-hive/router-runtime',
 ]);
 
 /** Every module's `import.meta.url` stays its source file's, so files read next to the code are found where they are. */
@@ -96,7 +98,13 @@ export async function bundled(entry) {
     logLevel: 'warning',
     plugins: [workspaceBundle],
   });
-  const files = [...Object.keys(result.metafile.inputs), 'pnpm-lock.yaml'].map((file) => join(ROOT, file));
+  // The bundler's own files too: a change of what stays outside rebuilds every bundle.
+  const files = [
+    ...Object.keys(result.metafile.inputs),
+    'pnpm-lock.yaml',
+    'packages/bundle/index.mjs',
+    'packages/bundle/plugin.mjs',
+  ].map((file) => join(ROOT, file));
   // Written aside and moved into place: test workers build the same bundle at once, and none may
   // read half of one. Whoever moves theirs last wins; the bundles are the same.
   const aside = `${dir}.${process.pid}.partial`;
