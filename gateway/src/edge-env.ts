@@ -9,7 +9,7 @@ const count = (max: number) => z.coerce.number().int().min(1).max(max);
 /** The gateway's edge settings: where caches and rate limits live, APQ bounds, rate-limit budgets. */
 export const edgeEnvShape = {
   /**
-   * Redis for APQ registrations and rate limits: a cache, so it may evict (maxmemory-policy
+   * Redis for APQ registrations, rate limits and the response cache: a cache, so it may evict (maxmemory-policy
    * allkeys-lru), kept apart from the saga's streams (noeviction). Default: REDIS_URL.
    */
   CACHE_REDIS_URL: redisUrl.optional(),
