@@ -35,7 +35,7 @@ import { SUBGRAPHS, tokenIssuer, urlVariable } from '@stockgraph/registry';
 import { SUBGRAPH_SECRET_HEADER } from '@stockgraph/server';
 import autocannon from 'autocannon';
 import { dropRedisKeys, REDIS_URL } from '@stockgraph/testkit/saga';
-import { cpuMs, rssMb } from './proc-stats.js';
+import { cpuMs, cpuMsOfNamed, rssMb } from './proc-stats.js';
 import { summariseProfiles } from './profile-summary.js';
 import { APQ_REGISTRATION, HOT_PRODUCTS, SCENARIOS, STOCK_BY_SKU_QUERY, type Scenario } from './gateway-scenarios.js';
 import postgres from 'postgres';
@@ -337,6 +337,9 @@ try {
     rssMb: number;
     /** Answers the response cache gave (its Cache-Status header), and stock changes with stale answers after them. */
     hits: number;
+    /** CPU of the subgraph processes (none for the floor: it is the target) and of PostgreSQL and Redis. */
+    subgraphCpuMs: number;
+    dataCpuMs: number;
     changes: number;
     checks: number;
     stale: number;
@@ -353,6 +356,10 @@ try {
       ...(target === 'floor' ? { [SUBGRAPH_SECRET_HEADER]: secret } : {}),
     };
     const cpuBefore = cpuMs(pid);
+    // What the rest of the system spends on the same requests: the subgraphs, PostgreSQL and Redis.
+    const subgraphPids = Object.values(subgraphs).map((s) => s.child.pid!);
+    const subgraphsBefore = subgraphPids.reduce((n, p) => n + cpuMs(p), 0);
+    const dataBefore = cpuMsOfNamed('postgres', 'redis-server');
     let hits = 0;
     const stopChanges = scenario.crowd ? changesDuring(service) : null;
     const result = await autocannon({
@@ -377,6 +384,8 @@ try {
       ],
     });
     const cpu = cpuMs(pid) - cpuBefore;
+    const subgraphCpu = target === 'floor' ? 0 : subgraphPids.reduce((n, p) => n + cpuMs(p), 0) - subgraphsBefore;
+    const dataCpu = cpuMsOfNamed('postgres', 'redis-server') - dataBefore;
     const changed = (await stopChanges?.()) ?? { changes: 0, checks: 0, stale: 0 };
     // Each service logs a line per operation, as in production; the bench keeps none of them.
     for (const s of started) s.output.length = 0;
@@ -391,6 +400,8 @@ try {
       p99: result.latency.p99,
       rssMb: rssMb(pid),
       hits,
+      subgraphCpuMs: subgraphCpu,
+      dataCpuMs: dataCpu,
       ...changed,
     };
   };
@@ -450,6 +461,8 @@ try {
       p50Ms: median(rs.map((r) => r.p50)),
       p99Ms: median(rs.map((r) => r.p99)),
       cpuMsPerRequest: rs.reduce((n, r) => n + r.cpuMs, 0) / Math.max(1, requests),
+      subgraphCpuMsPerRequest: rs.reduce((n, r) => n + r.subgraphCpuMs, 0) / Math.max(1, requests),
+      dataCpuMsPerRequest: rs.reduce((n, r) => n + r.dataCpuMs, 0) / Math.max(1, requests),
       rssMb: Math.max(...rs.map((r) => r.rssMb)),
       errors: rs.reduce((n, r) => n + r.errors, 0),
       non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
@@ -463,8 +476,8 @@ try {
     `${connections} connections, ${rounds} interleaved rounds of ${seconds} s per target, ` +
       `${values.tsx ? 'sources through tsx' : 'built output'}; load: ${load1}`,
     '',
-    '| scenario | target | req/s | p50 ms | p99 ms | CPU ms/req | RSS MB | × stock @apollo/gateway req/s | × floor req/s |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| scenario | target | req/s | p50 ms | p99 ms | CPU ms/req | subgraphs CPU ms/req | PG + Redis CPU ms/req | RSS MB | × stock @apollo/gateway req/s | × floor req/s |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const row of summary) {
     const of = (t: TargetName) => summary.find((r) => r.scenario === row.scenario && r.target === t);
@@ -473,6 +486,7 @@ try {
     lines.push(
       `| ${row.scenario} | ${LABELS[row.target]}${flagged ? ` (${row.errors} errors, ${row.non2xx} non-2xx)` : ''} | ` +
         `${row.reqPerSec.toFixed(0)} | ${row.p50Ms} | ${row.p99Ms} | ${row.cpuMsPerRequest.toFixed(2)} | ` +
+        `${row.subgraphCpuMsPerRequest.toFixed(2)} | ${row.dataCpuMsPerRequest.toFixed(2)} | ` +
         `${row.rssMb.toFixed(0)} | ${ratio(of('apollo'))} | ${ratio(of('floor'))} |`,
     );
   }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second of /proc/<pid>/stat's CPU fields (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
@@ -9,6 +9,24 @@ export function cpuMs(pid: number): number {
   // The command name may hold spaces; fields count from the ")" that closes it.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+}
+
+/**
+ * CPU time of every process of these names so far (e.g. `postgres`: the server and each connection's
+ * backend), in ms; a process that ended between listing and reading counts for nothing.
+ */
+export function cpuMsOfNamed(...names: string[]): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+      if (names.includes(comm)) total += cpuMs(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
 }
 
 /** Resident memory of a process now, in MB. */
