@@ -9,6 +9,7 @@ import {
   REDIS_URL,
 } from '@stockgraph/testkit/saga';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stockgraph } from './cli-support.js';
 
 /**
  * The gateway's response cache and in-flight deduplication, on real Redis (cache, pub/sub, the
@@ -242,6 +243,37 @@ describe('invalidation', () => {
     const again = { authorization: `Bearer ${(await stack.login(email, PASSWORD)).accessToken}` };
     const asViewer = await ask(stack.gateway.url, costs, {}, again);
     expect(asViewer.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+});
+
+describe('changes made around the services', () => {
+  it("an operator tool that changes tables drops every gateway's cached answers", async () => {
+    const viewer = await stack.as('VIEWER');
+    const query = '{ products(first: 4) { edges { node { id name } } } }';
+    await cached(stack.gateway.url, query, {}, viewer);
+    const rebuilt = await stockgraph(['aggregates', 'rebuild'], {
+      DATABASE_URL: stack.database.url,
+      REDIS_URL,
+      // The stack's gateways keep their keys under this prefix (testkit's startStack).
+      REDIS_KEY_PREFIX: `sgtest:${stack.database.name}:`,
+    });
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    expect(rebuilt.stdout).toContain("The gateways' cached answers were dropped.");
+    const after = await ask(stack.gateway.url, query, {}, viewer);
+    // Its own process's layer held the answer too: the message on the channel dropped it there.
+    expect(after.headers.get('cache-status')).toMatch(/fwd=miss/);
+    // After a change by hand: the command that only drops.
+    await cached(stack.gateway.url, query, {}, viewer);
+    const dropped = await stockgraph(['cache', 'drop'], {
+      REDIS_URL,
+      REDIS_KEY_PREFIX: `sgtest:${stack.database.name}:`,
+    });
+    expect(dropped.code, dropped.stderr).toBe(0);
+    expect((await ask(stack.gateway.url, query, {}, viewer)).headers.get('cache-status')).toMatch(/fwd=miss/);
+    // Nowhere to drop them: a clear error, exit 1.
+    const nowhere = await stockgraph(['cache', 'drop'], { REDIS_URL: undefined, CACHE_REDIS_URL: undefined });
+    expect(nowhere.code).toBe(1);
+    expect(nowhere.stderr).toMatch(/no CACHE_REDIS_URL or REDIS_URL/);
   });
 });
 

@@ -6,6 +6,7 @@ import { ConfigError } from '@stockgraph/config';
 import { Command, CommanderError } from 'commander';
 import { registerAggregateCommands } from './commands/aggregates.js';
 import { registerBackupCommands } from './commands/backup.js';
+import { registerCacheCommands } from './commands/cache.js';
 import { registerDbCommands } from './commands/db.js';
 import { registerExportCommands } from './commands/export.js';
 import { registerImportCommands } from './commands/import.js';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerPartitionCommands(program, output);
   registerAggregateCommands(program, output);
   registerUsageCommands(program, output);
+  registerCacheCommands(program, output);
   for (const command of program.commands) {
     command.exitOverride().showHelpAfterError();
     for (const sub of command.commands) sub.exitOverride().showHelpAfterError();

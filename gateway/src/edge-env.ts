@@ -1,9 +1,4 @@
-import { booleanFromEnv, z } from '@stockgraph/config';
-
-const redisUrl = z
-  .string()
-  .url()
-  .refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL');
+import { booleanFromEnv, redisUrl, z } from '@stockgraph/config';
 const count = (max: number) => z.coerce.number().int().min(1).max(max);
 
 /** The gateway's edge settings: where caches and rate limits live, APQ bounds, rate-limit budgets. */

@@ -5,6 +5,7 @@ import {
   booleanFromEnv,
   ConfigError,
   parseEnv,
+  redisUrl,
   tokenEnvShape,
   trustEnvShape,
   trustProblems,
@@ -49,11 +50,7 @@ const shape = {
   MAX_QUERY_COST: z.coerce.number().int().min(100).max(1_000_000).default(20_000),
   SESSION_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
   /** The saga's Redis; also the cache Redis (APQ, rate limits) unless CACHE_REDIS_URL is set. Unset: memory. */
-  REDIS_URL: z
-    .string()
-    .url()
-    .refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL')
-    .optional(),
+  REDIS_URL: redisUrl.optional(),
   /** Prepended to every Redis key, so deployments (and test runs) can share one Redis. */
   REDIS_KEY_PREFIX: z.string().min(1).max(100).default('stockgraph:'),
   /**

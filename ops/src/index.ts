@@ -6,6 +6,7 @@
 export * from './migrate.js';
 export * from './monitoring.js';
 export * from './partition-lifecycle.js';
+export * from './response-cache.js';
 export * from './roles.js';
 export * from './services.js';
 export * from './targets.js';

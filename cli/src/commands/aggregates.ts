@@ -10,6 +10,7 @@ import {
 import { CliError } from '../errors.js';
 import type { Output } from '../output.js';
 import { eachSubgraphDatabase } from '../databases.js';
+import { changingData } from '../cache.js';
 
 const SERVICES: AggregateService[] = ['orders', 'inventory'];
 
@@ -54,15 +55,19 @@ export function registerAggregateCommands(program: Command, output: () => Output
     .description(
       'recompute every counter and rollup from the raw rows, one transaction per service; writers wait meanwhile',
     )
-    .action(async () => {
-      const rebuilt = await eachService(async (db, service) => {
-        const started = performance.now();
-        await rebuildAggregates(db, service);
-        return Math.round(performance.now() - started) / 1000;
-      });
-      const value = { rebuilt: rebuilt.map((r) => ({ service: r.service, database: r.database, seconds: r.result })) };
-      output().result(value, (v) =>
-        v.rebuilt.map((r) => `${r.service} (${r.database}): aggregates rebuilt in ${r.seconds} s`).join('\n'),
-      );
-    });
+    .action(
+      changingData(output, async () => {
+        const rebuilt = await eachService(async (db, service) => {
+          const started = performance.now();
+          await rebuildAggregates(db, service);
+          return Math.round(performance.now() - started) / 1000;
+        });
+        const value = {
+          rebuilt: rebuilt.map((r) => ({ service: r.service, database: r.database, seconds: r.result })),
+        };
+        output().result(value, (v) =>
+          v.rebuilt.map((r) => `${r.service} (${r.database}): aggregates rebuilt in ${r.seconds} s`).join('\n'),
+        );
+      }),
+    );
 }

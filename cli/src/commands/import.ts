@@ -9,6 +9,7 @@ import { snapshotLegacy, type LegacySnapshot } from '../legacy/snapshot.js';
 import { positiveInt } from '../options.js';
 import type { Output } from '../output.js';
 import { requirePostgres, resolveTargets, type SubgraphName } from '../targets.js';
+import { changingData } from '../cache.js';
 
 export function registerImportCommands(program: Command, output: () => Output): void {
   const command = program.command('import').description('bring the legacy SQLite store into Stockgraph');
@@ -60,23 +61,34 @@ export function registerImportCommands(program: Command, output: () => Output): 
       'after',
       '\nExit 0 only when every legacy row is imported or quarantined with a reason and the verification agrees.',
     )
-    .action(async (file: string, options: { timeZone: string; report: string; chunkSize: number; sync: boolean }) => {
-      const out = output();
-      const urls = requirePostgres(resolveTargets(), 'import sqlite');
-      await withSnapshot(file, async (legacy) => {
-        const outcome = options.sync
-          ? await syncLegacy({ legacy, urls, output: out, chunkSize: options.chunkSize })
-          : await importLegacy({ legacy, timeZone: options.timeZone, urls, output: out, chunkSize: options.chunkSize });
-        await verifyAndReport(
-          out,
-          options.sync ? 'import sync' : 'import sqlite',
-          outcome,
-          urls,
-          options.report,
-          legacy,
-        );
-      });
-    });
+    .action(
+      changingData(
+        output,
+        async (file: string, options: { timeZone: string; report: string; chunkSize: number; sync: boolean }) => {
+          const out = output();
+          const urls = requirePostgres(resolveTargets(), 'import sqlite');
+          await withSnapshot(file, async (legacy) => {
+            const outcome = options.sync
+              ? await syncLegacy({ legacy, urls, output: out, chunkSize: options.chunkSize })
+              : await importLegacy({
+                  legacy,
+                  timeZone: options.timeZone,
+                  urls,
+                  output: out,
+                  chunkSize: options.chunkSize,
+                });
+            await verifyAndReport(
+              out,
+              options.sync ? 'import sync' : 'import sqlite',
+              outcome,
+              urls,
+              options.report,
+              legacy,
+            );
+          });
+        },
+      ),
+    );
 
   command
     .command('verify')

@@ -21,6 +21,7 @@ import { CliError, misuse } from '../errors.js';
 import type { Output } from '../output.js';
 import { eachSubgraphDatabase, type SubgraphDatabase } from '../databases.js';
 import type { SubgraphName } from '../targets.js';
+import { changingData } from '../cache.js';
 
 export const PARTITION_MANIFEST = 'stockgraph-partitions/1';
 
@@ -220,18 +221,20 @@ export function registerPartitionCommands(program: Command, output: () => Output
         '(queries reach them on request, e.g. orders(filter: { archived: true }))',
     )
     .option('--older-than <months>', 'whole months to keep live (default: PARTITION_RETENTION_MONTHS)', positiveMonths)
-    .action(async (options: { olderThan?: number }) => {
-      const result = await archive(options.olderThan);
-      output().result(result, (v) =>
-        [
-          `archiving months before ${v.cutoff.slice(0, 7)} (older than ${v.olderThanMonths} month(s))`,
-          ...v.groups.map(
-            (g) =>
-              `${g.subgraph}: ${g.archived.length ? `${g.archived.length} partition(s) into ${g.archiveSchema}: ${g.archived.join(', ')}` : 'nothing to archive'}`,
-          ),
-        ].join('\n'),
-      );
-    });
+    .action(
+      changingData(output, async (options: { olderThan?: number }) => {
+        const result = await archive(options.olderThan);
+        output().result(result, (v) =>
+          [
+            `archiving months before ${v.cutoff.slice(0, 7)} (older than ${v.olderThanMonths} month(s))`,
+            ...v.groups.map(
+              (g) =>
+                `${g.subgraph}: ${g.archived.length ? `${g.archived.length} partition(s) into ${g.archiveSchema}: ${g.archived.join(', ')}` : 'nothing to archive'}`,
+            ),
+          ].join('\n'),
+        );
+      }),
+    );
   partitions
     .command('export')
     .description('COPY archived partitions to files in DIR, with manifest.json (row counts, SHA-256)')
@@ -252,12 +255,14 @@ export function registerPartitionCommands(program: Command, output: () => Output
         'refuses, dropping nothing, otherwise',
     )
     .option('--partition <names...>', 'only the months of these archived partitions (default: every archived one)')
-    .action(async (options: { partition?: string[] }) => {
-      const result = await drop(options.partition);
-      output().result(result, (v) =>
-        v.dropped.length ? `dropped ${v.dropped.join(', ')}` : 'nothing archived to drop',
-      );
-    });
+    .action(
+      changingData(output, async (options: { partition?: string[] }) => {
+        const result = await drop(options.partition);
+        output().result(result, (v) =>
+          v.dropped.length ? `dropped ${v.dropped.join(', ')}` : 'nothing archived to drop',
+        );
+      }),
+    );
   partitions
     .command('move-default')
     .description(

@@ -12,7 +12,7 @@ import {
 } from 'graphql';
 
 /** Every entry also carries this tag, so one invalidation can drop everything (see store.ts). */
-export const EVERYTHING = '*';
+export { EVERY_ANSWER as EVERYTHING } from '@stockgraph/contracts';
 
 /** The tag of one entity: `Product:<id>`. */
 export const entityTag = (type: string, id: string) => `${type}:${id}`;

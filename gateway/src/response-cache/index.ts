@@ -34,7 +34,7 @@ export async function startResponseCache<TContext extends ResponseCacheContext>(
   const maxAgeMs = Math.max(0, ...[...env.RESPONSE_CACHE_TYPES.values()].map((p) => p.maxAgeSeconds)) * 1000;
   const store = new ResponseStore({
     redis: options.redis,
-    prefix: `${env.REDIS_KEY_PREFIX}rc:`,
+    keyPrefix: env.REDIS_KEY_PREFIX,
     localEntries: env.RESPONSE_CACHE_LOCAL_ENTRIES,
     maxAgeMs,
     settleMs: env.RESPONSE_CACHE_SETTLE_MS,

@@ -155,7 +155,7 @@ describe('the store, in one process', () => {
     let now = 1_000_000;
     const events = { unavailable: () => {}, invalidated: () => {} };
     const logger = createLogger('test', 'silent');
-    const s = new ResponseStore({ prefix: 't:', localEntries: 2, maxAgeMs: 60_000, logger, events, now: () => now });
+    const s = new ResponseStore({ keyPrefix: 't:', localEntries: 2, maxAgeMs: 60_000, logger, events, now: () => now });
     return { s, tick: (ms: number) => (now += ms), now: () => now };
   }
   const answer = (since: number, tags: string[]): CachedAnswer => ({
@@ -194,7 +194,7 @@ describe('the store, in one process', () => {
     const logger = createLogger('test', 'silent');
     const events = { unavailable: () => {}, invalidated: () => {} };
     const s = new ResponseStore({
-      prefix: 't:',
+      keyPrefix: 't:',
       localEntries: 10,
       maxAgeMs: 60_000,
       settleMs: 2000,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@stockgraph/logger';
 import { connectWithin } from '@stockgraph/redis';
 import { withinTimeout, type RedisClient } from '../redis.js';
+import { responseCacheKeys, type InvalidationMessage } from '@stockgraph/contracts';
 import { EVERYTHING } from './entities.js';
 
 /** One cached answer: its data, when the request that fetched it started, until when, and its tags. */
@@ -51,8 +52,8 @@ export class ResponseStore {
   constructor(
     private readonly options: {
       redis?: RedisClient;
-      /** Key prefix in Redis (REDIS_KEY_PREFIX + 'rc:'). */
-      prefix: string;
+      /** The deployment's REDIS_KEY_PREFIX; the cache's keys are under it (@stockgraph/contracts). */
+      keyPrefix: string;
       localEntries: number;
       /** The longest entry's life: how long an invalidation time must be remembered. */
       maxAgeMs: number;
@@ -71,8 +72,8 @@ export class ResponseStore {
     return this.options.now?.() ?? Date.now();
   }
 
-  private get channel() {
-    return `${this.options.prefix}invalidations`;
+  private get keys() {
+    return responseCacheKeys(this.options.keyPrefix);
   }
 
   /** Listens to the other replicas' invalidations; without Redis there are none. */
@@ -90,7 +91,7 @@ export class ResponseStore {
     subscriber.on('ready', () => {
       void (async () => {
         try {
-          if (!subscribed) await subscriber.subscribe(this.channel, (message) => this.fromPeer(message));
+          if (!subscribed) await subscriber.subscribe(this.keys.channel, (message) => this.fromPeer(message));
           subscribed = true;
           this.peersReady = true;
           await this.flushPending();
@@ -125,7 +126,7 @@ export class ResponseStore {
 
   private fromPeer(message: string) {
     try {
-      const { from, tags } = JSON.parse(message) as { from: string; tags: string[] };
+      const { from, tags } = JSON.parse(message) as InvalidationMessage;
       if (from === this.instance || !Array.isArray(tags)) return;
       // Stamped with this process's clock when heard: never earlier than the change.
       this.noteInvalidated(tags, this.now());
@@ -163,14 +164,14 @@ export class ResponseStore {
         return { answer: held, layer: 'local' };
       }
     }
-    const { redis, prefix } = this.options;
+    const { redis } = this.options;
     if (!redis) return undefined;
     try {
-      const raw = await withinTimeout(redis.get(`${prefix}e:${key}`));
+      const raw = await withinTimeout(redis.get(this.keys.entry(key)));
       if (!raw) return undefined;
       const answer = JSON.parse(raw) as CachedAnswer;
       const tags = [EVERYTHING, ...answer.tags];
-      const times = await withinTimeout(redis.mGet(tags.map((tag) => `${prefix}i:${tag}`)));
+      const times = await withinTimeout(redis.mGet(tags.map((tag) => this.keys.invalidatedAt(tag))));
       times.forEach((time, i) => time && this.noteInvalidated([tags[i]!], Number(time)));
       if (!this.validLocally(answer)) return undefined;
       this.keepLocally(key, answer);
@@ -198,12 +199,12 @@ export class ResponseStore {
     const serialized = JSON.stringify(answer);
     if (serialized.length > maxBytes) return false;
     this.keepLocally(key, answer);
-    const { redis, prefix } = this.options;
+    const { redis } = this.options;
     if (!redis) return true;
     try {
       const ttl = answer.expiresAt - this.now();
       if (ttl <= 0) return false;
-      await withinTimeout(redis.set(`${prefix}e:${key}`, serialized, { expiration: { type: 'PX', value: ttl } }));
+      await withinTimeout(redis.set(this.keys.entry(key), serialized, { expiration: { type: 'PX', value: ttl } }));
       return true;
     } catch (error) {
       this.options.logger.debug({ err: error }, 'response cache: redis write failed');
@@ -229,17 +230,18 @@ export class ResponseStore {
 
   /** Writes the invalidations Redis has not taken yet and tells the other replicas. */
   private async flushPending(): Promise<void> {
-    const { redis, prefix, maxAgeMs } = this.options;
+    const { redis, maxAgeMs } = this.options;
     if (!redis || this.pending.size === 0 || !redis.isReady) return;
     const batch = [...this.pending];
     this.pending.clear();
     try {
       const multi = redis.multi();
       for (const [tag, at] of batch)
-        multi.set(`${prefix}i:${tag}`, String(at), {
+        multi.set(this.keys.invalidatedAt(tag), String(at), {
           expiration: { type: 'PX', value: maxAgeMs + (this.options.settleMs ?? 0) + 60_000 },
         });
-      multi.publish(this.channel, JSON.stringify({ from: this.instance, tags: batch.map(([tag]) => tag) }));
+      const message: InvalidationMessage = { from: this.instance, tags: batch.map(([tag]) => tag) };
+      multi.publish(this.keys.channel, JSON.stringify(message));
       await withinTimeout(multi.exec());
     } catch (error) {
       // Kept for the next attempt (the next invalidation, or Redis' return); newer times win.

@@ -84,6 +84,11 @@ export const postgresUrl = z
   .url()
   .refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// or postgresql:// URL');
 
+export const redisUrl = z
+  .string()
+  .url()
+  .refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL');
+
 /**
  * Parses `source` against `shape`, collecting every problem at once so an operator fixes the
  * environment in one go instead of one restart per variable. Empty strings count as unset.
@@ -195,11 +200,7 @@ export function subgraphEnvShape(defaultPort: number) {
     ...tokenEnvShape,
     ...trustEnvShape,
     /** Redis for the event bus; unset: the in-process bus, which only links services in one process. */
-    REDIS_URL: z
-      .string()
-      .url()
-      .refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL')
-      .optional(),
+    REDIS_URL: redisUrl.optional(),
     /** Key prefix of the event streams, so several deployments (or test runs) can share one Redis. */
     EVENTS_PREFIX: z
       .string()
