@@ -38,6 +38,17 @@ interface Planned {
 }
 
 const PLANS_KEPT = 2000;
+/**
+ * How long an identical query waits for the one in flight before asking for itself: longer than any
+ * answer takes (SUBGRAPH_TIMEOUT_MS bounds each fetch), only there so that nothing could ever wait forever.
+ */
+const LEADER_WAIT_MS = 60_000;
+
+function withinLeaderWait<T>(leader: Promise<T | null>): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), LEADER_WAIT_MS)));
+  return Promise.race([leader, waited]).finally(() => clearTimeout(timer));
+}
 
 export function responseCacheMetrics(registry: Registry) {
   return {
@@ -141,7 +152,7 @@ export function responseCachePlugin<TContext extends ResponseCacheContext>(
           if (settings.dedup) {
             const leader = inFlight.get(key);
             if (leader) {
-              const data = await leader;
+              const data = await withinLeaderWait(leader);
               if (data) {
                 answered = true;
                 metrics.requests.inc({ result: 'collapsed' });
