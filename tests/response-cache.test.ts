@@ -169,6 +169,9 @@ describe('invalidation', () => {
     const productId = await productWithStock(stack, 10);
     const viewer = await stack.as('VIEWER');
     const before = await cached(stack.gateway.url, STOCK, { id: productId }, viewer);
+    // The same product asked for without its id: which product it was is not in the answer.
+    const withoutId = 'query ($id: ID!) { product(id: $id) { onHand } }';
+    await cached(stack.gateway.url, withoutId, { id: productId }, viewer);
     expect(before.body.data).toMatchObject({ product: { onHand: 10 } });
     // Through the other gateway: this one learns of it only from inventory's StockChanged event.
     const changed = await graphql(
@@ -183,6 +186,13 @@ describe('invalidation', () => {
       ((await ask(stack.gateway.url, STOCK, { id: productId }, viewer)).body.data?.product as { onHand: number })
         .onHand;
     await eventually(async () => (await onHand()) === 15, 10_000, 'the cached stock follows the event');
+    await eventually(
+      async () =>
+        ((await ask(stack.gateway.url, withoutId, { id: productId }, viewer)).body.data?.product as { onHand: number })
+          .onHand === 15,
+      10_000,
+      'the answer without the id follows it too',
+    );
     expect(Date.now() - startedAt).toBeLessThan(10_000);
     expect(
       await metric(stack.gateway.url, 'stockgraph_response_cache_invalidations_total', 'source="event"'),

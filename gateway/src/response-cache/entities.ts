@@ -21,10 +21,16 @@ export const entityTag = (type: string, id: string) => `${type}:${id}`;
 export const anyOf = (type: string) => `${type}:*`;
 
 /**
- * The entities an answer holds, as tags: `Type:id` for each object whose `id` was selected, the bare
- * type for an object without it (any change of that type then drops the entry), and `Type:*` for each
- * type present (a change of that type that names no entity drops it); an entity answered as null gets
- * the bare type, so its creation drops the answer. Reads the data
+ * The tag of an entity answered without its id: a change of any entity of the type drops it, since
+ * which one it was is not known (invalidation.ts adds it to every change naming an entity).
+ */
+export const someOf = (type: string) => `${type}:~`;
+
+/**
+ * The entities an answer holds, as tags: `Type:id` for each object whose `id` was selected, `Type:~`
+ * for an object without it (a change of any entity of that type then drops the entry), and `Type:*` for
+ * each type present (a change of that type that names no entity drops it); an entity answered as null
+ * gets the bare type, the tag of the type's membership, so its creation drops the answer. Reads the data
  * along the operation's selections with the schema's types, so it needs no __typename in the answer.
  */
 export function entityTags(
@@ -64,7 +70,7 @@ export function entityTags(
       if (field && inner) visitValue(field.type, inner, record[key]);
     }
     if (!tag) return;
-    tags.add(typeof id === 'string' ? entityTag(type.name, id) : type.name);
+    tags.add(typeof id === 'string' ? entityTag(type.name, id) : someOf(type.name));
     tags.add(anyOf(type.name));
   }
 

@@ -1,5 +1,5 @@
 import type { StreamEntry } from '@stockgraph/events';
-import { anyOf, entityTag } from './entities.js';
+import { anyOf, entityTag, someOf } from './entities.js';
 import { STOCK_FILTERED_PRODUCTS } from './policy.js';
 
 /**
@@ -12,27 +12,25 @@ const str = (value: unknown) => (typeof value === 'string' ? value : null);
 
 const RULES: Record<string, (payload: Payload) => (string | null)[]> = {
   ProductCreated: () => ['Product'],
-  ProductPriceChanged: (p) => [product(p), 'Product', 'PriceChange'],
-  ProductUpdated: (p) => [product(p), 'Product'],
+  ProductPriceChanged: (p) => [...product(p), 'Product', 'PriceChange'],
+  ProductUpdated: (p) => [...product(p), 'Product'],
   // Stock decides membership only of `products(filter: { lowStock })` (policy.ts tags those lists): they
   // are dropped when the change may have moved the product across its reorder level.
-  StockChanged: (p) => [product(p), 'StockMovement', mayCrossReorderLevel(p) ? STOCK_FILTERED_PRODUCTS : null],
+  StockChanged: (p) => [...product(p), 'StockMovement', mayCrossReorderLevel(p) ? STOCK_FILTERED_PRODUCTS : null],
   OrderPlaced: () => ['Order'],
-  OrderStatusChanged: (p) => [order(p), 'Order'],
-  OrderCancelled: (p) => [order(p), 'Order'],
-  OrderFulfilled: (p) => [order(p), 'Order'],
+  OrderStatusChanged: (p) => [...order(p), 'Order'],
+  OrderCancelled: (p) => [...order(p), 'Order'],
+  OrderFulfilled: (p) => [...order(p), 'Order'],
   CustomerCreated: () => ['Customer'],
 };
 
-function product(payload: Payload): string | null {
-  const id = str(payload.productId);
-  return id && entityTag('Product', id);
+/** A change of one entity: answers holding it, and answers holding one of its type without its id. */
+function changed(type: string, id: string | null): string[] {
+  return id ? [entityTag(type, id), someOf(type)] : [anyOf(type)];
 }
 
-function order(payload: Payload): string | null {
-  const id = str(payload.orderId);
-  return id && entityTag('Order', id);
-}
+const product = (payload: Payload) => changed('Product', str(payload.productId));
+const order = (payload: Payload) => changed('Order', str(payload.orderId));
 
 function mayCrossReorderLevel(payload: Payload): boolean {
   const { available, delta, reorderLevel } = payload;
@@ -53,18 +51,21 @@ export function tagsOfEvent(entry: { envelope: Pick<StreamEntry['envelope'], 'ty
 }
 
 /**
- * What a mutation's answer says changed (its entityTags): every entity in it, and its type's lists (a
- * created or renamed entity joins or moves in them); an entity returned without its id stands for any
- * of its type. Applied before the answer leaves, so the caller's next read does not find what it just
- * changed.
+ * What a mutation's answer says changed (its entityTags): every entity in it, with its type's lists (a
+ * created or renamed entity joins or moves in them) and the answers holding one of its type without an
+ * id; an entity returned without its id stands for any of its type. Applied before the answer leaves,
+ * so the caller's next read does not find what it just changed.
  */
 export function tagsOfMutation(entities: Iterable<string>): string[] {
   const tags = new Set<string>();
   for (const tag of entities) {
-    if (tag.endsWith(':*')) continue;
     const separator = tag.indexOf(':');
-    if (separator < 0) tags.add(tag).add(anyOf(tag));
-    else tags.add(tag).add(tag.slice(0, separator));
+    const type = separator < 0 ? tag : tag.slice(0, separator);
+    const id = separator < 0 ? null : tag.slice(separator + 1);
+    if (id === '*') continue;
+    tags.add(type);
+    if (id === '~') tags.add(anyOf(type));
+    else if (id !== null) tags.add(tag).add(someOf(type));
   }
   return [...tags];
 }

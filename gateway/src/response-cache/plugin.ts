@@ -169,8 +169,9 @@ export function responseCachePlugin<TContext extends ResponseCacheContext>(
 
         async willSendResponse({ response, schema, document, operation }) {
           const body = response.body.kind === 'single' ? response.body.singleResult : null;
-          if (operation?.operation === 'mutation' && body?.data && schema && document) {
-            // What the mutation changed leaves the cache before its answer does.
+          if (settings.cache && operation?.operation === 'mutation' && body?.data && schema && document) {
+            // What the mutation changed leaves the cache before its answer does (a gateway with the
+            // cache off leaves the cache alone: the subgraphs' events still reach the others).
             const changed = entityTags(schema, operation, fragmentsIn(document), body.data);
             await store.invalidate(tagsOfMutation(changed), 'mutation');
             return;

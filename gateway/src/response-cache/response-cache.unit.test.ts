@@ -105,15 +105,17 @@ describe('entity tags', () => {
       first: { key: 'p1', name: 'A' },
       orders: [{ id: 'o1', items: [{ product: { name: 'B' } }, { product: null }] }],
     });
-    // The nested product has no id selected: any product change drops the answer.
+    // The nested product has no id selected (Product:~): a change of any product drops the answer; the
+    // null one is the type's membership (Product).
     expect([...tags].sort()).toEqual([
       'Order:*',
       'Order:o1',
-      'OrderItem',
       'OrderItem:*',
+      'OrderItem:~',
       'Product',
       'Product:*',
       'Product:p1',
+      'Product:~',
     ]);
   });
 });
@@ -129,15 +131,18 @@ describe('invalidation', () => {
   const event = (type: string, payload: unknown) => ({ envelope: { type, payload } });
 
   it('maps each subgraph event to what it changes', () => {
-    expect(tagsOfEvent(event('ProductUpdated', { productId: 'p' }))).toEqual(['Product:p', 'Product']);
+    // Each change names its entity and the answers that hold one of its type without the id.
+    expect(tagsOfEvent(event('ProductUpdated', { productId: 'p' }))).toEqual(['Product:p', 'Product:~', 'Product']);
     expect(tagsOfEvent(event('OrderPlaced', { orderId: 'o' }))).toEqual(['Order']);
     // Far above its reorder level, a stock change cannot move a product into or out of a lowStock list.
     expect(tagsOfEvent(event('StockChanged', { productId: 'p', delta: -1, available: 50, reorderLevel: 5 }))).toEqual([
       'Product:p',
+      'Product:~',
       'StockMovement',
     ]);
     expect(tagsOfEvent(event('StockChanged', { productId: 'p', delta: -1, available: 5, reorderLevel: 5 }))).toEqual([
       'Product:p',
+      'Product:~',
       'StockMovement',
       'Product:lowStock',
     ]);
@@ -145,8 +150,19 @@ describe('invalidation', () => {
   });
 
   it("drops what a mutation returned, its type's lists, and every answer of a type it returned without ids", () => {
-    expect(tagsOfMutation(['Product:p', 'Product:*']).sort()).toEqual(['Product', 'Product:p']);
-    expect(tagsOfMutation(['Product', 'Product:*']).sort()).toEqual(['Product', 'Product:*']);
+    expect(tagsOfMutation(['Product:p', 'Product:*']).sort()).toEqual(['Product', 'Product:p', 'Product:~']);
+    expect(tagsOfMutation(['Product:~', 'Product:*']).sort()).toEqual(['Product', 'Product:*']);
+  });
+});
+
+describe('an answer holding an entity without its id', () => {
+  it('is dropped by a change of any entity of its type', async () => {
+    const { operation, fragments } = operationOf('query { product(id: "p") { name } }');
+    const tags = [...entityTags(schema, operation, fragments, { product: { name: 'A' } })];
+    const change = tagsOfEvent({
+      envelope: { type: 'StockChanged', payload: { productId: 'p', delta: 1, available: 50, reorderLevel: 1 } },
+    });
+    expect(tags.some((tag) => change.includes(tag))).toBe(true);
   });
 });
 
