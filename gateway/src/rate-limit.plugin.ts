@@ -11,6 +11,7 @@ import {
 } from 'rate-limiter-flexible';
 import type { RedisClient } from './redis.js';
 import { rootFields } from './root-fields.js';
+import { SharedBudget } from './shared-budget.js';
 
 export interface RateLimitSettings {
   windowSeconds: number;
@@ -45,7 +46,7 @@ const PASSWORD_FIELDS = new Set(['login', 'changePassword', 'createUser']);
 
 interface Budget {
   name: string;
-  limiter: RateLimiterAbstract;
+  limiter: Pick<RateLimiterAbstract, 'consume'>;
   limit: number;
 }
 
@@ -55,6 +56,10 @@ interface Store {
   windowSeconds: number;
 }
 
+/**
+ * A budget checked in Redis on every spend: sign-ins and APQ registrations are rare and their budgets
+ * small, so they are counted exactly across replicas.
+ */
 function budget(name: string, limit: number, options: Store): Budget {
   const duration = options.windowSeconds;
   // Per process: what holds while the shared store is away (and the only store without Redis).
@@ -75,6 +80,18 @@ function budget(name: string, limit: number, options: Store): Budget {
     timeoutMs: REDIS_TIMEOUT_MS,
   });
   return { name, limiter: shared, limit };
+}
+
+/**
+ * The cost budget, spent by every operation: decided in this process from what Redis last said, and
+ * written to Redis in batches (SharedBudget), so an operation costs no Redis round trip.
+ */
+function costBudget(limit: number, options: Store, logger: Logger): Budget {
+  const redis = options.redis;
+  const limiter = new SharedBudget(limit, options.windowSeconds, redis, `${options.keyPrefix}rl:cost`, (err) =>
+    logger.debug({ err }, 'cost budget not written to Redis; counted here and sent with the next write'),
+  );
+  return { name: 'cost', limiter, limit };
 }
 
 const costs = new WeakMap<DocumentNode, number>();
@@ -133,7 +150,7 @@ export interface RateLimits<TContext extends BaseContext> {
 }
 
 export function rateLimits<TContext extends BaseContext>(options: RateLimitOptions<TContext>): RateLimits<TContext> {
-  const cost = budget('cost', options.points, options);
+  const cost = costBudget(options.points, options, options.logger);
   const signIn = budget('sign-in', options.signIn, options);
   const registrations = budget('apq', options.apqRegistrations, options);
 
