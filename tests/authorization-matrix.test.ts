@@ -57,6 +57,13 @@ const EXPLICIT: Record<string, number> = {
   'Product.costPrice': 3,
   'PriceChange.costPrice': 3,
   'Query.orderStats': 3,
+  // Stock valued at cost: cost data, as costPrice.
+  'Query.stockValuation': 3,
+  'CategoryValuation.category': 3,
+  'CategoryValuation.products': 3,
+  'CategoryValuation.units': 3,
+  'CategoryValuation.value': 3,
+  'CategoryValuation.unvaluedUnits': 3,
   'Mutation.adjustStock': 3,
   'Mutation.createProduct': 3,
   'Mutation.updateProduct': 3,
@@ -69,7 +76,7 @@ const EXPLICIT: Record<string, number> = {
 };
 /** Types whose fields any signed-in user may read unless EXPLICIT says otherwise. */
 const READABLE =
-  /^(Product|PriceChange|StockMovement|Order|OrderItem|OrderRejection|RejectedProduct|Customer|User|PageInfo|OrderStatsBucket|\w+Connection|\w+Edge)$/;
+  /^(Product|PriceChange|StockMovement|StockLevel|Order|OrderItem|OrderRejection|RejectedProduct|Customer|User|PageInfo|OrderStatsBucket|\w+Connection|\w+Edge)$/;
 
 function least(coordinate: string): number {
   if (coordinate in EXPLICIT) return EXPLICIT[coordinate]!;

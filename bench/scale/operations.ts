@@ -109,6 +109,18 @@ export function operations(picks: Picks, deepCursor: string, now = new Date()): 
     { ...named('ProductCatalogue', '(search)', { filter: { search: 'pro' } }), catalogue: true },
     { ...named('ProductDetail', '(best seller)', { id: picks.popularProductId }), catalogue: true },
     { ...named('StockBySku', '(best seller)', { sku: picks.popularProductSku }), catalogue: true },
+    // Stock as of a moment (issue 30): the best seller's ledger is the longest; budget 50 ms p95 for any moment.
+    named('StockAt', '(best seller, yesterday)', { id: picks.popularProductId, at: ago(0, 1) }),
+    named('StockAt', '(best seller, 23 months ago)', { id: picks.popularProductId, at: ago(23, 3) }),
+    named('StockAt', '(best seller, a month of ledger)', {
+      id: picks.popularProductId,
+      at: ago(12),
+      since: ago(13),
+      until: ago(12),
+    }),
+    named('StockValuation', '(every category, 23 months ago)', { at: ago(23, 3) }),
+    named('StockValuation', '(every category, yesterday)', { at: ago(0, 1) }),
+    named('StockValuation', '(popular category, 12 months ago)', { at: ago(12), category: picks.popularCategory }),
     issue('orders(first: 20)', `{ orders(first: 20) { edges { cursor node { ${ORDER_FIELDS} } } } }`),
     issue(
       'orders(first: 20, after: deep cursor)',

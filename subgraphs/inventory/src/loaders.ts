@@ -4,7 +4,7 @@ import DataLoader from 'dataloader';
 import { noCache, type CatalogueCache } from './cache/catalogue-cache.js';
 import { ProductRepository, type ProductFilter } from './db/product.repository.js';
 import type * as schema from './db/schema.js';
-import { StockMovementRepository } from './db/stock-movement.repository.js';
+import { StockMovementRepository, type LedgerPeriod } from './db/stock-movement.repository.js';
 
 /**
  * Built per request: batching and per-request caching never outlive one operation. Product reads go
@@ -42,9 +42,19 @@ export function createLoaders(db: Database<typeof schema>, cache: CatalogueCache
     priceHistory: new DataLoader((ids: readonly string[]) => products.priceHistoryOf(ids)),
     movementById: new DataLoader((ids: readonly string[]) => movements.findByIds(ids)),
     movementCount: new DataLoader((ids: readonly string[]) => movements.countByProducts(ids)),
-    movementsPage: loaderPerArguments(
-      (page: Page) => new DataLoader((ids: readonly string[]) => movements.latestByProducts(ids, page)),
+    movementCountBetween: loaderPerArguments(
+      (period: LedgerPeriod) =>
+        new DataLoader((ids: readonly string[]) => movements.countByProductsBetween(ids, period)),
     ),
+    movementsPage: loaderPerArguments(
+      ({ page, period }: { page: Page; period: LedgerPeriod }) =>
+        new DataLoader((ids: readonly string[]) => movements.latestByProducts(ids, page, period)),
+    ),
+    // Keyed by the moment's ISO string: one statement for every product asked about at that moment.
+    stockAt: loaderPerArguments(
+      (at: string) => new DataLoader((ids: readonly string[]) => movements.levelsAt(ids, new Date(at))),
+    ),
+    stockValuation: (at: Date, category: string | null) => movements.valuationAt(at, category),
   };
 }
 

@@ -1,7 +1,9 @@
 import type { Connection } from '@stockgraph/graphql-kit';
 import type { ProductFilter } from './db/product.repository.js';
+import type { LedgerPeriod } from './db/stock-movement.repository.js';
 import type { ProductRow, StockMovementRow } from './db/schema.js';
 
 export type ProductConnection = Connection<ProductRow> & { filter: ProductFilter };
-export type StockMovementConnection = Connection<StockMovementRow> & { productId: string };
+/** `period` set when the list was narrowed by `since`/`until`: totalCount then counts that period. */
+export type StockMovementConnection = Connection<StockMovementRow> & { productId: string; period?: LedgerPeriod };
 export type UserReference = { id: string };

@@ -4,6 +4,7 @@ import { outboxTable, processedEventsTable } from '@stockgraph/events';
 import {
   bigint,
   check,
+  date,
   index,
   integer,
   jsonb,
@@ -116,6 +117,27 @@ export const productMovementCounts = inventorySchema.table(
     movements: bigint('movements', { mode: 'number' }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.productId, t.slot] })],
+);
+
+/**
+ * Each product's ledger summed per UTC day, kept by the ledger's row trigger in the writer's transaction
+ * (migration 0008), so stock at any moment is today's columns minus the days after it and the hours
+ * after it on its own day, never a replay of the whole ledger. Spread over the same 8 slots as the
+ * movement counts, so concurrent bookings of one hot product do not queue on one row.
+ */
+export const stockDaily = inventorySchema.table(
+  'stock_daily',
+  {
+    productId: uuid('product_id').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    slot: smallint('slot').notNull(),
+    /** Sum of RECEIPT, SALE, ADJUSTMENT and RETURN deltas. */
+    onHandDelta: bigint('on_hand_delta', { mode: 'number' }).notNull(),
+    /** Sum of RESERVATION and RELEASE deltas. */
+    reservedDelta: bigint('reserved_delta', { mode: 'number' }).notNull(),
+    movements: bigint('movements', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.productId, t.day, t.slot] }), index('stock_daily_day_idx').on(t.day)],
 );
 
 export type ProductRow = typeof products.$inferSelect;

@@ -29,6 +29,21 @@ export type AdjustmentReason =
   /** Goods returned by a customer (delta positive). */
   | 'RETURN';
 
+/** Stock of one category valued at cost at one moment. */
+export type CategoryValuation = {
+  __typename?: 'CategoryValuation';
+  /** The category; null for products without one. */
+  category?: Maybe<Scalars['String']['output']>;
+  /** Products of the category that existed then. */
+  products: Scalars['Int']['output'];
+  /** Units on hand then. */
+  units: Scalars['Int']['output'];
+  /** Units of products that had no cost price then: counted in units, not in value. */
+  unvaluedUnits: Scalars['Int']['output'];
+  /** Units on hand then × each product's cost price then (the price history's last change by that moment). */
+  value: Scalars['Decimal']['output'];
+};
+
 /** A new product; sku, name and unitPrice are required. */
 export type CreateProductInput = {
   /** Catalogue category. */
@@ -132,7 +147,10 @@ export type Product = {
   id: Scalars['ID']['output'];
   /** True when available <= reorderLevel. */
   lowStock: Scalars['Boolean']['output'];
-  /** The stock ledger of this product, newest first. */
+  /**
+   * The stock ledger of this product, newest first. `since` (inclusive) and `until` (exclusive) narrow it to a
+   * period; totalCount then counts that period.
+   */
   movements: StockMovementConnection;
   /** Name shown to customers. */
   name: Scalars['String']['output'];
@@ -146,6 +164,13 @@ export type Product = {
   reserved: Scalars['Int']['output'];
   /** Stock-keeping unit, unique. */
   sku: Scalars['String']['output'];
+  /**
+   * The product's stock as it stood at `at`, exact to the movement: today's levels less the ledger's daily sums
+   * after that day and the movements after `at` on its own day (never a replay of the whole history). Null
+   * when the product did not exist yet; a moment in the future is BAD_USER_INPUT. In a month whose ledger was
+   * dropped (`stockgraph partitions drop`) it is the stock at the end of that day.
+   */
+  stockAt?: Maybe<StockLevel>;
   /** Current selling price. */
   unitPrice: Scalars['Decimal']['output'];
   /** When the product was last changed. */
@@ -157,6 +182,14 @@ export type Product = {
 export type ProductMovementsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  since?: InputMaybe<Scalars['DateTime']['input']>;
+  until?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+
+/** Something we stock and sell. */
+export type ProductStockAtArgs = {
+  at: Scalars['DateTime']['input'];
 };
 
 /** A page of products. */
@@ -203,6 +236,12 @@ export type Query = {
   products?: Maybe<ProductConnection>;
   /** One row of the stock ledger by id, or null when none exists. */
   stockMovement?: Maybe<StockMovement>;
+  /**
+   * Stock valued at cost as it stood at `at`, one entry per category sorted by name (uncategorised last), or
+   * only `category`'s. Levels as Product.stockAt; a moment in the future is BAD_USER_INPUT, one before any
+   * product existed an empty list.
+   */
+  stockValuation: Array<CategoryValuation>;
 };
 
 
@@ -227,6 +266,12 @@ export type QueryStockMovementArgs = {
   id: Scalars['ID']['input'];
 };
 
+
+export type QueryStockValuationArgs = {
+  at: Scalars['DateTime']['input'];
+  category?: InputMaybe<Scalars['String']['input']>;
+};
+
 /**
  * One change of a product's stock, as a live subscriber sees it. \`product\` and \`movement\` are read as the
  * event is delivered, so any field of the supergraph can be selected on them.
@@ -241,6 +286,19 @@ export type StockChange = {
   product: Product;
   /** The event's position in its stream: reconnect with it (SSE Last-Event-ID, WebSocket lastEventId) to resume. */
   streamId: Scalars['ID']['output'];
+};
+
+/** A product's stock at one moment. */
+export type StockLevel = {
+  __typename?: 'StockLevel';
+  /** The moment these levels held. */
+  at: Scalars['DateTime']['output'];
+  /** Units that could still be promised then: onHand - reserved. */
+  available: Scalars['Int']['output'];
+  /** Units physically in stock then. */
+  onHand: Scalars['Int']['output'];
+  /** Units promised to orders then. */
+  reserved: Scalars['Int']['output'];
 };
 
 /** One row of the append-only stock ledger. */
@@ -449,9 +507,10 @@ export type FederationReferenceTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   AdjustmentReason: AdjustmentReason;
-  CreateProductInput: CreateProductInput;
+  CategoryValuation: ResolverTypeWrapper<CategoryValuation>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  CreateProductInput: CreateProductInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -465,6 +524,7 @@ export type ResolversTypes = ResolversObject<{
   ProductFilter: ProductFilter;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   StockChange: ResolverTypeWrapper<Omit<StockChange, 'movement' | 'product'> & { movement: ResolversTypes['StockMovement'], product: ResolversTypes['Product'] }>;
+  StockLevel: ResolverTypeWrapper<StockLevel>;
   StockMovement: ResolverTypeWrapper<StockMovementRowModel>;
   StockMovementConnection: ResolverTypeWrapper<StockMovementConnectionModel>;
   StockMovementEdge: ResolverTypeWrapper<Omit<StockMovementEdge, 'node'> & { node: ResolversTypes['StockMovement'] }>;
@@ -476,9 +536,10 @@ export type ResolversTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
-  CreateProductInput: CreateProductInput;
+  CategoryValuation: CategoryValuation;
   String: Scalars['String']['output'];
   Int: Scalars['Int']['output'];
+  CreateProductInput: CreateProductInput;
   DateTime: Scalars['DateTime']['output'];
   Decimal: Scalars['Decimal']['output'];
   Mutation: Record<PropertyKey, never>;
@@ -492,12 +553,21 @@ export type ResolversParentTypes = ResolversObject<{
   ProductFilter: ProductFilter;
   Query: Record<PropertyKey, never>;
   StockChange: Omit<StockChange, 'movement' | 'product'> & { movement: ResolversParentTypes['StockMovement'], product: ResolversParentTypes['Product'] };
+  StockLevel: StockLevel;
   StockMovement: StockMovementRowModel;
   StockMovementConnection: StockMovementConnectionModel;
   StockMovementEdge: Omit<StockMovementEdge, 'node'> & { node: ResolversParentTypes['StockMovement'] };
   Subscription: Record<PropertyKey, never>;
   UpdateProductInput: UpdateProductInput;
   User: UserReferenceModel;
+}>;
+
+export type CategoryValuationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CategoryValuation'] = ResolversParentTypes['CategoryValuation']> = ResolversObject<{
+  category?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  products?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  units?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unvaluedUnits?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -545,6 +615,7 @@ export type ProductResolvers<ContextType = Context, ParentType extends Resolvers
   reorderLevel?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   reserved?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sku?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  stockAt?: Resolver<Maybe<ResolversTypes['StockLevel']>, ParentType, ContextType, RequireFields<ProductStockAtArgs, 'at'>>;
   unitPrice?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 }>;
@@ -565,6 +636,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   productBySku?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductBySkuArgs, 'sku'>>;
   products?: Resolver<Maybe<ResolversTypes['ProductConnection']>, ParentType, ContextType, RequireFields<QueryProductsArgs, 'first'>>;
   stockMovement?: Resolver<Maybe<ResolversTypes['StockMovement']>, ParentType, ContextType, RequireFields<QueryStockMovementArgs, 'id'>>;
+  stockValuation?: Resolver<Array<ResolversTypes['CategoryValuation']>, ParentType, ContextType, RequireFields<QueryStockValuationArgs, 'at'>>;
 }>;
 
 export type StockChangeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StockChange'] = ResolversParentTypes['StockChange']> = ResolversObject<{
@@ -572,6 +644,13 @@ export type StockChangeResolvers<ContextType = Context, ParentType extends Resol
   movement?: Resolver<ResolversTypes['StockMovement'], ParentType, ContextType>;
   product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
   streamId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
+export type StockLevelResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StockLevel'] = ResolversParentTypes['StockLevel']> = ResolversObject<{
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  available?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  onHand?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  reserved?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type StockMovementResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StockMovement'] = ResolversParentTypes['StockMovement']> = ResolversObject<{
@@ -606,6 +685,7 @@ export type UserResolvers<ContextType = Context, ParentType extends ResolversPar
 }>;
 
 export type Resolvers<ContextType = Context> = ResolversObject<{
+  CategoryValuation?: CategoryValuationResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Decimal?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
@@ -616,6 +696,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   ProductEdge?: ProductEdgeResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   StockChange?: StockChangeResolvers<ContextType>;
+  StockLevel?: StockLevelResolvers<ContextType>;
   StockMovement?: StockMovementResolvers<ContextType>;
   StockMovementConnection?: StockMovementConnectionResolvers<ContextType>;
   StockMovementEdge?: StockMovementEdgeResolvers<ContextType>;

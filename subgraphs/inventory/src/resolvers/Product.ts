@@ -1,4 +1,4 @@
-import { toConnection, toPage } from '@stockgraph/graphql-kit';
+import { BadUserInputError, toConnection, toPage } from '@stockgraph/graphql-kit';
 import { isUuid, isUuidV7 } from '@stockgraph/ids';
 import type { ProductResolvers } from '../generated/resolvers.js';
 
@@ -16,9 +16,24 @@ export const Product: ProductResolvers = {
 
   priceHistory: (product, _args, { loaders }) => loaders.priceHistory.load(product.id),
 
-  movements: async (product, { first, after }, { loaders }) => {
+  movements: async (product, { first, after, since, until }, { loaders }) => {
     const page = toPage({ first, after }, 1, ([id]) => isUuidV7(id ?? ''));
-    const rows = await loaders.movementsPage(page).load(product.id);
-    return { ...toConnection(rows, page, (m) => [m.id]), productId: product.id };
+    if (since && until && since > until) throw new BadUserInputError('since must not be after until', 'since');
+    const period = since || until ? { since: since ?? null, until: until ?? null } : undefined;
+    const rows = await loaders.movementsPage({ page, period: period ?? {} }).load(product.id);
+    return { ...toConnection(rows, page, (m) => [m.id]), productId: product.id, period };
+  },
+
+  stockAt: (product, { at }, { loaders }) => {
+    notInTheFuture(at, 'at');
+    // A product created after `at` did not exist then, whatever its ledger says.
+    if (product.createdAt > at) return null;
+    return loaders.stockAt(at.toISOString()).load(product.id);
   },
 };
+
+/** History is asked about the past: a moment still to come has no stock yet. */
+export function notInTheFuture(at: Date, argument: string): void {
+  if (at.getTime() > Date.now())
+    throw new BadUserInputError(`${argument} is in the future; stock is known up to now`, argument);
+}

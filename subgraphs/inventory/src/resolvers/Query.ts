@@ -1,6 +1,7 @@
 import { BadUserInputError, parseId, toConnection, toPage } from '@stockgraph/graphql-kit';
 import { isUuidV7 } from '@stockgraph/ids';
 import type { QueryResolvers } from '../generated/resolvers.js';
+import { notInTheFuture } from './Product.js';
 
 const MAX_TEXT = 200;
 
@@ -34,5 +35,11 @@ export const Query: QueryResolvers = {
     };
     const rows = await loaders.productList(normalized, page);
     return { ...toConnection(rows, page, (p) => [p.sku]), filter: normalized };
+  },
+
+  stockValuation: (_parent, { at, category }, { loaders }) => {
+    notInTheFuture(at, 'at');
+    limitText(category, 'category');
+    return loaders.stockValuation(at, category ?? null);
   },
 };

@@ -5,5 +5,8 @@ export const ProductConnection: ProductConnectionResolvers = {
 };
 
 export const StockMovementConnection: StockMovementConnectionResolvers = {
-  totalCount: (connection, _args, { loaders }) => loaders.movementCount.load(connection.productId),
+  totalCount: (connection, _args, { loaders }) =>
+    connection.period
+      ? loaders.movementCountBetween(connection.period).load(connection.productId)
+      : loaders.movementCount.load(connection.productId),
 };

@@ -1,0 +1,1 @@
+CREATE INDEX "stock_daily_day_idx" ON "inventory"."stock_daily" USING btree ("day");
