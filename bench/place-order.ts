@@ -199,6 +199,9 @@ async function startStockgraph(): Promise<System> {
     if (stock.code !== 0) broken.push(`stock check: ${stock.stdout}${stock.stderr}`.slice(0, 500));
     const aggregates = await run('cli/src/main.ts', env, ['aggregates', 'check']);
     if (aggregates.code !== 0) broken.push(`aggregates check: ${aggregates.stdout}${aggregates.stderr}`.slice(0, 500));
+    // Every cross-service invariant, with the saga settled (every order final above).
+    const invariants = await run('cli/src/main.ts', env, ['check', '--grace', '0']);
+    if (invariants.code !== 0) broken.push(`check: ${invariants.stdout}${invariants.stderr}`.slice(0, 800));
     return { orders: ids.length, confirmed, broken };
   }
 

@@ -13,6 +13,29 @@ export interface SubgraphDatabase {
   raw: { url?: string | undefined; pglite?: PGlite | undefined };
 }
 
+/** Opens subgraphs' databases as `db migrate` finds them: its URL, else the one embedded PGlite all share. */
+class DatabaseOpener {
+  readonly #targets = resolveTargets();
+  readonly #logger = createLogger('stockgraph', 'silent');
+  #pglite: PGlite | undefined;
+
+  async open(subgraph: SubgraphName): Promise<SubgraphDatabase & { close(): Promise<void> }> {
+    const url = this.#targets.urls[subgraph];
+    if (!url && !this.#pglite) {
+      mkdirSync(this.#targets.pgliteDir, { recursive: true });
+      this.#pglite = await openPglite(this.#targets.pgliteDir);
+    }
+    const pglite = this.#pglite;
+    const handle = await openDatabase({ url, pglite, schema: {}, logger: this.#logger, poolMax: 1 });
+    const database = url ? redactUrl(url) : `pglite:${this.#targets.pgliteDir}`;
+    return { subgraph, database, db: handle.db, raw: { url, pglite }, close: () => handle.close() };
+  }
+
+  async close(): Promise<void> {
+    await this.#pglite?.close();
+  }
+}
+
 /**
  * Runs `work` on each named subgraph's database in turn, as `db migrate` finds them: its URL, else the
  * embedded PGlite, opened once and shared, because one PGlite directory holds every subgraph's schema.
@@ -21,27 +44,35 @@ export async function eachSubgraphDatabase<T>(
   subgraphs: readonly SubgraphName[],
   work: (target: SubgraphDatabase) => Promise<T>,
 ): Promise<T[]> {
-  const targets = resolveTargets();
-  const logger = createLogger('stockgraph', 'silent');
-  let pglite: PGlite | undefined;
+  const opener = new DatabaseOpener();
   const results: T[] = [];
   try {
     for (const subgraph of subgraphs) {
-      const url = targets.urls[subgraph];
-      if (!url && !pglite) {
-        mkdirSync(targets.pgliteDir, { recursive: true });
-        pglite = await openPglite(targets.pgliteDir);
-      }
-      const handle = await openDatabase({ url, pglite, schema: {}, logger, poolMax: 1 });
+      const target = await opener.open(subgraph);
       try {
-        const database = url ? redactUrl(url) : `pglite:${targets.pgliteDir}`;
-        results.push(await work({ subgraph, database, db: handle.db, raw: { url, pglite } }));
+        results.push(await work(target));
       } finally {
-        await handle.close();
+        await target.close();
       }
     }
   } finally {
-    await pglite?.close();
+    await opener.close();
   }
   return results;
+}
+
+/** The named subgraphs' databases open together: a cross-service check reads them side by side. */
+export async function withSubgraphDatabases<T>(
+  subgraphs: readonly SubgraphName[],
+  work: (databases: Map<SubgraphName, SubgraphDatabase>) => Promise<T>,
+): Promise<T> {
+  const opener = new DatabaseOpener();
+  const opened: (SubgraphDatabase & { close(): Promise<void> })[] = [];
+  try {
+    for (const subgraph of subgraphs) opened.push(await opener.open(subgraph));
+    return await work(new Map(opened.map((target) => [target.subgraph, target])));
+  } finally {
+    for (const target of opened) await target.close();
+    await opener.close();
+  }
 }

@@ -6,6 +6,7 @@ import { ConfigError } from '@stockgraph/config';
 import { Command, CommanderError } from 'commander';
 import { registerAggregateCommands } from './commands/aggregates.js';
 import { registerBackupCommands } from './commands/backup.js';
+import { registerCheckCommands } from './commands/check.js';
 import { registerCacheCommands } from './commands/cache.js';
 import { registerDbCommands } from './commands/db.js';
 import { registerExportCommands } from './commands/export.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   const output = (): Output => createOutput(program.opts<{ json: boolean }>().json);
   registerDbCommands(program, output);
   registerStockCommands(program, output);
+  registerCheckCommands(program, output);
   registerImportCommands(program, output);
   registerExportCommands(program, output);
   registerBackupCommands(program, output);

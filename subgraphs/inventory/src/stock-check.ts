@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { exitOnConfigError, parseEnv, postgresUrl } from '@stockgraph/config';
-import { openDatabase } from '@stockgraph/db';
+import { openDatabase, type Database } from '@stockgraph/db';
 import { createLogger } from '@stockgraph/logger';
 import * as schema from './db/schema.js';
 import { StockRepository, type LedgerMismatch } from './db/stock.repository.js';
@@ -15,6 +15,11 @@ export interface StockCheckResult {
   /** Products whose columns were rewritten from the ledger (only with `rebuild`). */
   rebuilt: number;
   mismatches: LedgerMismatch[];
+}
+
+/** Products whose stock columns differ from their ledger's sums, read through `db` (an inventory database). */
+export function ledgerMismatchesIn(db: Database<Record<string, unknown>>): Promise<LedgerMismatch[]> {
+  return new StockRepository(db as Database<typeof schema>).ledgerMismatches();
 }
 
 /** Compares (and with `rebuild` first rewrites) the stock columns against the ledger. */
