@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { ROOT, graphql, type Stack } from '@stockgraph/testkit';
+import { graphql, type Stack } from '@stockgraph/testkit';
 import {
   demo,
   dropRedisKeys,
@@ -12,7 +11,7 @@ import {
 } from '@stockgraph/testkit/saga';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stockgraph } from './cli-support.js';
+import { startChecker, stockgraph } from './cli-support.js';
 
 /**
  * `stockgraph check` (issue 30, item 4): every cross-service invariant the saga promises, proven on a
@@ -166,42 +165,16 @@ describe('stockgraph check', () => {
   });
 
   it('serves the same checks as metrics with --watch, until stopped', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'cli/src/main.ts',
-        'check',
-        '--watch',
-        '5',
-        '--metrics-port',
-        '0',
-        '--metrics-host',
-        '127.0.0.1',
-        '--grace',
-        '0',
-      ],
-      {
-        cwd: ROOT,
-        env: { ...process.env, DATABASE_URL: stack.database.url, LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const checker = await startChecker(stack.database.url, ['--grace', '0']);
+    let text: string;
     try {
-      const url = await eventually(async () => /"metricsUrl":"([^"]+)"/.exec(out)?.[1], 60_000, 'metrics served');
-      await eventually(async () => out.includes('invariants checked'), 60_000, 'a first check');
-      const text = await (await fetch(url)).text();
-      expect(text).toMatch(/stockgraph_invariant_violations\{invariant="reservations"\} [1-9]/);
-      expect(text).toMatch(/stockgraph_invariant_violations\{invariant="aggregates"\} 0/);
-      expect(text).toMatch(/stockgraph_invariant_check_success 1/);
-      expect(text).toMatch(/stockgraph_invariant_check_timestamp_seconds \d/);
+      text = await (await fetch(checker.url)).text();
     } finally {
-      child.kill('SIGTERM');
+      expect(await checker.stop()).toBe(0);
     }
-    const exit = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    expect(exit).toBe(0);
+    expect(text).toMatch(/stockgraph_invariant_violations\{invariant="reservations"\} [1-9]/);
+    expect(text).toMatch(/stockgraph_invariant_violations\{invariant="aggregates"\} 0/);
+    expect(text).toMatch(/stockgraph_invariant_check_success 1/);
+    expect(text).toMatch(/stockgraph_invariant_check_timestamp_seconds \d/);
   });
 });

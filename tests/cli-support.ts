@@ -59,3 +59,47 @@ export async function query<T>(url: string, text: string): Promise<T[]> {
     await sql.end();
   }
 }
+
+/**
+ * The invariant checker as Prometheus scrapes it (`stockgraph check --watch`), on `databaseUrl`: resolves
+ * once it serves /metrics and has checked once; `stop` sends SIGTERM and resolves with the exit code.
+ */
+export async function startChecker(databaseUrl: string, flags: string[] = []) {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'cli/src/main.ts',
+      'check',
+      '--watch',
+      '5',
+      '--metrics-port',
+      '0',
+      '--metrics-host',
+      '127.0.0.1',
+      ...flags,
+    ],
+    {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const stop = async () => {
+    child.kill('SIGTERM');
+    return exited;
+  };
+  const deadline = Date.now() + 60_000;
+  while (!(/"metricsUrl":"[^"]+"/.test(out) && out.includes('invariants checked'))) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      await stop();
+      throw new Error(`the invariant checker did not serve a first check: ${out}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { url: /"metricsUrl":"([^"]+)"/.exec(out)![1]!, stop };
+}

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { graphql, post, type ServiceProcess } from '@stockgraph/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startChecker } from './cli-support.js';
 import { allExpressions, exposedNames, metricNames } from './observability-support.js';
 import { dropRedisKeys, placeOrder, productWithStock, startSagaStack } from '@stockgraph/testkit/saga';
 
@@ -198,6 +199,13 @@ describe('metrics', () => {
   it('every metric the dashboards and alert rules read is exported by some service', async () => {
     const exported = new Set<string>();
     for (const service of Object.values(services)) for (const n of exposedNames(await scrape(service))) exported.add(n);
+    // The invariant alerts read the checker's metrics (`stockgraph check --watch`).
+    const checker = await startChecker(stack.database.url);
+    try {
+      for (const n of exposedNames(await (await fetch(checker.url)).text())) exported.add(n);
+    } finally {
+      await checker.stop();
+    }
     const missing = allExpressions().flatMap(({ where, expr }) =>
       metricNames(expr)
         .filter((n) => !exported.has(n))

@@ -113,28 +113,16 @@ function loadPretty(): typeof PinoPretty {
 
 let stdout: DestinationStream | undefined;
 
-/** Lines wait at most this long to be written; under load they go out LOG_BATCH_BYTES at a time. */
-const LOG_FLUSH_MS = 20;
-const LOG_BATCH_BYTES = 8 * 1024;
-
 /**
  * Every logger of the process writes to stdout through one asynchronous writer: a synchronous write
- * per line was 4% of the gateway's CPU under load (one syscall per operation's log line), and an
- * asynchronous one that wrote whatever gathered during the previous write still made about one write
- * per line at 700 operations/s (5% of the gateway's CPU, syscalls being dear on these machines). This
- * one writes once LOG_BATCH_BYTES have gathered or LOG_FLUSH_MS have passed, whichever is first, and
- * pino flushes it when the process exits. One writer, not one per logger, so lines never interleave. A
+ * per line was 4% of the gateway's CPU under load (one syscall per operation's log line), while this
+ * one writes whatever lines gathered during the previous write in one go, and at idle at once. pino
+ * flushes it when the process exits. One writer, not one per logger, so lines never interleave. A
  * reader that stops reading costs at most 16 MiB of waiting lines, then lines are dropped rather than
  * the service stalling (a synchronous writer would block every request) or growing without bound.
  */
 function stdoutDestination(): DestinationStream {
-  return (stdout ??= pino.destination({
-    dest: 1,
-    sync: false,
-    minLength: LOG_BATCH_BYTES,
-    periodicFlush: LOG_FLUSH_MS,
-    maxLength: 16 * 1024 * 1024,
-  }));
+  return (stdout ??= pino.destination({ dest: 1, sync: false, maxLength: 16 * 1024 * 1024 }));
 }
 
 function defaultFormat(): 'json' | 'pretty' {
