@@ -165,10 +165,11 @@ export type Product = {
   /** Stock-keeping unit, unique. */
   sku: Scalars['String']['output'];
   /**
-   * The product's stock as it stood at `at`, exact to the movement: today's levels less the ledger's daily sums
-   * after that day and the movements after `at` on its own day (never a replay of the whole history). Null
-   * when the product did not exist yet; a moment in the future is BAD_USER_INPUT. In a month whose ledger was
-   * dropped (`stockgraph partitions drop`) it is the stock at the end of that day.
+   * The product's stock as it stood at `at`, exact to the movement, from whichever end of the history is nearer
+   * (today's levels less the ledger's daily sums after that day, or the daily sums before it plus that day up to
+   * `at`): never a replay of the whole history. Null when the product did not exist yet; a moment in the future
+   * is BAD_USER_INPUT. In a month whose ledger was dropped (`stockgraph partitions drop`) it is the stock at the
+   * start or the end of that day.
    */
   stockAt?: Maybe<StockLevel>;
   /** Current selling price. */
