@@ -10,7 +10,8 @@ import { eventually } from '@stockgraph/testkit/saga';
  * started again several times: after each restart it answers again, and the process is still alive.
  * postgres.js 3.4.9 failed this (patches/postgres@3.4.9.patch): a connection cut with a small write
  * pending either crashed the process from a timer (an uncaught TypeError, which fails this file) or
- * never sent another query (so the readiness ping hung). What the patch does not cover, a connection
+ * never sent another query (so the readiness ping hung), and a connection reset during its array-type
+ * look-up left an unhandled rejection (packages/db/src/connection-reset.test.ts). What the patch does not cover, a connection
  * left waiting forever, the readiness ping notices and the pool is replaced (packages/db/src/pool.ts).
  */
 let postgres: OwnPostgres;
