@@ -54,6 +54,10 @@ const EXPLICIT: Record<string, number> = {
   'Mutation.placeOrder': 2,
   'Mutation.receiveStock': 2,
   'Mutation.cancelOrder': 2,
+  // Stocktakes: staff count the shelves and follow the progress; managers open and close them.
+  'Mutation.recordStocktakeCount': 2,
+  'Query.stocktake': 2,
+  'Query.stocktakes': 2,
   'Product.costPrice': 3,
   'PriceChange.costPrice': 3,
   'Query.orderStats': 3,
@@ -68,6 +72,8 @@ const EXPLICIT: Record<string, number> = {
   'Mutation.createProduct': 3,
   'Mutation.updateProduct': 3,
   'Mutation.fulfillOrder': 3,
+  'Mutation.openStocktake': 3,
+  'Mutation.closeStocktake': 3,
   'Query.users': 4,
   'Query.user': 4,
   'Mutation.createUser': 4,
@@ -78,9 +84,13 @@ const EXPLICIT: Record<string, number> = {
 const READABLE =
   /^(Product|PriceChange|StockMovement|StockLevel|Order|OrderItem|OrderRejection|RejectedProduct|Customer|User|PageInfo|OrderStatsBucket|\w+Connection|\w+Edge)$/;
 
+/** Types whose fields STAFF and up may read: stocktakes and their lines. */
+const STAFF_READABLE = /^(Stocktake|StocktakeLine|StocktakeProgress)$/;
+
 function least(coordinate: string): number {
   if (coordinate in EXPLICIT) return EXPLICIT[coordinate]!;
   const [type] = coordinate.split('.');
+  if (STAFF_READABLE.test(type!)) return 2;
   if (READABLE.test(type!)) return 1;
   throw new Error(`DESIGN.md's matrix does not classify ${coordinate}: add it to EXPLICIT in this test`);
 }

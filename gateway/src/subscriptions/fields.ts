@@ -136,6 +136,28 @@ const ordersChanged: SubscriptionField<Set<string> | null, OrderStatusChanged> =
   accepts: (p, statuses) => statuses === null || statuses.has(p.status),
 };
 
+type StocktakeProgressed = Payload<typeof inventoryStream, 'StocktakeProgressed'>;
+
+const stocktakeProgress: SubscriptionField<string, StocktakeProgressed> = {
+  stream: inventoryStream,
+  eventType: 'StocktakeProgressed',
+  args: (raw) => parseId(String(raw.id ?? ''), 'id'),
+  // An unknown id is refused up front, as for stockChanged: it would wait forever for events.
+  async check(id, _identity, lookup) {
+    const result = await lookup('query SubscriptionStocktake($id: ID!) { stocktake(id: $id) { id } }', { id });
+    if (result.errors?.length) throw result.errors[0]!;
+    if (result.data?.stocktake == null) throw new NotFoundError('Stocktake', id);
+  },
+  accepts: (p, id) => p.stocktakeId === id,
+  local: {
+    status: (p) => p.status,
+    counted: (p) => p.counted,
+    total: (p) => p.total,
+    streamId: (_p, streamId) => streamId,
+  },
+  entities: { stocktake: { rootField: 'stocktake', id: (p) => p.stocktakeId } },
+};
+
 /** One subscriber's field, its arguments checked and bound: what the engine needs, payloads untyped. */
 export interface BoundField {
   check(identity: Identity, lookup: Lookup): Promise<void>;
@@ -186,4 +208,5 @@ export const subscriptionFields: Record<string, ServedField> = {
   lowStock: served(lowStock),
   orderStatusChanged: served(orderStatusChanged),
   ordersChanged: served(ordersChanged),
+  stocktakeProgress: served(stocktakeProgress),
 };

@@ -42,13 +42,35 @@ export const inventoryStream = stream('inventory', {
     z.object({
       orderId: id,
       /** Empty when inventory repeats an earlier rejection it no longer has the details of. */
-      products: z.array(z.object({ productId: id, requested: units, available: units })),
+      products: z.array(
+        z.object({
+          productId: id,
+          requested: units,
+          available: units,
+          /** The open stocktake that holds the product: it takes no reservations until closed. */
+          stocktakeId: id.nullable().optional(),
+        }),
+      ),
+      /** Absent from events written before stocktakes existed: those are INSUFFICIENT_STOCK. */
+      code: z.enum(['INSUFFICIENT_STOCK', 'STOCKTAKE_IN_PROGRESS']).optional(),
     }),
   ),
   StockReleased: event(1, orderRef),
   StockSold: event(1, orderRef),
   ProductCreated: event(1, z.object({ productId: id, sku: z.string(), unitPrice: amount, priceSince: z.string() })),
   ProductPriceChanged: event(1, z.object({ productId: id, unitPrice: amount, priceSince: z.string() })),
+  /** A stocktake opened, a count was recorded (or changed), or it closed: what live progress screens are told. */
+  StocktakeProgressed: event(
+    1,
+    z.object({
+      stocktakeId: id,
+      status: z.enum(['OPEN', 'CLOSED']),
+      counted: units,
+      total: units,
+      /** The product whose count this event records; absent for opening and closing. */
+      productId: id.optional(),
+    }),
+  ),
   /** A product's other fields changed (name, description, category, reorder level): readers drop what they cached. */
   ProductUpdated: event(1, z.object({ productId: id })),
   /** One row of the stock ledger, with the product's levels after it: what live stock screens are told. */

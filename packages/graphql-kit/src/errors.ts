@@ -7,6 +7,8 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'NOT_FOUND'
   | 'INSUFFICIENT_STOCK'
+  /** An open stocktake holds the product (extensions.stocktakeId): retry once it closes. */
+  | 'STOCKTAKE_IN_PROGRESS'
   | 'CONFLICT'
   | 'RATE_LIMITED'
   | 'INTERNAL_SERVER_ERROR'

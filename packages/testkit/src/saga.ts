@@ -54,13 +54,13 @@ export function placeOrder(
 }
 
 /** A product with exactly `units` available, created through the API like a manager would. */
-export async function productWithStock(stack: Stack, units: number): Promise<string> {
+export async function productWithStock(stack: Stack, units: number, category?: string): Promise<string> {
   const manager = await stack.as('MANAGER');
   const sku = `T-${randomUUID().slice(0, 8)}`;
   const created = await graphql(
     stack.gateway.url,
     'mutation ($i: CreateProductInput!) { createProduct(input: $i) { id } }',
-    { i: { sku, name: `Test ${sku}`, unitPrice: '9.99' } },
+    { i: { sku, name: `Test ${sku}`, unitPrice: '9.99', category } },
     manager,
   );
   expect(created.errors).toBeUndefined();

@@ -4,11 +4,13 @@ import type { SubgraphServices } from '@stockgraph/server';
 import type { CatalogueCache } from './cache/catalogue-cache.js';
 import type * as schema from './db/schema.js';
 import { ProductService } from './domain/product.service.js';
+import { StocktakeService } from './domain/stocktake.service.js';
 import { createLoaders, type Loaders } from './loaders.js';
 
 export interface Context extends AuthContext {
   loaders: Loaders;
   products: ProductService;
+  stocktakes: StocktakeService;
 }
 
 export function createContext(
@@ -17,5 +19,10 @@ export function createContext(
   services: SubgraphServices<typeof schema>,
   cache?: CatalogueCache,
 ): Context {
-  return { loaders: createLoaders(db, cache), identity, products: new ProductService(services.transact, cache) };
+  return {
+    loaders: createLoaders(db, cache),
+    identity,
+    products: new ProductService(services.transact, cache),
+    stocktakes: new StocktakeService(services.transact, cache),
+  };
 }

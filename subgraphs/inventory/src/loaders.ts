@@ -5,6 +5,7 @@ import { noCache, type CatalogueCache } from './cache/catalogue-cache.js';
 import { ProductRepository, type ProductFilter } from './db/product.repository.js';
 import type * as schema from './db/schema.js';
 import { StockMovementRepository, type LedgerPeriod } from './db/stock-movement.repository.js';
+import { StocktakeRepository } from './db/stocktake.repository.js';
 
 /**
  * Built per request: batching and per-request caching never outlive one operation. Product reads go
@@ -13,6 +14,7 @@ import { StockMovementRepository, type LedgerPeriod } from './db/stock-movement.
 export function createLoaders(db: Database<typeof schema>, cache: CatalogueCache = noCache) {
   const products = new ProductRepository(db);
   const movements = new StockMovementRepository(db);
+  const stocktakes = new StocktakeRepository(db);
   const byIds = (ids: readonly string[]) => products.findByIds(ids);
   return {
     products,
@@ -55,6 +57,12 @@ export function createLoaders(db: Database<typeof schema>, cache: CatalogueCache
       (at: string) => new DataLoader((ids: readonly string[]) => movements.levelsAt(ids, new Date(at))),
     ),
     stockValuation: (at: Date, category: string | null) => movements.valuationAt(at, category),
+    stocktakes,
+    stocktakeById: new DataLoader((ids: readonly string[]) => stocktakes.findByIds(ids)),
+    stocktakeProgress: new DataLoader(async (ids: readonly string[]) => {
+      const progress = await stocktakes.progress(ids);
+      return ids.map((id) => progress.get(id) ?? { counted: 0, total: 0 });
+    }),
   };
 }
 

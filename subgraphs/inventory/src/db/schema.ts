@@ -41,6 +41,11 @@ export const products = inventorySchema.table(
       .generatedAlwaysAs(sql`on_hand - reserved`)
       .notNull(),
     reorderLevel: integer('reorder_level').notNull().default(10),
+    /**
+     * The open stocktake counting this product, if any: set for every product in its scope in the
+     * transaction that opens it, so a reservation or adjustment that locks the row sees the freeze.
+     */
+    stocktakeId: uuid('stocktake_id'),
     ...timestamps,
   },
   (t) => [
@@ -175,3 +180,55 @@ export const reservations = inventorySchema.table('reservations', {
 export type ReservationRow = typeof reservations.$inferSelect;
 
 export const idempotencyKeys = idempotencyKeysTable(inventorySchema);
+
+export const stocktakeStatus = inventorySchema.enum('stocktake_status', ['OPEN', 'CLOSED']);
+
+/**
+ * A count of the shelves against the ledger, for one category or (category null) the whole catalogue.
+ * At most one is open per scope; while it is, its products take no reservations or adjustments.
+ */
+export const stocktakes = inventorySchema.table(
+  'stocktakes',
+  {
+    id: idColumn(),
+    /** Null: the whole catalogue. */
+    category: text('category'),
+    status: stocktakeStatus('status').notNull().default('OPEN'),
+    openedAt: timestamp('opened_at', { withTimezone: true, mode: 'date' }).notNull(),
+    openedBy: uuid('opened_by').notNull(),
+    closedAt: timestamp('closed_at', { withTimezone: true, mode: 'date' }),
+    closedBy: uuid('closed_by'),
+  },
+  (t) => [index('stocktakes_status_opened_idx').on(t.status, t.openedAt)],
+);
+
+/**
+ * One product of a stocktake: its on-hand stock when the stocktake opened (taken in that transaction,
+ * so it is the ledger at that moment), the count staff recorded, and the adjustment closing booked.
+ */
+export const stocktakeLines = inventorySchema.table(
+  'stocktake_lines',
+  {
+    stocktakeId: uuid('stocktake_id')
+      .notNull()
+      .references(() => stocktakes.id),
+    productId: uuid('product_id')
+      .notNull()
+      .references(() => products.id),
+    sku: text('sku').notNull(),
+    onHandAtOpen: integer('on_hand_at_open').notNull(),
+    counted: integer('counted'),
+    countedAt: timestamp('counted_at', { withTimezone: true, mode: 'date' }),
+    countedBy: uuid('counted_by'),
+    /** The ADJUSTMENT closing booked; null while open and for products nobody counted. */
+    applied: integer('applied'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.stocktakeId, t.productId] }),
+    uniqueIndex('stocktake_lines_sku_key').on(t.stocktakeId, t.sku),
+    check('stocktake_lines_counted_nonnegative', sql`counted is null or counted >= 0`),
+  ],
+);
+
+export type StocktakeRow = typeof stocktakes.$inferSelect;
+export type StocktakeLineRow = typeof stocktakeLines.$inferSelect;

@@ -1,6 +1,6 @@
 import { rowsOf, textArray, type Database } from '@stockgraph/db';
 import { newId } from '@stockgraph/ids';
-import { and, eq, gte, inArray, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
 import type * as schema from './schema.js';
 import {
   products,
@@ -75,12 +75,21 @@ export class StockRepository {
     return new Map(rows.map((r) => [r.id, { available: r.available, reorderLevel: r.reorderLevel }]));
   }
 
-  /** Changes on-hand stock; null when it would fall below zero or below what is reserved. */
+  /**
+   * Changes on-hand stock; null when it would fall below zero or below what is reserved, or while a
+   * stocktake counts the product.
+   */
   async changeOnHand(productId: string, delta: number): Promise<ProductRow | null> {
     const [row] = await this.db
       .update(products)
       .set({ onHand: sql`${products.onHand} + ${delta}`, updatedAt: new Date() })
-      .where(and(eq(products.id, productId), sql`${products.onHand} + ${delta} >= ${products.reserved}`))
+      .where(
+        and(
+          eq(products.id, productId),
+          isNull(products.stocktakeId),
+          sql`${products.onHand} + ${delta} >= ${products.reserved}`,
+        ),
+      )
       .returning();
     return row ?? null;
   }
@@ -100,7 +109,8 @@ export class StockRepository {
    * products' row locks (taken in id order, so concurrent reservations cannot deadlock), either every
    * line fits and each is reserved with its ledger row (`movementIds`, one per line), or none is; the
    * reservation row records the decision, and the events that announce it are queued: StockChanged per
-   * line with the levels after it and StockReserved, or StockRejected naming what fell short. The
+   * line with the levels after it and StockReserved, or StockRejected naming what fell short (a product
+   * an open stocktake holds counts as short, and makes the rejection's code STOCKTAKE_IN_PROGRESS). The
    * reservation row is inserted, not updated: a decision an earlier delivery committed makes this one
    * write nothing and report that decision instead.
    */
@@ -119,10 +129,10 @@ export class StockRepository {
             unnest(${textArray(lines.map((l) => l.productId))}::uuid[], ${`{${lines.map((l) => l.quantity).join(',')}}`}::int[],
               ${textArray(movementIds)}::uuid[]) as w(product_id, quantity, movement_id)
         ), locked as (
-          select p.id, p.available from inventory.products p
+          select p.id, p.available, p.stocktake_id from inventory.products p
           where p.id in (select product_id from wanted) order by p.id for update
         ), decision as (
-          select count(l.id) = ${lines.length} and coalesce(bool_and(l.available >= w.quantity), false) as fits
+          select count(l.id) = ${lines.length} and coalesce(bool_and(l.available >= w.quantity and l.stocktake_id is null), false) as fits
           from wanted w left join locked l on l.id = w.product_id
         ), claim as (
           insert into inventory.reservations (order_id, status, items)
@@ -141,14 +151,16 @@ export class StockRepository {
           select movement_id, ${at}::timestamptz, id, quantity, 'RESERVATION', ${orderId}::uuid from reserved
         ), short as (
           select coalesce(jsonb_agg(jsonb_build_object('productId', w.product_id, 'requested', w.quantity,
-              'available', greatest(0, coalesce(l.available, 0))) order by w.product_id), '[]') as products
+              'available', greatest(0, coalesce(l.available, 0)), 'stocktakeId', l.stocktake_id)
+              order by w.product_id), '[]') as products,
+            case when bool_or(l.stocktake_id is not null) then 'STOCKTAKE_IN_PROGRESS' else 'INSUFFICIENT_STOCK' end as code
           from wanted w left join locked l on l.id = w.product_id
-          where coalesce(l.available, 0) < w.quantity
+          where coalesce(l.available, 0) < w.quantity or l.stocktake_id is not null
         ), queued as (
           insert into inventory.outbox (id, stream, type, payload)
           select e.id, e.stream, e.type, case e.type
               when 'StockChanged' then e.payload || jsonb_build_object('available', r.available, 'reorderLevel', r.reorder_level)
-              when 'StockRejected' then jsonb_set(e.payload, '{products}', (select products from short))
+              when 'StockRejected' then e.payload || (select jsonb_build_object('products', products, 'code', code) from short)
               else e.payload end
           from jsonb_to_recordset(${JSON.stringify(events)}::jsonb)
               as e(id uuid, stream text, type text, payload jsonb, "productId" uuid)

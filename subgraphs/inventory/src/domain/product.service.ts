@@ -15,6 +15,7 @@ import type * as schema from '../db/schema.js';
 import { idempotencyKeys, outbox, type ProductRow } from '../db/schema.js';
 import { StockRepository } from '../db/stock.repository.js';
 import { bookMovements } from './stock-ledger.js';
+import { StocktakeInProgressError } from './stocktake.service.js';
 import { MAX_UNITS, money, text, units } from './product-input.js';
 
 interface Repositories {
@@ -169,9 +170,13 @@ export class ProductService {
       actor,
       idempotencyKey,
       { op: 'receiveStock', productId, quantity, note: cleanNote },
-      async ({ stock }, tx) => {
+      async ({ products, stock }, tx) => {
         const updated = await stock.changeOnHand(productId, quantity);
-        if (!updated) throw new NotFoundError('Product', productId);
+        if (!updated) {
+          const current = await products.lockProduct(productId);
+          if (current?.stocktakeId) throw new StocktakeInProgressError(current.sku, current.stocktakeId);
+          throw new NotFoundError('Product', productId);
+        }
         await bookMovements(tx, [
           { productId, delta: quantity, reason: 'RECEIPT', note: cleanNote, actorId: actor.userId },
         ]);
@@ -181,7 +186,10 @@ export class ProductService {
     return this.committed(received);
   }
 
-  /** Manual corrections of on-hand stock; never below what confirmed orders have reserved. */
+  /**
+   * Manual corrections of on-hand stock; never below what confirmed orders have reserved, nor while a
+   * stocktake counts the product.
+   */
   async adjustStock(
     productId: string,
     delta: number,
@@ -207,6 +215,7 @@ export class ProductService {
       async ({ products, stock }, tx) => {
         const current = await products.lockProduct(productId);
         if (!current) throw new NotFoundError('Product', productId);
+        if (current.stocktakeId) throw new StocktakeInProgressError(current.sku, current.stocktakeId);
         const updated = await stock.changeOnHand(productId, delta);
         if (!updated) {
           throw new CodedError(

@@ -15,4 +15,13 @@ export const Mutation: MutationResolvers = {
     context.products.receiveStock(parseId(productId, 'productId'), quantity, note, actor(context), idempotencyKey),
   adjustStock: (_parent, { productId, delta, reason, note, idempotencyKey }, context) =>
     context.products.adjustStock(parseId(productId, 'productId'), delta, reason, note, actor(context), idempotencyKey),
+  openStocktake: (_parent, { category }, context) => context.stocktakes.open(category, actor(context)),
+  recordStocktakeCount: (_parent, { stocktakeId, productId, counted }, context) =>
+    context.stocktakes.recordCount(
+      parseId(stocktakeId, 'stocktakeId'),
+      parseId(productId, 'productId'),
+      counted,
+      actor(context),
+    ),
+  closeStocktake: (_parent, { id }, context) => context.stocktakes.close(parseId(id), actor(context)),
 };

@@ -42,4 +42,12 @@ export const Query: QueryResolvers = {
     limitText(category, 'category');
     return loaders.stockValuation(at, category ?? null);
   },
+
+  stocktake: (_parent, { id }, { loaders }) => loaders.stocktakeById.load(parseId(id)),
+
+  stocktakes: async (_parent, { status, first, after }, { loaders }) => {
+    const page = toPage({ first, after }, 1, ([id]) => isUuidV7(id!));
+    const rows = await loaders.stocktakes.list(status ?? null, page);
+    return toConnection(rows, page, (s) => [s.id]);
+  },
 };

@@ -6,6 +6,7 @@ import { Product } from './Product.js';
 import { Mutation } from './Mutation.js';
 import { Query } from './Query.js';
 import { StockMovement } from './StockMovement.js';
+import { Stocktake, StocktakeLine } from './Stocktake.js';
 
 export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
@@ -17,4 +18,6 @@ export const resolvers: Resolvers = {
   StockMovement,
   ProductConnection,
   StockMovementConnection,
+  Stocktake,
+  StocktakeLine,
 };

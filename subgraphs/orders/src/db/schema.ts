@@ -80,8 +80,8 @@ export const orderItems = ordersSchema.table('order_items', orderItemColumns(), 
 ]);
 
 export interface OrderRejection {
-  code: 'INSUFFICIENT_STOCK';
-  products: { productId: string; requested: number; available: number }[];
+  code: 'INSUFFICIENT_STOCK' | 'STOCKTAKE_IN_PROGRESS';
+  products: { productId: string; requested: number; available: number; stocktakeId?: string | null }[];
 }
 
 export const outbox = outboxTable(ordersSchema);

@@ -37,8 +37,8 @@ export const applyInventoryEvent = consume<typeof inventoryStream, InventoryEven
     const order = await new OrderWriter(tx).decide(orderId, 'CONFIRMED', null, statusChanged(orderId, 'CONFIRMED'));
     if (order) decided?.('confirmed', order);
   },
-  StockRejected: async ({ orderId, products }, _meta, { tx, decided }) => {
-    const rejection = { code: 'INSUFFICIENT_STOCK' as const, products };
+  StockRejected: async ({ orderId, products, code }, _meta, { tx, decided }) => {
+    const rejection = { code: code ?? 'INSUFFICIENT_STOCK', products };
     const order = await new OrderWriter(tx).decide(orderId, 'REJECTED', rejection, statusChanged(orderId, 'REJECTED'));
     if (order) decided?.('rejected', order);
   },

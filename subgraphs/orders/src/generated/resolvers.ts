@@ -166,7 +166,7 @@ export type OrderItemInput = {
 /** Why an order was rejected. */
 export type OrderRejection = {
   __typename?: 'OrderRejection';
-  /** INSUFFICIENT_STOCK: some products had too few available units. */
+  /** INSUFFICIENT_STOCK: some products had too few available units. STOCKTAKE_IN_PROGRESS: some were being counted (see RejectedProduct.stocktakeId); placing the order again after the stocktake closes may succeed. */
   code: Scalars['String']['output'];
   /** The products that were short. */
   products: Array<RejectedProduct>;
@@ -280,7 +280,7 @@ export type QueryOrdersArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
-/** A product an order asked more of than was available. */
+/** A product an order asked more of than was available, or that a stocktake held. */
 export type RejectedProduct = {
   __typename?: 'RejectedProduct';
   /** Units available when inventory decided. */
@@ -289,6 +289,8 @@ export type RejectedProduct = {
   product?: Maybe<Product>;
   /** Units the order asked for. */
   requested: Scalars['Int']['output'];
+  /** The open stocktake that held the product, when that is why it was refused; null otherwise. */
+  stocktakeId?: Maybe<Scalars['ID']['output']>;
 };
 
 /** The width of an orderStats bucket (UTC; weeks start on Monday). */
@@ -588,6 +590,7 @@ export type RejectedProductResolvers<ContextType = Context, ParentType extends R
   available?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType>;
   requested?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  stocktakeId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
 }>;
 
 export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
