@@ -45,6 +45,8 @@ const EXPLICIT: Record<string, number> = {
   'Query.customers': 1,
   'Mutation.logout': 1,
   'Mutation.changePassword': 1,
+  // Any signed-in user may send a batch: each of its operations is then authorized as if sent alone.
+  'Mutation.submitBatch': 1,
   'Customer.phone': 2,
   'Customer.email': 2,
   'Customer.address': 2,
@@ -82,7 +84,7 @@ const EXPLICIT: Record<string, number> = {
 };
 /** Types whose fields any signed-in user may read unless EXPLICIT says otherwise. */
 const READABLE =
-  /^(Product|PriceChange|StockMovement|StockLevel|Order|OrderItem|OrderRejection|RejectedProduct|Customer|User|PageInfo|OrderStatsBucket|\w+Connection|\w+Edge)$/;
+  /^(Product|PriceChange|StockMovement|StockLevel|OfflineOutcome|Order|OrderItem|OrderRejection|RejectedProduct|Customer|User|PageInfo|OrderStatsBucket|\w+Connection|\w+Edge)$/;
 
 /** Types whose fields STAFF and up may read: stocktakes and their lines. */
 const STAFF_READABLE = /^(Stocktake|StocktakeLine|StocktakeProgress)$/;

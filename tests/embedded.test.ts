@@ -177,6 +177,28 @@ describe('pnpm start on embedded defaults (PGlite, one process)', () => {
     }
   });
 
+  it('replays an offline batch once, remembering it in the gateway process', async () => {
+    const staff = await graphql(
+      url,
+      'mutation { login(email: "staff@stockgraph.local", password: "stockgraph") { accessToken } }',
+    );
+    const headers = { authorization: `Bearer ${staff.data.login.accessToken}` };
+    const products = await graphql(url, '{ products(first: 1) { edges { node { id onHand } } } }', {}, headers);
+    const { id, onHand } = products.data.products.edges[0].node as { id: string; onHand: number };
+    const operations = [
+      {
+        idempotencyKey: `embedded-${Date.now()}`,
+        recordedAt: new Date().toISOString(),
+        receiveStock: { productId: id, quantity: 2 },
+      },
+    ];
+    const submit = 'mutation ($o: [OfflineOperation!]!) { submitBatch(operations: $o) { status product { onHand } } }';
+    const first = await graphql(url, submit, { o: operations }, headers);
+    expect(first.data.submitBatch).toEqual([{ status: 'DONE', product: { onHand: onHand + 2 } }]);
+    const again = await graphql(url, submit, { o: operations }, headers);
+    expect(again.data.submitBatch).toEqual([{ status: 'ALREADY_DONE', product: { onHand: onHand + 2 } }]);
+  });
+
   it('refuses a logged-out session at a subgraph called directly, through the in-process revocation list', async () => {
     const staff = await graphql(
       url,

@@ -1,6 +1,6 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { ApolloGateway } from '@apollo/gateway';
+import { ApolloGateway, LocalGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { createRedisBus, type EventBus } from '@stockgraph/events';
 import { GraphQLError } from 'graphql';
@@ -38,6 +38,8 @@ import { KEEPS_NOTHING } from './apq-store.js';
 import { sseRoute } from './subscriptions/sse.js';
 import { attachWebSocket } from './subscriptions/ws.js';
 import { supergraphFromFile } from './supergraph.js';
+import { OFFLINE_SUBGRAPH, offlineBatches } from './offline/batch.js';
+import { memoryLedger, redisLedger } from './offline/ledger.js';
 import type { GatewayContext } from './context.js';
 
 export type { GatewayContext } from './context.js';
@@ -83,6 +85,10 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
   const writeMarks = env.READ_YOUR_WRITES
     ? new WriteMarks(edge.redis, env.REDIS_KEY_PREFIX, env.READ_YOUR_WRITES_TTL_SECONDS * 1000, logger)
     : undefined;
+  const offline = offlineBatches(
+    edge.redis ? redisLedger(edge.redis, env.REDIS_KEY_PREFIX, logger) : memoryLedger(),
+    logger,
+  );
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphFromFile(
       env.SUPERGRAPH_PATH,
@@ -91,15 +97,17 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     ),
     // The supergraph names each subgraph; where it runs is this deployment's business.
     buildService: ({ name, url }) =>
-      new SubgraphDataSource(
-        name,
-        urls[name] ?? url ?? '',
-        callSettings,
-        callMetrics,
-        logger,
-        env.SUBGRAPH_SHARED_SECRET,
-        writeMarks,
-      ),
+      name === OFFLINE_SUBGRAPH
+        ? new LocalGraphQLDataSource(offline.schema)
+        : new SubgraphDataSource(
+            name,
+            urls[name] ?? url ?? '',
+            callSettings,
+            callMetrics,
+            logger,
+            env.SUBGRAPH_SHARED_SECRET,
+            writeMarks,
+          ),
     logger,
     // Its spans (plan, fetch, postprocessing) record every error; the document stays out of them,
     // since literals in it may be personal data.
@@ -229,6 +237,22 @@ export async function startGateway(runtime: GatewayRuntime): Promise<GatewayServ
     },
     attach: ({ apollo, httpServer, clientAddress }) => {
       subscriptions.bind(apollo);
+      // Each operation of a batch as its own mutation: the gateway's planner, authorization and limits
+      // (derived: the edge's plugins are skipped, its cost budget is charged here instead).
+      offline.bind({
+        execute: async (query, variables, context) => {
+          const response = await apollo.executeOperation(
+            { query, variables },
+            { contextValue: { ...context, derived: true } },
+          );
+          if (response.body.kind !== 'single') throw new Error('incremental delivery is not used by mutations');
+          return response.body.singleResult;
+        },
+        charge: async (context, document) => {
+          const schema = subscriptions.schema();
+          if (schema) await edge.chargeCost(context, Math.max(1, estimatedCost(schema, document)));
+        },
+      });
       webSockets = attachWebSocket(httpServer, subscriptions, {
         perConnection: env.SUBSCRIPTIONS_PER_CONNECTION,
         perUser: env.WEBSOCKETS_PER_USER,
