@@ -192,7 +192,8 @@ export function imageSource(
 
 /** The file a package's `start` script runs with node. */
 function startFile(service: string): string | undefined {
-  const dir = service === 'gateway' ? 'gateway' : service === 'migrate' ? 'infra/migrate' : subgraphEntry(service).dir;
+  const dirs: Record<string, string> = { gateway: 'gateway', migrate: 'infra/migrate', checker: 'cli' };
+  const dir = dirs[service] ?? subgraphEntry(service).dir;
   const manifest = JSON.parse(readFileSync(path.join(ROOT, dir, 'package.json'), 'utf8')) as {
     scripts?: { start?: string };
   };

@@ -3,7 +3,7 @@
 # image from base.sh, then runs infra/docker/smoke.ts against the images' own file systems: each
 # service's /app and the images' node, as uid 1000, against this machine's PostgreSQL and Redis.
 #
-#   infra/docker/buildah/build.sh [image ...]       (gateway, a subgraph's name, migrate, backup; default: all, then the smoke test)
+#   infra/docker/buildah/build.sh [image ...]       (gateway, a subgraph's name, migrate, checker, backup; default: all, then the smoke test)
 #   SMOKE=0 infra/docker/buildah/build.sh           (build only)
 #   BUILD=0 infra/docker/buildah/build.sh           (smoke test the images already built)
 set -euo pipefail
@@ -23,7 +23,10 @@ done < <(cd "$repo" && node --input-type=module -e "
   for (const s of SUBGRAPHS) console.log(s.name, defaultPort(s));")
 ((${#subgraphs[@]})) || { echo "no subgraphs read from packages/registry" >&2; exit 1; }
 # The Node images the smoke test runs, then pgBackRest's image for the backup CronJobs.
-SERVICE_TARGETS=(gateway "${subgraphs[@]}" migrate)
+SERVICE_TARGETS=(gateway "${subgraphs[@]}" migrate checker)
+# Where smoke.ts finds each image's /app: the build's output directory of its package (the checker's is
+# the operator CLI's build, out/cli).
+declare -A OUT_NAMES=([checker]=cli)
 ALL_TARGETS=("${SERVICE_TARGETS[@]}" backup)
 targets=("$@")
 ((${#targets[@]})) || targets=("${ALL_TARGETS[@]}")
@@ -119,6 +122,6 @@ unshare --mount --propagation private bash -euo pipefail -c '
   exec chroot --userspec=1000:1000 "$root" /usr/bin/env -i HOME=/home/node PATH=/usr/local/bin:/usr/bin:/bin \
     ${TEST_DATABASE_URL:+TEST_DATABASE_URL=$TEST_DATABASE_URL} ${TEST_REDIS_URL:+TEST_REDIS_URL=$TEST_REDIS_URL} \
     sh -c "cd \"$repo\" && exec node node_modules/tsx/dist/cli.mjs infra/docker/smoke.ts /out"
-' smoke "$root" "$repo" $(for t in "${SERVICE_TARGETS[@]}"; do printf '%s %s ' "$t" "${mnts[$t]}"; done)
+' smoke "$root" "$repo" $(for t in "${SERVICE_TARGETS[@]}"; do printf '%s %s ' "${OUT_NAMES[$t]:-$t}" "${mnts[$t]}"; done)
 done_step "smoke"
 echo "all done in $((SECONDS - total))s; store $(du -sh "$BUILDAH_HOME/storage-$BUILDAH_DRIVER" | cut -f1)"
