@@ -113,8 +113,9 @@ export class StockMovementRepository {
   }
 
   /**
-   * Stock valued at cost at `at`, per category: each product's units then (`inventory.stock_at`) times its
-   * cost price then (the last price-history row by that moment).
+   * Stock valued at cost at `at`, per category: each product's units on hand then (`inventory.on_hand_at`,
+   * migration 0011: stock_at's on-hand half, which skips the reservations) times its cost price then (the
+   * last price-history row by that moment).
    */
   async valuationAt(at: Date, category: string | null): Promise<CategoryValuation[]> {
     const when = at.toISOString();
@@ -123,7 +124,7 @@ export class StockMovementRepository {
       with existing as (
         select id, category from inventory.products where created_at <= ${when}::timestamptz ${inCategory}
       ), levels as (
-        select * from inventory.stock_at(null, ${when}::timestamptz, ${category}::text)
+        select * from inventory.on_hand_at(${when}::timestamptz, ${category}::text)
       ), costs as (
         select distinct on (product_id) product_id, cost_price from inventory.price_history
         where product_id in (select id from existing) and changed_at <= ${when}::timestamptz
