@@ -98,7 +98,7 @@ export class StockMovementRepository {
     return productIds.map((id) => counts.get(id) ?? 0);
   }
 
-  /** Each product's levels at `at` (migration 0008's `inventory.stock_at`); null where it did not exist yet. */
+  /** Each product's levels at `at` (`inventory.stock_at`, migrations 0008 and 0012); null where it did not exist yet. */
   async levelsAt(productIds: readonly string[], at: Date): Promise<(StockLevel | null)[]> {
     const result = await this.db.execute(sql`
       select product_id, on_hand, reserved from inventory.stock_at(${textArray(productIds)}::uuid[], ${at.toISOString()}::timestamptz)`);

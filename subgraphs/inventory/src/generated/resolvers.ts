@@ -202,11 +202,12 @@ export type Product = {
   /** Stock-keeping unit, unique. */
   sku: Scalars['String']['output'];
   /**
-   * The product's stock as it stood at `at`, exact to the movement, from whichever end of the history is nearer
-   * (today's levels less the ledger's daily sums after that day, or the daily sums before it plus that day up to
-   * `at`): never a replay of the whole history. Null when the product did not exist yet; a moment in the future
-   * is BAD_USER_INPUT. In a month whose ledger was dropped (`stockgraph partitions drop`) it is the stock at the
-   * start or the end of that day.
+   * The product's stock as it stood at `at`, exact to the movement: its level at the midnight nearer to `at`
+   * (from whichever end of the history is nearer: today's levels less the ledger's daily sums from then on, or
+   * the daily sums before it) plus or minus the ledger between that midnight and `at`, never a replay of the
+   * whole history. Null when the product did not exist yet; a moment in the future is BAD_USER_INPUT. In a
+   * month whose ledger was dropped (`stockgraph partitions drop`) it is the stock at the start or the end of
+   * that day, whichever is nearer.
    */
   stockAt?: Maybe<StockLevel>;
   /** Current selling price. */
