@@ -33,7 +33,7 @@ let stocktakeId: string;
 let reservedBefore: string;
 let progress: SseStream;
 
-const STOCKTAKE = `id status category total counted closedAt
+const STOCKTAKE = `id status category total counted openedAt closedAt
   lines(first: 10) { edges { node { product { id } onHandAtOpen counted expected difference applied } } }`;
 const OPEN = `mutation ($category: String) { openStocktake(category: $category) { ${STOCKTAKE} } }`;
 const COUNT = `mutation ($s: ID!, $p: ID!, $n: Int!) {
@@ -107,8 +107,18 @@ describe('a stocktake of one category while orders flow', () => {
     expect(opened.data.openStocktake).toMatchObject({ status: 'OPEN', category: counted, total: 3, counted: 0 });
     const lines = opened.data.openStocktake.lines.edges.map((e: { node: unknown }) => e.node);
     expect(lines).toHaveLength(3);
-    // On hand when it opened: a has 5 reserved but all 100 on the shelf; b has what orders before it took.
+    // On hand when it opened: a has 5 reserved but all 100 on the shelf; each line is the ledger at the
+    // opening moment, as stockAt answers it.
     expect(lines.find((l: { product: { id: string } }) => l.product.id === a).onHandAtOpen).toBe(100);
+    for (const line of lines as { product: { id: string }; onHandAtOpen: number }[]) {
+      const asOf = await graphql(
+        stack.gateway.url,
+        'query ($id: ID!, $at: DateTime!) { product(id: $id) { stockAt(at: $at) { onHand } } }',
+        { id: line.product.id, at: opened.data.openStocktake.openedAt },
+        staff,
+      );
+      expect(asOf.data.product.stockAt.onHand).toBe(line.onHandAtOpen);
+    }
 
     // Every order reached a final state; those for the counted category after the opening were refused.
     const statuses = await finalStatuses(
