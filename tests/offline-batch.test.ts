@@ -119,6 +119,12 @@ describe('a batch recorded offline on a handheld', () => {
     expect(await stockOf(stack, product)).toEqual({ onHand: 32, reserved: 25, available: 7 });
   }, 60_000);
 
+  it('refuses a key sent again with another operation, and applies nothing', async () => {
+    const reused = [{ ...(batch[0] as object), receiveStock: { productId: product, quantity: 99 } }];
+    expect(outcomes(await submit(reused, staff))).toEqual([{ status: 'REFUSED', code: 'CONFLICT', retryable: false }]);
+    expect(await stockOf(stack, product)).toEqual({ onHand: 32, reserved: 25, available: 7 });
+  });
+
   it('applies nothing twice even when the gateway forgot what it did (the services keep the keys)', async () => {
     const redis = createClient({ url: REDIS_URL });
     await redis.connect();

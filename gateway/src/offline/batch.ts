@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import {
@@ -157,13 +158,20 @@ export function offlineBatches(ledger: OfflineLedger, logger: Logger) {
       return outcome(index, operation.idempotencyKey, { code: 'BAD_USER_INPUT', message }, 'REFUSED');
     }
     const { kind, key } = checked;
+    const variables = variablesOf(kind, operation, key);
+    // What the key was given for: the same key with another operation is a client bug, not a resend.
+    const request = createHash('sha256').update(JSON.stringify({ kind, variables })).digest('base64url');
     const earlier = await ledger.get(userId, key);
+    if (earlier && earlier.request !== undefined && earlier.request !== request) {
+      const message = 'idempotencyKey was already used for a different operation';
+      return outcome(index, key, { code: 'CONFLICT', message }, 'REFUSED');
+    }
     if (earlier) return outcome(index, key, earlier, earlier.code ? 'REFUSED' : 'ALREADY_DONE');
     const mutation = MUTATIONS[kind];
     let result: FormattedExecutionResult;
     try {
       await runner!.charge(context, mutation.document);
-      result = await runner!.execute(mutation.text, variablesOf(kind, operation, key), context);
+      result = await runner!.execute(mutation.text, variables, context);
     } catch (error) {
       // A spent budget (RATE_LIMITED) is the one refusal expected here; the operation did not run.
       const coded = error instanceof GraphQLError && typeof error.extensions.code === 'string';
@@ -182,11 +190,12 @@ export function offlineBatches(ledger: OfflineLedger, logger: Logger) {
       const recorded = {
         code: String(failure?.extensions?.code ?? 'INTERNAL_SERVER_ERROR'),
         message: failure?.message ?? 'Internal server error',
+        request,
       };
       if (!RETRYABLE.has(recorded.code)) await ledger.set(userId, key, recorded);
       return outcome(index, key, recorded, 'REFUSED');
     }
-    const recorded = mutation.refs(result.data as Answer);
+    const recorded = { ...mutation.refs(result.data as Answer), request };
     await ledger.set(userId, key, recorded);
     return outcome(index, key, recorded, 'DONE');
   }

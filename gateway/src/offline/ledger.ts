@@ -7,6 +7,8 @@ export interface Recorded {
   productId?: string;
   code?: string;
   message?: string;
+  /** A digest of the operation the key came with: the key sent with another is refused CONFLICT. */
+  request?: string;
 }
 
 /** What each (user, idempotency key) of a submitted batch came to, so a resend is answered, not rerun. */

@@ -46,8 +46,8 @@ export class StocktakeRepository {
   constructor(private readonly db: Database<typeof schema>) {}
 
   /**
-   * Opening and closing take this transaction-scoped lock first: two stocktakes opening at once over
-   * overlapping products would otherwise each see the other's products as free.
+   * Opening takes this transaction-scoped lock first: two stocktakes opening at once over overlapping
+   * products would otherwise each see the other's products as free.
    */
   async lockOpenings(): Promise<void> {
     await this.db.execute(sql`select pg_advisory_xact_lock(hashtextextended('inventory:stocktakes', 0))`);
