@@ -71,7 +71,8 @@ export const TARGET_TABLES: Record<SubgraphName, string[]> = {
 const DEFERRED_INDEX_TABLES: Partial<Record<SubgraphName, string[]>> = {
   customers: ['customers.customers'],
   orders: ['orders.orders', 'orders.order_items'],
-  inventory: ['inventory.stock_movements'],
+  // The daily rollup is filled after the load, by the rebuild of the counters: its day index is built after it.
+  inventory: ['inventory.stock_movements', 'inventory.stock_daily'],
 };
 
 export const COLUMNS = {
@@ -271,64 +272,79 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
     progress.increment(legacyRows.customers);
     phase('users, products, customers', mark);
 
+    // Orders and the ledger are written over two connections at once, each chain one chunk at a time,
+    // while this thread reads and maps the next chunks: SQLite, this thread and two PostgreSQL backends
+    // work side by side (one after the other, the backend writing the ledger waited for the orders).
     const orderBounds = idRange(legacy, 'orders');
+    const logBounds = idRange(legacy, 'inventory_log');
     const ordersSql = sqlOf('orders');
-    // While one chunk is being written, the next is read and mapped: SQLite and PostgreSQL work at once.
-    // Orders and the ledger are two chains over separate connections; each chain is one chunk at a time.
-    const ordersStart = performance.now();
-    let pending: Promise<void> = Promise.resolve();
+    const inventorySql = sqlOf('inventory');
+    const orderWrites = writeChain();
+    const ledgerWrites = writeChain();
+    const writesStart = performance.now();
+    const writeOrders = async (name: string, chunk: ReturnType<Planner['planOrders']>) => {
+      if (!done.get(ordersSql)!.has(name)) {
+        const months = new Set(chunk.orders.map((o) => monthOf(new Date(String(o.created_at)))));
+        await ensurePartitions(ordersSql, 'orders', 'orders', months);
+        await ensurePartitions(ordersSql, 'orders', 'order_items', months);
+      }
+      await step('orders', name, async (tx) => {
+        await copyInto(tx, 'orders.orders', COLUMNS.orders, lines(chunk.orders, COLUMNS.orders));
+        await copyInto(tx, 'orders.order_items', COLUMNS.items, lines(chunk.items, COLUMNS.items));
+        await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, unitLines(orderUnits(chunk)));
+        count('orders.order_items', chunk.items.length);
+        return count('orders.orders', chunk.orders.length);
+      });
+      progress.increment(chunk.rows);
+    };
+    const writeLedger = async (name: string, chunk: ReturnType<Planner['planLedger']>) => {
+      if (!done.get(inventorySql)!.has(name)) {
+        await ensurePartitions(
+          inventorySql,
+          'inventory',
+          'stock_movements',
+          new Set(chunk.movements.map((m) => monthOf(new Date(String(m.created_at))))),
+        );
+      }
+      await step('inventory', name, async (tx) => {
+        await copyInto(tx, 'inventory.stock_movements', COLUMNS.movements, lines(chunk.movements, COLUMNS.movements));
+        const units = movementUnits('inventory_log', chunk.movements);
+        await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, unitLines(units));
+        return count('inventory.stock_movements', chunk.movements.length);
+      });
+      progress.increment(chunk.rows);
+    };
+    // A log row names its order (ref_order_id), whose new id it needs: a ledger chunk is planned once
+    // every order it names has been. The legacy application writes both as it goes, so the ledger
+    // follows the orders closely; a chunk naming an id that is not a number waits for the last order.
+    const latestOrderNamed = legacy.prepare(
+      'select max(ref_order_id) as ref from inventory_log where id between ? and ?',
+    );
+    let nextLog = Math.min(logBounds.lo, 1);
+    const planLedgerUpTo = async (plannedOrders: number) => {
+      while (nextLog <= logBounds.hi) {
+        const to = nextLog + options.chunkSize - 1;
+        const { ref } = latestOrderNamed.get(nextLog, to) as { ref: unknown };
+        const needs = ref === null ? 0 : typeof ref === 'number' ? ref : Number.POSITIVE_INFINITY;
+        if (needs > plannedOrders) return;
+        const chunk = await planInSlices(nextLog, to, (f, t) => planner.planLedger(f, t));
+        const name = `ledger:${nextLog}`;
+        nextLog = to + 1;
+        await ledgerWrites.next(() => writeLedger(name, chunk));
+      }
+    };
     for (let from = Math.min(orderBounds.lo, 1); from <= orderBounds.hi; from += options.chunkSize) {
-      const chunk = planner.planOrders(from, from + options.chunkSize - 1);
+      const chunk = await planInSlices(from, from + options.chunkSize - 1, (f, t) => planner.planOrders(f, t));
       const name = `orders:${from}`;
-      await pending;
-      pending = (async () => {
-        if (!done.get(ordersSql)!.has(name)) {
-          const months = new Set(chunk.orders.map((o) => monthOf(new Date(String(o.created_at)))));
-          await ensurePartitions(ordersSql, 'orders', 'orders', months);
-          await ensurePartitions(ordersSql, 'orders', 'order_items', months);
-        }
-        await step('orders', name, async (tx) => {
-          await copyInto(tx, 'orders.orders', COLUMNS.orders, lines(chunk.orders, COLUMNS.orders));
-          await copyInto(tx, 'orders.order_items', COLUMNS.items, lines(chunk.items, COLUMNS.items));
-          await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, unitLines(orderUnits(chunk)));
-          count('orders.order_items', chunk.items.length);
-          return count('orders.orders', chunk.orders.length);
-        });
-        progress.increment(chunk.rows);
-      })();
+      await orderWrites.next(() => writeOrders(name, chunk));
+      await planLedgerUpTo(from + options.chunkSize - 1);
     }
-    const ordersWritten = pending.then(() => phase('orders', ordersStart));
+    const ordersWritten = orderWrites.drain().then(() => phase('orders', writesStart));
     // Awaited after the ledger; until then a failure must not surface as an unhandled rejection.
     ordersWritten.catch(() => {});
     progress.increment(planner.planStrayItems(orderBounds.hi));
-
-    const logBounds = idRange(legacy, 'inventory_log');
-    const inventorySql = sqlOf('inventory');
-    const ledgerStart = performance.now();
-    pending = Promise.resolve();
-    for (let from = Math.min(logBounds.lo, 1); from <= logBounds.hi; from += options.chunkSize) {
-      const chunk = planner.planLedger(from, from + options.chunkSize - 1);
-      const name = `ledger:${from}`;
-      await pending;
-      pending = (async () => {
-        if (!done.get(inventorySql)!.has(name)) {
-          await ensurePartitions(
-            inventorySql,
-            'inventory',
-            'stock_movements',
-            new Set(chunk.movements.map((m) => monthOf(new Date(String(m.created_at))))),
-          );
-        }
-        await step('inventory', name, async (tx) => {
-          await copyInto(tx, 'inventory.stock_movements', COLUMNS.movements, lines(chunk.movements, COLUMNS.movements));
-          const units = movementUnits('inventory_log', chunk.movements);
-          await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, unitLines(units));
-          return count('inventory.stock_movements', chunk.movements.length);
-        });
-        progress.increment(chunk.rows);
-      })();
-    }
-    await pending;
+    await planLedgerUpTo(Number.POSITIVE_INFINITY);
+    await ledgerWrites.drain();
     const reconciliation = planner.planReconciliation();
     if (!done.get(inventorySql)!.has('reconciliation')) {
       await ensurePartitions(
@@ -344,14 +360,12 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
       await copyInto(tx, 'legacy_import.id_map', COLUMNS.idMap, unitLines(units));
       return count('inventory.stock_movements', reconciliation.length);
     });
-    phase('ledger', ledgerStart);
+    phase('ledger', writesStart);
     await ordersWritten;
     progress.stop();
     mark = performance.now();
-    for (const sql of connections.values()) await rebuildDeferredIndexes(sql);
-    phase('indexes', mark);
-    mark = performance.now();
-    // Two independent recomputations, one per service: side by side they use both cores.
+    // Two independent recomputations, one per service: side by side they use both cores. Before the
+    // deferred indexes: they need none of them, and the daily rollup they fill gets its own afterwards.
     await Promise.all(
       (['orders', 'inventory'] as const).map((service) =>
         step(service, `aggregates:${service}`, async (tx) => {
@@ -361,6 +375,9 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
       ),
     );
     phase('aggregates', mark);
+    mark = performance.now();
+    for (const sql of connections.values()) await rebuildDeferredIndexes(sql);
+    phase('indexes', mark);
     for (const sql of connections.values()) await finishRun(sql);
     const seconds = (Date.now() - started) / 1000 + options.legacy.seconds;
     const writeSeconds = Math.round(writeMs) / 1000;
@@ -379,6 +396,50 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
   } finally {
     await Promise.all([...connections.values()].map((sql) => sql.end({ timeout: 5 })));
   }
+}
+
+/** Legacy ids planned between two turns of the event loop. */
+const PLAN_SLICE = 1_000;
+
+/**
+ * Plans the ids [from, to] in slices, letting the event loop turn between them. Planning is
+ * synchronous; the chunks being written meanwhile need this thread for each of their round trips
+ * (begin, each COPY, the done mark, commit), so a chunk planned in one go left PostgreSQL waiting for
+ * its whole length and planning and writing took turns instead of running side by side.
+ */
+async function planInSlices<Chunk extends { rows: number }>(
+  from: number,
+  to: number,
+  plan: (from: number, to: number) => Chunk,
+): Promise<Chunk> {
+  let chunk: Chunk | undefined;
+  for (let first = from; first <= to; first += PLAN_SLICE) {
+    const part = plan(first, Math.min(to, first + PLAN_SLICE - 1));
+    if (!chunk) chunk = part;
+    else
+      for (const [key, value] of Object.entries(part) as [keyof Chunk, unknown][]) {
+        if (Array.isArray(value)) (chunk[key] as unknown[]).push(...value);
+      }
+    if (chunk !== part) chunk.rows += part.rows;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return chunk ?? plan(from, to);
+}
+
+/**
+ * Writes one chunk at a time over one connection while the caller plans the next: `next` waits for
+ * the chunk being written, then starts this one. A failed write surfaces at the next `next` or `drain`.
+ */
+function writeChain() {
+  let pending: Promise<void> = Promise.resolve();
+  return {
+    async next(write: () => Promise<void>) {
+      await pending;
+      pending = write();
+      pending.catch(() => {});
+    },
+    drain: () => pending,
+  };
 }
 
 /** The 24 bits of the first run's fingerprint that every id of an import carries (mapping.ts legacyUuid). */

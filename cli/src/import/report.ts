@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { LEGACY_TABLES, type LegacyTable } from '../legacy/reader.js';
 import type { ImportOutcome } from './importer.js';
 import type { Flag, QuarantineEntry } from './plan.js';
 import type { Verification } from './verify.js';
@@ -113,6 +114,10 @@ export function writeReports(
   flags: Flag[],
 ): string[] {
   mkdirSync(dir, { recursive: true });
+  // By legacy table and id, whatever order the rows were decided in (the ledger's are decided between
+  // chunks of orders), so that two runs over one file write the same lists.
+  const rank = (table: string) => LEGACY_TABLES.indexOf(table as LegacyTable);
+  quarantine = quarantine.toSorted((a, b) => rank(a.table) - rank(b.table) || a.id - b.id);
   const files = ['verification.json', 'verification.md', 'quarantine.json', 'quarantine.md'].map((f) => join(dir, f));
   writeFileSync(files[0]!, `${JSON.stringify(report, null, 2)}\n`);
   const v = report.verification;
