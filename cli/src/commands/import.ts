@@ -69,7 +69,7 @@ export function registerImportCommands(program: Command, output: () => Output): 
           const urls = requirePostgres(resolveTargets(), 'import sqlite');
           await withSnapshot(file, async (legacy) => {
             const outcome = options.sync
-              ? await syncLegacy({ legacy, urls, output: out, chunkSize: options.chunkSize })
+              ? await syncLegacy({ legacy, urls, output: out })
               : await importLegacy({
                   legacy,
                   timeZone: options.timeZone,
@@ -106,7 +106,7 @@ export function registerImportCommands(program: Command, output: () => Output): 
       const out = output();
       const urls = requirePostgres(resolveTargets(), 'import verify');
       await withSnapshot(file, async (legacy) => {
-        const replanned = await replanImport({ legacy, urls, chunkSize: 10_000 });
+        const replanned = await replanImport({ legacy, urls });
         await verifyAndReport(
           out,
           'import verify',

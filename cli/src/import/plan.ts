@@ -5,6 +5,7 @@
  * cannot be placed anywhere. Decisions depend only on the file and the time zone, so a resumed run
  * decides the same.
  */
+import type { StatementSync } from 'node:sqlite';
 import type { RewrittenValue, UnreadableRow } from '../legacy/snapshot.js';
 import type { SqliteDatabase } from '../legacy/sqlite.js';
 import {
@@ -112,6 +113,25 @@ export class Planner {
     this.parse = createTimeParser(timeZone);
     for (const row of snapshot.unreadable) this.unreadable.set(`${row.table}:${row.id}`, row.reason);
     for (const row of snapshot.rewritten) this.flags.push(row);
+  }
+
+  /** The statements run once per slice of ids, prepared once. */
+  private readonly statements = new Map<string, StatementSync>();
+  private prepared(sql: string): StatementSync {
+    let statement = this.statements.get(sql);
+    if (!statement) this.statements.set(sql, (statement = this.legacy.prepare(sql)));
+    return statement;
+  }
+
+  /**
+   * toCents of a line's unit price. A store sells a few thousand prices across millions of lines; the
+   * conversion goes through the float's text, so it is done once per price.
+   */
+  private readonly priceCents = new Map<number, number | null>();
+  private unitCents(price: number): number | null {
+    let cents = this.priceCents.get(price);
+    if (cents === undefined) this.priceCents.set(price, (cents = toCents(price)));
+    return cents;
   }
 
   /** Why this row cannot be read (a column holding what its kind cannot), or undefined. */
@@ -413,12 +433,14 @@ export class Planner {
 
   /** One chunk of orders (legacy ids in [from, to]) with their items. */
   planOrders(from: number, to: number): { orders: Row[]; items: Row[]; rows: number } {
-    const orders = this.legacy
-      .prepare('select * from orders where id between ? and ? order by id')
-      .all(from, to) as LegacyRow[];
-    const items = this.legacy
-      .prepare('select * from order_items where order_id between ? and ? order by order_id, id')
-      .all(from, to) as Record<string, number>[];
+    const orders = this.prepared('select * from orders where id between ? and ? order by id').all(
+      from,
+      to,
+    ) as LegacyRow[];
+    const items = this.prepared('select * from order_items where order_id between ? and ? order by order_id, id').all(
+      from,
+      to,
+    ) as Record<string, number>[];
     const itemsByOrder = new Map<number, Record<string, number>[]>();
     for (const item of items) {
       const list = itemsByOrder.get(item.order_id!) ?? [];
@@ -446,7 +468,7 @@ export class Planner {
       const byProduct = new Map<string, { product: number; quantity: number; cents: number }>();
       for (const line of lines) {
         const productId = line.product_id!;
-        const unit = toCents(Number(line.unit_price));
+        const unit = this.unitCents(Number(line.unit_price));
         const placeholder = this.placeholders.get(productId);
         const target = this.products.get(productId) ?? (placeholder && { id: placeholder.id, survivor: productId });
         const lineReason =
@@ -544,9 +566,10 @@ export class Planner {
   }
 
   planLedger(from: number, to: number): { movements: Row[]; rows: number } {
-    const log = this.legacy
-      .prepare('select * from inventory_log where id between ? and ? order by id')
-      .all(from, to) as Record<string, string | number | null>[];
+    const log = this.prepared('select * from inventory_log where id between ? and ? order by id').all(
+      from,
+      to,
+    ) as Record<string, string | number | null>[];
     const movements: Row[] = [];
     for (const l of log) {
       const id = Number(l.id);

@@ -44,7 +44,6 @@ export interface SyncOptions {
   legacy: LegacySnapshot;
   urls: Record<SubgraphName, string>;
   output: Output;
-  chunkSize: number;
 }
 
 /** The unit tables each service's database keeps in its id map. */
@@ -150,7 +149,7 @@ export async function syncLegacy(options: SyncOptions): Promise<ImportOutcome> {
     const keep = (into: Row[], planned: Row[], column: string, ids: Set<string>) => {
       for (const row of planned) if (ids.has(String(row[column]))) into.push(row);
     };
-    planAll(planner, legacy, options.chunkSize, (planned) => {
+    planAll(planner, legacy, (planned) => {
       switch (planned.step) {
         case 'users': {
           const ids = compare(entityUnits('users', planner.users, planned.rows));
