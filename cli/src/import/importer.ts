@@ -314,19 +314,12 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
       });
       progress.increment(chunk.rows);
     };
-    // A log row names its order (ref_order_id), whose new id it needs: a ledger chunk is planned once
-    // every order it names has been. The legacy application writes both as it goes, so the ledger
-    // follows the orders closely; a chunk naming an id that is not a number waits for the last order.
-    const latestOrderNamed = legacy.prepare(
-      'select max(ref_order_id) as ref from inventory_log where id between ? and ?',
-    );
+    const ordersNamed = latestOrderNamed(legacy);
     let nextLog = Math.min(logBounds.lo, 1);
     const planLedgerUpTo = async (plannedOrders: number) => {
       while (nextLog <= logBounds.hi) {
         const to = nextLog + options.chunkSize - 1;
-        const { ref } = latestOrderNamed.get(nextLog, to) as { ref: unknown };
-        const needs = ref === null ? 0 : typeof ref === 'number' ? ref : Number.POSITIVE_INFINITY;
-        if (needs > plannedOrders) return;
+        if (ordersNamed(nextLog, to) > plannedOrders) return;
         const chunk = await planInSlices(nextLog, to, (f, t) => planner.planLedger(f, t));
         const name = `ledger:${nextLog}`;
         nextLog = to + 1;
@@ -399,7 +392,21 @@ export async function importLegacy(options: ImportOptions): Promise<ImportOutcom
 }
 
 /** Legacy ids planned between two turns of the event loop. */
-const PLAN_SLICE = 1_000;
+export const PLAN_SLICE = 1_000;
+
+/**
+ * The highest legacy order id the log rows [from, to] name (ref_order_id). A log row carries its
+ * order's new id, so a chunk of the ledger is planned once every order it names has been. The legacy
+ * application writes both as it goes, so the ledger follows the orders closely; a chunk naming an id
+ * that is not a number waits for the last order.
+ */
+export function latestOrderNamed(legacy: SqliteDatabase): (from: number, to: number) => number {
+  const statement = legacy.prepare('select max(ref_order_id) as ref from inventory_log where id between ? and ?');
+  return (from, to) => {
+    const { ref } = statement.get(from, to) as { ref: unknown };
+    return ref === null ? 0 : typeof ref === 'number' ? ref : Number.POSITIVE_INFINITY;
+  };
+}
 
 /**
  * Plans the ids [from, to] in slices, letting the event loop turn between them. Planning is

@@ -5,9 +5,9 @@
  * on the main thread it kept PostgreSQL's answers unread and the server idle for 20 s at a million
  * orders while the Stockgraph side waited.
  */
-import { Worker } from 'node:worker_threads';
 import { LEGACY_TABLES, type LegacyTable } from '../legacy/reader.js';
 import { openSqlite, transaction, type SqliteDatabase } from '../legacy/sqlite.js';
+import { firstMessage, startWorker } from './worker.js';
 
 export type Key = number | string;
 export type Figures = Map<Key, number>;
@@ -195,21 +195,5 @@ export function computeLegacyFigures(input: LegacyInput): LegacyFigures {
 
 /** The legacy side, computed in a worker thread while this one reads PostgreSQL's answers. */
 export function legacyFigures(input: LegacyInput): Promise<LegacyFigures> {
-  // Run through tsx from the sources (.ts), or from compiled output (.js).
-  const entry = new URL(`./legacy-figures.worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(entry, { workerData: input });
-    let settled = false;
-    worker.once('message', (figures: LegacyFigures) => {
-      settled = true;
-      resolve(figures);
-    });
-    worker.once('error', (error) => {
-      settled = true;
-      reject(error);
-    });
-    worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`the legacy side of the verification stopped (exit ${code})`));
-    });
-  });
+  return firstMessage(startWorker(import.meta.url, 'legacy-figures', input), 'the legacy side of the verification');
 }

@@ -124,6 +124,21 @@ export class Planner {
   }
 
   /**
+   * Takes the catalogue's decisions made by another planner: which legacy products are imported, as
+   * what, and which were quarantined. A sync plans the ledger in a worker thread with a planner of its
+   * own, and the ledger needs nothing else of the planning before it but the orders' ids.
+   */
+  adoptCatalog(products: Iterable<[number, ProductTarget]>, quarantined: Iterable<number>): void {
+    for (const [id, target] of products) this.products.set(id, target);
+    for (const id of quarantined) this.rejected.products.add(id);
+  }
+
+  /** The legacy products quarantined (for adoptCatalog). */
+  quarantinedProducts(): number[] {
+    return [...this.rejected.products];
+  }
+
+  /**
    * toCents of a line's unit price. A store sells a few thousand prices across millions of lines; the
    * conversion goes through the float's text, so it is done once per price.
    */

@@ -27,15 +27,30 @@ import { legacyCounts } from '../legacy/reader.js';
 import type { LegacySnapshot } from '../legacy/snapshot.js';
 import type { Output } from '../output.js';
 import type { SubgraphName } from '../targets.js';
-import { COLUMNS, finishedRun, lines, planAll, saltOf, unitLines, type ImportOutcome } from './importer.js';
+import {
+  COLUMNS,
+  finishedRun,
+  idRange,
+  lines,
+  PLAN_SLICE,
+  saltOf,
+  unitLines,
+  type ImportOutcome,
+  type PlannedStep,
+} from './importer.js';
+import { startLedgerSync } from './ledger-sync.js';
 import { PLACEHOLDER_ID_MAP } from './mapping.js';
 import { Planner, type Row } from './plan.js';
 import {
+  compareUnit,
+  emptyChanges,
   entityUnits,
+  goneUnits,
   movementUnits,
   orderUnits,
   productUnits,
   RECONCILIATION_ID_MAP,
+  type Changes,
   type Unit,
   type UnitTable,
 } from './units.js';
@@ -46,11 +61,14 @@ export interface SyncOptions {
   output: Output;
 }
 
-/** The unit tables each service's database keeps in its id map. */
+/**
+ * The unit tables each service's database keeps in its id map, read here; the log rows' ('inventory_log')
+ * are read, planned and compared by the ledger's worker (ledger-sync.ts).
+ */
 const UNIT_TABLES: Record<SubgraphName, UnitTable[]> = {
   users: ['users'],
   customers: ['customers'],
-  inventory: ['products', PLACEHOLDER_ID_MAP, 'inventory_log', RECONCILIATION_ID_MAP],
+  inventory: ['products', PLACEHOLDER_ID_MAP, RECONCILIATION_ID_MAP],
   orders: ['orders'],
 };
 
@@ -60,19 +78,6 @@ const UNIT_TABLES: Record<SubgraphName, UnitTable[]> = {
  * from the row's legacy id and creation time: the same store keeps them however its rows change.)
  */
 const MIN_KEPT_SHARE = 0.5;
-
-/** What changed for one unit table: units to write (new or changed) and what they replace or lose. */
-interface Changes {
-  write: Unit[];
-  /** New ids whose rows are replaced or gone (a changed unit whose id moved, or any gone unit). */
-  remove: string[];
-  /** Legacy ids no longer in the file's plan. */
-  gone: number[];
-  /** Units planned again under the id they had (changed or not). */
-  kept: number;
-}
-
-const emptyChanges = (): Changes => ({ write: [], remove: [], gone: [], kept: 0 });
 
 export async function syncLegacy(options: SyncOptions): Promise<ImportOutcome> {
   const started = performance.now();
@@ -101,7 +106,7 @@ export async function syncLegacy(options: SyncOptions): Promise<ImportOutcome> {
 
     // Plan the whole file again; keep only the rows of units that are new or changed.
     const changes = new Map<UnitTable, Changes>();
-    const storedTotal = [...stored.values()].reduce((n, units) => n + units.size, 0);
+    const storedHere = [...stored.values()].reduce((n, units) => n + units.size, 0);
     /**
      * Every new id planned of the tables updated in place (users, customers, products): such a row
      * still planned is updated, never deleted. (Orders and movements are deleted and written again.)
@@ -124,17 +129,7 @@ export async function syncLegacy(options: SyncOptions): Promise<ImportOutcome> {
         const table = changes.get(unit.table) ?? emptyChanges();
         changes.set(unit.table, table);
         if (IN_PLACE.has(unit.table)) plannedIds.add(unit.newId);
-        // Taken out of what is stored as it is planned again: what is left at the end is gone.
-        const units = stored.get(unit.table);
-        const before = units?.get(unit.legacyId);
-        if (before) units!.delete(unit.legacyId);
-        if (before?.newId === unit.newId) table.kept++;
-        if (before && before.digest === unit.digest && before.newId === unit.newId) {
-          continue;
-        }
-        table.write.push(unit);
-        written.add(unit.newId);
-        if (before) table.remove.push(before.newId);
+        if (compareUnit(unit, stored.get(unit.table), table)) written.add(unit.newId);
       }
       return written;
     };
@@ -149,7 +144,7 @@ export async function syncLegacy(options: SyncOptions): Promise<ImportOutcome> {
     const keep = (into: Row[], planned: Row[], column: string, ids: Set<string>) => {
       for (const row of planned) if (ids.has(String(row[column]))) into.push(row);
     };
-    planAll(planner, legacy, (planned) => {
+    const visit = (planned: PlannedStep) => {
       switch (planned.step) {
         case 'users': {
           const ids = compare(entityUnits('users', planner.users, planned.rows));
@@ -186,20 +181,52 @@ export async function syncLegacy(options: SyncOptions): Promise<ImportOutcome> {
           break;
         }
       }
+    };
+    visit({ step: 'users', rows: planner.planUsers() });
+    visit({ step: 'customers', rows: planner.planCustomers() });
+    visit({ step: 'catalog', catalog: planner.planProducts() });
+    // The ledger is planned and compared beside the orders, in a worker with the catalogue's decisions
+    // and each slice's order ids; its log rows' units and quarantine entries come back at the end.
+    const ledger = startLedgerSync({
+      snapshot: legacy.location()!,
+      timeZone: run.timeZone,
+      fingerprint: run.fingerprint,
+      url: options.urls.inventory,
+      unreadable: options.legacy.unreadable.filter((row) => row.table === 'inventory_log'),
+      products: [...planner.products],
+      quarantinedProducts: planner.quarantinedProducts(),
     });
+    let ledgerStored = 0;
+    try {
+      const orders = idRange(legacy, 'orders');
+      for (let from = Math.min(orders.lo, 1); from <= orders.hi; from += PLAN_SLICE) {
+        const chunk = planner.planOrders(from, from + PLAN_SLICE - 1);
+        visit({ step: 'orders', chunk });
+        ledger.ordersPlanned(chunk.orders, from + PLAN_SLICE - 1);
+      }
+      planner.planStrayItems(orders.hi);
+      const result = await ledger.finish();
+      for (const entry of result.quarantine) planner.quarantine.push(entry);
+      for (const [product, change] of result.logged) planner.logged.set(product, change);
+      changes.set('inventory_log', result.changes);
+      for (const movement of result.movements) rows.movements.push(movement);
+      ledgerStored = result.stored;
+      progress.increment(result.rows);
+    } finally {
+      await ledger.stop();
+    }
+    visit({ step: 'reconciliation', movements: planner.planReconciliation() });
     progress.stop();
     // What is stored and was not planned again is gone from the file (or quarantined now).
-    let keptTotal = 0;
+    let keptTotal = changes.get('inventory_log')!.kept;
     for (const [table, left] of stored) {
       const entry = changes.get(table) ?? emptyChanges();
       changes.set(table, entry);
-      for (const [legacyId, unit] of left) {
-        entry.gone.push(legacyId);
-        entry.remove.push(unit.newId);
-      }
+      goneUnits(left, entry);
       keptTotal += entry.kept;
     }
     phase('planned and compared');
+    const storedTotal = storedHere + ledgerStored;
     if (storedTotal > 0 && keptTotal / storedTotal < MIN_KEPT_SHARE)
       throw new CliError(
         `${file}: only ${keptTotal} of the ${storedTotal} imported rows are in it; it is not the store that was imported ` +

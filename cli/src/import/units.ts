@@ -6,6 +6,7 @@
  */
 import { hash } from 'node:crypto';
 import type { Planner, Row } from './plan.js';
+import type { StoredUnit } from '../db/import.repository.js';
 import { PLACEHOLDER_ID_MAP } from './mapping.js';
 
 /** `legacy_import.id_map.legacy_table` of the one ledger row per product that brings it to products.stock. */
@@ -81,3 +82,38 @@ export const orderUnits = (chunk: { orders: Row[]; items: Row[] }): Unit[] => {
 /** Log rows, or (RECONCILIATION_ID_MAP) the reconciling movements keyed by their product's legacy id. */
 export const movementUnits = (table: 'inventory_log' | typeof RECONCILIATION_ID_MAP, movements: Row[]): Unit[] =>
   movements.map((m) => ({ table, legacyId: Number(m.legacy_id), newId: String(m.id), digest: digestOf(m) }));
+
+/** What changed for one unit table: units to write (new or changed) and what they replace or lose. */
+export interface Changes {
+  write: Unit[];
+  /** New ids whose rows are replaced or gone (a changed unit whose id moved, or any gone unit). */
+  remove: string[];
+  /** Legacy ids no longer in the file's plan. */
+  gone: number[];
+  /** Units planned again under the id they had (changed or not). */
+  kept: number;
+}
+
+export const emptyChanges = (): Changes => ({ write: [], remove: [], gone: [], kept: 0 });
+
+/**
+ * Compares a unit planned again with the one stored, which it takes out of `stored` (what is left
+ * there at the end is gone: goneUnits). True when the unit is new or changed and must be written.
+ */
+export function compareUnit(unit: Unit, stored: Map<number, StoredUnit> | undefined, changes: Changes): boolean {
+  const before = stored?.get(unit.legacyId);
+  if (before) stored!.delete(unit.legacyId);
+  if (before?.newId === unit.newId) changes.kept++;
+  if (before && before.digest === unit.digest && before.newId === unit.newId) return false;
+  changes.write.push(unit);
+  if (before) changes.remove.push(before.newId);
+  return true;
+}
+
+/** The stored units not planned again: gone from the file, or quarantined now. */
+export function goneUnits(stored: Map<number, StoredUnit>, changes: Changes): void {
+  for (const [legacyId, unit] of stored) {
+    changes.gone.push(legacyId);
+    changes.remove.push(unit.newId);
+  }
+}
