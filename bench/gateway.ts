@@ -16,9 +16,12 @@
  *
  * By default services run from `pnpm build`'s output (built first); `--tsx` runs the sources instead.
  * `--baseline DIR` adds the built gateway of another checkout (run `pnpm install && pnpm build` there),
- * so a change is measured before and after in one run. `--profile DIR` runs our gateway and the floor with
- * V8's CPU profiler over the same load and prints where their time went (the .cpuprofile files stay in DIR
- * for Chrome DevTools or speedscope). `--tracing` measures the Stockgraph gateway three times instead:
+ * so a change is measured before and after in one run. `--profile DIR` runs our gateway, stock
+ * @apollo/gateway and the floor with V8's CPU profiler over the same load and prints where their time
+ * went (the .cpuprofile files stay in DIR for Chrome DevTools or speedscope). Beside each target's own
+ * CPU, the table gives what the subgraphs, PostgreSQL + Redis and this process (the load generator,
+ * which also reads every service's log lines) spent per request, and how much of the machine sat idle:
+ * on a closed loop of connections, idle CPU is latency that no process spent working. `--tracing` measures the Stockgraph gateway three times instead:
  * tracing off, sampling 10% and 100% of operations, exporting OTLP (http/protobuf) to a sink in this
  * process; the subgraphs run the SDK too and follow the gateway's sampling decision.
  */
@@ -35,7 +38,7 @@ import { SUBGRAPHS, tokenIssuer, urlVariable } from '@stockgraph/registry';
 import { SUBGRAPH_SECRET_HEADER } from '@stockgraph/server';
 import autocannon from 'autocannon';
 import { dropRedisKeys, REDIS_URL } from '@stockgraph/testkit/saga';
-import { cpuMs, cpuMsOfNamed, rssMb } from './proc-stats.js';
+import { cpuMs, cpuMsOfNamed, machineTicks, rssMb } from './proc-stats.js';
 import { summariseProfiles } from './profile-summary.js';
 import { APQ_REGISTRATION, HOT_PRODUCTS, SCENARIOS, STOCK_BY_SKU_QUERY, type Scenario } from './gateway-scenarios.js';
 import postgres from 'postgres';
@@ -226,7 +229,12 @@ try {
         ...uncached,
         PERSISTED_OPERATIONS_PATH: path.join(ROOT, 'schema/generated/persisted-documents.json'),
       });
-    if (name === 'apollo') targets.apollo = await start('bench/gateways/apollo-gateway.ts', targetEnv);
+    if (name === 'apollo')
+      targets.apollo = await start(
+        'bench/gateways/apollo-gateway.ts',
+        targetEnv,
+        profileDir ? profiled(path.join(profileDir, 'apollo')) : [],
+      );
     if (name === 'hive') targets.hive = await start('bench/gateways/hive-gateway.ts', targetEnv);
     if (name === 'hive-rust') targets['hive-rust'] = await start('bench/gateways/hive-gateway.ts --rust', targetEnv);
   }
@@ -340,6 +348,9 @@ try {
     /** CPU of the subgraph processes (none for the floor: it is the target) and of PostgreSQL and Redis. */
     subgraphCpuMs: number;
     dataCpuMs: number;
+    /** CPU of this process (autocannon, and reading the services' log lines) and the machine's idle share. */
+    benchCpuMs: number;
+    idle: number;
     changes: number;
     checks: number;
     stale: number;
@@ -360,6 +371,8 @@ try {
     const subgraphPids = Object.values(subgraphs).map((s) => s.child.pid!);
     const subgraphsBefore = subgraphPids.reduce((n, p) => n + cpuMs(p), 0);
     const dataBefore = cpuMsOfNamed('postgres', 'redis-server');
+    const benchBefore = process.cpuUsage();
+    const machineBefore = machineTicks();
     let hits = 0;
     const stopChanges = scenario.crowd ? changesDuring(service) : null;
     const result = await autocannon({
@@ -386,6 +399,8 @@ try {
     const cpu = cpuMs(pid) - cpuBefore;
     const subgraphCpu = target === 'floor' ? 0 : subgraphPids.reduce((n, p) => n + cpuMs(p), 0) - subgraphsBefore;
     const dataCpu = cpuMsOfNamed('postgres', 'redis-server') - dataBefore;
+    const benchUsage = process.cpuUsage(benchBefore);
+    const machineAfter = machineTicks();
     const changed = (await stopChanges?.()) ?? { changes: 0, checks: 0, stale: 0 };
     // Each service logs a line per operation, as in production; the bench keeps none of them.
     for (const s of started) s.output.length = 0;
@@ -402,6 +417,8 @@ try {
       hits,
       subgraphCpuMs: subgraphCpu,
       dataCpuMs: dataCpu,
+      benchCpuMs: (benchUsage.user + benchUsage.system) / 1000,
+      idle: (machineAfter.idle - machineBefore.idle) / Math.max(1, machineAfter.total - machineBefore.total),
       ...changed,
     };
   };
@@ -463,6 +480,8 @@ try {
       cpuMsPerRequest: rs.reduce((n, r) => n + r.cpuMs, 0) / Math.max(1, requests),
       subgraphCpuMsPerRequest: rs.reduce((n, r) => n + r.subgraphCpuMs, 0) / Math.max(1, requests),
       dataCpuMsPerRequest: rs.reduce((n, r) => n + r.dataCpuMs, 0) / Math.max(1, requests),
+      benchCpuMsPerRequest: rs.reduce((n, r) => n + r.benchCpuMs, 0) / Math.max(1, requests),
+      idlePercent: (100 * rs.reduce((n, r) => n + r.idle * r.seconds, 0)) / rs.reduce((n, r) => n + r.seconds, 0),
       rssMb: Math.max(...rs.map((r) => r.rssMb)),
       errors: rs.reduce((n, r) => n + r.errors, 0),
       non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
@@ -476,8 +495,8 @@ try {
     `${connections} connections, ${rounds} interleaved rounds of ${seconds} s per target, ` +
       `${values.tsx ? 'sources through tsx' : 'built output'}; load: ${load1}`,
     '',
-    '| scenario | target | req/s | p50 ms | p99 ms | CPU ms/req | subgraphs CPU ms/req | PG + Redis CPU ms/req | RSS MB | × stock @apollo/gateway req/s | × floor req/s |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| scenario | target | req/s | p50 ms | p99 ms | CPU ms/req | subgraphs CPU ms/req | PG + Redis CPU ms/req | load generator CPU ms/req | machine idle | RSS MB | × stock @apollo/gateway req/s | × floor req/s |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const row of summary) {
     const of = (t: TargetName) => summary.find((r) => r.scenario === row.scenario && r.target === t);
@@ -487,6 +506,7 @@ try {
       `| ${row.scenario} | ${LABELS[row.target]}${flagged ? ` (${row.errors} errors, ${row.non2xx} non-2xx)` : ''} | ` +
         `${row.reqPerSec.toFixed(0)} | ${row.p50Ms} | ${row.p99Ms} | ${row.cpuMsPerRequest.toFixed(2)} | ` +
         `${row.subgraphCpuMsPerRequest.toFixed(2)} | ${row.dataCpuMsPerRequest.toFixed(2)} | ` +
+        `${row.benchCpuMsPerRequest.toFixed(2)} | ${row.idlePercent.toFixed(0)}% | ` +
         `${row.rssMb.toFixed(0)} | ${ratio(of('apollo'))} | ${ratio(of('floor'))} |`,
     );
   }
@@ -533,7 +553,7 @@ try {
   else process.stdout.write(`${json}\n`);
   if (profileDir) {
     await Promise.all(started.map((s) => s.stop()));
-    for (const name of ['gateway', 'cached', 'inventory'].filter((n) => existsSync(path.join(profileDir, n))))
+    for (const name of ['gateway', 'cached', 'apollo', 'inventory'].filter((n) => existsSync(path.join(profileDir, n))))
       process.stdout.write(`\n${summariseProfiles(path.join(profileDir, name), `${name} CPU profile`)}\n`);
   }
 } finally {

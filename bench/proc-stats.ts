@@ -34,3 +34,12 @@ export function rssMb(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : 0;
 }
+
+/** The machine's CPU ticks so far, all cores: idle (idle + iowait) and the total. */
+export function machineTicks(): { idle: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already in user).
+  const total = ticks.slice(0, 8).reduce((n, t) => n + t, 0);
+  return { idle: ticks[3]! + ticks[4]!, total };
+}
