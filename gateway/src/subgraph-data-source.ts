@@ -16,6 +16,7 @@ import { parse } from 'graphql';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { GatewayContext } from './context.js';
 import type { WriteMarks } from './read-your-writes.js';
+import { HeaderMap } from './header-map.js';
 import { createSubgraphFetcher } from './subgraph-fetcher.js';
 import { subgraphHeaders } from './subgraph-headers.js';
 
@@ -277,7 +278,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
 
   private async send(options: ProcessOptions): Promise<GatewayGraphQLResponse> {
     try {
-      return await super.process(options);
+      return await this.exchange(options);
     } catch (error) {
       const answered = graphqlBodyOf(error);
       const status = (error as { extensions?: { response?: { status?: number } } }).extensions?.response?.status;
@@ -292,6 +293,44 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
         throw new Unavailable('connection', error);
       throw error;
     }
+  }
+
+  /**
+   * What RemoteGraphQLDataSource.process does for this gateway (no APQ to subgraphs), without the
+   * node-fetch Request it builds for every call only to hand to error hooks nobody here overrides:
+   * constructing it parses the URL with the legacy `url.parse` and copies the headers again, about 4%
+   * of the gateway's CPU on a simple query in a profile. Headers, hooks, the non-2xx error (its body
+   * kept for `graphqlBodyOf`) and the subgraph's Cache-Control hint are as Apollo's.
+   */
+  private async exchange(options: ProcessOptions): Promise<GatewayGraphQLResponse> {
+    const { request, context: gatewayContext } = options;
+    const headers = new HeaderMap(request.http?.headers);
+    headers.set('content-type', 'application/json');
+    request.http = { method: 'POST', url: this.url, headers };
+    await this.willSendRequest(options);
+    const { http, ...body } = request;
+    if (!body.query) throw new Error('Missing query');
+    const fetched = await this.fetcher(http.url, {
+      method: http.method,
+      headers: Object.fromEntries(http.headers),
+      body: JSON.stringify(body),
+    });
+    if (!fetched.ok) throw await this.errorFromResponse(fetched);
+    const parsed = await this.parseBody(fetched);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new Error(`Expected JSON response body, but received: ${String(parsed)}`);
+    // An operation's fetch, rather than a health check or a schema load (Apollo does not export the enum).
+    const incoming = 'incomingRequestContext' in options ? options : undefined;
+    const response = await this.didReceiveResponse({
+      response: { ...parsed, http: fetched },
+      request,
+      context: gatewayContext as GatewayContext,
+      pathInIncomingRequest: incoming?.pathInIncomingRequest,
+    });
+    const policy = incoming?.incomingRequestContext.overallCachePolicy;
+    if (this.honorSubgraphCacheControlHeader && policy && 'restrict' in policy)
+      policy.restrict(cacheHint(fetched.headers.get('cache-control')));
+    return response;
   }
 
   /**
@@ -312,6 +351,21 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     if (fields.length === 0) return { errors: [{ message, extensions }] };
     return { errors: fields.map((field) => ({ message, path: [field], extensions })) };
   }
+}
+
+/** A subgraph's Cache-Control header as a cache hint, read as Apollo's data source reads it. */
+function cacheHint(header: string | null): { maxAge: number; scope?: 'PUBLIC' | 'PRIVATE' } {
+  const directives = new Map<string, string | true>();
+  for (const part of (header ?? '').trim().split(/\s*,\s*/)) {
+    const [name, value] = part.split(/\s*=\s*/, 2);
+    if (name) directives.set(name, value === undefined ? true : value.replace(/^"|"$/g, ''));
+  }
+  const maxAge = directives.get('max-age');
+  return {
+    maxAge: typeof maxAge === 'string' && /^[0-9]+$/.test(maxAge) ? Number(maxAge) : 0,
+    ...(directives.get('private') === true ? { scope: 'PRIVATE' as const } : {}),
+    ...(directives.get('public') === true ? { scope: 'PUBLIC' as const } : {}),
+  };
 }
 
 function rootResponseNames(options: ProcessOptions): string[] {

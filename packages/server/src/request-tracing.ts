@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { requestLogContext, type RequestLogFields } from '@stockgraph/logger';
-import { tracer } from '@stockgraph/telemetry';
+import { isTracing, tracer } from '@stockgraph/telemetry';
 import type { NextFunction, Request, Response } from 'express';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -36,6 +36,9 @@ function fromTrustedProxy(req: Request): boolean {
  */
 export function requestScopeMiddleware(req: Request, res: Response, next: NextFunction): void {
   const fields: RequestLogFields = { requestId: String(res.locals.requestId ?? randomUUID()) };
+  // Without a tracer provider the span would record nothing, but building its attributes would not
+  // be free (the client address through "trust proxy", two listeners on the response): skip it all.
+  if (!isTracing()) return void requestLogContext.run(fields, next);
   const parent = propagation.extract(ROOT_CONTEXT, req.headers);
   const span = tracer.startSpan(
     `${req.method} ${req.baseUrl || req.path}`,
