@@ -179,6 +179,8 @@ describe('compression', () => {
     const json = { 'content-type': 'application/json', ...viewer };
     const plain = await rawPost(json, page);
     expect(plain.headers['content-encoding']).toBeUndefined();
+    // Answered without the compressor, but a cache in front must still key it by Accept-Encoding.
+    expect(plain.headers.vary).toMatch(/Accept-Encoding/i);
     for (const encoding of ['br', 'gzip']) {
       const packed = await rawPost({ ...json, 'accept-encoding': encoding }, page);
       expect(packed.headers['content-encoding']).toBe(encoding);
