@@ -12,7 +12,9 @@
  * `new URL('<literal>', import.meta.url)` (SDLs, migrations, the supergraph, the persisted-operation
  * manifest) are found in the sources and copied to the same mirrored place, and every bundled
  * module's `import.meta.url` is rewritten to its mirrored location, so those paths keep working
- * unchanged in the bundle and in a pruned copy that holds only `dist/`.
+ * unchanged in the bundle and in a pruned copy that holds only `dist/`. A worker thread's file found
+ * that way (`new URL('./x.worker.ts', import.meta.url)`) is not copied but bundled as an entry of its
+ * own, to `x.worker.js` in its mirrored place (cli/src/import/worker.ts starts that one).
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
@@ -23,6 +25,7 @@ import { build, type Metafile, type Plugin } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ASSET_URL = /new URL\(\s*(['"])([^'"]+)\1\s*,\s*import\.meta\.url\s*\)/g;
+const WORKER_FILE = /\.worker\.ts$/;
 
 interface WorkspacePackage {
   name: string;
@@ -83,7 +86,7 @@ function mirrored(pkgDir: string, file: string): string {
  * npm packages stay outside, imported by name: `pnpm deploy` installs the package's dependencies. Each
  * module's `import.meta.url` becomes its mirrored place, and the files it reads through it are collected.
  */
-function mirrorPlugin(pkgDir: string, outFile: string, assets: Set<string>): Plugin {
+function mirrorPlugin(pkgDir: string, outFile: string, assets: Set<string>, workers: Set<string>): Plugin {
   return workspacePlugin({
     name: 'stockgraph-mirror',
     npmPackage: () => 'external',
@@ -91,7 +94,7 @@ function mirrorPlugin(pkgDir: string, outFile: string, assets: Set<string>): Plu
       for (const match of source.matchAll(ASSET_URL)) {
         const asset = path.resolve(path.dirname(file), match[2]!);
         if (!existsSync(asset)) throw new Error(`${path.relative(ROOT, file)} reads ${match[2]}, which does not exist`);
-        assets.add(asset);
+        (WORKER_FILE.test(asset) ? workers : assets).add(asset);
       }
       const here = path.relative(path.dirname(outFile), mirrored(pkgDir, file)).split(path.sep).join('/');
       // The entry's own bundle is its mirrored place already.
@@ -124,9 +127,13 @@ export async function buildPackage(pkg: WorkspacePackage): Promise<BuiltPackage>
   rmSync(path.join(pkg.dir, 'dist'), { recursive: true, force: true });
   const outputs: BuiltPackage['outputs'] = [];
   const assets = new Set<string>();
+  const workers = new Set<string>();
   const everyImport = new Set<string>();
-  for (const entry of entriesOf(pkg)) {
-    const entryFile = path.resolve(pkg.dir, entry);
+  const entries = entriesOf(pkg).map((entry) => path.resolve(pkg.dir, entry));
+  // Worker files join the list as the entries that name them are bundled.
+  for (let i = 0; i < entries.length; i++) {
+    const entryFile = entries[i]!;
+    const entry = path.relative(pkg.dir, entryFile);
     const outFile = mirrored(pkg.dir, entryFile).replace(/\.ts$/, '.js');
     const result = await build({
       entryPoints: [entryFile],
@@ -138,7 +145,7 @@ export async function buildPackage(pkg: WorkspacePackage): Promise<BuiltPackage>
       sourcemap: 'linked',
       metafile: true,
       logLevel: 'warning',
-      plugins: [mirrorPlugin(pkg.dir, outFile, assets)],
+      plugins: [mirrorPlugin(pkg.dir, outFile, assets, workers)],
     });
     const imported = importedPackages(result.metafile);
     for (const name of imported) everyImport.add(name);
@@ -150,6 +157,7 @@ export async function buildPackage(pkg: WorkspacePackage): Promise<BuiltPackage>
       );
     }
     outputs.push({ entry, output: path.relative(pkg.dir, outFile) });
+    for (const worker of workers) if (!entries.includes(worker)) entries.push(worker);
   }
   const unused = unusedDependencies(pkg, everyImport);
   if (unused.length > 0) {

@@ -105,7 +105,7 @@ export async function runLedgerSync(input: LedgerSyncInput, port: MessagePort): 
 
 /** The main thread's side: hand it the orders as they are planned, then wait for the ledger. */
 export function startLedgerSync(input: LedgerSyncInput) {
-  const worker = startWorker(import.meta.url, 'ledger-sync', input);
+  const worker = startWorker(new URL('./ledger-sync.worker.ts', import.meta.url), input);
   const result = firstMessage<LedgerSyncResult>(worker, "the sync's ledger");
   // Awaited by finish(); until then a failure must not surface as an unhandled rejection.
   result.catch(() => {});

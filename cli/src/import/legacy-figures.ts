@@ -195,5 +195,8 @@ export function computeLegacyFigures(input: LegacyInput): LegacyFigures {
 
 /** The legacy side, computed in a worker thread while this one reads PostgreSQL's answers. */
 export function legacyFigures(input: LegacyInput): Promise<LegacyFigures> {
-  return firstMessage(startWorker(import.meta.url, 'legacy-figures', input), 'the legacy side of the verification');
+  return firstMessage(
+    startWorker(new URL('./legacy-figures.worker.ts', import.meta.url), input),
+    'the legacy side of the verification',
+  );
 }
