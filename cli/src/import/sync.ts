@@ -172,10 +172,11 @@ export async function syncLegacy(options: SyncOptions): Promise<ImportOutcome> {
           progress.increment(planned.chunk.orders.length + planned.chunk.items.length);
           break;
         }
+        // The ledger is compared in its worker (ledger-sync.ts); only the reconciliation comes here.
         case 'ledger':
+          throw new Error('the sync compares the ledger in its worker');
         case 'reconciliation': {
-          const table = planned.step === 'ledger' ? 'inventory_log' : RECONCILIATION_ID_MAP;
-          const ids = compare(movementUnits(table, planned.movements));
+          const ids = compare(movementUnits(RECONCILIATION_ID_MAP, planned.movements));
           keep(rows.movements, planned.movements, 'id', ids);
           progress.increment(planned.movements.length);
           break;
