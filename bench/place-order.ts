@@ -20,13 +20,17 @@
  * (`aggregates check`). Latency is from the request to the answer.
  *
  *   pnpm bench:orders [--seconds 10] [--stock 1000000] [--clients 10,50] [--shapes hot,spread,mixed]
- *                     [--catalogue 40] [--readers 4] [--baseline monolith]
+ *                     [--catalogue 40] [--readers 4] [--baseline monolith] [--profile DIR]
+ *
+ * `--profile DIR` runs Stockgraph's gateway, orders and inventory under `node --cpu-prof` (one profile
+ * per process in DIR/<service>, summarised when the stack stops) and, where the server has
+ * pg_stat_statements, prints each statement's calls, execution and planning time per decided order.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import path, { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DatabaseSync } from 'node:sqlite';
 import { parseArgs } from 'node:util';
@@ -36,12 +40,13 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import postgres from 'postgres';
 import { dropRedisKeys, demo, eventually, finalStatuses, startSagaStack } from '@stockgraph/testkit/saga';
 import { cpuMs } from './proc-stats.js';
+import { summariseProfiles } from './profile-summary.js';
 
 const SHAPES = ['hot', 'spread', 'mixed'] as const;
 type Shape = (typeof SHAPES)[number];
 
 const USAGE =
-  'usage: pnpm bench:orders [--seconds N] [--stock N] [--clients 10,50] [--shapes hot,spread,mixed] [--catalogue N] [--readers N] [--baseline monolith]\n';
+  'usage: pnpm bench:orders [--seconds N] [--stock N] [--clients 10,50] [--shapes hot,spread,mixed] [--catalogue N] [--readers N] [--baseline monolith] [--profile DIR]\n';
 let values;
 try {
   ({ values } = parseArgs({
@@ -53,6 +58,7 @@ try {
       catalogue: { type: 'string', default: '40' },
       readers: { type: 'string', default: '4' },
       baseline: { type: 'string' },
+      profile: { type: 'string' },
     },
     strict: true,
   }));
@@ -66,6 +72,10 @@ const catalogueSize = Number(values.catalogue);
 const readers = Number(values.readers);
 const levels = values.clients.split(',').map(Number);
 const shapes = values.shapes.split(',') as Shape[];
+const profileDir = values.profile ? path.resolve(values.profile) : undefined;
+const PROFILED = ['gateway', 'orders', 'inventory'];
+// Profiled processes stop by themselves (the gateway's blocking stream reads end within 5 s), or V8 writes nothing.
+if (profileDir) process.env.STOP_TIMEOUT_MS ??= '30000';
 const positive = (n: number) => Number.isInteger(n) && n >= 1;
 if (
   ![seconds, stockUnits, catalogueSize, readers, ...levels].every(positive) ||
@@ -93,6 +103,8 @@ interface System {
   processes: Record<string, () => number[]>;
   /** SQL statements sent so far, per service (Stockgraph's /metrics). */
   statements?: () => Promise<Record<string, number>>;
+  /** With --profile: clears the server's statement statistics, and reads them per decided order. */
+  statementStats?: { reset(): Promise<void>; report(decided: number): Promise<Record<string, string | number>[]> };
   catalogue(count: number, units: number): Promise<string[]>;
   readQueries: string[];
   verify(productIds: string[]): Promise<Checked>;
@@ -123,7 +135,11 @@ async function startStockgraph(): Promise<System> {
     { DATABASE_POOL_MAX: '10' },
     // The rate limit is checked on every order as in production, but with a budget this load never
     // meets: the bench measures how fast orders are taken, not how fast one user is refused.
-    { gatewayEnv: { SESSION_CACHE_MS: '5000', RATE_LIMIT_POINTS: '1000000000' } },
+    {
+      gatewayEnv: { SESSION_CACHE_MS: '5000', RATE_LIMIT_POINTS: '1000000000' },
+      nodeArgs: (service) =>
+        profileDir && PROFILED.includes(service) ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, service)}`] : [],
+    },
   );
   const sql = postgres(stack.database.url, { max: 1 });
   const manager = await stack.as('MANAGER');
@@ -231,6 +247,7 @@ async function startStockgraph(): Promise<System> {
       }
       return counts;
     },
+    statementStats: profileDir ? await statementStats(sql, stack.database.name) : undefined,
     catalogue,
     readQueries: [
       '{ products(first: 20) { edges { node { id sku name available } } } }',
@@ -242,6 +259,40 @@ async function startStockgraph(): Promise<System> {
       await stack.stop();
       await dropRedisKeys(prefix);
     },
+  };
+}
+
+/**
+ * pg_stat_statements for this run's database, or undefined where the server does not load it (it must
+ * be in shared_preload_libraries; `track_planning = on` adds planning time).
+ */
+async function statementStats(sql: postgres.Sql, database: string): Promise<System['statementStats']> {
+  try {
+    await sql`create extension if not exists pg_stat_statements`;
+    await sql`select 1 from pg_stat_statements limit 1`;
+  } catch (error) {
+    process.stderr.write(`no statement statistics: ${(error as Error).message}\n`);
+    return undefined;
+  }
+  return {
+    reset: async () => void (await sql`select pg_stat_statements_reset()`),
+    report: async (decided) =>
+      (
+        await sql`
+          select s.query, s.calls, s.total_exec_time as exec, s.total_plan_time as plan,
+            s.shared_blks_hit + s.shared_blks_read as blocks, s.wal_bytes
+          from pg_stat_statements s join pg_database d on d.oid = s.dbid
+          where d.datname = ${database} and s.calls > 0
+          order by s.total_exec_time + s.total_plan_time desc limit 15`
+      ).map((r) => ({
+        statement: String(r.query).replace(/\s+/g, ' ').slice(0, 90),
+        'calls/order': Number((Number(r.calls) / decided).toFixed(2)),
+        'exec ms/order': Number((Number(r.exec) / decided).toFixed(3)),
+        'plan ms/order': Number((Number(r.plan) / decided).toFixed(3)),
+        'ms/call': Number((Number(r.exec) / Number(r.calls)).toFixed(3)),
+        'blocks/order': Math.round(Number(r.blocks) / decided),
+        'WAL bytes/order': Math.round(Number(r.wal_bytes) / decided),
+      })),
   };
 }
 
@@ -405,6 +456,7 @@ try {
         const pids = Object.fromEntries(Object.entries(system.processes).map(([label, list]) => [label, list()]));
         const cpuBefore = Object.fromEntries(Object.entries(pids).map(([label, list]) => [label, cpuOf(list)]));
         const statementsBefore = await system.statements?.();
+        await system.statementStats?.reset();
         const readRun = shape === 'mixed' ? startReaders(system) : null;
         const result = await autocannon({
           url: system.url,
@@ -425,6 +477,7 @@ try {
         const statementsAfter = await system.statements?.();
         const cpuAfter = Object.fromEntries(Object.entries(pids).map(([label, list]) => [label, cpuOf(list)]));
         const load = loadavg()[0]!.toFixed(1);
+        const statementRows = await system.statementStats?.report(Math.max(decided, 1));
         const checked = await system.verify(catalogue);
         const cpu: Record<string, string | number> = { shape, clients, system: system.name };
         let totalCpu = 0;
@@ -454,6 +507,10 @@ try {
           load,
         });
         if (checked.broken.length > 0) failed = true;
+        if (statementRows) {
+          process.stdout.write(`\nstatements per decided order, ${system.name}, ${shape}, ${clients} clients\n`);
+          console.table(statementRows);
+        }
         if (readResults) {
           system.readQueries.forEach((query, i) =>
             reads.push({
@@ -484,4 +541,8 @@ try {
   if (failed) process.exitCode = 1;
 } finally {
   for (const system of systems) await system.stop();
+  // V8 writes a profile when its process exits: the stack is stopped above.
+  if (profileDir)
+    for (const service of PROFILED)
+      process.stdout.write(`\n${summariseProfiles(join(profileDir, service), service)}\n`);
 }

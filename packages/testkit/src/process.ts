@@ -39,7 +39,8 @@ export async function startProcess(
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
     await new Promise((resolve) => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      // A process under --cpu-prof writes its profile only if it exits by itself: benches wait longer.
+      const timer = setTimeout(() => child.kill('SIGKILL'), Number(process.env.STOP_TIMEOUT_MS ?? 5000));
       child.once('exit', () => resolve(clearTimeout(timer)));
     });
   };

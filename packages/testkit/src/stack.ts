@@ -27,6 +27,8 @@ export interface StackOptions {
   gatewayEnv?: Record<string, string>;
   /** Run on this database (e.g. one a test restored) instead of a fresh one; dropped by stop() all the same. */
   database?: TestDatabase;
+  /** Arguments for Node itself, per service (`gateway` or a subgraph's name): e.g. `--cpu-prof` for a bench. */
+  nodeArgs?: (service: string) => string[];
 }
 
 /**
@@ -49,38 +51,50 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   try {
     // The token issuer first: the others verify tokens against its keys.
     const issuer = tokenIssuer();
-    const users = await startProcess(`${issuer.dir}/src/server.ts`, {
-      ...common,
-      JWT_PRIVATE_KEY: signingKeyPem,
-      JWT_KEY_ID: 'test-key',
-    });
+    const nodeArgs = options.nodeArgs ?? (() => []);
+    const users = await startProcess(
+      `${issuer.dir}/src/server.ts`,
+      { ...common, JWT_PRIVATE_KEY: signingKeyPem, JWT_KEY_ID: 'test-key' },
+      undefined,
+      nodeArgs(issuer.name),
+    );
     started.push(users);
     const JWKS_URL = new URL('/.well-known/jwks.json', users.url).toString();
     const others = await Promise.all(
       SUBGRAPHS.filter((entry) => entry !== issuer).map(async (entry) => {
-        const service = await startProcess(`${entry.dir}/src/server.ts`, { ...common, JWKS_URL });
+        const service = await startProcess(
+          `${entry.dir}/src/server.ts`,
+          { ...common, JWKS_URL },
+          undefined,
+          nodeArgs(entry.name),
+        );
         started.push(service);
         return [entry.name, service] as const;
       }),
     );
     const subgraphs = Object.fromEntries([[issuer.name, users], ...others]) as Record<SubgraphName, ServiceProcess>;
     const startGateway = async (env: Record<string, string> = {}) => {
-      const gateway = await startProcess('gateway/src/server.ts', {
-        PORT: '0',
-        JWKS_URL,
-        SESSION_CACHE_MS: '0',
-        // The stack's own keys in a shared Redis, as it has its own database: the demo users' ids are
-        // the same in every stack, so with one prefix the test files running at once would spend one
-        // rate-limit budget per user between them.
-        REDIS_KEY_PREFIX: `sgtest:${database.name}:`,
-        // A test drives the API as a load generator, not as a person at a screen: a whole file's
-        // requests as one demo user would meet the per-user default (RATE_LIMIT_POINTS, a minute of the
-        // web app's busiest screen). Tests of the limits set their own budgets.
-        RATE_LIMIT_POINTS: '1000000000',
-        ...Object.fromEntries(SUBGRAPHS.map((entry) => [urlVariable(entry), subgraphs[entry.name].url])),
-        ...options.env,
-        ...env,
-      });
+      const gateway = await startProcess(
+        'gateway/src/server.ts',
+        {
+          PORT: '0',
+          JWKS_URL,
+          SESSION_CACHE_MS: '0',
+          // The stack's own keys in a shared Redis, as it has its own database: the demo users' ids are
+          // the same in every stack, so with one prefix the test files running at once would spend one
+          // rate-limit budget per user between them.
+          REDIS_KEY_PREFIX: `sgtest:${database.name}:`,
+          // A test drives the API as a load generator, not as a person at a screen: a whole file's
+          // requests as one demo user would meet the per-user default (RATE_LIMIT_POINTS, a minute of the
+          // web app's busiest screen). Tests of the limits set their own budgets.
+          RATE_LIMIT_POINTS: '1000000000',
+          ...Object.fromEntries(SUBGRAPHS.map((entry) => [urlVariable(entry), subgraphs[entry.name].url])),
+          ...options.env,
+          ...env,
+        },
+        undefined,
+        nodeArgs('gateway'),
+      );
       started.push(gateway);
       return gateway;
     };
