@@ -124,4 +124,74 @@ describe('a consumer applying a batch of events', () => {
       await sql.end();
     }
   });
+
+  it('acknowledges events its handlers ignore without recording them, and still parks a type the stream does not declare', async () => {
+    // A stream of its own: the group reads only this test's events.
+    const ownBus = await createRedisBus(REDIS_URL, `${prefix}ignored:`, logger);
+    const orderId = newId();
+    const changed: Envelope = {
+      id: newId(),
+      type: 'StockChanged',
+      occurredAt: new Date().toISOString(),
+      payload: encode(inventoryStream, 'StockChanged', {
+        productId: newId(),
+        movementId: newId(),
+        reason: 'RESERVATION',
+        delta: 1,
+        available: 9,
+        reorderLevel: 0,
+      }),
+    };
+    const undeclared: Envelope = { ...reserved(newId()), type: 'StockTeleported' };
+    const events = [changed, reserved(orderId), undeclared];
+    await ownBus.ensureGroup(inventoryStream.name, 'orders');
+    await ownBus.publishMany(events.map((envelope) => ({ stream: inventoryStream.name, envelope })));
+    const apply = consume<typeof inventoryStream, DatabaseHandle<typeof tables>['db']>(inventoryStream, {
+      StockReserved: async ({ orderId: id }, _meta, tx) => {
+        await tx.execute(`insert into inventory.applied (order_id) values ('${id}')`);
+      },
+    });
+    expect([apply.applies('StockChanged'), apply.applies('StockReserved'), apply.applies('StockTeleported')]).toEqual([
+      false,
+      true,
+      true,
+    ]);
+    const consumer = startConsumer({
+      db: handle.db,
+      bus: ownBus,
+      processed,
+      stream: inventoryStream.name,
+      group: 'orders',
+      logger,
+      handle: (envelope, tx) => apply(envelope, tx),
+      applies: apply.applies,
+    });
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    const sql = postgres(database.url, { max: 1 });
+    try {
+      const stream = `${prefix}ignored:${inventoryStream.name}`;
+      await eventually(
+        async () =>
+          (await redis.xPending(stream, 'orders')).pending === 0 &&
+          (await sql`select 1 from inventory.applied where order_id = ${orderId}`).length === 1,
+        15_000,
+        'every event acknowledged and the handled one applied',
+      );
+      const records =
+        await sql`select event_id from inventory.processed_events where event_id = any(${events.map((e) => e.id)})`;
+      // The handled event is recorded; the ignored one needed no record, the undeclared one was refused.
+      expect(records.map((r) => r.event_id)).toEqual([events[1]!.id]);
+      const letters =
+        (await redis.xRange(`${prefix}ignored:${deadLetterStream(inventoryStream.name)}`, '-', '+')) ?? [];
+      expect(
+        letters.map((l) => (JSON.parse(l.message.envelope!) as Envelope<{ envelope: Envelope }>).payload.envelope.id),
+      ).toEqual([undeclared.id]);
+    } finally {
+      await consumer.stop();
+      await ownBus.close();
+      await redis.quit();
+      await sql.end();
+    }
+  });
 });

@@ -50,21 +50,33 @@ async function dispatch<S extends StreamContract, T extends EventType<S>, C>(
   await handler(result.data, { id: envelope.id, occurredAt: envelope.occurredAt, version }, context);
 }
 
+/** A stream's consumer (see `consume`). */
+export interface StreamConsumer<C> {
+  (envelope: Envelope, context: C): Promise<void>;
+  /**
+   * Whether an event of this type can change anything here: false only for a type the stream declares
+   * and this consumer has no handler for. The consumer acknowledges those without a transaction or a
+   * processed-events record (nothing to apply twice); an undeclared type still reaches the handler,
+   * which refuses it, so it is parked.
+   */
+  applies(type: string): boolean;
+}
+
 /**
  * A stream's consumer: each event is checked against the contract before a handler sees it. An event
  * type the stream does not declare, or a payload its schema refuses, is unprocessable (the consumer
  * parks it); a declared type without a handler is skipped. Newer versions parse with the consumer's
  * schema, which ignores the fields it does not know yet.
  */
-export function consume<S extends StreamContract, C>(
-  stream: S,
-  handlers: Handlers<S, C>,
-): (envelope: Envelope, context: C) => Promise<void> {
-  return async (envelope, context) => {
+export function consume<S extends StreamContract, C>(stream: S, handlers: Handlers<S, C>): StreamConsumer<C> {
+  const apply = async (envelope: Envelope, context: C) => {
     const { type } = envelope;
     if (!isEventType(stream, type))
       throw new UnprocessableEvent('unknown-type', `stream ${stream.name} declares no event type ${type}`);
     const handler = handlers[type];
     if (handler) await dispatch(stream, type, handler, envelope, context);
   };
+  return Object.assign(apply, {
+    applies: (type: string) => !isEventType(stream, type) || handlers[type] !== undefined,
+  });
 }

@@ -18,6 +18,13 @@ export interface ConsumerOptions<TSchema extends Record<string, unknown>> {
   consumer?: string;
   /** Applies one event inside the transaction that records it as processed. */
   handle: (envelope: Envelope, tx: Tx<TSchema>) => Promise<void>;
+  /**
+   * Whether `handle` can change anything for an event of this type (default: every type). Events it
+   * cannot are acknowledged without a transaction or a processed-events record: on the order path a
+   * consumer ignores most of what its stream carries (orders, the three StockChanged of an order's
+   * lines), and recording each cost a row and, for a read of nothing else, a commit.
+   */
+  applies?: (type: string) => boolean;
   logger: Logger;
   /** Pending deliveries idle this long belong to a dead consumer and are taken over. */
   claimIdleMs?: number;
@@ -79,11 +86,13 @@ export function startConsumer<TSchema extends Record<string, unknown>>(options: 
     await options.afterCommit?.(delivery);
   };
 
+  const applies = options.applies ?? (() => true);
+
   /** One event in its own transaction: the fallback when a batch could not apply it. */
   const applyOne = async (delivery: Delivery) => {
     let unprocessable: UnprocessableEvent | null = null;
     try {
-      await db.transaction((tx) => applyIn(tx, delivery.envelope));
+      if (applies(delivery.envelope.type)) await db.transaction((tx) => applyIn(tx, delivery.envelope));
     } catch (error) {
       if (!(error instanceof UnprocessableEvent)) throw error;
       unprocessable = error;
@@ -108,29 +117,32 @@ export function startConsumer<TSchema extends Record<string, unknown>>(options: 
    * crash in between redelivers events whose records make the second application a no-op.
    */
   const applyBatch = async (deliveries: Delivery[]) => {
-    const events = [...new Map(deliveries.map((d) => [d.envelope.id, d.envelope])).values()];
-    try {
-      await db.transaction(async (tx) => {
-        const fresh = await tx
-          .insert(processed)
-          .values(events.map((e) => ({ eventId: e.id, type: e.type })))
-          .onConflictDoNothing()
-          .returning({ id: processed.eventId });
-        const unseen = new Set(fresh.map((r) => r.id));
-        for (const envelope of events) if (unseen.has(envelope.id)) await handle(envelope, tx);
-      });
-    } catch (error) {
-      if (!(error instanceof UnprocessableEvent))
-        logger.warn(
-          { err: error, stream, group, events: deliveries.length },
-          'event batch failed; applying one by one',
-        );
-      for (const delivery of deliveries) {
-        if (!running) return;
-        await applyOne(delivery).catch((failure: unknown) => leavePending(delivery, failure));
+    const events = [
+      ...new Map(deliveries.filter((d) => applies(d.envelope.type)).map((d) => [d.envelope.id, d.envelope])).values(),
+    ];
+    if (events.length > 0)
+      try {
+        await db.transaction(async (tx) => {
+          const fresh = await tx
+            .insert(processed)
+            .values(events.map((e) => ({ eventId: e.id, type: e.type })))
+            .onConflictDoNothing()
+            .returning({ id: processed.eventId });
+          const unseen = new Set(fresh.map((r) => r.id));
+          for (const envelope of events) if (unseen.has(envelope.id)) await handle(envelope, tx);
+        });
+      } catch (error) {
+        if (!(error instanceof UnprocessableEvent))
+          logger.warn(
+            { err: error, stream, group, events: deliveries.length },
+            'event batch failed; applying one by one',
+          );
+        for (const delivery of deliveries) {
+          if (!running) return;
+          await applyOne(delivery).catch((failure: unknown) => leavePending(delivery, failure));
+        }
+        return;
       }
-      return;
-    }
     const acknowledged: string[] = [];
     for (const delivery of deliveries) {
       try {

@@ -60,6 +60,8 @@ export interface ConsumerDefinition<TSchema extends Record<string, unknown>> {
   stream: string;
   group: string;
   handle: (envelope: Envelope, tx: Tx<TSchema>, services: SubgraphServices<TSchema>) => Promise<void>;
+  /** Whether `handle` acts on events of this type (a `consume()` handler's `applies`); default all. */
+  applies?: (type: string) => boolean;
   /** Runs once the event's effect is committed. */
   afterCommit?: (envelope: Envelope) => void;
 }
@@ -210,6 +212,7 @@ async function startEvents<TSchema extends Record<string, unknown>, TContext ext
           logger,
           claimIdleMs: env.EVENTS_CLAIM_IDLE_MS,
           handle: (envelope, tx) => inConsumerSpan(c.stream, c.group, envelope, () => c.handle(envelope, tx, services)),
+          applies: c.applies,
           afterCommit: (delivery) => {
             relay?.wake();
             c.afterCommit?.(delivery.envelope);

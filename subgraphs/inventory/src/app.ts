@@ -37,6 +37,7 @@ export const inventorySubgraph: SubgraphDefinition<typeof dbSchema, Context> = {
         stream: ordersStream.name,
         group: 'inventory',
         handle: (envelope, tx, services) => applyOrdersEvent(envelope, { tx, logger: services.logger }),
+        applies: applyOrdersEvent.applies,
       },
     ],
   },

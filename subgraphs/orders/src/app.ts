@@ -56,6 +56,7 @@ function definition(placeOrderWaitMs: number, sagaRetryMs: number): SubgraphDefi
                 tx,
                 decided: (outcome, order) => saga.decided(envelope.id, outcome, order),
               }),
+            applies: applyInventoryEvent.applies,
             // An event the handler could not read was parked by the consumer already.
             // The placeOrder call waiting in this process gets the decided order itself, without
             // reading it again; other replicas hear of it through the NOTIFY the handler sent.
@@ -68,6 +69,7 @@ function definition(placeOrderWaitMs: number, sagaRetryMs: number): SubgraphDefi
             stream: customersStream.name,
             group: 'orders',
             handle: (envelope, tx) => applyCustomersEvent(envelope, tx),
+            applies: applyCustomersEvent.applies,
           },
         ],
         stop: async () => {
