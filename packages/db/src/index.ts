@@ -7,3 +7,4 @@ export * from './roles.js';
 export * from './transact.js';
 export * from './pool-usage.js';
 export * from './read-replicas.js';
+export * from './compiled.js';

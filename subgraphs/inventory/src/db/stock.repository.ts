@@ -1,4 +1,4 @@
-import { rowsOf, textArray, type Database } from '@stockgraph/db';
+import { compiled, rowsOf, textArray, type Database } from '@stockgraph/db';
 import { newId } from '@stockgraph/ids';
 import { and, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
 import type * as schema from './schema.js';
@@ -51,6 +51,61 @@ export interface ReservationEvent {
   /** StockChanged: the product whose levels after the reservation complete the payload. */
   productId?: string;
 }
+
+/** StockRepository.reserveOrder's statement (rendered once: see `compiled`). */
+const RESERVE_ORDER = compiled(
+  ['lockKey', 'products', 'quantities', 'movementIds', 'lineCount', 'orderId', 'items', 'at', 'events'],
+  (v) => sql`
+    with wanted as (
+      select w.product_id, w.quantity, w.movement_id
+      from (select pg_advisory_xact_lock(hashtextextended(${v.lockKey}, 0))) as order_lock,
+        unnest(${v.products}::uuid[], ${v.quantities}::int[],
+          ${v.movementIds}::uuid[]) as w(product_id, quantity, movement_id)
+    ), locked as (
+      select p.id, p.available, p.stocktake_id from inventory.products p
+      where p.id in (select product_id from wanted) order by p.id for update
+    ), decision as (
+      select count(l.id) = ${v.lineCount}::int and coalesce(bool_and(l.available >= w.quantity and l.stocktake_id is null), false) as fits
+      from wanted w left join locked l on l.id = w.product_id
+    ), claim as (
+      insert into inventory.reservations (order_id, status, items)
+      select ${v.orderId}::uuid, (case when fits then 'RESERVED' else 'REJECTED' end)::inventory.reservation_status,
+        ${v.items}::jsonb
+      from decision
+      on conflict (order_id) do nothing
+      returning status
+    ), reserved as (
+      update inventory.products p set reserved = p.reserved + w.quantity, updated_at = ${v.at}::timestamptz
+      from wanted w
+      where p.id = w.product_id and exists (select 1 from claim where status = 'RESERVED')
+      returning p.id, p.available, p.reorder_level, w.quantity, w.movement_id
+    ), ledger as (
+      insert into inventory.stock_movements (id, created_at, product_id, delta, reason, order_id)
+      select movement_id, ${v.at}::timestamptz, id, quantity, 'RESERVATION', ${v.orderId}::uuid from reserved
+    ), short as (
+      select coalesce(jsonb_agg(jsonb_build_object('productId', w.product_id, 'requested', w.quantity,
+          'available', greatest(0, coalesce(l.available, 0)), 'stocktakeId', l.stocktake_id)
+          order by w.product_id), '[]') as products,
+        case when bool_or(l.stocktake_id is not null) then 'STOCKTAKE_IN_PROGRESS' else 'INSUFFICIENT_STOCK' end as code
+      from wanted w left join locked l on l.id = w.product_id
+      where coalesce(l.available, 0) < w.quantity or l.stocktake_id is not null
+    ), queued as (
+      insert into inventory.outbox (id, stream, type, payload)
+      select e.id, e.stream, e.type, case e.type
+          when 'StockChanged' then e.payload || jsonb_build_object('available', r.available, 'reorderLevel', r.reorder_level)
+          when 'StockRejected' then e.payload || (select jsonb_build_object('products', products, 'code', code) from short)
+          else e.payload end
+      from jsonb_to_recordset(${v.events}::jsonb)
+          as e(id uuid, stream text, type text, payload jsonb, "productId" uuid)
+        cross join claim c
+        left join reserved r on r.id = e."productId"
+      where (c.status = 'RESERVED' and e.type in ('StockChanged', 'StockReserved'))
+        or (c.status = 'REJECTED' and e.type = 'StockRejected')
+    )
+    select 'decided' as outcome, status from claim
+    union all
+    select 'earlier', status from inventory.reservations where order_id = ${v.orderId}::uuid`,
+);
 
 /** Every write to stock levels: the columns and their ledger rows always change in the same transaction. */
 export class StockRepository {
@@ -120,58 +175,18 @@ export class StockRepository {
     movementIds: string[],
     events: ReservationEvent[],
   ): Promise<ReservationOutcome> {
-    const at = new Date().toISOString();
     const rows = rowsOf<{ outcome: 'decided' | 'earlier'; status: ReservationRow['status'] }>(
-      await this.db.execute(sql`
-        with wanted as (
-          select w.product_id, w.quantity, w.movement_id
-          from (select pg_advisory_xact_lock(hashtextextended(${`reservation:${orderId}`}, 0))) as order_lock,
-            unnest(${textArray(lines.map((l) => l.productId))}::uuid[], ${`{${lines.map((l) => l.quantity).join(',')}}`}::int[],
-              ${textArray(movementIds)}::uuid[]) as w(product_id, quantity, movement_id)
-        ), locked as (
-          select p.id, p.available, p.stocktake_id from inventory.products p
-          where p.id in (select product_id from wanted) order by p.id for update
-        ), decision as (
-          select count(l.id) = ${lines.length} and coalesce(bool_and(l.available >= w.quantity and l.stocktake_id is null), false) as fits
-          from wanted w left join locked l on l.id = w.product_id
-        ), claim as (
-          insert into inventory.reservations (order_id, status, items)
-          select ${orderId}::uuid, (case when fits then 'RESERVED' else 'REJECTED' end)::inventory.reservation_status,
-            ${JSON.stringify(lines)}::jsonb
-          from decision
-          on conflict (order_id) do nothing
-          returning status
-        ), reserved as (
-          update inventory.products p set reserved = p.reserved + w.quantity, updated_at = ${at}::timestamptz
-          from wanted w
-          where p.id = w.product_id and exists (select 1 from claim where status = 'RESERVED')
-          returning p.id, p.available, p.reorder_level, w.quantity, w.movement_id
-        ), ledger as (
-          insert into inventory.stock_movements (id, created_at, product_id, delta, reason, order_id)
-          select movement_id, ${at}::timestamptz, id, quantity, 'RESERVATION', ${orderId}::uuid from reserved
-        ), short as (
-          select coalesce(jsonb_agg(jsonb_build_object('productId', w.product_id, 'requested', w.quantity,
-              'available', greatest(0, coalesce(l.available, 0)), 'stocktakeId', l.stocktake_id)
-              order by w.product_id), '[]') as products,
-            case when bool_or(l.stocktake_id is not null) then 'STOCKTAKE_IN_PROGRESS' else 'INSUFFICIENT_STOCK' end as code
-          from wanted w left join locked l on l.id = w.product_id
-          where coalesce(l.available, 0) < w.quantity or l.stocktake_id is not null
-        ), queued as (
-          insert into inventory.outbox (id, stream, type, payload)
-          select e.id, e.stream, e.type, case e.type
-              when 'StockChanged' then e.payload || jsonb_build_object('available', r.available, 'reorderLevel', r.reorder_level)
-              when 'StockRejected' then e.payload || (select jsonb_build_object('products', products, 'code', code) from short)
-              else e.payload end
-          from jsonb_to_recordset(${JSON.stringify(events)}::jsonb)
-              as e(id uuid, stream text, type text, payload jsonb, "productId" uuid)
-            cross join claim c
-            left join reserved r on r.id = e."productId"
-          where (c.status = 'RESERVED' and e.type in ('StockChanged', 'StockReserved'))
-            or (c.status = 'REJECTED' and e.type = 'StockRejected')
-        )
-        select 'decided' as outcome, status from claim
-        union all
-        select 'earlier', status from inventory.reservations where order_id = ${orderId}::uuid`),
+      await RESERVE_ORDER(this.db, {
+        lockKey: `reservation:${orderId}`,
+        products: textArray(lines.map((l) => l.productId)),
+        quantities: `{${lines.map((l) => l.quantity).join(',')}}`,
+        movementIds: textArray(movementIds),
+        lineCount: lines.length,
+        orderId,
+        items: JSON.stringify(lines),
+        at: new Date().toISOString(),
+        events: JSON.stringify(events),
+      }),
     );
     const decided = rows.find((r) => r.outcome === 'decided');
     if (decided) return { outcome: 'decided', status: decided.status as 'RESERVED' | 'REJECTED' };

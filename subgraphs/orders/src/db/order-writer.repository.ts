@@ -1,4 +1,4 @@
-import { rowsOf, textArray, type Database } from '@stockgraph/db';
+import { compiled, rowsOf, textArray, type Database } from '@stockgraph/db';
 import type { OutboxRow } from '@stockgraph/events';
 import { idTime } from '@stockgraph/ids';
 import { and, eq, inArray, sql } from 'drizzle-orm';
@@ -65,6 +65,77 @@ interface RawPlacement {
   unknown_products: string | null;
 }
 
+/** OrderWriter.place's statement (rendered once: see `compiled`). */
+const PLACE = compiled(
+  ['products', 'quantities', 'lineCount', 'customerId', 'userId', 'key', 'requestHash', 'orderId', 'at', 'events'],
+  (v) => sql`
+    with wanted as (
+      select * from unnest(${v.products}::uuid[], ${v.quantities}::int[]) as w(product_id, quantity)
+    ), priced as (
+      select w.product_id, w.quantity, p.unit_price, p.unit_price * w.quantity as line_total
+      from wanted w join orders.product_prices p on p.product_id = w.product_id
+    ), valid as (
+      select exists (select 1 from orders.known_customers where customer_id = ${v.customerId}::uuid) as customer_known,
+        (select count(*) from priced) = ${v.lineCount}::int as products_known
+    ), claim as (
+      insert into orders.idempotency_keys (user_id, key, request_hash, result_id)
+      select ${v.userId}::uuid, ${v.key}, ${v.requestHash}, ${v.orderId}::uuid
+      from valid where customer_known and products_known
+      on conflict do nothing
+      returning result_id
+    ), numbered as (
+      select nextval('orders.order_number_seq')::text as n from claim
+    ), created as (
+      insert into orders.orders (id, created_at, updated_at, number, customer_id, status, total, created_by)
+      select ${v.orderId}::uuid, ${v.at}::timestamptz, ${v.at}::timestamptz,
+        'SG-' || lpad(n, greatest(7, length(n)), '0'), ${v.customerId}::uuid, 'PENDING',
+        (select sum(line_total) from priced), ${v.userId}::uuid
+      from numbered
+      returning id, number, total
+    ), lines as (
+      insert into orders.order_items (order_id, created_at, product_id, quantity, unit_price, line_total)
+      select c.id, ${v.at}::timestamptz, p.product_id, p.quantity, p.unit_price, p.line_total
+      from created c cross join priced p
+    ), events as (
+      insert into orders.outbox (id, stream, type, payload)
+      select e.id, e.stream, e.type, e.payload
+      from created, jsonb_to_recordset(${v.events}::jsonb) as e(id uuid, stream text, type text, payload jsonb)
+    )
+    select 'created' as outcome, id, number, total::text as total, null as request_hash, null as result_id,
+      null::boolean as customer_known, null as unknown_products
+    from created
+    union all
+    select 'earlier', null, null, null, k.request_hash, k.result_id::text, null, null
+    from orders.idempotency_keys k
+    where k.user_id = ${v.userId}::uuid and k.key = ${v.key}
+    union all
+    select 'invalid', null, null, null, null, null, v.customer_known,
+      (select string_agg(w.product_id::text, ',' order by w.product_id)
+       from wanted w where not exists (select 1 from priced x where x.product_id = w.product_id))
+    from valid v where not (v.customer_known and v.products_known)`,
+);
+
+/** OrderWriter.decide's statement (rendered once: see `compiled`). */
+const DECIDE = compiled(
+  ['id', 'createdAt', 'to', 'at', 'rejection', 'eventId', 'stream', 'type', 'payload'],
+  (v) => sql`
+    with moved as (
+      update orders.orders o
+      set status = ${v.to}, updated_at = ${v.at}::timestamptz,
+        rejection = coalesce(${v.rejection}::jsonb, o.rejection)
+      where o.id = ${v.id}::uuid and o.created_at = ${v.createdAt}::timestamptz and o.status = 'PENDING'
+      returning ${ORDER_COLUMNS}
+    ), event as (
+      insert into orders.outbox (id, stream, type, payload)
+      select ${v.eventId}::uuid, ${v.stream}, ${v.type},
+        jsonb_set(${v.payload}::jsonb, '{createdBy}', coalesce(to_jsonb(m.created_by), 'null'))
+      from moved m
+    )
+    select m.*, pg_notify(${ORDER_OUTCOME_CHANNEL}, json_build_object('id', m.id, 'status', m.status,
+      'updatedAt', m.updated_at, 'rejection', m.rejection::jsonb)::text) is null as notified
+    from moved m`,
+);
+
 /** The write side of orders: one statement per method, always inside the caller's transaction. */
 export class OrderWriter {
   constructor(private readonly db: Database<typeof schema>) {}
@@ -76,55 +147,19 @@ export class OrderWriter {
    * of a dozen: on this path every statement costs a network write and a read on both sides.
    */
   async place(p: NewPlacement): Promise<Placement> {
-    const at = p.createdAt.toISOString();
-    const products = textArray(p.lines.map((l) => l.productId));
-    const quantities = `{${p.lines.map((l) => l.quantity).join(',')}}`;
     const rows = rowsOf<RawPlacement>(
-      await this.db.execute(sql`
-        with wanted as (
-          select * from unnest(${products}::uuid[], ${quantities}::int[]) as w(product_id, quantity)
-        ), priced as (
-          select w.product_id, w.quantity, p.unit_price, p.unit_price * w.quantity as line_total
-          from wanted w join orders.product_prices p on p.product_id = w.product_id
-        ), valid as (
-          select exists (select 1 from orders.known_customers where customer_id = ${p.customerId}::uuid) as customer_known,
-            (select count(*) from priced) = ${p.lines.length} as products_known
-        ), claim as (
-          insert into orders.idempotency_keys (user_id, key, request_hash, result_id)
-          select ${p.userId}::uuid, ${p.claim.key}, ${p.claim.requestHash}, ${p.orderId}::uuid
-          from valid where customer_known and products_known
-          on conflict do nothing
-          returning result_id
-        ), numbered as (
-          select nextval('orders.order_number_seq')::text as n from claim
-        ), created as (
-          insert into orders.orders (id, created_at, updated_at, number, customer_id, status, total, created_by)
-          select ${p.orderId}::uuid, ${at}::timestamptz, ${at}::timestamptz,
-            'SG-' || lpad(n, greatest(7, length(n)), '0'), ${p.customerId}::uuid, 'PENDING',
-            (select sum(line_total) from priced), ${p.userId}::uuid
-          from numbered
-          returning id, number, total
-        ), lines as (
-          insert into orders.order_items (order_id, created_at, product_id, quantity, unit_price, line_total)
-          select c.id, ${at}::timestamptz, p.product_id, p.quantity, p.unit_price, p.line_total
-          from created c cross join priced p
-        ), events as (
-          insert into orders.outbox (id, stream, type, payload)
-          select e.id, e.stream, e.type, e.payload
-          from created, jsonb_to_recordset(${JSON.stringify(p.events)}::jsonb) as e(id uuid, stream text, type text, payload jsonb)
-        )
-        select 'created' as outcome, id, number, total::text as total, null as request_hash, null as result_id,
-          null::boolean as customer_known, null as unknown_products
-        from created
-        union all
-        select 'earlier', null, null, null, k.request_hash, k.result_id::text, null, null
-        from orders.idempotency_keys k
-        where k.user_id = ${p.userId}::uuid and k.key = ${p.claim.key}
-        union all
-        select 'invalid', null, null, null, null, null, v.customer_known,
-          (select string_agg(w.product_id::text, ',' order by w.product_id)
-           from wanted w where not exists (select 1 from priced x where x.product_id = w.product_id))
-        from valid v where not (v.customer_known and v.products_known)`),
+      await PLACE(this.db, {
+        products: textArray(p.lines.map((l) => l.productId)),
+        quantities: `{${p.lines.map((l) => l.quantity).join(',')}}`,
+        lineCount: p.lines.length,
+        customerId: p.customerId,
+        userId: p.userId,
+        key: p.claim.key,
+        requestHash: p.claim.requestHash,
+        orderId: p.orderId,
+        at: p.createdAt.toISOString(),
+        events: JSON.stringify(p.events),
+      }),
     );
     const created = rows.find((r) => r.outcome === 'created');
     if (created)
@@ -197,22 +232,17 @@ export class OrderWriter {
     statusEvent: OutboxRow,
   ): Promise<OrderRow | null> {
     const [row] = rowsOf<RawOrder>(
-      await this.db.execute(sql`
-        with moved as (
-          update orders.orders o
-          set status = ${to}, updated_at = ${new Date().toISOString()}::timestamptz,
-            rejection = coalesce(${rejection ? JSON.stringify(rejection) : null}::jsonb, o.rejection)
-          where o.id = ${id}::uuid and o.created_at = ${idTime(id).toISOString()}::timestamptz and o.status = 'PENDING'
-          returning ${ORDER_COLUMNS}
-        ), event as (
-          insert into orders.outbox (id, stream, type, payload)
-          select ${statusEvent.id}::uuid, ${statusEvent.stream}, ${statusEvent.type},
-            jsonb_set(${JSON.stringify(statusEvent.payload)}::jsonb, '{createdBy}', coalesce(to_jsonb(m.created_by), 'null'))
-          from moved m
-        )
-        select m.*, pg_notify(${ORDER_OUTCOME_CHANNEL}, json_build_object('id', m.id, 'status', m.status,
-          'updatedAt', m.updated_at, 'rejection', m.rejection::jsonb)::text) is null as notified
-        from moved m`),
+      await DECIDE(this.db, {
+        id,
+        createdAt: idTime(id).toISOString(),
+        to,
+        at: new Date().toISOString(),
+        rejection: rejection ? JSON.stringify(rejection) : null,
+        eventId: statusEvent.id,
+        stream: statusEvent.stream,
+        type: statusEvent.type,
+        payload: JSON.stringify(statusEvent.payload),
+      }),
     );
     return row ? toOrderRow(row) : null;
   }
