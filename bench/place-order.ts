@@ -20,7 +20,11 @@
  * (`aggregates check`). Latency is from the request to the answer.
  *
  *   pnpm bench:orders [--seconds 10] [--stock 1000000] [--clients 10,50] [--shapes hot,spread,mixed]
- *                     [--catalogue 40] [--readers 4] [--baseline monolith] [--profile DIR]
+ *                     [--catalogue 40] [--readers 4] [--baseline monolith] [--compare DIR] [--profile DIR]
+ *
+ * `--compare DIR` runs a second Stockgraph from another checkout (a `git worktree` of an earlier commit,
+ * installed), interleaved with this one run by run: on a shared two-core machine only figures taken
+ * side by side say what a change did.
  *
  * `--profile DIR` runs Stockgraph's gateway, orders and inventory under `node --cpu-prof` (one profile
  * per process in DIR/<service>, summarised when the stack stops) and, where the server has
@@ -46,7 +50,7 @@ const SHAPES = ['hot', 'spread', 'mixed'] as const;
 type Shape = (typeof SHAPES)[number];
 
 const USAGE =
-  'usage: pnpm bench:orders [--seconds N] [--stock N] [--clients 10,50] [--shapes hot,spread,mixed] [--catalogue N] [--readers N] [--baseline monolith] [--profile DIR]\n';
+  'usage: pnpm bench:orders [--seconds N] [--stock N] [--clients 10,50] [--shapes hot,spread,mixed] [--catalogue N] [--readers N] [--baseline monolith] [--compare DIR] [--profile DIR]\n';
 let values;
 try {
   ({ values } = parseArgs({
@@ -59,6 +63,7 @@ try {
       readers: { type: 'string', default: '4' },
       baseline: { type: 'string' },
       profile: { type: 'string' },
+      compare: { type: 'string' },
     },
     strict: true,
   }));
@@ -130,7 +135,37 @@ function cpuOf(pids: number[]): Map<number, number> {
   return cpu;
 }
 
-async function startStockgraph(): Promise<System> {
+/** The test kit a Stockgraph is started with: this checkout's, or another's (`--compare`). */
+interface Kit {
+  startSagaStack: typeof startSagaStack;
+  graphql: typeof graphql;
+  eventually: typeof eventually;
+  finalStatuses: typeof finalStatuses;
+  run: typeof run;
+  dropRedisKeys: typeof dropRedisKeys;
+}
+const ownKit: Kit = { startSagaStack, graphql, eventually, finalStatuses, run, dropRedisKeys };
+
+/** Another checkout's test kit: it starts that checkout's services, from its own root. */
+async function kitOf(dir: string): Promise<{ kit: Kit; name: string }> {
+  const root = path.resolve(dir);
+  const index = (await import(join(root, 'packages/testkit/src/index.ts'))) as Kit;
+  const saga = (await import(join(root, 'packages/testkit/src/saga.ts'))) as Kit;
+  const commit = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  return {
+    kit: {
+      ...ownKit,
+      graphql: index.graphql,
+      run: index.run,
+      startSagaStack: saga.startSagaStack,
+      finalStatuses: saga.finalStatuses,
+    },
+    name: `Stockgraph ${commit}`,
+  };
+}
+
+async function startStockgraph(kit: Kit = ownKit, name = 'Stockgraph'): Promise<System> {
+  const { startSagaStack, graphql, eventually, finalStatuses, run, dropRedisKeys } = kit;
   const { stack, prefix } = await startSagaStack(
     { DATABASE_POOL_MAX: '10' },
     // The rate limit is checked on every order as in production, but with a budget this load never
@@ -223,7 +258,7 @@ async function startStockgraph(): Promise<System> {
 
   const metricsUrl = (url: string) => new URL('/metrics', url).toString();
   return {
-    name: 'Stockgraph',
+    name,
     url: stack.gateway.url,
     headers: await stack.as('STAFF'),
     customerId: demo.customers[1]!.id,
@@ -429,6 +464,10 @@ function startReaders(system: System) {
 const systems: System[] = [];
 try {
   if (values.baseline === 'monolith') systems.push(await startMonolith('sqlite'), await startMonolith('postgres'));
+  if (values.compare) {
+    const other = await kitOf(values.compare);
+    systems.push(await startStockgraph(other.kit, other.name));
+  }
   systems.push(await startStockgraph());
   const rows: Record<string, string | number>[] = [];
   const cpuRows: Record<string, string | number>[] = [];
