@@ -146,20 +146,19 @@ interface Kit {
 }
 const ownKit: Kit = { startSagaStack, graphql, eventually, finalStatuses, run, dropRedisKeys };
 
-/** Another checkout's test kit: it starts that checkout's services, from its own root. */
+/**
+ * Another checkout's services, started by its own test kit from its own root (its stack and process
+ * modules: the rest of its kit would load a second vitest), checked with its own CLI.
+ */
 async function kitOf(dir: string): Promise<{ kit: Kit; name: string }> {
   const root = path.resolve(dir);
-  const index = (await import(join(root, 'packages/testkit/src/index.ts'))) as Kit;
-  const saga = (await import(join(root, 'packages/testkit/src/saga.ts'))) as Kit;
+  const { startStack } = (await import(join(root, 'packages/testkit/src/stack.ts'))) as {
+    startStack: Parameters<typeof startSagaStack>[2];
+  };
+  const other = (await import(join(root, 'packages/testkit/src/process.ts'))) as { run: typeof run };
   const commit = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
   return {
-    kit: {
-      ...ownKit,
-      graphql: index.graphql,
-      run: index.run,
-      startSagaStack: saga.startSagaStack,
-      finalStatuses: saga.finalStatuses,
-    },
+    kit: { ...ownKit, startSagaStack: (env, options) => startSagaStack(env, options, startStack), run: other.run },
     name: `Stockgraph ${commit}`,
   };
 }

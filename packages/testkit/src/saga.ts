@@ -10,10 +10,17 @@ import { expect } from 'vitest';
 export const demo = generateDemoData();
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** A stack whose services talk over real Redis Streams, under a key prefix of its own. */
-export async function startSagaStack(env: Record<string, string> = {}, options: StackOptions = {}) {
+/**
+ * A stack whose services talk over real Redis Streams, under a key prefix of its own. `start` is
+ * another checkout's `startStack` when a bench compares two builds.
+ */
+export async function startSagaStack(
+  env: Record<string, string> = {},
+  options: StackOptions = {},
+  start: typeof startStack = startStack,
+) {
   const prefix = `sgtest:${randomUUID().slice(0, 8)}:`;
-  const stack = await startStack({
+  const stack = await start({
     ...options,
     env: {
       REDIS_URL,
