@@ -1,4 +1,4 @@
-import { openDatabase, rowsOf, type DatabaseHandle, type PlanCacheMode } from '@stockgraph/db';
+import { openDatabase, rowsOf, type DatabaseHandle } from '@stockgraph/db';
 import { createLogger } from '@stockgraph/logger';
 import { createTestDatabase, type TestDatabase } from '@stockgraph/testkit';
 import { sql } from 'drizzle-orm';
@@ -14,15 +14,8 @@ const logger = createLogger('test', 'silent');
 let database: TestDatabase;
 const opened: DatabaseHandle<Record<string, never>>[] = [];
 
-const open = async (preparedStatements?: boolean, planCacheMode?: PlanCacheMode) => {
-  const handle = await openDatabase({
-    url: database.url,
-    poolMax: 1,
-    preparedStatements,
-    planCacheMode,
-    schema: {},
-    logger,
-  });
+const open = async (preparedStatements?: boolean) => {
+  const handle = await openDatabase({ url: database.url, poolMax: 1, preparedStatements, schema: {}, logger });
   opened.push(handle);
   return handle;
 };
@@ -61,28 +54,5 @@ describe('prepared statements', () => {
     const handle = await open(false);
     await handle.db.execute(sql`select ${1}::int as unnamed_marker`);
     expect(await prepared(handle, 'unnamed_marker')).toBe(0);
-  });
-
-  it('plans a statement on a partitioned table once per connection with force_generic_plan, and on every execution under auto', async () => {
-    const setup = await open();
-    await setup.db.execute(sql`create table monthly (id int, at timestamptz not null) partition by range (at);
-      create table monthly_1 partition of monthly for values from ('2026-01-01') to ('2026-02-01');
-      create table monthly_2 partition of monthly for values from ('2026-02-01') to ('2026-03-01');
-      create table monthly_3 partition of monthly for values from ('2026-03-01') to ('2026-04-01')`);
-    const plans = async (mode: PlanCacheMode) => {
-      const handle = await open(true, mode);
-      for (let i = 0; i < 8; i++)
-        await handle.db.execute(
-          sql`select count(*) as ${sql.raw(mode)} from monthly where at = ${'2026-02-10'}::timestamptz`,
-        );
-      return rowsOf<{ generic_plans: number; custom_plans: number }>(
-        await handle.db.execute(
-          sql`select generic_plans::int, custom_plans::int from pg_prepared_statements where statement like ${`%as ${mode} from monthly%`}`,
-        ),
-      )[0];
-    };
-    // Under auto, the generic plan's cost counts all three partitions, the custom plan's the one it keeps.
-    expect(await plans('auto')).toEqual({ generic_plans: 0, custom_plans: 8 });
-    expect(await plans('force_generic_plan')).toEqual({ generic_plans: 8, custom_plans: 0 });
   });
 });

@@ -178,12 +178,6 @@ export function subgraphEnvShape(defaultPort: number) {
      */
     DATABASE_PREPARED_STATEMENTS: booleanFromEnv.default(true),
     /**
-     * PostgreSQL's plan_cache_mode on the service's connections. force_generic_plan plans each prepared
-     * statement once per connection; under `auto` every statement on a partitioned table (placing and
-     * deciding an order, the foreign-key checks and triggers they fire) was planned on every execution.
-     */
-    DATABASE_PLAN_CACHE_MODE: z.enum(['auto', 'force_generic_plan', 'force_custom_plan']).default('force_generic_plan'),
-    /**
      * Streaming replicas of DATABASE_URL, comma-separated: read-only operations go to them, writes and
      * transactions to DATABASE_URL. Each gets a pool of DATABASE_POOL_MAX.
      */

@@ -41,8 +41,6 @@ export interface DatabaseOptions<TSchema extends Record<string, unknown>> {
   poolMax?: number;
   /** Statements with parameters as named prepared statements (postgres.js only; see prepared.ts). Default true. */
   preparedStatements?: boolean;
-  /** PostgreSQL's plan_cache_mode for every connection (postgres.js only); the server's setting when absent. */
-  planCacheMode?: PlanCacheMode;
   schema: TSchema;
   logger: Logger;
   /** Called once per SQL statement sent; feeds the statement counter in /metrics. */
@@ -62,15 +60,6 @@ export interface DatabaseOptions<TSchema extends Record<string, unknown>> {
     onRetried?: (index: number) => void;
   };
 }
-
-/**
- * How PostgreSQL plans a prepared statement: `auto` plans each of the first five executions for their
- * values, then keeps a generic plan only if its estimated cost is no higher; `force_generic_plan` plans
- * once per connection. Statements on the partitioned tables never pass auto's test (a generic plan
- * counts every partition it may prune at run time), so each execution was planned again, and so were
- * the triggers' and foreign keys' statements on them: see DATABASE_PLAN_CACHE_MODE.
- */
-export type PlanCacheMode = 'auto' | 'force_generic_plan' | 'force_custom_plan';
 
 /** Longer than any transaction of ours pauses between statements, short enough to unblock writers. */
 const IDLE_IN_TRANSACTION_TIMEOUT_MS = 15_000;
@@ -129,7 +118,6 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
       // Sent as a startup parameter, so it holds on every connection, reconnects included.
       connection: {
         idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? IDLE_IN_TRANSACTION_TIMEOUT_MS,
-        ...(options.planCacheMode ? { plan_cache_mode: options.planCacheMode } : {}),
       },
     };
     const pool = openRecyclablePool(

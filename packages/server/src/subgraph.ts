@@ -275,7 +275,6 @@ export async function startSubgraph<TSchema extends Record<string, unknown>, TCo
     pgliteDir: env.PGLITE_DIR ?? `.data/pglite-${definition.name}`,
     poolMax: env.DATABASE_POOL_MAX,
     preparedStatements: env.DATABASE_PREPARED_STATEMENTS,
-    planCacheMode: env.DATABASE_PLAN_CACHE_MODE,
     replicas: replicaMetrics && {
       urls: env.DATABASE_REPLICA_URLS,
       maxLagMs: env.DATABASE_REPLICA_MAX_LAG_MS,
