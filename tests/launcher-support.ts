@@ -13,7 +13,9 @@ export async function freeBasePort(after = 4): Promise<number> {
       server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
     });
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    // Below Linux's ephemeral range (32768 up): a port there can be taken, between this check and the
+    // launcher's listen, as the local end of any outgoing connection on the machine (seen in CI).
+    const base = 20_000 + Math.floor(Math.random() * (32_768 - 20_000 - after - 1));
     const free = await Promise.all(Array.from({ length: after + 1 }, (_, i) => tryPort(base + i)));
     if (free.every(Boolean)) return base;
   }
