@@ -135,16 +135,12 @@ function cpuOf(pids: number[]): Map<number, number> {
   return cpu;
 }
 
-/** The test kit a Stockgraph is started with: this checkout's, or another's (`--compare`). */
+/** What differs between this checkout's Stockgraph and another's (`--compare`): how it starts and its CLI. */
 interface Kit {
   startSagaStack: typeof startSagaStack;
-  graphql: typeof graphql;
-  eventually: typeof eventually;
-  finalStatuses: typeof finalStatuses;
   run: typeof run;
-  dropRedisKeys: typeof dropRedisKeys;
 }
-const ownKit: Kit = { startSagaStack, graphql, eventually, finalStatuses, run, dropRedisKeys };
+const ownKit: Kit = { startSagaStack, run };
 
 /**
  * Another checkout's services, started by its own test kit from its own root (its stack and process
@@ -158,14 +154,13 @@ async function kitOf(dir: string): Promise<{ kit: Kit; name: string }> {
   const other = (await import(join(root, 'packages/testkit/src/process.ts'))) as { run: typeof run };
   const commit = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
   return {
-    kit: { ...ownKit, startSagaStack: (env, options) => startSagaStack(env, options, startStack), run: other.run },
+    kit: { startSagaStack: (env, options) => startSagaStack(env, options, startStack), run: other.run },
     name: `Stockgraph ${commit}`,
   };
 }
 
 async function startStockgraph(kit: Kit = ownKit, name = 'Stockgraph'): Promise<System> {
-  const { startSagaStack, graphql, eventually, finalStatuses, run, dropRedisKeys } = kit;
-  const { stack, prefix } = await startSagaStack(
+  const { stack, prefix } = await kit.startSagaStack(
     { DATABASE_POOL_MAX: '10' },
     // The rate limit is checked on every order as in production, but with a budget this load never
     // meets: the bench measures how fast orders are taken, not how fast one user is refused.
@@ -245,12 +240,12 @@ async function startStockgraph(kit: Kit = ownKit, name = 'Stockgraph'): Promise<
       where p.id = any(${productIds}) and (p.reserved <> coalesce(s.units, 0) or p.reserved > p.on_hand)`;
     if (oversold.length > 0) broken.push(`oversold: ${JSON.stringify(oversold.slice(0, 3))}`);
     const env = { DATABASE_URL: stack.database.url, LOG_LEVEL: 'warn' };
-    const stock = await run('cli/src/main.ts', env, ['stock', 'check']);
+    const stock = await kit.run('cli/src/main.ts', env, ['stock', 'check']);
     if (stock.code !== 0) broken.push(`stock check: ${stock.stdout}${stock.stderr}`.slice(0, 500));
-    const aggregates = await run('cli/src/main.ts', env, ['aggregates', 'check']);
+    const aggregates = await kit.run('cli/src/main.ts', env, ['aggregates', 'check']);
     if (aggregates.code !== 0) broken.push(`aggregates check: ${aggregates.stdout}${aggregates.stderr}`.slice(0, 500));
     // Every cross-service invariant, with the saga settled (every order final above).
-    const invariants = await run('cli/src/main.ts', env, ['check', '--grace', '0']);
+    const invariants = await kit.run('cli/src/main.ts', env, ['check', '--grace', '0']);
     if (invariants.code !== 0) broken.push(`check: ${invariants.stdout}${invariants.stderr}`.slice(0, 800));
     return { orders: ids.length, confirmed, broken };
   }
