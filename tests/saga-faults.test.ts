@@ -134,7 +134,10 @@ describe('faults in the saga', () => {
     await client.connect();
     try {
       const entries = await client.xRange(`${prefix}orders`, '-', '+');
-      const original = (entries ?? []).find((e) => JSON.parse(e.message.envelope!).payload.orderId === placed.id)!;
+      const original = (entries ?? []).find((e) => {
+        const envelope = JSON.parse(e.message.envelope!);
+        return envelope.type === 'OrderPlaced' && envelope.payload.orderId === placed.id;
+      })!;
       // The same event again (a redelivery), and the same order announced anew (the saga's retry).
       await client.xAdd(`${prefix}orders`, '*', original.message);
       const again = { ...JSON.parse(original.message.envelope!), id: '0190b3c4-0000-7000-8000-00000000abcd' };

@@ -1,15 +1,35 @@
+import { randomInt } from 'node:crypto';
 import { v7 } from 'uuid';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
+/** The last millisecond an id was made for, and the counter ids of that millisecond take. */
+const latest = { msecs: Number.NaN, seq: 0 };
+
 /**
  * A UUIDv7 whose embedded timestamp is `at`. Rows of time-partitioned tables take their
  * `created_at` from the same Date, so the id alone tells which partition holds the row.
  * `random` (16 bytes) makes ids reproducible, for the demo seed.
+ *
+ * Ids made in one millisecond count up from a random start (RFC 9562, method 1): uuid does that only
+ * when it reads the clock itself, and drew a fresh random counter for every id given a time, so two
+ * events written in one transaction (OrderPlaced, then OrderStatusChanged) sorted either way, and the
+ * outbox, relayed in id order, published them either way.
  */
 export function newId(at: Date = new Date(), random?: Uint8Array): string {
-  return random ? v7({ msecs: at.getTime(), random }) : v7({ msecs: at.getTime() });
+  const msecs = at.getTime();
+  if (random) return v7({ msecs, random });
+  if (msecs !== latest.msecs || latest.seq >= 0xffffffff) return fresh(msecs);
+  latest.seq += 1;
+  return v7({ msecs, seq: latest.seq });
+}
+
+/** The first id of a millisecond starts its counter at random, below 2^31 to leave room to count up. */
+function fresh(msecs: number): string {
+  latest.msecs = msecs;
+  latest.seq = randomInt(2 ** 31);
+  return v7({ msecs, seq: latest.seq });
 }
 
 export function isUuid(value: string): boolean {
