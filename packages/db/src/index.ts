@@ -8,3 +8,4 @@ export * from './transact.js';
 export * from './pool-usage.js';
 export * from './read-replicas.js';
 export * from './compiled.js';
+export * from './generic-plans.js';

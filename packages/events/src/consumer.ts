@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Database, Tx } from '@stockgraph/db';
+import { withGenericPlans, type Database, type Tx } from '@stockgraph/db';
 import type { Logger } from '@stockgraph/logger';
 import type { Delivery, Envelope, EventBus } from './bus.js';
 import { follow } from './follow.js';
@@ -41,7 +41,8 @@ export interface Consumer {
 /**
  * Applies a stream's events exactly once in effect: each is recorded in `processed_events` in the
  * transaction that applies it (a redelivery finds the record and changes nothing), acknowledged only
- * after that commit, and re-claimed from a consumer that died before acknowledging.
+ * after that commit, and re-claimed from a consumer that died before acknowledging. Handlers apply
+ * events by key, so their transactions use generic plans (`withGenericPlans`).
  */
 export function startConsumer<TSchema extends Record<string, unknown>>(options: ConsumerOptions<TSchema>): Consumer {
   const { db, bus, processed, stream, group, handle, logger } = options;
@@ -92,7 +93,7 @@ export function startConsumer<TSchema extends Record<string, unknown>>(options: 
   const applyOne = async (delivery: Delivery) => {
     let unprocessable: UnprocessableEvent | null = null;
     try {
-      if (applies(delivery.envelope.type)) await db.transaction((tx) => applyIn(tx, delivery.envelope));
+      if (applies(delivery.envelope.type)) await withGenericPlans(db, (tx) => applyIn(tx, delivery.envelope));
     } catch (error) {
       if (!(error instanceof UnprocessableEvent)) throw error;
       unprocessable = error;
@@ -122,7 +123,7 @@ export function startConsumer<TSchema extends Record<string, unknown>>(options: 
     ];
     if (events.length > 0)
       try {
-        await db.transaction(async (tx) => {
+        await withGenericPlans(db, async (tx) => {
           const fresh = await tx
             .insert(processed)
             .values(events.map((e) => ({ eventId: e.id, type: e.type })))
