@@ -44,7 +44,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import postgres from 'postgres';
 import { dropRedisKeys, demo, eventually, finalStatuses, startSagaStack } from '@stockgraph/testkit/saga';
 import { cpuMs } from './proc-stats.js';
-import { summariseProfiles } from './profile-summary.js';
+import { monotonicMicros, summariseProfiles, type Window } from './profile-summary.js';
 
 const SHAPES = ['hot', 'spread', 'mixed'] as const;
 type Shape = (typeof SHAPES)[number];
@@ -456,6 +456,8 @@ function startReaders(system: System) {
 }
 
 const systems: System[] = [];
+/** When the load ran, for the profiles: what the services did before and after is left out of them. */
+const measured: Window[] = [];
 try {
   if (values.baseline === 'monolith') systems.push(await startMonolith('sqlite'), await startMonolith('postgres'));
   if (values.compare) {
@@ -491,6 +493,7 @@ try {
         const statementsBefore = await system.statements?.();
         await system.statementStats?.reset();
         const readRun = shape === 'mixed' ? startReaders(system) : null;
+        const from = monotonicMicros();
         const result = await autocannon({
           url: system.url,
           method: 'POST',
@@ -507,6 +510,7 @@ try {
           ],
         });
         const readResults = await readRun;
+        measured.push([from, monotonicMicros()]);
         const statementsAfter = await system.statements?.();
         const cpuAfter = Object.fromEntries(Object.entries(pids).map(([label, list]) => [label, cpuOf(list)]));
         const load = loadavg()[0]!.toFixed(1);
@@ -577,5 +581,5 @@ try {
   // V8 writes a profile when its process exits: the stack is stopped above.
   if (profileDir)
     for (const service of PROFILED)
-      process.stdout.write(`\n${summariseProfiles(join(profileDir, service), service)}\n`);
+      process.stdout.write(`\n${summariseProfiles(join(profileDir, service), service, 20, measured)}\n`);
 }
