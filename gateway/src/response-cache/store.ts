@@ -57,7 +57,7 @@ export class ResponseStore {
   private nextFlush: Promise<void> | null = null;
   /** The write the events' invalidations wait for (EVENT_FLUSH_MS). */
   private eventFlush: Promise<void> | null = null;
-  /** Ends that wait early (close). */
+  /** Ends that wait at once, so close() need not sit it out. */
   private releaseEvents: (() => void) | null = null;
   private readonly instance = randomUUID();
   private subscriber: RedisClient | undefined;
@@ -267,9 +267,10 @@ export class ResponseStore {
 
   /**
    * One write to Redis at a time: invalidations made while one is under way go out together in the
-   * next (and the events' wait a moment for company: flushSoon). Placing an order invalidates seven times (its answer, then six events as the follower reads
-   * them in batches), and a MULTI and a PUBLISH each, heard by every replica, made `invalidate` 4% of
-   * the gateway's CPU under bench:orders. A caller waits for the write that carries its tags.
+   * next (and the events' wait a moment for company: flushSoon). Placing an order invalidates seven
+   * times (its answer, then six events as the follower reads them in batches), and a MULTI and a
+   * PUBLISH each, heard by every replica, made `invalidate` 4% of the gateway's CPU under bench:orders.
+   * A caller waits for the write that carries its tags.
    */
   private flush(): Promise<void> {
     if (!this.flushing) {
