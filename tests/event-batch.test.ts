@@ -171,10 +171,11 @@ describe('a consumer applying a batch of events', () => {
     const sql = postgres(database.url, { max: 1 });
     try {
       const stream = `${prefix}ignored:${inventoryStream.name}`;
+      // Applied first, then nothing pending: before the consumer's first read nothing is pending either.
       await eventually(
         async () =>
-          (await redis.xPending(stream, 'orders')).pending === 0 &&
-          (await sql`select 1 from inventory.applied where order_id = ${orderId}`).length === 1,
+          (await sql`select 1 from inventory.applied where order_id = ${orderId}`).length === 1 &&
+          (await redis.xPending(stream, 'orders')).pending === 0,
         15_000,
         'every event acknowledged and the handled one applied',
       );
